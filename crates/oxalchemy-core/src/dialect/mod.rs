@@ -1,0 +1,68 @@
+//! Dialects: how one expression tree becomes SQL text and binds for one database.
+//!
+//! The [`compile`] function walks the tree once ([`Compiler`]); a [`Dialect`] supplies the
+//! pieces that differ (placeholders, type names, ILIKE, identity columns, value encodings).
+//! Compilation is pure: no I/O, so it is unit-tested on its output.
+
+mod compiler;
+mod postgres;
+mod sqlite;
+
+pub use compiler::{compile, CompileError, Compiled};
+pub use postgres::Postgres;
+pub use sqlite::Sqlite;
+
+use crate::value::{SqlType, Value};
+
+/// One database's SQL flavour. Implemented by [`Sqlite`] and [`Postgres`].
+pub trait Dialect: Send + Sync + std::fmt::Debug {
+    fn name(&self) -> &'static str;
+    /// Writes the marker of the `index`-th (1-based) bind parameter.
+    fn write_placeholder(&self, out: &mut String, index: usize);
+    /// The largest number of bind parameters one statement may carry; bulk paths chunk to it.
+    fn max_binds(&self) -> usize;
+    /// Whether `ILIKE` exists; otherwise it is compiled as `lower(x) LIKE lower(pattern)`.
+    fn native_ilike(&self) -> bool;
+    /// The SQL for the current timestamp.
+    fn now_sql(&self) -> &'static str;
+    /// Literal true / false, used for empty AND / OR / IN lists.
+    fn bool_literal(&self, value: bool) -> &'static str;
+    /// Writes a column type for DDL and CAST.
+    fn write_type(&self, out: &mut String, ty: &SqlType);
+    /// Writes a column definition's type and identity clause for an autoincrementing integer
+    /// primary key; returns true when the primary key is declared inline by this clause.
+    fn write_autoincrement_column(&self, out: &mut String, ty: &SqlType, pk_name: &str) -> bool;
+    /// The wire encoding of a bind value (e.g. booleans as 0/1 on SQLite).
+    fn encode(&self, value: Value) -> Value;
+    /// Whether OFFSET needs a LIMIT before it (SQLite: `LIMIT -1 OFFSET n`).
+    fn offset_requires_limit(&self) -> bool;
+    /// Whether `CREATE TYPE … AS ENUM` exists.
+    fn native_enums(&self) -> bool;
+}
+
+/// Writes `name` as a double-quoted identifier, doubling embedded quotes (both dialects).
+pub fn quote_ident(out: &mut String, name: &str) {
+    out.reserve(name.len() + 2);
+    out.push('"');
+    for c in name.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    out.push('"');
+}
+
+/// Writes `s` as a single-quoted SQL string literal, doubling embedded quotes. Only DDL uses
+/// literals (server defaults, enum checks); statements bind every value.
+pub fn quote_literal(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        if c == '\'' {
+            out.push('\'');
+        }
+        out.push(c);
+    }
+    out.push('\'');
+}

@@ -1,0 +1,96 @@
+use super::Dialect;
+use crate::value::{SqlType, Value};
+
+/// SQLite (3.35+: RETURNING, NULLS FIRST/LAST, ON CONFLICT DO UPDATE).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sqlite;
+
+/// The timestamp text format SQLite columns store (SQLAlchemy's; sorts chronologically).
+pub const SQLITE_DATETIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f";
+
+impl Dialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+    fn write_placeholder(&self, out: &mut String, _index: usize) {
+        out.push('?');
+    }
+    fn max_binds(&self) -> usize {
+        // SQLITE_MAX_VARIABLE_NUMBER default since 3.32.
+        32766
+    }
+    fn native_ilike(&self) -> bool {
+        false
+    }
+    fn now_sql(&self) -> &'static str {
+        "CURRENT_TIMESTAMP"
+    }
+    fn bool_literal(&self, value: bool) -> &'static str {
+        if value {
+            "1"
+        } else {
+            "0"
+        }
+    }
+    fn write_type(&self, out: &mut String, ty: &SqlType) {
+        use std::fmt::Write;
+        match ty {
+            SqlType::SmallInteger => out.push_str("SMALLINT"),
+            SqlType::Integer => out.push_str("INTEGER"),
+            SqlType::BigInteger => out.push_str("BIGINT"),
+            SqlType::Boolean => out.push_str("BOOLEAN"),
+            SqlType::Float => out.push_str("REAL"),
+            SqlType::Double => out.push_str("DOUBLE"),
+            SqlType::Numeric(None) => out.push_str("NUMERIC"),
+            SqlType::Numeric(Some((p, s))) => {
+                let _ = write!(out, "NUMERIC({p}, {s})");
+            }
+            SqlType::String(Some(n)) => {
+                let _ = write!(out, "VARCHAR({n})");
+            }
+            SqlType::String(None) | SqlType::Text => out.push_str("TEXT"),
+            SqlType::Binary => out.push_str("BLOB"),
+            SqlType::Date => out.push_str("DATE"),
+            SqlType::Time => out.push_str("TIME"),
+            SqlType::DateTime { .. } => out.push_str("DATETIME"),
+            SqlType::Uuid => out.push_str("CHAR(36)"),
+            SqlType::Json | SqlType::JsonB => out.push_str("JSON"),
+            SqlType::Enum { variants, .. } => {
+                let len = variants.iter().map(|v| v.len()).max().unwrap_or(1);
+                let _ = write!(out, "VARCHAR({len})");
+            }
+        }
+    }
+    fn write_autoincrement_column(&self, out: &mut String, _ty: &SqlType, pk_name: &str) -> bool {
+        // Only `INTEGER PRIMARY KEY` aliases the rowid, whatever the declared width.
+        out.push_str("INTEGER NOT NULL CONSTRAINT ");
+        super::quote_ident(out, pk_name);
+        out.push_str(" PRIMARY KEY");
+        true
+    }
+    fn encode(&self, value: Value) -> Value {
+        match value {
+            Value::Bool(b) => Value::I64(i64::from(b)),
+            Value::I16(v) => Value::I64(i64::from(v)),
+            Value::I32(v) => Value::I64(i64::from(v)),
+            Value::F32(v) => Value::F64(f64::from(v)),
+            Value::Json(j) => Value::Text(j.to_string()),
+            Value::Uuid(u) => Value::Text(u.hyphenated().to_string()),
+            Value::Date(d) => Value::Text(d.format("%Y-%m-%d").to_string()),
+            Value::Time(t) => Value::Text(t.format("%H:%M:%S%.6f").to_string()),
+            Value::DateTime(t) => Value::Text(t.format(SQLITE_DATETIME_FORMAT).to_string()),
+            Value::DateTimeTz(t) => {
+                Value::Text(t.naive_utc().format(SQLITE_DATETIME_FORMAT).to_string() + "+00:00")
+            }
+            Value::Decimal(d) => Value::Text(d.to_string()),
+            v
+            @ (Value::Null | Value::I64(_) | Value::F64(_) | Value::Text(_) | Value::Bytes(_)) => v,
+        }
+    }
+    fn offset_requires_limit(&self) -> bool {
+        true
+    }
+    fn native_enums(&self) -> bool {
+        false
+    }
+}
