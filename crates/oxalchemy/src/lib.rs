@@ -1,1 +1,29 @@
+//! oxalchemy: SQLAlchemy + Alembic for Rust.
+//!
+//! This facade re-exports the layers: [`core`] (values, expressions, schema, dialect
+//! compilers) and [`engine`] (drivers, pool, connections, transactions). Most code only needs
+//! `use oxalchemy::prelude::*;`.
 
+pub use oxalchemy_core as core;
+pub use oxalchemy_engine as engine;
+
+pub use oxalchemy_core::{
+    and_, case, col, delete, exists, func, insert, lit, not_, or_, scalar, select, star, table,
+    text, update, Column, Expr, Index, MetaData, SqlType, Statement, Table, Value,
+};
+pub use oxalchemy_engine::{
+    Connection, Database, Error, FromRow, FromSql, IntegrityError, Result, Row, Transaction,
+};
+
+/// The names most programs use.
+pub mod prelude {
+    pub use oxalchemy_core::expr::excluded;
+    pub use oxalchemy_core::schema::ReferentialAction;
+    pub use oxalchemy_core::{
+        and_, case, col, delete, exists, func, insert, lit, not_, or_, scalar, select, star, table,
+        text, update, Column, Expr, Index, MetaData, SqlType, Table, Value,
+    };
+    pub use oxalchemy_engine::{
+        Connection, Database, Error, FromRow, FromSql, IntegrityError, Row, Transaction,
+    };
+}

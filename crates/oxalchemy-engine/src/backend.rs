@@ -1,0 +1,149 @@
+//! The one small trait every driver implements, and the enum the pool holds.
+//!
+//! Dispatch is static (an enum, no `dyn`): the hot path pays one `match`, never an
+//! allocation or a virtual call. A new driver (MySQL) adds a variant and an impl.
+
+use std::future::Future;
+
+use crate::decode::FromRow;
+use crate::error::Result;
+use oxalchemy_core::Value;
+
+/// What the engine needs from a driver connection. Statements arrive compiled for the
+/// driver's dialect, with binds already in that dialect's encoding.
+pub(crate) trait Backend: Send {
+    /// Runs a statement; returns the number of rows it changed.
+    fn execute(&mut self, sql: &str, binds: &[Value]) -> impl Future<Output = Result<u64>> + Send;
+    /// Runs a statement and decodes every row it returns.
+    fn query<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+    ) -> impl Future<Output = Result<Vec<T>>> + Send;
+    /// Runs SQL text without binds (transaction control).
+    fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send;
+    /// A round trip proving the connection is alive.
+    fn ping(&mut self) -> impl Future<Output = Result<()>> + Send;
+    fn is_closed(&self) -> bool;
+}
+
+#[cfg(feature = "sqlite")]
+impl Backend for crate::sqlite::SqliteConn {
+    async fn execute(&mut self, sql: &str, binds: &[Value]) -> Result<u64> {
+        crate::sqlite::SqliteConn::execute(self, sql, binds)
+    }
+    async fn query<T: FromRow + Send>(&mut self, sql: &str, binds: &[Value]) -> Result<Vec<T>> {
+        crate::sqlite::SqliteConn::query(self, sql, binds)
+    }
+    async fn batch(&mut self, sql: &str) -> Result<()> {
+        crate::sqlite::SqliteConn::batch(self, sql)
+    }
+    async fn ping(&mut self) -> Result<()> {
+        crate::sqlite::SqliteConn::ping(self)
+    }
+    fn is_closed(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl Backend for crate::postgres::PgConn {
+    async fn execute(&mut self, sql: &str, binds: &[Value]) -> Result<u64> {
+        crate::postgres::PgConn::execute(self, sql, binds).await
+    }
+    async fn query<T: FromRow + Send>(&mut self, sql: &str, binds: &[Value]) -> Result<Vec<T>> {
+        crate::postgres::PgConn::query(self, sql, binds).await
+    }
+    async fn batch(&mut self, sql: &str) -> Result<()> {
+        crate::postgres::PgConn::batch(self, sql).await
+    }
+    async fn ping(&mut self) -> Result<()> {
+        crate::postgres::PgConn::ping(self).await
+    }
+    fn is_closed(&self) -> bool {
+        crate::postgres::PgConn::is_closed(self)
+    }
+}
+
+/// A driver connection as the pool holds it.
+pub(crate) enum AnyConn {
+    #[cfg(feature = "sqlite")]
+    Sqlite(crate::sqlite::SqliteConn),
+    #[cfg(feature = "postgres")]
+    Postgres(crate::postgres::PgConn),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $c:ident => $e:expr) => {
+        match $self {
+            #[cfg(feature = "sqlite")]
+            AnyConn::Sqlite($c) => $e,
+            #[cfg(feature = "postgres")]
+            AnyConn::Postgres($c) => $e,
+        }
+    };
+}
+
+impl Backend for AnyConn {
+    async fn execute(&mut self, sql: &str, binds: &[Value]) -> Result<u64> {
+        dispatch!(self, c => Backend::execute(c, sql, binds).await)
+    }
+    async fn query<T: FromRow + Send>(&mut self, sql: &str, binds: &[Value]) -> Result<Vec<T>> {
+        dispatch!(self, c => Backend::query(c, sql, binds).await)
+    }
+    async fn batch(&mut self, sql: &str) -> Result<()> {
+        dispatch!(self, c => Backend::batch(c, sql).await)
+    }
+    async fn ping(&mut self) -> Result<()> {
+        dispatch!(self, c => Backend::ping(c).await)
+    }
+    fn is_closed(&self) -> bool {
+        dispatch!(self, c => Backend::is_closed(c))
+    }
+}
+
+impl AnyConn {
+    /// Finishes cleanup a dropped transaction started (PostgreSQL sends its ROLLBACK from a task).
+    pub(crate) async fn settle(&mut self) {
+        #[cfg(feature = "postgres")]
+        if let AnyConn::Postgres(p) = self {
+            p.settle().await;
+        }
+    }
+
+    /// Rolls back at once, without awaiting: used when a transaction is dropped. Returns
+    /// false when the rollback could not be started (then the pool rolls back at the next
+    /// checkout, seeing the transaction still open).
+    pub(crate) fn rollback_now(&mut self, sql: String) -> bool {
+        match self {
+            #[cfg(feature = "sqlite")]
+            AnyConn::Sqlite(c) => {
+                if let Err(e) = crate::sqlite::SqliteConn::batch(c, &sql) {
+                    tracing::warn!(target: "oxalchemy::engine", error = %e, "rollback of a dropped transaction failed");
+                    return false;
+                }
+                true
+            }
+            #[cfg(feature = "postgres")]
+            AnyConn::Postgres(p) => {
+                let client = p.client.clone();
+                let previous = p.pending_cleanup.take();
+                let task = async move {
+                    if let Some(prev) = previous {
+                        let _ = prev.await;
+                    }
+                    if let Err(e) = client.batch_execute(&sql).await {
+                        tracing::warn!(target: "oxalchemy::engine", error = %e, "rollback of a dropped transaction failed");
+                    }
+                };
+                match tokio::runtime::Handle::try_current() {
+                    Ok(rt) => {
+                        p.pending_cleanup = Some(rt.spawn(task));
+                        true
+                    }
+                    Err(_) => false,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,588 @@
+//! Decoding: rows straight from the driver's row into Rust values, with no intermediate
+//! per-cell allocation. [`FromSql`] decodes one column; [`FromRow`] a whole row (tuples,
+//! and later the models `#[derive(Model)]` generates).
+
+use std::any::type_name;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use oxalchemy_core::Value;
+
+#[cfg(feature = "postgres")]
+use tokio_postgres::types::{FromSql as PgFromSql, Type};
+
+/// Why a cell could not be decoded; [`Row::get`] adds the column name and Rust type.
+#[derive(Debug, Clone)]
+pub struct DecodeError(pub String);
+
+impl<E: std::fmt::Display> From<E> for DecodeError {
+    fn from(e: E) -> Self {
+        DecodeError(e.to_string())
+    }
+}
+
+type D<T> = std::result::Result<T, DecodeError>;
+
+fn unexpected_null<T>() -> D<T> {
+    Err(DecodeError(
+        "unexpected NULL; decode into Option<_> if the column is nullable".to_owned(),
+    ))
+}
+
+/// A Rust type that can be read from one column, on every enabled driver.
+pub trait FromSql: Sized {
+    #[cfg(feature = "sqlite")]
+    fn from_sqlite(value: rusqlite::types::ValueRef<'_>) -> D<Self>;
+    /// `raw` is the binary wire value, `None` for NULL.
+    #[cfg(feature = "postgres")]
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self>;
+}
+
+/// A Rust type built from a whole row.
+pub trait FromRow: Sized {
+    fn from_row(row: &Row<'_>) -> Result<Self>;
+}
+
+/// One row of a result, borrowed from the driver.
+pub struct Row<'a> {
+    inner: RowInner<'a>,
+}
+
+enum RowInner<'a> {
+    #[cfg(feature = "sqlite")]
+    Sqlite(&'a rusqlite::Row<'a>),
+    #[cfg(feature = "postgres")]
+    Postgres(&'a tokio_postgres::Row),
+}
+
+/// Reads the raw bytes of a PostgreSQL cell without decoding it.
+#[cfg(feature = "postgres")]
+struct RawCell<'r>(Option<&'r [u8]>);
+
+#[cfg(feature = "postgres")]
+impl<'r> PgFromSql<'r> for RawCell<'r> {
+    fn from_sql(
+        _: &Type,
+        raw: &'r [u8],
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(RawCell(Some(raw)))
+    }
+    fn from_sql_null(
+        _: &Type,
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(RawCell(None))
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+impl<'a> Row<'a> {
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn sqlite(row: &'a rusqlite::Row<'a>) -> Self {
+        Row {
+            inner: RowInner::Sqlite(row),
+        }
+    }
+    #[cfg(feature = "postgres")]
+    pub(crate) fn postgres(row: &'a tokio_postgres::Row) -> Self {
+        Row {
+            inner: RowInner::Postgres(row),
+        }
+    }
+
+    /// Number of columns.
+    pub fn len(&self) -> usize {
+        match &self.inner {
+            #[cfg(feature = "sqlite")]
+            RowInner::Sqlite(r) => r.as_ref().column_count(),
+            #[cfg(feature = "postgres")]
+            RowInner::Postgres(r) => r.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The name of column `idx` (its label, for expressions).
+    pub fn column_name(&self, idx: usize) -> String {
+        match &self.inner {
+            #[cfg(feature = "sqlite")]
+            RowInner::Sqlite(r) => r
+                .as_ref()
+                .column_name(idx)
+                .map(str::to_owned)
+                .unwrap_or_else(|_| format!("#{idx}")),
+            #[cfg(feature = "postgres")]
+            RowInner::Postgres(r) => r
+                .columns()
+                .get(idx)
+                .map(|c| c.name().to_owned())
+                .unwrap_or_else(|| format!("#{idx}")),
+        }
+    }
+
+    /// Index of the column named `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        (0..self.len()).find(|&i| self.column_name(i) == name)
+    }
+
+    /// Decodes column `idx` as `T`.
+    pub fn get<T: FromSql>(&self, idx: usize) -> Result<T> {
+        let decoded = match &self.inner {
+            #[cfg(feature = "sqlite")]
+            RowInner::Sqlite(r) => match r.get_ref(idx) {
+                Ok(v) => T::from_sqlite(v),
+                Err(e) => Err(DecodeError(e.to_string())),
+            },
+            #[cfg(feature = "postgres")]
+            RowInner::Postgres(r) => match r.columns().get(idx) {
+                Some(col) => match r.try_get::<_, RawCell<'_>>(idx) {
+                    Ok(raw) => T::from_postgres(col.type_(), raw.0),
+                    Err(e) => Err(DecodeError(e.to_string())),
+                },
+                None => Err(DecodeError(format!(
+                    "the row has {} columns, there is no column #{idx}",
+                    r.len()
+                ))),
+            },
+        };
+        decoded.map_err(|e| Error::Decode {
+            column: self.column_name(idx),
+            rust_type: type_name::<T>(),
+            reason: e.0,
+        })
+    }
+
+    /// Decodes the column named `name` as `T`.
+    pub fn get_named<T: FromSql>(&self, name: &str) -> Result<T> {
+        match self.index_of(name) {
+            Some(i) => self.get(i),
+            None => Err(Error::Decode {
+                column: name.to_owned(),
+                rust_type: type_name::<T>(),
+                reason: "no column with this name in the result".to_owned(),
+            }),
+        }
+    }
+}
+
+impl<T: FromSql> FromSql for Option<T> {
+    #[cfg(feature = "sqlite")]
+    fn from_sqlite(value: rusqlite::types::ValueRef<'_>) -> D<Self> {
+        match value {
+            rusqlite::types::ValueRef::Null => Ok(None),
+            v => T::from_sqlite(v).map(Some),
+        }
+    }
+    #[cfg(feature = "postgres")]
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        match raw {
+            None => Ok(None),
+            raw => T::from_postgres(ty, raw).map(Some),
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn pg<'a, T: PgFromSql<'a>>(ty: &Type, raw: Option<&'a [u8]>) -> D<T> {
+    match raw {
+        None => unexpected_null(),
+        Some(raw) => {
+            if !T::accepts(ty) {
+                return Err(DecodeError(format!(
+                    "PostgreSQL type {ty} cannot be read as {}",
+                    type_name::<T>()
+                )));
+            }
+            T::from_sql(ty, raw).map_err(|e| DecodeError(e.to_string()))
+        }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+mod sqlite_text {
+    use super::*;
+    use rusqlite::types::ValueRef;
+
+    pub(super) fn describe(v: &ValueRef<'_>) -> &'static str {
+        match v {
+            ValueRef::Null => "NULL",
+            ValueRef::Integer(_) => "INTEGER",
+            ValueRef::Real(_) => "REAL",
+            ValueRef::Text(_) => "TEXT",
+            ValueRef::Blob(_) => "BLOB",
+        }
+    }
+
+    pub(super) fn wrong<T>(v: &ValueRef<'_>) -> D<T> {
+        if matches!(v, ValueRef::Null) {
+            return unexpected_null();
+        }
+        Err(DecodeError(format!(
+            "SQLite {} value cannot be read as {}",
+            describe(v),
+            type_name::<T>()
+        )))
+    }
+
+    pub(super) fn text<'a>(v: &ValueRef<'a>) -> D<&'a str> {
+        match v {
+            ValueRef::Text(t) => Ok(std::str::from_utf8(t)?),
+            other => wrong(other),
+        }
+    }
+
+    pub(super) fn integer<T: TryFrom<i64>>(v: ValueRef<'_>) -> D<T>
+    where
+        T::Error: std::fmt::Display,
+    {
+        match v {
+            ValueRef::Integer(i) => Ok(T::try_from(i)?),
+            other => wrong(&other),
+        }
+    }
+
+    pub(super) fn datetime(s: &str) -> D<NaiveDateTime> {
+        // Accepts what oxalchemy writes ("2024-01-02 03:04:05.000006"), SQLite's
+        // CURRENT_TIMESTAMP ("2024-01-02 03:04:05") and ISO 8601 with a `T`.
+        let s = s.trim();
+        let body = s
+            .strip_suffix("+00:00")
+            .or_else(|| s.strip_suffix('Z'))
+            .unwrap_or(s);
+        for fmt in [
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M",
+        ] {
+            if let Ok(t) = NaiveDateTime::parse_from_str(body, fmt) {
+                return Ok(t);
+            }
+        }
+        if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+            return Ok(t.naive_utc());
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(body, "%Y-%m-%d") {
+            return Ok(d.and_time(NaiveTime::MIN));
+        }
+        Err(DecodeError(format!("`{s}` is not a timestamp")))
+    }
+}
+
+macro_rules! from_sql_int {
+    ($($t:ty),*) => {$(
+        impl FromSql for $t {
+            #[cfg(feature = "sqlite")]
+            fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
+                sqlite_text::integer(v)
+            }
+            #[cfg(feature = "postgres")]
+            fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+                // Accept any integer width that fits, as SQLAlchemy does.
+                match *ty {
+                    Type::INT2 => Ok(<$t>::try_from(pg::<i16>(ty, raw)?)?),
+                    Type::INT4 => Ok(<$t>::try_from(pg::<i32>(ty, raw)?)?),
+                    Type::INT8 => Ok(<$t>::try_from(pg::<i64>(ty, raw)?)?),
+                    Type::OID => Ok(<$t>::try_from(pg::<u32>(ty, raw)?)?),
+                    _ => pg::<$t>(ty, raw),
+                }
+            }
+        }
+    )*};
+}
+from_sql_int!(i16, i32, i64);
+
+impl FromSql for bool {
+    #[cfg(feature = "sqlite")]
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
+        match v {
+            rusqlite::types::ValueRef::Integer(i) => Ok(i != 0),
+            other => sqlite_text::wrong(&other),
+        }
+    }
+    #[cfg(feature = "postgres")]
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        pg(ty, raw)
+    }
+}
+
+impl FromSql for f64 {
+    #[cfg(feature = "sqlite")]
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
+        match v {
+            rusqlite::types::ValueRef::Real(f) => Ok(f),
+            rusqlite::types::ValueRef::Integer(i) => Ok(i as f64),
+            other => sqlite_text::wrong(&other),
+        }
+    }
+    #[cfg(feature = "postgres")]
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        use rust_decimal::prelude::ToPrimitive;
+        match *ty {
+            Type::FLOAT4 => Ok(f64::from(pg::<f32>(ty, raw)?)),
+            Type::NUMERIC => pg::<Decimal>(ty, raw)?
+                .to_f64()
+                .ok_or_else(|| DecodeError("NUMERIC out of f64 range".into())),
+            Type::INT2 | Type::INT4 | Type::INT8 => Ok(i64::from_postgres(ty, raw)? as f64),
+            _ => pg(ty, raw),
+        }
+    }
+}
+
+impl FromSql for f32 {
+    #[cfg(feature = "sqlite")]
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
+        f64::from_sqlite(v).map(|f| f as f32)
+    }
+    #[cfg(feature = "postgres")]
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        match *ty {
+            Type::FLOAT4 => pg(ty, raw),
+            _ => f64::from_postgres(ty, raw).map(|f| f as f32),
+        }
+    }
+}
+
+impl FromSql for String {
+    #[cfg(feature = "sqlite")]
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
+        sqlite_text::text(&v).map(str::to_owned)
+    }
+    #[cfg(feature = "postgres")]
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        match *ty {
+            Type::JSON | Type::JSONB => Ok(serde_json::Value::from_postgres(ty, raw)?.to_string()),
+            Type::UUID => Ok(pg::<Uuid>(ty, raw)?.hyphenated().to_string()),
+            // Enum types and other text-like types are sent as text.
+            _ if !<&str as PgFromSql>::accepts(ty)
+                && matches!(ty.kind(), tokio_postgres::types::Kind::Enum(_)) =>
+            {
+                match raw {
+                    Some(raw) => Ok(std::str::from_utf8(raw)?.to_owned()),
+                    None => unexpected_null(),
+                }
+            }
+            _ => pg::<&str>(ty, raw).map(str::to_owned),
+        }
+    }
+}
+
+impl FromSql for Vec<u8> {
+    #[cfg(feature = "sqlite")]
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
+        match v {
+            rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => {
+                Ok(b.to_vec())
+            }
+            other => sqlite_text::wrong(&other),
+        }
+    }
+    #[cfg(feature = "postgres")]
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        pg::<&[u8]>(ty, raw).map(<[u8]>::to_vec)
+    }
+}
+
+impl FromSql for serde_json::Value {
+    #[cfg(feature = "sqlite")]
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
+        use rusqlite::types::ValueRef;
+        match v {
+            ValueRef::Text(t) => Ok(serde_json::from_slice(t)?),
+            // A JSON column has NUMERIC affinity: SQLite stores `5` as an integer.
+            ValueRef::Integer(i) => Ok(i.into()),
+            ValueRef::Real(f) => Ok(serde_json::Number::from_f64(f)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null)),
+            other => sqlite_text::wrong(&other),
+        }
+    }
+    #[cfg(feature = "postgres")]
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        match *ty {
+            Type::JSON | Type::JSONB => pg::<serde_json::Value>(ty, raw),
+            _ => Ok(serde_json::from_str(pg::<&str>(ty, raw)?)?),
+        }
+    }
+}
+
+impl FromSql for Uuid {
+    #[cfg(feature = "sqlite")]
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
+        match v {
+            rusqlite::types::ValueRef::Blob(b) => Ok(Uuid::from_slice(b)?),
+            other => Ok(Uuid::parse_str(sqlite_text::text(&other)?)?),
+        }
+    }
+    #[cfg(feature = "postgres")]
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        match *ty {
+            Type::UUID => pg(ty, raw),
+            _ => Ok(Uuid::parse_str(pg::<&str>(ty, raw)?)?),
+        }
+    }
+}
+
+impl FromSql for Decimal {
+    #[cfg(feature = "sqlite")]
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
+        use rusqlite::types::ValueRef;
+        use std::str::FromStr;
+        match v {
+            ValueRef::Integer(i) => Ok(Decimal::from(i)),
+            // NUMERIC affinity may have turned the stored text into a REAL.
+            ValueRef::Real(f) => Ok(Decimal::from_str(&f.to_string())?),
+            other => Ok(Decimal::from_str(sqlite_text::text(&other)?)?),
+        }
+    }
+    #[cfg(feature = "postgres")]
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        match *ty {
+            Type::INT2 | Type::INT4 | Type::INT8 => Ok(Decimal::from(i64::from_postgres(ty, raw)?)),
+            _ => pg(ty, raw),
+        }
+    }
+}
+
+impl FromSql for NaiveDate {
+    #[cfg(feature = "sqlite")]
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
+        let s = sqlite_text::text(&v)?;
+        Ok(NaiveDate::parse_from_str(
+            s.get(..10).unwrap_or(s),
+            "%Y-%m-%d",
+        )?)
+    }
+    #[cfg(feature = "postgres")]
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        pg(ty, raw)
+    }
+}
+
+impl FromSql for NaiveTime {
+    #[cfg(feature = "sqlite")]
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
+        Ok(NaiveTime::parse_from_str(
+            sqlite_text::text(&v)?,
+            "%H:%M:%S%.f",
+        )?)
+    }
+    #[cfg(feature = "postgres")]
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        pg(ty, raw)
+    }
+}
+
+impl FromSql for NaiveDateTime {
+    #[cfg(feature = "sqlite")]
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
+        match v {
+            rusqlite::types::ValueRef::Integer(secs) => DateTime::from_timestamp(secs, 0)
+                .map(|t| t.naive_utc())
+                .ok_or_else(|| DecodeError(format!("{secs} is out of range as a unix timestamp"))),
+            other => sqlite_text::datetime(sqlite_text::text(&other)?),
+        }
+    }
+    #[cfg(feature = "postgres")]
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        match *ty {
+            Type::TIMESTAMPTZ => Ok(pg::<DateTime<Utc>>(ty, raw)?.naive_utc()),
+            _ => pg(ty, raw),
+        }
+    }
+}
+
+impl FromSql for DateTime<Utc> {
+    #[cfg(feature = "sqlite")]
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
+        if let rusqlite::types::ValueRef::Text(t) = v {
+            // Any explicit offset is honoured; text without one is UTC.
+            if let Ok(t) =
+                DateTime::parse_from_str(std::str::from_utf8(t)?, "%Y-%m-%d %H:%M:%S%.f%:z")
+            {
+                return Ok(t.with_timezone(&Utc));
+            }
+        }
+        NaiveDateTime::from_sqlite(v).map(|t| t.and_utc())
+    }
+    #[cfg(feature = "postgres")]
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        match *ty {
+            Type::TIMESTAMP => Ok(pg::<NaiveDateTime>(ty, raw)?.and_utc()),
+            _ => pg(ty, raw),
+        }
+    }
+}
+
+/// Dynamic decoding, for rows whose shape is not known at compile time.
+impl FromSql for Value {
+    #[cfg(feature = "sqlite")]
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
+        use rusqlite::types::ValueRef;
+        Ok(match v {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(i) => Value::I64(i),
+            ValueRef::Real(f) => Value::F64(f),
+            ValueRef::Text(t) => Value::Text(std::str::from_utf8(t)?.to_owned()),
+            ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+        })
+    }
+    #[cfg(feature = "postgres")]
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        if raw.is_none() {
+            return Ok(Value::Null);
+        }
+        Ok(match *ty {
+            Type::BOOL => Value::Bool(pg(ty, raw)?),
+            Type::INT2 => Value::I16(pg(ty, raw)?),
+            Type::INT4 => Value::I32(pg(ty, raw)?),
+            Type::INT8 => Value::I64(pg(ty, raw)?),
+            Type::FLOAT4 => Value::F32(pg(ty, raw)?),
+            Type::FLOAT8 => Value::F64(pg(ty, raw)?),
+            Type::NUMERIC => Value::Decimal(pg(ty, raw)?),
+            Type::BYTEA => Value::Bytes(Vec::<u8>::from_postgres(ty, raw)?),
+            Type::JSON | Type::JSONB => Value::Json(pg(ty, raw)?),
+            Type::UUID => Value::Uuid(pg(ty, raw)?),
+            Type::DATE => Value::Date(pg(ty, raw)?),
+            Type::TIME => Value::Time(pg(ty, raw)?),
+            Type::TIMESTAMP => Value::DateTime(pg(ty, raw)?),
+            Type::TIMESTAMPTZ => Value::DateTimeTz(pg(ty, raw)?),
+            _ => Value::Text(String::from_postgres(ty, raw)?),
+        })
+    }
+}
+
+macro_rules! tuple_from_row {
+    ($($n:tt $t:ident),+) => {
+        impl<$($t: FromSql),+> FromRow for ($($t,)+) {
+            #[inline]
+            fn from_row(row: &Row<'_>) -> Result<Self> {
+                Ok(($(row.get::<$t>($n)?,)+))
+            }
+        }
+    };
+}
+tuple_from_row!(0 A);
+tuple_from_row!(0 A, 1 B);
+tuple_from_row!(0 A, 1 B, 2 C);
+tuple_from_row!(0 A, 1 B, 2 C, 3 E);
+tuple_from_row!(0 A, 1 B, 2 C, 3 E, 4 F);
+tuple_from_row!(0 A, 1 B, 2 C, 3 E, 4 F, 5 G);
+tuple_from_row!(0 A, 1 B, 2 C, 3 E, 4 F, 5 G, 6 H);
+tuple_from_row!(0 A, 1 B, 2 C, 3 E, 4 F, 5 G, 6 H, 7 I);
+tuple_from_row!(0 A, 1 B, 2 C, 3 E, 4 F, 5 G, 6 H, 7 I, 8 J);
+tuple_from_row!(0 A, 1 B, 2 C, 3 E, 4 F, 5 G, 6 H, 7 I, 8 J, 9 K);
+tuple_from_row!(0 A, 1 B, 2 C, 3 E, 4 F, 5 G, 6 H, 7 I, 8 J, 9 K, 10 L);
+tuple_from_row!(0 A, 1 B, 2 C, 3 E, 4 F, 5 G, 6 H, 7 I, 8 J, 9 K, 10 L, 11 M);
+
+/// Every column as a dynamic [`Value`].
+impl FromRow for Vec<Value> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
+        (0..row.len()).map(|i| row.get::<Value>(i)).collect()
+    }
+}

@@ -1,0 +1,294 @@
+//! The PostgreSQL driver: tokio-postgres. Every statement is prepared once per connection and
+//! cached; values are encoded in binary for whatever parameter type the server inferred.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{IsNull, ToSql, Type};
+
+use crate::decode::{FromRow, Row};
+use crate::error::{Error, IntegrityError, Result};
+use oxalchemy_core::Value;
+
+pub(crate) struct PgConn {
+    /// Shared so that a transaction dropped without commit can send its ROLLBACK from a task
+    /// at once, instead of leaving the backend idle in transaction holding locks.
+    pub(crate) client: Arc<tokio_postgres::Client>,
+    statements: HashMap<String, tokio_postgres::Statement>,
+    /// A ROLLBACK sent by a dropped transaction; awaited before the next statement.
+    pub(crate) pending_cleanup: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl PgConn {
+    pub(crate) async fn connect(config: &tokio_postgres::Config, url: &str) -> Result<Self> {
+        let (client, connection) =
+            config
+                .connect(tokio_postgres::NoTls)
+                .await
+                .map_err(|e| Error::Connect {
+                    url: url.to_owned(),
+                    reason: e.to_string(),
+                })?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(target: "oxalchemy::pool", error = %e, "PostgreSQL connection ended");
+            }
+        });
+        Ok(PgConn {
+            client: Arc::new(client),
+            statements: HashMap::new(),
+            pending_cleanup: None,
+        })
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    /// Waits for a rollback sent by a dropped transaction, so statements stay in order.
+    pub(crate) async fn settle(&mut self) {
+        if let Some(handle) = self.pending_cleanup.take() {
+            let _ = handle.await;
+        }
+    }
+
+    async fn statement(&mut self, sql: &str) -> Result<tokio_postgres::Statement> {
+        self.settle().await;
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let stmt = self.client.prepare(sql).await.map_err(map_error)?;
+        self.statements.insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+
+    pub(crate) async fn execute(&mut self, sql: &str, binds: &[Value]) -> Result<u64> {
+        let stmt = self.statement(sql).await?;
+        let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let result = self.client.execute(&stmt, &refs).await;
+        self.after(sql, result)
+    }
+
+    pub(crate) async fn query<T: FromRow>(&mut self, sql: &str, binds: &[Value]) -> Result<Vec<T>> {
+        let stmt = self.statement(sql).await?;
+        let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let rows = self.client.query(&stmt, &refs).await;
+        let rows = self.after(sql, rows)?;
+        rows.iter()
+            .map(|r| T::from_row(&Row::postgres(r)))
+            .collect()
+    }
+
+    /// Maps errors, and forgets a cached statement whose plan the server invalidated
+    /// (e.g. after ALTER TABLE), so the next call prepares it again.
+    fn after<T>(&mut self, sql: &str, result: Result<T, tokio_postgres::Error>) -> Result<T> {
+        result.map_err(|e| {
+            if e.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED)
+                || e.code() == Some(&SqlState::INVALID_SQL_STATEMENT_NAME)
+            {
+                self.statements.remove(sql);
+            }
+            map_error(e)
+        })
+    }
+
+    /// Runs SQL without binds (transaction control).
+    pub(crate) async fn batch(&mut self, sql: &str) -> Result<()> {
+        self.settle().await;
+        self.client.batch_execute(sql).await.map_err(map_error)
+    }
+
+    pub(crate) async fn ping(&mut self) -> Result<()> {
+        self.batch("").await
+    }
+}
+
+pub(crate) fn map_error(e: tokio_postgres::Error) -> Error {
+    if let Some(db) = e.as_db_error() {
+        let message = db.message().to_owned();
+        let constraint = db.constraint().map(str::to_owned);
+        let table = db.table().map(str::to_owned);
+        let code = db.code();
+        let integrity = if *code == SqlState::UNIQUE_VIOLATION {
+            // "Key (email)=(a@b.c) already exists." names the columns.
+            let columns = db
+                .detail()
+                .and_then(|d| d.strip_prefix("Key ("))
+                .and_then(|d| d.split_once(")="))
+                .map(|(cols, _)| cols.split(", ").map(str::to_owned).collect())
+                .unwrap_or_default();
+            Some(IntegrityError::UniqueViolation {
+                constraint,
+                table,
+                columns,
+                message,
+            })
+        } else if *code == SqlState::FOREIGN_KEY_VIOLATION {
+            Some(IntegrityError::ForeignKeyViolation {
+                constraint,
+                table,
+                message,
+            })
+        } else if *code == SqlState::NOT_NULL_VIOLATION {
+            Some(IntegrityError::NotNullViolation {
+                table,
+                column: db.column().map(str::to_owned),
+                message,
+            })
+        } else if *code == SqlState::CHECK_VIOLATION {
+            Some(IntegrityError::CheckViolation {
+                constraint,
+                table,
+                message,
+            })
+        } else {
+            None
+        };
+        if let Some(i) = integrity {
+            return Error::Integrity(i);
+        }
+        if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
+        {
+            return Error::Serialization {
+                code: code.code().to_owned(),
+                message: db.message().to_owned(),
+            };
+        }
+        let mut message = db.message().to_owned();
+        if let Some(detail) = db.detail() {
+            message.push_str(" — ");
+            message.push_str(detail);
+        }
+        if let Some(hint) = db.hint() {
+            message.push_str(" (hint: ");
+            message.push_str(hint);
+            message.push(')');
+        }
+        return Error::Database {
+            code: Some(code.code().to_owned()),
+            message,
+        };
+    }
+    if e.is_closed() {
+        return Error::ConnectionLost(e.to_string());
+    }
+    let mut message = e.to_string();
+    if let Some(source) = e.source() {
+        message.push_str(": ");
+        message.push_str(&source.to_string());
+    }
+    Error::Database {
+        code: None,
+        message,
+    }
+}
+
+type BoxError = Box<dyn StdError + Sync + Send>;
+
+/// Encodes a [`Value`] for the parameter type the server inferred, converting between
+/// compatible types (an i64 for an INTEGER column, a string for a UUID …) with range checks.
+#[derive(Debug)]
+struct PgBind<'a>(&'a Value);
+
+fn mismatch(v: &Value, ty: &Type) -> BoxError {
+    format!("cannot bind {v:?} to a PostgreSQL {ty} parameter").into()
+}
+
+impl ToSql for PgBind<'_> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        let v = self.0;
+        match v {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Bool(b) => b.to_sql(ty, out),
+            Value::I16(n) => int_to_sql(i64::from(*n), v, ty, out),
+            Value::I32(n) => int_to_sql(i64::from(*n), v, ty, out),
+            Value::I64(n) => int_to_sql(*n, v, ty, out),
+            Value::F32(f) => float_to_sql(f64::from(*f), v, ty, out),
+            Value::F64(f) => float_to_sql(*f, v, ty, out),
+            Value::Text(s) => match *ty {
+                Type::JSON => {
+                    out.extend_from_slice(s.as_bytes());
+                    Ok(IsNull::No)
+                }
+                Type::JSONB => {
+                    out.extend_from_slice(&[1]);
+                    out.extend_from_slice(s.as_bytes());
+                    Ok(IsNull::No)
+                }
+                Type::UUID => uuid::Uuid::parse_str(s)?.to_sql(ty, out),
+                _ if matches!(ty.kind(), tokio_postgres::types::Kind::Enum(_)) => {
+                    out.extend_from_slice(s.as_bytes());
+                    Ok(IsNull::No)
+                }
+                _ => s.as_str().to_sql(ty, out),
+            },
+            Value::Bytes(b) => b.as_slice().to_sql(ty, out),
+            Value::Json(j) => match *ty {
+                Type::JSON | Type::JSONB => j.to_sql(ty, out),
+                _ => j.to_string().to_sql(ty, out),
+            },
+            Value::Uuid(u) => match *ty {
+                Type::UUID => u.to_sql(ty, out),
+                _ => u.hyphenated().to_string().to_sql(ty, out),
+            },
+            Value::Date(d) => d.to_sql(ty, out),
+            Value::Time(t) => t.to_sql(ty, out),
+            Value::DateTime(t) => match *ty {
+                Type::TIMESTAMPTZ => t.and_utc().to_sql(ty, out),
+                _ => t.to_sql(ty, out),
+            },
+            Value::DateTimeTz(t) => match *ty {
+                Type::TIMESTAMP => t.naive_utc().to_sql(ty, out),
+                _ => t.to_sql(ty, out),
+            },
+            Value::Decimal(d) => match *ty {
+                Type::FLOAT8 | Type::FLOAT4 => {
+                    use rust_decimal::prelude::ToPrimitive;
+                    let f = d.to_f64().ok_or_else(|| mismatch(v, ty))?;
+                    float_to_sql(f, v, ty, out)
+                }
+                _ => d.to_sql(ty, out),
+            },
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+fn int_to_sql(n: i64, v: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+    match *ty {
+        Type::INT2 => i16::try_from(n)
+            .map_err(|_| format!("{n} does not fit a PostgreSQL SMALLINT parameter"))?
+            .to_sql(ty, out),
+        Type::INT4 => i32::try_from(n)
+            .map_err(|_| format!("{n} does not fit a PostgreSQL INTEGER parameter"))?
+            .to_sql(ty, out),
+        Type::INT8 => n.to_sql(ty, out),
+        Type::FLOAT4 => (n as f32).to_sql(ty, out),
+        Type::FLOAT8 => (n as f64).to_sql(ty, out),
+        Type::NUMERIC => rust_decimal::Decimal::from(n).to_sql(ty, out),
+        Type::OID => u32::try_from(n)
+            .map_err(|_| format!("{n} does not fit a PostgreSQL OID parameter"))?
+            .to_sql(ty, out),
+        Type::TEXT | Type::VARCHAR => n.to_string().to_sql(ty, out),
+        _ => Err(mismatch(v, ty)),
+    }
+}
+
+fn float_to_sql(f: f64, v: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+    match *ty {
+        Type::FLOAT4 => (f as f32).to_sql(ty, out),
+        Type::FLOAT8 => f.to_sql(ty, out),
+        Type::NUMERIC => rust_decimal::Decimal::try_from(f)?.to_sql(ty, out),
+        _ => Err(mismatch(v, ty)),
+    }
+}
