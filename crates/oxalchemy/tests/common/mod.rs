@@ -1,0 +1,67 @@
+//! Runs each integration case on every database: SQLite in memory, SQLite file, and
+//! PostgreSQL (its own schema) when a server is available.
+#![allow(dead_code)]
+
+use oxalchemy::Database;
+use oxalchemy_testing::{pg_schema, PgSchema, TempSqliteFile};
+
+pub struct Target {
+    pub label: &'static str,
+    pub url: String,
+    _file: Option<TempSqliteFile>,
+    pg: Option<PgSchema>,
+}
+
+impl Target {
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+    pub fn is_sqlite(&self) -> bool {
+        self.pg.is_none()
+    }
+    pub async fn connect(&self) -> Database {
+        Database::connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("[{}] connect: {e}", self.label))
+    }
+    /// Drops the PostgreSQL schema; the SQLite file goes with the guard.
+    pub async fn finish(self) {
+        if let Some(pg) = self.pg {
+            pg.drop().await;
+        }
+    }
+}
+
+pub async fn sqlite_targets(test: &str) -> Vec<Target> {
+    let file = TempSqliteFile::new(test);
+    vec![
+        Target {
+            label: "sqlite-memory",
+            url: "sqlite::memory:".into(),
+            _file: None,
+            pg: None,
+        },
+        Target {
+            label: "sqlite-file",
+            url: file.url(),
+            _file: Some(file),
+            pg: None,
+        },
+    ]
+}
+
+pub async fn postgres_target(test: &str) -> Option<Target> {
+    pg_schema(test).await.map(|pg| Target {
+        label: "postgresql",
+        url: pg.url.clone(),
+        _file: None,
+        pg: Some(pg),
+    })
+}
+
+/// SQLite (memory and file) and PostgreSQL when available.
+pub async fn all_targets(test: &str) -> Vec<Target> {
+    let mut t = sqlite_targets(test).await;
+    t.extend(postgres_target(test).await);
+    t
+}
