@@ -58,22 +58,23 @@ enum RowInner<'a> {
     Postgres(&'a tokio_postgres::Row),
 }
 
-/// Reads the raw bytes of a PostgreSQL cell without decoding it.
+/// Decodes a PostgreSQL cell with [`FromSql`] inside tokio-postgres' own lookup, so each
+/// cell costs one index check and the column type comes for free.
 #[cfg(feature = "postgres")]
-struct RawCell<'r>(Option<&'r [u8]>);
+struct PgCell<T>(D<T>);
 
 #[cfg(feature = "postgres")]
-impl<'r> PgFromSql<'r> for RawCell<'r> {
+impl<'r, T: FromSql> PgFromSql<'r> for PgCell<T> {
     fn from_sql(
-        _: &Type,
+        ty: &Type,
         raw: &'r [u8],
     ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(RawCell(Some(raw)))
+        Ok(PgCell(T::from_postgres(ty, Some(raw))))
     }
     fn from_sql_null(
-        _: &Type,
+        ty: &Type,
     ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(RawCell(None))
+        Ok(PgCell(T::from_postgres(ty, None)))
     }
     fn accepts(_: &Type) -> bool {
         true
@@ -132,30 +133,37 @@ impl<'a> Row<'a> {
     }
 
     /// Decodes column `idx` as `T`.
+    #[inline]
     pub fn get<T: FromSql>(&self, idx: usize) -> Result<T> {
-        let decoded = match &self.inner {
+        match self.decode::<T>(idx) {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.decode_error::<T>(idx, e)),
+        }
+    }
+
+    #[inline]
+    fn decode<T: FromSql>(&self, idx: usize) -> D<T> {
+        match &self.inner {
             #[cfg(feature = "sqlite")]
             RowInner::Sqlite(r) => match r.get_ref(idx) {
                 Ok(v) => T::from_sqlite(v),
                 Err(e) => Err(DecodeError(e.to_string())),
             },
             #[cfg(feature = "postgres")]
-            RowInner::Postgres(r) => match r.columns().get(idx) {
-                Some(col) => match r.try_get::<_, RawCell<'_>>(idx) {
-                    Ok(raw) => T::from_postgres(col.type_(), raw.0),
-                    Err(e) => Err(DecodeError(e.to_string())),
-                },
-                None => Err(DecodeError(format!(
-                    "the row has {} columns, there is no column #{idx}",
-                    r.len()
-                ))),
+            RowInner::Postgres(r) => match r.try_get::<_, PgCell<T>>(idx) {
+                Ok(cell) => cell.0,
+                Err(e) => Err(DecodeError(e.to_string())),
             },
-        };
-        decoded.map_err(|e| Error::Decode {
+        }
+    }
+
+    #[cold]
+    fn decode_error<T>(&self, idx: usize, e: DecodeError) -> Error {
+        Error::Decode {
             column: self.column_name(idx),
             rust_type: type_name::<T>(),
             reason: e.0,
-        })
+        }
     }
 
     /// Decodes the column named `name` as `T`.
@@ -355,19 +363,22 @@ impl FromSql for String {
     }
     #[cfg(feature = "postgres")]
     fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        let Some(bytes) = raw else {
+            return unexpected_null();
+        };
+        if <&str as PgFromSql>::accepts(ty) {
+            return Ok(<&str as PgFromSql>::from_sql(ty, bytes)?.to_owned());
+        }
         match *ty {
             Type::JSON | Type::JSONB => Ok(serde_json::Value::from_postgres(ty, raw)?.to_string()),
             Type::UUID => Ok(pg::<Uuid>(ty, raw)?.hyphenated().to_string()),
-            // Enum types and other text-like types are sent as text.
-            _ if !<&str as PgFromSql>::accepts(ty)
-                && matches!(ty.kind(), tokio_postgres::types::Kind::Enum(_)) =>
-            {
-                match raw {
-                    Some(raw) => Ok(std::str::from_utf8(raw)?.to_owned()),
-                    None => unexpected_null(),
-                }
+            // PostgreSQL enum values arrive as their text.
+            _ if matches!(ty.kind(), tokio_postgres::types::Kind::Enum(_)) => {
+                Ok(std::str::from_utf8(bytes)?.to_owned())
             }
-            _ => pg::<&str>(ty, raw).map(str::to_owned),
+            _ => Err(DecodeError(format!(
+                "PostgreSQL type {ty} cannot be read as a String"
+            ))),
         }
     }
 }
