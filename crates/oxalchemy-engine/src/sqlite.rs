@@ -70,22 +70,98 @@ impl SqliteConn {
     }
 
     pub(crate) fn execute(&self, sql: &str, binds: &[Value]) -> Result<u64> {
-        let mut stmt = self.prepare(sql, binds)?;
-        let mut rows = stmt.raw_query();
-        // Step to completion; a statement with RETURNING yields rows we discard.
-        while rows.next().map_err(map_error)?.is_some() {}
-        drop(rows);
+        let run = || {
+            let mut stmt = self.prepare(sql, binds)?;
+            let mut rows = stmt.raw_query();
+            // Step to completion; a statement with RETURNING yields rows we discard.
+            while rows.next().map_err(map_error)?.is_some() {}
+            Ok(())
+        };
+        run().map_err(|e| self.name_constraint(e))?;
         Ok(self.conn.changes())
     }
 
     pub(crate) fn query<T: FromRow>(&self, sql: &str, binds: &[Value]) -> Result<Vec<T>> {
-        let mut stmt = self.prepare(sql, binds)?;
-        let mut rows = stmt.raw_query();
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(map_error)? {
-            out.push(T::from_row(&Row::sqlite(row))?);
+        let run = || {
+            let mut stmt = self.prepare(sql, binds)?;
+            let mut rows = stmt.raw_query();
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(map_error)? {
+                out.push(T::from_row(&Row::sqlite(row))?);
+            }
+            Ok(out)
+        };
+        run().map_err(|e| self.name_constraint(e))
+    }
+
+    /// SQLite reports a unique violation by columns only ("UNIQUE constraint failed:
+    /// users.email"); find the constraint's declared name in the schema, as PostgreSQL
+    /// would report it. Runs only on the error path.
+    fn name_constraint(&self, e: Error) -> Error {
+        match e {
+            Error::Integrity(IntegrityError::UniqueViolation {
+                constraint: None,
+                table: Some(table),
+                columns,
+                message,
+            }) => {
+                let constraint = self.unique_constraint_name(&table, &columns);
+                Error::Integrity(IntegrityError::UniqueViolation {
+                    constraint,
+                    table: Some(table),
+                    columns,
+                    message,
+                })
+            }
+            e => e,
         }
-        Ok(out)
+    }
+
+    fn unique_constraint_name(&self, table: &str, columns: &[String]) -> Option<String> {
+        // 1. A named table constraint in the CREATE TABLE text: CONSTRAINT "n" UNIQUE ("a", …)
+        //    or PRIMARY KEY ("a", …).
+        let create: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .ok();
+        if let Some(name) = create
+            .as_deref()
+            .and_then(|sql| named_unique_in_ddl(sql, columns))
+        {
+            return Some(name);
+        }
+        // 2. A unique index made by CREATE UNIQUE INDEX: its name is the constraint's name.
+        let mut list = self
+            .conn
+            .prepare("SELECT name, \"unique\", origin FROM pragma_index_list(?1)")
+            .ok()?;
+        let indexes: Vec<(String, bool, String)> = list
+            .query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .ok()?
+            .filter_map(|r| r.ok())
+            .collect();
+        for (name, unique, origin) in indexes {
+            if !unique || origin != "c" {
+                continue;
+            }
+            let mut info = self
+                .conn
+                .prepare("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")
+                .ok()?;
+            let cols: Vec<String> = info
+                .query_map([&name], |r| r.get(0))
+                .ok()?
+                .filter_map(|r| r.ok())
+                .collect();
+            if cols == columns {
+                return Some(name);
+            }
+        }
+        None
     }
 
     /// Runs SQL without binds (transaction control).
@@ -97,6 +173,59 @@ impl SqliteConn {
         self.conn
             .query_row("SELECT 1", [], |_| Ok(()))
             .map_err(map_error)
+    }
+}
+
+/// Finds `CONSTRAINT "name" UNIQUE|PRIMARY KEY ("col", …)` for exactly `columns` in a
+/// CREATE TABLE statement as oxalchemy (or a person) wrote it.
+fn named_unique_in_ddl(sql: &str, columns: &[String]) -> Option<String> {
+    let mut rest = sql;
+    while let Some(pos) = rest.find("CONSTRAINT ") {
+        rest = &rest[pos + "CONSTRAINT ".len()..];
+        let (name, after) = take_ident(rest)?;
+        let after = after.trim_start();
+        let after = after
+            .strip_prefix("UNIQUE")
+            .or_else(|| after.strip_prefix("PRIMARY KEY"));
+        let Some(after) = after else { continue };
+        let Some(list) = after.trim_start().strip_prefix('(') else {
+            continue;
+        };
+        let Some(end) = list.find(')') else { continue };
+        let cols: Vec<String> = list[..end]
+            .split(',')
+            .filter_map(|c| take_ident(c.trim()).map(|(n, _)| n))
+            .collect();
+        if cols == columns {
+            return Some(name);
+        }
+    }
+    None
+}
+
+/// Reads one identifier, double-quoted (with `""` escapes) or bare.
+fn take_ident(s: &str) -> Option<(String, &str)> {
+    if let Some(body) = s.strip_prefix('"') {
+        let mut name = String::new();
+        let mut chars = body.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == '"' {
+                if matches!(chars.peek(), Some((_, '"'))) {
+                    chars.next();
+                    name.push('"');
+                } else {
+                    return Some((name, &body[i + 1..]));
+                }
+            } else {
+                name.push(c);
+            }
+        }
+        None
+    } else {
+        let end = s
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(s.len());
+        (end > 0).then(|| (s[..end].to_owned(), &s[end..]))
     }
 }
 

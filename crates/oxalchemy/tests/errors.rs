@@ -55,9 +55,12 @@ async fn integrity_errors_are_typed_and_name_the_constraint() {
                 ..
             }) => {
                 assert_eq!(columns, &["email".to_owned()], "[{}] {err}", t.label);
-                if t.is_postgres() {
-                    assert_eq!(constraint.as_deref(), Some("uq_users_email"), "{err}");
-                }
+                assert_eq!(
+                    constraint.as_deref(),
+                    Some("uq_users_email"),
+                    "[{}] {err}",
+                    t.label
+                );
             }
             other => panic!("[{}] expected UniqueViolation, got {other:?}", t.label),
         }
@@ -212,5 +215,71 @@ async fn bad_urls_are_typed_and_passwords_never_shown() {
         let shown = format!("{db} {db:?}");
         assert!(!shown.contains("s3cr3t"), "{shown}");
         t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn unique_violations_name_indexes_and_primary_keys() {
+    for t in common::all_targets("unique_names").await {
+        let db = t.connect().await;
+        let mut md = MetaData::new();
+        md.add(
+            Table::new("tags")
+                .column(
+                    Column::new("id", SqlType::Integer)
+                        .primary_key()
+                        .autoincrement(false),
+                )
+                .column(Column::new("a", SqlType::Text))
+                .column(Column::new("b", SqlType::Text))
+                .index(Index::new(["a", "b"]).unique()),
+        );
+        db.create_all(&md).await.unwrap();
+        let tags = table("tags");
+        db.execute(insert(tags.clone()).columns(["id", "a", "b"]).values([
+            lit(1),
+            lit("x"),
+            lit("y"),
+        ]))
+        .await
+        .unwrap();
+        let err = db
+            .execute(insert(tags.clone()).columns(["id", "a", "b"]).values([
+                lit(2),
+                lit("x"),
+                lit("y"),
+            ]))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err_constraint(&err).as_deref(),
+            Some("ix_tags_a_b"),
+            "[{}] {err}",
+            t.label
+        );
+        let err = db
+            .execute(insert(tags.clone()).columns(["id", "a", "b"]).values([
+                lit(1),
+                lit("p"),
+                lit("q"),
+            ]))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err_constraint(&err).as_deref(),
+            Some("pk_tags"),
+            "[{}] {err}",
+            t.label
+        );
+        t.finish().await;
+    }
+}
+
+fn err_constraint(e: &Error) -> Option<String> {
+    match e {
+        Error::Integrity(i @ IntegrityError::UniqueViolation { .. }) => {
+            i.constraint().map(str::to_owned)
+        }
+        other => panic!("expected UniqueViolation, got {other:?}"),
     }
 }
