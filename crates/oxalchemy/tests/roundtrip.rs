@@ -40,6 +40,14 @@ async fn setup_users(db: &Database, rows: &[(&str, Option<&str>, i32)]) {
     }
 }
 
+type NullTimes = (
+    Option<NaiveDate>,
+    Option<NaiveTime>,
+    Option<NaiveDateTime>,
+    Option<chrono::DateTime<Utc>>,
+    Option<Decimal>,
+);
+
 const NASTY: &str = "'; DROP TABLE users; --";
 
 #[tokio::test]
@@ -188,13 +196,7 @@ async fn values_round_trip_unchanged() {
             .await
             .unwrap();
         assert_eq!(row, Nulls::default(), "[{}]", t.label);
-        let row: (
-            Option<NaiveDate>,
-            Option<NaiveTime>,
-            Option<NaiveDateTime>,
-            Option<chrono::DateTime<Utc>>,
-            Option<Decimal>,
-        ) = db
+        let row: NullTimes = db
             .query_one(
                 select(cols[12..].iter().map(|c| all_types.col(*c)))
                     .from(all_types.clone())

@@ -67,6 +67,25 @@ pub fn compile(dialect: &dyn Dialect, stmt: &Statement) -> Result<Compiled, Comp
     })
 }
 
+/// How many bind parameters `e` compiles to (the same on every dialect). Used to chunk bulk
+/// inserts under [`Dialect::max_binds`].
+pub(crate) fn bind_count(e: &Expr) -> usize {
+    match e {
+        Expr::Bind(_) => 1,
+        Expr::Column { .. } | Expr::Star(_) | Expr::Excluded(_) | Expr::CountStar => 0,
+        e => {
+            let mut c = Compiler {
+                d: &super::Postgres,
+                sql: String::new(),
+                binds: Vec::new(),
+            };
+            // An invalid expression fails when the statement itself is compiled.
+            let _ = c.expr(e);
+            c.binds.len()
+        }
+    }
+}
+
 /// Where an expression stands: labels render differently in each place.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Place {
@@ -122,7 +141,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn from_item(&mut self, f: &FromItem) -> R {
+    fn write_from_item(&mut self, f: &FromItem) -> R {
         match f {
             FromItem::Table(t) => self.table_ref(t),
             FromItem::Subquery { query, alias } => {
@@ -176,9 +195,15 @@ impl Compiler<'_> {
         self.ctes(&s.ctes, s.recursive)?;
         self.select_core(s)?;
         for (op, member) in &s.compound {
-            if !member.order_by.is_empty() || member.limit.is_some() || member.offset.is_some() {
+            // select_core renders none of these for a member: refuse rather than drop them.
+            if !member.order_by.is_empty()
+                || member.limit.is_some()
+                || member.offset.is_some()
+                || !member.ctes.is_empty()
+                || !member.compound.is_empty()
+            {
                 return Err(CompileError::Unsupported(
-                    "ORDER BY / LIMIT / OFFSET inside a UNION member (wrap it in a subquery)",
+                    "ORDER BY / LIMIT / OFFSET / WITH / a nested UNION inside a UNION member (wrap it in a subquery)",
                     self.d.name(),
                 ));
             }
@@ -228,7 +253,7 @@ impl Compiler<'_> {
                 if i > 0 {
                     self.push(", ");
                 }
-                self.from_item(f)?;
+                self.write_from_item(f)?;
             }
         }
         for j in &s.joins {
@@ -236,7 +261,7 @@ impl Compiler<'_> {
                 JoinKind::Inner => " JOIN ",
                 JoinKind::Left => " LEFT OUTER JOIN ",
             });
-            self.from_item(&j.target)?;
+            self.write_from_item(&j.target)?;
             self.push(" ON ");
             self.expr(&j.on)?;
         }
@@ -455,8 +480,14 @@ impl Compiler<'_> {
     /// An operand of an operator: compound expressions are parenthesised, so the compiler
     /// never depends on operator precedence.
     fn operand(&mut self, e: &Expr) -> R {
+        // A label outside the select list renders as its bare expression, so its
+        // precedence is the inner expression's.
+        let mut inner = e;
+        while let Expr::Label { expr, .. } = inner {
+            inner = expr;
+        }
         let compound = matches!(
-            e,
+            inner,
             Expr::Binary { .. }
                 | Expr::And(_)
                 | Expr::Or(_)
