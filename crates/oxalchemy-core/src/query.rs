@@ -285,11 +285,22 @@ impl Insert {
     }
     /// Splits a multi-row insert into inserts of at most `max_binds` bound values each, so a
     /// bulk load never exceeds the dialect's parameter limit
-    /// ([`crate::dialect::Dialect::max_binds`]).
+    /// ([`crate::dialect::Dialect::max_binds`]). The binds of ON CONFLICT and RETURNING count
+    /// against every chunk; a single row over the limit still gets a chunk of its own.
     pub fn chunked(self, max_binds: usize) -> Vec<Insert> {
-        let per_row = self.columns.len().max(1);
-        let rows_per_chunk = (max_binds / per_row).max(1);
-        if self.rows.len() <= rows_per_chunk {
+        use crate::dialect::bind_count;
+        let exprs_binds = |exprs: &[Expr]| exprs.iter().map(bind_count).sum::<usize>();
+        let fixed = exprs_binds(&self.returning)
+            + match &self.on_conflict {
+                None | Some(OnConflict::DoNothing { .. }) => 0,
+                Some(OnConflict::DoUpdate { set, where_, .. }) => {
+                    set.iter().map(|(_, e)| bind_count(e)).sum::<usize>()
+                        + where_.as_ref().map_or(0, bind_count)
+                }
+            };
+        let budget = max_binds.saturating_sub(fixed);
+        let row_binds: Vec<usize> = self.rows.iter().map(|r| exprs_binds(r)).collect();
+        if row_binds.iter().sum::<usize>() <= budget {
             return vec![self];
         }
         let Insert {
@@ -299,18 +310,27 @@ impl Insert {
             on_conflict,
             returning,
         } = self;
-        let mut out = Vec::with_capacity(rows.len().div_ceil(rows_per_chunk));
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            out.push(Insert {
+        let mut out = Vec::new();
+        let mut chunk = Vec::new();
+        let mut used = 0;
+        for (row, n) in rows.into_iter().zip(row_binds) {
+            if !chunk.is_empty() && used + n > budget {
+                out.push(std::mem::take(&mut chunk));
+                used = 0;
+            }
+            chunk.push(row);
+            used += n;
+        }
+        out.push(chunk);
+        out.into_iter()
+            .map(|rows| Insert {
                 table: table.clone(),
                 columns: columns.clone(),
-                rows: rows.by_ref().take(rows_per_chunk).collect(),
+                rows,
                 on_conflict: on_conflict.clone(),
                 returning: returning.clone(),
-            });
-        }
-        out
+            })
+            .collect()
     }
 }
 

@@ -80,7 +80,7 @@ pub async fn pg_schema(test_name: &str) -> Option<PgSchema> {
     let base = match &resolved.url {
         Ok(url) => url.clone(),
         Err(reason) => {
-            eprintln!("SKIPPED PostgreSQL case `{test_name}`: {reason}");
+            print_skip(test_name, reason);
             return None;
         }
     };
@@ -91,7 +91,7 @@ pub async fn pg_schema(test_name: &str) -> Option<PgSchema> {
         if resolved.explicit {
             panic!("PostgreSQL case `{test_name}`: {TEST_DATABASE_URL} is set but {reason}");
         }
-        eprintln!("SKIPPED PostgreSQL case `{test_name}`: {reason}");
+        print_skip(test_name, &reason);
         return None;
     }
     Some(PgSchema {
@@ -99,6 +99,16 @@ pub async fn pg_schema(test_name: &str) -> Option<PgSchema> {
         schema,
         admin_url: base,
     })
+}
+
+/// Writes the skip notice straight to the stderr handle: `eprintln!` goes through libtest's
+/// output capture and would only show for failing tests.
+fn print_skip(test_name: &str, reason: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED PostgreSQL case `{test_name}`: {reason}"
+    );
 }
 
 impl PgSchema {

@@ -695,7 +695,7 @@ impl Compiler<'_> {
                 self.push("CAST(");
                 self.expr(expr)?;
                 self.push(" AS ");
-                self.d.write_type(&mut self.sql, ty);
+                self.d.write_cast_type(&mut self.sql, ty);
                 self.push(")");
             }
             Expr::Subquery(q) => {

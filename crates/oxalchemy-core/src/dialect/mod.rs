@@ -8,6 +8,7 @@ mod compiler;
 mod postgres;
 mod sqlite;
 
+pub(crate) use compiler::bind_count;
 pub use compiler::{compile, CompileError, Compiled};
 pub use postgres::Postgres;
 pub use sqlite::Sqlite;
@@ -29,6 +30,10 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn bool_literal(&self, value: bool) -> &'static str;
     /// Writes a column type for DDL and CAST.
     fn write_type(&self, out: &mut String, ty: &SqlType);
+    /// Writes the target type of a CAST; the DDL type unless the dialect's CAST needs another.
+    fn write_cast_type(&self, out: &mut String, ty: &SqlType) {
+        self.write_type(out, ty);
+    }
     /// Writes a column definition's type and identity clause for an autoincrementing integer
     /// primary key; returns true when the primary key is declared inline by this clause.
     fn write_autoincrement_column(&self, out: &mut String, ty: &SqlType, pk_name: &str) -> bool;

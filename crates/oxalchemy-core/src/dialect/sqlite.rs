@@ -61,6 +61,18 @@ impl Dialect for Sqlite {
             }
         }
     }
+    fn write_cast_type(&self, out: &mut String, ty: &SqlType) {
+        match ty {
+            // These are stored as text; CAST to their DDL names (NUMERIC affinity) would turn
+            // '2024-01-02' into 2024 and '{"a":1}' into 0.
+            SqlType::Date
+            | SqlType::Time
+            | SqlType::DateTime { .. }
+            | SqlType::Json
+            | SqlType::JsonB => out.push_str("TEXT"),
+            ty => self.write_type(out, ty),
+        }
+    }
     fn write_autoincrement_column(&self, out: &mut String, _ty: &SqlType, pk_name: &str) -> bool {
         // Only `INTEGER PRIMARY KEY` aliases the rowid, whatever the declared width.
         out.push_str("INTEGER NOT NULL CONSTRAINT ");
