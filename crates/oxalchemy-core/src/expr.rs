@@ -372,11 +372,20 @@ impl Expr {
             right: boxed(right),
         }
     }
+    /// `=`; comparing with NULL (`None`, `Value::Null`) gives `IS NULL`, as in SQLAlchemy,
+    /// because `= NULL` is never true.
     pub fn eq(self, other: impl IntoExpr) -> Expr {
-        self.binary(BinaryOp::Eq, other)
+        match other.into_expr() {
+            Expr::Bind(Value::Null) => self.is_null(),
+            other => self.binary(BinaryOp::Eq, other),
+        }
     }
+    /// `<>`; comparing with NULL gives `IS NOT NULL`.
     pub fn ne(self, other: impl IntoExpr) -> Expr {
-        self.binary(BinaryOp::NotEq, other)
+        match other.into_expr() {
+            Expr::Bind(Value::Null) => self.is_not_null(),
+            other => self.binary(BinaryOp::NotEq, other),
+        }
     }
     pub fn lt(self, other: impl IntoExpr) -> Expr {
         self.binary(BinaryOp::Lt, other)

@@ -45,6 +45,8 @@ pub struct Column {
     /// primary keys can autoincrement.
     pub autoincrement: bool,
     pub server_default: Option<ServerDefault>,
+    /// Set by [`Column::autoincrement`], so a later `primary_key()` does not override it.
+    autoincrement_explicit: bool,
     unique: bool,
     index: bool,
     references: Option<(
@@ -65,6 +67,7 @@ impl Column {
             primary_key: false,
             autoincrement: false,
             server_default: None,
+            autoincrement_explicit: false,
             unique: false,
             index: false,
             references: None,
@@ -79,11 +82,14 @@ impl Column {
     pub fn primary_key(mut self) -> Self {
         self.primary_key = true;
         self.nullable = false;
-        self.autoincrement = self.ty.is_integer();
+        if !self.autoincrement_explicit {
+            self.autoincrement = self.ty.is_integer();
+        }
         self
     }
     pub fn autoincrement(mut self, on: bool) -> Self {
         self.autoincrement = on;
+        self.autoincrement_explicit = true;
         self
     }
     pub fn server_default(mut self, sql: impl Into<String>) -> Self {
@@ -224,9 +230,9 @@ impl Table {
             self.indexes.push(Index::new([column.name.clone()]));
         }
         if let SqlType::Enum {
-            name,
             variants,
             native: false,
+            ..
         } = &column.ty
         {
             // A non-native enum is a string column restricted by a CHECK, as in SQLAlchemy.
@@ -240,9 +246,10 @@ impl Table {
                 crate::dialect::quote_literal(&mut sql, v);
             }
             sql.push(')');
+            // Labelled by column, so two columns of one enum type get distinct names.
             self.constraints.push(Constraint::Check {
                 name: None,
-                label: name.clone(),
+                label: column.name.to_string(),
                 sql,
             });
         }

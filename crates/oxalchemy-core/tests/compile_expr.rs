@@ -89,7 +89,13 @@ fn literals_are_always_bound() {
         r#""name" = $1"#,
         &[t("ann")],
     );
-    check_where(lit(1i64).eq(lit(1i64)), "? = ?", "$1 = $2", &[i(1), i(1)]);
+    // Binds compared with binds get explicit types on PostgreSQL.
+    check_where(
+        lit(1i64).eq(lit(1i64)),
+        "? = ?",
+        "$1::BIGINT = $2::BIGINT",
+        &[i(1), i(1)],
+    );
 }
 
 #[test]
@@ -469,7 +475,7 @@ fn arithmetic_nesting_is_explicit() {
             col("age") - -col("score"),
         ],
         r#"("age" + "score") * ?, "age" - ("score" - ?), -("age" + ?), -(-"age"), -?, "age" - -"score""#,
-        r#"("age" + "score") * $1, "age" - ("score" - $2), -("age" + $3), -(-"age"), -$4, "age" - -"score""#,
+        r#"("age" + "score") * $1, "age" - ("score" - $2), -("age" + $3), -(-"age"), -$4::BIGINT, "age" - -"score""#,
         &[i(2), i(1), i(1), i(5)],
     );
 }
@@ -938,13 +944,11 @@ fn bind_encoding_per_dialect() {
     ];
     let stmt = select(values.iter().map(lit));
     let sqlite_sql = format!("SELECT {}", vec!["?"; values.len()].join(", "));
-    let pg_sql = format!(
-        "SELECT {}",
-        (1..=values.len())
-            .map(|n| format!("${n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    // Bare binds in a select list are cast to their value's type on PostgreSQL (NULL is not).
+    let pg_sql = "SELECT $1::BOOLEAN, $2::BOOLEAN, $3::SMALLINT, $4::INTEGER, $5::BIGINT, \
+                  $6::REAL, $7::DOUBLE PRECISION, $8::TEXT, $9::BYTEA, $10::JSONB, $11::UUID, \
+                  $12::DATE, $13::TIME, $14::TIMESTAMP, $15::TIMESTAMPTZ, $16::NUMERIC, $17"
+        .to_owned();
     check_each(
         stmt,
         (
@@ -987,7 +991,10 @@ fn rust_values_convert_to_bind_values() {
             "SELECT ?, ?",
             &[t("2024-01-02 03:04:05.000000+00:00"), i(3)],
         ),
-        ("SELECT $1, $2", &[Value::DateTimeTz(utc), Value::I32(3)]),
+        (
+            "SELECT $1::TIMESTAMPTZ, $2::INTEGER",
+            &[Value::DateTimeTz(utc), Value::I32(3)],
+        ),
     );
 }
 
@@ -1011,5 +1018,22 @@ fn compile_accepts_any_dialect_object() {
             r#"SELECT * FROM "users" WHERE "id" = ?"#,
             r#"SELECT * FROM "users" WHERE "id" = $1"#
         ]
+    );
+}
+
+#[test]
+fn comparing_with_null_becomes_is_null() {
+    let none: Option<i64> = None;
+    check_where(
+        col("email").eq(none),
+        r#""email" IS NULL"#,
+        r#""email" IS NULL"#,
+        &[],
+    );
+    check_where(
+        col("email").ne(Value::Null),
+        r#""email" IS NOT NULL"#,
+        r#""email" IS NOT NULL"#,
+        &[],
     );
 }

@@ -13,11 +13,17 @@ use crate::decode::{FromRow, Row};
 use crate::error::{Error, IntegrityError, Result};
 use oxalchemy_core::Value;
 
+/// Server-side prepared statements kept per connection; the least recently used is closed
+/// beyond this.
+const STATEMENT_CACHE_CAPACITY: usize = 256;
+
 pub(crate) struct PgConn {
     /// Shared so that a transaction dropped without commit can send its ROLLBACK from a task
     /// at once, instead of leaving the backend idle in transaction holding locks.
     pub(crate) client: Arc<tokio_postgres::Client>,
-    statements: HashMap<String, tokio_postgres::Statement>,
+    /// SQL → (prepared statement, last use tick).
+    statements: HashMap<String, (tokio_postgres::Statement, u64)>,
+    tick: u64,
     /// A ROLLBACK sent by a dropped transaction; awaited before the next statement.
     pub(crate) pending_cleanup: Option<tokio::task::JoinHandle<()>>,
 }
@@ -40,6 +46,7 @@ impl PgConn {
         Ok(PgConn {
             client: Arc::new(client),
             statements: HashMap::new(),
+            tick: 0,
             pending_cleanup: None,
         })
     }
@@ -57,11 +64,25 @@ impl PgConn {
 
     async fn statement(&mut self, sql: &str) -> Result<tokio_postgres::Statement> {
         self.settle().await;
-        if let Some(s) = self.statements.get(sql) {
-            return Ok(s.clone());
+        self.tick += 1;
+        if let Some((stmt, used)) = self.statements.get_mut(sql) {
+            *used = self.tick;
+            return Ok(stmt.clone());
         }
         let stmt = self.client.prepare(sql).await.map_err(map_error)?;
-        self.statements.insert(sql.to_owned(), stmt.clone());
+        if self.statements.len() >= STATEMENT_CACHE_CAPACITY {
+            // Dropping the last handle closes the statement on the server.
+            let oldest = self
+                .statements
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                self.statements.remove(&k);
+            }
+        }
+        self.statements
+            .insert(sql.to_owned(), (stmt.clone(), self.tick));
         Ok(stmt)
     }
 

@@ -49,6 +49,7 @@ pub fn compile(dialect: &dyn Dialect, stmt: &Statement) -> Result<Compiled, Comp
         d: dialect,
         sql: String::with_capacity(128),
         binds: Vec::new(),
+        cast_binds: false,
     };
     match stmt {
         Statement::Select(s) => c.select(s)?,
@@ -78,6 +79,7 @@ pub(crate) fn bind_count(e: &Expr) -> usize {
                 d: &super::Postgres,
                 sql: String::new(),
                 binds: Vec::new(),
+                cast_binds: false,
             };
             // An invalid expression fails when the statement itself is compiled.
             let _ = c.expr(e);
@@ -100,6 +102,19 @@ struct Compiler<'d> {
     d: &'d dyn Dialect,
     sql: String,
     binds: Vec<Value>,
+    /// Inside an expression made only of binds, where the database cannot infer their types.
+    cast_binds: bool,
+}
+
+/// An expression with no column or typed function in it: its binds' types cannot be inferred.
+fn untyped(e: &Expr) -> bool {
+    match e {
+        Expr::Bind(v) => !v.is_null(),
+        Expr::Neg(x) | Expr::Nested(x) => untyped(x),
+        Expr::Label { expr, .. } => untyped(expr),
+        Expr::Binary { left, right, .. } => untyped(left) && untyped(right),
+        _ => false,
+    }
 }
 
 type R = Result<(), CompileError>;
@@ -120,8 +135,17 @@ impl Compiler<'_> {
         }
     }
     fn bind(&mut self, v: Value) {
+        let cast = if self.cast_binds {
+            self.d.bind_cast(&v)
+        } else {
+            None
+        };
         self.binds.push(self.d.encode(v));
         self.d.write_placeholder(&mut self.sql, self.binds.len());
+        if let Some(ty) = cast {
+            self.push("::");
+            self.push(ty);
+        }
     }
     fn bind_count(&mut self, n: u64) -> R {
         let n = i64::try_from(n).map_err(|_| CompileError::OutOfRange(n))?;
@@ -361,6 +385,9 @@ impl Compiler<'_> {
                 if target.is_empty() {
                     return Err(CompileError::MissingConflictTarget);
                 }
+                if set.is_empty() {
+                    return Err(CompileError::EmptyUpdate(s.table.name.to_string()));
+                }
                 self.push(" ON CONFLICT (");
                 self.idents(target);
                 self.push(") DO UPDATE SET ");
@@ -530,6 +557,19 @@ impl Compiler<'_> {
     }
 
     fn expr_in(&mut self, e: &Expr, place: Place) -> R {
+        if !self.cast_binds
+            && (place == Place::Column || matches!(e, Expr::Binary { .. } | Expr::Neg(_)))
+            && untyped(e)
+        {
+            self.cast_binds = true;
+            let result = self.expr_in_typed(e, place);
+            self.cast_binds = false;
+            return result;
+        }
+        self.expr_in_typed(e, place)
+    }
+
+    fn expr_in_typed(&mut self, e: &Expr, place: Place) -> R {
         match e {
             Expr::Column { table, name } => {
                 if let Some(t) = table {
@@ -820,7 +860,16 @@ impl Compiler<'_> {
                 None => {}
                 Some(ServerDefault::Sql(sql)) => {
                     self.push(" DEFAULT ");
-                    self.push(sql);
+                    // SQLite accepts a function call as a default only in parentheses;
+                    // PostgreSQL accepts them too.
+                    let call = sql.contains('(') && !(sql.starts_with('(') && sql.ends_with(')'));
+                    if call {
+                        self.push("(");
+                        self.push(sql);
+                        self.push(")");
+                    } else {
+                        self.push(sql);
+                    }
                 }
                 Some(ServerDefault::Value(v)) => {
                     self.push(" DEFAULT ");

@@ -37,6 +37,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// Writes a column definition's type and identity clause for an autoincrementing integer
     /// primary key; returns true when the primary key is declared inline by this clause.
     fn write_autoincrement_column(&self, out: &mut String, ty: &SqlType, pk_name: &str) -> bool;
+    /// The type a bind is cast to where the database cannot infer it from context (a bind in
+    /// the select list, `$1 + $2`): PostgreSQL otherwise rejects or mistypes such parameters.
+    fn bind_cast(&self, _value: &Value) -> Option<&'static str> {
+        None
+    }
     /// The wire encoding of a bind value (e.g. booleans as 0/1 on SQLite).
     fn encode(&self, value: Value) -> Value;
     /// Whether OFFSET needs a LIMIT before it (SQLite: `LIMIT -1 OFFSET n`).

@@ -1,0 +1,109 @@
+//! Engine details: SQLite connection defaults, statement caching, statement echo.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use oxalchemy::prelude::*;
+
+#[tokio::test]
+async fn sqlite_connections_get_foreign_keys_wal_and_busy_timeout() {
+    for t in common::sqlite_targets("sqlite_defaults").await {
+        let db = t.connect().await;
+        let fk: i64 = db.query_scalar(text("PRAGMA foreign_keys")).await.unwrap();
+        assert_eq!(fk, 1, "[{}]", t.label);
+        let mode: String = db.query_scalar(text("PRAGMA journal_mode")).await.unwrap();
+        let busy: i64 = db.query_scalar(text("PRAGMA busy_timeout")).await.unwrap();
+        if t.label == "sqlite-file" {
+            assert_eq!(mode, "wal");
+            assert_eq!(busy, 5000);
+        } else {
+            assert_eq!(mode, "memory");
+        }
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn postgres_statements_are_prepared_once_per_connection() {
+    let Some(t) = common::postgres_target("pg_statement_cache").await else {
+        return;
+    };
+    let db = Database::connect(&t.url).pool_size(1).await.unwrap();
+    let mut conn = db.connection().await.unwrap();
+    for i in 0..5i64 {
+        let v: i64 = conn
+            .query_scalar(select([lit(i) + 1i64]).filter(lit(true).eq(true)))
+            .await
+            .unwrap();
+        assert_eq!(v, i + 1);
+    }
+    // One server-side prepared statement for the five executions (plus this query's own).
+    let prepared: Vec<(String,)> = conn
+        .query(text("SELECT statement FROM pg_prepared_statements"))
+        .await
+        .unwrap();
+    let selects = prepared
+        .iter()
+        .filter(|(s,)| s.contains("$1::BIGINT + $2::BIGINT"))
+        .count();
+    assert_eq!(selects, 1, "{prepared:?}");
+    drop(conn);
+    t.finish().await;
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+async fn logged(url: &str, hide: bool) -> String {
+    let out = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(out.clone())
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let db = Database::connect(url)
+        .echo(true)
+        .hide_parameters(hide)
+        .await
+        .unwrap();
+    let _: Vec<(String,)> = db.query(select([lit("secret-value-42")])).await.unwrap();
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    text
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn echo_logs_statements_and_hide_parameters_hides_values() {
+    for t in common::all_targets("echo").await {
+        let shown = logged(&t.url, false).await;
+        assert!(shown.contains("SELECT"), "[{}] {shown}", t.label);
+        assert!(shown.contains("secret-value-42"), "[{}] {shown}", t.label);
+        let hidden = logged(&t.url, true).await;
+        assert!(hidden.contains("SELECT"), "[{}] {hidden}", t.label);
+        assert!(
+            !hidden.contains("secret-value-42"),
+            "[{}] {hidden}",
+            t.label
+        );
+        t.finish().await;
+    }
+}
