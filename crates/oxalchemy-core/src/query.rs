@@ -1,7 +1,7 @@
 //! Statements: SELECT, INSERT, UPDATE, DELETE (pure data, built with small builders).
 
 use crate::expr::{and_, Expr, Ident, IntoExpr, OrderBy, TableRef, TextSql};
-use crate::schema::{CreateIndex, CreateTable, DropIndex, DropTable};
+use crate::schema::{CreateEnumType, CreateIndex, CreateTable, DropEnumType, DropIndex, DropTable};
 
 /// What a FROM or JOIN names.
 #[derive(Debug, Clone, PartialEq)]
@@ -414,6 +414,8 @@ pub enum Statement {
     DropTable(DropTable),
     CreateIndex(CreateIndex),
     DropIndex(DropIndex),
+    CreateEnumType(CreateEnumType),
+    DropEnumType(DropEnumType),
 }
 
 macro_rules! statement_from {
@@ -431,7 +433,9 @@ statement_from!(
     CreateTable,
     DropTable,
     CreateIndex,
-    DropIndex
+    DropIndex,
+    CreateEnumType,
+    DropEnumType
 );
 impl From<TextSql> for Statement {
     fn from(s: TextSql) -> Statement {

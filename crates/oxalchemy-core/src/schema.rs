@@ -619,3 +619,37 @@ impl DropIndex {
         self
     }
 }
+
+/// `CREATE TYPE name AS ENUM (…)`: the PostgreSQL type behind a native [`SqlType::Enum`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateEnumType {
+    pub name: Ident,
+    pub variants: Vec<String>,
+}
+
+/// `DROP TYPE [IF EXISTS] name`
+#[derive(Debug, Clone, PartialEq)]
+pub struct DropEnumType {
+    pub name: Ident,
+    pub if_exists: bool,
+}
+
+impl Table {
+    /// The native enum types this table's columns use (PostgreSQL creates them first).
+    pub fn native_enums(&self) -> Vec<CreateEnumType> {
+        self.columns
+            .iter()
+            .filter_map(|c| match &c.ty {
+                SqlType::Enum {
+                    name,
+                    variants,
+                    native: true,
+                } => Some(CreateEnumType {
+                    name: Ident::from(name.clone()),
+                    variants: variants.clone(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+}

@@ -749,3 +749,25 @@ fn autoincrement_off_survives_primary_key() {
     let c = compile(&Postgres, &t.create().into()).unwrap();
     assert!(!c.sql.contains("IDENTITY"), "{}", c.sql);
 }
+
+#[test]
+fn native_enum_types_on_postgres_only() {
+    let t = Table::new("people").column(Column::new(
+        "mood",
+        SqlType::Enum {
+            name: "mood".into(),
+            variants: vec!["happy".into(), "it's ok".into()],
+            native: true,
+        },
+    ));
+    let create = t.native_enums().remove(0);
+    let c = compile(&Postgres, &create.clone().into()).unwrap();
+    assert_eq!(c.sql, r#"CREATE TYPE "mood" AS ENUM ('happy', 'it''s ok')"#);
+    assert!(c.binds.is_empty());
+    assert!(matches!(
+        compile(&Sqlite, &create.into()),
+        Err(oxalchemy_core::CompileError::Unsupported(..))
+    ));
+    let c = compile(&Postgres, &t.create().into()).unwrap();
+    assert_eq!(c.sql, r#"CREATE TABLE "people" ("mood" "mood")"#);
+}

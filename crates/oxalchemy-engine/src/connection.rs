@@ -159,6 +159,25 @@ impl Connection {
     /// Starts a transaction — or, inside one, a SAVEPOINT. It rolls back when dropped
     /// without [`Transaction::commit`].
     pub async fn begin(&mut self) -> Result<Transaction<'_>> {
+        self.begin_with(None).await
+    }
+
+    /// Starts a transaction at an isolation level (PostgreSQL; SQLite transactions are
+    /// always serializable, so the level is accepted and needs nothing). Under
+    /// `Serializable`, be ready to retry on [`Error::Serialization`].
+    pub async fn begin_isolated(&mut self, level: IsolationLevel) -> Result<Transaction<'_>> {
+        if self.in_transaction() {
+            return Err(Error::Database {
+                code: None,
+                message: "an isolation level can only be set on an outermost transaction, \
+                          not on a savepoint"
+                    .into(),
+            });
+        }
+        self.begin_with(Some(level)).await
+    }
+
+    async fn begin_with(&mut self, level: Option<IsolationLevel>) -> Result<Transaction<'_>> {
         let depth = self.pooled().depth + 1;
         // SQLite has one writer: a transaction takes the slot for its whole life.
         let gate = if depth == 1 {
@@ -167,7 +186,12 @@ impl Connection {
             None
         };
         let sql = if depth == 1 {
-            self.shared.begin_sql.to_owned()
+            match level {
+                Some(level) if self.shared.isolation_levels => {
+                    format!("BEGIN ISOLATION LEVEL {}", level.sql())
+                }
+                _ => self.shared.begin_sql.to_owned(),
+            }
         } else {
             format!("SAVEPOINT {}", savepoint_name(depth))
         };
@@ -181,6 +205,24 @@ impl Connection {
             done: false,
             _gate: gate,
         })
+    }
+}
+
+/// Transaction isolation levels (PostgreSQL's; SQLite is always serializable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsolationLevel {
+    ReadCommitted,
+    RepeatableRead,
+    Serializable,
+}
+
+impl IsolationLevel {
+    fn sql(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadCommitted => "READ COMMITTED",
+            IsolationLevel::RepeatableRead => "REPEATABLE READ",
+            IsolationLevel::Serializable => "SERIALIZABLE",
+        }
     }
 }
 

@@ -13,7 +13,8 @@ use crate::connection::{Connection, Pooled, Transaction};
 use crate::decode::{FromRow, FromSql};
 use crate::error::{Error, Result};
 use crate::url::{parse, redact, Target};
-use oxalchemy_core::{Dialect, MetaData, Statement};
+use oxalchemy_core::schema::DropEnumType;
+use oxalchemy_core::{text, Dialect, MetaData, Statement};
 
 /// Settings shared by the pool, its connections and their transactions.
 pub(crate) struct Shared {
@@ -28,6 +29,8 @@ pub(crate) struct Shared {
     pub(crate) write_gate: Option<Arc<Mutex<()>>>,
     busy_timeout: Duration,
     pub(crate) begin_sql: &'static str,
+    /// `BEGIN ISOLATION LEVEL …` exists (PostgreSQL).
+    pub(crate) isolation_levels: bool,
 }
 
 impl Shared {
@@ -274,6 +277,7 @@ impl ConnectOptions {
             write_gate: file.then(|| Arc::new(Mutex::new(()))),
             busy_timeout: self.busy_timeout,
             begin_sql,
+            isolation_levels: !memory && !file,
         });
         let db = Database { pool, shared };
         // Connect once now, so a bad URL or password fails here and not at first use.
@@ -395,6 +399,27 @@ impl Database {
         })?;
         let mut conn = self.connection().await?;
         let mut tx = conn.begin().await?;
+        if self.shared.dialect.native_enums() {
+            let mut seen = std::collections::HashSet::new();
+            for ty in tables.iter().flat_map(|t| t.native_enums()) {
+                if !seen.insert(ty.name.clone()) {
+                    continue;
+                }
+                // CREATE TYPE has no IF NOT EXISTS: look in the current schema first.
+                let exists: Option<(i32,)> = tx
+                    .query_opt(
+                        text(
+                            "SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+                             WHERE t.typname = :name AND n.nspname = current_schema()",
+                        )
+                        .bind("name", ty.name.as_str()),
+                    )
+                    .await?;
+                if exists.is_none() {
+                    tx.execute(ty).await?;
+                }
+            }
+        }
         for table in tables {
             tx.execute(table.create().if_not_exists()).await?;
             for ix in table.create_indexes() {
@@ -412,8 +437,17 @@ impl Database {
         })?;
         let mut conn = self.connection().await?;
         let mut tx = conn.begin().await?;
-        for table in tables.into_iter().rev() {
+        for table in tables.iter().rev() {
             tx.execute(table.drop().if_exists()).await?;
+        }
+        if self.shared.dialect.native_enums() {
+            for ty in tables.iter().flat_map(|t| t.native_enums()) {
+                tx.execute(DropEnumType {
+                    name: ty.name,
+                    if_exists: true,
+                })
+                .await?;
+            }
         }
         tx.commit().await
     }

@@ -417,3 +417,54 @@ async fn create_all_skips_existing_and_drop_all_removes_in_order() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn serialization_failures_are_typed() {
+    use oxalchemy::engine::IsolationLevel;
+    let Some(t) = common::postgres_target("serialization").await else {
+        return;
+    };
+    let db = t.connect().await;
+    db.create_all(&counter_table()).await.unwrap();
+    let (mut a, mut b) = (
+        db.connection().await.unwrap(),
+        db.connection().await.unwrap(),
+    );
+    let mut ta = a
+        .begin_isolated(IsolationLevel::Serializable)
+        .await
+        .unwrap();
+    let mut tb = b
+        .begin_isolated(IsolationLevel::Serializable)
+        .await
+        .unwrap();
+    // Write skew: each reads what the other writes.
+    let count = || select([func::count_star()]).from(table("counter"));
+    let _: i64 = ta
+        .query_scalar(count().filter(col("n").eq(1i64)))
+        .await
+        .unwrap();
+    let _: i64 = tb
+        .query_scalar(count().filter(col("n").eq(2i64)))
+        .await
+        .unwrap();
+    ta.execute(insert(table("counter")).columns(["n"]).values([2i64]))
+        .await
+        .unwrap();
+    tb.execute(insert(table("counter")).columns(["n"]).values([1i64]))
+        .await
+        .unwrap();
+    ta.commit().await.unwrap();
+    let err = tb.commit().await.unwrap_err();
+    match &err {
+        Error::Serialization { code, .. } => assert_eq!(code, "40001"),
+        other => panic!("expected Serialization, got {other:?}"),
+    }
+    assert!(err.to_string().contains("retry"), "{err}");
+    // The failed transaction left nothing behind and the connection is usable.
+    assert!(!b.in_transaction());
+    let n: i64 = b.query_scalar(count()).await.unwrap();
+    assert_eq!(n, 1);
+    drop((a, b));
+    t.finish().await;
+}

@@ -733,3 +733,64 @@ async fn insert_update_delete_returning_and_upsert() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn enums_native_on_postgres_and_checked_text_everywhere() {
+    for t in common::all_targets("enums").await {
+        let db = t.connect().await;
+        let mood = |native| SqlType::Enum {
+            name: "mood".into(),
+            variants: vec!["happy".into(), "sad".into()],
+            native,
+        };
+        let mut md = MetaData::new();
+        md.add(
+            Table::new("people")
+                .column(Column::new("id", SqlType::Integer).primary_key())
+                .column(Column::new("native_mood", mood(true)))
+                .column(Column::new("text_mood", mood(false))),
+        );
+        db.create_all(&md).await.unwrap();
+        db.create_all(&md).await.unwrap(); // the type already exists: skipped
+        db.execute(
+            insert(table("people"))
+                .columns(["native_mood", "text_mood"])
+                .values(["happy", "sad"]),
+        )
+        .await
+        .unwrap();
+        let row: (String, String) = db
+            .query_one(select([col("native_mood"), col("text_mood")]).from(table("people")))
+            .await
+            .unwrap();
+        assert_eq!(row, ("happy".to_owned(), "sad".to_owned()), "[{}]", t.label);
+        // A value outside the enum is rejected (CHECK on the text column).
+        let err = db
+            .execute(
+                insert(table("people"))
+                    .columns(["text_mood"])
+                    .values(["angry"]),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Integrity(IntegrityError::CheckViolation { .. })),
+            "[{}] {err:?}",
+            t.label
+        );
+        if t.is_postgres() {
+            let err = db
+                .execute(
+                    insert(table("people"))
+                        .columns(["native_mood"])
+                        .values(["angry"]),
+                )
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("angry"), "{err}");
+        }
+        db.drop_all(&md).await.unwrap();
+        db.create_all(&md).await.unwrap();
+        t.finish().await;
+    }
+}

@@ -4,7 +4,8 @@ use crate::query::{
     Cte, Delete, FromItem, Insert, JoinKind, OnConflict, Select, SetOp, Statement, Update,
 };
 use crate::schema::{
-    Constraint, CreateIndex, CreateTable, DropIndex, DropTable, NamingConvention, ServerDefault,
+    Constraint, CreateEnumType, CreateIndex, CreateTable, DropEnumType, DropIndex, DropTable,
+    NamingConvention, ServerDefault,
 };
 use crate::value::Value;
 
@@ -61,6 +62,8 @@ pub fn compile(dialect: &dyn Dialect, stmt: &Statement) -> Result<Compiled, Comp
         Statement::DropTable(s) => c.drop_table(s),
         Statement::CreateIndex(s) => c.create_index(s),
         Statement::DropIndex(s) => c.drop_index(s),
+        Statement::CreateEnumType(s) => c.create_enum_type(s)?,
+        Statement::DropEnumType(s) => c.drop_enum_type(s)?,
     }
     Ok(Compiled {
         sql: c.sql,
@@ -973,6 +976,38 @@ impl Compiler<'_> {
         self.push(" (");
         self.idents(&s.index.columns);
         self.push(")");
+    }
+
+    fn create_enum_type(&mut self, s: &CreateEnumType) -> R {
+        if !self.d.native_enums() {
+            return Err(CompileError::Unsupported(
+                "CREATE TYPE … AS ENUM",
+                self.d.name(),
+            ));
+        }
+        self.push("CREATE TYPE ");
+        self.ident(&s.name);
+        self.push(" AS ENUM (");
+        for (i, v) in s.variants.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            quote_literal(&mut self.sql, v);
+        }
+        self.push(")");
+        Ok(())
+    }
+
+    fn drop_enum_type(&mut self, s: &DropEnumType) -> R {
+        if !self.d.native_enums() {
+            return Err(CompileError::Unsupported("DROP TYPE", self.d.name()));
+        }
+        self.push("DROP TYPE ");
+        if s.if_exists {
+            self.push("IF EXISTS ");
+        }
+        self.ident(&s.name);
+        Ok(())
     }
 
     fn drop_index(&mut self, s: &DropIndex) {
