@@ -393,10 +393,7 @@ impl Database {
     /// Creates every table of `metadata` (and its indexes) that does not exist yet, in
     /// foreign-key order, in one transaction.
     pub async fn create_all(&self, metadata: &MetaData) -> Result<()> {
-        let tables = metadata.sorted_tables().map_err(|e| Error::Database {
-            code: None,
-            message: e.to_string(),
-        })?;
+        let tables = metadata.sorted_tables()?;
         let mut conn = self.connection().await?;
         let mut tx = conn.begin().await?;
         if self.shared.dialect.native_enums() {
@@ -431,10 +428,7 @@ impl Database {
 
     /// Drops every table of `metadata` that exists, dependents first, in one transaction.
     pub async fn drop_all(&self, metadata: &MetaData) -> Result<()> {
-        let tables = metadata.sorted_tables().map_err(|e| Error::Database {
-            code: None,
-            message: e.to_string(),
-        })?;
+        let tables = metadata.sorted_tables()?;
         let mut conn = self.connection().await?;
         let mut tx = conn.begin().await?;
         for table in tables.iter().rev() {

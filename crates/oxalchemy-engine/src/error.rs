@@ -105,6 +105,8 @@ pub enum Error {
     MultipleResults { count: usize },
     #[error(transparent)]
     Compile(#[from] CompileError),
+    #[error(transparent)]
+    DependencyCycle(#[from] oxalchemy_core::schema::DependencyCycle),
     #[error("the transaction is already finished (committed or rolled back)")]
     TransactionFinished,
     #[error("database error{}: {message}", code.as_deref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default())]
