@@ -33,12 +33,26 @@ fn unexpected_null<T>() -> D<T> {
 }
 
 /// A Rust type that can be read from one column, on every enabled driver.
+///
+/// A type stored as text (an enum, a newtype) only implements [`FromSql::from_text`]; the
+/// driver methods default to reading a string and handing it over.
 pub trait FromSql: Sized {
     #[cfg(feature = "sqlite")]
-    fn from_sqlite(value: rusqlite::types::ValueRef<'_>) -> D<Self>;
+    fn from_sqlite(value: rusqlite::types::ValueRef<'_>) -> D<Self> {
+        Self::from_text(String::from_sqlite(value)?)
+    }
     /// `raw` is the binary wire value, `None` for NULL.
     #[cfg(feature = "postgres")]
-    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self>;
+    fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+        Self::from_text(String::from_postgres(ty, raw)?)
+    }
+    /// Decodes a value stored as text.
+    fn from_text(_text: String) -> D<Self> {
+        Err(DecodeError(format!(
+            "{} implements neither FromSql::from_text nor the driver methods",
+            type_name::<Self>()
+        )))
+    }
 }
 
 /// A Rust type built from a whole row.

@@ -67,6 +67,17 @@ fn target(table: &Option<String>, columns: &[String]) -> String {
     }
 }
 
+/// A validator rejected a model before it was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{model}{}: {message}", field.map(|f| format!(".{f}")).unwrap_or_default())]
+pub struct ValidationError {
+    /// The model's name (`User`).
+    pub model: &'static str,
+    /// The field that failed, or `None` for a whole-object validator.
+    pub field: Option<&'static str>,
+    pub message: String,
+}
+
 /// Everything the engine can fail with.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -105,6 +116,8 @@ pub enum Error {
     MultipleResults { count: usize },
     #[error(transparent)]
     Compile(#[from] CompileError),
+    #[error("invalid {0}; nothing was written")]
+    Validation(#[from] ValidationError),
     #[error(transparent)]
     DependencyCycle(#[from] oxalchemy_core::schema::DependencyCycle),
     #[error("the transaction is already finished (committed or rolled back)")]

@@ -6,6 +6,13 @@
 
 pub use oxalchemy_core as core;
 pub use oxalchemy_engine as engine;
+pub use oxalchemy_orm as orm;
+
+pub use oxalchemy_macros::{DbEnum, Mixin, Model};
+
+/// What a `#[column(validate = f)]` / `#[model(validate = f)]` function returns: `Err` with
+/// a message a person can act on.
+pub type ValidationMessage = std::result::Result<(), String>;
 
 pub use oxalchemy_core::{
     and_, case, col, delete, exists, func, insert, lit, not_, or_, scalar, select, star, table,
@@ -25,5 +32,8 @@ pub mod prelude {
     };
     pub use oxalchemy_engine::{
         Connection, Database, Error, FromRow, FromSql, IntegrityError, Row, Transaction,
+        ValidationError,
     };
+    pub use oxalchemy_macros::{DbEnum, Mixin, Model};
+    pub use oxalchemy_orm::{query, DbEnum, Many, Model, One, Query, Registry, TypedColumn};
 }

@@ -1,0 +1,108 @@
+//! oxalchemy ORM runtime: what `#[derive(Model)]` and `#[derive(Mixin)]` generate calls into.
+//!
+//! * [`Model`] / [`Fields`]: a struct's table metadata, row decoding, column values, defaults,
+//!   validation. The derive writes these impls; nothing here is reflection.
+//! * [`TypedColumn`]: `User::username`, a column constant whose comparisons are type-checked
+//!   (`User::username.eq(5)` does not compile).
+//! * [`Query`]: plain reads returning owned structs (`Vec<User>`), decoded straight from the
+//!   driver's row.
+//! * [`insert`], [`insert_many`], [`update`], [`delete`]: persistence of single objects,
+//!   applying defaults, onupdate values and validators first.
+//! * [`Registry`]: the explicit list of models that makes a `MetaData` (see ARCHITECTURE.md).
+
+mod column;
+mod model;
+mod persist;
+mod query;
+mod registry;
+mod relation;
+
+pub use column::{Operand, TextType, TypedColumn};
+pub use model::{
+    DbEnum, Fields, Model, RelationshipDef, RelationshipKind, SqlField, ValidationError,
+};
+pub use persist::{delete, insert, insert_many, update};
+pub use query::{query, Executor, Query};
+pub use registry::Registry;
+pub use relation::{Many, NotLoaded, One};
+
+/// Values for `#[column(default = …)]`.
+pub mod defaults {
+    /// The current time, for `default = now` / `onupdate = now` on `DateTime<Utc>` or
+    /// `NaiveDateTime` fields. Microsecond precision, so what is stored equals what is kept.
+    pub fn now<T: Now>() -> T {
+        T::now()
+    }
+
+    pub trait Now {
+        fn now() -> Self;
+    }
+    impl Now for chrono::DateTime<chrono::Utc> {
+        fn now() -> Self {
+            let t = chrono::Utc::now();
+            let micros = t.timestamp_subsec_micros();
+            t.with_nanosecond_truncated(micros)
+        }
+    }
+    impl Now for chrono::NaiveDateTime {
+        fn now() -> Self {
+            <chrono::DateTime<chrono::Utc> as Now>::now().naive_utc()
+        }
+    }
+    impl<T: Now> Now for Option<T> {
+        fn now() -> Self {
+            Some(T::now())
+        }
+    }
+
+    trait Truncate {
+        fn with_nanosecond_truncated(self, micros: u32) -> Self;
+    }
+    impl Truncate for chrono::DateTime<chrono::Utc> {
+        fn with_nanosecond_truncated(self, micros: u32) -> Self {
+            use chrono::Timelike;
+            self.with_nanosecond(micros * 1000).unwrap_or(self)
+        }
+    }
+}
+
+/// Used by generated code only; not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::model::{column_for, json_column_for, read_model, SqlField};
+    pub use oxalchemy_core::schema::{Column, Index, ReferentialAction, Table};
+    pub use oxalchemy_core::{Expr, SqlType, ToValue, Value};
+    pub use oxalchemy_engine::{DecodeError, Error, FromRow, FromSql, Row, ValidationError};
+    pub use serde;
+    pub use std::sync::OnceLock;
+
+    /// Whether a key column of type `T` is an integer (then 0 means "let the database
+    /// generate it").
+    pub fn is_integer_key<T: SqlField>() -> bool {
+        T::sql_type(None).is_integer()
+    }
+
+    /// `#[column(json)]` on a type that is not a `serde_json::Value`: encode through serde.
+    pub fn json_value<T: serde::Serialize>(v: &T) -> Value {
+        match serde_json::to_value(v) {
+            Ok(j) => Value::Json(j),
+            Err(_) => Value::Null,
+        }
+    }
+
+    /// Reads a JSON column into any `DeserializeOwned` type.
+    pub fn json_get<T: serde::de::DeserializeOwned>(row: &Row<'_>, idx: usize) -> Result<T, Error> {
+        let j: serde_json::Value = row.get(idx)?;
+        serde_json::from_value(j).map_err(|e| Error::Decode {
+            column: row.column_name(idx),
+            rust_type: std::any::type_name::<T>(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Whether a field still holds its type's default (then `#[column(default)]` applies and
+    /// an autoincrement key is left to the database).
+    pub fn is_unset<T: Default + PartialEq>(v: &T) -> bool {
+        *v == T::default()
+    }
+}

@@ -1,0 +1,140 @@
+//! Writing single models (and batches) without a session: defaults and validators run first,
+//! generated keys and server defaults are read back with RETURNING.
+
+use oxalchemy_core::expr::{and_, col, Ident};
+use oxalchemy_core::query::{delete as delete_stmt, insert as insert_stmt, update as update_stmt};
+use oxalchemy_core::{Expr, IntoExpr, Statement, Value};
+use oxalchemy_engine::{Connection, Error};
+
+use crate::model::Model;
+use crate::query::Executor;
+
+fn returning_all<M: Model>() -> impl Iterator<Item = Expr> {
+    M::columns().iter().map(|c| col(Ident::new_static(c)))
+}
+
+fn key_filter(pk: Vec<(&'static str, Value)>) -> Expr {
+    and_(pk.into_iter().map(|(c, v)| col(Ident::new_static(c)).eq(v)))
+}
+
+/// Inserts `obj` after applying its defaults and validators; `obj` is then replaced by the
+/// stored row (generated key, server defaults).
+pub async fn insert<M: Model>(ex: impl Executor, obj: &mut M) -> Result<(), Error> {
+    obj.apply_defaults();
+    obj.validate()?;
+    let mut values = Vec::with_capacity(M::columns().len());
+    obj.insert_values(&mut values);
+    let (columns, row): (Vec<&'static str>, Vec<Value>) = values.into_iter().unzip();
+    let stmt = insert_stmt(oxalchemy_core::table(M::TABLE))
+        .columns(columns.into_iter().map(Ident::new_static))
+        .values(row.into_iter().map(IntoExpr::into_expr))
+        .returning(returning_all::<M>());
+    let mut stored: Vec<M> = ex.fetch(Statement::Insert(stmt)).await?;
+    *obj = stored.pop().ok_or(Error::NotFound)?;
+    Ok(())
+}
+
+/// Inserts many objects with multi-row INSERTs (chunked to the dialect's bind limit) inside
+/// one transaction (a savepoint when one is open): all are written or none. Every object is
+/// validated before anything is written, then replaced by its stored row. Objects must
+/// agree on which columns they set (all or none with a generated key).
+pub async fn insert_many<M: Model>(conn: &mut Connection, objs: &mut [M]) -> Result<(), Error> {
+    if objs.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(objs.len());
+    let mut columns: Option<Vec<&'static str>> = None;
+    for obj in objs.iter_mut() {
+        obj.apply_defaults();
+        obj.validate()?;
+        let mut values = Vec::with_capacity(M::columns().len());
+        obj.insert_values(&mut values);
+        let (cols, row): (Vec<&'static str>, Vec<Value>) = values.into_iter().unzip();
+        match &columns {
+            None => columns = Some(cols),
+            Some(c) if *c == cols => {}
+            Some(_) => {
+                return Err(Error::Database {
+                    code: None,
+                    message: format!(
+                        "insert_many::<{}>: objects set different columns (some have a generated \
+                         key, some do not); insert them in separate calls",
+                        M::NAME
+                    ),
+                })
+            }
+        }
+        rows.push(row);
+    }
+    let columns = columns.unwrap_or_default();
+    let max_binds = conn.dialect().max_binds();
+    let per_row = columns.len().max(1);
+    let rows_per_chunk = (max_binds / per_row).max(1);
+    // One executor, several statements: collect the statements first.
+    let mut stmts = Vec::new();
+    for chunk in rows.chunks(rows_per_chunk) {
+        let mut stmt = insert_stmt(oxalchemy_core::table(M::TABLE))
+            .columns(columns.iter().map(|c| Ident::new_static(c)))
+            .returning(returning_all::<M>());
+        for row in chunk {
+            stmt = stmt.values(row.iter().cloned().map(IntoExpr::into_expr));
+        }
+        stmts.push(stmt);
+    }
+    let mut stored: Vec<M> = Vec::with_capacity(objs.len());
+    let mut tx = conn.begin().await?;
+    for stmt in stmts {
+        stored.extend(tx.query::<M>(Statement::Insert(stmt)).await?);
+    }
+    if stored.len() != objs.len() {
+        return Err(Error::Database {
+            code: None,
+            message: format!(
+                "insert_many::<{}>: {} rows returned for {} objects",
+                M::NAME,
+                stored.len(),
+                objs.len()
+            ),
+        });
+    }
+    tx.commit().await?;
+    for (obj, row) in objs.iter_mut().zip(stored) {
+        *obj = row;
+    }
+    Ok(())
+}
+
+/// Writes every non-key column of `obj` (after onupdate values and validators) to the row
+/// with its primary key; `obj` is replaced by the stored row. No matching row is
+/// [`Error::NotFound`].
+pub async fn update<M: Model>(ex: impl Executor, obj: &mut M) -> Result<(), Error> {
+    obj.apply_onupdate();
+    obj.validate()?;
+    let mut values = Vec::new();
+    obj.update_values(&mut values);
+    let mut pk = Vec::new();
+    obj.primary_key_values(&mut pk);
+    let mut stmt = update_stmt(oxalchemy_core::table(M::TABLE));
+    for (c, v) in values {
+        stmt = stmt.set(Ident::new_static(c), v);
+    }
+    let stmt = stmt.filter(key_filter(pk)).returning(returning_all::<M>());
+    let mut stored: Vec<M> = ex.fetch(Statement::Update(stmt)).await?;
+    *obj = stored.pop().ok_or(Error::NotFound)?;
+    Ok(())
+}
+
+/// Deletes the row with `obj`'s primary key. No matching row is [`Error::NotFound`].
+pub async fn delete<M: Model>(ex: impl Executor, obj: &M) -> Result<(), Error> {
+    let mut pk = Vec::new();
+    obj.primary_key_values(&mut pk);
+    let n = ex
+        .run(Statement::Delete(
+            delete_stmt(oxalchemy_core::table(M::TABLE)).filter(key_filter(pk)),
+        ))
+        .await?;
+    if n == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! The guide's models (../shared/reference/sqlalchemy-standards.md §1) in Rust.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Utc};
+use oxalchemy::prelude::*;
+use oxalchemy::ValidationMessage;
+
+#[derive(Mixin, Clone, Debug, Default, PartialEq)]
+pub struct IdMixin {
+    #[column(primary_key)]
+    pub id: i64,
+}
+
+#[derive(Mixin, Clone, Debug, Default, PartialEq)]
+pub struct Timestamps {
+    #[column(default = now)]
+    pub created_at: DateTime<Utc>,
+    #[column(default = now, onupdate = now)]
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(DbEnum, Clone, Copy, Debug, Default, PartialEq)]
+#[db_enum(name = "user_status")]
+pub enum Status {
+    #[default]
+    #[db_enum(rename = "active")]
+    Active,
+    #[db_enum(rename = "suspended")]
+    Suspended,
+}
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(
+    table = "users",
+    index(name = "idx_users_username_email", columns(username, email)),
+    validate = user_is_consistent
+)]
+pub struct User {
+    #[model(flatten)]
+    pub base: IdMixin,
+    #[column(length = 50, unique, validate = not_blank)]
+    pub username: String,
+    #[column(length = 255, unique, validate = looks_like_email)]
+    pub email: String,
+    #[column(jsonb, server_default = "'{}'")]
+    pub settings: serde_json::Value,
+    #[column(default = Status::Active, server_default = "'active'")]
+    pub status: Status,
+    pub karma: Option<i32>,
+    #[model(flatten)]
+    pub ts: Timestamps,
+    #[relationship(back_populates = "author")]
+    pub posts: Many<Post>,
+    /// Not a column.
+    #[model(skip)]
+    pub scratch: String,
+}
+
+pub fn not_blank(s: &str) -> ValidationMessage {
+    if s.trim().is_empty() {
+        Err("must not be blank".into())
+    } else {
+        Ok(())
+    }
+}
+
+pub fn looks_like_email(s: &str) -> ValidationMessage {
+    match s.split_once('@') {
+        Some((a, b)) if !a.is_empty() && b.contains('.') => Ok(()),
+        _ => Err(format!("`{s}` is not an email address")),
+    }
+}
+
+pub fn user_is_consistent(u: &User) -> ValidationMessage {
+    if u.karma.is_some_and(|k| k < 0) && u.status == Status::Active {
+        return Err("an active user cannot have negative karma".into());
+    }
+    Ok(())
+}
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(
+    table = "posts",
+    index(name = "idx_posts_author_created", columns(author_id, created_at)),
+    check(name = "title_not_empty", sql = "length(title) > 0")
+)]
+pub struct Post {
+    #[model(flatten)]
+    pub base: IdMixin,
+    #[column(length = 200)]
+    pub title: String,
+    pub content: Option<String>,
+    #[column(foreign_key = "users.id", on_delete = "cascade")]
+    pub author_id: i64,
+    #[model(flatten)]
+    pub ts: Timestamps,
+    #[relationship(back_populates = "posts")]
+    pub author: One<User>,
+    #[relationship(secondary = "post_tags")]
+    pub tags: Many<Tag>,
+}
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "tags")]
+pub struct Tag {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(length = 50, unique)]
+    pub name: String,
+}
+
+/// The association table, declared without a struct (SQLAlchemy's `Table(...)`).
+pub fn post_tags() -> Table {
+    Table::new("post_tags")
+        .column(
+            Column::new("post_id", SqlType::BigInteger)
+                .primary_key()
+                .references("posts", "id")
+                .on_delete(ReferentialAction::Cascade),
+        )
+        .column(
+            Column::new("tag_id", SqlType::BigInteger)
+                .primary_key()
+                .references("tags", "id")
+                .on_delete(ReferentialAction::Cascade),
+        )
+}
+
+pub fn registry() -> Registry {
+    Registry::new()
+        .model::<User>()
+        .model::<Post>()
+        .model::<Tag>()
+        .table(post_tags())
+}
