@@ -155,8 +155,11 @@ impl<'a> Row<'a> {
         }
     }
 
+    /// Decodes column `idx` with a small error type; the hot path of generated row decoders,
+    /// which turn a failure into [`Error::Decode`] with [`Row::decode_error`] once.
+    #[doc(hidden)]
     #[inline]
-    fn decode<T: FromSql>(&self, idx: usize) -> D<T> {
+    pub fn decode<T: FromSql>(&self, idx: usize) -> D<T> {
         match &self.inner {
             #[cfg(feature = "sqlite")]
             RowInner::Sqlite(r) => match r.get_ref(idx) {
@@ -171,8 +174,9 @@ impl<'a> Row<'a> {
         }
     }
 
+    #[doc(hidden)]
     #[cold]
-    fn decode_error<T>(&self, idx: usize, e: DecodeError) -> Error {
+    pub fn decode_error<T>(&self, idx: usize, e: DecodeError) -> Error {
         Error::Decode {
             column: self.column_name(idx),
             rust_type: type_name::<T>(),
@@ -587,7 +591,12 @@ macro_rules! tuple_from_row {
         impl<$($t: FromSql),+> FromRow for ($($t,)+) {
             #[inline]
             fn from_row(row: &Row<'_>) -> Result<Self> {
-                Ok(($(row.get::<$t>($n)?,)+))
+                Ok(($(
+                    match row.decode::<$t>($n) {
+                        Ok(v) => v,
+                        Err(e) => return Err(row.decode_error::<$t>($n, e)),
+                    },
+                )+))
             }
         }
     };

@@ -100,9 +100,12 @@ impl PgConn {
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
         let rows = self.client.query(&stmt, &refs).await;
         let rows = self.after(sql, rows)?;
-        rows.iter()
-            .map(|r| T::from_row(&Row::postgres(r)))
-            .collect()
+        // Sized up front: collecting into Result<Vec> would grow the Vec by doubling.
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(T::from_row(&Row::postgres(r))?);
+        }
+        Ok(out)
     }
 
     /// Maps errors, and forgets a cached statement whose plan the server invalidated

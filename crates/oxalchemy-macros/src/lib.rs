@@ -530,7 +530,12 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                     )
                 } else {
                     (
-                        quote!(row.get::<#ty>(*idx)?),
+                        quote!(match row.decode::<#ty>(*idx) {
+                            ::core::result::Result::Ok(v) => v,
+                            ::core::result::Result::Err(e) => {
+                                return ::core::result::Result::Err(row.decode_error::<#ty>(*idx, e))
+                            }
+                        }),
                         quote!(#p::ToValue::to_value(&self.#ident)),
                     )
                 };
