@@ -438,6 +438,10 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
     let mut assertions = Vec::new();
     let mut own_pk = false;
     let mut mixin_pk = Vec::new();
+    let own_pk_count = ordered
+        .iter()
+        .filter(|f| matches!(&f.role, FieldRole::Column(c) if c.primary_key))
+        .count();
 
     for f in &ordered {
         let ident = &f.ident;
@@ -540,8 +544,10 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                     )
                 };
                 reads.push(quote!(let #ident = #read; *idx += 1;));
-                // An integer key at its default (0) is left to the database to generate.
-                let generated = c.primary_key && c.autoincrement != Some(false);
+                // A single integer key at its default (0) is left to the database to generate;
+                // parts of a composite key are always written.
+                let generated =
+                    c.primary_key && c.autoincrement != Some(false) && own_pk_count == 1;
                 if generated {
                     insert_values.push(quote! {
                         if !(#p::is_integer_key::<#ty>() && #p::is_unset(&self.#ident)) {
