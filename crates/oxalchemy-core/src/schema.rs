@@ -264,6 +264,14 @@ impl Table {
             }));
         }
         self.columns.push(column);
+        // SQLAlchemy's "auto" rule: only a lone integer primary key autoincrements.
+        if self.columns.iter().filter(|c| c.primary_key).count() > 1 {
+            for c in self.columns.iter_mut().filter(|c| c.primary_key) {
+                if !c.autoincrement_explicit {
+                    c.autoincrement = false;
+                }
+            }
+        }
         self
     }
     pub fn primary_key_name(mut self, name: impl Into<Ident>) -> Self {

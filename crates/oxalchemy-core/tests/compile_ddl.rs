@@ -771,3 +771,13 @@ fn native_enum_types_on_postgres_only() {
     let c = compile(&Postgres, &t.create().into()).unwrap();
     assert_eq!(c.sql, r#"CREATE TABLE "people" ("mood" "mood")"#);
 }
+
+#[test]
+fn composite_integer_keys_do_not_autoincrement() {
+    let t = Table::new("pt")
+        .column(Column::new("a", SqlType::BigInteger).primary_key())
+        .column(Column::new("b", SqlType::BigInteger).primary_key());
+    assert!(t.columns.iter().all(|c| !c.autoincrement));
+    let single = Table::new("s").column(Column::new("id", SqlType::BigInteger).primary_key());
+    assert!(single.columns[0].autoincrement);
+}
