@@ -1,6 +1,7 @@
 //! `Connection` (a pooled driver connection) and `Transaction` (rolled back on drop,
 //! nested levels are SAVEPOINTs).
 
+use std::borrow::BorrowMut;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
@@ -104,6 +105,34 @@ impl Connection {
         self.pooled().conn.execute(&c.sql, &c.binds).await
     }
 
+    /// Runs several compiled statements, in order; returns each one's changed-row count.
+    /// On PostgreSQL they are pipelined (one round trip for all); on SQLite they run one
+    /// after another on this thread. Stops at the first error.
+    pub async fn execute_many_compiled(&mut self, stmts: &[Compiled]) -> Result<Vec<u64>> {
+        for c in stmts {
+            self.echo(c);
+        }
+        let _slot = self.write_slot(true).await?;
+        match &mut self.pooled().conn {
+            #[cfg(feature = "postgres")]
+            crate::backend::AnyConn::Postgres(pg) => {
+                let refs: Vec<(&str, &[oxalchemy_core::Value])> = stmts
+                    .iter()
+                    .map(|c| (c.sql.as_str(), c.binds.as_slice()))
+                    .collect();
+                pg.execute_many(&refs).await
+            }
+            #[allow(unreachable_patterns)]
+            conn => {
+                let mut out = Vec::with_capacity(stmts.len());
+                for c in stmts {
+                    out.push(conn.execute(&c.sql, &c.binds).await?);
+                }
+                Ok(out)
+            }
+        }
+    }
+
     /// Runs a compiled statement and decodes its rows.
     pub async fn query_compiled<T: FromRow + Send>(
         &mut self,
@@ -178,6 +207,31 @@ impl Connection {
     }
 
     async fn begin_with(&mut self, level: Option<IsolationLevel>) -> Result<Transaction<'_>> {
+        let (depth, gate) = self.start(level).await?;
+        Ok(TransactionGuard {
+            conn: self,
+            depth,
+            done: false,
+            _gate: gate,
+        })
+    }
+
+    /// Starts a transaction that owns this connection (for holders that outlive a borrow,
+    /// like an ORM session). Rolled back on drop like [`Transaction`].
+    pub async fn begin_owned(mut self) -> Result<OwnedTransaction> {
+        let (depth, gate) = self.start(None).await?;
+        Ok(TransactionGuard {
+            conn: self,
+            depth,
+            done: false,
+            _gate: gate,
+        })
+    }
+
+    async fn start(
+        &mut self,
+        level: Option<IsolationLevel>,
+    ) -> Result<(u32, Option<OwnedMutexGuard<()>>)> {
         let depth = self.pooled().depth + 1;
         // SQLite has one writer: a transaction takes the slot for its whole life.
         let gate = if depth == 1 {
@@ -199,12 +253,7 @@ impl Connection {
         let pooled = self.pooled();
         pooled.conn.batch(&sql).await?;
         pooled.depth = depth;
-        Ok(Transaction {
-            conn: self,
-            depth,
-            done: false,
-            _gate: gate,
-        })
+        Ok((depth, gate))
     }
 }
 
@@ -249,16 +298,23 @@ impl Drop for Connection {
     }
 }
 
-/// An open transaction (or SAVEPOINT). Derefs to the [`Connection`] to run statements.
-/// Dropped without [`commit`](Transaction::commit), it rolls back.
-pub struct Transaction<'c> {
-    conn: &'c mut Connection,
+/// An open transaction (or SAVEPOINT) on a borrowed or owned connection. Derefs to the
+/// [`Connection`] to run statements. Dropped without [`commit`](TransactionGuard::commit),
+/// it rolls back.
+pub struct TransactionGuard<C: BorrowMut<Connection>> {
+    conn: C,
     depth: u32,
     done: bool,
     _gate: Option<OwnedMutexGuard<()>>,
 }
 
-impl std::fmt::Debug for Transaction<'_> {
+/// A transaction on a borrowed connection: `conn.begin().await?`.
+pub type Transaction<'c> = TransactionGuard<&'c mut Connection>;
+
+/// A transaction that owns its connection: `conn.begin_owned().await?`.
+pub type OwnedTransaction = TransactionGuard<Connection>;
+
+impl<C: BorrowMut<Connection>> std::fmt::Debug for TransactionGuard<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transaction")
             .field("depth", &self.depth)
@@ -266,10 +322,10 @@ impl std::fmt::Debug for Transaction<'_> {
     }
 }
 
-impl Transaction<'_> {
+impl<C: BorrowMut<Connection>> TransactionGuard<C> {
     /// A nested transaction: a SAVEPOINT inside this one.
     pub async fn savepoint(&mut self) -> Result<Transaction<'_>> {
-        self.conn.begin().await
+        self.conn.borrow_mut().begin().await
     }
 
     fn end_sql(&self, commit: bool) -> String {
@@ -292,7 +348,7 @@ impl Transaction<'_> {
         let sql = self.end_sql(commit);
         tracing::debug!(target: "oxalchemy::sql", sql = %sql);
         let depth = self.depth;
-        let pooled = self.conn.pooled();
+        let pooled = self.conn.borrow_mut().pooled();
         let result = pooled.conn.batch(&sql).await;
         match result {
             Ok(()) => {
@@ -302,7 +358,7 @@ impl Transaction<'_> {
             Err(e) => {
                 // A failed COMMIT/RELEASE must not leave the level open: roll it back.
                 let rollback = self.end_sql(false);
-                let pooled = self.conn.pooled();
+                let pooled = self.conn.borrow_mut().pooled();
                 if pooled.conn.batch(&rollback).await.is_ok() || depth == 1 {
                     pooled.depth = depth - 1;
                 }
@@ -322,27 +378,27 @@ impl Transaction<'_> {
     }
 }
 
-impl Deref for Transaction<'_> {
+impl<C: BorrowMut<Connection>> Deref for TransactionGuard<C> {
     type Target = Connection;
     fn deref(&self) -> &Connection {
-        self.conn
+        self.conn.borrow()
     }
 }
 
-impl DerefMut for Transaction<'_> {
+impl<C: BorrowMut<Connection>> DerefMut for TransactionGuard<C> {
     fn deref_mut(&mut self) -> &mut Connection {
-        self.conn
+        self.conn.borrow_mut()
     }
 }
 
-impl Drop for Transaction<'_> {
+impl<C: BorrowMut<Connection>> Drop for TransactionGuard<C> {
     fn drop(&mut self) {
         if self.done {
             return;
         }
         let sql = self.end_sql(false);
         let depth = self.depth;
-        if let Some(pooled) = self.conn.obj.as_deref_mut() {
+        if let Some(pooled) = self.conn.borrow_mut().obj.as_deref_mut() {
             if pooled.conn.rollback_now(sql) {
                 pooled.depth = depth - 1;
             }

@@ -29,7 +29,7 @@ mod url;
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("oxalchemy-engine needs at least one driver feature: `sqlite` or `postgres`");
 
-pub use connection::{Connection, IsolationLevel, Transaction};
+pub use connection::{Connection, IsolationLevel, OwnedTransaction, Transaction, TransactionGuard};
 pub use database::{ConnectOptions, Database, PoolStatus};
 pub use decode::{DecodeError, FromRow, FromSql, Row};
 pub use error::{CompileError, Error, IntegrityError, Result, ValidationError};

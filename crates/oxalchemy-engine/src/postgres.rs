@@ -108,6 +108,30 @@ impl PgConn {
         Ok(out)
     }
 
+    /// Runs several statements pipelined: every request is sent before the first answer is
+    /// awaited, so N statements cost about one round trip instead of N.
+    pub(crate) async fn execute_many(&mut self, stmts: &[(&str, &[Value])]) -> Result<Vec<u64>> {
+        let mut prepared = Vec::with_capacity(stmts.len());
+        for (sql, _) in stmts {
+            prepared.push(self.statement(sql).await?);
+        }
+        let client = &self.client;
+        let futures = stmts
+            .iter()
+            .zip(&prepared)
+            .map(|((_, binds), stmt)| async move {
+                let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
+                let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+                client.execute(stmt, &refs).await
+            });
+        let results = futures_util::future::join_all(futures).await;
+        let mut out = Vec::with_capacity(results.len());
+        for (i, r) in results.into_iter().enumerate() {
+            out.push(self.after(stmts[i].0, r)?);
+        }
+        Ok(out)
+    }
+
     /// Maps errors, and forgets a cached statement whose plan the server invalidated
     /// (e.g. after ALTER TABLE), so the next call prepares it again.
     fn after<T>(&mut self, sql: &str, result: Result<T, tokio_postgres::Error>) -> Result<T> {

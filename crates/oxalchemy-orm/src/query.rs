@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use oxalchemy_core::expr::{func, Ident, OrderBy};
 use oxalchemy_core::query::select;
 use oxalchemy_core::{Expr, Select, Statement};
-use oxalchemy_engine::{Connection, Database, Error, FromRow, Transaction};
+use oxalchemy_engine::{Connection, Database, Error, FromRow, TransactionGuard};
 
 use crate::model::Model;
 
@@ -39,7 +39,7 @@ impl Executor for &mut Connection {
     }
 }
 
-impl Executor for &mut Transaction<'_> {
+impl<C: std::borrow::BorrowMut<Connection> + Send> Executor for &mut TransactionGuard<C> {
     async fn fetch<T: FromRow + Send>(self, stmt: Statement) -> Result<Vec<T>, Error> {
         self.query(stmt).await
     }
