@@ -3,7 +3,8 @@
 //! generated code is small.
 
 use proc_macro::TokenStream;
-use proc_macro2::{Span, TokenStream as TokenStream2};
+use proc_macro2::{Group, Span, TokenStream as TokenStream2, TokenTree};
+use quote::ToTokens;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{
@@ -21,7 +22,7 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 }
 
 /// `#[derive(Mixin)]`: reusable columns, embedded in models with `#[model(flatten)]`.
-#[proc_macro_derive(Mixin, attributes(model, column))]
+#[proc_macro_derive(Mixin, attributes(model, column, relationship))]
 pub fn derive_mixin(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand(&input, Kind::Mixin)
@@ -46,7 +47,8 @@ enum Kind {
 }
 
 const COLUMN_ATTRS: &str = "primary_key, autoincrement, length, unique, index, default, \
-     server_default, onupdate, foreign_key, on_delete, on_update, json, jsonb, name, validate, skip";
+     server_default, onupdate, foreign_key, on_delete, on_update, json, jsonb, name, validate, \
+     version, skip";
 const MODEL_ATTRS: &str = "table, index, unique, check, validate";
 const FIELD_MODEL_ATTRS: &str = "flatten, skip";
 const RELATIONSHIP_ATTRS: &str = "back_populates, secondary, foreign_key, order_by";
@@ -69,6 +71,7 @@ struct ColumnAttrs {
     name: Option<LitStr>,
     validate: Option<Path>,
     skip: bool,
+    version: bool,
 }
 
 #[derive(Default)]
@@ -248,8 +251,8 @@ fn parse_field(f: &syn::Field, kind: Kind) -> syn::Result<Field> {
             })?;
         } else if attr.path().is_ident("relationship") {
             if kind == Kind::Mixin {
-                return Err(syn::Error::new(
-                    attr.span(),
+                return Err(syn::Error::new_spanned(
+                    attr,
                     "relationships belong on models, not mixins",
                 ));
             }
@@ -312,6 +315,8 @@ fn parse_field(f: &syn::Field, kind: Kind) -> syn::Result<Field> {
                     col.validate = Some(meta.value()?.parse()?);
                 } else if p.is_ident("skip") {
                     col.skip = true;
+                } else if p.is_ident("version") {
+                    col.version = true;
                 } else {
                     return Err(unknown(&meta, "column", COLUMN_ATTRS));
                 }
@@ -433,9 +438,11 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
     let mut defaults = Vec::new();
     let mut onupdates = Vec::new();
     let mut validates = Vec::new();
+    let mut versions = Vec::new();
+    let mut set_versions = Vec::new();
     let mut consts = Vec::new();
     let mut mixin_impls = Vec::new();
-    let mut assertions = Vec::new();
+    let assertions: Vec<TokenStream2> = Vec::new();
     let mut own_pk = false;
     let mut mixin_pk = Vec::new();
     let own_pk_count = ordered
@@ -458,6 +465,12 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                 defaults.push(quote!(#fields_trait::apply_defaults(&mut self.#ident);));
                 onupdates.push(quote!(#fields_trait::apply_onupdate(&mut self.#ident);));
                 validates.push(quote!(#fields_trait::validate_fields(&self.#ident, model)?;));
+                versions.push(quote! {
+                    if let ::core::option::Option::Some(v) = #fields_trait::version(&self.#ident) {
+                        return ::core::option::Option::Some(v);
+                    }
+                });
+                set_versions.push(quote!(#fields_trait::set_version(&mut self.#ident, version);));
                 mixin_pk.push(quote!(<#ty as #fields_trait>::HAS_PRIMARY_KEY));
                 // The mixin's column constants, on this model.
                 if kind == Kind::Model {
@@ -477,16 +490,8 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                 };
                 let mut column = match c.json {
                     Some((binary, span)) => {
+                        let _ = span;
                         let nullable = is_option(ty);
-                        // Points a missing Serialize/Deserialize at the `json` attribute.
-                        assertions.push(quote_spanned! {span=>
-                            const _: fn() = || {
-                                fn field_must_be_serde_serializable_and_deserializable<
-                                    T: #p::serde::Serialize + #p::serde::de::DeserializeOwned,
-                                >() {}
-                                field_must_be_serde_serializable_and_deserializable::<#ty>();
-                            };
-                        });
                         quote!(#p::json_column_for(#col_name, #binary, #nullable))
                     }
                     None => quote!(#p::column_for::<#ty>(#col_name, #len)),
@@ -527,10 +532,13 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                 }
                 describe.push(quote!(out.push(#column);));
                 column_names.push(quote!(out.push(#col_name);));
-                let (read, value) = if c.json.is_some() {
+                let (read, value) = if let Some((_, span)) = c.json {
+                    // The type carries the `json` span: a missing Serialize/Deserialize is
+                    // reported at the attribute.
+                    let ty_at = respan(ty.to_token_stream(), span);
                     (
-                        quote!(#p::json_get::<#ty>(row, *idx)?),
-                        quote!(#p::json_value(&self.#ident)),
+                        quote!(#p::json_get::<#ty_at>(row, *idx)?),
+                        quote!(#p::json_value::<#ty_at>(&self.#ident)),
                     )
                 } else {
                     (
@@ -566,14 +574,33 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                     let v = default_value(d);
                     defaults.push(quote!(if #p::is_unset(&self.#ident) { self.#ident = #v; }));
                 }
+                if c.version {
+                    versions.push(quote! {
+                        return ::core::option::Option::Some((#col_name, ::core::convert::Into::<i64>::into(self.#ident)));
+                    });
+                    set_versions.push(quote! {
+                        if let ::core::result::Result::Ok(v) = ::core::convert::TryFrom::try_from(version) {
+                            self.#ident = v;
+                        }
+                    });
+                    // Rows start at version 1, as in SQLAlchemy.
+                    defaults.push(quote! {
+                        if #p::is_unset(&self.#ident) {
+                            if let ::core::result::Result::Ok(v) = ::core::convert::TryFrom::try_from(1i64) {
+                                self.#ident = v;
+                            }
+                        }
+                    });
+                }
                 if let Some(u) = &c.onupdate {
                     let v = default_value(u);
                     onupdates.push(quote!(self.#ident = #v;));
                 }
                 if let Some(v) = &c.validate {
                     let field = ident.to_string();
-                    validates.push(quote! {
-                        if let ::core::result::Result::Err(message) = #v(&self.#ident) {
+                    validates.push(quote_spanned! {v.span()=>
+                        let result: ::core::result::Result<(), _> = #v(&self.#ident);
+                        if let ::core::result::Result::Err(message) = result {
                             return ::core::result::Result::Err(#p::ValidationError {
                                 model,
                                 field: ::core::option::Option::Some(#field),
@@ -626,6 +653,15 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                 let _ = model;
                 #(#validates)*
                 ::core::result::Result::Ok(())
+            }
+            #[allow(unreachable_code)]
+            fn version(&self) -> ::core::option::Option<(&'static str, i64)> {
+                #(#versions)*
+                ::core::option::Option::None
+            }
+            fn set_version(&mut self, version: i64) {
+                let _ = version;
+                #(#set_versions)*
             }
         }
     };
@@ -686,11 +722,17 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
     let pk_assert = if own_pk {
         quote!()
     } else {
+        let mixins = ordered
+            .iter()
+            .filter(|f| matches!(f.role, FieldRole::Flatten))
+            .map(|f| format!("`{}`", f.ty.to_token_stream()))
+            .collect::<Vec<_>>()
+            .join(", ");
         let msg = format!(
-            "model `{name}` has no primary key: none of its flattened mixins declares one; \
-             mark a field #[column(primary_key)]"
+            "model `{name}` has no primary key: none of its flattened mixins ({mixins}) \
+             declares one; mark a field #[column(primary_key)]"
         );
-        quote!(
+        quote_spanned!(name.span()=>
             const _: () =
                 ::core::assert!(<#name as ::oxalchemy::orm::Fields>::HAS_PRIMARY_KEY, #msg);
         )
@@ -747,8 +789,9 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
         table_decls.push(quote!(t = t.check(#n, #sql);));
     }
     let model_validate = match &model_attrs.validate {
-        Some(v) => quote! {
-            if let ::core::result::Result::Err(message) = #v(self) {
+        Some(v) => quote_spanned! {v.span()=>
+            let result: ::core::result::Result<(), _> = #v(self);
+            if let ::core::result::Result::Err(message) = result {
                 return ::core::result::Result::Err(#p::ValidationError {
                     model: Self::NAME,
                     field: ::core::option::Option::None,
@@ -839,6 +882,18 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                 #(#table_decls)*
                 t
             }
+            fn primary_key_columns() -> &'static [&'static str] {
+                static KEY: #p::OnceLock<::std::vec::Vec<&'static str>> = #p::OnceLock::new();
+                KEY.get_or_init(|| {
+                    let mut columns = ::std::vec::Vec::new();
+                    <Self as ::oxalchemy::orm::Fields>::describe(&mut columns);
+                    columns
+                        .iter()
+                        .filter(|c| c.primary_key)
+                        .map(|c| #p::leak_name(c.name.as_str()))
+                        .collect()
+                })
+            }
             fn relationships() -> &'static [::oxalchemy::orm::RelationshipDef] {
                 static RELATIONSHIPS: [::oxalchemy::orm::RelationshipDef; #n_rels] = [#(#rels),*];
                 &RELATIONSHIPS
@@ -865,6 +920,24 @@ fn columns_trait_path(ty: &Type) -> syn::Result<Path> {
         last.ident = format_ident!("{}Columns", last.ident);
     }
     Ok(path)
+}
+
+/// `tokens` with every span set to `span`, so type errors point at an attribute.
+fn respan(tokens: TokenStream2, span: Span) -> TokenStream2 {
+    tokens
+        .into_iter()
+        .map(|tt| match tt {
+            TokenTree::Group(g) => {
+                let mut n = Group::new(g.delimiter(), respan(g.stream(), span));
+                n.set_span(span);
+                TokenTree::Group(n)
+            }
+            mut t => {
+                t.set_span(span);
+                t
+            }
+        })
+        .collect()
 }
 
 fn to_snake(s: &str) -> String {

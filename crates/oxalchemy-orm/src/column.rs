@@ -28,6 +28,11 @@ impl<M, T> std::fmt::Debug for TypedColumn<M, T> {
 }
 
 /// A value or column that may stand on the other side of a comparison with a `T` column.
+#[diagnostic::on_unimplemented(
+    message = "cannot compare a `{T}` column with a `{Self}`",
+    label = "expected a `{T}` value (or a column of that type) here",
+    note = "columns compare only with values of their own Rust type; use `.expr()` and Core expressions to compare across types on purpose"
+)]
 pub trait Operand<T> {
     fn into_operand(self) -> Expr;
 }

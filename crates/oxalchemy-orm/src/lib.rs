@@ -76,6 +76,12 @@ pub mod __private {
     pub use serde;
     pub use std::sync::OnceLock;
 
+    /// Column names are `&'static str` in generated code; the key list is built once per
+    /// model from them, so this only runs once per key column.
+    pub fn leak_name(name: &str) -> &'static str {
+        Box::leak(name.to_owned().into_boxed_str())
+    }
+
     /// Whether a key column of type `T` is an integer (then 0 means "let the database
     /// generate it").
     pub fn is_integer_key<T: SqlField>() -> bool {

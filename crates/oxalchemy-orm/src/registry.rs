@@ -4,7 +4,7 @@
 //! is not linked would silently vanish from `create_all` and autogenerate, and link-time
 //! collection is unsupported on some targets. A list is visible, ordered and testable.
 
-use oxalchemy_core::schema::{MetaData, NamingConvention, Table};
+use oxalchemy_core::schema::{Constraint, MetaData, NamingConvention, Table};
 
 use crate::model::{Model, RelationshipDef, RelationshipKind};
 
@@ -46,8 +46,37 @@ impl Registry {
         self.metadata.add(table);
         self
     }
-    /// Checks that every relationship's target, association table and back_populates exist.
+    /// Checks that every relationship's target, association table and back_populates exist,
+    /// and that every index and constraint names columns its table has.
     pub fn check(&self) -> Result<(), RegistryError> {
+        for t in self.metadata.tables() {
+            let declared = t
+                .indexes
+                .iter()
+                .map(|ix| (ix.name.as_ref(), &ix.columns))
+                .chain(t.constraints.iter().filter_map(|c| match c {
+                    Constraint::Unique { name, columns } => Some((name.as_ref(), columns)),
+                    Constraint::ForeignKey(fk) => Some((fk.name.as_ref(), &fk.columns)),
+                    Constraint::Check { .. } => None,
+                }));
+            for (name, columns) in declared {
+                if let Some(missing) = columns
+                    .iter()
+                    .find(|c| t.column_named(c.as_str()).is_none())
+                {
+                    return Err(RegistryError {
+                        model: "table",
+                        relationship: "",
+                        problem: format!(
+                            "`{}`: {} names column `{missing}`, which the table does not have",
+                            t.name,
+                            name.map(|n| n.to_string())
+                                .unwrap_or_else(|| "an index".into())
+                        ),
+                    });
+                }
+            }
+        }
         for (model, r) in &self.relationships {
             let err = |problem: String| RegistryError {
                 model,

@@ -58,7 +58,9 @@ async fn fill(db: &Database) {
         })
         .collect();
     let mut conn = db.connection().await.expect("conn");
-    orm::insert_many(&mut conn, &mut users).await.expect("insert");
+    orm::insert_many(&mut conn, &mut users)
+        .await
+        .expect("insert");
 }
 
 async fn measure<F, Fut>(mut raw: F, conn: &mut Connection) -> (Vec<Duration>, Vec<Duration>)
@@ -89,7 +91,8 @@ where
 }
 
 async fn bench_sqlite() {
-    let path = std::env::temp_dir().join(format!("oxalchemy-bench-models-{}.db", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("oxalchemy-bench-models-{}.db", std::process::id()));
     let db = Database::connect(format!("sqlite://{}", path.display()))
         .await
         .expect("sqlite");

@@ -65,19 +65,28 @@ async fn main() -> Result<(), Error> {
         .limit(20)
         .all(&db)
         .await?;
-    println!("search {keyword:?}: {:?}", found.iter().map(|u| &u.username).collect::<Vec<_>>());
+    println!(
+        "search {keyword:?}: {:?}",
+        found.iter().map(|u| &u.username).collect::<Vec<_>>()
+    );
 
     // get_posts_count_by_author, with typed columns in a Core select.
     let counts: Vec<(String, i64)> = db
         .query(
-            select([User::username.expr(), func::count(Post::id).label("post_count")])
-                .from(table("users"))
-                .join(table("posts"), User::id.eq(Post::author_id))
-                .group_by([User::username.expr()]),
+            select([
+                User::username.expr(),
+                func::count(Post::id).label("post_count"),
+            ])
+            .from(table("users"))
+            .join(table("posts"), User::id.eq(Post::author_id))
+            .group_by([User::username.expr()]),
         )
         .await?;
     println!("posts per author: {counts:?}");
-    let n = orm::query::<Post>().filter(Post::author_id.eq(ann.base.id)).count(&db).await?;
+    let n = orm::query::<Post>()
+        .filter(Post::author_id.eq(ann.base.id))
+        .count(&db)
+        .await?;
     println!("ann has {n} posts");
     Ok(())
 }

@@ -1,0 +1,9 @@
+use oxalchemy::prelude::*;
+
+#[derive(DbEnum)]
+pub enum Status {
+    Active,
+    Suspended(String),
+}
+
+fn main() {}
