@@ -120,6 +120,17 @@ pub enum Error {
     Validation(#[from] ValidationError),
     #[error(transparent)]
     DependencyCycle(#[from] oxalchemy_core::schema::DependencyCycle),
+    #[error(
+        "{operation} of {table} {key} matched {matched} rows instead of 1: the row was changed \
+         or deleted by another transaction since it was loaded; reload it and retry"
+    )]
+    StaleData {
+        operation: &'static str,
+        table: &'static str,
+        /// The primary key (and version) the statement looked for.
+        key: String,
+        matched: u64,
+    },
     #[error("the transaction is already finished (committed or rolled back)")]
     TransactionFinished,
     #[error("database error{}: {message}", code.as_deref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default())]

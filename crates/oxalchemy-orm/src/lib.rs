@@ -16,6 +16,7 @@ mod persist;
 mod query;
 mod registry;
 mod relation;
+mod session;
 
 pub use column::{Operand, TextType, TypedColumn};
 pub use model::{
@@ -25,6 +26,7 @@ pub use persist::{delete, insert, insert_many, update};
 pub use query::{query, Executor, Query};
 pub use registry::Registry;
 pub use relation::{Many, NotLoaded, One};
+pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};
 
 /// Values for `#[column(default = …)]`.
 pub mod defaults {

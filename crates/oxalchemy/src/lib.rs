@@ -35,5 +35,7 @@ pub mod prelude {
         ValidationError,
     };
     pub use oxalchemy_macros::{DbEnum, Mixin, Model};
-    pub use oxalchemy_orm::{query, DbEnum, Many, Model, One, Query, Registry, TypedColumn};
+    pub use oxalchemy_orm::{
+        query, DbEnum, Handle, Many, Model, One, Query, Registry, Session, SessionExt, TypedColumn,
+    };
 }

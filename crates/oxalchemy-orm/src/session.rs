@@ -1,0 +1,1224 @@
+//! The unit-of-work `Session`: an identity map keyed by (table, primary key), change
+//! detection against the snapshot taken at load, and a `flush` that writes INSERTs (batched
+//! per table, keys read back with RETURNING), UPDATEs of changed columns only and DELETEs in
+//! foreign-key order — atomically: a failed flush leaves the database and the session as they
+//! were.
+//!
+//! Objects live in the session and are reached through typed [`Handle`]s (`s[h].name`), so
+//! the same row is always the same object, and reading a field never does I/O.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::ops::{Index, IndexMut};
+use std::pin::Pin;
+
+use oxalchemy_core::expr::{and_, col, Ident};
+use oxalchemy_core::query::{delete as delete_stmt, insert as insert_stmt, update as update_stmt};
+use oxalchemy_core::schema::{Constraint, Table};
+use oxalchemy_core::{compile, Compiled, Expr, IntoExpr, OrderBy, Statement, Value};
+use oxalchemy_engine::{
+    Connection, Database, Error, FromRow, OwnedTransaction, Transaction, ValidationError,
+};
+
+use crate::model::Model;
+use crate::query::{query, Query};
+
+type Obj = Box<dyn Any + Send + Sync>;
+type Pairs = Vec<(&'static str, Value)>;
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
+/// What the session needs to do with an object whose type it has erased: one set of
+/// function pointers per model type, monomorphised from the `Model` impl.
+#[derive(Clone, Copy)]
+struct Ops {
+    table: &'static str,
+    table_def: fn() -> Table,
+    columns: fn() -> &'static [&'static str],
+    insert_values: fn(&dyn Any, &mut Pairs),
+    update_values: fn(&dyn Any, &mut Pairs),
+    pk_values: fn(&dyn Any, &mut Pairs),
+    version: fn(&dyn Any) -> Option<(&'static str, i64)>,
+    set_version: fn(&mut dyn Any, i64),
+    apply_defaults: fn(&mut dyn Any),
+    apply_onupdate: fn(&mut dyn Any),
+    validate: fn(&dyn Any) -> Result<(), ValidationError>,
+    clone: fn(&dyn Any) -> Obj,
+    insert_returning: for<'a> fn(&'a mut Connection, &'a Compiled) -> BoxFuture<'a, Vec<Obj>>,
+}
+
+fn cast<M: 'static>(a: &dyn Any) -> &M {
+    a.downcast_ref::<M>()
+        .expect("a session entry always holds the model type its Ops were made for")
+}
+
+fn cast_mut<M: 'static>(a: &mut dyn Any) -> &mut M {
+    a.downcast_mut::<M>()
+        .expect("a session entry always holds the model type its Ops were made for")
+}
+
+fn insert_returning<'a, M: Model>(
+    conn: &'a mut Connection,
+    c: &'a Compiled,
+) -> BoxFuture<'a, Vec<Obj>> {
+    Box::pin(async move {
+        let rows: Vec<M> = conn.query_compiled(c, true).await?;
+        Ok(rows.into_iter().map(|m| Box::new(m) as Obj).collect())
+    })
+}
+
+fn ops<M: Model + Clone>() -> Ops {
+    Ops {
+        table: M::TABLE,
+        table_def: M::table,
+        columns: M::columns,
+        insert_values: |a, out| cast::<M>(a).insert_values(out),
+        update_values: |a, out| cast::<M>(a).update_values(out),
+        pk_values: |a, out| cast::<M>(a).primary_key_values(out),
+        version: |a| cast::<M>(a).version(),
+        set_version: |a, v| cast_mut::<M>(a).set_version(v),
+        apply_defaults: |a| cast_mut::<M>(a).apply_defaults(),
+        apply_onupdate: |a| cast_mut::<M>(a).apply_onupdate(),
+        validate: |a| cast::<M>(a).validate(),
+        clone: |a| Box::new(cast::<M>(a).clone()),
+        insert_returning: insert_returning::<M>,
+    }
+}
+
+/// A typed reference to an object held by a [`Session`]: `s[h]` reads it, `s[h].x = …`
+/// changes it (written at the next flush).
+pub struct Handle<M> {
+    slot: u32,
+    generation: u32,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Handle<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M> Copy for Handle<M> {}
+impl<M> PartialEq for Handle<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.slot == other.slot && self.generation == other.generation
+    }
+}
+impl<M> Eq for Handle<M> {}
+impl<M> std::hash::Hash for Handle<M> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.slot, self.generation).hash(state);
+    }
+}
+impl<M> fmt::Debug for Handle<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Handle<{}>({}#{})",
+            std::any::type_name::<M>(),
+            self.slot,
+            self.generation
+        )
+    }
+}
+
+/// Where an object stands in the unit of work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectState {
+    /// Added, not yet inserted.
+    Pending,
+    /// Has a row; changes are written at flush.
+    Persistent,
+    /// Marked for deletion at the next flush.
+    Deleted,
+}
+
+struct Entry {
+    obj: Obj,
+    ops: Ops,
+    state: ObjectState,
+    /// Non-key column values as last loaded or flushed: the baseline for change detection.
+    snapshot: Pairs,
+    key: Option<String>,
+    generation: u32,
+}
+
+impl Entry {
+    fn duplicate(&self) -> Entry {
+        Entry {
+            obj: (self.ops.clone)(&*self.obj),
+            ops: self.ops,
+            state: self.state,
+            snapshot: self.snapshot.clone(),
+            key: self.key.clone(),
+            generation: self.generation,
+        }
+    }
+}
+
+/// The session's own state, saved by `begin_nested` and restored by `rollback_nested`.
+struct Saved {
+    entries: Vec<Option<Entry>>,
+    identity: HashMap<String, usize>,
+}
+
+/// The identity-map key of a row: table plus primary key, with integer widths normalised
+/// (so `get(5)` finds the row loaded as `i64` 5).
+fn identity_key(table: &str, pk: &[(&'static str, Value)]) -> String {
+    use std::fmt::Write;
+    let mut key = String::with_capacity(table.len() + 16);
+    key.push_str(table);
+    for (_, v) in pk {
+        let _ = match v {
+            Value::I16(n) => write!(key, "\u{1f}i{n}"),
+            Value::I32(n) => write!(key, "\u{1f}i{n}"),
+            Value::I64(n) => write!(key, "\u{1f}i{n}"),
+            Value::Text(s) => write!(key, "\u{1f}s{s}"),
+            other => write!(key, "\u{1f}{other:?}"),
+        };
+    }
+    key
+}
+
+fn key_filter(pk: &[(&'static str, Value)]) -> Expr {
+    and_(
+        pk.iter()
+            .map(|(c, v)| col(Ident::new_static(c)).eq(v.clone())),
+    )
+}
+
+fn describe_key(pk: &[(&'static str, Value)], version: Option<(&'static str, i64)>) -> String {
+    let mut parts: Vec<String> = pk.iter().map(|(c, v)| format!("{c}={v:?}")).collect();
+    if let Some((c, v)) = version {
+        parts.push(format!("{c}={v}"));
+    }
+    format!("({})", parts.join(", "))
+}
+
+/// Orders rows of one table so a row comes after the rows it references through the
+/// table's own foreign keys (self-referential tables). Stable; a cycle keeps input order.
+fn parent_first(rows: &[&Pairs], self_fks: &[(Vec<String>, Vec<String>)]) -> Vec<usize> {
+    let n = rows.len();
+    if self_fks.is_empty() || n < 2 {
+        return (0..n).collect();
+    }
+    let get = |row: &Pairs, c: &str| row.iter().find(|(k, _)| *k == c).map(|(_, v)| v.clone());
+    let mut parents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (child, row) in rows.iter().enumerate() {
+        for (cols, ref_cols) in self_fks {
+            let wanted: Option<Vec<Value>> = cols.iter().map(|c| get(row, c)).collect();
+            let Some(wanted) = wanted else { continue };
+            if wanted.iter().any(Value::is_null) {
+                continue;
+            }
+            for (parent, prow) in rows.iter().enumerate() {
+                if parent == child {
+                    continue;
+                }
+                let have: Option<Vec<Value>> = ref_cols.iter().map(|c| get(prow, c)).collect();
+                if have.as_ref() == Some(&wanted) {
+                    parents[child].push(parent);
+                }
+            }
+        }
+    }
+    let mut done = vec![false; n];
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let next = (0..n).find(|&i| !done[i] && parents[i].iter().all(|&p| done[p]));
+        match next {
+            Some(i) => {
+                done[i] = true;
+                out.push(i);
+            }
+            None => {
+                out.extend((0..n).filter(|&i| !done[i]));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Tables in foreign-key order (referenced first); ties keep first-seen order.
+fn table_order(tables: &[(&'static str, Table)]) -> Vec<&'static str> {
+    let mut done: Vec<&'static str> = Vec::with_capacity(tables.len());
+    while done.len() < tables.len() {
+        let next = tables.iter().find(|(name, t)| {
+            !done.contains(name)
+                && t.dependencies().all(|dep| {
+                    !tables.iter().any(|(n, _)| *n == dep.as_str()) || done.contains(&dep.as_str())
+                })
+        });
+        match next {
+            Some((name, _)) => done.push(name),
+            None => {
+                // A cycle between tables: keep declaration order for the rest.
+                for (name, _) in tables {
+                    if !done.contains(name) {
+                        done.push(name);
+                    }
+                }
+            }
+        }
+    }
+    done
+}
+
+fn self_foreign_keys(t: &Table) -> Vec<(Vec<String>, Vec<String>)> {
+    t.constraints
+        .iter()
+        .filter_map(|c| match c {
+            Constraint::ForeignKey(fk) if fk.ref_table == t.name => Some((
+                fk.columns.iter().map(|c| c.to_string()).collect(),
+                fk.ref_columns.iter().map(|c| c.to_string()).collect(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A unit of work on one database. Create one with [`SessionExt::session`]; it takes a
+/// pooled connection and opens a transaction at its first statement, and gives the
+/// connection back on commit, rollback, close or drop (a dropped session rolls back).
+pub struct Session {
+    db: Database,
+    tx: Option<OwnedTransaction>,
+    entries: Vec<Option<Entry>>,
+    next_generation: u32,
+    identity: HashMap<String, usize>,
+    nested: Vec<Saved>,
+    autoflush: bool,
+    log: Vec<String>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("db", &self.db)
+            .field("objects", &self.identity.len())
+            .field("in_transaction", &self.tx.is_some())
+            .finish()
+    }
+}
+
+/// Opens sessions on a [`Database`].
+pub trait SessionExt {
+    /// A new, empty session.
+    fn session(&self) -> Session;
+
+    /// The guide's `session_scope`: runs `f` with a session, commits when it returns `Ok`,
+    /// rolls back on `Err` or panic, and always returns the connection to the pool.
+    fn session_scope<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>>
+    where
+        F: AsyncFnOnce(&mut Session) -> Result<T, E>,
+        E: From<Error>;
+}
+
+impl SessionExt for Database {
+    fn session(&self) -> Session {
+        Session {
+            db: self.clone(),
+            tx: None,
+            entries: Vec::new(),
+            next_generation: 0,
+            identity: HashMap::new(),
+            nested: Vec::new(),
+            autoflush: true,
+            log: Vec::new(),
+        }
+    }
+
+    async fn session_scope<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&mut Session) -> Result<T, E>,
+        E: From<Error>,
+    {
+        let mut s = self.session();
+        match f(&mut s).await {
+            Ok(v) => {
+                s.commit().await?;
+                Ok(v)
+            }
+            Err(e) => {
+                s.rollback().await?;
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Session {
+    /// Autoflush (on by default) flushes pending changes before every query, so queries see
+    /// them.
+    pub fn set_autoflush(&mut self, on: bool) {
+        self.autoflush = on;
+    }
+
+    /// Every SQL statement this session has run, in order (for tests and debugging).
+    pub fn statements(&self) -> &[String] {
+        &self.log
+    }
+
+    /// How many statements this session has run.
+    pub fn statement_count(&self) -> usize {
+        self.log.len()
+    }
+
+    /// Forgets the statement log.
+    pub fn reset_statements(&mut self) {
+        self.log.clear();
+    }
+
+    /// Objects held (pending, persistent or marked deleted).
+    pub fn len(&self) -> usize {
+        self.entries.iter().flatten().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    async fn transaction(&mut self) -> Result<&mut OwnedTransaction, Error> {
+        if self.tx.is_none() {
+            let conn = self.db.connection().await?;
+            self.tx = Some(conn.begin_owned().await?);
+        }
+        Ok(self.tx.as_mut().expect("the transaction was just opened"))
+    }
+
+    fn compile(&self, stmt: &Statement) -> Result<Compiled, Error> {
+        Ok(compile(self.db.dialect(), stmt)?)
+    }
+
+    fn handle<M>(&self, slot: usize) -> Handle<M> {
+        let generation = self.entries[slot].as_ref().map_or(0, |e| e.generation);
+        Handle {
+            slot: slot as u32,
+            generation,
+            _model: PhantomData,
+        }
+    }
+
+    fn entry<M: 'static>(&self, h: Handle<M>) -> Option<&Entry> {
+        self.entries
+            .get(h.slot as usize)?
+            .as_ref()
+            .filter(|e| e.generation == h.generation && e.obj.is::<M>())
+    }
+
+    fn insert_entry(&mut self, entry: Entry) -> usize {
+        self.entries.push(Some(entry));
+        self.entries.len() - 1
+    }
+
+    /// Adds a new object; it is inserted at the next flush.
+    pub fn add<M: Model + Clone>(&mut self, obj: M) -> Handle<M> {
+        self.next_generation = self.next_generation.wrapping_add(1);
+        let slot = self.insert_entry(Entry {
+            obj: Box::new(obj),
+            ops: ops::<M>(),
+            state: ObjectState::Pending,
+            snapshot: Vec::new(),
+            key: None,
+            generation: self.next_generation,
+        });
+        self.handle(slot)
+    }
+
+    /// Adds several new objects.
+    pub fn add_all<M: Model + Clone>(
+        &mut self,
+        objs: impl IntoIterator<Item = M>,
+    ) -> Vec<Handle<M>> {
+        objs.into_iter().map(|o| self.add(o)).collect()
+    }
+
+    /// Marks an object for deletion at the next flush (a pending one is simply dropped).
+    pub fn delete<M: Model>(&mut self, h: Handle<M>) {
+        let Some(state) = self.entry(h).map(|e| e.state) else {
+            return;
+        };
+        let slot = h.slot as usize;
+        if state == ObjectState::Pending {
+            self.entries[slot] = None;
+        } else if let Some(e) = self.entries[slot].as_mut() {
+            e.state = ObjectState::Deleted;
+        }
+    }
+
+    /// The object behind `h`, if the session still holds it.
+    pub fn get_ref<M: Model>(&self, h: Handle<M>) -> Option<&M> {
+        self.entry(h).map(|e| cast::<M>(&*e.obj))
+    }
+
+    /// The object behind `h`, mutably.
+    pub fn get_mut<M: Model>(&mut self, h: Handle<M>) -> Option<&mut M> {
+        self.entry(h)?;
+        self.entries[h.slot as usize]
+            .as_mut()
+            .map(|e| cast_mut::<M>(&mut *e.obj))
+    }
+
+    /// Where `h` stands in the unit of work.
+    pub fn state<M: Model>(&self, h: Handle<M>) -> Option<ObjectState> {
+        self.entry(h).map(|e| e.state)
+    }
+
+    /// Holds a row read from the database: if the identity map already has it, that object
+    /// is returned and the row is ignored (the session's object wins, as in SQLAlchemy).
+    fn track<M: Model + Clone>(&mut self, obj: M) -> Handle<M> {
+        let mut pk = Vec::new();
+        obj.primary_key_values(&mut pk);
+        let key = identity_key(M::TABLE, &pk);
+        if let Some(&slot) = self.identity.get(&key) {
+            return self.handle(slot);
+        }
+        let mut snapshot = Vec::new();
+        obj.update_values(&mut snapshot);
+        self.next_generation = self.next_generation.wrapping_add(1);
+        let slot = self.insert_entry(Entry {
+            obj: Box::new(obj),
+            ops: ops::<M>(),
+            state: ObjectState::Persistent,
+            snapshot,
+            key: Some(key.clone()),
+            generation: self.next_generation,
+        });
+        self.identity.insert(key, slot);
+        self.handle(slot)
+    }
+
+    /// Runs a SELECT of whole `M` rows in the session's transaction, logging it.
+    async fn load<M: Model + Clone>(&mut self, select: Statement) -> Result<Vec<M>, Error> {
+        let c = self.compile(&select)?;
+        self.log.push(c.sql.clone());
+        let tx = self.transaction().await?;
+        tx.query_compiled::<M>(&c, false).await
+    }
+
+    /// The object with this primary key: from the identity map without any SQL when the
+    /// session holds it, else with one SELECT. `None` when no such row exists.
+    pub async fn get<M: Model + Clone>(
+        &mut self,
+        pk: impl Into<Value>,
+    ) -> Result<Option<Handle<M>>, Error> {
+        self.get_by_key::<M>(vec![pk.into()]).await
+    }
+
+    /// [`Session::get`] for composite keys, values in key-column order.
+    pub async fn get_by_key<M: Model + Clone>(
+        &mut self,
+        key: Vec<Value>,
+    ) -> Result<Option<Handle<M>>, Error> {
+        let columns = M::primary_key_columns();
+        if key.len() != columns.len() {
+            return Err(Error::Database {
+                code: None,
+                message: format!(
+                    "{} has a {}-column primary key ({}); {} values were given",
+                    M::NAME,
+                    columns.len(),
+                    columns.join(", "),
+                    key.len()
+                ),
+            });
+        }
+        let pk: Pairs = columns.iter().copied().zip(key).collect();
+        let ikey = identity_key(M::TABLE, &pk);
+        if let Some(&slot) = self.identity.get(&ikey) {
+            let state = self.entries[slot].as_ref().map(|e| e.state);
+            return Ok(match state {
+                Some(ObjectState::Deleted) | None => None,
+                Some(_) => Some(self.handle(slot)),
+            });
+        }
+        if self.autoflush {
+            self.flush().await?;
+        }
+        let table = Ident::new_static(M::TABLE);
+        let cond = and_(pk.iter().map(|(c, v)| {
+            Expr::Column {
+                table: Some(table.clone()),
+                name: Ident::new_static(c),
+            }
+            .eq(v.clone())
+        }));
+        let rows: Vec<M> = self
+            .load(query::<M>().filter(cond).statement().clone().into())
+            .await?;
+        Ok(rows.into_iter().next().map(|m| self.track(m)))
+    }
+
+    /// A query whose results are held by the session: `s.query::<User>().filter(…).all()`.
+    pub fn query<M: Model + Clone>(&mut self) -> SessionQuery<'_, M> {
+        SessionQuery {
+            session: self,
+            query: query::<M>(),
+        }
+    }
+
+    /// Runs a Core statement in the session's transaction (after autoflush), e.g. a
+    /// `select` of columns: `s.select::<(String, i64)>(select([...]))`.
+    pub async fn select<T: FromRow + Send>(
+        &mut self,
+        stmt: impl Into<Statement>,
+    ) -> Result<Vec<T>, Error> {
+        if self.autoflush {
+            self.flush().await?;
+        }
+        let c = self.compile(&stmt.into())?;
+        self.log.push(c.sql.clone());
+        let tx = self.transaction().await?;
+        tx.query_compiled(&c, true).await
+    }
+
+    /// Runs a Core statement (UPDATE/DELETE/…) in the session's transaction after
+    /// autoflush; returns the changed-row count.
+    pub async fn execute(&mut self, stmt: impl Into<Statement>) -> Result<u64, Error> {
+        if self.autoflush {
+            self.flush().await?;
+        }
+        let c = self.compile(&stmt.into())?;
+        self.log.push(c.sql.clone());
+        let tx = self.transaction().await?;
+        tx.execute_compiled(&c, true).await
+    }
+
+    /// Reloads an object from its row, discarding unflushed changes.
+    pub async fn refresh<M: Model + Clone>(&mut self, h: Handle<M>) -> Result<(), Error> {
+        let Some(e) = self.entry(h) else {
+            return Err(Error::NotFound);
+        };
+        let mut pk = Vec::new();
+        (e.ops.pk_values)(&*e.obj, &mut pk);
+        let rows: Vec<M> = self
+            .load(
+                query::<M>()
+                    .filter(key_filter(&pk))
+                    .statement()
+                    .clone()
+                    .into(),
+            )
+            .await?;
+        let Some(fresh) = rows.into_iter().next() else {
+            return Err(Error::NotFound);
+        };
+        let mut snapshot = Vec::new();
+        fresh.update_values(&mut snapshot);
+        if let Some(e) = self.entries[h.slot as usize].as_mut() {
+            e.obj = Box::new(fresh);
+            e.snapshot = snapshot;
+            e.state = ObjectState::Persistent;
+        }
+        Ok(())
+    }
+
+    /// Removes an object from the session and hands it back: an owned, detached struct.
+    /// Unflushed changes to it are not written.
+    pub fn expunge<M: Model>(&mut self, h: Handle<M>) -> Option<M> {
+        self.entry(h)?;
+        let e = self.entries[h.slot as usize].take()?;
+        if let Some(key) = &e.key {
+            self.identity.remove(key);
+        }
+        e.obj.downcast::<M>().ok().map(|b| *b)
+    }
+
+    /// Attaches a detached object: if the session (or the database) has its row, the held
+    /// object takes `obj`'s values (written at the next flush); otherwise `obj` is added
+    /// as new.
+    pub async fn merge<M: Model + Clone>(&mut self, obj: M) -> Result<Handle<M>, Error> {
+        let mut pk = Vec::new();
+        obj.primary_key_values(&mut pk);
+        let existing = self
+            .get_by_key::<M>(pk.into_iter().map(|(_, v)| v).collect())
+            .await?;
+        match existing {
+            Some(h) => {
+                if let Some(held) = self.get_mut(h) {
+                    *held = obj;
+                }
+                Ok(h)
+            }
+            None => Ok(self.add(obj)),
+        }
+    }
+
+    /// Starts a SAVEPOINT: [`Session::rollback_nested`] undoes the database changes since
+    /// then *and* restores the session's objects to how they were.
+    pub async fn begin_nested(&mut self) -> Result<(), Error> {
+        self.flush().await?;
+        let saved = Saved {
+            entries: self
+                .entries
+                .iter()
+                .map(|e| e.as_ref().map(Entry::duplicate))
+                .collect(),
+            identity: self.identity.clone(),
+        };
+        let name = format!("oxalchemy_nested_{}", self.nested.len() + 1);
+        self.log.push(format!("SAVEPOINT {name}"));
+        let tx = self.transaction().await?;
+        tx.execute(oxalchemy_core::text(format!("SAVEPOINT {name}")))
+            .await?;
+        self.nested.push(saved);
+        Ok(())
+    }
+
+    /// Flushes and releases the innermost SAVEPOINT.
+    pub async fn commit_nested(&mut self) -> Result<(), Error> {
+        if self.nested.is_empty() {
+            return Err(Error::TransactionFinished);
+        }
+        self.flush().await?;
+        let name = format!("oxalchemy_nested_{}", self.nested.len());
+        self.log.push(format!("RELEASE SAVEPOINT {name}"));
+        let tx = self.transaction().await?;
+        tx.execute(oxalchemy_core::text(format!("RELEASE SAVEPOINT {name}")))
+            .await?;
+        self.nested.pop();
+        Ok(())
+    }
+
+    /// Rolls the innermost SAVEPOINT back and restores the session's objects to their state
+    /// at `begin_nested`.
+    pub async fn rollback_nested(&mut self) -> Result<(), Error> {
+        let Some(saved) = self.nested.pop() else {
+            return Err(Error::TransactionFinished);
+        };
+        let name = format!("oxalchemy_nested_{}", self.nested.len() + 1);
+        self.log.push(format!("ROLLBACK TO SAVEPOINT {name}"));
+        let tx = self.transaction().await?;
+        tx.execute(oxalchemy_core::text(format!(
+            "ROLLBACK TO SAVEPOINT {name}"
+        )))
+        .await?;
+        tx.execute(oxalchemy_core::text(format!("RELEASE SAVEPOINT {name}")))
+            .await?;
+        self.entries = saved.entries;
+        self.identity = saved.identity;
+        Ok(())
+    }
+
+    /// Flushes, then commits the transaction and returns the connection to the pool.
+    /// Objects stay in the session with their committed values: nothing is expired, because
+    /// reading a field never does I/O — call [`Session::refresh`] to see other transactions'
+    /// changes.
+    pub async fn commit(&mut self) -> Result<(), Error> {
+        self.flush().await?;
+        self.nested.clear();
+        if let Some(tx) = self.tx.take() {
+            self.log.push("COMMIT".into());
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Rolls the transaction back, returns the connection, and empties the session (its
+    /// objects no longer match the database).
+    pub async fn rollback(&mut self) -> Result<(), Error> {
+        self.entries.clear();
+        self.identity.clear();
+        self.nested.clear();
+        if let Some(tx) = self.tx.take() {
+            self.log.push("ROLLBACK".into());
+            tx.rollback().await?;
+        }
+        Ok(())
+    }
+
+    /// Rolls back anything uncommitted and empties the session.
+    pub async fn close(mut self) -> Result<(), Error> {
+        self.rollback().await
+    }
+
+    /// Writes every pending change: INSERTs of new objects (multi-row per table, keys read
+    /// back), UPDATEs of changed columns, DELETEs — in foreign-key order, inside a
+    /// SAVEPOINT. If any statement fails, the database keeps nothing of the flush and the
+    /// session is exactly as before (pending objects stay pending).
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        let plan = self.plan()?;
+        if plan.is_empty() {
+            return Ok(());
+        }
+        let mut tx = match self.tx.take() {
+            Some(tx) => tx,
+            None => self.db.connection().await?.begin_owned().await?,
+        };
+        let result = Self::run_plan(&plan, &mut tx, self.db.dialect(), &mut self.log).await;
+        self.tx = Some(tx);
+        let inserted = result?;
+        self.apply(plan, inserted);
+        Ok(())
+    }
+
+    /// Works out the flush on copies: defaults, onupdate values and validators are applied
+    /// to clones, so a failure leaves every held object untouched.
+    fn plan(&self) -> Result<Plan, Error> {
+        let mut plan = Plan::default();
+        for (slot, e) in self.entries.iter().enumerate() {
+            let Some(e) = e else { continue };
+            match e.state {
+                ObjectState::Pending => {
+                    let mut work = (e.ops.clone)(&*e.obj);
+                    (e.ops.apply_defaults)(&mut *work);
+                    (e.ops.validate)(&*work)?;
+                    let mut values = Vec::new();
+                    (e.ops.insert_values)(&*work, &mut values);
+                    plan.table(e.ops);
+                    plan.inserts.push(PlannedInsert {
+                        slot,
+                        table: e.ops.table,
+                        values,
+                    });
+                }
+                ObjectState::Persistent => {
+                    let mut now = Vec::with_capacity(e.snapshot.len());
+                    (e.ops.update_values)(&*e.obj, &mut now);
+                    if now == e.snapshot {
+                        continue;
+                    }
+                    let mut work = (e.ops.clone)(&*e.obj);
+                    (e.ops.apply_onupdate)(&mut *work);
+                    (e.ops.validate)(&*work)?;
+                    let mut after = Vec::with_capacity(now.len());
+                    (e.ops.update_values)(&*work, &mut after);
+                    let mut pk = Vec::new();
+                    (e.ops.pk_values)(&*work, &mut pk);
+                    let version = (e.ops.version)(&*work);
+                    let mut stmt = update_stmt(oxalchemy_core::table(e.ops.table));
+                    for ((c, v), (_, old)) in after.iter().zip(&e.snapshot) {
+                        if v != old && version.map(|(vc, _)| vc) != Some(*c) {
+                            stmt = stmt.set(Ident::new_static(c), v.clone());
+                        }
+                    }
+                    let mut cond = key_filter(&pk);
+                    if let Some((vc, v)) = version {
+                        stmt = stmt.set(Ident::new_static(vc), v + 1);
+                        cond = and_([cond, col(Ident::new_static(vc)).eq(v)]);
+                        (e.ops.set_version)(&mut *work, v + 1);
+                    }
+                    plan.updates.push(PlannedWrite {
+                        slot,
+                        table: e.ops.table,
+                        statement: stmt.filter(cond).into(),
+                        key: describe_key(&pk, version),
+                        object: Some(work),
+                    });
+                }
+                ObjectState::Deleted => {
+                    let mut pk = Vec::new();
+                    (e.ops.pk_values)(&*e.obj, &mut pk);
+                    let version = (e.ops.version)(&*e.obj);
+                    let mut cond = key_filter(&pk);
+                    if let Some((vc, v)) = version {
+                        cond = and_([cond, col(Ident::new_static(vc)).eq(v)]);
+                    }
+                    let mut row = pk.clone();
+                    (e.ops.update_values)(&*e.obj, &mut row);
+                    plan.table(e.ops);
+                    plan.deletes.push((
+                        row,
+                        PlannedWrite {
+                            slot,
+                            table: e.ops.table,
+                            statement: delete_stmt(oxalchemy_core::table(e.ops.table))
+                                .filter(cond)
+                                .into(),
+                            key: describe_key(&pk, version),
+                            object: None,
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Runs the planned statements inside a SAVEPOINT; returns the inserted rows per
+    /// planned insert. Nothing in the session changes here.
+    async fn run_plan(
+        plan: &Plan,
+        tx: &mut OwnedTransaction,
+        dialect: &'static dyn oxalchemy_core::Dialect,
+        log: &mut Vec<String>,
+    ) -> Result<Vec<Option<Obj>>, Error> {
+        let mut sp: Transaction<'_> = tx.savepoint().await?;
+        let result = Self::run_statements(plan, &mut sp, dialect, log).await;
+        match result {
+            Ok(rows) => {
+                sp.commit().await?;
+                Ok(rows)
+            }
+            Err(e) => {
+                // The flush's own error is what matters; the rollback is best effort (the
+                // enclosing transaction rolls back on drop if even this fails).
+                let _ = sp.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn run_statements(
+        plan: &Plan,
+        conn: &mut Connection,
+        dialect: &'static dyn oxalchemy_core::Dialect,
+        log: &mut Vec<String>,
+    ) -> Result<Vec<Option<Obj>>, Error> {
+        let order = table_order(&plan.tables);
+        let mut inserted: Vec<Option<Obj>> = (0..plan.inserts.len()).map(|_| None).collect();
+        // INSERTs, referenced tables first.
+        for table in &order {
+            let idx: Vec<usize> = (0..plan.inserts.len())
+                .filter(|&i| plan.inserts[i].table == *table)
+                .collect();
+            if idx.is_empty() {
+                continue;
+            }
+            let ops = plan.ops(table);
+            let self_fks = self_foreign_keys(&plan.table_def(table));
+            let rows: Vec<&Pairs> = idx.iter().map(|&i| &plan.inserts[i].values).collect();
+            let ordered: Vec<usize> = parent_first(&rows, &self_fks)
+                .into_iter()
+                .map(|k| idx[k])
+                .collect();
+            // Consecutive rows that set the same columns share one multi-row INSERT.
+            let mut start = 0;
+            while start < ordered.len() {
+                let columns: Vec<&'static str> = plan.inserts[ordered[start]]
+                    .values
+                    .iter()
+                    .map(|(c, _)| *c)
+                    .collect();
+                let per_row = columns.len().max(1);
+                let max_rows = (dialect.max_binds() / per_row).max(1);
+                let mut end = start + 1;
+                while end < ordered.len()
+                    && end - start < max_rows
+                    && plan.inserts[ordered[end]]
+                        .values
+                        .iter()
+                        .map(|(c, _)| *c)
+                        .eq(columns.iter().copied())
+                {
+                    end += 1;
+                }
+                let mut stmt = insert_stmt(oxalchemy_core::table(*table))
+                    .columns(columns.iter().map(|c| Ident::new_static(c)))
+                    .returning((ops.columns)().iter().map(|c| col(Ident::new_static(c))));
+                for &i in &ordered[start..end] {
+                    stmt = stmt.values(
+                        plan.inserts[i]
+                            .values
+                            .iter()
+                            .map(|(_, v)| v.clone().into_expr()),
+                    );
+                }
+                let c = compile(dialect, &stmt.into())?;
+                log.push(c.sql.clone());
+                let rows = (ops.insert_returning)(conn, &c).await?;
+                if rows.len() != end - start {
+                    return Err(Error::Database {
+                        code: None,
+                        message: format!(
+                            "INSERT into {table} returned {} rows for {} objects",
+                            rows.len(),
+                            end - start
+                        ),
+                    });
+                }
+                for (&i, row) in ordered[start..end].iter().zip(rows) {
+                    inserted[i] = Some(row);
+                }
+                start = end;
+            }
+        }
+        // UPDATEs of changed columns, pipelined on PostgreSQL.
+        Self::run_checked(&plan.updates, "UPDATE", conn, dialect, log).await?;
+        // DELETEs, dependent tables (and child rows) first.
+        let mut deletes: Vec<&PlannedWrite> = Vec::new();
+        for table in order.iter().rev() {
+            let idx: Vec<usize> = (0..plan.deletes.len())
+                .filter(|&i| plan.deletes[i].1.table == *table)
+                .collect();
+            let self_fks = self_foreign_keys(&plan.table_def(table));
+            let rows: Vec<&Pairs> = idx.iter().map(|&i| &plan.deletes[i].0).collect();
+            let mut ordered = parent_first(&rows, &self_fks);
+            ordered.reverse();
+            deletes.extend(ordered.into_iter().map(|k| &plan.deletes[idx[k]].1));
+        }
+        let deletes: Vec<PlannedWrite> = deletes
+            .into_iter()
+            .map(PlannedWrite::statement_only)
+            .collect();
+        Self::run_checked(&deletes, "DELETE", conn, dialect, log).await?;
+        Ok(inserted)
+    }
+
+    /// Runs statements that must each match exactly one row (optimistic concurrency).
+    async fn run_checked(
+        writes: &[PlannedWrite],
+        operation: &'static str,
+        conn: &mut Connection,
+        dialect: &'static dyn oxalchemy_core::Dialect,
+        log: &mut Vec<String>,
+    ) -> Result<(), Error> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let compiled = writes
+            .iter()
+            .map(|w| compile(dialect, &w.statement))
+            .collect::<Result<Vec<_>, _>>()?;
+        log.extend(compiled.iter().map(|c| c.sql.clone()));
+        let counts = conn.execute_many_compiled(&compiled).await?;
+        for (w, n) in writes.iter().zip(counts) {
+            if n != 1 {
+                return Err(Error::StaleData {
+                    operation,
+                    table: w.table,
+                    key: w.key.clone(),
+                    matched: n,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes a successful flush visible in the session.
+    fn apply(&mut self, plan: Plan, inserted: Vec<Option<Obj>>) {
+        for (ins, row) in plan.inserts.iter().zip(inserted) {
+            let (Some(row), Some(e)) = (row, self.entries[ins.slot].as_mut()) else {
+                continue;
+            };
+            let mut pk = Vec::new();
+            (e.ops.pk_values)(&*row, &mut pk);
+            let key = identity_key(e.ops.table, &pk);
+            e.snapshot.clear();
+            (e.ops.update_values)(&*row, &mut e.snapshot);
+            e.obj = row;
+            e.state = ObjectState::Persistent;
+            e.key = Some(key.clone());
+            self.identity.insert(key, ins.slot);
+        }
+        for upd in plan.updates {
+            let Some(e) = self.entries[upd.slot].as_mut() else {
+                continue;
+            };
+            if let Some(obj) = upd.object {
+                e.snapshot.clear();
+                (e.ops.update_values)(&*obj, &mut e.snapshot);
+                e.obj = obj;
+            }
+        }
+        for (_, del) in plan.deletes {
+            if let Some(e) = self.entries[del.slot].take() {
+                if let Some(key) = e.key {
+                    self.identity.remove(&key);
+                }
+            }
+        }
+    }
+}
+
+struct PlannedInsert {
+    slot: usize,
+    table: &'static str,
+    values: Pairs,
+}
+
+struct PlannedWrite {
+    slot: usize,
+    table: &'static str,
+    statement: Statement,
+    key: String,
+    /// For an UPDATE: the object as it will be after the flush (onupdate, version + 1).
+    object: Option<Obj>,
+}
+
+impl PlannedWrite {
+    fn statement_only(w: &PlannedWrite) -> PlannedWrite {
+        PlannedWrite {
+            slot: w.slot,
+            table: w.table,
+            statement: w.statement.clone(),
+            key: w.key.clone(),
+            object: None,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Plan {
+    tables: Vec<(&'static str, Table)>,
+    ops: Vec<Ops>,
+    inserts: Vec<PlannedInsert>,
+    updates: Vec<PlannedWrite>,
+    /// Rows (key + column values, for self-referential ordering) and their DELETEs.
+    deletes: Vec<(Pairs, PlannedWrite)>,
+}
+
+impl Plan {
+    fn is_empty(&self) -> bool {
+        self.inserts.is_empty() && self.updates.is_empty() && self.deletes.is_empty()
+    }
+    fn table(&mut self, ops: Ops) {
+        if !self.tables.iter().any(|(n, _)| *n == ops.table) {
+            self.tables.push((ops.table, (ops.table_def)()));
+            self.ops.push(ops);
+        }
+    }
+    fn ops(&self, table: &str) -> Ops {
+        let i = self
+            .tables
+            .iter()
+            .position(|(n, _)| *n == table)
+            .expect("every planned table was registered with its Ops");
+        self.ops[i]
+    }
+    fn table_def(&self, table: &str) -> Table {
+        self.tables
+            .iter()
+            .find(|(n, _)| *n == table)
+            .map(|(_, t)| t.clone())
+            .expect("every planned table was registered with its definition")
+    }
+}
+
+impl<M: Model> Index<Handle<M>> for Session {
+    type Output = M;
+    /// Panics if the session no longer holds the object (expunged, deleted and flushed, or
+    /// after rollback); use [`Session::get_ref`] to check.
+    fn index(&self, h: Handle<M>) -> &M {
+        match self.get_ref(h) {
+            Some(m) => m,
+            None => panic!("{h:?} is not held by this session (expunged, deleted or rolled back)"),
+        }
+    }
+}
+
+impl<M: Model> IndexMut<Handle<M>> for Session {
+    fn index_mut(&mut self, h: Handle<M>) -> &mut M {
+        if self.get_ref(h).is_none() {
+            panic!("{h:?} is not held by this session (expunged, deleted or rolled back)");
+        }
+        self.get_mut(h)
+            .expect("checked just above that the session holds the object")
+    }
+}
+
+/// A model query run through a session: results are held by the session.
+pub struct SessionQuery<'s, M> {
+    session: &'s mut Session,
+    query: Query<M>,
+}
+
+impl<M: Model + Clone> SessionQuery<'_, M> {
+    pub fn filter(mut self, cond: Expr) -> Self {
+        self.query = self.query.filter(cond);
+        self
+    }
+    pub fn order_by(mut self, item: impl Into<OrderBy>) -> Self {
+        self.query = self.query.order_by(item);
+        self
+    }
+    pub fn limit(mut self, n: u64) -> Self {
+        self.query = self.query.limit(n);
+        self
+    }
+    pub fn offset(mut self, n: u64) -> Self {
+        self.query = self.query.offset(n);
+        self
+    }
+
+    async fn fetch(self, query: Query<M>) -> Result<Vec<Handle<M>>, Error> {
+        let s = self.session;
+        if s.autoflush {
+            s.flush().await?;
+        }
+        let rows: Vec<M> = s.load(query.statement().clone().into()).await?;
+        Ok(rows.into_iter().map(|m| s.track(m)).collect())
+    }
+
+    /// Every matching object (the session's own object for rows it already holds).
+    pub async fn all(self) -> Result<Vec<Handle<M>>, Error> {
+        let q = self.query.clone();
+        self.fetch(q).await
+    }
+
+    pub async fn first(self) -> Result<Option<Handle<M>>, Error> {
+        let q = self.query.clone().limit(1);
+        Ok(self.fetch(q).await?.into_iter().next())
+    }
+
+    pub async fn one_or_none(self) -> Result<Option<Handle<M>>, Error> {
+        let q = self.query.clone().limit(2);
+        let mut rows = self.fetch(q).await?;
+        match rows.len() {
+            0 | 1 => Ok(rows.pop()),
+            n => Err(Error::MultipleResults { count: n }),
+        }
+    }
+
+    pub async fn one(self) -> Result<Handle<M>, Error> {
+        self.one_or_none().await?.ok_or(Error::NotFound)
+    }
+
+    pub async fn count(self) -> Result<i64, Error> {
+        let s = self.session;
+        if s.autoflush {
+            s.flush().await?;
+        }
+        let counted = oxalchemy_core::select([oxalchemy_core::func::count_star()])
+            .from_subquery(self.query.statement().clone(), "counted");
+        let c = s.compile(&counted.into())?;
+        s.log.push(c.sql.clone());
+        let tx = s.transaction().await?;
+        let rows: Vec<(i64,)> = tx.query_compiled(&c, false).await?;
+        Ok(rows.first().map_or(0, |r| r.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, parent: Option<i64>) -> Pairs {
+        vec![("id", Value::I64(id)), ("parent_id", parent.into())]
+    }
+
+    #[test]
+    fn parents_come_before_children() {
+        let rows = [row(3, Some(2)), row(2, Some(1)), row(1, None), row(4, None)];
+        let refs: Vec<&Pairs> = rows.iter().collect();
+        let fks = vec![(vec!["parent_id".to_owned()], vec!["id".to_owned()])];
+        let order = parent_first(&refs, &fks);
+        let pos = |id: i64| order.iter().position(|&i| rows[i][0].1 == Value::I64(id));
+        assert!(pos(1) < pos(2) && pos(2) < pos(3), "{order:?}");
+        // Without self-referencing keys the input order is kept.
+        assert_eq!(parent_first(&refs, &[]), [0, 1, 2, 3]);
+        // A cycle keeps the remaining rows in input order rather than looping.
+        let cyc = [row(1, Some(2)), row(2, Some(1))];
+        let refs: Vec<&Pairs> = cyc.iter().collect();
+        assert_eq!(parent_first(&refs, &fks), [0, 1]);
+    }
+
+    #[test]
+    fn identity_keys_normalise_integer_widths() {
+        assert_eq!(
+            identity_key("users", &[("id", Value::I32(5))]),
+            identity_key("users", &[("id", Value::I64(5))])
+        );
+        assert_ne!(
+            identity_key("users", &[("id", Value::I64(5))]),
+            identity_key("posts", &[("id", Value::I64(5))])
+        );
+        assert_ne!(
+            identity_key("t", &[("a", Value::Text("1".into()))]),
+            identity_key("t", &[("a", Value::I64(1))])
+        );
+    }
+}
