@@ -318,6 +318,9 @@ macro_rules! from_sql_int {
                     _ => pg::<$t>(ty, raw),
                 }
             }
+            fn from_text(text: String) -> D<Self> {
+                Ok(text.trim().parse()?)
+            }
         }
     )*};
 }

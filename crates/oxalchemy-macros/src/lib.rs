@@ -440,6 +440,8 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
     let mut validates = Vec::new();
     let mut versions = Vec::new();
     let mut set_versions = Vec::new();
+    let mut generated_keys = Vec::new();
+    let mut set_generated_keys = Vec::new();
     let mut consts = Vec::new();
     let mut mixin_impls = Vec::new();
     let assertions: Vec<TokenStream2> = Vec::new();
@@ -471,6 +473,13 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                     }
                 });
                 set_versions.push(quote!(#fields_trait::set_version(&mut self.#ident, version);));
+                generated_keys.push(quote! {
+                    if let ::core::option::Option::Some(c) = <#ty as #fields_trait>::generated_key_column() {
+                        return ::core::option::Option::Some(c);
+                    }
+                });
+                set_generated_keys
+                    .push(quote!(#fields_trait::set_generated_key(&mut self.#ident, key);));
                 mixin_pk.push(quote!(<#ty as #fields_trait>::HAS_PRIMARY_KEY));
                 // The mixin's column constants, on this model.
                 if kind == Kind::Model {
@@ -557,6 +566,16 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                 let generated =
                     c.primary_key && c.autoincrement != Some(false) && own_pk_count == 1;
                 if generated {
+                    generated_keys.push(quote! {
+                        if #p::is_integer_key::<#ty>() {
+                            return ::core::option::Option::Some(#col_name);
+                        }
+                    });
+                    set_generated_keys.push(quote! {
+                        if let ::core::result::Result::Ok(v) = #p::key_from_i64::<#ty>(key) {
+                            self.#ident = v;
+                        }
+                    });
                     insert_values.push(quote! {
                         if !(#p::is_integer_key::<#ty>() && #p::is_unset(&self.#ident)) {
                             out.push((#col_name, #value));
@@ -662,6 +681,15 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
             fn set_version(&mut self, version: i64) {
                 let _ = version;
                 #(#set_versions)*
+            }
+            #[allow(unreachable_code)]
+            fn generated_key_column() -> ::core::option::Option<&'static str> {
+                #(#generated_keys)*
+                ::core::option::Option::None
+            }
+            fn set_generated_key(&mut self, key: i64) {
+                let _ = key;
+                #(#set_generated_keys)*
             }
         }
     };

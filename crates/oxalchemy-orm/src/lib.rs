@@ -84,6 +84,15 @@ pub mod __private {
         Box::leak(name.to_owned().into_boxed_str())
     }
 
+    /// Converts a generated key into the key field's type (`i64`, `i32`, `i16`).
+    pub fn key_from_i64<T: SqlField>(key: i64) -> Result<T, Error> {
+        T::from_text(key.to_string()).map_err(|e| Error::Decode {
+            column: "generated key".into(),
+            rust_type: std::any::type_name::<T>(),
+            reason: e.0,
+        })
+    }
+
     /// Whether a key column of type `T` is an integer (then 0 means "let the database
     /// generate it").
     pub fn is_integer_key<T: SqlField>() -> bool {

@@ -42,6 +42,12 @@ pub trait Fields: Sized {
     }
     /// Sets the `#[column(version)]` field.
     fn set_version(&mut self, _version: i64) {}
+    /// The column of a database-generated integer key (a lone autoincrement primary key).
+    fn generated_key_column() -> Option<&'static str> {
+        None
+    }
+    /// Stores a key the database generated.
+    fn set_generated_key(&mut self, _key: i64) {}
 }
 
 /// A mapped struct: a table, its relationships and its validators.

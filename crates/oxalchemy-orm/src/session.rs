@@ -13,12 +13,11 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::{Index, IndexMut};
-use std::pin::Pin;
 
+use oxalchemy_core::dialect::bulk::{delete_by_key_sql, insert_rows_sql, update_by_key_sql};
 use oxalchemy_core::expr::{and_, col, Ident};
-use oxalchemy_core::query::{delete as delete_stmt, insert as insert_stmt, update as update_stmt};
 use oxalchemy_core::schema::{Constraint, Table};
-use oxalchemy_core::{compile, Compiled, Expr, IntoExpr, OrderBy, Statement, Value};
+use oxalchemy_core::{compile, Compiled, Expr, OrderBy, Statement, Value};
 use oxalchemy_engine::{
     Connection, Database, Error, FromRow, OwnedTransaction, Transaction, ValidationError,
 };
@@ -28,7 +27,6 @@ use crate::query::{query, Query};
 
 type Obj = Box<dyn Any + Send + Sync>;
 type Pairs = Vec<(&'static str, Value)>;
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
 /// What the session needs to do with an object whose type it has erased: one set of
 /// function pointers per model type, monomorphised from the `Model` impl.
@@ -36,7 +34,6 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + '
 struct Ops {
     table: &'static str,
     table_def: fn() -> Table,
-    columns: fn() -> &'static [&'static str],
     insert_values: fn(&dyn Any, &mut Pairs),
     update_values: fn(&dyn Any, &mut Pairs),
     pk_values: fn(&dyn Any, &mut Pairs),
@@ -46,7 +43,8 @@ struct Ops {
     apply_onupdate: fn(&mut dyn Any),
     validate: fn(&dyn Any) -> Result<(), ValidationError>,
     clone: fn(&dyn Any) -> Obj,
-    insert_returning: for<'a> fn(&'a mut Connection, &'a Compiled) -> BoxFuture<'a, Vec<Obj>>,
+    generated_key: fn() -> Option<&'static str>,
+    set_generated_key: fn(&mut dyn Any, i64),
 }
 
 fn cast<M: 'static>(a: &dyn Any) -> &M {
@@ -59,21 +57,10 @@ fn cast_mut<M: 'static>(a: &mut dyn Any) -> &mut M {
         .expect("a session entry always holds the model type its Ops were made for")
 }
 
-fn insert_returning<'a, M: Model>(
-    conn: &'a mut Connection,
-    c: &'a Compiled,
-) -> BoxFuture<'a, Vec<Obj>> {
-    Box::pin(async move {
-        let rows: Vec<M> = conn.query_compiled(c, true).await?;
-        Ok(rows.into_iter().map(|m| Box::new(m) as Obj).collect())
-    })
-}
-
 fn ops<M: Model + Clone>() -> Ops {
     Ops {
         table: M::TABLE,
         table_def: M::table,
-        columns: M::columns,
         insert_values: |a, out| cast::<M>(a).insert_values(out),
         update_values: |a, out| cast::<M>(a).update_values(out),
         pk_values: |a, out| cast::<M>(a).primary_key_values(out),
@@ -83,7 +70,8 @@ fn ops<M: Model + Clone>() -> Ops {
         apply_onupdate: |a| cast_mut::<M>(a).apply_onupdate(),
         validate: |a| cast::<M>(a).validate(),
         clone: |a| Box::new(cast::<M>(a).clone()),
-        insert_returning: insert_returning::<M>,
+        generated_key: M::generated_key_column,
+        set_generated_key: |a, k| cast_mut::<M>(a).set_generated_key(k),
     }
 }
 
@@ -189,11 +177,8 @@ fn key_filter(pk: &[(&'static str, Value)]) -> Expr {
     )
 }
 
-fn describe_key(pk: &[(&'static str, Value)], version: Option<(&'static str, i64)>) -> String {
-    let mut parts: Vec<String> = pk.iter().map(|(c, v)| format!("{c}={v:?}")).collect();
-    if let Some((c, v)) = version {
-        parts.push(format!("{c}={v}"));
-    }
+fn describe_key(key: &[(&'static str, Value)]) -> String {
+    let parts: Vec<String> = key.iter().map(|(c, v)| format!("{c}={v:?}")).collect();
     format!("({})", parts.join(", "))
 }
 
@@ -740,7 +725,7 @@ impl Session {
     /// SAVEPOINT. If any statement fails, the database keeps nothing of the flush and the
     /// session is exactly as before (pending objects stay pending).
     pub async fn flush(&mut self) -> Result<(), Error> {
-        let plan = self.plan()?;
+        let mut plan = self.plan()?;
         if plan.is_empty() {
             return Ok(());
         }
@@ -748,7 +733,7 @@ impl Session {
             Some(tx) => tx,
             None => self.db.connection().await?.begin_owned().await?,
         };
-        let result = Self::run_plan(&plan, &mut tx, self.db.dialect(), &mut self.log).await;
+        let result = Self::run_plan(&mut plan, &mut tx, self.db.dialect(), &mut self.log).await;
         self.tx = Some(tx);
         let inserted = result?;
         self.apply(plan, inserted);
@@ -773,6 +758,7 @@ impl Session {
                         slot,
                         table: e.ops.table,
                         values,
+                        object: Some(work),
                     });
                 }
                 ObjectState::Persistent => {
@@ -786,49 +772,46 @@ impl Session {
                     (e.ops.validate)(&*work)?;
                     let mut after = Vec::with_capacity(now.len());
                     (e.ops.update_values)(&*work, &mut after);
-                    let mut pk = Vec::new();
-                    (e.ops.pk_values)(&*work, &mut pk);
+                    let mut key = Vec::new();
+                    (e.ops.pk_values)(&*work, &mut key);
                     let version = (e.ops.version)(&*work);
-                    let mut stmt = update_stmt(oxalchemy_core::table(e.ops.table));
-                    for ((c, v), (_, old)) in after.iter().zip(&e.snapshot) {
-                        if v != old && version.map(|(vc, _)| vc) != Some(*c) {
-                            stmt = stmt.set(Ident::new_static(c), v.clone());
-                        }
-                    }
-                    let mut cond = key_filter(&pk);
+                    let mut set: Pairs = after
+                        .into_iter()
+                        .zip(&e.snapshot)
+                        .filter(|((c, v), (_, old))| {
+                            v != old && version.map(|(vc, _)| vc) != Some(*c)
+                        })
+                        .map(|(new, _)| new)
+                        .collect();
                     if let Some((vc, v)) = version {
-                        stmt = stmt.set(Ident::new_static(vc), v + 1);
-                        cond = and_([cond, col(Ident::new_static(vc)).eq(v)]);
+                        set.push((vc, Value::I64(v + 1)));
+                        key.push((vc, Value::I64(v)));
                         (e.ops.set_version)(&mut *work, v + 1);
                     }
                     plan.updates.push(PlannedWrite {
                         slot,
                         table: e.ops.table,
-                        statement: stmt.filter(cond).into(),
-                        key: describe_key(&pk, version),
+                        set,
+                        key,
                         object: Some(work),
                     });
                 }
                 ObjectState::Deleted => {
-                    let mut pk = Vec::new();
-                    (e.ops.pk_values)(&*e.obj, &mut pk);
-                    let version = (e.ops.version)(&*e.obj);
-                    let mut cond = key_filter(&pk);
-                    if let Some((vc, v)) = version {
-                        cond = and_([cond, col(Ident::new_static(vc)).eq(v)]);
-                    }
-                    let mut row = pk.clone();
+                    let mut key = Vec::new();
+                    (e.ops.pk_values)(&*e.obj, &mut key);
+                    let mut row = key.clone();
                     (e.ops.update_values)(&*e.obj, &mut row);
+                    if let Some((vc, v)) = (e.ops.version)(&*e.obj) {
+                        key.push((vc, Value::I64(v)));
+                    }
                     plan.table(e.ops);
                     plan.deletes.push((
                         row,
                         PlannedWrite {
                             slot,
                             table: e.ops.table,
-                            statement: delete_stmt(oxalchemy_core::table(e.ops.table))
-                                .filter(cond)
-                                .into(),
-                            key: describe_key(&pk, version),
+                            set: Vec::new(),
+                            key,
                             object: None,
                         },
                     ));
@@ -841,11 +824,11 @@ impl Session {
     /// Runs the planned statements inside a SAVEPOINT; returns the inserted rows per
     /// planned insert. Nothing in the session changes here.
     async fn run_plan(
-        plan: &Plan,
+        plan: &mut Plan,
         tx: &mut OwnedTransaction,
         dialect: &'static dyn oxalchemy_core::Dialect,
         log: &mut Vec<String>,
-    ) -> Result<Vec<Option<Obj>>, Error> {
+    ) -> Result<Vec<Option<i64>>, Error> {
         let mut sp: Transaction<'_> = tx.savepoint().await?;
         let result = Self::run_statements(plan, &mut sp, dialect, log).await;
         match result {
@@ -863,13 +846,13 @@ impl Session {
     }
 
     async fn run_statements(
-        plan: &Plan,
+        plan: &mut Plan,
         conn: &mut Connection,
         dialect: &'static dyn oxalchemy_core::Dialect,
         log: &mut Vec<String>,
-    ) -> Result<Vec<Option<Obj>>, Error> {
+    ) -> Result<Vec<Option<i64>>, Error> {
         let order = table_order(&plan.tables);
-        let mut inserted: Vec<Option<Obj>> = (0..plan.inserts.len()).map(|_| None).collect();
+        let mut inserted: Vec<Option<i64>> = vec![None; plan.inserts.len()];
         // INSERTs, referenced tables first.
         for table in &order {
             let idx: Vec<usize> = (0..plan.inserts.len())
@@ -906,38 +889,47 @@ impl Session {
                 {
                     end += 1;
                 }
-                let mut stmt = insert_stmt(oxalchemy_core::table(*table))
-                    .columns(columns.iter().map(|c| Ident::new_static(c)))
-                    .returning((ops.columns)().iter().map(|c| col(Ident::new_static(c))));
+                // Only a key the database generates is read back (SQLAlchemy's default;
+                // `refresh` re-reads a whole row).
+                let returning: Vec<&str> = (ops.generated_key)()
+                    .filter(|k| !columns.contains(k))
+                    .into_iter()
+                    .collect();
+                let sql = insert_rows_sql(dialect, table, &columns, end - start, &returning);
+                let mut binds = Vec::with_capacity((end - start) * columns.len());
                 for &i in &ordered[start..end] {
-                    stmt = stmt.values(
-                        plan.inserts[i]
-                            .values
-                            .iter()
-                            .map(|(_, v)| v.clone().into_expr()),
+                    binds.extend(
+                        std::mem::take(&mut plan.inserts[i].values)
+                            .into_iter()
+                            .map(|(_, v)| dialect.encode(v)),
                     );
                 }
-                let c = compile(dialect, &stmt.into())?;
+                let c = Compiled { sql, binds };
                 log.push(c.sql.clone());
-                let rows = (ops.insert_returning)(conn, &c).await?;
-                if rows.len() != end - start {
-                    return Err(Error::Database {
-                        code: None,
-                        message: format!(
-                            "INSERT into {table} returned {} rows for {} objects",
-                            rows.len(),
-                            end - start
-                        ),
-                    });
-                }
-                for (&i, row) in ordered[start..end].iter().zip(rows) {
-                    inserted[i] = Some(row);
+                if returning.is_empty() {
+                    conn.execute_compiled(&c, true).await?;
+                } else {
+                    let keys: Vec<(i64,)> = conn.query_compiled(&c, true).await?;
+                    if keys.len() != end - start {
+                        return Err(Error::Database {
+                            code: None,
+                            message: format!(
+                                "INSERT into {table} returned {} keys for {} objects",
+                                keys.len(),
+                                end - start
+                            ),
+                        });
+                    }
+                    for (&i, (key,)) in ordered[start..end].iter().zip(keys) {
+                        inserted[i] = Some(key);
+                    }
                 }
                 start = end;
             }
         }
         // UPDATEs of changed columns, pipelined on PostgreSQL.
-        Self::run_checked(&plan.updates, "UPDATE", conn, dialect, log).await?;
+        let updates: Vec<&PlannedWrite> = plan.updates.iter().collect();
+        Self::run_checked(&updates, "UPDATE", conn, dialect, log).await?;
         // DELETEs, dependent tables (and child rows) first.
         let mut deletes: Vec<&PlannedWrite> = Vec::new();
         for table in order.iter().rev() {
@@ -950,17 +942,13 @@ impl Session {
             ordered.reverse();
             deletes.extend(ordered.into_iter().map(|k| &plan.deletes[idx[k]].1));
         }
-        let deletes: Vec<PlannedWrite> = deletes
-            .into_iter()
-            .map(PlannedWrite::statement_only)
-            .collect();
         Self::run_checked(&deletes, "DELETE", conn, dialect, log).await?;
         Ok(inserted)
     }
 
     /// Runs statements that must each match exactly one row (optimistic concurrency).
     async fn run_checked(
-        writes: &[PlannedWrite],
+        writes: &[&PlannedWrite],
         operation: &'static str,
         conn: &mut Connection,
         dialect: &'static dyn oxalchemy_core::Dialect,
@@ -969,10 +957,7 @@ impl Session {
         if writes.is_empty() {
             return Ok(());
         }
-        let compiled = writes
-            .iter()
-            .map(|w| compile(dialect, &w.statement))
-            .collect::<Result<Vec<_>, _>>()?;
+        let compiled: Vec<Compiled> = writes.iter().map(|w| w.compile(dialect)).collect();
         log.extend(compiled.iter().map(|c| c.sql.clone()));
         let counts = conn.execute_many_compiled(&compiled).await?;
         for (w, n) in writes.iter().zip(counts) {
@@ -980,7 +965,7 @@ impl Session {
                 return Err(Error::StaleData {
                     operation,
                     table: w.table,
-                    key: w.key.clone(),
+                    key: describe_key(&w.key),
                     matched: n,
                 });
             }
@@ -989,11 +974,14 @@ impl Session {
     }
 
     /// Makes a successful flush visible in the session.
-    fn apply(&mut self, plan: Plan, inserted: Vec<Option<Obj>>) {
-        for (ins, row) in plan.inserts.iter().zip(inserted) {
-            let (Some(row), Some(e)) = (row, self.entries[ins.slot].as_mut()) else {
+    fn apply(&mut self, plan: Plan, inserted: Vec<Option<i64>>) {
+        for (ins, key) in plan.inserts.into_iter().zip(inserted) {
+            let (Some(mut row), Some(e)) = (ins.object, self.entries[ins.slot].as_mut()) else {
                 continue;
             };
+            if let Some(key) = key {
+                (e.ops.set_generated_key)(&mut *row, key);
+            }
             let mut pk = Vec::new();
             (e.ops.pk_values)(&*row, &mut pk);
             let key = identity_key(e.ops.table, &pk);
@@ -1028,26 +1016,37 @@ struct PlannedInsert {
     slot: usize,
     table: &'static str,
     values: Pairs,
+    /// The object as inserted (defaults applied); it gets the generated key.
+    object: Option<Obj>,
 }
 
+/// An UPDATE (when `set` is non-empty) or DELETE of one row by its key (plus the version
+/// column, for optimistic concurrency).
 struct PlannedWrite {
     slot: usize,
     table: &'static str,
-    statement: Statement,
-    key: String,
+    set: Pairs,
+    key: Pairs,
     /// For an UPDATE: the object as it will be after the flush (onupdate, version + 1).
     object: Option<Obj>,
 }
 
 impl PlannedWrite {
-    fn statement_only(w: &PlannedWrite) -> PlannedWrite {
-        PlannedWrite {
-            slot: w.slot,
-            table: w.table,
-            statement: w.statement.clone(),
-            key: w.key.clone(),
-            object: None,
-        }
+    fn compile(&self, d: &dyn oxalchemy_core::Dialect) -> Compiled {
+        let key: Vec<&str> = self.key.iter().map(|(c, _)| *c).collect();
+        let sql = if self.set.is_empty() {
+            delete_by_key_sql(d, self.table, &key)
+        } else {
+            let set: Vec<&str> = self.set.iter().map(|(c, _)| *c).collect();
+            update_by_key_sql(d, self.table, &set, &key)
+        };
+        let binds = self
+            .set
+            .iter()
+            .chain(&self.key)
+            .map(|(_, v)| d.encode(v.clone()))
+            .collect();
+        Compiled { sql, binds }
     }
 }
 

@@ -4,6 +4,7 @@
 //! pieces that differ (placeholders, type names, ILIKE, identity columns, value encodings).
 //! Compilation is pure: no I/O, so it is unit-tested on its output.
 
+pub mod bulk;
 mod compiler;
 mod postgres;
 mod sqlite;
