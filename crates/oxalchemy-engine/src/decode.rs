@@ -212,6 +212,9 @@ impl<T: FromSql> FromSql for Option<T> {
             raw => T::from_postgres(ty, raw).map(Some),
         }
     }
+    fn from_text(text: String) -> D<Self> {
+        T::from_text(text).map(Some)
+    }
 }
 
 #[cfg(feature = "postgres")]
@@ -381,6 +384,9 @@ impl FromSql for String {
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         sqlite_text::text(&v).map(str::to_owned)
+    }
+    fn from_text(text: String) -> D<Self> {
+        Ok(text)
     }
     #[cfg(feature = "postgres")]
     fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {

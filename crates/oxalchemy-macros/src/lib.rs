@@ -442,6 +442,7 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
     let mut set_versions = Vec::new();
     let mut generated_keys = Vec::new();
     let mut set_generated_keys = Vec::new();
+    let mut set_columns = Vec::new();
     let mut consts = Vec::new();
     let mut mixin_impls = Vec::new();
     let assertions: Vec<TokenStream2> = Vec::new();
@@ -480,6 +481,11 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                 });
                 set_generated_keys
                     .push(quote!(#fields_trait::set_generated_key(&mut self.#ident, key);));
+                set_columns.push(quote! {
+                    if #fields_trait::set_integer_column(&mut self.#ident, column, key) {
+                        return true;
+                    }
+                });
                 mixin_pk.push(quote!(<#ty as #fields_trait>::HAS_PRIMARY_KEY));
                 // The mixin's column constants, on this model.
                 if kind == Kind::Model {
@@ -520,6 +526,16 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                 }
                 if let Some(sd) = &c.server_default {
                     column = quote!(#column.server_default(#sd));
+                }
+                if c.foreign_key.is_some() {
+                    set_columns.push(quote! {
+                        if column == #col_name {
+                            if let ::core::result::Result::Ok(v) = #p::key_from_i64::<#ty>(key) {
+                                self.#ident = v;
+                                return true;
+                            }
+                        }
+                    });
                 }
                 if let Some(fk) = &c.foreign_key {
                     let v = fk.value();
@@ -691,6 +707,11 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                 let _ = key;
                 #(#set_generated_keys)*
             }
+            fn set_integer_column(&mut self, column: &str, key: i64) -> bool {
+                let _ = (column, key);
+                #(#set_columns)*
+                false
+            }
         }
     };
 
@@ -856,6 +877,12 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                 opt(&r.foreign_key),
                 opt(&r.order_by),
             );
+            let rel_ident = &f.ident;
+            consts.push(quote! {
+                #[allow(non_upper_case_globals)]
+                pub const #rel_ident: ::oxalchemy::orm::Relationship<Self, #target> =
+                    ::oxalchemy::orm::Relationship::new(#rel_name);
+            });
             rels.push(quote! {
                 ::oxalchemy::orm::RelationshipDef {
                     name: #rel_name,

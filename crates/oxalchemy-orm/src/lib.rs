@@ -25,7 +25,7 @@ pub use model::{
 pub use persist::{delete, insert, insert_many, update};
 pub use query::{query, Executor, Query};
 pub use registry::Registry;
-pub use relation::{Many, NotLoaded, One};
+pub use relation::{Many, NotLoaded, One, Relationship};
 pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};
 
 /// Values for `#[column(default = …)]`.

@@ -48,6 +48,11 @@ pub trait Fields: Sized {
     }
     /// Stores a key the database generated.
     fn set_generated_key(&mut self, _key: i64) {}
+    /// Sets a foreign-key column (`#[column(foreign_key = …)]`) from an integer key, for
+    /// relationship sync at flush; false when there is no such column.
+    fn set_integer_column(&mut self, _column: &str, _key: i64) -> bool {
+        false
+    }
 }
 
 /// A mapped struct: a table, its relationships and its validators.

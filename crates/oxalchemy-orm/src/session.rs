@@ -22,8 +22,9 @@ use oxalchemy_engine::{
     Connection, Database, Error, FromRow, OwnedTransaction, Transaction, ValidationError,
 };
 
-use crate::model::Model;
+use crate::model::{Model, RelationshipKind};
 use crate::query::{query, Query};
+use crate::relation::Relationship;
 
 type Obj = Box<dyn Any + Send + Sync>;
 type Pairs = Vec<(&'static str, Value)>;
@@ -45,6 +46,7 @@ struct Ops {
     clone: fn(&dyn Any) -> Obj,
     generated_key: fn() -> Option<&'static str>,
     set_generated_key: fn(&mut dyn Any, i64),
+    set_integer_column: fn(&mut dyn Any, &str, i64) -> bool,
 }
 
 fn cast<M: 'static>(a: &dyn Any) -> &M {
@@ -72,6 +74,7 @@ fn ops<M: Model + Clone>() -> Ops {
         clone: |a| Box::new(cast::<M>(a).clone()),
         generated_key: M::generated_key_column,
         set_generated_key: |a, k| cast_mut::<M>(a).set_generated_key(k),
+        set_integer_column: |a, c, k| cast_mut::<M>(a).set_integer_column(c, k),
     }
 }
 
@@ -277,6 +280,80 @@ pub struct Session {
     nested: Vec<Saved>,
     autoflush: bool,
     log: Vec<String>,
+    /// Many-to-one links made with [`Session::link`]: child slot → parent slot, through a
+    /// foreign-key column of the child.
+    links: Vec<Link>,
+}
+
+/// A child object's foreign key pointing at a parent object held by the same session.
+#[derive(Clone, Debug)]
+struct Link {
+    child: usize,
+    parent: usize,
+    fk_column: &'static str,
+}
+
+/// `name` as the `'static` column name the child model declares.
+fn static_column<M: Model>(name: &str) -> Result<&'static str, Error> {
+    M::columns()
+        .iter()
+        .copied()
+        .find(|c| *c == name)
+        .ok_or_else(|| Error::Database {
+            code: None,
+            message: format!("{} has no column `{name}`", M::NAME),
+        })
+}
+
+/// The child's foreign-key column of a many-to-one relationship `child_table → parent_table`:
+/// the declared `foreign_key`, else the one single-column foreign key to the parent's table.
+fn foreign_key_column(
+    declared: Option<&'static str>,
+    child: &Table,
+    parent_table: &str,
+) -> Result<String, Error> {
+    if let Some(c) = declared {
+        return Ok(c.to_owned());
+    }
+    let candidates: Vec<String> = child
+        .constraints
+        .iter()
+        .filter_map(|c| match c {
+            Constraint::ForeignKey(fk)
+                if fk.ref_table.as_str() == parent_table && fk.columns.len() == 1 =>
+            {
+                Some(fk.columns[0].to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    match candidates.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(Error::Database {
+            code: None,
+            message: format!(
+                "`{}` has no foreign key to `{parent_table}`; declare #[column(foreign_key = \"{parent_table}.id\")]",
+                child.name
+            ),
+        }),
+        _ => Err(Error::Database {
+            code: None,
+            message: format!(
+                "`{}` has several foreign keys to `{parent_table}`; name one with #[relationship(foreign_key = \"…\")]",
+                child.name
+            ),
+        }),
+    }
+}
+
+/// The single integer primary key of an object, for foreign-key sync.
+fn integer_key(pk: &[(&'static str, Value)]) -> Option<i64> {
+    match pk {
+        [(_, Value::I64(k))] => Some(*k),
+        [(_, Value::I32(k))] => Some(i64::from(*k)),
+        [(_, Value::I16(k))] => Some(i64::from(*k)),
+        _ => None,
+    }
 }
 
 impl fmt::Debug for Session {
@@ -313,6 +390,7 @@ impl SessionExt for Database {
             nested: Vec::new(),
             autoflush: true,
             log: Vec::new(),
+            links: Vec::new(),
         }
     }
 
@@ -572,6 +650,142 @@ impl Session {
         tx.execute_compiled(&c, true).await
     }
 
+    /// Links two objects through a many-to-one relationship or its one-to-many side:
+    /// `s.link(post, Post::author, user)` or `s.link(user, User::posts, post)`. At flush the
+    /// child's foreign key is set to the parent's key — after the parent is inserted when it
+    /// is new — and both sides agree at once ([`Session::parent`], [`Session::children`]).
+    pub fn link<A: Model, B: Model>(
+        &mut self,
+        from: Handle<A>,
+        rel: Relationship<A, B>,
+        to: Handle<B>,
+    ) -> Result<(), Error> {
+        if self.entry(from).is_none() || self.entry(to).is_none() {
+            return Err(Error::NotFound);
+        }
+        let def = rel.def().ok_or_else(|| Error::Database {
+            code: None,
+            message: format!("{} has no relationship `{}`", A::NAME, rel.name()),
+        })?;
+        let (child, parent, fk_column) = match def.kind {
+            RelationshipKind::ManyToOne => (
+                from.slot as usize,
+                to.slot as usize,
+                static_column::<A>(&foreign_key_column(def.foreign_key, &A::table(), B::TABLE)?)?,
+            ),
+            RelationshipKind::OneToMany => {
+                let declared = def.foreign_key.or_else(|| {
+                    def.back_populates.and_then(|back| {
+                        B::relationships()
+                            .iter()
+                            .find(|r| r.name == back)
+                            .and_then(|r| r.foreign_key)
+                    })
+                });
+                (
+                    to.slot as usize,
+                    from.slot as usize,
+                    static_column::<B>(&foreign_key_column(declared, &B::table(), A::TABLE)?)?,
+                )
+            }
+            RelationshipKind::ManyToMany => {
+                return Err(Error::Database {
+                    code: None,
+                    message: format!(
+                        "{}.{}: many-to-many links (association rows) are not supported by \
+                         the session yet; insert the association rows with Core",
+                        A::NAME,
+                        rel.name()
+                    ),
+                })
+            }
+        };
+        self.links
+            .retain(|l| !(l.child == child && l.fk_column == fk_column));
+        self.links.push(Link {
+            child,
+            parent,
+            fk_column,
+        });
+        Ok(())
+    }
+
+    /// The parent of a many-to-one relationship, if the session holds it: a linked object,
+    /// or the held object whose key the child's foreign key names.
+    pub fn parent<A: Model, B: Model>(
+        &self,
+        child: Handle<A>,
+        rel: Relationship<A, B>,
+    ) -> Option<Handle<B>> {
+        let e = self.entry(child)?;
+        let def = rel.def()?;
+        let fk = foreign_key_column(def.foreign_key, &A::table(), B::TABLE).ok()?;
+        let fk = fk.as_str();
+        if let Some(l) = self
+            .links
+            .iter()
+            .find(|l| l.child == child.slot as usize && l.fk_column == fk)
+        {
+            return Some(self.handle(l.parent)).filter(|h| self.entry::<B>(*h).is_some());
+        }
+        let mut values = Vec::new();
+        (e.ops.insert_values)(&*e.obj, &mut values);
+        let (_, v) = values.into_iter().find(|(c, _)| *c == fk)?;
+        let key = identity_key(B::TABLE, &[("", v)]);
+        self.identity.get(&key).map(|&slot| self.handle(slot))
+    }
+
+    /// The children of a one-to-many relationship that the session holds: objects linked
+    /// to `parent`, or whose foreign key names its key.
+    pub fn children<A: Model, B: Model>(
+        &self,
+        parent: Handle<A>,
+        rel: Relationship<A, B>,
+    ) -> Vec<Handle<B>> {
+        let (Some(pe), Some(def)) = (self.entry(parent), rel.def()) else {
+            return Vec::new();
+        };
+        let declared = def.foreign_key.or_else(|| {
+            def.back_populates.and_then(|back| {
+                B::relationships()
+                    .iter()
+                    .find(|r| r.name == back)
+                    .and_then(|r| r.foreign_key)
+            })
+        });
+        let Ok(fk) = foreign_key_column(declared, &B::table(), A::TABLE) else {
+            return Vec::new();
+        };
+        let mut pk = Vec::new();
+        (pe.ops.pk_values)(&*pe.obj, &mut pk);
+        let parent_key = integer_key(&pk).filter(|_| pe.state != ObjectState::Pending);
+        let mut out = Vec::new();
+        for (slot, e) in self.entries.iter().enumerate() {
+            let Some(e) = e else { continue };
+            if !e.obj.is::<B>() || e.state == ObjectState::Deleted {
+                continue;
+            }
+            let link = self
+                .links
+                .iter()
+                .find(|l| l.child == slot && l.fk_column == fk);
+            let belongs = match link {
+                Some(l) => l.parent == parent.slot as usize,
+                None => parent_key.is_some_and(|k| {
+                    let mut values = Vec::new();
+                    (e.ops.insert_values)(&*e.obj, &mut values);
+                    values
+                        .iter()
+                        .any(|(c, v)| *c == fk && integer_key(&[("", v.clone())]) == Some(k))
+                }),
+            };
+            if belongs {
+                out.push(self.handle(slot));
+            }
+        }
+        out
+    }
+
     /// Reloads an object from its row, discarding unflushed changes.
     pub async fn refresh<M: Model + Clone>(&mut self, h: Handle<M>) -> Result<(), Error> {
         let Some(e) = self.entry(h) else {
@@ -725,6 +939,7 @@ impl Session {
     /// SAVEPOINT. If any statement fails, the database keeps nothing of the flush and the
     /// session is exactly as before (pending objects stay pending).
     pub async fn flush(&mut self) -> Result<(), Error> {
+        self.sync_links_to_persistent_parents();
         let mut plan = self.plan()?;
         if plan.is_empty() {
             return Ok(());
@@ -740,10 +955,44 @@ impl Session {
         Ok(())
     }
 
+    /// Sets the foreign key of every child linked to a parent that already has its row
+    /// (and so its key); children of new parents are set during the flush itself.
+    fn sync_links_to_persistent_parents(&mut self) {
+        self.links.retain(|l| {
+            self.entries.get(l.child).is_some_and(Option::is_some)
+                && self.entries.get(l.parent).is_some_and(Option::is_some)
+        });
+        for i in 0..self.links.len() {
+            let l = self.links[i].clone();
+            let key = match &self.entries[l.parent] {
+                Some(p) if p.state == ObjectState::Persistent => {
+                    let mut pk = Vec::new();
+                    (p.ops.pk_values)(&*p.obj, &mut pk);
+                    integer_key(&pk)
+                }
+                _ => None,
+            };
+            if let (Some(key), Some(c)) = (key, self.entries[l.child].as_mut()) {
+                (c.ops.set_integer_column)(&mut *c.obj, l.fk_column, key);
+            }
+        }
+    }
+
     /// Works out the flush on copies: defaults, onupdate values and validators are applied
     /// to clones, so a failure leaves every held object untouched.
     fn plan(&self) -> Result<Plan, Error> {
         let mut plan = Plan::default();
+        let pending_parent = |slot: usize| {
+            self.entries[slot]
+                .as_ref()
+                .is_some_and(|e| e.state == ObjectState::Pending)
+        };
+        plan.links = self
+            .links
+            .iter()
+            .filter(|l| pending_parent(l.parent))
+            .cloned()
+            .collect();
         for (slot, e) in self.entries.iter().enumerate() {
             let Some(e) = e else { continue };
             match e.state {
@@ -764,7 +1013,8 @@ impl Session {
                 ObjectState::Persistent => {
                     let mut now = Vec::with_capacity(e.snapshot.len());
                     (e.ops.update_values)(&*e.obj, &mut now);
-                    if now == e.snapshot {
+                    let relinked = plan.links.iter().any(|l| l.child == slot);
+                    if now == e.snapshot && !relinked {
                         continue;
                     }
                     let mut work = (e.ops.clone)(&*e.obj);
@@ -788,6 +1038,7 @@ impl Session {
                         key.push((vc, Value::I64(v)));
                         (e.ops.set_version)(&mut *work, v + 1);
                     }
+                    plan.table(e.ops);
                     plan.updates.push(PlannedWrite {
                         slot,
                         table: e.ops.table,
@@ -862,6 +1113,7 @@ impl Session {
                 continue;
             }
             let ops = plan.ops(table);
+            Self::sync_planned_children(plan, &inserted, table);
             let self_fks = self_foreign_keys(&plan.table_def(table));
             let rows: Vec<&Pairs> = idx.iter().map(|&i| &plan.inserts[i].values).collect();
             let ordered: Vec<usize> = parent_first(&rows, &self_fks)
@@ -928,7 +1180,10 @@ impl Session {
             }
         }
         // UPDATEs of changed columns, pipelined on PostgreSQL.
-        let updates: Vec<&PlannedWrite> = plan.updates.iter().collect();
+        Self::sync_planned_updates(plan, &inserted);
+        // A relinked object whose key turned out unchanged has nothing to write.
+        let updates: Vec<&PlannedWrite> =
+            plan.updates.iter().filter(|w| !w.set.is_empty()).collect();
         Self::run_checked(&updates, "UPDATE", conn, dialect, log).await?;
         // DELETEs, dependent tables (and child rows) first.
         let mut deletes: Vec<&PlannedWrite> = Vec::new();
@@ -944,6 +1199,72 @@ impl Session {
         }
         Self::run_checked(&deletes, "DELETE", conn, dialect, log).await?;
         Ok(inserted)
+    }
+
+    /// The key of a parent inserted by this flush: generated, or written explicitly.
+    fn planned_key(plan: &Plan, inserted: &[Option<i64>], parent: usize) -> Option<i64> {
+        let i = plan.inserts.iter().position(|ins| ins.slot == parent)?;
+        if let Some(k) = inserted[i] {
+            return Some(k);
+        }
+        let obj = plan.inserts[i].object.as_ref()?;
+        let ops = plan.ops(plan.inserts[i].table);
+        let mut pk = Vec::new();
+        (ops.pk_values)(&**obj, &mut pk);
+        integer_key(&pk)
+    }
+
+    /// Sets the foreign keys of `table`'s new rows whose parents were inserted earlier in
+    /// this flush, and recomputes their values.
+    fn sync_planned_children(plan: &mut Plan, inserted: &[Option<i64>], table: &str) {
+        for l in plan.links.clone() {
+            let Some(key) = Self::planned_key(plan, inserted, l.parent) else {
+                continue;
+            };
+            let Some(i) = plan
+                .inserts
+                .iter()
+                .position(|ins| ins.slot == l.child && ins.table == table)
+            else {
+                continue;
+            };
+            let ops = plan.ops(table);
+            if let Some(obj) = plan.inserts[i].object.as_mut() {
+                if (ops.set_integer_column)(&mut **obj, l.fk_column, key) {
+                    let mut values = Vec::new();
+                    (ops.insert_values)(&**obj, &mut values);
+                    plan.inserts[i].values = values;
+                }
+            }
+        }
+    }
+
+    /// Sets the foreign keys of persistent children of parents inserted by this flush.
+    fn sync_planned_updates(plan: &mut Plan, inserted: &[Option<i64>]) {
+        for l in plan.links.clone() {
+            let Some(key) = Self::planned_key(plan, inserted, l.parent) else {
+                continue;
+            };
+            let Some(w) = plan.updates.iter_mut().find(|w| w.slot == l.child) else {
+                continue;
+            };
+            if let Some(obj) = w.object.as_mut() {
+                let table = w.table;
+                let set_column = plan
+                    .ops
+                    .iter()
+                    .find(|o| o.table == table)
+                    .map(|o| o.set_integer_column);
+                let set_column = match set_column {
+                    Some(f) => f,
+                    None => continue,
+                };
+                if set_column(&mut **obj, l.fk_column, key) {
+                    w.set.retain(|(c, _)| *c != l.fk_column);
+                    w.set.push((l.fk_column, Value::I64(key)));
+                }
+            }
+        }
     }
 
     /// Runs statements that must each match exactly one row (optimistic concurrency).
@@ -1034,7 +1355,7 @@ struct PlannedWrite {
 impl PlannedWrite {
     fn compile(&self, d: &dyn oxalchemy_core::Dialect) -> Compiled {
         let key: Vec<&str> = self.key.iter().map(|(c, _)| *c).collect();
-        let sql = if self.set.is_empty() {
+        let sql = if self.object.is_none() {
             delete_by_key_sql(d, self.table, &key)
         } else {
             let set: Vec<&str> = self.set.iter().map(|(c, _)| *c).collect();
@@ -1052,6 +1373,8 @@ impl PlannedWrite {
 
 #[derive(Default)]
 struct Plan {
+    /// Links whose parent is inserted by this flush: the child's key is set once known.
+    links: Vec<Link>,
     tables: Vec<(&'static str, Table)>,
     ops: Vec<Ops>,
     inserts: Vec<PlannedInsert>,

@@ -467,3 +467,85 @@ async fn expunge_merge_and_refresh() {
         t.finish().await;
     }
 }
+
+/// The guide's test_user_posts_relationship.
+#[tokio::test]
+async fn test_user_posts_relationship() {
+    for t in common::all_targets("session_relationship").await {
+        let db = setup(&t).await;
+        let mut s = db.session();
+        // The post is added first: the flush still inserts the user first.
+        let post = s.add(Post {
+            title: "Test Post".into(),
+            content: Some("Content".into()),
+            ..Default::default()
+        });
+        let user = s.add(new_user("test_user"));
+        s.link(post, Post::author, user).unwrap();
+        // Both sides agree inside the session, before any flush.
+        assert_eq!(s.parent(post, Post::author), Some(user));
+        assert_eq!(s.children(user, User::posts), [post]);
+        s.commit()
+            .await
+            .unwrap_or_else(|e| panic!("[{}] {e}", t.label));
+
+        assert!(
+            s.children(user, User::posts).contains(&post),
+            "post in user.posts"
+        );
+        assert_eq!(
+            s.parent(post, Post::author),
+            Some(user),
+            "post.author == user"
+        );
+        assert_eq!(
+            s[post].author_id, s[user].base.id,
+            "[{}] the new id was written into the FK",
+            t.label
+        );
+
+        // Linking from the one-to-many side works the same way.
+        let bob = s.add(new_user("bob"));
+        let second = s.add(Post {
+            title: "Second".into(),
+            ..Default::default()
+        });
+        s.link(bob, User::posts, second).unwrap();
+        // Moving an existing post to a new author: an UPDATE of its foreign key.
+        s.link(post, Post::author, bob).unwrap();
+        s.commit()
+            .await
+            .unwrap_or_else(|e| panic!("[{}] {e}", t.label));
+        assert_eq!(s[second].author_id, s[bob].base.id);
+        assert_eq!(s[post].author_id, s[bob].base.id);
+        let mut bobs = s.children(bob, User::posts);
+        bobs.sort_by_key(|h| s[*h].base.id);
+        assert_eq!(bobs, [post, second]);
+        assert!(s.children(user, User::posts).is_empty());
+        s.close().await.unwrap();
+
+        // A fresh session resolves the relationship from foreign keys of loaded objects.
+        let mut s = db.session();
+        let posts = s
+            .query::<Post>()
+            .order_by(Post::id.asc())
+            .all()
+            .await
+            .unwrap();
+        let authors = s
+            .query::<User>()
+            .filter(User::username.eq("bob"))
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(
+            s.parent(posts[0], Post::author),
+            Some(authors[0]),
+            "[{}]",
+            t.label
+        );
+        assert_eq!(s.children(authors[0], User::posts).len(), 2);
+        s.close().await.unwrap();
+        t.finish().await;
+    }
+}
