@@ -133,6 +133,41 @@ impl Connection {
         }
     }
 
+    /// Runs a multi-row INSERT into a SQLite table whose key is its rowid and returns the
+    /// generated keys, without RETURNING (which costs SQLite a temporary table): SQLite gives
+    /// the rows of one INSERT consecutive rowids after the table's largest (its documented
+    /// algorithm; only a table whose largest rowid reached 2^63-1 gets random ones, and then
+    /// the count check below fails loudly rather than mis-assigning keys). `None` on other
+    /// databases: use RETURNING there.
+    pub async fn insert_returning_rowids(
+        &mut self,
+        c: &Compiled,
+        rows: usize,
+    ) -> Result<Option<Vec<i64>>> {
+        #[cfg(feature = "sqlite")]
+        {
+            self.echo(c);
+            let _slot = self.write_slot(true).await?;
+            if let crate::backend::AnyConn::Sqlite(conn) = &mut self.pooled().conn {
+                let changed = crate::sqlite::SqliteConn::execute(conn, &c.sql, &c.binds)?;
+                let last = conn.conn.last_insert_rowid();
+                let first = last - rows as i64 + 1;
+                if changed != rows as u64 || first < 1 {
+                    return Err(Error::Database {
+                        code: None,
+                        message: format!(
+                            "multi-row INSERT reported {changed} rows and last rowid {last} for \
+                             {rows} rows; cannot assign generated keys"
+                        ),
+                    });
+                }
+                return Ok(Some((first..=last).collect()));
+            }
+        }
+        let _ = (c, rows);
+        Ok(None)
+    }
+
     /// Runs a compiled statement and decodes its rows.
     pub async fn query_compiled<T: FromRow + Send>(
         &mut self,

@@ -13,8 +13,12 @@ fn returning_all<M: Model>() -> impl Iterator<Item = Expr> {
     M::columns().iter().map(|c| col(Ident::new_static(c)))
 }
 
-fn key_filter(pk: Vec<(&'static str, Value)>) -> Expr {
-    and_(pk.into_iter().map(|(c, v)| col(Ident::new_static(c)).eq(v)))
+/// `k1 = v1 AND k2 = v2 …` for a primary key (shared with the session).
+pub(crate) fn key_filter(pk: &[(&'static str, Value)]) -> Expr {
+    and_(
+        pk.iter()
+            .map(|(c, v)| col(Ident::new_static(c)).eq(v.clone())),
+    )
 }
 
 /// Inserts `obj` after applying its defaults and validators; `obj` is then replaced by the
@@ -118,7 +122,7 @@ pub async fn update<M: Model>(ex: impl Executor, obj: &mut M) -> Result<(), Erro
     for (c, v) in values {
         stmt = stmt.set(Ident::new_static(c), v);
     }
-    let stmt = stmt.filter(key_filter(pk)).returning(returning_all::<M>());
+    let stmt = stmt.filter(key_filter(&pk)).returning(returning_all::<M>());
     let mut stored: Vec<M> = ex.fetch(Statement::Update(stmt)).await?;
     *obj = stored.pop().ok_or(Error::NotFound)?;
     Ok(())
@@ -130,7 +134,7 @@ pub async fn delete<M: Model>(ex: impl Executor, obj: &M) -> Result<(), Error> {
     obj.primary_key_values(&mut pk);
     let n = ex
         .run(Statement::Delete(
-            delete_stmt(oxalchemy_core::table(M::TABLE)).filter(key_filter(pk)),
+            delete_stmt(oxalchemy_core::table(M::TABLE)).filter(key_filter(&pk)),
         ))
         .await?;
     if n == 0 {

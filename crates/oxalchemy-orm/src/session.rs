@@ -15,7 +15,7 @@ use std::marker::PhantomData;
 use std::ops::{Index, IndexMut};
 
 use oxalchemy_core::dialect::bulk::{delete_by_key_sql, insert_rows_sql, update_by_key_sql};
-use oxalchemy_core::expr::{and_, col, Ident};
+use oxalchemy_core::expr::{and_, Ident};
 use oxalchemy_core::schema::{Constraint, Table};
 use oxalchemy_core::{compile, Compiled, Expr, OrderBy, Statement, Value};
 use oxalchemy_engine::{
@@ -23,6 +23,7 @@ use oxalchemy_engine::{
 };
 
 use crate::model::{Model, RelationshipKind};
+use crate::persist::key_filter;
 use crate::query::{query, Query};
 use crate::relation::Relationship;
 
@@ -59,7 +60,23 @@ fn cast_mut<M: 'static>(a: &mut dyn Any) -> &mut M {
         .expect("a session entry always holds the model type its Ops were made for")
 }
 
-fn ops<M: Model + Clone>() -> Ops {
+/// The `Ops` of model `M`, made once per type and kept for the life of the process (one
+/// small table per model type), so every held object carries just a reference.
+fn ops<M: Model + Clone>() -> &'static Ops {
+    use std::any::TypeId;
+    use std::sync::{Mutex, OnceLock};
+    static REGISTRY: OnceLock<Mutex<HashMap<TypeId, &'static Ops>>> = OnceLock::new();
+    let registry = REGISTRY.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = match registry.lock() {
+        Ok(map) => map,
+        // The map is only ever inserted into; a panic elsewhere cannot leave it torn.
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    map.entry(TypeId::of::<M>())
+        .or_insert_with(|| Box::leak(Box::new(make_ops::<M>())))
+}
+
+fn make_ops<M: Model + Clone>() -> Ops {
     Ops {
         table: M::TABLE,
         table_def: M::table,
@@ -128,11 +145,11 @@ pub enum ObjectState {
 
 struct Entry {
     obj: Obj,
-    ops: Ops,
+    ops: &'static Ops,
     state: ObjectState,
     /// Non-key column values as last loaded or flushed: the baseline for change detection.
     snapshot: Pairs,
-    key: Option<String>,
+    key: Option<IdentityKey>,
     generation: u32,
 }
 
@@ -152,15 +169,25 @@ impl Entry {
 /// The session's own state, saved by `begin_nested` and restored by `rollback_nested`.
 struct Saved {
     entries: Vec<Option<Entry>>,
-    identity: HashMap<String, usize>,
+    identity: HashMap<IdentityKey, usize>,
+}
+
+/// Identity-map key: the table and the primary key; a single integer key (the common case)
+/// needs no allocation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum IdentityKey {
+    Int(&'static str, i64),
+    Other(&'static str, String),
 }
 
 /// The identity-map key of a row: table plus primary key, with integer widths normalised
 /// (so `get(5)` finds the row loaded as `i64` 5).
-fn identity_key(table: &str, pk: &[(&'static str, Value)]) -> String {
+fn identity_key(table: &'static str, pk: &[(&'static str, Value)]) -> IdentityKey {
     use std::fmt::Write;
-    let mut key = String::with_capacity(table.len() + 16);
-    key.push_str(table);
+    if let Some(k) = integer_key(pk) {
+        return IdentityKey::Int(table, k);
+    }
+    let mut key = String::new();
     for (_, v) in pk {
         let _ = match v {
             Value::I16(n) => write!(key, "\u{1f}i{n}"),
@@ -170,14 +197,7 @@ fn identity_key(table: &str, pk: &[(&'static str, Value)]) -> String {
             other => write!(key, "\u{1f}{other:?}"),
         };
     }
-    key
-}
-
-fn key_filter(pk: &[(&'static str, Value)]) -> Expr {
-    and_(
-        pk.iter()
-            .map(|(c, v)| col(Ident::new_static(c)).eq(v.clone())),
-    )
+    IdentityKey::Other(table, key)
 }
 
 fn describe_key(key: &[(&'static str, Value)]) -> String {
@@ -276,7 +296,7 @@ pub struct Session {
     tx: Option<OwnedTransaction>,
     entries: Vec<Option<Entry>>,
     next_generation: u32,
-    identity: HashMap<String, usize>,
+    identity: HashMap<IdentityKey, usize>,
     nested: Vec<Saved>,
     autoflush: bool,
     log: Vec<String>,
@@ -496,7 +516,9 @@ impl Session {
         &mut self,
         objs: impl IntoIterator<Item = M>,
     ) -> Vec<Handle<M>> {
-        objs.into_iter().map(|o| self.add(o)).collect()
+        let objs = objs.into_iter();
+        self.entries.reserve(objs.size_hint().0);
+        objs.map(|o| self.add(o)).collect()
     }
 
     /// Marks an object for deletion at the next flush (a pending one is simply dropped).
@@ -1156,9 +1178,29 @@ impl Session {
                             .map(|(_, v)| dialect.encode(v)),
                     );
                 }
-                let c = Compiled { sql, binds };
+                let mut c = Compiled { sql, binds };
                 log.push(c.sql.clone());
-                if returning.is_empty() {
+                let rowids = if returning.is_empty() {
+                    None
+                } else {
+                    // SQLite: the same INSERT without RETURNING, keys from the rowids.
+                    let plain = Compiled {
+                        sql: insert_rows_sql(dialect, table, &columns, end - start, &[]),
+                        binds: std::mem::take(&mut c.binds),
+                    };
+                    match conn.insert_returning_rowids(&plain, end - start).await? {
+                        Some(keys) => Some(keys),
+                        None => {
+                            c.binds = plain.binds;
+                            None
+                        }
+                    }
+                };
+                if let Some(keys) = rowids {
+                    for (&i, key) in ordered[start..end].iter().zip(keys) {
+                        inserted[i] = Some(key);
+                    }
+                } else if returning.is_empty() {
                     conn.execute_compiled(&c, true).await?;
                 } else {
                     let keys: Vec<(i64,)> = conn.query_compiled(&c, true).await?;
@@ -1376,7 +1418,7 @@ struct Plan {
     /// Links whose parent is inserted by this flush: the child's key is set once known.
     links: Vec<Link>,
     tables: Vec<(&'static str, Table)>,
-    ops: Vec<Ops>,
+    ops: Vec<&'static Ops>,
     inserts: Vec<PlannedInsert>,
     updates: Vec<PlannedWrite>,
     /// Rows (key + column values, for self-referential ordering) and their DELETEs.
@@ -1387,13 +1429,13 @@ impl Plan {
     fn is_empty(&self) -> bool {
         self.inserts.is_empty() && self.updates.is_empty() && self.deletes.is_empty()
     }
-    fn table(&mut self, ops: Ops) {
+    fn table(&mut self, ops: &'static Ops) {
         if !self.tables.iter().any(|(n, _)| *n == ops.table) {
             self.tables.push((ops.table, (ops.table_def)()));
             self.ops.push(ops);
         }
     }
-    fn ops(&self, table: &str) -> Ops {
+    fn ops(&self, table: &str) -> &'static Ops {
         let i = self
             .tables
             .iter()

@@ -549,3 +549,33 @@ async fn test_user_posts_relationship() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn generated_keys_map_to_the_right_rows() {
+    for t in common::all_targets("session_keys").await {
+        let db = setup(&t).await;
+        // Some rows already exist, with a gap, so keys do not start at 1.
+        let mut s = db.session();
+        s.add_all((0..5).map(|i| new_user(&format!("old{i}"))));
+        s.commit().await.unwrap();
+        s.execute(delete(table("users")).filter(col("username").eq("old4")))
+            .await
+            .unwrap();
+        s.commit().await.unwrap();
+        let hs = s.add_all((0..300).map(|i| new_user(&format!("new{i}"))));
+        s.commit().await.unwrap();
+        let ids: Vec<i64> = hs.iter().map(|h| s[*h].base.id).collect();
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 300, "[{}] keys are distinct", t.label);
+        s.close().await.unwrap();
+        // Each object's key is its own row's key.
+        let stored = oxalchemy::orm::query::<User>().all(&db).await.unwrap();
+        for (i, id) in ids.iter().enumerate() {
+            let row = stored.iter().find(|u| u.base.id == *id).unwrap();
+            assert_eq!(row.username, format!("new{i}"), "[{}]", t.label);
+        }
+        t.finish().await;
+    }
+}
