@@ -179,6 +179,26 @@ impl Connection {
         self.pooled().conn.query(&c.sql, &c.binds).await
     }
 
+    /// Runs a compiled statement and turns each row into a `T` with `f` (for decoders that
+    /// need context, like the ORM's joined eager loading).
+    pub async fn query_map<T: Send>(
+        &mut self,
+        c: &Compiled,
+        writes: bool,
+        mut f: impl FnMut(&crate::Row<'_>) -> Result<T> + Send,
+    ) -> Result<Vec<T>> {
+        self.echo(c);
+        let _slot = self.write_slot(writes).await?;
+        match &mut self.pooled().conn {
+            #[cfg(feature = "sqlite")]
+            crate::backend::AnyConn::Sqlite(conn) => conn.query_map(&c.sql, &c.binds, &mut f),
+            #[cfg(feature = "postgres")]
+            crate::backend::AnyConn::Postgres(conn) => {
+                conn.query_map(&c.sql, &c.binds, &mut f).await
+            }
+        }
+    }
+
     /// Runs a statement (INSERT, UPDATE, DELETE, DDL, `text()` …); returns the number of
     /// rows changed.
     pub async fn execute(&mut self, stmt: impl Into<Statement>) -> Result<u64> {

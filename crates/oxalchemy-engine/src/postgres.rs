@@ -108,6 +108,24 @@ impl PgConn {
         Ok(out)
     }
 
+    pub(crate) async fn query_map<T>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+        f: &mut (dyn FnMut(&Row<'_>) -> Result<T> + Send),
+    ) -> Result<Vec<T>> {
+        let stmt = self.statement(sql).await?;
+        let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let rows = self.client.query(&stmt, &refs).await;
+        let rows = self.after(sql, rows)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(f(&Row::postgres(r))?);
+        }
+        Ok(out)
+    }
+
     /// Runs several statements pipelined: every request is sent before the first answer is
     /// awaited, so N statements cost about one round trip instead of N.
     pub(crate) async fn execute_many(&mut self, stmts: &[(&str, &[Value])]) -> Result<Vec<u64>> {

@@ -94,6 +94,24 @@ impl SqliteConn {
         run().map_err(|e| self.name_constraint(e))
     }
 
+    pub(crate) fn query_map<T>(
+        &self,
+        sql: &str,
+        binds: &[Value],
+        f: &mut (dyn FnMut(&Row<'_>) -> Result<T> + Send),
+    ) -> Result<Vec<T>> {
+        let mut run = || {
+            let mut stmt = self.prepare(sql, binds)?;
+            let mut rows = stmt.raw_query();
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(map_error)? {
+                out.push(f(&Row::sqlite(row))?);
+            }
+            Ok(out)
+        };
+        run().map_err(|e| self.name_constraint(e))
+    }
+
     /// SQLite reports a unique violation by columns only ("UNIQUE constraint failed:
     /// users.email"); find the constraint's declared name in the schema, as PostgreSQL
     /// would report it. Runs only on the error path.

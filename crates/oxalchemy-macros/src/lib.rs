@@ -878,10 +878,18 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                 opt(&r.order_by),
             );
             let rel_ident = &f.ident;
+            let slot = match k {
+                RelKind::Many => quote!(::oxalchemy::orm::RelationshipSlot::Many(
+                    |m: &mut Self| -> &mut ::oxalchemy::orm::Many<#target> { &mut m.#rel_ident }
+                )),
+                RelKind::One => quote!(::oxalchemy::orm::RelationshipSlot::One(
+                    |m: &mut Self| -> &mut ::oxalchemy::orm::One<#target> { &mut m.#rel_ident }
+                )),
+            };
             consts.push(quote! {
                 #[allow(non_upper_case_globals)]
                 pub const #rel_ident: ::oxalchemy::orm::Relationship<Self, #target> =
-                    ::oxalchemy::orm::Relationship::new(#rel_name);
+                    ::oxalchemy::orm::Relationship::new(#rel_name, #slot);
             });
             rels.push(quote! {
                 ::oxalchemy::orm::RelationshipDef {

@@ -11,6 +11,7 @@
 //! * [`Registry`]: the explicit list of models that makes a `MetaData` (see ARCHITECTURE.md).
 
 mod column;
+mod loading;
 mod model;
 mod persist;
 mod query;
@@ -19,13 +20,14 @@ mod relation;
 mod session;
 
 pub use column::{Operand, TextType, TypedColumn};
+pub use loading::{joinedload, load, selectinload, JoinedLoad, JoinedLoader, Loader, SelectIn};
 pub use model::{
     DbEnum, Fields, Model, RelationshipDef, RelationshipKind, SqlField, ValidationError,
 };
 pub use persist::{delete, insert, insert_many, update};
-pub use query::{query, Executor, Query};
+pub use query::{query, Exec, Query};
 pub use registry::Registry;
-pub use relation::{Many, NotLoaded, One, Relationship};
+pub use relation::{Many, NotLoaded, One, Relationship, RelationshipSlot};
 pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};
 
 /// Values for `#[column(default = …)]`.

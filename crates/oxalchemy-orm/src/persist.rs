@@ -7,7 +7,7 @@ use oxalchemy_core::{Expr, IntoExpr, Statement, Value};
 use oxalchemy_engine::{Connection, Error};
 
 use crate::model::Model;
-use crate::query::Executor;
+use crate::query::Exec;
 
 fn returning_all<M: Model>() -> impl Iterator<Item = Expr> {
     M::columns().iter().map(|c| col(Ident::new_static(c)))
@@ -23,7 +23,7 @@ pub(crate) fn key_filter(pk: &[(&'static str, Value)]) -> Expr {
 
 /// Inserts `obj` after applying its defaults and validators; `obj` is then replaced by the
 /// stored row (generated key, server defaults).
-pub async fn insert<M: Model>(ex: impl Executor, obj: &mut M) -> Result<(), Error> {
+pub async fn insert<'e, M: Model>(ex: impl Into<Exec<'e>>, obj: &mut M) -> Result<(), Error> {
     obj.apply_defaults();
     obj.validate()?;
     let mut values = Vec::with_capacity(M::columns().len());
@@ -33,7 +33,7 @@ pub async fn insert<M: Model>(ex: impl Executor, obj: &mut M) -> Result<(), Erro
         .columns(columns.into_iter().map(Ident::new_static))
         .values(row.into_iter().map(IntoExpr::into_expr))
         .returning(returning_all::<M>());
-    let mut stored: Vec<M> = ex.fetch(Statement::Insert(stmt)).await?;
+    let mut stored: Vec<M> = ex.into().fetch(Statement::Insert(stmt)).await?;
     *obj = stored.pop().ok_or(Error::NotFound)?;
     Ok(())
 }
@@ -111,7 +111,7 @@ pub async fn insert_many<M: Model>(conn: &mut Connection, objs: &mut [M]) -> Res
 /// Writes every non-key column of `obj` (after onupdate values and validators) to the row
 /// with its primary key; `obj` is replaced by the stored row. No matching row is
 /// [`Error::NotFound`].
-pub async fn update<M: Model>(ex: impl Executor, obj: &mut M) -> Result<(), Error> {
+pub async fn update<'e, M: Model>(ex: impl Into<Exec<'e>>, obj: &mut M) -> Result<(), Error> {
     obj.apply_onupdate();
     obj.validate()?;
     let mut values = Vec::new();
@@ -123,16 +123,17 @@ pub async fn update<M: Model>(ex: impl Executor, obj: &mut M) -> Result<(), Erro
         stmt = stmt.set(Ident::new_static(c), v);
     }
     let stmt = stmt.filter(key_filter(&pk)).returning(returning_all::<M>());
-    let mut stored: Vec<M> = ex.fetch(Statement::Update(stmt)).await?;
+    let mut stored: Vec<M> = ex.into().fetch(Statement::Update(stmt)).await?;
     *obj = stored.pop().ok_or(Error::NotFound)?;
     Ok(())
 }
 
 /// Deletes the row with `obj`'s primary key. No matching row is [`Error::NotFound`].
-pub async fn delete<M: Model>(ex: impl Executor, obj: &M) -> Result<(), Error> {
+pub async fn delete<'e, M: Model>(ex: impl Into<Exec<'e>>, obj: &M) -> Result<(), Error> {
     let mut pk = Vec::new();
     obj.primary_key_values(&mut pk);
     let n = ex
+        .into()
         .run(Statement::Delete(
             delete_stmt(oxalchemy_core::table(M::TABLE)).filter(key_filter(&pk)),
         ))

@@ -1,58 +1,98 @@
 //! Plain reads: `query::<User>().filter(User::username.eq("ann")).all(&db)` returns owned
-//! structs decoded straight from the driver's rows. Nothing is tracked.
+//! structs decoded straight from the driver's rows. Nothing is tracked. Loader options
+//! (`.options(selectinload(User::posts))`) fill relationship fields.
 
-use std::future::Future;
+use std::borrow::BorrowMut;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use oxalchemy_core::expr::{func, Ident, OrderBy};
 use oxalchemy_core::query::select;
-use oxalchemy_core::{Expr, Select, Statement};
+use oxalchemy_core::{compile, Expr, Select, Statement};
 use oxalchemy_engine::{Connection, Database, Error, FromRow, TransactionGuard};
 
+use crate::loading::{JoinedLoader, Loader};
 use crate::model::Model;
 
-/// Something statements can run on: a `&Database` (checks a connection out for the call),
-/// a `&mut Connection` or a `&mut Transaction`.
-pub trait Executor: Send {
-    fn fetch<T: FromRow + Send>(
+/// Where statements run: a `&Database` (a connection is checked out for the call), a
+/// `&mut Connection` or a `&mut Transaction`.
+pub enum Exec<'a> {
+    Database(&'a Database),
+    Connection(&'a mut Connection),
+}
+
+impl<'a> From<&'a Database> for Exec<'a> {
+    fn from(db: &'a Database) -> Self {
+        Exec::Database(db)
+    }
+}
+
+impl<'a> From<&'a mut Connection> for Exec<'a> {
+    fn from(c: &'a mut Connection) -> Self {
+        Exec::Connection(c)
+    }
+}
+
+impl<'a, C: BorrowMut<Connection>> From<&'a mut TransactionGuard<C>> for Exec<'a> {
+    fn from(t: &'a mut TransactionGuard<C>) -> Self {
+        Exec::Connection(&mut **t)
+    }
+}
+
+impl Exec<'_> {
+    /// The connection to run on, checking one out into `held` for a `&Database`.
+    pub(crate) async fn connection<'s>(
         self,
-        stmt: Statement,
-    ) -> impl Future<Output = Result<Vec<T>, Error>> + Send;
-    fn run(self, stmt: Statement) -> impl Future<Output = Result<u64, Error>> + Send;
-}
+        held: &'s mut Option<Connection>,
+    ) -> Result<&'s mut Connection, Error>
+    where
+        Self: 's,
+    {
+        match self {
+            Exec::Database(db) => Ok(held.insert(db.connection().await?)),
+            Exec::Connection(c) => Ok(c),
+        }
+    }
 
-impl Executor for &Database {
-    async fn fetch<T: FromRow + Send>(self, stmt: Statement) -> Result<Vec<T>, Error> {
-        self.query(stmt).await
+    pub(crate) async fn fetch<T: FromRow + Send>(self, stmt: Statement) -> Result<Vec<T>, Error> {
+        match self {
+            Exec::Database(db) => db.query(stmt).await,
+            Exec::Connection(c) => c.query(stmt).await,
+        }
     }
-    async fn run(self, stmt: Statement) -> Result<u64, Error> {
-        self.execute(stmt).await
-    }
-}
 
-impl Executor for &mut Connection {
-    async fn fetch<T: FromRow + Send>(self, stmt: Statement) -> Result<Vec<T>, Error> {
-        self.query(stmt).await
-    }
-    async fn run(self, stmt: Statement) -> Result<u64, Error> {
-        self.execute(stmt).await
-    }
-}
-
-impl<C: std::borrow::BorrowMut<Connection> + Send> Executor for &mut TransactionGuard<C> {
-    async fn fetch<T: FromRow + Send>(self, stmt: Statement) -> Result<Vec<T>, Error> {
-        self.query(stmt).await
-    }
-    async fn run(self, stmt: Statement) -> Result<u64, Error> {
-        self.execute(stmt).await
+    pub(crate) async fn run(self, stmt: Statement) -> Result<u64, Error> {
+        match self {
+            Exec::Database(db) => db.execute(stmt).await,
+            Exec::Connection(c) => c.execute(stmt).await,
+        }
     }
 }
 
-/// A SELECT of whole `M` rows.
-#[derive(Debug, Clone)]
+/// A SELECT of whole `M` rows, with loader options.
 pub struct Query<M> {
     select: Select,
+    loaders: Vec<Arc<dyn Loader<M>>>,
     _model: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Query<M> {
+    fn clone(&self) -> Self {
+        Query {
+            select: self.select.clone(),
+            loaders: self.loaders.clone(),
+            _model: PhantomData,
+        }
+    }
+}
+
+impl<M> std::fmt::Debug for Query<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Query")
+            .field("select", &self.select)
+            .field("loaders", &self.loaders.len())
+            .finish()
+    }
 }
 
 /// Starts a query for model `M`: `query::<User>()`.
@@ -64,6 +104,7 @@ pub fn query<M: Model>() -> Query<M> {
     });
     Query {
         select: select(columns).from(oxalchemy_core::table(M::TABLE)),
+        loaders: Vec::new(),
         _model: PhantomData,
     }
 }
@@ -90,30 +131,87 @@ impl<M: Model> Query<M> {
         self.select = self.select.distinct();
         self
     }
-    /// The SELECT this query runs, to inspect or extend.
+    /// An INNER JOIN (e.g. to filter on another table); the selected columns stay `M`'s.
+    pub fn join(mut self, table: impl Into<oxalchemy_core::query::FromItem>, on: Expr) -> Self {
+        self.select = self.select.join(table, on);
+        self
+    }
+    /// A loader option: `selectinload(User::posts)`, `joinedload(Post::author)`.
+    pub fn options(mut self, loader: impl Loader<M> + 'static) -> Self {
+        self.loaders.push(Arc::new(loader));
+        self
+    }
+    /// The SELECT this query runs (without joined loaders), to inspect or extend.
     pub fn statement(&self) -> &Select {
         &self.select
     }
 
+    pub(crate) fn loaders(&self) -> &[Arc<dyn Loader<M>>] {
+        &self.loaders
+    }
+
+    /// Runs the query and its loaders on `conn`, logging every statement.
+    pub(crate) async fn fetch(
+        self,
+        conn: &mut Connection,
+        log: &mut Vec<String>,
+    ) -> Result<Vec<M>, Error> {
+        let mut select = self.select;
+        let joined: Vec<&dyn JoinedLoader<M>> =
+            self.loaders.iter().filter_map(|l| l.joined()).collect();
+        for (i, j) in joined.iter().enumerate() {
+            select = j.extend(select, &format!("oxalchemy_joined_{i}"))?;
+        }
+        let c = compile(conn.dialect(), &select.into())?;
+        log.push(c.sql.clone());
+        let mut objects: Vec<M> = if joined.is_empty() {
+            conn.query_compiled(&c, false).await?
+        } else {
+            conn.query_map(&c, false, |row| {
+                let mut idx = 0;
+                let mut m = M::read(row, &mut idx)?;
+                for j in &joined {
+                    j.decode(row, &mut idx, &mut m)?;
+                }
+                Ok(m)
+            })
+            .await?
+        };
+        for l in &self.loaders {
+            l.load(conn, &mut objects, log).await?;
+        }
+        Ok(objects)
+    }
+
+    async fn run(self, ex: Exec<'_>) -> Result<Vec<M>, Error> {
+        if self.loaders.is_empty() {
+            return ex.fetch(self.select.into()).await;
+        }
+        let mut held = None;
+        let conn = ex.connection(&mut held).await?;
+        let mut log = Vec::new();
+        self.fetch(conn, &mut log).await
+    }
+
     /// Every matching row.
-    pub async fn all(self, ex: impl Executor) -> Result<Vec<M>, Error> {
-        ex.fetch(self.select.into()).await
+    pub async fn all<'e>(self, ex: impl Into<Exec<'e>>) -> Result<Vec<M>, Error> {
+        self.run(ex.into()).await
     }
 
     /// The first row (LIMIT 1), if any.
-    pub async fn first(self, ex: impl Executor) -> Result<Option<M>, Error> {
-        let mut rows: Vec<M> = ex.fetch(self.select.limit(1).into()).await?;
+    pub async fn first<'e>(self, ex: impl Into<Exec<'e>>) -> Result<Option<M>, Error> {
+        let mut rows = self.limit(1).run(ex.into()).await?;
         Ok(rows.pop())
     }
 
     /// Exactly one row, else [`Error::NotFound`] / [`Error::MultipleResults`].
-    pub async fn one(self, ex: impl Executor) -> Result<M, Error> {
+    pub async fn one<'e>(self, ex: impl Into<Exec<'e>>) -> Result<M, Error> {
         self.one_or_none(ex).await?.ok_or(Error::NotFound)
     }
 
     /// At most one row, else [`Error::MultipleResults`]. Fetches at most two.
-    pub async fn one_or_none(self, ex: impl Executor) -> Result<Option<M>, Error> {
-        let mut rows: Vec<M> = ex.fetch(self.select.limit(2).into()).await?;
+    pub async fn one_or_none<'e>(self, ex: impl Into<Exec<'e>>) -> Result<Option<M>, Error> {
+        let mut rows = self.limit(2).run(ex.into()).await?;
         match rows.len() {
             0 | 1 => Ok(rows.pop()),
             n => Err(Error::MultipleResults { count: n }),
@@ -121,9 +219,9 @@ impl<M: Model> Query<M> {
     }
 
     /// The number of matching rows: `SELECT count(*) FROM (…)`.
-    pub async fn count(self, ex: impl Executor) -> Result<i64, Error> {
+    pub async fn count<'e>(self, ex: impl Into<Exec<'e>>) -> Result<i64, Error> {
         let counted = select([func::count_star()]).from_subquery(self.select, "counted");
-        let rows: Vec<(i64,)> = ex.fetch(counted.into()).await?;
+        let rows: Vec<(i64,)> = ex.into().fetch(counted.into()).await?;
         Ok(rows.first().map_or(0, |r| r.0))
     }
 }

@@ -22,6 +22,7 @@ use oxalchemy_engine::{
     Connection, Database, Error, FromRow, OwnedTransaction, Transaction, ValidationError,
 };
 
+use crate::loading::Loader;
 use crate::model::{Model, RelationshipKind};
 use crate::persist::key_filter;
 use crate::query::{query, Query};
@@ -574,6 +575,31 @@ impl Session {
         });
         self.identity.insert(key, slot);
         self.handle(slot)
+    }
+
+    /// [`Session::track`], giving a row the session already holds the relationships the
+    /// loaders just loaded.
+    fn track_loaded<M: Model + Clone>(
+        &mut self,
+        mut obj: M,
+        loaders: &[std::sync::Arc<dyn Loader<M>>],
+    ) -> Handle<M> {
+        if !loaders.is_empty() {
+            let mut pk = Vec::new();
+            obj.primary_key_values(&mut pk);
+            let key = identity_key(M::TABLE, &pk);
+            if let Some(&slot) = self.identity.get(&key) {
+                if let Some(e) = self.entries[slot].as_mut() {
+                    if let Some(held) = e.obj.downcast_mut::<M>() {
+                        for l in loaders {
+                            l.transfer(&mut obj, held);
+                        }
+                    }
+                }
+                return self.handle(slot);
+            }
+        }
+        self.track(obj)
     }
 
     /// Runs a SELECT of whole `M` rows in the session's transaction, logging it.
@@ -1498,13 +1524,31 @@ impl<M: Model + Clone> SessionQuery<'_, M> {
         self
     }
 
+    /// A loader option (`selectinload(User::posts)`, `joinedload(Post::author)`): the
+    /// relationship is filled on the returned objects, also on objects the session already
+    /// held.
+    pub fn options(mut self, loader: impl Loader<M> + 'static) -> Self {
+        self.query = self.query.options(loader);
+        self
+    }
+
     async fn fetch(self, query: Query<M>) -> Result<Vec<Handle<M>>, Error> {
         let s = self.session;
         if s.autoflush {
             s.flush().await?;
         }
-        let rows: Vec<M> = s.load(query.statement().clone().into()).await?;
-        Ok(rows.into_iter().map(|m| s.track(m)).collect())
+        let loaders = query.loaders().to_vec();
+        s.transaction().await?;
+        let mut tx =
+            s.tx.take()
+                .expect("the session's transaction was just opened");
+        let result = query.fetch(&mut tx, &mut s.log).await;
+        s.tx = Some(tx);
+        let rows = result?;
+        Ok(rows
+            .into_iter()
+            .map(|m| s.track_loaded(m, &loaders))
+            .collect())
     }
 
     /// Every matching object (the session's own object for rows it already holds).

@@ -1,0 +1,533 @@
+//! Eager loading: `selectinload` (one IN query per relationship and level, chunked to the
+//! bind limit) and `joinedload` (a LEFT OUTER JOIN in the main query, many-to-one). Loader
+//! options fill the `Many<T>` / `One<T>` fields of the objects a query returns; nothing is
+//! ever loaded implicitly.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use oxalchemy_core::expr::Ident;
+use oxalchemy_core::query::{select, FromItem, Join, JoinKind};
+use oxalchemy_core::schema::{Constraint, Table};
+use oxalchemy_core::{compile, Expr, Select, Value};
+use oxalchemy_engine::{Connection, Error, Row};
+
+use crate::model::{Model, RelationshipDef, RelationshipKind};
+use crate::relation::{Many, One, Relationship, RelationshipSlot};
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
+/// A loader option for parents of type `M`.
+pub trait Loader<M>: Send + Sync {
+    /// Loads the relationship for `parents` (which were loaded without it), logging every
+    /// statement it runs.
+    fn load<'a>(
+        &'a self,
+        conn: &'a mut Connection,
+        parents: &'a mut [M],
+        log: &'a mut Vec<String>,
+    ) -> BoxFuture<'a, ()>;
+
+    /// For a joined loader: how it extends the main query and decodes its columns.
+    fn joined(&self) -> Option<&dyn JoinedLoader<M>> {
+        None
+    }
+
+    /// Moves what this loader loaded from `from` into `to` (a session keeps its own object
+    /// for a row it already holds, and gives it the freshly loaded relationship).
+    fn transfer(&self, from: &mut M, to: &mut M);
+}
+
+fn transfer_slot<M, T>(slot: RelationshipSlot<M, T>, from: &mut M, to: &mut M) {
+    match slot {
+        RelationshipSlot::Many(f) => *f(to) = std::mem::take(f(from)),
+        RelationshipSlot::One(f) => *f(to) = std::mem::take(f(from)),
+    }
+}
+
+/// The part of a loader that rides on the main query (joinedload).
+pub trait JoinedLoader<M>: Send + Sync {
+    /// Adds the join and the target's columns to the main SELECT.
+    fn extend(&self, select: Select, alias: &str) -> Result<Select, Error>;
+    /// Reads the target's columns, starting at `*idx`, into `parent`.
+    fn decode(&self, row: &Row<'_>, idx: &mut usize, parent: &mut M) -> Result<(), Error>;
+}
+
+/// A hashable form of a key value (integers of every width compare equal).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KeyValue {
+    Int(i64),
+    Text(String),
+    Other(String),
+}
+
+fn key_value(v: &Value) -> Option<KeyValue> {
+    Some(match v {
+        Value::Null => return None,
+        Value::I16(n) => KeyValue::Int(i64::from(*n)),
+        Value::I32(n) => KeyValue::Int(i64::from(*n)),
+        Value::I64(n) => KeyValue::Int(*n),
+        Value::Text(s) => KeyValue::Text(s.clone()),
+        other => KeyValue::Other(format!("{other:?}")),
+    })
+}
+
+fn unsupported(def: &RelationshipDef, what: &str) -> Error {
+    Error::Database {
+        code: None,
+        message: format!("relationship `{}`: {what}", def.name),
+    }
+}
+
+/// The single-column foreign key of `child` that references `parent_table`.
+pub(crate) fn foreign_key_to(
+    declared: Option<&'static str>,
+    child: &Table,
+    parent_table: &str,
+) -> Result<String, Error> {
+    if let Some(c) = declared {
+        return Ok(c.to_owned());
+    }
+    let found: Vec<String> = child
+        .constraints
+        .iter()
+        .filter_map(|c| match c {
+            Constraint::ForeignKey(fk)
+                if fk.ref_table.as_str() == parent_table && fk.columns.len() == 1 =>
+            {
+                Some(fk.columns[0].to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(Error::Database {
+            code: None,
+            message: format!(
+                "`{}` has no foreign key to `{parent_table}`; declare #[column(foreign_key = \"{parent_table}.id\")]",
+                child.name
+            ),
+        }),
+        _ => Err(Error::Database {
+            code: None,
+            message: format!(
+                "`{}` has several foreign keys to `{parent_table}`; name one with #[relationship(foreign_key = \"…\")]",
+                child.name
+            ),
+        }),
+    }
+}
+
+/// The one-to-many foreign key on the child side: declared on the relationship, on its
+/// `back_populates` partner, or the single FK from child to parent.
+fn one_to_many_fk<M: Model, T: Model>(def: &RelationshipDef) -> Result<String, Error> {
+    let declared = def.foreign_key.or_else(|| {
+        def.back_populates.and_then(|back| {
+            T::relationships()
+                .iter()
+                .find(|r| r.name == back)
+                .and_then(|r| r.foreign_key)
+        })
+    });
+    foreign_key_to(declared, &T::table(), M::TABLE)
+}
+
+/// `posts` → `post_id`, `categories` → `category_id`: the association-table column naming
+/// the guide uses (`post_tags.post_id`, `post_tags.tag_id`).
+fn association_column(table: &str) -> String {
+    let singular = if let Some(stem) = table.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if let Some(stem) = table.strip_suffix('s') {
+        stem.to_owned()
+    } else {
+        table.to_owned()
+    };
+    format!("{singular}_id")
+}
+
+fn single_key<M: Model>(obj: &M, def: &RelationshipDef) -> Result<Value, Error> {
+    let mut pk = Vec::new();
+    obj.primary_key_values(&mut pk);
+    match pk.as_slice() {
+        [(_, v)] => Ok(v.clone()),
+        _ => Err(unsupported(
+            def,
+            "eager loading needs a single-column primary key",
+        )),
+    }
+}
+
+fn column_value<M: Model>(obj: &M, column: &str) -> Value {
+    let mut values = Vec::new();
+    obj.insert_values(&mut values);
+    obj.primary_key_values(&mut values);
+    values
+        .into_iter()
+        .find(|(c, _)| *c == column)
+        .map(|(_, v)| v)
+        .unwrap_or(Value::Null)
+}
+
+fn qualified(table: &str, column: &str) -> Expr {
+    Expr::Column {
+        table: Some(Ident::from(table.to_owned())),
+        name: Ident::from(column.to_owned()),
+    }
+}
+
+/// Runs `select … WHERE <key_column> IN (keys)` in chunks under the bind limit, decoding
+/// `(key, T)` rows: the key in column 0, the model from column 1.
+async fn keyed_rows<T: Model>(
+    conn: &mut Connection,
+    log: &mut Vec<String>,
+    base: &Select,
+    key_column: Expr,
+    keys: Vec<Value>,
+) -> Result<Vec<(Value, T)>, Error> {
+    let mut out = Vec::new();
+    let chunk = conn.dialect().max_binds().saturating_sub(16).max(1);
+    for part in keys.chunks(chunk) {
+        let stmt = base
+            .clone()
+            .filter(key_column.clone().in_(part.iter().cloned()));
+        let c = compile(conn.dialect(), &stmt.into())?;
+        log.push(c.sql.clone());
+        let rows = conn
+            .query_map(&c, false, |row| {
+                let key: Value = row.get(0)?;
+                let mut idx = 1;
+                Ok((key, T::read(row, &mut idx)?))
+            })
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+fn model_columns<T: Model>(table: &str) -> impl Iterator<Item = Expr> + '_ {
+    T::columns().iter().map(move |c| qualified(table, c))
+}
+
+/// `selectinload(User::posts)`: one `SELECT … WHERE fk IN (…)` for the relationship; chain
+/// `.selectinload(Post::tags)` for the next level.
+pub struct SelectIn<M, T> {
+    rel: Relationship<M, T>,
+    nested: Vec<Arc<dyn Loader<T>>>,
+}
+
+/// Loads a relationship with one IN query per level (SQLAlchemy's `selectinload`).
+pub fn selectinload<M: Model, T: Model + Clone>(rel: Relationship<M, T>) -> SelectIn<M, T> {
+    SelectIn {
+        rel,
+        nested: Vec::new(),
+    }
+}
+
+impl<M: Model, T: Model + Clone> SelectIn<M, T> {
+    /// Loads `rel` of the loaded `T`s too (the next level).
+    pub fn selectinload<U: Model + Clone>(mut self, rel: Relationship<T, U>) -> Self {
+        self.nested.push(Arc::new(selectinload(rel)));
+        self
+    }
+    /// Any loader for the next level, e.g. a nested chain built separately.
+    pub fn then(mut self, loader: impl Loader<T> + 'static) -> Self {
+        self.nested.push(Arc::new(loader));
+        self
+    }
+
+    async fn run(
+        &self,
+        conn: &mut Connection,
+        parents: &mut [M],
+        log: &mut Vec<String>,
+    ) -> Result<(), Error> {
+        let def = self.rel.def().ok_or_else(|| Error::Database {
+            code: None,
+            message: format!("{} has no relationship `{}`", M::NAME, self.rel.name()),
+        })?;
+        if parents.is_empty() {
+            return Ok(());
+        }
+        match def.kind {
+            RelationshipKind::ManyToOne => {
+                let fk = foreign_key_to(def.foreign_key, &M::table(), T::TABLE)?;
+                let target_key = match T::primary_key_columns() {
+                    [one] => *one,
+                    _ => return Err(unsupported(def, "the target needs a single-column key")),
+                };
+                let refs: Vec<Value> = parents.iter().map(|p| column_value(p, &fk)).collect();
+                let mut seen = HashMap::new();
+                let mut keys = Vec::new();
+                for v in &refs {
+                    if let Some(k) = key_value(v) {
+                        if seen.insert(k, ()).is_none() {
+                            keys.push(v.clone());
+                        }
+                    }
+                }
+                let base = select(
+                    std::iter::once(qualified(T::TABLE, target_key))
+                        .chain(model_columns::<T>(T::TABLE)),
+                )
+                .from(oxalchemy_core::table(T::TABLE));
+                let rows: Vec<(Value, T)> = if keys.is_empty() {
+                    Vec::new()
+                } else {
+                    keyed_rows(conn, log, &base, qualified(T::TABLE, target_key), keys).await?
+                };
+                let (row_keys, mut targets): (Vec<Value>, Vec<T>) = rows.into_iter().unzip();
+                for l in &self.nested {
+                    l.load(conn, &mut targets, log).await?;
+                }
+                let by_key: HashMap<KeyValue, T> =
+                    row_keys.iter().filter_map(key_value).zip(targets).collect();
+                let RelationshipSlot::One(slot) = self.rel.slot() else {
+                    return Err(unsupported(
+                        def,
+                        "a many-to-one relationship needs a One<T> field",
+                    ));
+                };
+                for (p, r) in parents.iter_mut().zip(&refs) {
+                    let target = key_value(r).and_then(|k| by_key.get(&k).cloned());
+                    *slot(p) = One::loaded(target);
+                }
+            }
+            RelationshipKind::OneToMany | RelationshipKind::ManyToMany => {
+                let keys: Vec<Value> = parents
+                    .iter()
+                    .map(|p| single_key(p, def))
+                    .collect::<Result<_, _>>()?;
+                let (base, key_column) = if def.kind == RelationshipKind::OneToMany {
+                    let fk = one_to_many_fk::<M, T>(def)?;
+                    let base = select(
+                        std::iter::once(qualified(T::TABLE, &fk))
+                            .chain(model_columns::<T>(T::TABLE)),
+                    )
+                    .from(oxalchemy_core::table(T::TABLE));
+                    (base, qualified(T::TABLE, &fk))
+                } else {
+                    let secondary = def
+                        .secondary
+                        .ok_or_else(|| unsupported(def, "many-to-many needs `secondary`"))?;
+                    let local = association_column(M::TABLE);
+                    let remote = association_column(T::TABLE);
+                    let target_key = match T::primary_key_columns() {
+                        [one] => *one,
+                        _ => return Err(unsupported(def, "the target needs a single-column key")),
+                    };
+                    let mut base = select(
+                        std::iter::once(qualified(secondary, &local))
+                            .chain(model_columns::<T>(T::TABLE)),
+                    )
+                    .from(oxalchemy_core::table(T::TABLE));
+                    base.joins.push(Join {
+                        kind: JoinKind::Inner,
+                        target: FromItem::Table(oxalchemy_core::table(secondary)),
+                        on: qualified(secondary, &remote).eq(qualified(T::TABLE, target_key)),
+                    });
+                    (base, qualified(secondary, &local))
+                };
+                let base = match def.order_by {
+                    Some(col) => base.order_by(qualified(T::TABLE, col).asc()),
+                    None => base.order_by(qualified(T::TABLE, T::primary_key_columns()[0]).asc()),
+                };
+                let rows: Vec<(Value, T)> =
+                    keyed_rows(conn, log, &base, key_column, keys.clone()).await?;
+                let (row_keys, mut children): (Vec<Value>, Vec<T>) = rows.into_iter().unzip();
+                for l in &self.nested {
+                    l.load(conn, &mut children, log).await?;
+                }
+                let mut groups: HashMap<KeyValue, Vec<T>> = HashMap::new();
+                for (k, child) in row_keys.iter().zip(children) {
+                    if let Some(k) = key_value(k) {
+                        groups.entry(k).or_default().push(child);
+                    }
+                }
+                let RelationshipSlot::Many(slot) = self.rel.slot() else {
+                    return Err(unsupported(
+                        def,
+                        "a collection relationship needs a Many<T> field",
+                    ));
+                };
+                // The same parent may appear twice (e.g. joined targets): then it gets a copy.
+                let mut remaining: HashMap<KeyValue, usize> = HashMap::new();
+                for k in keys.iter().filter_map(key_value) {
+                    *remaining.entry(k).or_default() += 1;
+                }
+                for (p, k) in parents.iter_mut().zip(&keys) {
+                    let items = match key_value(k) {
+                        Some(k) => {
+                            let left = remaining.get_mut(&k).map(|n| {
+                                *n -= 1;
+                                *n
+                            });
+                            if left == Some(0) {
+                                groups.remove(&k).unwrap_or_default()
+                            } else {
+                                groups.get(&k).cloned().unwrap_or_default()
+                            }
+                        }
+                        None => Vec::new(),
+                    };
+                    *slot(p) = Many::loaded(items);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<M: Model, T: Model + Clone> Loader<M> for SelectIn<M, T> {
+    fn load<'a>(
+        &'a self,
+        conn: &'a mut Connection,
+        parents: &'a mut [M],
+        log: &'a mut Vec<String>,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(self.run(conn, parents, log))
+    }
+
+    fn transfer(&self, from: &mut M, to: &mut M) {
+        transfer_slot(self.rel.slot(), from, to);
+    }
+}
+
+/// `joinedload(Post::author)`: the target rides on the main query through a LEFT OUTER JOIN
+/// (many-to-one; use `selectinload` for collections, which a JOIN would multiply).
+pub struct JoinedLoad<M, T> {
+    rel: Relationship<M, T>,
+    nested: Vec<Arc<dyn Loader<T>>>,
+}
+
+/// Loads a many-to-one relationship in the same statement (SQLAlchemy's `joinedload`).
+pub fn joinedload<M: Model, T: Model + Clone>(rel: Relationship<M, T>) -> JoinedLoad<M, T> {
+    JoinedLoad {
+        rel,
+        nested: Vec::new(),
+    }
+}
+
+impl<M: Model, T: Model + Clone> JoinedLoad<M, T> {
+    /// Loads `rel` of the joined `T`s with a follow-up IN query.
+    pub fn selectinload<U: Model + Clone>(mut self, rel: Relationship<T, U>) -> Self {
+        self.nested.push(Arc::new(selectinload(rel)));
+        self
+    }
+}
+
+impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
+    fn extend(&self, mut select: Select, alias: &str) -> Result<Select, Error> {
+        let def = self.rel.def().ok_or_else(|| Error::Database {
+            code: None,
+            message: format!("{} has no relationship `{}`", M::NAME, self.rel.name()),
+        })?;
+        if def.kind != RelationshipKind::ManyToOne {
+            return Err(unsupported(
+                def,
+                "joinedload supports many-to-one relationships; use selectinload for collections",
+            ));
+        }
+        let fk = foreign_key_to(def.foreign_key, &M::table(), T::TABLE)?;
+        let target_key = match T::primary_key_columns() {
+            [one] => *one,
+            _ => return Err(unsupported(def, "the target needs a single-column key")),
+        };
+        select.columns.extend(model_columns::<T>(alias));
+        select.joins.push(Join {
+            kind: JoinKind::Left,
+            target: FromItem::Table(
+                oxalchemy_core::table(T::TABLE).alias(Ident::from(alias.to_owned())),
+            ),
+            on: qualified(alias, target_key).eq(qualified(M::TABLE, &fk)),
+        });
+        Ok(select)
+    }
+
+    fn decode(&self, row: &Row<'_>, idx: &mut usize, parent: &mut M) -> Result<(), Error> {
+        let width = T::columns().len();
+        let key_offset = T::columns()
+            .iter()
+            .position(|c| Some(*c) == T::primary_key_columns().first().copied())
+            .unwrap_or(0);
+        // A NULL key means the LEFT JOIN found nothing.
+        let key: Value = row.get(*idx + key_offset)?;
+        let target = if key.is_null() {
+            *idx += width;
+            None
+        } else {
+            Some(T::read(row, idx)?)
+        };
+        if let RelationshipSlot::One(slot) = self.rel.slot() {
+            *slot(parent) = One::loaded(target);
+        }
+        Ok(())
+    }
+}
+
+impl<M: Model, T: Model + Clone> Loader<M> for JoinedLoad<M, T> {
+    fn load<'a>(
+        &'a self,
+        conn: &'a mut Connection,
+        parents: &'a mut [M],
+        log: &'a mut Vec<String>,
+    ) -> BoxFuture<'a, ()> {
+        // The join filled the field; nested loaders run on the joined targets.
+        Box::pin(async move {
+            if self.nested.is_empty() {
+                return Ok(());
+            }
+            let RelationshipSlot::One(slot) = self.rel.slot() else {
+                return Ok(());
+            };
+            let mut targets: Vec<T> = parents
+                .iter_mut()
+                .filter_map(|p| slot(p).get().ok().flatten().cloned())
+                .collect();
+            for l in &self.nested {
+                l.load(conn, &mut targets, log).await?;
+            }
+            let mut by_key: HashMap<KeyValue, T> = HashMap::new();
+            for t in targets {
+                let mut pk = Vec::new();
+                t.primary_key_values(&mut pk);
+                if let Some(k) = pk.first().and_then(|(_, v)| key_value(v)) {
+                    by_key.insert(k, t);
+                }
+            }
+            for p in parents.iter_mut() {
+                let current = slot(p).get().ok().flatten().map(|t| {
+                    let mut pk = Vec::new();
+                    t.primary_key_values(&mut pk);
+                    pk.first().and_then(|(_, v)| key_value(v))
+                });
+                if let Some(Some(k)) = current {
+                    if let Some(t) = by_key.get(&k) {
+                        *slot(p) = One::loaded(Some(t.clone()));
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn joined(&self) -> Option<&dyn JoinedLoader<M>> {
+        Some(self)
+    }
+
+    fn transfer(&self, from: &mut M, to: &mut M) {
+        transfer_slot(self.rel.slot(), from, to);
+    }
+}
+
+/// Loads a relationship for objects already in hand: the explicit, on-demand load.
+pub async fn load<M: Model>(
+    conn: &mut Connection,
+    objects: &mut [M],
+    loader: impl Loader<M>,
+) -> Result<(), Error> {
+    let mut log = Vec::new();
+    loader.load(conn, objects, &mut log).await
+}

@@ -1,0 +1,334 @@
+//! Eager loading on SQLite and PostgreSQL: the guide's PostRepository with statement counts,
+//! nested selectinload three levels deep, many-to-many, joinedload, explicit loads, and no
+//! implicit lazy loading.
+
+mod blog;
+mod common;
+
+use blog::*;
+use oxalchemy::orm::{self, joinedload, selectinload};
+use oxalchemy::prelude::*;
+
+struct PostRepository<'s> {
+    session: &'s mut Session,
+}
+
+impl PostRepository<'_> {
+    async fn get_posts_with_authors(&mut self, limit: u64) -> Result<Vec<Post>, Error> {
+        let hs = self
+            .session
+            .query::<Post>()
+            .options(joinedload(Post::author))
+            .order_by(Post::id.asc())
+            .limit(limit)
+            .all()
+            .await?;
+        Ok(hs.into_iter().map(|h| self.session[h].clone()).collect())
+    }
+    async fn get_user_posts_with_tags(&mut self, user_id: i64) -> Result<Vec<Post>, Error> {
+        let hs = self
+            .session
+            .query::<Post>()
+            .filter(Post::author_id.eq(user_id))
+            .options(selectinload(Post::tags))
+            .order_by(Post::id.asc())
+            .all()
+            .await?;
+        Ok(hs.into_iter().map(|h| self.session[h].clone()).collect())
+    }
+    async fn get_posts_count_by_author(&mut self) -> Result<Vec<(String, i64)>, Error> {
+        self.session
+            .select(
+                select([
+                    User::username.expr(),
+                    func::count(Post::id).label("post_count"),
+                ])
+                .from(table("users"))
+                .join(table("posts"), User::id.eq(Post::author_id))
+                .group_by([User::username.expr()])
+                .order_by(User::username.asc()),
+            )
+            .await
+    }
+}
+
+/// ann: posts p1 (tags rust, sql), p2 (no tags); bob: p3 (tag sql); cyd: no posts.
+async fn seed(db: &Database) -> (i64, i64) {
+    db.create_all(&registry().metadata()).await.unwrap();
+    let mut s = db.session();
+    let users = s.add_all(["ann", "bob", "cyd"].map(|n| User {
+        username: n.into(),
+        email: format!("{n}@example.com"),
+        ..Default::default()
+    }));
+    let tags = s.add_all(["rust", "sql"].map(|n| Tag {
+        id: 0,
+        name: n.into(),
+    }));
+    let posts = s.add_all(["p1", "p2", "p3"].map(|t| Post {
+        title: t.into(),
+        ..Default::default()
+    }));
+    s.link(posts[0], Post::author, users[0]).unwrap();
+    s.link(posts[1], Post::author, users[0]).unwrap();
+    s.link(posts[2], Post::author, users[1]).unwrap();
+    s.commit().await.unwrap();
+    let pid = |i: usize| s[posts[i]].base.id;
+    let tid = |i: usize| s[tags[i]].id;
+    let mut ins = insert(table("post_tags")).columns(["post_id", "tag_id"]);
+    for (p, t) in [(pid(0), tid(0)), (pid(0), tid(1)), (pid(2), tid(1))] {
+        ins = ins.values([p, t]);
+    }
+    s.execute(ins).await.unwrap();
+    let ids = (s[users[0]].base.id, s[users[1]].base.id);
+    s.commit().await.unwrap();
+    ids
+}
+
+#[tokio::test]
+async fn guide_post_repository_with_statement_counts() {
+    for t in common::all_targets("loading_repository").await {
+        let db = t.connect().await;
+        let (ann, bob) = seed(&db).await;
+        let mut s = db.session();
+        let mut repo = PostRepository { session: &mut s };
+
+        let posts = repo.get_posts_with_authors(20).await.unwrap();
+        assert_eq!(
+            repo.session.statement_count(),
+            1,
+            "[{}] {:?}",
+            t.label,
+            repo.session.statements()
+        );
+        let authors: Vec<String> = posts
+            .iter()
+            .map(|p| p.author.get().unwrap().unwrap().username.clone())
+            .collect();
+        assert_eq!(authors, ["ann", "ann", "bob"], "[{}]", t.label);
+
+        repo.session.reset_statements();
+        let posts = repo.get_user_posts_with_tags(ann).await.unwrap();
+        assert_eq!(
+            repo.session.statement_count(),
+            2,
+            "[{}] {:?}",
+            t.label,
+            repo.session.statements()
+        );
+        let tags: Vec<Vec<String>> = posts
+            .iter()
+            .map(|p| {
+                p.tags
+                    .get()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.name.clone())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            tags,
+            [vec!["rust".to_owned(), "sql".to_owned()], vec![]],
+            "[{}]",
+            t.label
+        );
+        let bobs = repo.get_user_posts_with_tags(bob).await.unwrap();
+        assert_eq!(bobs[0].tags.get().unwrap()[0].name, "sql");
+
+        repo.session.reset_statements();
+        let counts = repo.get_posts_count_by_author().await.unwrap();
+        assert_eq!(repo.session.statement_count(), 1);
+        assert_eq!(
+            counts,
+            [("ann".to_owned(), 2), ("bob".to_owned(), 1)],
+            "[{}]",
+            t.label
+        );
+        s.close().await.unwrap();
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn unloaded_relationships_are_errors_never_queries() {
+    for t in common::all_targets("loading_no_lazy").await {
+        let db = t.connect().await;
+        seed(&db).await;
+        let mut s = db.session();
+        let posts = s.query::<Post>().all().await.unwrap();
+        let before = s.statement_count();
+        let err = s[posts[0]].tags.get().unwrap_err();
+        assert!(err.to_string().contains("selectinload"), "{err}");
+        assert!(s[posts[0]].author.get().is_err());
+        assert_eq!(
+            s.statement_count(),
+            before,
+            "reading a relationship never runs SQL"
+        );
+        s.close().await.unwrap();
+        // An explicit load fetches it on demand.
+        let mut conn = db.connection().await.unwrap();
+        let mut plain = orm::query::<Post>()
+            .order_by(Post::id.asc())
+            .all(&mut conn)
+            .await
+            .unwrap();
+        orm::load(&mut conn, &mut plain, selectinload(Post::tags))
+            .await
+            .unwrap();
+        assert_eq!(plain[0].tags.get().unwrap().len(), 2, "[{}]", t.label);
+        orm::load(&mut conn, &mut plain, selectinload(Post::author))
+            .await
+            .unwrap();
+        assert_eq!(plain[2].author.get().unwrap().unwrap().username, "bob");
+        drop(conn);
+        t.finish().await;
+    }
+}
+
+// Three levels for the nesting test: authors → articles → comments.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "authors")]
+pub struct Author {
+    #[column(primary_key)]
+    pub id: i64,
+    pub name: String,
+    #[relationship(back_populates = "author")]
+    pub articles: Many<Article>,
+}
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "articles")]
+pub struct Article {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(foreign_key = "authors.id")]
+    pub author_id: i64,
+    pub title: String,
+    #[relationship(back_populates = "articles")]
+    pub author: One<Author>,
+    #[relationship(back_populates = "article", order_by = "body")]
+    pub comments: Many<Comment>,
+}
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "comments")]
+pub struct Comment {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(foreign_key = "articles.id")]
+    pub article_id: i64,
+    pub body: String,
+    #[relationship(back_populates = "comments")]
+    pub article: One<Article>,
+}
+
+#[tokio::test]
+async fn nested_selectinload_three_levels_matches_loading_by_hand() {
+    for t in common::all_targets("loading_nested").await {
+        let db = t.connect().await;
+        let reg = Registry::new()
+            .model::<Author>()
+            .model::<Article>()
+            .model::<Comment>();
+        reg.check().unwrap();
+        db.create_all(&reg.metadata()).await.unwrap();
+        let mut s = db.session();
+        for a in 0..4 {
+            let author = s.add(Author {
+                name: format!("author{a}"),
+                ..Default::default()
+            });
+            for b in 0..(a % 3) {
+                let article = s.add(Article {
+                    title: format!("a{a}-{b}"),
+                    ..Default::default()
+                });
+                s.link(article, Article::author, author).unwrap();
+                for c in 0..(b + 1) {
+                    let comment = s.add(Comment {
+                        body: format!("c{a}-{b}-{c}"),
+                        ..Default::default()
+                    });
+                    s.link(comment, Comment::article, article).unwrap();
+                }
+            }
+        }
+        s.commit().await.unwrap();
+        s.close().await.unwrap();
+
+        let mut conn = db.connection().await.unwrap();
+        let mut log_count = 0;
+        let eager = orm::query::<Author>()
+            .order_by(Author::id.asc())
+            .options(selectinload(Author::articles).selectinload(Article::comments))
+            .all(&mut conn)
+            .await
+            .unwrap();
+        // By hand: each level queried separately and grouped.
+        let authors = orm::query::<Author>()
+            .order_by(Author::id.asc())
+            .all(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(eager.len(), authors.len());
+        for (e, a) in eager.iter().zip(&authors) {
+            let articles = orm::query::<Article>()
+                .filter(Article::author_id.eq(a.id))
+                .order_by(Article::id.asc())
+                .all(&mut conn)
+                .await
+                .unwrap();
+            let loaded = e.articles.get().unwrap();
+            assert_eq!(loaded.len(), articles.len(), "[{}] {}", t.label, a.name);
+            for (le, ar) in loaded.iter().zip(&articles) {
+                assert_eq!((le.id, &le.title), (ar.id, &ar.title));
+                let comments = orm::query::<Comment>()
+                    .filter(Comment::article_id.eq(ar.id))
+                    .order_by(Comment::body.asc())
+                    .all(&mut conn)
+                    .await
+                    .unwrap();
+                let lc: Vec<&str> = le
+                    .comments
+                    .get()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.body.as_str())
+                    .collect();
+                let hc: Vec<&str> = comments.iter().map(|c| c.body.as_str()).collect();
+                assert_eq!(lc, hc, "[{}]", t.label);
+                log_count += 1;
+            }
+        }
+        assert!(log_count >= 3, "the data set has nested rows to compare");
+        // Many-to-one back up, with a nested collection below it: comment → article → comments.
+        let comments = orm::query::<Comment>()
+            .options(selectinload(Comment::article).selectinload(Article::comments))
+            .all(&mut conn)
+            .await
+            .unwrap();
+        for c in &comments {
+            let article = c.article.get().unwrap().unwrap();
+            assert_eq!(article.id, c.article_id);
+            assert!(article.comments.get().unwrap().iter().any(|x| x.id == c.id));
+        }
+        // joinedload of a many-to-one with a nested selectinload.
+        let articles = orm::query::<Article>()
+            .options(joinedload(Article::author).selectinload(Author::articles))
+            .all(&mut conn)
+            .await
+            .unwrap();
+        for a in &articles {
+            let author = a.author.get().unwrap().unwrap();
+            assert!(
+                author.articles.get().unwrap().iter().any(|x| x.id == a.id),
+                "[{}] {a:?}",
+                t.label
+            );
+        }
+        drop(conn);
+        t.finish().await;
+    }
+}
