@@ -35,7 +35,7 @@ impl<'a> From<&'a mut Connection> for Exec<'a> {
 
 impl<'a, C: BorrowMut<Connection>> From<&'a mut TransactionGuard<C>> for Exec<'a> {
     fn from(t: &'a mut TransactionGuard<C>) -> Self {
-        Exec::Connection(&mut **t)
+        Exec::Connection(t)
     }
 }
 
