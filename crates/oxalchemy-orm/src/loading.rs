@@ -531,3 +531,75 @@ pub async fn load<M: Model>(
     let mut log = Vec::new();
     loader.load(conn, objects, &mut log).await
 }
+
+impl<M: Model, T: Model> Relationship<M, T> {
+    /// `EXISTS` a related `T` matching `cond` (SQLAlchemy's `User.posts.any(…)`), for
+    /// one-to-many and many-to-many relationships.
+    pub fn any(&self, cond: Expr) -> Result<Expr, Error> {
+        let def = self.def().ok_or_else(|| Error::Database {
+            code: None,
+            message: format!("{} has no relationship `{}`", M::NAME, self.name()),
+        })?;
+        let parent_key = match M::primary_key_columns() {
+            [one] => *one,
+            _ => return Err(unsupported(def, "any() needs a single-column primary key")),
+        };
+        let sub = match def.kind {
+            RelationshipKind::OneToMany => {
+                let fk = one_to_many_fk::<M, T>(def)?;
+                select([Expr::Bind(Value::I64(1))])
+                    .from(oxalchemy_core::table(T::TABLE))
+                    .filter(qualified(T::TABLE, &fk).eq(qualified(M::TABLE, parent_key)))
+                    .filter(cond)
+            }
+            RelationshipKind::ManyToMany => {
+                let secondary = def
+                    .secondary
+                    .ok_or_else(|| unsupported(def, "many-to-many needs `secondary`"))?;
+                let target_key = match T::primary_key_columns() {
+                    [one] => *one,
+                    _ => return Err(unsupported(def, "the target needs a single-column key")),
+                };
+                select([Expr::Bind(Value::I64(1))])
+                    .from(oxalchemy_core::table(secondary))
+                    .join(
+                        oxalchemy_core::table(T::TABLE),
+                        qualified(T::TABLE, target_key)
+                            .eq(qualified(secondary, &association_column(T::TABLE))),
+                    )
+                    .filter(
+                        qualified(secondary, &association_column(M::TABLE))
+                            .eq(qualified(M::TABLE, parent_key)),
+                    )
+                    .filter(cond)
+            }
+            RelationshipKind::ManyToOne => {
+                return Err(unsupported(def, "use has() for a many-to-one relationship"))
+            }
+        };
+        Ok(oxalchemy_core::exists(sub))
+    }
+
+    /// `EXISTS` the related parent matching `cond` (SQLAlchemy's `Post.author.has(…)`), for
+    /// many-to-one relationships.
+    pub fn has(&self, cond: Expr) -> Result<Expr, Error> {
+        let def = self.def().ok_or_else(|| Error::Database {
+            code: None,
+            message: format!("{} has no relationship `{}`", M::NAME, self.name()),
+        })?;
+        if def.kind != RelationshipKind::ManyToOne {
+            return Err(unsupported(def, "use any() for a collection relationship"));
+        }
+        let fk = foreign_key_to(def.foreign_key, &M::table(), T::TABLE)?;
+        let target_key = match T::primary_key_columns() {
+            [one] => *one,
+            _ => return Err(unsupported(def, "the target needs a single-column key")),
+        };
+        Ok(oxalchemy_core::exists(
+            select([Expr::Bind(Value::I64(1))])
+                .from(oxalchemy_core::table(T::TABLE))
+                .filter(qualified(T::TABLE, target_key).eq(qualified(M::TABLE, &fk)))
+                .filter(cond),
+        ))
+    }
+}

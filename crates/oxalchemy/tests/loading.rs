@@ -332,3 +332,38 @@ async fn nested_selectinload_three_levels_matches_loading_by_hand() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn relationship_comparators_any_and_has() {
+    for t in common::all_targets("loading_any_has").await {
+        let db = t.connect().await;
+        seed(&db).await;
+        // Users with a post tagged "sql" (many-to-many inside one-to-many, spelled in two steps).
+        let with_posts = orm::query::<User>()
+            .filter(User::posts.any(Post::title.like("p%")).unwrap())
+            .order_by(User::username.asc())
+            .all(&db)
+            .await
+            .unwrap();
+        let names: Vec<&str> = with_posts.iter().map(|u| u.username.as_str()).collect();
+        assert_eq!(names, ["ann", "bob"], "[{}]", t.label);
+        let tagged = orm::query::<Post>()
+            .filter(Post::tags.any(Tag::name.eq("sql")).unwrap())
+            .order_by(Post::title.asc())
+            .all(&db)
+            .await
+            .unwrap();
+        let titles: Vec<&str> = tagged.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles, ["p1", "p3"], "[{}]", t.label);
+        let by_bob = orm::query::<Post>()
+            .filter(Post::author.has(User::username.eq("bob")).unwrap())
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(by_bob.len(), 1);
+        assert_eq!(by_bob[0].title, "p3");
+        // Wrong direction is a clear error, not bad SQL.
+        assert!(Post::author.any(User::username.eq("x")).is_err());
+        t.finish().await;
+    }
+}
