@@ -330,9 +330,10 @@ impl<M: Model, T: Model + Clone> SelectIn<M, T> {
                     });
                     (base, qualified(secondary, &local))
                 };
+                // Collections keep the database's order unless the relationship declares one.
                 let base = match def.order_by {
                     Some(col) => base.order_by(qualified(T::TABLE, col).asc()),
-                    None => base.order_by(qualified(T::TABLE, T::primary_key_columns()[0]).asc()),
+                    None => base,
                 };
                 let rows: Vec<(Value, T)> =
                     keyed_rows(conn, log, &base, key_column, keys.clone()).await?;

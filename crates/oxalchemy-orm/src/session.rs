@@ -303,7 +303,7 @@ pub struct Session {
     log: Vec<String>,
     /// Many-to-one links made with [`Session::link`]: child slot → parent slot, through a
     /// foreign-key column of the child.
-    links: Vec<Link>,
+    links: HashMap<(usize, &'static str), usize>,
 }
 
 /// A child object's foreign key pointing at a parent object held by the same session.
@@ -411,7 +411,7 @@ impl SessionExt for Database {
             nested: Vec::new(),
             autoflush: true,
             log: Vec::new(),
-            links: Vec::new(),
+            links: HashMap::new(),
         }
     }
 
@@ -748,13 +748,7 @@ impl Session {
                 })
             }
         };
-        self.links
-            .retain(|l| !(l.child == child && l.fk_column == fk_column));
-        self.links.push(Link {
-            child,
-            parent,
-            fk_column,
-        });
+        self.links.insert((child, fk_column), parent);
         Ok(())
     }
 
@@ -768,13 +762,9 @@ impl Session {
         let e = self.entry(child)?;
         let def = rel.def()?;
         let fk = foreign_key_column(def.foreign_key, &A::table(), B::TABLE).ok()?;
-        let fk = fk.as_str();
-        if let Some(l) = self
-            .links
-            .iter()
-            .find(|l| l.child == child.slot as usize && l.fk_column == fk)
-        {
-            return Some(self.handle(l.parent)).filter(|h| self.entry::<B>(*h).is_some());
+        let fk = static_column::<A>(&fk).ok()?;
+        if let Some(&parent) = self.links.get(&(child.slot as usize, fk)) {
+            return Some(self.handle(parent)).filter(|h| self.entry::<B>(*h).is_some());
         }
         let mut values = Vec::new();
         (e.ops.insert_values)(&*e.obj, &mut values);
@@ -801,7 +791,10 @@ impl Session {
                     .and_then(|r| r.foreign_key)
             })
         });
-        let Ok(fk) = foreign_key_column(declared, &B::table(), A::TABLE) else {
+        let Some(fk) = foreign_key_column(declared, &B::table(), A::TABLE)
+            .ok()
+            .and_then(|fk| static_column::<B>(&fk).ok())
+        else {
             return Vec::new();
         };
         let mut pk = Vec::new();
@@ -813,12 +806,9 @@ impl Session {
             if !e.obj.is::<B>() || e.state == ObjectState::Deleted {
                 continue;
             }
-            let link = self
-                .links
-                .iter()
-                .find(|l| l.child == slot && l.fk_column == fk);
+            let link = self.links.get(&(slot, fk));
             let belongs = match link {
-                Some(l) => l.parent == parent.slot as usize,
+                Some(&p) => p == parent.slot as usize,
                 None => parent_key.is_some_and(|k| {
                     let mut values = Vec::new();
                     (e.ops.insert_values)(&*e.obj, &mut values);
@@ -1006,13 +996,15 @@ impl Session {
     /// Sets the foreign key of every child linked to a parent that already has its row
     /// (and so its key); children of new parents are set during the flush itself.
     fn sync_links_to_persistent_parents(&mut self) {
-        self.links.retain(|l| {
-            self.entries.get(l.child).is_some_and(Option::is_some)
-                && self.entries.get(l.parent).is_some_and(Option::is_some)
+        let entries = &self.entries;
+        self.links.retain(|(child, _), parent| {
+            entries.get(*child).is_some_and(Option::is_some)
+                && entries.get(*parent).is_some_and(Option::is_some)
         });
-        for i in 0..self.links.len() {
-            let l = self.links[i].clone();
-            let key = match &self.entries[l.parent] {
+        let links: Vec<((usize, &'static str), usize)> =
+            self.links.iter().map(|(k, v)| (*k, *v)).collect();
+        for ((child, fk_column), parent) in links {
+            let key = match &self.entries[parent] {
                 Some(p) if p.state == ObjectState::Persistent => {
                     let mut pk = Vec::new();
                     (p.ops.pk_values)(&*p.obj, &mut pk);
@@ -1020,8 +1012,8 @@ impl Session {
                 }
                 _ => None,
             };
-            if let (Some(key), Some(c)) = (key, self.entries[l.child].as_mut()) {
-                (c.ops.set_integer_column)(&mut *c.obj, l.fk_column, key);
+            if let (Some(key), Some(c)) = (key, self.entries[child].as_mut()) {
+                (c.ops.set_integer_column)(&mut *c.obj, fk_column, key);
             }
         }
     }
@@ -1038,9 +1030,15 @@ impl Session {
         plan.links = self
             .links
             .iter()
-            .filter(|l| pending_parent(l.parent))
-            .cloned()
+            .filter(|(_, parent)| pending_parent(**parent))
+            .map(|(&(child, fk_column), &parent)| Link {
+                child,
+                parent,
+                fk_column,
+            })
             .collect();
+        let relinked: std::collections::HashSet<usize> =
+            plan.links.iter().map(|l| l.child).collect();
         for (slot, e) in self.entries.iter().enumerate() {
             let Some(e) = e else { continue };
             match e.state {
@@ -1061,8 +1059,7 @@ impl Session {
                 ObjectState::Persistent => {
                     let mut now = Vec::with_capacity(e.snapshot.len());
                     (e.ops.update_values)(&*e.obj, &mut now);
-                    let relinked = plan.links.iter().any(|l| l.child == slot);
-                    if now == e.snapshot && !relinked {
+                    if now == e.snapshot && !relinked.contains(&slot) {
                         continue;
                     }
                     let mut work = (e.ops.clone)(&*e.obj);
@@ -1117,6 +1114,18 @@ impl Session {
                 }
             }
         }
+        plan.insert_at = plan
+            .inserts
+            .iter()
+            .enumerate()
+            .map(|(i, ins)| (ins.slot, i))
+            .collect();
+        plan.update_at = plan
+            .updates
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.slot, i))
+            .collect();
         Ok(plan)
     }
 
@@ -1271,7 +1280,7 @@ impl Session {
 
     /// The key of a parent inserted by this flush: generated, or written explicitly.
     fn planned_key(plan: &Plan, inserted: &[Option<i64>], parent: usize) -> Option<i64> {
-        let i = plan.inserts.iter().position(|ins| ins.slot == parent)?;
+        let i = *plan.insert_at.get(&parent)?;
         if let Some(k) = inserted[i] {
             return Some(k);
         }
@@ -1286,14 +1295,13 @@ impl Session {
     /// this flush, and recomputes their values.
     fn sync_planned_children(plan: &mut Plan, inserted: &[Option<i64>], table: &str) {
         for l in plan.links.clone() {
-            let Some(key) = Self::planned_key(plan, inserted, l.parent) else {
+            let Some(&i) = plan.insert_at.get(&l.child) else {
                 continue;
             };
-            let Some(i) = plan
-                .inserts
-                .iter()
-                .position(|ins| ins.slot == l.child && ins.table == table)
-            else {
+            if plan.inserts[i].table != table {
+                continue;
+            }
+            let Some(key) = Self::planned_key(plan, inserted, l.parent) else {
                 continue;
             };
             let ops = plan.ops(table);
@@ -1313,9 +1321,10 @@ impl Session {
             let Some(key) = Self::planned_key(plan, inserted, l.parent) else {
                 continue;
             };
-            let Some(w) = plan.updates.iter_mut().find(|w| w.slot == l.child) else {
+            let Some(&u) = plan.update_at.get(&l.child) else {
                 continue;
             };
+            let w = &mut plan.updates[u];
             if let Some(obj) = w.object.as_mut() {
                 let table = w.table;
                 let set_column = plan
@@ -1443,6 +1452,9 @@ impl PlannedWrite {
 struct Plan {
     /// Links whose parent is inserted by this flush: the child's key is set once known.
     links: Vec<Link>,
+    /// Slot → index in `inserts` / `updates`.
+    insert_at: HashMap<usize, usize>,
+    update_at: HashMap<usize, usize>,
     tables: Vec<(&'static str, Table)>,
     ops: Vec<&'static Ops>,
     inserts: Vec<PlannedInsert>,
