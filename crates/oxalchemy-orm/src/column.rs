@@ -201,6 +201,10 @@ impl<M: Model, T> TypedColumn<M, T> {
     pub fn label(self, name: &'static str) -> Expr {
         self.expr().label(name)
     }
+    /// An assignment for a bulk UPDATE: `User::karma.to(5)`.
+    pub fn to(self, value: impl Operand<T>) -> (&'static str, Expr) {
+        (self.name, value.into_operand())
+    }
 }
 
 impl<M: Model, T: TextType> TypedColumn<M, T> {

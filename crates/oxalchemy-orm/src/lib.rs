@@ -20,7 +20,9 @@ mod relation;
 mod session;
 
 pub use column::{Operand, TextType, TypedColumn};
-pub use loading::{joinedload, load, selectinload, JoinedLoad, JoinedLoader, Loader, SelectIn};
+pub use loading::{
+    contains_eager, joinedload, load, selectinload, JoinedLoad, JoinedLoader, Loader, SelectIn,
+};
 pub use model::{
     DbEnum, Fields, Model, RelationshipDef, RelationshipKind, SqlField, ValidationError,
 };

@@ -401,6 +401,8 @@ impl<M: Model, T: Model + Clone> Loader<M> for SelectIn<M, T> {
 pub struct JoinedLoad<M, T> {
     rel: Relationship<M, T>,
     nested: Vec<Arc<dyn Loader<T>>>,
+    /// false for `contains_eager`: the query already joins the target's table.
+    adds_join: bool,
 }
 
 /// Loads a many-to-one relationship in the same statement (SQLAlchemy's `joinedload`).
@@ -408,6 +410,18 @@ pub fn joinedload<M: Model, T: Model + Clone>(rel: Relationship<M, T>) -> Joined
     JoinedLoad {
         rel,
         nested: Vec::new(),
+        adds_join: true,
+    }
+}
+
+/// Fills a many-to-one relationship from a join the query already has
+/// (`.join(table("users"), Post::author_id.eq(User::id))`): SQLAlchemy's `contains_eager`.
+/// The target's columns are selected from its table name.
+pub fn contains_eager<M: Model, T: Model + Clone>(rel: Relationship<M, T>) -> JoinedLoad<M, T> {
+    JoinedLoad {
+        rel,
+        nested: Vec::new(),
+        adds_join: false,
     }
 }
 
@@ -436,6 +450,10 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
             [one] => *one,
             _ => return Err(unsupported(def, "the target needs a single-column key")),
         };
+        if !self.adds_join {
+            select.columns.extend(model_columns::<T>(T::TABLE));
+            return Ok(select);
+        }
         select.columns.extend(model_columns::<T>(alias));
         select.joins.push(Join {
             kind: JoinKind::Left,

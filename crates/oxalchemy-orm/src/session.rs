@@ -602,6 +602,22 @@ impl Session {
         self.track(obj)
     }
 
+    /// Runs a statement with `RETURNING <primary key>` and collects the keys.
+    async fn changed_keys<M: Model>(&mut self, stmt: Statement) -> Result<Vec<Pairs>, Error> {
+        let c = self.compile(&stmt)?;
+        self.log.push(c.sql.clone());
+        let columns = M::primary_key_columns();
+        let tx = self.transaction().await?;
+        tx.query_map(&c, true, |row| {
+            columns
+                .iter()
+                .enumerate()
+                .map(|(i, col)| Ok((*col, row.get::<Value>(i)?)))
+                .collect::<Result<Pairs, Error>>()
+        })
+        .await
+    }
+
     /// Runs a SELECT of whole `M` rows in the session's transaction, logging it.
     async fn load<M: Model + Clone>(&mut self, select: Statement) -> Result<Vec<M>, Error> {
         let c = self.compile(&select)?;
@@ -1535,6 +1551,11 @@ impl<M: Model + Clone> SessionQuery<'_, M> {
         self.query = self.query.offset(n);
         self
     }
+    /// An INNER JOIN (to filter on, or to fill with `contains_eager`).
+    pub fn join(mut self, table: impl Into<oxalchemy_core::query::FromItem>, on: Expr) -> Self {
+        self.query = self.query.join(table, on);
+        self
+    }
 
     /// A loader option (`selectinload(User::posts)`, `joinedload(Post::author)`): the
     /// relationship is filled on the returned objects, also on objects the session already
@@ -1585,6 +1606,81 @@ impl<M: Model + Clone> SessionQuery<'_, M> {
 
     pub async fn one(self) -> Result<Handle<M>, Error> {
         self.one_or_none().await?.ok_or(Error::NotFound)
+    }
+
+    /// `UPDATE … WHERE <this query's filter>` in the database, then the session's objects
+    /// for the changed rows are re-read, so the session stays consistent (SQLAlchemy's
+    /// `synchronize_session="fetch"`). Returns how many rows changed.
+    pub async fn update<I>(self, set: I) -> Result<u64, Error>
+    where
+        I: IntoIterator<Item = (&'static str, Expr)>,
+    {
+        let SessionQuery { session: s, query } = self;
+        let select = query.statement().clone();
+        if !select.joins.is_empty() {
+            return Err(Error::Database {
+                code: None,
+                message:
+                    "a bulk update cannot use a query with joins; filter with any()/has() instead"
+                        .into(),
+            });
+        }
+        if s.autoflush {
+            s.flush().await?;
+        }
+        let mut stmt = oxalchemy_core::update(oxalchemy_core::table(M::TABLE));
+        for (c, e) in set {
+            stmt = stmt.set(Ident::new_static(c), e);
+        }
+        stmt.where_ = select.where_;
+        let stmt = stmt.returning(
+            M::primary_key_columns()
+                .iter()
+                .map(|c| oxalchemy_core::col(Ident::new_static(c))),
+        );
+        let changed = s.changed_keys::<M>(stmt.into()).await?;
+        // Re-read the held objects whose rows changed.
+        let held: Vec<Handle<M>> = changed
+            .iter()
+            .filter_map(|pk| s.identity.get(&identity_key(M::TABLE, pk)).copied())
+            .map(|slot| s.handle(slot))
+            .collect();
+        for h in held {
+            s.refresh(h).await?;
+        }
+        Ok(changed.len() as u64)
+    }
+
+    /// `DELETE … WHERE <this query's filter>`; the session drops its objects for the deleted
+    /// rows. Returns how many rows were deleted.
+    pub async fn delete(self) -> Result<u64, Error> {
+        let SessionQuery { session: s, query } = self;
+        let select = query.statement().clone();
+        if !select.joins.is_empty() {
+            return Err(Error::Database {
+                code: None,
+                message:
+                    "a bulk delete cannot use a query with joins; filter with any()/has() instead"
+                        .into(),
+            });
+        }
+        if s.autoflush {
+            s.flush().await?;
+        }
+        let mut stmt = oxalchemy_core::delete(oxalchemy_core::table(M::TABLE));
+        stmt.where_ = select.where_;
+        let stmt = stmt.returning(
+            M::primary_key_columns()
+                .iter()
+                .map(|c| oxalchemy_core::col(Ident::new_static(c))),
+        );
+        let deleted = s.changed_keys::<M>(stmt.into()).await?;
+        for pk in &deleted {
+            if let Some(slot) = s.identity.remove(&identity_key(M::TABLE, pk)) {
+                s.entries[slot] = None;
+            }
+        }
+        Ok(deleted.len() as u64)
     }
 
     pub async fn count(self) -> Result<i64, Error> {

@@ -280,7 +280,9 @@ async fn nested_selectinload_three_levels_matches_loading_by_hand() {
                 .all(&mut conn)
                 .await
                 .unwrap();
-            let loaded = e.articles.get().unwrap();
+            // Collections without order_by come in database order: compare sorted by id.
+            let mut loaded: Vec<&Article> = e.articles.get().unwrap().iter().collect();
+            loaded.sort_by_key(|x| x.id);
             assert_eq!(loaded.len(), articles.len(), "[{}] {}", t.label, a.name);
             for (le, ar) in loaded.iter().zip(&articles) {
                 assert_eq!((le.id, &le.title), (ar.id, &ar.title));
@@ -364,6 +366,72 @@ async fn relationship_comparators_any_and_has() {
         assert_eq!(by_bob[0].title, "p3");
         // Wrong direction is a clear error, not bad SQL.
         assert!(Post::author.any(User::username.eq("x")).is_err());
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn contains_eager_and_bulk_update_delete_keep_the_session_consistent() {
+    for t in common::all_targets("loading_bulk").await {
+        let db = t.connect().await;
+        seed(&db).await;
+        let mut s = db.session();
+        // contains_eager: the author comes from the join the query wrote; one statement.
+        let anns = s
+            .query::<Post>()
+            .join(table("users"), Post::author_id.eq(User::id))
+            .filter(User::username.eq("ann"))
+            .options(orm::contains_eager(Post::author))
+            .order_by(Post::id.asc())
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(s.statement_count(), 1, "[{}] {:?}", t.label, s.statements());
+        assert_eq!(anns.len(), 2);
+        for p in &anns {
+            assert_eq!(s[*p].author.get().unwrap().unwrap().username, "ann");
+        }
+
+        // Bulk UPDATE by query: held objects are re-read.
+        let users = s
+            .query::<User>()
+            .order_by(User::id.asc())
+            .all()
+            .await
+            .unwrap();
+        let bob = users[1];
+        assert_eq!(s[bob].karma, None);
+        let n = s
+            .query::<User>()
+            .filter(User::username.in_(["bob", "cyd"]))
+            .update([User::karma.to(Some(7))])
+            .await
+            .unwrap();
+        assert_eq!(n, 2, "[{}]", t.label);
+        assert_eq!(
+            s[bob].karma,
+            Some(7),
+            "[{}] the held object saw the bulk update",
+            t.label
+        );
+        assert_eq!(s[users[0]].karma, None);
+
+        // Bulk DELETE by query: held objects leave the session.
+        let n = s
+            .query::<Post>()
+            .filter(Post::title.eq("p2"))
+            .delete()
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        assert!(
+            s.get_ref(anns[1]).is_none(),
+            "[{}] the deleted post left the session",
+            t.label
+        );
+        assert!(s.get_ref(anns[0]).is_some());
+        s.commit().await.unwrap();
+        assert_eq!(orm::query::<Post>().count(&db).await.unwrap(), 2);
         t.finish().await;
     }
 }
