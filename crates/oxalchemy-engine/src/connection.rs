@@ -199,6 +199,31 @@ impl Connection {
         }
     }
 
+    /// Streams a query's rows in batches of `batch` (SQLAlchemy's `yield_per`): `f` gets each
+    /// batch as it is decoded, and memory holds one batch, not the whole result. Returns the
+    /// number of rows. On PostgreSQL rows are read as they arrive; on SQLite as stepped.
+    pub async fn query_batches<T: FromRow + Send>(
+        &mut self,
+        c: &Compiled,
+        batch: usize,
+        mut f: impl FnMut(Vec<T>) -> Result<()> + Send,
+    ) -> Result<u64> {
+        self.echo(c);
+        let batch = batch.max(1);
+        let mut decode = |row: &crate::Row<'_>| T::from_row(row);
+        match &mut self.pooled().conn {
+            #[cfg(feature = "sqlite")]
+            crate::backend::AnyConn::Sqlite(conn) => {
+                conn.query_batches(&c.sql, &c.binds, batch, &mut decode, &mut f)
+            }
+            #[cfg(feature = "postgres")]
+            crate::backend::AnyConn::Postgres(conn) => {
+                conn.query_batches(&c.sql, &c.binds, batch, &mut decode, &mut f)
+                    .await
+            }
+        }
+    }
+
     /// Runs a statement (INSERT, UPDATE, DELETE, DDL, `text()` …); returns the number of
     /// rows changed.
     pub async fn execute(&mut self, stmt: impl Into<Statement>) -> Result<u64> {

@@ -126,6 +126,38 @@ impl PgConn {
         Ok(out)
     }
 
+    /// Streams rows to `f` in batches of `batch` as they arrive, never holding the whole
+    /// result.
+    pub(crate) async fn query_batches<T>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+        batch: usize,
+        decode: &mut (dyn FnMut(&Row<'_>) -> Result<T> + Send),
+        f: &mut (dyn FnMut(Vec<T>) -> Result<()> + Send),
+    ) -> Result<u64> {
+        use futures_util::StreamExt;
+        let stmt = self.statement(sql).await?;
+        let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
+        let stream = self.client.query_raw(&stmt, params.iter()).await;
+        let stream = self.after(sql, stream)?;
+        futures_util::pin_mut!(stream);
+        let mut buf = Vec::with_capacity(batch);
+        let mut total = 0u64;
+        while let Some(row) = stream.next().await {
+            let row = row.map_err(map_error)?;
+            buf.push(decode(&Row::postgres(&row))?);
+            total += 1;
+            if buf.len() == batch {
+                f(std::mem::replace(&mut buf, Vec::with_capacity(batch)))?;
+            }
+        }
+        if !buf.is_empty() {
+            f(buf)?;
+        }
+        Ok(total)
+    }
+
     /// Runs several statements pipelined: every request is sent before the first answer is
     /// awaited, so N statements cost about one round trip instead of N.
     pub(crate) async fn execute_many(&mut self, stmts: &[(&str, &[Value])]) -> Result<Vec<u64>> {

@@ -112,6 +112,31 @@ impl SqliteConn {
         run().map_err(|e| self.name_constraint(e))
     }
 
+    pub(crate) fn query_batches<T>(
+        &self,
+        sql: &str,
+        binds: &[Value],
+        batch: usize,
+        decode: &mut (dyn FnMut(&Row<'_>) -> Result<T> + Send),
+        f: &mut (dyn FnMut(Vec<T>) -> Result<()> + Send),
+    ) -> Result<u64> {
+        let mut stmt = self.prepare(sql, binds)?;
+        let mut rows = stmt.raw_query();
+        let mut buf = Vec::with_capacity(batch);
+        let mut total = 0u64;
+        while let Some(row) = rows.next().map_err(map_error)? {
+            buf.push(decode(&Row::sqlite(row))?);
+            total += 1;
+            if buf.len() == batch {
+                f(std::mem::replace(&mut buf, Vec::with_capacity(batch)))?;
+            }
+        }
+        if !buf.is_empty() {
+            f(buf)?;
+        }
+        Ok(total)
+    }
+
     /// SQLite reports a unique violation by columns only ("UNIQUE constraint failed:
     /// users.email"); find the constraint's declared name in the schema, as PostgreSQL
     /// would report it. Runs only on the error path.

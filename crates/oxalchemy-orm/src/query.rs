@@ -218,6 +218,21 @@ impl<M: Model> Query<M> {
         }
     }
 
+    /// Streams the matching rows in batches of `batch` (`yield_per`): `f` receives each
+    /// `Vec<M>` in turn, so memory holds one batch, never the whole result. Loader options
+    /// are not applied (load per batch with [`crate::load`] if needed). Returns the row count.
+    pub async fn for_each_batch<'e>(
+        self,
+        ex: impl Into<Exec<'e>>,
+        batch: usize,
+        f: impl FnMut(Vec<M>) -> Result<(), Error> + Send,
+    ) -> Result<u64, Error> {
+        let mut held = None;
+        let conn = ex.into().connection(&mut held).await?;
+        let c = compile(conn.dialect(), &self.select.into())?;
+        conn.query_batches(&c, batch, f).await
+    }
+
     /// The number of matching rows: `SELECT count(*) FROM (…)`.
     pub async fn count<'e>(self, ex: impl Into<Exec<'e>>) -> Result<i64, Error> {
         let counted = select([func::count_star()]).from_subquery(self.select, "counted");

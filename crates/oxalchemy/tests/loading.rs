@@ -435,3 +435,51 @@ async fn contains_eager_and_bulk_update_delete_keep_the_session_consistent() {
         t.finish().await;
     }
 }
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "events")]
+pub struct Event {
+    #[column(primary_key)]
+    pub id: i64,
+    pub name: String,
+}
+
+#[tokio::test]
+async fn streaming_in_batches() {
+    for t in common::all_targets("loading_stream").await {
+        let db = t.connect().await;
+        db.create_all(&Registry::new().model::<Event>().metadata())
+            .await
+            .unwrap();
+        let fill = if t.is_postgres() {
+            "INSERT INTO events (id, name) SELECT g, 'event ' || g FROM generate_series(1, 10000) g"
+        } else {
+            "INSERT INTO events (id, name) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000) SELECT x, 'event ' || x FROM c"
+        };
+        db.execute(text(fill)).await.unwrap();
+        let mut batches = Vec::new();
+        let mut sum = 0i64;
+        let n = orm::query::<Event>()
+            .filter(Event::id.le(9_999))
+            .order_by(Event::id.asc())
+            .for_each_batch(&db, 1000, |batch| {
+                batches.push(batch.len());
+                sum += batch.iter().map(|e| e.id).sum::<i64>();
+                assert!(batch.iter().all(|e| e.name == format!("event {}", e.id)));
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(n, 9_999, "[{}]", t.label);
+        assert_eq!(batches.len(), 10);
+        assert!(batches[..9].iter().all(|b| *b == 1000) && batches[9] == 999);
+        assert_eq!(sum, 9_999 * 10_000 / 2);
+        // An error from the callback stops the stream and is returned.
+        let err = orm::query::<Event>()
+            .for_each_batch(&db, 100, |_| Err(Error::NotFound))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::NotFound));
+        t.finish().await;
+    }
+}

@@ -1,0 +1,114 @@
+//! Streaming 1,000,000 rows in batches of 1,000 (`for_each_batch`, SQLAlchemy's
+//! `yield_per`): peak RSS growth stays under a fixed ceiling, compared with what loading the
+//! whole result into a Vec costs. SQLite and PostgreSQL.
+//!
+//! `cargo bench -p oxalchemy --bench stream`
+
+use oxalchemy::orm;
+use oxalchemy::prelude::*;
+
+const ROWS: i64 = 1_000_000;
+/// Streaming must not grow the peak RSS by more than this.
+const CEILING_MB: f64 = 64.0;
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "stream_events")]
+pub struct Event {
+    #[column(primary_key)]
+    pub id: i64,
+    pub name: String,
+    pub payload: Option<String>,
+}
+
+/// Resets the kernel's peak-RSS mark to the current RSS (Linux: "5" > clear_refs).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Peak resident set size of this process since the last reset, in MB (VmHWM).
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn run(label: &str, db: &Database, fill: &str) {
+    let md = Registry::new().model::<Event>().metadata();
+    db.drop_all(&md).await.expect("drop");
+    db.create_all(&md).await.expect("create");
+    db.execute(text(fill.to_owned())).await.expect("fill");
+    reset_peak();
+    let before = peak_rss_mb();
+    let mut rows = 0usize;
+    let start = std::time::Instant::now();
+    let n = orm::query::<Event>()
+        .for_each_batch(db, 1000, |batch| {
+            rows += batch.len();
+            Ok(())
+        })
+        .await
+        .expect("stream");
+    let streamed = start.elapsed();
+    let after_stream = peak_rss_mb();
+    assert_eq!(n as usize, rows);
+    assert_eq!(rows as i64, ROWS);
+    let growth = after_stream - before;
+    println!(
+        "{label:<10} streamed {rows} rows in {:.0} ms; peak RSS {before:.0} MB → {after_stream:.0} MB (+{growth:.1} MB, ceiling {CEILING_MB} MB)",
+        streamed.as_secs_f64() * 1e3
+    );
+    assert!(
+        growth < CEILING_MB,
+        "streaming grew the peak RSS by {growth:.1} MB"
+    );
+    // For comparison: the whole result in memory at once.
+    reset_peak();
+    let all = orm::query::<Event>().all(db).await.expect("all");
+    println!(
+        "{label:<10} loading all {} rows at once: peak RSS {:.0} MB",
+        all.len(),
+        peak_rss_mb()
+    );
+    drop(all);
+    db.drop_all(&md).await.expect("cleanup");
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--test") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let path = std::env::temp_dir().join(format!("oxalchemy-bench-stream-{}.db", std::process::id()));
+        let db = Database::connect(format!("sqlite://{}", path.display())).await.expect("sqlite");
+        run(
+            "sqlite",
+            &db,
+            &format!("INSERT INTO stream_events (id, name, payload) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {ROWS}) SELECT x, 'event number ' || x, CASE WHEN x % 2 = 0 THEN 'payload payload payload ' || x END FROM c"),
+        )
+        .await;
+        drop(db);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        let url = std::env::var("TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/test".to_owned());
+        match Database::connect(&url).await {
+            Ok(db) => {
+                run(
+                    "postgresql",
+                    &db,
+                    &format!("INSERT INTO stream_events (id, name, payload) SELECT g, 'event number ' || g, CASE WHEN g % 2 = 0 THEN 'payload payload payload ' || g END FROM generate_series(1, {ROWS}) g"),
+                )
+                .await
+            }
+            Err(e) => println!("postgresql SKIPPED: {e}"),
+        }
+    });
+}
