@@ -93,6 +93,15 @@ fn add_condition(slot: &mut Option<Expr>, cond: Expr) {
 }
 
 impl Select {
+    /// The same query selecting `columns` instead (e.g. aggregates over a model query).
+    pub fn columns_replaced<I>(mut self, columns: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: IntoExpr,
+    {
+        self.columns = columns.into_iter().map(IntoExpr::into_expr).collect();
+        self
+    }
     pub fn column(mut self, e: impl IntoExpr) -> Self {
         self.columns.push(e.into_expr());
         self

@@ -622,3 +622,58 @@ impl<M: Model, T: Model> Relationship<M, T> {
         ))
     }
 }
+
+impl<M: Model, T: Model> Relationship<M, T> {
+    /// The joins that go from `M` to `T` along this relationship (two for many-to-many,
+    /// through the association table).
+    pub fn join_path(&self) -> Result<Vec<(FromItem, Expr)>, Error> {
+        let def = self.def().ok_or_else(|| Error::Database {
+            code: None,
+            message: format!("{} has no relationship `{}`", M::NAME, self.name()),
+        })?;
+        let key_of = |cols: &'static [&'static str], what: &str| match cols {
+            [one] => Ok(*one),
+            _ => Err(unsupported(
+                def,
+                &format!("joining needs a single-column key on {what}"),
+            )),
+        };
+        Ok(match def.kind {
+            RelationshipKind::ManyToOne => {
+                let fk = foreign_key_to(def.foreign_key, &M::table(), T::TABLE)?;
+                let pk = key_of(T::primary_key_columns(), T::NAME)?;
+                vec![(
+                    FromItem::Table(oxalchemy_core::table(T::TABLE)),
+                    qualified(T::TABLE, pk).eq(qualified(M::TABLE, &fk)),
+                )]
+            }
+            RelationshipKind::OneToMany => {
+                let fk = one_to_many_fk::<M, T>(def)?;
+                let pk = key_of(M::primary_key_columns(), M::NAME)?;
+                vec![(
+                    FromItem::Table(oxalchemy_core::table(T::TABLE)),
+                    qualified(T::TABLE, &fk).eq(qualified(M::TABLE, pk)),
+                )]
+            }
+            RelationshipKind::ManyToMany => {
+                let secondary = def
+                    .secondary
+                    .ok_or_else(|| unsupported(def, "many-to-many needs `secondary`"))?;
+                let mpk = key_of(M::primary_key_columns(), M::NAME)?;
+                let tpk = key_of(T::primary_key_columns(), T::NAME)?;
+                vec![
+                    (
+                        FromItem::Table(oxalchemy_core::table(secondary)),
+                        qualified(secondary, &association_column(M::TABLE))
+                            .eq(qualified(M::TABLE, mpk)),
+                    ),
+                    (
+                        FromItem::Table(oxalchemy_core::table(T::TABLE)),
+                        qualified(T::TABLE, tpk)
+                            .eq(qualified(secondary, &association_column(T::TABLE))),
+                    ),
+                ]
+            }
+        })
+    }
+}

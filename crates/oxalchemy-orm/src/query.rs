@@ -136,6 +136,24 @@ impl<M: Model> Query<M> {
         self.select = self.select.join(table, on);
         self
     }
+    /// An INNER JOIN along a relationship (`.join_related(Post::author)`), e.g. to filter on
+    /// the related table; the selected columns stay `M`'s.
+    pub fn join_related<T: Model>(mut self, rel: crate::Relationship<M, T>) -> Result<Self, Error> {
+        for (target, on) in rel.join_path()? {
+            self.select = self.select.join(target, on);
+        }
+        Ok(self)
+    }
+    /// A LEFT OUTER JOIN along a relationship.
+    pub fn outerjoin_related<T: Model>(
+        mut self,
+        rel: crate::Relationship<M, T>,
+    ) -> Result<Self, Error> {
+        for (target, on) in rel.join_path()? {
+            self.select = self.select.left_join(target, on);
+        }
+        Ok(self)
+    }
     /// A loader option: `selectinload(User::posts)`, `joinedload(Post::author)`.
     pub fn options(mut self, loader: impl Loader<M> + 'static) -> Self {
         self.loaders.push(Arc::new(loader));

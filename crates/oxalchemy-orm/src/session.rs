@@ -1551,6 +1551,11 @@ impl<M: Model + Clone> SessionQuery<'_, M> {
         self.query = self.query.offset(n);
         self
     }
+    /// An INNER JOIN along a relationship (`.join_related(Post::author)?`).
+    pub fn join_related<T: Model>(mut self, rel: Relationship<M, T>) -> Result<Self, Error> {
+        self.query = self.query.join_related(rel)?;
+        Ok(self)
+    }
     /// An INNER JOIN (to filter on, or to fill with `contains_eager`).
     pub fn join(mut self, table: impl Into<oxalchemy_core::query::FromItem>, on: Expr) -> Self {
         self.query = self.query.join(table, on);

@@ -483,3 +483,67 @@ async fn streaming_in_batches() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn joins_along_relationships() {
+    for t in common::all_targets("loading_join_related").await {
+        let db = t.connect().await;
+        seed(&db).await;
+        let by_ann = orm::query::<Post>()
+            .join_related(Post::author)
+            .unwrap()
+            .filter(User::username.eq("ann"))
+            .order_by(Post::title.asc())
+            .all(&db)
+            .await
+            .unwrap();
+        let titles: Vec<&str> = by_ann.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles, ["p1", "p2"], "[{}]", t.label);
+        let sql_taggers = orm::query::<User>()
+            .join_related(User::posts)
+            .unwrap()
+            .filter(Post::tags.any(Tag::name.eq("sql")).unwrap())
+            .distinct()
+            .order_by(User::username.asc())
+            .all(&db)
+            .await
+            .unwrap();
+        let names: Vec<&str> = sql_taggers.iter().map(|u| u.username.as_str()).collect();
+        assert_eq!(names, ["ann", "bob"], "[{}]", t.label);
+        let rust_posts = orm::query::<Post>()
+            .join_related(Post::tags)
+            .unwrap()
+            .filter(Tag::name.eq("rust"))
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(rust_posts.len(), 1);
+        assert_eq!(rust_posts[0].title, "p1");
+        // The guide's posts-count-by-author, joined along the relationship, with left outer
+        // join so authors without posts count 0.
+        let counts: Vec<(String, i64)> = db
+            .query(
+                orm::query::<User>()
+                    .outerjoin_related(User::posts)
+                    .unwrap()
+                    .statement()
+                    .clone()
+                    .columns_replaced([User::username.expr(), func::count(Post::id).label("n")])
+                    .group_by([User::username.expr()])
+                    .order_by(User::username.asc()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            counts,
+            [
+                ("ann".to_owned(), 2),
+                ("bob".to_owned(), 1),
+                ("cyd".to_owned(), 0)
+            ],
+            "[{}]",
+            t.label
+        );
+        t.finish().await;
+    }
+}
