@@ -51,7 +51,8 @@ const COLUMN_ATTRS: &str = "primary_key, autoincrement, length, unique, index, d
      version, skip";
 const MODEL_ATTRS: &str = "table, index, unique, check, validate";
 const FIELD_MODEL_ATTRS: &str = "flatten, skip";
-const RELATIONSHIP_ATTRS: &str = "back_populates, secondary, foreign_key, order_by";
+const RELATIONSHIP_ATTRS: &str =
+    "back_populates, secondary, foreign_key, order_by, cascade, passive_deletes";
 
 #[derive(Default)]
 struct ColumnAttrs {
@@ -80,6 +81,8 @@ struct RelationshipAttrs {
     secondary: Option<LitStr>,
     foreign_key: Option<LitStr>,
     order_by: Option<LitStr>,
+    cascade: Option<LitStr>,
+    passive_deletes: bool,
 }
 
 enum FieldRole {
@@ -258,6 +261,28 @@ fn parse_field(f: &syn::Field, kind: Kind) -> syn::Result<Field> {
             }
             let mut r = RelationshipAttrs::default();
             attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("passive_deletes") {
+                    r.passive_deletes = true;
+                    return Ok(());
+                }
+                if meta.path.is_ident("cascade") {
+                    let c: LitStr = meta.value()?.parse()?;
+                    for part in c.value().split(',').map(str::trim) {
+                        if !matches!(
+                            part,
+                            "all" | "save-update" | "merge" | "delete" | "delete-orphan" | ""
+                        ) {
+                            return Err(syn::Error::new(
+                                c.span(),
+                                format!(
+                                    "unknown cascade `{part}`; expected a list of: all, save-update, merge, delete, delete-orphan"
+                                ),
+                            ));
+                        }
+                    }
+                    r.cascade = Some(c);
+                    return Ok(());
+                }
                 let slot = if meta.path.is_ident("back_populates") {
                     &mut r.back_populates
                 } else if meta.path.is_ident("secondary") {
@@ -871,6 +896,11 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                 Some(l) => quote!(::core::option::Option::Some(#l)),
                 None => quote!(::core::option::Option::None),
             };
+            let cascade = r.cascade.as_ref().map(LitStr::value).unwrap_or_default();
+            let parts: Vec<&str> = cascade.split(',').map(str::trim).collect();
+            let cascade_delete = parts.iter().any(|p| matches!(*p, "all" | "delete"));
+            let delete_orphan = parts.contains(&"delete-orphan");
+            let passive = r.passive_deletes;
             let (bp, sec, fk, ob) = (
                 opt(&r.back_populates),
                 opt(&r.secondary),
@@ -900,6 +930,10 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                     secondary: #sec,
                     foreign_key: #fk,
                     order_by: #ob,
+                    target_table: <#target as ::oxalchemy::orm::Model>::table,
+                    cascade_delete: #cascade_delete,
+                    delete_orphan: #delete_orphan,
+                    passive_deletes: #passive,
                 }
             });
         }

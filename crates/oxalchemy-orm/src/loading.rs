@@ -137,7 +137,7 @@ fn one_to_many_fk<M: Model, T: Model>(def: &RelationshipDef) -> Result<String, E
 
 /// `posts` → `post_id`, `categories` → `category_id`: the association-table column naming
 /// the guide uses (`post_tags.post_id`, `post_tags.tag_id`).
-fn association_column(table: &str) -> String {
+pub(crate) fn association_column(table: &str) -> String {
     let singular = if let Some(stem) = table.strip_suffix("ies") {
         format!("{stem}y")
     } else if let Some(stem) = table.strip_suffix('s') {

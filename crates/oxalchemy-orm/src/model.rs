@@ -85,7 +85,7 @@ pub enum RelationshipKind {
 }
 
 /// A relationship as declared on a model (loaded by the session's loader options).
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct RelationshipDef {
     pub name: &'static str,
     pub kind: RelationshipKind,
@@ -98,6 +98,28 @@ pub struct RelationshipDef {
     pub foreign_key: Option<&'static str>,
     /// Column of the target to order the collection by.
     pub order_by: Option<&'static str>,
+    /// The target model's table definition (to find foreign keys without its type).
+    pub target_table: fn() -> Table,
+    /// `cascade = "all"` / `"delete"`: deleting the parent deletes its children.
+    pub cascade_delete: bool,
+    /// `cascade = "…, delete-orphan"`: a child unlinked from its parent is deleted.
+    pub delete_orphan: bool,
+    /// Leave child rows to the database's `ON DELETE CASCADE`.
+    pub passive_deletes: bool,
+}
+
+impl std::fmt::Debug for RelationshipDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelationshipDef")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("target", &self.target)
+            .field("back_populates", &self.back_populates)
+            .field("secondary", &self.secondary)
+            .field("cascade_delete", &self.cascade_delete)
+            .field("delete_orphan", &self.delete_orphan)
+            .finish()
+    }
 }
 
 /// A Rust type that maps to a column type.

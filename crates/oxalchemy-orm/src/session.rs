@@ -23,6 +23,7 @@ use oxalchemy_engine::{
 };
 
 use crate::loading::Loader;
+use crate::loading::{association_column, foreign_key_to};
 use crate::model::{Model, RelationshipKind};
 use crate::persist::key_filter;
 use crate::query::{query, Query};
@@ -49,6 +50,7 @@ struct Ops {
     generated_key: fn() -> Option<&'static str>,
     set_generated_key: fn(&mut dyn Any, i64),
     set_integer_column: fn(&mut dyn Any, &str, i64) -> bool,
+    relationships: fn() -> &'static [crate::model::RelationshipDef],
 }
 
 fn cast<M: 'static>(a: &dyn Any) -> &M {
@@ -93,6 +95,7 @@ fn make_ops<M: Model + Clone>() -> Ops {
         generated_key: M::generated_key_column,
         set_generated_key: |a, k| cast_mut::<M>(a).set_generated_key(k),
         set_integer_column: |a, c, k| cast_mut::<M>(a).set_integer_column(c, k),
+        relationships: M::relationships,
     }
 }
 
@@ -304,6 +307,16 @@ pub struct Session {
     /// Many-to-one links made with [`Session::link`]: child slot → parent slot, through a
     /// foreign-key column of the child.
     links: HashMap<(usize, &'static str), usize>,
+    /// Many-to-many association rows to add (true) or remove (false) at the next flush:
+    /// (association table, left slot, right slot) → change.
+    associations: HashMap<(&'static str, usize, usize), AssociationChange>,
+}
+
+#[derive(Clone, Debug)]
+struct AssociationChange {
+    add: bool,
+    left_column: String,
+    right_column: String,
 }
 
 /// A child object's foreign key pointing at a parent object held by the same session.
@@ -367,6 +380,25 @@ fn foreign_key_column(
     }
 }
 
+/// A column name as `&'static str` for cascade statements (column names are few and
+/// fixed, so each is interned once).
+fn leak_column(name: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| Mutex::new(HashSet::new()));
+    let mut set = match names.lock() {
+        Ok(s) => s,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some(n) = set.get(name) {
+        return n;
+    }
+    let n: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    set.insert(n);
+    n
+}
+
 /// The single integer primary key of an object, for foreign-key sync.
 fn integer_key(pk: &[(&'static str, Value)]) -> Option<i64> {
     match pk {
@@ -412,6 +444,7 @@ impl SessionExt for Database {
             autoflush: true,
             log: Vec::new(),
             links: HashMap::new(),
+            associations: HashMap::new(),
         }
     }
 
@@ -753,19 +786,82 @@ impl Session {
                 )
             }
             RelationshipKind::ManyToMany => {
-                return Err(Error::Database {
+                let secondary = def.secondary.ok_or_else(|| Error::Database {
                     code: None,
-                    message: format!(
-                        "{}.{}: many-to-many links (association rows) are not supported by \
-                         the session yet; insert the association rows with Core",
-                        A::NAME,
-                        rel.name()
-                    ),
-                })
+                    message: format!("{}.{} needs `secondary`", A::NAME, rel.name()),
+                })?;
+                self.associations.insert(
+                    (secondary, from.slot as usize, to.slot as usize),
+                    AssociationChange {
+                        add: true,
+                        left_column: association_column(A::TABLE),
+                        right_column: association_column(B::TABLE),
+                    },
+                );
+                return Ok(());
             }
         };
         self.links.insert((child, fk_column), parent);
         Ok(())
+    }
+
+    /// Undoes a relationship between two objects. Many-to-many: the association row is
+    /// deleted at flush. One-to-many with `cascade = "…, delete-orphan"`: the child is
+    /// deleted at flush. Otherwise set the child's foreign key yourself.
+    pub fn unlink<A: Model, B: Model>(
+        &mut self,
+        from: Handle<A>,
+        rel: Relationship<A, B>,
+        to: Handle<B>,
+    ) -> Result<(), Error> {
+        if self.entry(from).is_none() || self.entry(to).is_none() {
+            return Err(Error::NotFound);
+        }
+        let def = rel.def().ok_or_else(|| Error::Database {
+            code: None,
+            message: format!("{} has no relationship `{}`", A::NAME, rel.name()),
+        })?;
+        match def.kind {
+            RelationshipKind::ManyToMany => {
+                let secondary = def.secondary.ok_or_else(|| Error::Database {
+                    code: None,
+                    message: format!("{}.{} needs `secondary`", A::NAME, rel.name()),
+                })?;
+                let key = (secondary, from.slot as usize, to.slot as usize);
+                match self.associations.get(&key) {
+                    // Linked and unlinked before any flush: nothing to write.
+                    Some(c) if c.add => {
+                        self.associations.remove(&key);
+                    }
+                    _ => {
+                        self.associations.insert(
+                            key,
+                            AssociationChange {
+                                add: false,
+                                left_column: association_column(A::TABLE),
+                                right_column: association_column(B::TABLE),
+                            },
+                        );
+                    }
+                }
+                Ok(())
+            }
+            RelationshipKind::OneToMany if def.delete_orphan => {
+                self.links
+                    .retain(|(child, _), _| *child != to.slot as usize);
+                self.delete(to);
+                Ok(())
+            }
+            _ => Err(Error::Database {
+                code: None,
+                message: format!(
+                    "{}.{}: unlinking here would leave a row without its parent; set the \
+                     foreign key (or delete the child), or declare cascade = \"delete-orphan\"",
+                    A::NAME,
+                    rel.name()
+                ),
+            }),
+        }
     }
 
     /// The parent of a many-to-one relationship, if the session holds it: a linked object,
@@ -1034,6 +1130,58 @@ impl Session {
         }
     }
 
+    /// Statements that delete a deleted object's dependents: its association rows, and the
+    /// rows of `cascade = "delete"` collections (unless `passive_deletes` leaves them to the
+    /// database). Held children covered by a cascade leave the session with the parent.
+    fn plan_cascades(&self, e: &Entry, key: &Pairs, plan: &mut Plan) -> Result<(), Error> {
+        let parent_key = match key.first() {
+            Some((_, v)) if key.len() == 1 || (e.ops.version)(&*e.obj).is_some() => v.clone(),
+            _ => return Ok(()),
+        };
+        for def in (e.ops.relationships)() {
+            match def.kind {
+                RelationshipKind::ManyToMany => {
+                    if let Some(secondary) = def.secondary {
+                        plan.cascades.push((
+                            secondary,
+                            vec![(
+                                leak_column(&association_column(e.ops.table)),
+                                parent_key.clone(),
+                            )],
+                        ));
+                    }
+                }
+                RelationshipKind::OneToMany if def.cascade_delete => {
+                    let child_table = (def.target_table)();
+                    let fk = foreign_key_to(def.foreign_key, &child_table, e.ops.table)?;
+                    let fk_static = child_table
+                        .columns
+                        .iter()
+                        .find(|c| c.name.as_str() == fk)
+                        .map(|_| leak_column(&fk))
+                        .unwrap_or("");
+                    for (slot, other) in self.entries.iter().enumerate() {
+                        let Some(other) = other else { continue };
+                        if other.ops.table != def.target {
+                            continue;
+                        }
+                        let mut values = Vec::new();
+                        (other.ops.insert_values)(&*other.obj, &mut values);
+                        if values.iter().any(|(c, v)| *c == fk && *v == parent_key) {
+                            plan.cascaded.push(slot);
+                        }
+                    }
+                    if !def.passive_deletes {
+                        plan.cascades
+                            .push((def.target, vec![(fk_static, parent_key.clone())]));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Works out the flush on copies: defaults, onupdate values and validators are applied
     /// to clones, so a failure leaves every held object untouched.
     fn plan(&self) -> Result<Plan, Error> {
@@ -1055,6 +1203,31 @@ impl Session {
             .collect();
         let relinked: std::collections::HashSet<usize> =
             plan.links.iter().map(|l| l.child).collect();
+        plan.associations = self
+            .associations
+            .iter()
+            .filter(|((_, l, r), _)| {
+                self.entries.get(*l).is_some_and(Option::is_some)
+                    && self.entries.get(*r).is_some_and(Option::is_some)
+            })
+            .map(|(&(table, l, r), c)| (table, l, r, c.clone()))
+            .collect();
+        // Slots of held objects whose key will have to be known for association rows.
+        let key_of_held = |slot: usize| -> Option<Value> {
+            let e = self.entries.get(slot)?.as_ref()?;
+            if e.state == ObjectState::Pending {
+                return None;
+            }
+            let mut pk = Vec::new();
+            (e.ops.pk_values)(&*e.obj, &mut pk);
+            (pk.len() == 1).then(|| pk.remove(0).1)
+        };
+        plan.held_keys = plan
+            .associations
+            .iter()
+            .flat_map(|(_, l, r, _)| [*l, *r])
+            .filter_map(|slot| key_of_held(slot).map(|k| (slot, k)))
+            .collect();
         for (slot, e) in self.entries.iter().enumerate() {
             let Some(e) = e else { continue };
             match e.state {
@@ -1117,6 +1290,7 @@ impl Session {
                         key.push((vc, Value::I64(v)));
                     }
                     plan.table(e.ops);
+                    self.plan_cascades(e, &key, &mut plan)?;
                     plan.deletes.push((
                         row,
                         PlannedWrite {
@@ -1278,7 +1452,46 @@ impl Session {
         let updates: Vec<&PlannedWrite> =
             plan.updates.iter().filter(|w| !w.set.is_empty()).collect();
         Self::run_checked(&updates, "UPDATE", conn, dialect, log).await?;
-        // DELETEs, dependent tables (and child rows) first.
+        // Association rows (both sides now have keys), then cascades.
+        let mut writes = Vec::new();
+        for (table, left, right, change) in &plan.associations {
+            let key_of = |slot: usize| -> Option<Value> {
+                plan.held_keys
+                    .get(&slot)
+                    .cloned()
+                    .or_else(|| Self::planned_key(plan, &inserted, slot).map(Value::I64))
+            };
+            let (Some(l), Some(r)) = (key_of(*left), key_of(*right)) else {
+                continue;
+            };
+            let cols = [change.left_column.as_str(), change.right_column.as_str()];
+            let c = if change.add {
+                Compiled {
+                    sql: insert_rows_sql(dialect, table, &cols, 1, &[]),
+                    binds: vec![dialect.encode(l), dialect.encode(r)],
+                }
+            } else {
+                Compiled {
+                    sql: delete_by_key_sql(dialect, table, &cols),
+                    binds: vec![dialect.encode(l), dialect.encode(r)],
+                }
+            };
+            writes.push(c);
+        }
+        for (table, key) in &plan.cascades {
+            let cols: Vec<&str> = key.iter().map(|(c, _)| *c).collect();
+            writes.push(Compiled {
+                sql: delete_by_key_sql(dialect, table, &cols),
+                binds: key.iter().map(|(_, v)| dialect.encode(v.clone())).collect(),
+            });
+        }
+        if !writes.is_empty() {
+            log.extend(writes.iter().map(|c| c.sql.clone()));
+            conn.execute_many_compiled(&writes).await?;
+        }
+        // DELETEs, dependent tables (and child rows) first; rows a cascade removed already
+        // are not deleted again.
+        let cascaded: std::collections::HashSet<usize> = plan.cascaded.iter().copied().collect();
         let mut deletes: Vec<&PlannedWrite> = Vec::new();
         for table in order.iter().rev() {
             let idx: Vec<usize> = (0..plan.deletes.len())
@@ -1288,7 +1501,12 @@ impl Session {
             let rows: Vec<&Pairs> = idx.iter().map(|&i| &plan.deletes[i].0).collect();
             let mut ordered = parent_first(&rows, &self_fks);
             ordered.reverse();
-            deletes.extend(ordered.into_iter().map(|k| &plan.deletes[idx[k]].1));
+            deletes.extend(
+                ordered
+                    .into_iter()
+                    .map(|k| &plan.deletes[idx[k]].1)
+                    .filter(|w| !cascaded.contains(&w.slot)),
+            );
         }
         Self::run_checked(&deletes, "DELETE", conn, dialect, log).await?;
         Ok(inserted)
@@ -1389,6 +1607,14 @@ impl Session {
 
     /// Makes a successful flush visible in the session.
     fn apply(&mut self, plan: Plan, inserted: Vec<Option<i64>>) {
+        self.associations.clear();
+        for slot in &plan.cascaded {
+            if let Some(e) = self.entries[*slot].take() {
+                if let Some(key) = e.key {
+                    self.identity.remove(&key);
+                }
+            }
+        }
         for (ins, key) in plan.inserts.into_iter().zip(inserted) {
             let (Some(mut row), Some(e)) = (ins.object, self.entries[ins.slot].as_mut()) else {
                 continue;
@@ -1468,6 +1694,14 @@ impl PlannedWrite {
 struct Plan {
     /// Links whose parent is inserted by this flush: the child's key is set once known.
     links: Vec<Link>,
+    /// Association-row changes: (table, left slot, right slot, change).
+    associations: Vec<(&'static str, usize, usize, AssociationChange)>,
+    /// Keys of held (already stored) objects that association rows need.
+    held_keys: HashMap<usize, Value>,
+    /// `DELETE FROM table WHERE column = key` for cascades, run before row deletes.
+    cascades: Vec<(&'static str, Pairs)>,
+    /// Held objects removed with their deleted parent by a cascade.
+    cascaded: Vec<usize>,
     /// Slot → index in `inserts` / `updates`.
     insert_at: HashMap<usize, usize>,
     update_at: HashMap<usize, usize>,
@@ -1481,7 +1715,10 @@ struct Plan {
 
 impl Plan {
     fn is_empty(&self) -> bool {
-        self.inserts.is_empty() && self.updates.is_empty() && self.deletes.is_empty()
+        self.inserts.is_empty()
+            && self.updates.is_empty()
+            && self.deletes.is_empty()
+            && self.associations.is_empty()
     }
     fn table(&mut self, ops: &'static Ops) {
         if !self.tables.iter().any(|(n, _)| *n == ops.table) {

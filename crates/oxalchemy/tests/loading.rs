@@ -547,3 +547,147 @@ async fn joins_along_relationships() {
         t.finish().await;
     }
 }
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "playlists")]
+pub struct Playlist {
+    #[column(primary_key)]
+    pub id: i64,
+    pub name: String,
+    #[relationship(back_populates = "playlist", cascade = "all, delete-orphan")]
+    pub tracks: Many<Track>,
+}
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "tracks")]
+pub struct Track {
+    #[column(primary_key)]
+    pub id: i64,
+    // No ON DELETE CASCADE in the database: the session's cascade does the work.
+    #[column(foreign_key = "playlists.id")]
+    pub playlist_id: i64,
+    pub title: String,
+    #[relationship(back_populates = "tracks")]
+    pub playlist: One<Playlist>,
+}
+
+#[tokio::test]
+async fn cascades_delete_orphan_and_many_to_many_rows() {
+    for t in common::all_targets("loading_cascades").await {
+        let db = t.connect().await;
+        db.create_all(
+            &Registry::new()
+                .model::<Playlist>()
+                .model::<Track>()
+                .metadata(),
+        )
+        .await
+        .unwrap();
+        let mut s = db.session();
+        let rock = s.add(Playlist {
+            name: "rock".into(),
+            ..Default::default()
+        });
+        let jazz = s.add(Playlist {
+            name: "jazz".into(),
+            ..Default::default()
+        });
+        let mut tracks = Vec::new();
+        for (i, p) in [rock, rock, rock, jazz].into_iter().enumerate() {
+            let tr = s.add(Track {
+                title: format!("t{i}"),
+                ..Default::default()
+            });
+            s.link(p, Playlist::tracks, tr).unwrap();
+            tracks.push(tr);
+        }
+        s.commit().await.unwrap();
+        // delete-orphan: a track unlinked from its playlist is deleted.
+        s.unlink(rock, Playlist::tracks, tracks[0]).unwrap();
+        s.commit().await.unwrap();
+        assert_eq!(
+            orm::query::<Track>().count(&db).await.unwrap(),
+            3,
+            "[{}]",
+            t.label
+        );
+        // delete cascade: deleting the playlist deletes its tracks (held or not).
+        let held = s.expunge(tracks[2]).unwrap();
+        s.delete(rock);
+        s.commit()
+            .await
+            .unwrap_or_else(|e| panic!("[{}] {e}", t.label));
+        let left = orm::query::<Track>().all(&db).await.unwrap();
+        assert_eq!(left.len(), 1, "[{}] {left:?}", t.label);
+        assert_eq!(left[0].title, "t3");
+        assert!(
+            s.get_ref(tracks[1]).is_none(),
+            "held child left the session with its parent"
+        );
+        assert_ne!(held.id, 0);
+        // Unlinking without delete-orphan (many-to-one side) is refused with a hint.
+        let err = s.unlink(tracks[3], Track::playlist, jazz).unwrap_err();
+        assert!(err.to_string().contains("delete-orphan"), "{err}");
+        s.close().await.unwrap();
+
+        // Many-to-many: association rows added and removed at flush.
+        db.create_all(&registry().metadata()).await.unwrap();
+        let mut s = db.session();
+        let author = s.add(User {
+            username: "ann".into(),
+            email: "a@x.io".into(),
+            ..Default::default()
+        });
+        let post = s.add(Post {
+            title: "m2m".into(),
+            ..Default::default()
+        });
+        s.link(post, Post::author, author).unwrap();
+        let rust = s.add(Tag {
+            id: 0,
+            name: "rust".into(),
+        });
+        let sql = s.add(Tag {
+            id: 0,
+            name: "sql".into(),
+        });
+        s.link(post, Post::tags, rust).unwrap();
+        s.link(post, Post::tags, sql).unwrap();
+        s.commit()
+            .await
+            .unwrap_or_else(|e| panic!("[{}] {e}", t.label));
+        let tags_of = |db: Database| async move {
+            let mut posts = orm::query::<Post>()
+                .options(selectinload(Post::tags))
+                .all(&db)
+                .await
+                .unwrap();
+            let mut names: Vec<String> = posts
+                .remove(0)
+                .tags
+                .get()
+                .unwrap()
+                .iter()
+                .map(|t| t.name.clone())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(tags_of(db.clone()).await, ["rust", "sql"], "[{}]", t.label);
+        s.unlink(post, Post::tags, rust).unwrap();
+        s.commit().await.unwrap();
+        assert_eq!(tags_of(db.clone()).await, ["sql"], "[{}]", t.label);
+        // Deleting the post removes its association rows too.
+        s.delete(post);
+        s.commit()
+            .await
+            .unwrap_or_else(|e| panic!("[{}] {e}", t.label));
+        let n: i64 = db
+            .query_scalar(select([func::count_star()]).from(table("post_tags")))
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+        s.close().await.unwrap();
+        t.finish().await;
+    }
+}
