@@ -52,7 +52,7 @@ const COLUMN_ATTRS: &str = "primary_key, autoincrement, length, unique, index, d
 const MODEL_ATTRS: &str = "table, index, unique, check, validate";
 const FIELD_MODEL_ATTRS: &str = "flatten, skip";
 const RELATIONSHIP_ATTRS: &str =
-    "back_populates, secondary, foreign_key, order_by, cascade, passive_deletes";
+    "back_populates, secondary, foreign_key, order_by, cascade, passive_deletes, lazy";
 
 #[derive(Default)]
 struct ColumnAttrs {
@@ -83,6 +83,8 @@ struct RelationshipAttrs {
     order_by: Option<LitStr>,
     cascade: Option<LitStr>,
     passive_deletes: bool,
+    /// `lazy = "selectin"` / `"joined"`: loaded by every query (never implicitly later).
+    lazy: Option<LitStr>,
 }
 
 enum FieldRole {
@@ -263,6 +265,17 @@ fn parse_field(f: &syn::Field, kind: Kind) -> syn::Result<Field> {
             attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("passive_deletes") {
                     r.passive_deletes = true;
+                    return Ok(());
+                }
+                if meta.path.is_ident("lazy") {
+                    let l: LitStr = meta.value()?.parse()?;
+                    if !matches!(l.value().as_str(), "selectin" | "joined" | "raise") {
+                        return Err(syn::Error::new(
+                            l.span(),
+                            "lazy takes \"selectin\" or \"joined\" (eager by default) or \"raise\" (the default: never loaded implicitly)",
+                        ));
+                    }
+                    r.lazy = Some(l);
                     return Ok(());
                 }
                 if meta.path.is_ident("cascade") {
@@ -877,6 +890,7 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
     };
 
     let mut rels = Vec::new();
+    let mut eager = Vec::new();
     for f in &fields {
         if let FieldRole::Relationship(rel) = &f.role {
             let (r, k, target) = &**rel;
@@ -896,6 +910,16 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                 Some(l) => quote!(::core::option::Option::Some(#l)),
                 None => quote!(::core::option::Option::None),
             };
+            let rel_ident = &f.ident;
+            match r.lazy.as_ref().map(LitStr::value).as_deref() {
+                Some("selectin") => eager.push(quote!(::std::sync::Arc::new(
+                    ::oxalchemy::orm::selectinload(Self::#rel_ident)
+                ))),
+                Some("joined") => eager.push(quote!(::std::sync::Arc::new(
+                    ::oxalchemy::orm::joinedload(Self::#rel_ident)
+                ))),
+                _ => {}
+            }
             let cascade = r.cascade.as_ref().map(LitStr::value).unwrap_or_default();
             let parts: Vec<&str> = cascade.split(',').map(str::trim).collect();
             let cascade_delete = parts.iter().any(|p| matches!(*p, "all" | "delete"));
@@ -907,7 +931,6 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                 opt(&r.foreign_key),
                 opt(&r.order_by),
             );
-            let rel_ident = &f.ident;
             let slot = match k {
                 RelKind::Many => quote!(::oxalchemy::orm::RelationshipSlot::Many(
                     |m: &mut Self| -> &mut ::oxalchemy::orm::Many<#target> { &mut m.#rel_ident }
@@ -990,6 +1013,9 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                         .map(|c| #p::leak_name(c.name.as_str()))
                         .collect()
                 })
+            }
+            fn default_loaders() -> ::std::vec::Vec<::std::sync::Arc<dyn ::oxalchemy::orm::Loader<Self>>> {
+                ::std::vec![#(#eager),*]
             }
             fn relationships() -> &'static [::oxalchemy::orm::RelationshipDef] {
                 static RELATIONSHIPS: [::oxalchemy::orm::RelationshipDef; #n_rels] = [#(#rels),*];

@@ -68,6 +68,11 @@ pub trait Model: Fields + FromRow + Send + Sync + 'static {
     fn table() -> Table;
     /// Declared relationships.
     fn relationships() -> &'static [RelationshipDef];
+    /// Loaders for relationships declared eager (`#[relationship(lazy = "selectin")]`),
+    /// applied to every query of this model.
+    fn default_loaders() -> Vec<std::sync::Arc<dyn crate::loading::Loader<Self>>> {
+        Vec::new()
+    }
     /// The primary-key column names, computed once.
     fn primary_key_columns() -> &'static [&'static str];
     /// Per-field validators, then the whole-object validator.

@@ -104,7 +104,8 @@ pub fn query<M: Model>() -> Query<M> {
     });
     Query {
         select: select(columns).from(oxalchemy_core::table(M::TABLE)),
-        loaders: Vec::new(),
+        // Relationships declared eager are loaded by every query.
+        loaders: M::default_loaders(),
         _model: PhantomData,
     }
 }

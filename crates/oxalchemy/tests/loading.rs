@@ -691,3 +691,68 @@ async fn cascades_delete_orphan_and_many_to_many_rows() {
         t.finish().await;
     }
 }
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "shelves")]
+pub struct Shelf {
+    #[column(primary_key)]
+    pub id: i64,
+    pub label: String,
+    #[relationship(back_populates = "shelf", lazy = "selectin", order_by = "title")]
+    pub books: Many<Book>,
+}
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "books")]
+pub struct Book {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(foreign_key = "shelves.id")]
+    pub shelf_id: i64,
+    pub title: String,
+    #[relationship(back_populates = "books", lazy = "joined")]
+    pub shelf: One<Shelf>,
+}
+
+#[tokio::test]
+async fn relationships_declared_eager_load_with_every_query() {
+    for t in common::all_targets("loading_eager_default").await {
+        let db = t.connect().await;
+        db.create_all(&Registry::new().model::<Shelf>().model::<Book>().metadata())
+            .await
+            .unwrap();
+        let mut s = db.session();
+        let shelf = s.add(Shelf {
+            label: "A".into(),
+            ..Default::default()
+        });
+        for title in ["b", "a"] {
+            let b = s.add(Book {
+                title: title.into(),
+                ..Default::default()
+            });
+            s.link(b, Book::shelf, shelf).unwrap();
+        }
+        s.commit().await.unwrap();
+        s.close().await.unwrap();
+        let shelves = orm::query::<Shelf>().all(&db).await.unwrap();
+        let titles: Vec<&str> = shelves[0]
+            .books
+            .get()
+            .unwrap()
+            .iter()
+            .map(|b| b.title.as_str())
+            .collect();
+        assert_eq!(
+            titles,
+            ["a", "b"],
+            "[{}] loaded without options, in order_by order",
+            t.label
+        );
+        let books = orm::query::<Book>().all(&db).await.unwrap();
+        assert!(books
+            .iter()
+            .all(|b| b.shelf.get().unwrap().unwrap().label == "A"));
+        t.finish().await;
+    }
+}
