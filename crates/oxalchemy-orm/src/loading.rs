@@ -53,6 +53,12 @@ pub trait JoinedLoader<M>: Send + Sync {
     fn extend(&self, select: Select, alias: &str) -> Result<Select, Error>;
     /// Reads the target's columns, starting at `*idx`, into `parent`.
     fn decode(&self, row: &Row<'_>, idx: &mut usize, parent: &mut M) -> Result<(), Error>;
+    /// Whether the join repeats parent rows (a collection), so parents must be merged.
+    fn repeats_parents(&self) -> bool {
+        false
+    }
+    /// Moves what `from` (a repeated parent row) loaded into `into` (its first row).
+    fn merge(&self, _from: &mut M, _into: &mut M) {}
 }
 
 /// A hashable form of a key value (integers of every width compare equal).
@@ -439,10 +445,13 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
             code: None,
             message: format!("{} has no relationship `{}`", M::NAME, self.rel.name()),
         })?;
+        if def.kind == RelationshipKind::OneToMany && self.adds_join {
+            return self.extend_collection(def, select, alias);
+        }
         if def.kind != RelationshipKind::ManyToOne {
             return Err(unsupported(
                 def,
-                "joinedload supports many-to-one relationships; use selectinload for collections",
+                "joinedload supports many-to-one and one-to-many relationships; use selectinload here",
             ));
         }
         let fk = foreign_key_to(def.foreign_key, &M::table(), T::TABLE)?;
@@ -479,10 +488,67 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
         } else {
             Some(T::read(row, idx)?)
         };
-        if let RelationshipSlot::One(slot) = self.rel.slot() {
-            *slot(parent) = One::loaded(target);
+        match self.rel.slot() {
+            RelationshipSlot::One(slot) => *slot(parent) = One::loaded(target),
+            RelationshipSlot::Many(slot) => {
+                *slot(parent) = Many::loaded(target.into_iter().collect())
+            }
         }
         Ok(())
+    }
+
+    fn repeats_parents(&self) -> bool {
+        matches!(self.rel.slot(), RelationshipSlot::Many(_))
+    }
+
+    fn merge(&self, from: &mut M, into: &mut M) {
+        if let RelationshipSlot::Many(slot) = self.rel.slot() {
+            slot(into).absorb(slot(from));
+        }
+    }
+}
+
+impl<M: Model, T: Model + Clone> JoinedLoad<M, T> {
+    /// `LEFT OUTER JOIN` of a collection. A LIMIT/OFFSET applies to parents, so the parent
+    /// query becomes a subquery named like the parent's table (as SQLAlchemy does).
+    fn extend_collection(
+        &self,
+        def: &RelationshipDef,
+        mut select: Select,
+        alias: &str,
+    ) -> Result<Select, Error> {
+        let fk = one_to_many_fk::<M, T>(def)?;
+        let pk = match M::primary_key_columns() {
+            [one] => *one,
+            _ => {
+                return Err(unsupported(
+                    def,
+                    "joinedload needs a single-column primary key",
+                ))
+            }
+        };
+        if select.limit.is_some() || select.offset.is_some() {
+            if select.columns.len() != M::columns().len() || !select.joins.is_empty() {
+                return Err(unsupported(
+                    def,
+                    "a limited query with other joins cannot joinedload a collection; use selectinload",
+                ));
+            }
+            let order = select.order_by.clone();
+            let mut outer = oxalchemy_core::select(model_columns::<M>(M::TABLE))
+                .from_subquery(select, Ident::new_static(M::TABLE));
+            outer.order_by = order;
+            select = outer;
+        }
+        select.columns.extend(model_columns::<T>(alias));
+        select.joins.push(Join {
+            kind: JoinKind::Left,
+            target: FromItem::Table(
+                oxalchemy_core::table(T::TABLE).alias(Ident::from(alias.to_owned())),
+            ),
+            on: qualified(alias, &fk).eq(qualified(M::TABLE, pk)),
+        });
+        Ok(select)
     }
 }
 

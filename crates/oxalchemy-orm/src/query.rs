@@ -196,10 +196,37 @@ impl<M: Model> Query<M> {
             })
             .await?
         };
+        if joined.iter().any(|j| j.repeats_parents()) {
+            objects = Self::merge_repeated(objects, &joined);
+        }
         for l in &self.loaders {
             l.load(conn, &mut objects, log).await?;
         }
         Ok(objects)
+    }
+
+    /// A joined collection repeats its parent once per child: keep each parent once, in
+    /// first-seen order, with every child.
+    fn merge_repeated(rows: Vec<M>, joined: &[&dyn JoinedLoader<M>]) -> Vec<M> {
+        let mut out: Vec<M> = Vec::new();
+        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for mut row in rows {
+            let mut pk = Vec::new();
+            row.primary_key_values(&mut pk);
+            let key = format!("{pk:?}");
+            match seen.get(&key) {
+                Some(&i) => {
+                    for j in joined {
+                        j.merge(&mut row, &mut out[i]);
+                    }
+                }
+                None => {
+                    seen.insert(key, out.len());
+                    out.push(row);
+                }
+            }
+        }
+        out
     }
 
     async fn run(self, ex: Exec<'_>) -> Result<Vec<M>, Error> {

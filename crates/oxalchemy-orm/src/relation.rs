@@ -39,6 +39,11 @@ impl<T> Many<T> {
     pub fn set(&mut self, items: Vec<T>) {
         self.loaded = Some(items);
     }
+    /// Appends `other`'s loaded items (both become loaded).
+    pub(crate) fn absorb(&mut self, other: &mut Many<T>) {
+        let extra = other.loaded.take().unwrap_or_default();
+        self.loaded.get_or_insert_with(Vec::new).extend(extra);
+    }
 }
 
 /// A many-to-one reference (`author: One<User>`).

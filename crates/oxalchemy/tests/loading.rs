@@ -756,3 +756,42 @@ async fn relationships_declared_eager_load_with_every_query() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn joinedload_of_a_collection_deduplicates_parents() {
+    for t in common::all_targets("loading_joined_collection").await {
+        let db = t.connect().await;
+        seed(&db).await;
+        let mut s = db.session();
+        // ann has 2 posts, bob 1, cyd 0; LIMIT 2 applies to users, not to joined rows.
+        let users = s
+            .query::<User>()
+            .options(joinedload(User::posts))
+            .order_by(User::username.asc())
+            .limit(2)
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(s.statement_count(), 1, "[{}] {:?}", t.label, s.statements());
+        let shape: Vec<(String, usize)> = users
+            .iter()
+            .map(|u| (s[*u].username.clone(), s[*u].posts.get().unwrap().len()))
+            .collect();
+        assert_eq!(
+            shape,
+            [("ann".to_owned(), 2), ("bob".to_owned(), 1)],
+            "[{}]",
+            t.label
+        );
+        s.close().await.unwrap();
+        let all = orm::query::<User>()
+            .options(joinedload(User::posts))
+            .order_by(User::username.asc())
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 3);
+        assert!(all[2].posts.get().unwrap().is_empty(), "cyd: loaded, empty");
+        t.finish().await;
+    }
+}
