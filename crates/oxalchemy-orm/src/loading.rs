@@ -61,6 +61,44 @@ pub trait JoinedLoader<M>: Send + Sync {
     fn merge(&self, _from: &mut M, _into: &mut M) {}
 }
 
+/// FxHash (rustc's hasher): grouping thousands of loaded rows by key is hot, and the keys
+/// come from our own database rows, so SipHash's flood resistance buys nothing here.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut buf = [0u8; 8];
+            buf[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(buf));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
 /// A hashable form of a key value (integers of every width compare equal).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum KeyValue {
@@ -185,15 +223,18 @@ fn qualified(table: &str, column: &str) -> Expr {
 }
 
 /// Runs `select … WHERE <key_column> IN (keys)` in chunks under the bind limit, decoding
-/// `(key, T)` rows: the key in column 0, the model from column 1.
+/// each row's key and model. `key_at: None`: the key is column 0 and the model starts at
+/// column 1; `Some(i)`: the model starts at column 0 and its column `i` is the key.
 async fn keyed_rows<T: Model>(
     conn: &mut Connection,
     log: &mut Vec<String>,
     base: &Select,
     key_column: Expr,
     keys: Vec<Value>,
-) -> Result<Vec<(Value, T)>, Error> {
-    let mut out = Vec::new();
+    key_at: Option<usize>,
+) -> Result<(Vec<Value>, Vec<T>), Error> {
+    let mut row_keys = Vec::new();
+    let mut objects = Vec::new();
     let chunk = conn.dialect().max_binds().saturating_sub(16).max(1);
     for part in keys.chunks(chunk) {
         let stmt = base
@@ -201,16 +242,19 @@ async fn keyed_rows<T: Model>(
             .filter(key_column.clone().in_(part.iter().cloned()));
         let c = compile(conn.dialect(), &stmt.into())?;
         log.push(c.sql.clone());
-        let rows = conn
-            .query_map(&c, false, |row| {
-                let key: Value = row.get(0)?;
-                let mut idx = 1;
-                Ok((key, T::read(row, &mut idx)?))
-            })
-            .await?;
-        out.extend(rows);
+        // Decoded straight into the two vectors (no tuple, no unzip).
+        conn.query_map(&c, false, |row| {
+            let (key_col, mut idx) = match key_at {
+                Some(i) => (i, 0),
+                None => (0, 1),
+            };
+            row_keys.push(row.get::<Value>(key_col)?);
+            objects.push(T::read(row, &mut idx)?);
+            Ok(())
+        })
+        .await?;
     }
-    Ok(out)
+    Ok((row_keys, objects))
 }
 
 fn model_columns<T: Model>(table: &str) -> impl Iterator<Item = Expr> + '_ {
@@ -265,7 +309,7 @@ impl<M: Model, T: Model + Clone> SelectIn<M, T> {
                     _ => return Err(unsupported(def, "the target needs a single-column key")),
                 };
                 let refs: Vec<Value> = parents.iter().map(|p| column_value(p, &fk)).collect();
-                let mut seen = HashMap::new();
+                let mut seen: FxMap<KeyValue, ()> = FxMap::default();
                 let mut keys = Vec::new();
                 for v in &refs {
                     if let Some(k) = key_value(v) {
@@ -279,12 +323,17 @@ impl<M: Model, T: Model + Clone> SelectIn<M, T> {
                         .chain(model_columns::<T>(T::TABLE)),
                 )
                 .from(oxalchemy_core::table(T::TABLE));
-                let rows: Vec<(Value, T)> = if keys.is_empty() {
-                    Vec::new()
+                let (row_keys, mut targets): (Vec<Value>, Vec<T>) = if keys.is_empty() {
+                    (Vec::new(), Vec::new())
                 } else {
-                    keyed_rows(conn, log, &base, qualified(T::TABLE, target_key), keys).await?
+                    let at = T::columns().iter().position(|c| *c == target_key);
+                    let base = match at {
+                        Some(_) => select(model_columns::<T>(T::TABLE))
+                            .from(oxalchemy_core::table(T::TABLE)),
+                        None => base,
+                    };
+                    keyed_rows(conn, log, &base, qualified(T::TABLE, target_key), keys, at).await?
                 };
-                let (row_keys, mut targets): (Vec<Value>, Vec<T>) = rows.into_iter().unzip();
                 for l in &self.nested {
                     l.load(conn, &mut targets, log).await?;
                 }
@@ -306,14 +355,19 @@ impl<M: Model, T: Model + Clone> SelectIn<M, T> {
                     .iter()
                     .map(|p| single_key(p, def))
                     .collect::<Result<_, _>>()?;
-                let (base, key_column) = if def.kind == RelationshipKind::OneToMany {
+                let (base, key_column, key_at) = if def.kind == RelationshipKind::OneToMany {
                     let fk = one_to_many_fk::<M, T>(def)?;
-                    let base = select(
-                        std::iter::once(qualified(T::TABLE, &fk))
-                            .chain(model_columns::<T>(T::TABLE)),
-                    )
+                    // The foreign key is one of the child's own columns: read the key there.
+                    let at = T::columns().iter().position(|c| *c == fk);
+                    let base = match at {
+                        Some(_) => select(model_columns::<T>(T::TABLE)),
+                        None => select(
+                            std::iter::once(qualified(T::TABLE, &fk))
+                                .chain(model_columns::<T>(T::TABLE)),
+                        ),
+                    }
                     .from(oxalchemy_core::table(T::TABLE));
-                    (base, qualified(T::TABLE, &fk))
+                    (base, qualified(T::TABLE, &fk), at)
                 } else {
                     let secondary = def
                         .secondary
@@ -334,20 +388,19 @@ impl<M: Model, T: Model + Clone> SelectIn<M, T> {
                         target: FromItem::Table(oxalchemy_core::table(secondary)),
                         on: qualified(secondary, &remote).eq(qualified(T::TABLE, target_key)),
                     });
-                    (base, qualified(secondary, &local))
+                    (base, qualified(secondary, &local), None)
                 };
                 // Collections keep the database's order unless the relationship declares one.
                 let base = match def.order_by {
                     Some(col) => base.order_by(qualified(T::TABLE, col).asc()),
                     None => base,
                 };
-                let rows: Vec<(Value, T)> =
-                    keyed_rows(conn, log, &base, key_column, keys.clone()).await?;
-                let (row_keys, mut children): (Vec<Value>, Vec<T>) = rows.into_iter().unzip();
+                let (row_keys, mut children): (Vec<Value>, Vec<T>) =
+                    keyed_rows(conn, log, &base, key_column, keys.clone(), key_at).await?;
                 for l in &self.nested {
                     l.load(conn, &mut children, log).await?;
                 }
-                let mut groups: HashMap<KeyValue, Vec<T>> = HashMap::new();
+                let mut groups: FxMap<KeyValue, Vec<T>> = FxMap::default();
                 for (k, child) in row_keys.iter().zip(children) {
                     if let Some(k) = key_value(k) {
                         groups.entry(k).or_default().push(child);
@@ -360,7 +413,7 @@ impl<M: Model, T: Model + Clone> SelectIn<M, T> {
                     ));
                 };
                 // The same parent may appear twice (e.g. joined targets): then it gets a copy.
-                let mut remaining: HashMap<KeyValue, usize> = HashMap::new();
+                let mut remaining: FxMap<KeyValue, usize> = FxMap::default();
                 for k in keys.iter().filter_map(key_value) {
                     *remaining.entry(k).or_default() += 1;
                 }
