@@ -523,6 +523,11 @@ impl MetaData {
         };
         &self.tables[pos]
     }
+    /// Removes a table; returns it if it was registered.
+    pub fn remove(&mut self, name: &str) -> Option<Table> {
+        let pos = self.tables.iter().position(|t| t.name.as_str() == name)?;
+        Some(self.tables.remove(pos))
+    }
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.name.as_str() == name)
     }

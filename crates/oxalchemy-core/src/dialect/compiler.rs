@@ -4,8 +4,8 @@ use crate::query::{
     Cte, Delete, FromItem, Insert, JoinKind, OnConflict, Select, SetOp, Statement, Update,
 };
 use crate::schema::{
-    Constraint, CreateEnumType, CreateIndex, CreateTable, DropEnumType, DropIndex, DropTable,
-    NamingConvention, ServerDefault,
+    Column, Constraint, CreateEnumType, CreateIndex, CreateTable, DropEnumType, DropIndex,
+    DropTable, NamingConvention, ServerDefault,
 };
 use crate::value::Value;
 
@@ -42,6 +42,36 @@ pub enum CompileError {
     OutOfRange(u64),
     #[error("a float server default must be finite, got {0}")]
     NonFiniteLiteral(f64),
+}
+
+/// A column definition for `ALTER TABLE … ADD COLUMN`: `"name" TYPE [NOT NULL] [DEFAULT …]`.
+pub fn column_definition(dialect: &dyn Dialect, column: &Column) -> Result<String, CompileError> {
+    let mut c = Compiler {
+        d: dialect,
+        sql: String::new(),
+        binds: Vec::new(),
+        cast_binds: false,
+    };
+    c.ident(&column.name);
+    c.push(" ");
+    c.column_body(column)?;
+    Ok(c.sql)
+}
+
+/// A table constraint for `ALTER TABLE … ADD`: `CONSTRAINT "n" UNIQUE (…)` and friends.
+pub fn constraint_definition(
+    dialect: &dyn Dialect,
+    schema: Option<&Ident>,
+    con: &Constraint,
+) -> String {
+    let mut c = Compiler {
+        d: dialect,
+        sql: String::new(),
+        binds: Vec::new(),
+        cast_binds: false,
+    };
+    c.constraint(schema, con);
+    c.sql
 }
 
 /// Compiles any statement for `dialect`.
@@ -853,31 +883,9 @@ impl Compiler<'_> {
                 if !pk_inline {
                     self.push(" NOT NULL");
                 }
+                self.server_default(c)?;
             } else {
-                self.d.write_type(&mut self.sql, &c.ty);
-                if !c.nullable {
-                    self.push(" NOT NULL");
-                }
-            }
-            match &c.server_default {
-                None => {}
-                Some(ServerDefault::Sql(sql)) => {
-                    self.push(" DEFAULT ");
-                    // SQLite accepts a function call as a default only in parentheses;
-                    // PostgreSQL accepts them too.
-                    let call = sql.contains('(') && !(sql.starts_with('(') && sql.ends_with(')'));
-                    if call {
-                        self.push("(");
-                        self.push(sql);
-                        self.push(")");
-                    } else {
-                        self.push(sql);
-                    }
-                }
-                Some(ServerDefault::Value(v)) => {
-                    self.push(" DEFAULT ");
-                    self.literal(v)?;
-                }
+                self.column_body(c)?;
             }
         }
         if !pk.is_empty() && !pk_inline {
@@ -889,45 +897,83 @@ impl Compiler<'_> {
         }
         for con in &table.constraints {
             self.push(", ");
-            match con {
-                Constraint::Unique { name, columns } => {
-                    self.constraint_name(name.as_ref());
-                    self.push("UNIQUE (");
-                    self.idents(columns);
-                    self.push(")");
-                }
-                Constraint::Check { name, sql, .. } => {
-                    self.constraint_name(name.as_ref());
-                    self.push("CHECK (");
-                    self.push(sql);
-                    self.push(")");
-                }
-                Constraint::ForeignKey(fk) => {
-                    self.constraint_name(fk.name.as_ref());
-                    self.push("FOREIGN KEY (");
-                    self.idents(&fk.columns);
-                    self.push(") REFERENCES ");
-                    if let Some(schema) = &table.schema {
-                        self.ident(schema);
-                        self.push(".");
-                    }
-                    self.ident(&fk.ref_table);
-                    self.push(" (");
-                    self.idents(&fk.ref_columns);
-                    self.push(")");
-                    if let Some(a) = fk.on_delete {
-                        self.push(" ON DELETE ");
-                        self.push(a.sql());
-                    }
-                    if let Some(a) = fk.on_update {
-                        self.push(" ON UPDATE ");
-                        self.push(a.sql());
-                    }
-                }
-            }
+            self.constraint(table.schema.as_ref(), con);
         }
         self.push(")");
         Ok(())
+    }
+
+    /// A column's type, NOT NULL and DEFAULT (everything after its name).
+    fn column_body(&mut self, c: &Column) -> R {
+        self.d.write_type(&mut self.sql, &c.ty);
+        if !c.nullable {
+            self.push(" NOT NULL");
+        }
+        self.server_default(c)
+    }
+
+    fn server_default(&mut self, c: &Column) -> R {
+        match &c.server_default {
+            None => {}
+            Some(ServerDefault::Sql(sql)) => {
+                self.push(" DEFAULT ");
+                // SQLite accepts a function call as a default only in parentheses;
+                // PostgreSQL accepts them too.
+                let call = sql.contains('(') && !(sql.starts_with('(') && sql.ends_with(')'));
+                if call {
+                    self.push("(");
+                    self.push(sql);
+                    self.push(")");
+                } else {
+                    self.push(sql);
+                }
+            }
+            Some(ServerDefault::Value(v)) => {
+                self.push(" DEFAULT ");
+                self.literal(v)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `CONSTRAINT "n" UNIQUE (…)` / `CHECK (…)` / `FOREIGN KEY (…) REFERENCES …`.
+    fn constraint(&mut self, schema: Option<&Ident>, con: &Constraint) {
+        match con {
+            Constraint::Unique { name, columns } => {
+                self.constraint_name(name.as_ref());
+                self.push("UNIQUE (");
+                self.idents(columns);
+                self.push(")");
+            }
+            Constraint::Check { name, sql, .. } => {
+                self.constraint_name(name.as_ref());
+                self.push("CHECK (");
+                self.push(sql);
+                self.push(")");
+            }
+            Constraint::ForeignKey(fk) => {
+                self.constraint_name(fk.name.as_ref());
+                self.push("FOREIGN KEY (");
+                self.idents(&fk.columns);
+                self.push(") REFERENCES ");
+                if let Some(schema) = schema {
+                    self.ident(schema);
+                    self.push(".");
+                }
+                self.ident(&fk.ref_table);
+                self.push(" (");
+                self.idents(&fk.ref_columns);
+                self.push(")");
+                if let Some(a) = fk.on_delete {
+                    self.push(" ON DELETE ");
+                    self.push(a.sql());
+                }
+                if let Some(a) = fk.on_update {
+                    self.push(" ON UPDATE ");
+                    self.push(a.sql());
+                }
+            }
+        }
     }
 
     fn constraint_name(&mut self, name: Option<&Ident>) {

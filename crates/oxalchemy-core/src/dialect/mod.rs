@@ -10,7 +10,7 @@ mod postgres;
 mod sqlite;
 
 pub(crate) use compiler::bind_count;
-pub use compiler::{compile, CompileError, Compiled};
+pub use compiler::{column_definition, compile, constraint_definition, CompileError, Compiled};
 pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 
