@@ -1,0 +1,399 @@
+//! Autogenerate: compare the models' metadata (target) with a database's schema (current,
+//! from [`crate::reflect`]) and produce the upgrade operations and their exact downgrade.
+//!
+//! Renames are never guessed: a column dropped and another added in the same table is
+//! reported as a possible rename, with the op to write instead.
+
+use oxalchemy_core::dialect::Dialect;
+use oxalchemy_core::expr::Ident;
+use oxalchemy_core::schema::{Column, Constraint, Index, MetaData, ServerDefault, Table};
+
+use crate::ops::{ColumnChange, Op};
+
+/// The result of a comparison.
+#[derive(Debug, Clone, Default)]
+pub struct Diff {
+    pub upgrade: Vec<Op>,
+    pub downgrade: Vec<Op>,
+    /// Things a person must decide (possible renames, unsupported changes).
+    pub warnings: Vec<String>,
+}
+
+impl Diff {
+    pub fn is_empty(&self) -> bool {
+        self.upgrade.is_empty()
+    }
+}
+
+/// Which tables autogenerate looks at (Alembic's include_object): tables it does not own
+/// (extensions, other applications) are left alone.
+pub type TableFilter<'a> = &'a dyn Fn(&str) -> bool;
+
+fn type_sql(d: &dyn Dialect, c: &Column, table: &Table) -> String {
+    // A lone autoincrement integer key is INTEGER (rowid) on SQLite and an identity on
+    // PostgreSQL, whatever integer width was declared: compare those as one kind.
+    let pk_count = table.primary_key().count();
+    if c.primary_key && c.autoincrement && pk_count == 1 && c.ty.is_integer() {
+        return if d.name() == "sqlite" {
+            "INTEGER PRIMARY KEY".into()
+        } else {
+            let mut s = String::new();
+            d.write_type(&mut s, &c.ty);
+            s + " IDENTITY"
+        };
+    }
+    let mut s = String::new();
+    d.write_type(&mut s, &c.ty);
+    s.to_ascii_uppercase()
+}
+
+/// A server default as the database keeps it, for comparison: no outer parentheses, no
+/// `::type` casts, case-folded keywords.
+pub fn normalize_default(sql: &str) -> String {
+    let mut s = sql.trim().to_owned();
+    loop {
+        let t = s.trim();
+        if t.starts_with('(') && t.ends_with(')') && balanced(&t[1..t.len() - 1]) {
+            s = t[1..t.len() - 1].to_owned();
+        } else {
+            break;
+        }
+    }
+    // Strip casts outside quotes: 'active'::character varying → 'active'.
+    let mut out = String::new();
+    let mut in_quote = false;
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' {
+            in_quote = !in_quote;
+            out.push(c);
+        } else if !in_quote && c == ':' && chars.get(i + 1) == Some(&':') {
+            i += 2;
+            while i < chars.len()
+                && (chars[i].is_alphanumeric()
+                    || chars[i] == ' '
+                    || chars[i] == '_'
+                    || chars[i] == '"')
+            {
+                i += 1;
+            }
+            continue;
+        } else if in_quote {
+            out.push(c);
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+        i += 1;
+    }
+    let out = out.trim().to_owned();
+    match out.as_str() {
+        "current_timestamp" | "now()" | "current_timestamp()" => "now()".into(),
+        _ => out,
+    }
+}
+
+fn balanced(s: &str) -> bool {
+    let mut depth = 0i32;
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
+fn default_text(c: &Column) -> Option<String> {
+    match &c.server_default {
+        None => None,
+        Some(ServerDefault::Sql(s)) => Some(s.clone()),
+        Some(ServerDefault::Value(v)) => Some(format!("{v:?}")),
+    }
+}
+
+fn constraint_key(c: &Constraint) -> Option<String> {
+    match c {
+        Constraint::Unique { name, .. } | Constraint::Check { name, .. } => {
+            name.as_ref().map(Ident::to_string)
+        }
+        Constraint::ForeignKey(fk) => fk.name.as_ref().map(Ident::to_string),
+    }
+}
+
+fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
+    match (a, b) {
+        (Constraint::Unique { columns: x, .. }, Constraint::Unique { columns: y, .. }) => x == y,
+        // The database rewrites CHECK expressions: same name, same kind is the same check.
+        (Constraint::Check { .. }, Constraint::Check { .. }) => true,
+        (Constraint::ForeignKey(x), Constraint::ForeignKey(y)) => {
+            x.columns == y.columns
+                && x.ref_table == y.ref_table
+                && x.ref_columns == y.ref_columns
+                && x.on_delete
+                    .unwrap_or(oxalchemy_core::ReferentialAction::NoAction)
+                    == y.on_delete
+                        .unwrap_or(oxalchemy_core::ReferentialAction::NoAction)
+                && x.on_update
+                    .unwrap_or(oxalchemy_core::ReferentialAction::NoAction)
+                    == y.on_update
+                        .unwrap_or(oxalchemy_core::ReferentialAction::NoAction)
+        }
+        _ => false,
+    }
+}
+
+fn same_index(a: &Index, b: &Index) -> bool {
+    a.columns == b.columns && a.unique == b.unique
+}
+
+/// Compares `target` (the models) with `current` (the database) for `dialect`.
+pub fn diff(
+    dialect: &dyn Dialect,
+    target: &MetaData,
+    current: &MetaData,
+    include: TableFilter<'_>,
+) -> Diff {
+    let mut out = Diff::default();
+    let mut up_late: Vec<Op> = Vec::new();
+    let mut down_early: Vec<Op> = Vec::new();
+    let target_tables: Vec<&Table> = target
+        .sorted_tables()
+        .unwrap_or_else(|_| target.tables().iter().collect());
+    // New tables, referenced ones first.
+    for t in &target_tables {
+        if !include(t.name.as_str()) {
+            continue;
+        }
+        if current.table(t.name.as_str()).is_none() {
+            out.upgrade.push(Op::CreateTable((*t).clone()));
+            down_early.push(Op::DropTable(t.name.to_string()));
+        }
+    }
+    // Changed tables.
+    for t in &target_tables {
+        let name = t.name.as_str();
+        if !include(name) {
+            continue;
+        }
+        let Some(cur) = current.table(name) else {
+            continue;
+        };
+        table_diff(dialect, t, cur, &mut out);
+    }
+    // Dropped tables, dependents first.
+    let current_tables: Vec<&Table> = current
+        .sorted_tables()
+        .unwrap_or_else(|_| current.tables().iter().collect());
+    for t in current_tables.iter().rev() {
+        let name = t.name.as_str();
+        if !include(name) || target.table(name).is_some() {
+            continue;
+        }
+        up_late.push(Op::DropTable(name.to_owned()));
+        out.downgrade.insert(0, Op::CreateTable((*t).clone()));
+        out.warnings.push(format!(
+            "table `{name}` is in the database but not in the models: the migration drops it \
+             (and its data); exclude it with the table filter if another application owns it"
+        ));
+    }
+    out.upgrade.extend(up_late);
+    // The downgrade undoes the upgrade in reverse order.
+    let mut downgrade = std::mem::take(&mut out.downgrade);
+    downgrade.reverse();
+    down_early.reverse();
+    let mut full = Vec::new();
+    full.extend(downgrade);
+    full.extend(down_early);
+    out.downgrade = full;
+    out
+}
+
+fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) {
+    let table = target.name.to_string();
+    let added: Vec<&Column> = target
+        .columns
+        .iter()
+        .filter(|c| current.column_named(c.name.as_str()).is_none())
+        .collect();
+    let removed: Vec<&Column> = current
+        .columns
+        .iter()
+        .filter(|c| target.column_named(c.name.as_str()).is_none())
+        .collect();
+    for c in &added {
+        out.upgrade.push(Op::AddColumn {
+            table: table.clone(),
+            column: (*c).clone(),
+        });
+        out.downgrade.push(Op::DropColumn {
+            table: table.clone(),
+            column: c.name.to_string(),
+        });
+    }
+    if !added.is_empty() && !removed.is_empty() {
+        out.warnings.push(format!(
+            "`{table}`: columns {:?} removed and {:?} added — if this is a rename, write \
+             `ops.rename_column(\"{table}\", old, new)` instead (renames are never guessed)",
+            removed
+                .iter()
+                .map(|c| c.name.to_string())
+                .collect::<Vec<_>>(),
+            added.iter().map(|c| c.name.to_string()).collect::<Vec<_>>()
+        ));
+    }
+    // Changed columns.
+    for c in &target.columns {
+        let Some(cur) = current.column_named(c.name.as_str()) else {
+            continue;
+        };
+        let mut up = ColumnChange::default();
+        let mut down = ColumnChange::default();
+        if type_sql(d, c, target) != type_sql(d, cur, current) {
+            up.ty = Some(c.ty.clone());
+            down.ty = Some(cur.ty.clone());
+        }
+        if c.nullable != cur.nullable && !c.primary_key {
+            up.nullable = Some(c.nullable);
+            down.nullable = Some(cur.nullable);
+        }
+        let (want, have) = (default_text(c), default_text(cur));
+        let identity = c.primary_key && c.autoincrement;
+        if !identity
+            && want.as_deref().map(normalize_default) != have.as_deref().map(normalize_default)
+        {
+            up.server_default = Some(want.clone());
+            down.server_default = Some(have.clone());
+        }
+        if up != ColumnChange::default() {
+            out.upgrade.push(Op::AlterColumn {
+                table: table.clone(),
+                column: c.name.to_string(),
+                change: up,
+            });
+            out.downgrade.push(Op::AlterColumn {
+                table: table.clone(),
+                column: c.name.to_string(),
+                change: down,
+            });
+        }
+    }
+    // Constraints by name.
+    for con in &current.constraints {
+        let Some(name) = constraint_key(con) else {
+            continue;
+        };
+        let keep = target
+            .constraints
+            .iter()
+            .any(|t| constraint_key(t).as_deref() == Some(&name) && same_constraint(t, con));
+        if !keep {
+            out.upgrade.push(Op::DropConstraint {
+                table: table.clone(),
+                name: name.clone(),
+            });
+            out.downgrade.push(Op::AddConstraint {
+                table: table.clone(),
+                constraint: con.clone(),
+            });
+        }
+    }
+    for con in &target.constraints {
+        let Some(name) = constraint_key(con) else {
+            continue;
+        };
+        let exists = current
+            .constraints
+            .iter()
+            .any(|c| constraint_key(c).as_deref() == Some(&name) && same_constraint(c, con));
+        if !exists {
+            out.upgrade.push(Op::AddConstraint {
+                table: table.clone(),
+                constraint: con.clone(),
+            });
+            out.downgrade.push(Op::DropConstraint {
+                table: table.clone(),
+                name,
+            });
+        }
+    }
+    // Indexes by name.
+    for ix in &current.indexes {
+        let Some(name) = ix.name.as_ref().map(Ident::to_string) else {
+            continue;
+        };
+        let keep = target.indexes.iter().any(|t| {
+            t.name.as_ref().map(Ident::to_string).as_deref() == Some(&name) && same_index(t, ix)
+        });
+        if !keep {
+            out.upgrade.push(Op::DropIndex {
+                table: table.clone(),
+                name: name.clone(),
+            });
+            out.downgrade.push(Op::CreateIndex {
+                table: table.clone(),
+                index: ix.clone(),
+            });
+        }
+    }
+    for ix in &target.indexes {
+        let Some(name) = ix.name.as_ref().map(Ident::to_string) else {
+            continue;
+        };
+        let exists = current.indexes.iter().any(|c| {
+            c.name.as_ref().map(Ident::to_string).as_deref() == Some(&name) && same_index(c, ix)
+        });
+        if !exists {
+            out.upgrade.push(Op::CreateIndex {
+                table: table.clone(),
+                index: ix.clone(),
+            });
+            out.downgrade.push(Op::DropIndex {
+                table: table.clone(),
+                name,
+            });
+        }
+    }
+    // Dropped columns last (constraints on them are gone by now).
+    for c in &removed {
+        out.upgrade.push(Op::DropColumn {
+            table: table.clone(),
+            column: c.name.to_string(),
+        });
+        out.downgrade.push(Op::AddColumn {
+            table: table.clone(),
+            column: (*c).clone(),
+        });
+    }
+    let pk = |t: &Table| -> Vec<String> { t.primary_key().map(|c| c.name.to_string()).collect() };
+    if pk(target) != pk(current) {
+        out.warnings.push(format!(
+            "`{table}`: the primary key changed from {:?} to {:?}; write that migration by hand",
+            pk(current),
+            pk(target)
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_normalise_like_the_database_stores_them() {
+        assert_eq!(normalize_default("'active'::character varying"), "'active'");
+        assert_eq!(normalize_default("('active')"), "'active'");
+        assert_eq!(normalize_default("CURRENT_TIMESTAMP"), "now()");
+        assert_eq!(normalize_default("now()"), "now()");
+        assert_eq!(normalize_default("'{}'::jsonb"), "'{}'");
+        assert_eq!(normalize_default("0"), "0");
+        assert_eq!(normalize_default("'A::B'"), "'A::B'");
+    }
+}
