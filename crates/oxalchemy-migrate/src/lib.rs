@@ -6,8 +6,10 @@
 //!   "batch mode" for what SQLite cannot ALTER.
 //! * [`diff`]: autogenerate — compare models' metadata with a reflected schema.
 //! * [`migration`]: migrations, the revision graph, the version table and the runner.
+//! * [`lint`]: safety lints on planned operations.
 
 pub mod diff;
+pub mod lint;
 pub mod migration;
 pub mod ops;
 pub mod reflect;

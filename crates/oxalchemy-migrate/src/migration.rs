@@ -516,6 +516,37 @@ impl<'g> Runner<'g> {
         Ok(report)
     }
 
+    /// The lints of every migration `run(target)` would apply, in order, as
+    /// (revision, lint).
+    pub async fn lints(
+        &self,
+        db: &Database,
+        target: &str,
+    ) -> Result<Vec<(&'static str, crate::lint::Lint)>> {
+        let mut conn = db.connection().await?;
+        let dialect = conn.dialect();
+        let mut applied = self.applied_set(&mut conn).await?;
+        let plan = self.graph.plan(&applied, target)?;
+        let mut out = Vec::new();
+        for (rev, dir) in plan.steps {
+            let Some(m) = self.graph.migration(rev) else {
+                continue;
+            };
+            let state = self.graph.state_after(&applied)?;
+            let ops = m.ops(dir == Direction::Up);
+            out.extend(
+                crate::lint::lint(dialect, &ops, &state)
+                    .into_iter()
+                    .map(|l| (m.revision, l)),
+            );
+            match dir {
+                Direction::Up => applied.insert(m.revision),
+                Direction::Down => applied.remove(m.revision),
+            };
+        }
+        Ok(out)
+    }
+
     /// Records `target` as applied (with its ancestors) without running anything.
     pub async fn stamp(&self, db: &Database, target: &str) -> Result<()> {
         let mut conn = db.connection().await?;

@@ -520,6 +520,8 @@ impl Op {
 #[derive(Debug, Clone, Default)]
 pub struct Ops {
     pub(crate) ops: Vec<Op>,
+    /// (operation index, lint code) pairs the author accepted.
+    allowed: Vec<(usize, &'static str)>,
 }
 
 impl Ops {
@@ -532,6 +534,18 @@ impl Ops {
     pub fn push(&mut self, op: Op) -> &mut Self {
         self.ops.push(op);
         self
+    }
+    /// Accepts a lint (see [`crate::lint`]) for the operation added last:
+    /// `ops.drop_column("users", "legacy").allow("drop-column")`.
+    pub fn allow(&mut self, code: &'static str) -> &mut Self {
+        if let Some(last) = self.ops.len().checked_sub(1) {
+            self.allowed.push((last, code));
+        }
+        self
+    }
+    /// Whether lint `code` was accepted for operation `op`.
+    pub fn is_allowed(&self, op: usize, code: &str) -> bool {
+        self.allowed.iter().any(|(i, c)| *i == op && *c == code)
     }
     pub fn create_table(&mut self, table: Table) -> &mut Self {
         self.push(Op::CreateTable(table))

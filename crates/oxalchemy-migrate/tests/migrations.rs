@@ -346,3 +346,56 @@ async fn offline_sql_builds_the_same_schema_as_running_online() {
         pg.drop().await;
     }
 }
+
+#[tokio::test]
+async fn lints_flag_dangerous_operations_and_can_be_allowed() {
+    use oxalchemy_migrate::lint::lint;
+    use oxalchemy_core::schema::MetaData;
+    let mut state = MetaData::new();
+    let mut setup = Ops::new();
+    create_users(&mut setup);
+    for op in setup.ops() {
+        op.apply_to(&mut state).unwrap();
+    }
+    let mut ops = Ops::new();
+    ops.add_column("users", Column::new("age", SqlType::Integer).not_null())
+        .drop_column("users", "username")
+        .create_index("users", Index::new(["id"]).named("ix_x"))
+        .add_column("users", Column::new("seen", SqlType::DateTime { timezone: false }))
+        .alter_column(
+            "users",
+            "id",
+            ColumnChange {
+                ty: Some(SqlType::Integer),
+                ..ColumnChange::default()
+            },
+        )
+        .rename_table("users", "people")
+        .drop_table("people");
+    let codes = |d: &dyn oxalchemy_core::Dialect, ops: &Ops| -> Vec<&'static str> {
+        lint(d, ops, &state).into_iter().map(|l| l.code).collect()
+    };
+    let pg = codes(&oxalchemy_core::Postgres, &ops);
+    for code in [
+        "not-null-without-default",
+        "drop-column",
+        "index-not-concurrent",
+        "timestamp-without-time-zone",
+        "change-type",
+        "rename",
+        "drop-table",
+    ] {
+        assert!(pg.contains(&code), "{code} missing from {pg:?}");
+    }
+    // SQLite has no concurrent index builds: that lint is PostgreSQL's.
+    assert!(!codes(&oxalchemy_core::Sqlite, &ops).contains(&"index-not-concurrent"));
+    // The guide's migration is clean (NOT NULL with a server default).
+    let mut guide = Ops::new();
+    add_status(&mut guide);
+    let sqlite = codes(&oxalchemy_core::Sqlite, &guide);
+    assert!(sqlite.is_empty(), "{sqlite:?}");
+    // Allowing a lint for one operation.
+    let mut allowed = Ops::new();
+    allowed.drop_column("users", "username").allow("drop-column");
+    assert!(codes(&oxalchemy_core::Sqlite, &allowed).is_empty());
+}
