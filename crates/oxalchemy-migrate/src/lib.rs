@@ -7,9 +7,11 @@
 //! * [`diff`]: autogenerate — compare models' metadata with a reflected schema.
 //! * [`migration`]: migrations, the revision graph, the version table and the runner.
 //! * [`lint`]: safety lints on planned operations.
+//! * [`script`]: writing migration files (autogenerate output) as Rust.
 
 pub mod diff;
 pub mod lint;
 pub mod migration;
 pub mod ops;
 pub mod reflect;
+pub mod script;

@@ -331,6 +331,27 @@ impl Graph {
     }
 }
 
+/// Runs operations on `conn` (inside the caller's transaction), advancing `state`.
+pub async fn execute_ops(
+    conn: &mut Connection,
+    ops: &[crate::ops::Op],
+    state: &mut MetaData,
+) -> Result<()> {
+    let dialect = conn.dialect();
+    for op in ops {
+        for step in op.render(dialect, state)? {
+            match step {
+                Step::Sql(c) => {
+                    conn.execute_compiled(&c, true).await?;
+                }
+                Step::Run(_, f) => f(conn).await?,
+            }
+        }
+        op.apply_to(state)?;
+    }
+    Ok(())
+}
+
 fn is_sqlite(d: &dyn Dialect) -> bool {
     d.name() == "sqlite"
 }
@@ -452,17 +473,7 @@ impl<'g> Runner<'g> {
             }
             let outcome = async {
                 let mut tx = conn.begin().await?;
-                for op in ops.ops() {
-                    for step in op.render(dialect, &state)? {
-                        match step {
-                            Step::Sql(c) => {
-                                tx.execute_compiled(&c, true).await?;
-                            }
-                            Step::Run(_, f) => f(&mut tx).await?,
-                        }
-                    }
-                    op.apply_to(&mut state)?;
-                }
+                execute_ops(&mut tx, ops.ops(), &mut state).await?;
                 match dir {
                     Direction::Up => {
                         tx.execute(
