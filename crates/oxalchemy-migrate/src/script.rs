@@ -33,6 +33,16 @@ fn sql_type(ty: &SqlType) -> String {
         SqlType::Uuid => "SqlType::Uuid".into(),
         SqlType::Json => "SqlType::Json".into(),
         SqlType::JsonB => "SqlType::JsonB".into(),
+        // A non-native enum is a VARCHAR plus a CHECK, and the table's CHECK is written out
+        // on its own: as a String here, so the CHECK is not added twice.
+        SqlType::Enum {
+            variants,
+            native: false,
+            ..
+        } => format!(
+            "SqlType::String(Some({}))",
+            variants.iter().map(|v| v.len()).max().unwrap_or(1)
+        ),
         SqlType::Enum {
             name,
             variants,
@@ -263,7 +273,11 @@ pub fn migration_file(
     let mut s = String::new();
     let _ = writeln!(s, "//! {message}\n//!");
     let _ = writeln!(s, "//! Revision ID: {revision}");
-    let _ = writeln!(s, "//! Revises: {}", down_revisions.join(", "));
+    if down_revisions.is_empty() {
+        let _ = writeln!(s, "//! Revises: <base>");
+    } else {
+        let _ = writeln!(s, "//! Revises: {}", down_revisions.join(", "));
+    }
     let _ = writeln!(s, "//! Create Date: {created}");
     for w in warnings {
         let _ = writeln!(s, "//!\n//! REVIEW: {w}");

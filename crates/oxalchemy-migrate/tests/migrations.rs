@@ -349,8 +349,8 @@ async fn offline_sql_builds_the_same_schema_as_running_online() {
 
 #[tokio::test]
 async fn lints_flag_dangerous_operations_and_can_be_allowed() {
-    use oxalchemy_migrate::lint::lint;
     use oxalchemy_core::schema::MetaData;
+    use oxalchemy_migrate::lint::lint;
     let mut state = MetaData::new();
     let mut setup = Ops::new();
     create_users(&mut setup);
@@ -361,7 +361,10 @@ async fn lints_flag_dangerous_operations_and_can_be_allowed() {
     ops.add_column("users", Column::new("age", SqlType::Integer).not_null())
         .drop_column("users", "username")
         .create_index("users", Index::new(["id"]).named("ix_x"))
-        .add_column("users", Column::new("seen", SqlType::DateTime { timezone: false }))
+        .add_column(
+            "users",
+            Column::new("seen", SqlType::DateTime { timezone: false }),
+        )
         .alter_column(
             "users",
             "id",
@@ -396,6 +399,8 @@ async fn lints_flag_dangerous_operations_and_can_be_allowed() {
     assert!(sqlite.is_empty(), "{sqlite:?}");
     // Allowing a lint for one operation.
     let mut allowed = Ops::new();
-    allowed.drop_column("users", "username").allow("drop-column");
+    allowed
+        .drop_column("users", "username")
+        .allow("drop-column");
     assert!(codes(&oxalchemy_core::Sqlite, &allowed).is_empty());
 }

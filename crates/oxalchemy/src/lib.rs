@@ -4,8 +4,10 @@
 //! compilers) and [`engine`] (drivers, pool, connections, transactions). Most code only needs
 //! `use oxalchemy::prelude::*;`.
 
+pub use oxalchemy_cli as cli;
 pub use oxalchemy_core as core;
 pub use oxalchemy_engine as engine;
+pub use oxalchemy_migrate as migrate;
 pub use oxalchemy_orm as orm;
 
 pub use oxalchemy_macros::{DbEnum, Mixin, Model};
