@@ -356,6 +356,23 @@ fn is_sqlite(d: &dyn Dialect) -> bool {
     d.name() == "sqlite"
 }
 
+/// Records a migration as applied (up) or removes it (down) in the version table.
+async fn record(conn: &mut Connection, m: &Migration, dir: Direction) -> Result<()> {
+    let stmt = match dir {
+        Direction::Up => text(format!(
+            "INSERT INTO {VERSION_TABLE} (revision, checksum, applied_at) VALUES (:r, :c, :t)"
+        ))
+        .bind("r", m.revision)
+        .bind("c", m.checksum())
+        .bind("t", now_text()),
+        Direction::Down => {
+            text(format!("DELETE FROM {VERSION_TABLE} WHERE revision = :r")).bind("r", m.revision)
+        }
+    };
+    conn.execute(stmt).await?;
+    Ok(())
+}
+
 /// Creates the version table if it does not exist.
 async fn ensure_version_table(conn: &mut Connection) -> Result<()> {
     conn.execute(text(format!(
@@ -474,27 +491,7 @@ impl<'g> Runner<'g> {
             let outcome = async {
                 let mut tx = conn.begin().await?;
                 execute_ops(&mut tx, ops.ops(), &mut state).await?;
-                match dir {
-                    Direction::Up => {
-                        tx.execute(
-                            text(format!(
-                                "INSERT INTO {VERSION_TABLE} (revision, checksum, applied_at) \
-                                 VALUES (:r, :c, :t)"
-                            ))
-                            .bind("r", m.revision)
-                            .bind("c", m.checksum())
-                            .bind("t", now_text()),
-                        )
-                        .await?;
-                    }
-                    Direction::Down => {
-                        tx.execute(
-                            text(format!("DELETE FROM {VERSION_TABLE} WHERE revision = :r"))
-                                .bind("r", m.revision),
-                        )
-                        .await?;
-                    }
-                }
+                record(&mut tx, &m, dir).await?;
                 if sqlite {
                     let problems: Vec<(String, Option<i64>, String, i64)> =
                         tx.query(text("PRAGMA foreign_key_check")).await?;
@@ -565,28 +562,8 @@ impl<'g> Runner<'g> {
         let plan = self.graph.plan(&applied, target)?;
         let mut tx = conn.begin().await?;
         for (rev, dir) in plan.steps {
-            let Some(m) = self.graph.migration(rev) else {
-                continue;
-            };
-            match dir {
-                Direction::Up => {
-                    tx.execute(
-                        text(format!(
-                            "INSERT INTO {VERSION_TABLE} (revision, checksum, applied_at) VALUES (:r, :c, :t)"
-                        ))
-                        .bind("r", m.revision)
-                        .bind("c", m.checksum())
-                        .bind("t", now_text()),
-                    )
-                    .await?;
-                }
-                Direction::Down => {
-                    tx.execute(
-                        text(format!("DELETE FROM {VERSION_TABLE} WHERE revision = :r"))
-                            .bind("r", m.revision),
-                    )
-                    .await?;
-                }
+            if let Some(m) = self.graph.migration(rev) {
+                record(&mut tx, m, dir).await?;
             }
         }
         tx.commit().await?;

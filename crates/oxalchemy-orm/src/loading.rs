@@ -167,7 +167,7 @@ pub(crate) fn foreign_key_to(
 
 /// The one-to-many foreign key on the child side: declared on the relationship, on its
 /// `back_populates` partner, or the single FK from child to parent.
-fn one_to_many_fk<M: Model, T: Model>(def: &RelationshipDef) -> Result<String, Error> {
+pub(crate) fn one_to_many_fk<M: Model, T: Model>(def: &RelationshipDef) -> Result<String, Error> {
     let declared = def.foreign_key.or_else(|| {
         def.back_populates.and_then(|back| {
             T::relationships()

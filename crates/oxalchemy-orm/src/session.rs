@@ -23,7 +23,7 @@ use oxalchemy_engine::{
 };
 
 use crate::loading::Loader;
-use crate::loading::{association_column, foreign_key_to};
+use crate::loading::{association_column, foreign_key_to, one_to_many_fk};
 use crate::model::{Model, RelationshipKind};
 use crate::persist::key_filter;
 use crate::query::{query, Query};
@@ -337,47 +337,6 @@ fn static_column<M: Model>(name: &str) -> Result<&'static str, Error> {
             code: None,
             message: format!("{} has no column `{name}`", M::NAME),
         })
-}
-
-/// The child's foreign-key column of a many-to-one relationship `child_table → parent_table`:
-/// the declared `foreign_key`, else the one single-column foreign key to the parent's table.
-fn foreign_key_column(
-    declared: Option<&'static str>,
-    child: &Table,
-    parent_table: &str,
-) -> Result<String, Error> {
-    if let Some(c) = declared {
-        return Ok(c.to_owned());
-    }
-    let candidates: Vec<String> = child
-        .constraints
-        .iter()
-        .filter_map(|c| match c {
-            Constraint::ForeignKey(fk)
-                if fk.ref_table.as_str() == parent_table && fk.columns.len() == 1 =>
-            {
-                Some(fk.columns[0].to_string())
-            }
-            _ => None,
-        })
-        .collect();
-    match candidates.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => Err(Error::Database {
-            code: None,
-            message: format!(
-                "`{}` has no foreign key to `{parent_table}`; declare #[column(foreign_key = \"{parent_table}.id\")]",
-                child.name
-            ),
-        }),
-        _ => Err(Error::Database {
-            code: None,
-            message: format!(
-                "`{}` has several foreign keys to `{parent_table}`; name one with #[relationship(foreign_key = \"…\")]",
-                child.name
-            ),
-        }),
-    }
 }
 
 /// A column name as `&'static str` for cascade statements (column names are few and
@@ -768,23 +727,13 @@ impl Session {
             RelationshipKind::ManyToOne => (
                 from.slot as usize,
                 to.slot as usize,
-                static_column::<A>(&foreign_key_column(def.foreign_key, &A::table(), B::TABLE)?)?,
+                static_column::<A>(&foreign_key_to(def.foreign_key, &A::table(), B::TABLE)?)?,
             ),
-            RelationshipKind::OneToMany => {
-                let declared = def.foreign_key.or_else(|| {
-                    def.back_populates.and_then(|back| {
-                        B::relationships()
-                            .iter()
-                            .find(|r| r.name == back)
-                            .and_then(|r| r.foreign_key)
-                    })
-                });
-                (
-                    to.slot as usize,
-                    from.slot as usize,
-                    static_column::<B>(&foreign_key_column(declared, &B::table(), A::TABLE)?)?,
-                )
-            }
+            RelationshipKind::OneToMany => (
+                to.slot as usize,
+                from.slot as usize,
+                static_column::<B>(&one_to_many_fk::<A, B>(def)?)?,
+            ),
             RelationshipKind::ManyToMany => {
                 let secondary = def.secondary.ok_or_else(|| Error::Database {
                     code: None,
@@ -873,7 +822,7 @@ impl Session {
     ) -> Option<Handle<B>> {
         let e = self.entry(child)?;
         let def = rel.def()?;
-        let fk = foreign_key_column(def.foreign_key, &A::table(), B::TABLE).ok()?;
+        let fk = foreign_key_to(def.foreign_key, &A::table(), B::TABLE).ok()?;
         let fk = static_column::<A>(&fk).ok()?;
         if let Some(&parent) = self.links.get(&(child.slot as usize, fk)) {
             return Some(self.handle(parent)).filter(|h| self.entry::<B>(*h).is_some());
@@ -895,15 +844,7 @@ impl Session {
         let (Some(pe), Some(def)) = (self.entry(parent), rel.def()) else {
             return Vec::new();
         };
-        let declared = def.foreign_key.or_else(|| {
-            def.back_populates.and_then(|back| {
-                B::relationships()
-                    .iter()
-                    .find(|r| r.name == back)
-                    .and_then(|r| r.foreign_key)
-            })
-        });
-        let Some(fk) = foreign_key_column(declared, &B::table(), A::TABLE)
+        let Some(fk) = one_to_many_fk::<A, B>(def)
             .ok()
             .and_then(|fk| static_column::<B>(&fk).ok())
         else {
@@ -1765,13 +1706,19 @@ impl<M: Model> IndexMut<Handle<M>> for Session {
     }
 }
 
+fn key_columns<M: Model>() -> impl Iterator<Item = Expr> {
+    M::primary_key_columns()
+        .iter()
+        .map(|c| oxalchemy_core::col(Ident::new_static(c)))
+}
+
 /// A model query run through a session: results are held by the session.
 pub struct SessionQuery<'s, M> {
     session: &'s mut Session,
     query: Query<M>,
 }
 
-impl<M: Model + Clone> SessionQuery<'_, M> {
+impl<'s, M: Model + Clone> SessionQuery<'s, M> {
     pub fn filter(mut self, cond: Expr) -> Self {
         self.query = self.query.filter(cond);
         self
@@ -1857,30 +1804,15 @@ impl<M: Model + Clone> SessionQuery<'_, M> {
     where
         I: IntoIterator<Item = (&'static str, Expr)>,
     {
-        let SessionQuery { session: s, query } = self;
-        let select = query.statement().clone();
-        if !select.joins.is_empty() {
-            return Err(Error::Database {
-                code: None,
-                message:
-                    "a bulk update cannot use a query with joins; filter with any()/has() instead"
-                        .into(),
-            });
-        }
-        if s.autoflush {
-            s.flush().await?;
-        }
+        let (s, where_) = self.bulk_target("update").await?;
         let mut stmt = oxalchemy_core::update(oxalchemy_core::table(M::TABLE));
         for (c, e) in set {
             stmt = stmt.set(Ident::new_static(c), e);
         }
-        stmt.where_ = select.where_;
-        let stmt = stmt.returning(
-            M::primary_key_columns()
-                .iter()
-                .map(|c| oxalchemy_core::col(Ident::new_static(c))),
-        );
-        let changed = s.changed_keys::<M>(stmt.into()).await?;
+        stmt.where_ = where_;
+        let changed = s
+            .changed_keys::<M>(stmt.returning(key_columns::<M>()).into())
+            .await?;
         // Re-read the held objects whose rows changed.
         let held: Vec<Handle<M>> = changed
             .iter()
@@ -1896,33 +1828,36 @@ impl<M: Model + Clone> SessionQuery<'_, M> {
     /// `DELETE … WHERE <this query's filter>`; the session drops its objects for the deleted
     /// rows. Returns how many rows were deleted.
     pub async fn delete(self) -> Result<u64, Error> {
-        let SessionQuery { session: s, query } = self;
-        let select = query.statement().clone();
-        if !select.joins.is_empty() {
-            return Err(Error::Database {
-                code: None,
-                message:
-                    "a bulk delete cannot use a query with joins; filter with any()/has() instead"
-                        .into(),
-            });
-        }
-        if s.autoflush {
-            s.flush().await?;
-        }
+        let (s, where_) = self.bulk_target("delete").await?;
         let mut stmt = oxalchemy_core::delete(oxalchemy_core::table(M::TABLE));
-        stmt.where_ = select.where_;
-        let stmt = stmt.returning(
-            M::primary_key_columns()
-                .iter()
-                .map(|c| oxalchemy_core::col(Ident::new_static(c))),
-        );
-        let deleted = s.changed_keys::<M>(stmt.into()).await?;
+        stmt.where_ = where_;
+        let deleted = s
+            .changed_keys::<M>(stmt.returning(key_columns::<M>()).into())
+            .await?;
         for pk in &deleted {
             if let Some(slot) = s.identity.remove(&identity_key(M::TABLE, pk)) {
                 s.entries[slot] = None;
             }
         }
         Ok(deleted.len() as u64)
+    }
+
+    /// The session (flushed) and the WHERE clause for a bulk UPDATE/DELETE by query.
+    async fn bulk_target(self, what: &str) -> Result<(&'s mut Session, Option<Expr>), Error> {
+        let SessionQuery { session: s, query } = self;
+        let select = query.statement().clone();
+        if !select.joins.is_empty() {
+            return Err(Error::Database {
+                code: None,
+                message: format!(
+                    "a bulk {what} cannot use a query with joins; filter with any()/has() instead"
+                ),
+            });
+        }
+        if s.autoflush {
+            s.flush().await?;
+        }
+        Ok((s, select.where_))
     }
 
     pub async fn count(self) -> Result<i64, Error> {
