@@ -527,8 +527,10 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
                 mixin_pk.push(quote!(<#ty as #fields_trait>::HAS_PRIMARY_KEY));
                 // The mixin's column constants, on this model.
                 if kind == Kind::Model {
-                    let cols_trait = columns_trait_path(ty)?;
-                    mixin_impls.push(quote!(impl #cols_trait for #name {}));
+                    // The mixin's blanket impl gives its column constants to every model
+                    // that says it flattens the mixin; a non-mixin type is then reported as
+                    // "not a mixin" by the `Fields` bound, not as a missing trait.
+                    mixin_impls.push(quote!(impl ::oxalchemy::orm::Flattens<#ty> for #name {}));
                 }
             }
             FieldRole::Column(c) => {
@@ -787,6 +789,7 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
             #vis trait #cols_trait: ::oxalchemy::orm::Model {
                 #(#mixin_consts)*
             }
+            impl<M: ::oxalchemy::orm::Model + ::oxalchemy::orm::Flattens<#name>> #cols_trait for M {}
         });
     }
 
@@ -1028,21 +1031,6 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
             }
         }
     })
-}
-
-/// `crate::m::Timestamps` → `crate::m::TimestampsColumns` (the trait `#[derive(Mixin)]` makes).
-fn columns_trait_path(ty: &Type) -> syn::Result<Path> {
-    let Type::Path(p) = ty else {
-        return Err(syn::Error::new(
-            ty.span(),
-            "#[model(flatten)] needs a mixin type (a struct with #[derive(Mixin)])",
-        ));
-    };
-    let mut path = p.path.clone();
-    if let Some(last) = path.segments.last_mut() {
-        last.ident = format_ident!("{}Columns", last.ident);
-    }
-    Ok(path)
 }
 
 /// `tokens` with every span set to `span`, so type errors point at an attribute.

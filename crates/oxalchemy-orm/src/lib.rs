@@ -24,7 +24,7 @@ pub use loading::{
     contains_eager, joinedload, load, selectinload, JoinedLoad, JoinedLoader, Loader, SelectIn,
 };
 pub use model::{
-    DbEnum, Fields, Model, RelationshipDef, RelationshipKind, SqlField, ValidationError,
+    DbEnum, Fields, Flattens, Model, RelationshipDef, RelationshipKind, SqlField, ValidationError,
 };
 pub use persist::{delete, insert, insert_many, update};
 pub use query::{query, Exec, Query};

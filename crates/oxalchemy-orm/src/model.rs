@@ -55,6 +55,10 @@ pub trait Fields: Sized {
     }
 }
 
+/// Marks a model as flattening mixin `T` (`#[model(flatten)]`), which gives it the
+/// mixin's column constants (`User::created_at`).
+pub trait Flattens<T> {}
+
 /// A mapped struct: a table, its relationships and its validators.
 pub trait Model: Fields + FromRow + Send + Sync + 'static {
     /// The table name.
