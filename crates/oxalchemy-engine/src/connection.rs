@@ -359,9 +359,17 @@ fn savepoint_name(depth: u32) -> String {
     format!("oxalchemy_sp_{}", depth - 1)
 }
 
-/// Statements that cannot write run without waiting for SQLite's writer slot.
+/// Statements that cannot write run without waiting for SQLite's writer slot: SELECTs,
+/// and `text()` that is a plain SELECT (anything else in text is assumed to write).
 fn writes(stmt: &Statement) -> bool {
-    !matches!(stmt, Statement::Select(_))
+    match stmt {
+        Statement::Select(_) => false,
+        Statement::Text(t) => {
+            let head = t.sql.trim_start();
+            !(head.len() >= 6 && head[..6].eq_ignore_ascii_case("select"))
+        }
+        _ => true,
+    }
 }
 
 impl Drop for Connection {
