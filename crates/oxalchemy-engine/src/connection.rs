@@ -366,7 +366,9 @@ fn writes(stmt: &Statement) -> bool {
         Statement::Select(_) => false,
         Statement::Text(t) => {
             let head = t.sql.trim_start();
-            !(head.len() >= 6 && head[..6].eq_ignore_ascii_case("select"))
+            !head
+                .get(..6)
+                .is_some_and(|h| h.eq_ignore_ascii_case("select"))
         }
         _ => true,
     }
