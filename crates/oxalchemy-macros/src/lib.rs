@@ -701,6 +701,16 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
         .map(|f| &f.ident)
         .collect();
     let all_idents: Vec<&Ident> = ordered.iter().map(|f| &f.ident).collect();
+    let own_defaults = !defaults.is_empty();
+    let mixin_defaults: Vec<TokenStream2> = ordered
+        .iter()
+        .filter(|f| matches!(f.role, FieldRole::Flatten))
+        .map(|f| {
+            let ty = &f.ty;
+            quote!(<#ty as ::oxalchemy::orm::Fields>::HAS_DEFAULTS)
+        })
+        .collect();
+    let has_defaults = quote!(#own_defaults #(|| #mixin_defaults)*);
     let has_pk = if mixin_pk.is_empty() {
         quote!(#own_pk)
     } else {
@@ -710,6 +720,7 @@ fn expand(input: &DeriveInput, kind: Kind) -> syn::Result<TokenStream2> {
     let fields_impl = quote! {
         impl ::oxalchemy::orm::Fields for #name {
             const HAS_PRIMARY_KEY: bool = #has_pk;
+            const HAS_DEFAULTS: bool = #has_defaults;
             fn describe(out: &mut ::std::vec::Vec<#p::Column>) { #(#describe)* }
             fn column_names(out: &mut ::std::vec::Vec<&'static str>) { #(#column_names)* }
             fn read(row: &#p::Row<'_>, idx: &mut usize) -> ::core::result::Result<Self, #p::Error> {

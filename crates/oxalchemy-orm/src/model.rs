@@ -18,6 +18,8 @@ pub use oxalchemy_engine::ValidationError;
 pub trait Fields: Sized {
     /// Whether these fields include a primary-key column.
     const HAS_PRIMARY_KEY: bool;
+    /// Whether `apply_defaults` can change anything (a `default`, or a version column).
+    const HAS_DEFAULTS: bool = true;
     /// Column definitions, in select order.
     fn describe(out: &mut Vec<Column>);
     /// Column names, in select order.

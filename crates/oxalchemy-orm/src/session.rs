@@ -51,6 +51,7 @@ struct Ops {
     set_generated_key: fn(&mut dyn Any, i64),
     set_integer_column: fn(&mut dyn Any, &str, i64) -> bool,
     relationships: fn() -> &'static [crate::model::RelationshipDef],
+    has_defaults: bool,
 }
 
 fn cast<M: 'static>(a: &dyn Any) -> &M {
@@ -96,6 +97,7 @@ fn make_ops<M: Model + Clone>() -> Ops {
         set_generated_key: |a, k| cast_mut::<M>(a).set_generated_key(k),
         set_integer_column: |a, c, k| cast_mut::<M>(a).set_integer_column(c, k),
         relationships: M::relationships,
+        has_defaults: M::HAS_DEFAULTS,
     }
 }
 
@@ -492,10 +494,14 @@ impl Session {
 
     /// Adds a new object; it is inserted at the next flush.
     pub fn add<M: Model + Clone>(&mut self, obj: M) -> Handle<M> {
+        self.add_with(obj, ops::<M>())
+    }
+
+    fn add_with<M: Model + Clone>(&mut self, obj: M, ops: &'static Ops) -> Handle<M> {
         self.next_generation = self.next_generation.wrapping_add(1);
         let slot = self.insert_entry(Entry {
             obj: Box::new(obj),
-            ops: ops::<M>(),
+            ops,
             state: ObjectState::Pending,
             snapshot: Vec::new(),
             key: None,
@@ -511,7 +517,8 @@ impl Session {
     ) -> Vec<Handle<M>> {
         let objs = objs.into_iter();
         self.entries.reserve(objs.size_hint().0);
-        objs.map(|o| self.add(o)).collect()
+        let ops = ops::<M>();
+        objs.map(|o| self.add_with(o, ops)).collect()
     }
 
     /// Marks an object for deletion at the next flush (a pending one is simply dropped).
@@ -1173,17 +1180,29 @@ impl Session {
             let Some(e) = e else { continue };
             match e.state {
                 ObjectState::Pending => {
-                    let mut work = (e.ops.clone)(&*e.obj);
-                    (e.ops.apply_defaults)(&mut *work);
-                    (e.ops.validate)(&*work)?;
+                    // Work on a copy only when the flush itself changes the object
+                    // (defaults, a foreign key from a link): the held one must stay as it
+                    // was if the flush fails.
+                    let work = if e.ops.has_defaults || relinked.contains(&slot) {
+                        let mut work = (e.ops.clone)(&*e.obj);
+                        (e.ops.apply_defaults)(&mut *work);
+                        Some(work)
+                    } else {
+                        None
+                    };
+                    let obj: &dyn Any = work.as_deref().unwrap_or(&*e.obj);
+                    (e.ops.validate)(obj)?;
                     let mut values = Vec::new();
-                    (e.ops.insert_values)(&*work, &mut values);
+                    (e.ops.insert_values)(obj, &mut values);
+                    let mut pk = Vec::new();
+                    (e.ops.pk_values)(obj, &mut pk);
                     plan.table(e.ops);
                     plan.inserts.push(PlannedInsert {
                         slot,
                         table: e.ops.table,
                         values,
-                        object: Some(work),
+                        object: work,
+                        explicit_key: integer_key(&pk),
                     });
                 }
                 ObjectState::Persistent => {
@@ -1456,14 +1475,7 @@ impl Session {
     /// The key of a parent inserted by this flush: generated, or written explicitly.
     fn planned_key(plan: &Plan, inserted: &[Option<i64>], parent: usize) -> Option<i64> {
         let i = *plan.insert_at.get(&parent)?;
-        if let Some(k) = inserted[i] {
-            return Some(k);
-        }
-        let obj = plan.inserts[i].object.as_ref()?;
-        let ops = plan.ops(plan.inserts[i].table);
-        let mut pk = Vec::new();
-        (ops.pk_values)(&**obj, &mut pk);
-        integer_key(&pk)
+        inserted[i].or(plan.inserts[i].explicit_key)
     }
 
     /// Sets the foreign keys of `table`'s new rows whose parents were inserted earlier in
@@ -1557,8 +1569,13 @@ impl Session {
             }
         }
         for (ins, key) in plan.inserts.into_iter().zip(inserted) {
-            let (Some(mut row), Some(e)) = (ins.object, self.entries[ins.slot].as_mut()) else {
+            let Some(e) = self.entries[ins.slot].as_mut() else {
                 continue;
+            };
+            // The object as inserted: the planned copy, or the held object itself.
+            let mut row = match ins.object {
+                Some(row) => row,
+                None => std::mem::replace(&mut e.obj, Box::new(())),
             };
             if let Some(key) = key {
                 (e.ops.set_generated_key)(&mut *row, key);
@@ -1597,8 +1614,11 @@ struct PlannedInsert {
     slot: usize,
     table: &'static str,
     values: Pairs,
-    /// The object as inserted (defaults applied); it gets the generated key.
+    /// The object as inserted (defaults applied), when the flush had to copy it; it gets
+    /// the generated key.
     object: Option<Obj>,
+    /// The integer key the object was inserted with, when it set one itself.
+    explicit_key: Option<i64>,
 }
 
 /// An UPDATE (when `set` is non-empty) or DELETE of one row by its key (plus the version
