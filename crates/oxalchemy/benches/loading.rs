@@ -5,6 +5,10 @@
 //!
 //! `cargo bench -p oxalchemy --bench loading`
 
+mod common;
+
+use common::median;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -90,11 +94,6 @@ async fn fill(db: &Database) {
     s.commit().await.expect("fill");
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn count(users: &[User]) -> usize {
     users
         .iter()
@@ -158,8 +157,7 @@ fn report(db: &str, raw: Vec<Duration>, ours: Vec<Duration>) {
 }
 
 async fn bench_sqlite() {
-    let path =
-        std::env::temp_dir().join(format!("oxalchemy-bench-loading-{}.db", std::process::id()));
+    let path = common::sqlite_path("loading");
     let db = Database::connect(format!("sqlite://{}", path.display()))
         .await
         .expect("sqlite");
@@ -240,20 +238,12 @@ async fn bench_sqlite() {
     report("sqlite", t_raw, t_ours);
     drop(conn);
     drop(db);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    common::remove_sqlite(&path);
 }
 
 async fn bench_postgres() {
-    let url = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/test".to_owned());
-    let db = match Database::connect(&url).await {
-        Ok(db) => db,
-        Err(e) => {
-            println!("postgresql SKIPPED: {e}");
-            return;
-        }
+    let Some((db, url)) = common::postgres().await else {
+        return;
     };
     fill(&db).await;
     let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
@@ -341,14 +331,7 @@ async fn bench_postgres() {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--test") {
-        return;
-    }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
+    common::run(async {
         bench_sqlite().await;
         bench_postgres().await;
     });

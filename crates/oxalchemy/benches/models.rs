@@ -3,6 +3,10 @@
 //!
 //! `cargo bench -p oxalchemy --bench models`
 
+mod common;
+
+use common::median;
+
 use std::time::{Duration, Instant};
 
 use oxalchemy::orm;
@@ -27,11 +31,6 @@ pub struct User {
 
 const SQL: &str = "SELECT \"bench_users\".\"id\", \"bench_users\".\"username\", \"bench_users\".\"email\", \
                    \"bench_users\".\"karma\", \"bench_users\".\"active\", \"bench_users\".\"score\" FROM \"bench_users\"";
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
 
 fn report(db: &str, raw: Vec<Duration>, ours: Vec<Duration>) {
     let (r, o) = (median(raw), median(ours));
@@ -91,8 +90,7 @@ where
 }
 
 async fn bench_sqlite() {
-    let path =
-        std::env::temp_dir().join(format!("oxalchemy-bench-models-{}.db", std::process::id()));
+    let path = common::sqlite_path("models");
     let db = Database::connect(format!("sqlite://{}", path.display()))
         .await
         .expect("sqlite");
@@ -124,20 +122,12 @@ async fn bench_sqlite() {
     report("sqlite", t_raw, t_ours);
     drop(conn);
     drop(db);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    common::remove_sqlite(&path);
 }
 
 async fn bench_postgres() {
-    let url = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/test".to_owned());
-    let db = match Database::connect(&url).await {
-        Ok(db) => db,
-        Err(e) => {
-            println!("postgresql  SKIPPED: {e}");
-            return;
-        }
+    let Some((db, url)) = common::postgres().await else {
+        return;
     };
     fill(&db).await;
     let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
@@ -177,14 +167,7 @@ async fn bench_postgres() {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--test") {
-        return;
-    }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
+    common::run(async {
         bench_sqlite().await;
         bench_postgres().await;
     });

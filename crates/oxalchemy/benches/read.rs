@@ -4,6 +4,10 @@
 //! `cargo bench -p oxalchemy --bench read` (PostgreSQL from TEST_DATABASE_URL, else
 //! postgresql://postgres@127.0.0.1:5432/test; skipped with a message if unreachable).
 
+mod common;
+
+use common::median;
+
 use std::time::{Duration, Instant};
 
 use oxalchemy::prelude::*;
@@ -12,11 +16,6 @@ const ROWS: usize = 10_000;
 const ROUNDS: usize = 100;
 
 type Item = (i64, String, Option<String>);
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
 
 fn report(db: &str, raw: Vec<Duration>, ours: Vec<Duration>) {
     let (r, o) = (median(raw), median(ours));
@@ -58,7 +57,7 @@ fn query() -> oxalchemy::core::Select {
 }
 
 async fn bench_sqlite() {
-    let dir = std::env::temp_dir().join(format!("oxalchemy-bench-{}.db", std::process::id()));
+    let dir = common::sqlite_path("read");
     let url = format!("sqlite://{}", dir.display());
     let db = Database::connect(&url).await.expect("sqlite");
     fill(&db).await;
@@ -93,20 +92,12 @@ async fn bench_sqlite() {
     report("sqlite", t_raw, t_ours);
     drop(conn);
     drop(db);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));
-    }
+    common::remove_sqlite(&dir);
 }
 
 async fn bench_postgres() {
-    let url = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/test".to_owned());
-    let db = match Database::connect(&url).await {
-        Ok(db) => db,
-        Err(e) => {
-            println!("postgresql  SKIPPED: {e}");
-            return;
-        }
+    let Some((db, url)) = common::postgres().await else {
+        return;
     };
     fill(&db).await;
     let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
@@ -147,15 +138,7 @@ async fn bench_postgres() {
 }
 
 fn main() {
-    // `cargo test --benches` runs this in test mode; only measure under `cargo bench`.
-    if std::env::args().any(|a| a == "--test") {
-        return;
-    }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
+    common::run(async {
         bench_sqlite().await;
         bench_postgres().await;
     });

@@ -6,9 +6,12 @@
 //!
 //! `cargo bench -p oxalchemy --bench session`
 
+mod common;
+
+use common::median;
+
 use std::time::{Duration, Instant};
 
-use oxalchemy::orm;
 use oxalchemy::prelude::*;
 
 const NEW: usize = 10_000;
@@ -38,11 +41,6 @@ fn account(i: usize) -> Account {
         active: i % 2 == 0,
         score: i as f64 * 0.5,
     }
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 fn ms(d: Duration) -> f64 {
@@ -141,8 +139,7 @@ fn values_sql(rows: usize, pg: bool) -> String {
 }
 
 async fn bench_sqlite() {
-    let path =
-        std::env::temp_dir().join(format!("oxalchemy-bench-session-{}.db", std::process::id()));
+    let path = common::sqlite_path("session");
     let db = Database::connect(format!("sqlite://{}", path.display()))
         .await
         .expect("sqlite");
@@ -241,20 +238,12 @@ async fn bench_sqlite() {
         "raw SELECTs",
     );
     drop(db);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    common::remove_sqlite(&path);
 }
 
 async fn bench_postgres() {
-    let url = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/test".to_owned());
-    let db = match Database::connect(&url).await {
-        Ok(db) => db,
-        Err(e) => {
-            println!("postgresql SKIPPED: {e}");
-            return;
-        }
+    let Some((db, url)) = common::postgres().await else {
+        return;
     };
     let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
@@ -378,16 +367,8 @@ async fn bench_postgres() {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--test") {
-        return;
-    }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
+    common::run(async {
         bench_sqlite().await;
         bench_postgres().await;
     });
-    let _ = orm::query::<Account>;
 }

@@ -4,6 +4,8 @@
 //!
 //! `cargo bench -p oxalchemy --bench stream`
 
+mod common;
+
 use oxalchemy::orm;
 use oxalchemy::prelude::*;
 
@@ -77,16 +79,11 @@ async fn run(label: &str, db: &Database, fill: &str) {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--test") {
-        return;
-    }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let path = std::env::temp_dir().join(format!("oxalchemy-bench-stream-{}.db", std::process::id()));
-        let db = Database::connect(format!("sqlite://{}", path.display())).await.expect("sqlite");
+    common::run(async {
+        let path = common::sqlite_path("stream");
+        let db = Database::connect(format!("sqlite://{}", path.display()))
+            .await
+            .expect("sqlite");
         run(
             "sqlite",
             &db,
@@ -94,21 +91,14 @@ fn main() {
         )
         .await;
         drop(db);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
-        let url = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/test".to_owned());
-        match Database::connect(&url).await {
-            Ok(db) => {
-                run(
-                    "postgresql",
-                    &db,
-                    &format!("INSERT INTO stream_events (id, name, payload) SELECT g, 'event number ' || g, CASE WHEN g % 2 = 0 THEN 'payload payload payload ' || g END FROM generate_series(1, {ROWS}) g"),
-                )
-                .await
-            }
-            Err(e) => println!("postgresql SKIPPED: {e}"),
+        common::remove_sqlite(&path);
+        if let Some((db, _)) = common::postgres().await {
+            run(
+                "postgresql",
+                &db,
+                &format!("INSERT INTO stream_events (id, name, payload) SELECT g, 'event number ' || g, CASE WHEN g % 2 = 0 THEN 'payload payload payload ' || g END FROM generate_series(1, {ROWS}) g"),
+            )
+            .await;
         }
     });
 }
