@@ -131,6 +131,22 @@ pub enum Error {
         key: String,
         matched: u64,
     },
+    /// The models, their relationships or the arguments of a call do not fit together: a
+    /// mistake in the program, not in the data or the database. The message names what to
+    /// change. Nothing was sent to the database.
+    #[error("mapping error: {message}")]
+    Mapping {
+        /// What does not fit, and what to change.
+        message: String,
+    },
+    /// An option was given a value it cannot take (`pool_size(0)`, an unknown URL parameter).
+    #[error("invalid option `{option}`: {reason}")]
+    InvalidOption {
+        /// The option's name as the user spells it (`pool_size`).
+        option: &'static str,
+        /// Why the value was refused and which values are accepted.
+        reason: String,
+    },
     #[error("the transaction is already finished (committed or rolled back)")]
     TransactionFinished,
     #[error("database error{}: {message}", code.as_deref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default())]
