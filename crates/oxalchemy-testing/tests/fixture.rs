@@ -1,3 +1,6 @@
+//! The fixtures against a real server: schemas are isolated and dropped, the ephemeral
+//! server starts and answers, temporary SQLite files disappear.
+
 use std::str::FromStr;
 
 use oxalchemy_testing::{pg_schema, postgres_base_url, TempSqliteFile};
