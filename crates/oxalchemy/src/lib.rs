@@ -4,9 +4,11 @@
 //! compilers) and [`engine`] (drivers, pool, connections, transactions). Most code only needs
 //! `use oxalchemy::prelude::*;`.
 
+#[cfg(feature = "cli")]
 pub use oxalchemy_cli as cli;
 pub use oxalchemy_core as core;
 pub use oxalchemy_engine as engine;
+#[cfg(feature = "migrate")]
 pub use oxalchemy_migrate as migrate;
 pub use oxalchemy_orm as orm;
 
