@@ -22,6 +22,8 @@ pub use graph::{Direction, Graph, Plan};
 pub use runner::{execute_ops, Report, Runner};
 pub use version_table::{applied, VERSION_TABLE};
 
+use std::hash::Hasher;
+
 use crate::ops::Ops;
 
 /// One migration: a revision of the schema, written as Rust in the user's crate (the
@@ -83,11 +85,11 @@ impl Migration {
             self.upgrade_ops().ops(),
             self.downgrade_ops().ops()
         );
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in text.bytes() {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
+        // FNV-1a 64 (what the fnv crate's `write` computes): the value stored in version
+        // tables, so it must never change for the same operations.
+        let mut hasher = fnv::FnvHasher::default();
+        hasher.write(text.as_bytes());
+        let hash = hasher.finish();
         format!("{hash:016x}")
     }
 }
