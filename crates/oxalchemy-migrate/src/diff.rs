@@ -13,13 +13,16 @@ use crate::ops::{ColumnChange, Op};
 /// The result of a comparison.
 #[derive(Debug, Clone, Default)]
 pub struct Diff {
+    /// The operations that bring the database to the models.
     pub upgrade: Vec<Op>,
+    /// The operations that undo `upgrade`.
     pub downgrade: Vec<Op>,
     /// Things a person must decide (possible renames, unsupported changes).
     pub warnings: Vec<String>,
 }
 
 impl Diff {
+    /// Whether the models and the database agree (no upgrade operations).
     pub fn is_empty(&self) -> bool {
         self.upgrade.is_empty()
     }
