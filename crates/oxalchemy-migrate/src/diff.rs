@@ -13,13 +13,16 @@ use crate::ops::{ColumnChange, Op};
 /// The result of a comparison.
 #[derive(Debug, Clone, Default)]
 pub struct Diff {
+    /// The operations that bring the database to the models.
     pub upgrade: Vec<Op>,
+    /// The operations that undo `upgrade`.
     pub downgrade: Vec<Op>,
     /// Things a person must decide (possible renames, unsupported changes).
     pub warnings: Vec<String>,
 }
 
 impl Diff {
+    /// Whether the models and the database agree (no upgrade operations).
     pub fn is_empty(&self) -> bool {
         self.upgrade.is_empty()
     }
@@ -249,7 +252,33 @@ fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) 
             added.iter().map(|c| c.name.to_string()).collect::<Vec<_>>()
         ));
     }
-    // Changed columns.
+    changed_columns(d, target, current, out);
+    constraints_diff(target, current, out);
+    indexes_diff(target, current, out);
+    // Dropped columns last (constraints on them are gone by now).
+    for c in &removed {
+        out.upgrade.push(Op::DropColumn {
+            table: table.clone(),
+            column: c.name.to_string(),
+        });
+        out.downgrade.push(Op::AddColumn {
+            table: table.clone(),
+            column: (*c).clone(),
+        });
+    }
+    let pk = |t: &Table| -> Vec<String> { t.primary_key().map(|c| c.name.to_string()).collect() };
+    if pk(target) != pk(current) {
+        out.warnings.push(format!(
+            "`{table}`: the primary key changed from {:?} to {:?}; write that migration by hand",
+            pk(current),
+            pk(target)
+        ));
+    }
+}
+
+/// Columns in both tables whose type, nullability or server default differ.
+fn changed_columns(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) {
+    let table = target.name.to_string();
     for c in &target.columns {
         let Some(cur) = current.column_named(c.name.as_str()) else {
             continue;
@@ -285,7 +314,11 @@ fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) 
             });
         }
     }
-    // Constraints by name.
+}
+
+/// Named constraints, compared by name and content: dropped ones first, then added ones.
+fn constraints_diff(target: &Table, current: &Table, out: &mut Diff) {
+    let table = target.name.to_string();
     for con in &current.constraints {
         let Some(name) = constraint_key(con) else {
             continue;
@@ -324,14 +357,21 @@ fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) 
             });
         }
     }
-    // Indexes by name.
+}
+
+/// Named indexes, compared by name and content: dropped ones first, then created ones.
+fn indexes_diff(target: &Table, current: &Table, out: &mut Diff) {
+    let table = target.name.to_string();
+    let named =
+        |ix: &Index, name: &str| ix.name.as_ref().map(Ident::to_string).as_deref() == Some(name);
     for ix in &current.indexes {
         let Some(name) = ix.name.as_ref().map(Ident::to_string) else {
             continue;
         };
-        let keep = target.indexes.iter().any(|t| {
-            t.name.as_ref().map(Ident::to_string).as_deref() == Some(&name) && same_index(t, ix)
-        });
+        let keep = target
+            .indexes
+            .iter()
+            .any(|t| named(t, &name) && same_index(t, ix));
         if !keep {
             out.upgrade.push(Op::DropIndex {
                 table: table.clone(),
@@ -347,9 +387,10 @@ fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) 
         let Some(name) = ix.name.as_ref().map(Ident::to_string) else {
             continue;
         };
-        let exists = current.indexes.iter().any(|c| {
-            c.name.as_ref().map(Ident::to_string).as_deref() == Some(&name) && same_index(c, ix)
-        });
+        let exists = current
+            .indexes
+            .iter()
+            .any(|c| named(c, &name) && same_index(c, ix));
         if !exists {
             out.upgrade.push(Op::CreateIndex {
                 table: table.clone(),
@@ -360,25 +401,6 @@ fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) 
                 name,
             });
         }
-    }
-    // Dropped columns last (constraints on them are gone by now).
-    for c in &removed {
-        out.upgrade.push(Op::DropColumn {
-            table: table.clone(),
-            column: c.name.to_string(),
-        });
-        out.downgrade.push(Op::AddColumn {
-            table: table.clone(),
-            column: (*c).clone(),
-        });
-    }
-    let pk = |t: &Table| -> Vec<String> { t.primary_key().map(|c| c.name.to_string()).collect() };
-    if pk(target) != pk(current) {
-        out.warnings.push(format!(
-            "`{table}`: the primary key changed from {:?} to {:?}; write that migration by hand",
-            pk(current),
-            pk(target)
-        ));
     }
 }
 

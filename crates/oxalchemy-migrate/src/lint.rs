@@ -14,6 +14,7 @@ pub struct Lint {
     pub code: &'static str,
     /// Index of the operation in its migration.
     pub op: usize,
+    /// What is dangerous and what to do instead.
     pub message: String,
 }
 

@@ -8,6 +8,7 @@
 //! cargo run --example migrate -- current
 //! cargo run --example migrate -- check
 //! cargo run --example migrate -- downgrade base --sql
+//! cargo run --example migrate -- --help
 //! ```
 //! (`DATABASE_URL` picks the database; default: `sqlite://migrate_demo.db`.)
 

@@ -1,0 +1,56 @@
+//! [`Config`]: what a project's own `migrate` binary hands the command line (the analog of
+//! Alembic's `env.py`).
+
+use std::path::PathBuf;
+
+use oxalchemy_core::schema::MetaData;
+use oxalchemy_core::Dialect;
+use oxalchemy_migrate::migration::Migration;
+
+/// What a project's `migrate` binary provides.
+pub struct Config<'a> {
+    /// Database URL (e.g. from `DATABASE_URL`).
+    pub url: String,
+    /// The models' metadata (`Registry::new().model::<User>()…metadata()`).
+    pub metadata: MetaData,
+    /// The project's migrations (the generated `migrations::ALL`).
+    pub migrations: &'a [Migration],
+    /// Where migration files live (`src/migrations`).
+    pub versions_dir: PathBuf,
+    /// Which tables autogenerate may touch (default: all).
+    pub include_table: Box<dyn Fn(&str) -> bool + 'a>,
+}
+
+impl<'a> Config<'a> {
+    /// A configuration with migration files in `src/migrations` and every table included in
+    /// autogenerate; set the fields to change either.
+    pub fn new(url: impl Into<String>, metadata: MetaData, migrations: &'a [Migration]) -> Self {
+        Config {
+            url: url.into(),
+            metadata,
+            migrations,
+            versions_dir: PathBuf::from("src/migrations"),
+            include_table: Box::new(|_| true),
+        }
+    }
+
+    /// The dialect an offline (`--sql`) script is written for, from the URL alone: no
+    /// connection is made.
+    pub(crate) fn offline_dialect(&self) -> &'static dyn Dialect {
+        if self.url.starts_with("sqlite") {
+            &oxalchemy_core::Sqlite
+        } else {
+            &oxalchemy_core::Postgres
+        }
+    }
+}
+
+impl std::fmt::Debug for Config<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password: not printed.
+        f.debug_struct("Config")
+            .field("migrations", &self.migrations.len())
+            .field("versions_dir", &self.versions_dir)
+            .finish_non_exhaustive()
+    }
+}

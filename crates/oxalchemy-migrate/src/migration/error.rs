@@ -1,0 +1,81 @@
+//! [`MigrateError`]: everything that can go wrong planning or running migrations, in one enum
+//! so a `migrate` binary has one type to report.
+
+use oxalchemy_engine::Error as EngineError;
+
+use crate::ops::OpError;
+
+/// Everything that can go wrong planning or running migrations.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrateError {
+    /// No revision has this id, and no revision id starts with it.
+    #[error("unknown revision `{0}`; `history` lists them")]
+    UnknownRevision(String),
+    /// The prefix matches more than one revision id.
+    #[error("revision prefix `{prefix}` is ambiguous: {candidates:?}; type more of the id")]
+    AmbiguousRevision {
+        /// What was typed.
+        prefix: String,
+        /// The revision ids it matches.
+        candidates: Vec<String>,
+    },
+    /// A migration names a down revision that is not in the migrations list.
+    #[error(
+        "revision `{revision}` names down revision `{parent}`, which does not exist; add \
+         the missing migration to the list or fix `down_revisions`"
+    )]
+    MissingParent {
+        /// The migration naming the parent.
+        revision: String,
+        /// The parent that is missing.
+        parent: String,
+    },
+    /// Following down revisions leads back to where it started.
+    #[error(
+        "the revision graph has a cycle through `{0}`; fix the `down_revisions` of the \
+         migrations in it"
+    )]
+    Cycle(String),
+    /// The target `head` (or a new revision) needs one head, and there are several.
+    #[error("there are several heads {0:?}; name one, or create a merge revision with `merge`")]
+    MultipleHeads(Vec<String>),
+    /// An applied migration's operations changed since it was applied (the checksum recorded
+    /// in the version table differs).
+    #[error(
+        "migration `{0}` was edited after it was applied (its checksum changed); write a new \
+         migration instead of editing an applied one"
+    )]
+    Edited(String),
+    /// The version table records a revision the migrations list does not have.
+    #[error(
+        "the database has revision `{0}` applied, which this project does not know; is the \
+         database ahead of this code?"
+    )]
+    UnknownApplied(String),
+    /// A relative target (`+N`, `-N`) is not a number, or moves past the first or last
+    /// revision.
+    #[error(
+        "cannot move {0} steps from the current revision; `current` and `history` show \
+         where the database is"
+    )]
+    BadRelative(String),
+    /// SQLite's `PRAGMA foreign_key_check` found rows violating a foreign key after a
+    /// migration (which was rolled back).
+    #[error(
+        "foreign key check failed after migration `{revision}` (rolled back): {problems}; \
+         fix the rows or the migration"
+    )]
+    ForeignKeyCheck {
+        /// The migration that was rolled back.
+        revision: String,
+        /// The violations, as `(table, rowid, parent, fk id)` rows.
+        problems: String,
+    },
+    /// An operation cannot be planned or rendered at its point of the history.
+    #[error(transparent)]
+    Op(#[from] OpError),
+    /// The database failed (connecting, or running a migration's statements).
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}

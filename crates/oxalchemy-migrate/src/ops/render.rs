@@ -1,0 +1,203 @@
+//! [`Op::render`]: the statements an operation becomes on a dialect. What SQLite cannot
+//! ALTER (constraints, column changes, dropping a constrained column) is handed to
+//! [`super::sqlite_batch`]; everything else is an `ALTER TABLE` or compiled DDL.
+
+use oxalchemy_core::dialect::{column_definition, constraint_definition};
+use oxalchemy_core::expr::Ident;
+use oxalchemy_core::schema::{Constraint, DropIndex, Index, MetaData, Table};
+use oxalchemy_core::{compile, Compiled, Dialect, Statement};
+
+use super::state::table_of;
+use super::{quoted, ColumnChange, Op, OpError, Step};
+
+impl Op {
+    /// The statements for this operation on `d`, given the schema state *before* it.
+    /// SQLite operations it cannot ALTER become a table rebuild (batch mode).
+    pub fn render(&self, d: &dyn Dialect, state: &MetaData) -> Result<Vec<Step>, OpError> {
+        let sqlite = d.name() == "sqlite";
+        Ok(match self {
+            Op::CreateTable(t) => {
+                let mut steps = vec![Step::Sql(compile(d, &t.create().into())?)];
+                for ix in t.create_indexes() {
+                    steps.push(Step::Sql(compile(d, &ix.into())?));
+                }
+                steps
+            }
+            Op::DropTable(name) => vec![sql(format!("DROP TABLE {}", quoted(name)))],
+            Op::RenameTable { from, to } => vec![sql(format!(
+                "ALTER TABLE {} RENAME TO {}",
+                quoted(from),
+                quoted(to)
+            ))],
+            Op::AddColumn { table, column } => vec![sql(format!(
+                "ALTER TABLE {} ADD COLUMN {}",
+                quoted(table),
+                column_definition(d, column)?
+            ))],
+            Op::DropColumn { table, column } => {
+                if sqlite && is_constrained(&table_of(state, table)?, column) {
+                    self.rebuild(d, state)?
+                } else {
+                    vec![sql(format!(
+                        "ALTER TABLE {} DROP COLUMN {}",
+                        quoted(table),
+                        quoted(column)
+                    ))]
+                }
+            }
+            Op::AlterColumn {
+                table,
+                column,
+                change,
+            } => alter_column(d, state, table, column, change)?,
+            Op::CreateIndex { table, index } => vec![create_index(d, state, table, index)?],
+            Op::DropIndex { name, .. } => vec![Step::Sql(compile(
+                d,
+                &Statement::DropIndex(DropIndex::new(Ident::from(name.clone()))),
+            )?)],
+            Op::AddConstraint { table, constraint } => {
+                if sqlite {
+                    self.rebuild(d, state)?
+                } else {
+                    vec![sql(format!(
+                        "ALTER TABLE {} ADD {}",
+                        quoted(table),
+                        constraint_definition(d, None, constraint)
+                    ))]
+                }
+            }
+            Op::DropConstraint { table, name } => {
+                if sqlite {
+                    self.rebuild(d, state)?
+                } else {
+                    vec![sql(format!(
+                        "ALTER TABLE {} DROP CONSTRAINT {}",
+                        quoted(table),
+                        quoted(name)
+                    ))]
+                }
+            }
+            Op::Execute(t) => vec![Step::Sql(compile(d, &Statement::Text(t.clone()))?)],
+            Op::Run { label, f } => vec![Step::Run(label.clone(), f.clone())],
+        })
+    }
+}
+
+/// A statement with no binds.
+pub(super) fn sql(text: String) -> Step {
+    Step::Sql(Compiled {
+        sql: text,
+        binds: Vec::new(),
+    })
+}
+
+/// Whether a key, constraint or index of `t` uses `column` (SQLite cannot then DROP it).
+fn is_constrained(t: &Table, column: &str) -> bool {
+    t.primary_key().any(|c| c.name.as_str() == column)
+        || t.constraints.iter().any(|c| match c {
+            Constraint::Unique { columns, .. } => columns.iter().any(|x| x.as_str() == column),
+            Constraint::ForeignKey(fk) => fk.columns.iter().any(|x| x.as_str() == column),
+            Constraint::Check { sql, .. } => sql.contains(column),
+        })
+        || t.indexes
+            .iter()
+            .any(|ix| ix.columns.iter().any(|x| x.as_str() == column))
+}
+
+/// `ALTER COLUMN`: on SQLite a rebuild for type, nullability and default; the rename (any
+/// dialect) is its own `RENAME COLUMN`, last.
+fn alter_column(
+    d: &dyn Dialect,
+    state: &MetaData,
+    table: &str,
+    column: &str,
+    change: &ColumnChange,
+) -> Result<Vec<Step>, OpError> {
+    let mut steps = Vec::new();
+    let structural =
+        change.ty.is_some() || change.nullable.is_some() || change.server_default.is_some();
+    if structural {
+        if d.name() == "sqlite" {
+            // Rebuild without the rename; a rename follows as its own ALTER.
+            let without_rename = Op::AlterColumn {
+                table: table.to_owned(),
+                column: column.to_owned(),
+                change: ColumnChange {
+                    rename_to: None,
+                    ..change.clone()
+                },
+            };
+            steps.extend(without_rename.rebuild(d, state)?);
+        } else {
+            steps.extend(alter_column_in_place(d, table, column, change));
+        }
+    }
+    if let Some(new) = &change.rename_to {
+        steps.push(sql(format!(
+            "ALTER TABLE {} RENAME COLUMN {} TO {}",
+            quoted(table),
+            quoted(column),
+            quoted(new)
+        )));
+    }
+    Ok(steps)
+}
+
+/// PostgreSQL's `ALTER COLUMN … TYPE / SET|DROP NOT NULL / SET|DROP DEFAULT`.
+fn alter_column_in_place(
+    d: &dyn Dialect,
+    table: &str,
+    column: &str,
+    change: &ColumnChange,
+) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let t = quoted(table);
+    let c = quoted(column);
+    if let Some(ty) = &change.ty {
+        let mut ty_sql = String::new();
+        d.write_type(&mut ty_sql, ty);
+        steps.push(sql(format!(
+            "ALTER TABLE {t} ALTER COLUMN {c} TYPE {ty_sql} USING {c}::{ty_sql}"
+        )));
+    }
+    match change.nullable {
+        Some(true) => steps.push(sql(format!(
+            "ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL"
+        ))),
+        Some(false) => steps.push(sql(format!(
+            "ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL"
+        ))),
+        None => {}
+    }
+    match &change.server_default {
+        Some(Some(default)) => steps.push(sql(format!(
+            "ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {default}"
+        ))),
+        Some(None) => steps.push(sql(format!(
+            "ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"
+        ))),
+        None => {}
+    }
+    steps
+}
+
+/// `CREATE INDEX` on `table` as the state knows it (a bare name when it does not).
+fn create_index(
+    d: &dyn Dialect,
+    state: &MetaData,
+    table: &str,
+    index: &Index,
+) -> Result<Step, OpError> {
+    let t = state
+        .table(table)
+        .map(Table::as_ref)
+        .unwrap_or_else(|| oxalchemy_core::table(Ident::from(table.to_owned())));
+    Ok(Step::Sql(compile(
+        d,
+        &Statement::CreateIndex(oxalchemy_core::schema::CreateIndex {
+            table: t,
+            index: index.clone(),
+            if_not_exists: false,
+        }),
+    )?))
+}
