@@ -49,6 +49,13 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn offset_requires_limit(&self) -> bool;
     /// Whether `CREATE TYPE … AS ENUM` exists.
     fn native_enums(&self) -> bool;
+    /// Writes a byte string as an inline literal (a server default in DDL). The default is
+    /// the SQL standard's `X'0a1b'`.
+    fn write_bytes_literal(&self, out: &mut String, bytes: &[u8]) {
+        out.push_str("X'");
+        push_hex(out, bytes);
+        out.push('\'');
+    }
 }
 
 /// Writes `name` as a double-quoted identifier, doubling embedded quotes (both dialects).
@@ -76,4 +83,13 @@ pub fn quote_literal(out: &mut String, s: &str) {
         out.push(c);
     }
     out.push('\'');
+}
+
+/// Writes `bytes` as lowercase hex digits, two per byte.
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
+    use std::fmt::Write;
+    out.reserve(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
 }

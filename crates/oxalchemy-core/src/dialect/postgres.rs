@@ -100,4 +100,10 @@ impl Dialect for Postgres {
     fn native_enums(&self) -> bool {
         true
     }
+    fn write_bytes_literal(&self, out: &mut String, bytes: &[u8]) {
+        // bytea's hex input format; PostgreSQL does not read `X'…'` as bytea.
+        out.push_str("'\\x");
+        super::push_hex(out, bytes);
+        out.push('\'');
+    }
 }
