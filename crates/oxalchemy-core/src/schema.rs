@@ -470,12 +470,11 @@ fn shorten(name: String) -> String {
     if name.len() <= MAX_IDENTIFIER_LEN {
         return name;
     }
-    // FNV-1a: stable across Rust versions and platforms, unlike DefaultHasher.
-    let mut hash: u32 = 0x811c_9dc5;
-    for b in name.bytes() {
-        hash ^= u32::from(b);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
+    // 32-bit FNV-1a: stable across Rust versions and platforms, unlike DefaultHasher. The
+    // width is part of the names already in users' migrations (tests/naming.rs pins them).
+    let mut hasher = hash32::FnvHasher::default();
+    std::hash::Hasher::write(&mut hasher, name.as_bytes());
+    let hash = hash32::Hasher::finish32(&hasher);
     let mut cut = 54;
     while !name.is_char_boundary(cut) {
         cut -= 1;
