@@ -489,10 +489,14 @@ pub struct MetaData {
     tables: Vec<Table>,
 }
 
-/// Raised when foreign keys between tables form a cycle, so no creation order exists.
+/// Foreign keys between tables form a cycle, so no order creates every table after the
+/// tables it references. Returned by [`MetaData::sorted_tables`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 #[error("foreign keys form a cycle between tables {tables:?}; break it with a nullable foreign key added after creation (ALTER TABLE)")]
 pub struct DependencyCycle {
+    /// The tables that could not be ordered, in registration order: the tables of the cycle
+    /// and the tables that depend on them.
     pub tables: Vec<String>,
 }
 

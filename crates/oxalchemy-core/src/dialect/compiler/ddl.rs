@@ -228,7 +228,7 @@ impl Compiler<'_> {
     pub(super) fn create_enum_type(&mut self, s: &CreateEnumType) -> R {
         if !self.d.native_enums() {
             return Err(CompileError::Unsupported(
-                "CREATE TYPE … AS ENUM",
+                "CREATE TYPE … AS ENUM (use a non-native SqlType::Enum, a VARCHAR with a CHECK, on this database)",
                 self.d.name(),
             ));
         }
@@ -248,7 +248,10 @@ impl Compiler<'_> {
     /// `DROP TYPE [IF EXISTS] "t"`, where the dialect has native enums.
     pub(super) fn drop_enum_type(&mut self, s: &DropEnumType) -> R {
         if !self.d.native_enums() {
-            return Err(CompileError::Unsupported("DROP TYPE", self.d.name()));
+            return Err(CompileError::Unsupported(
+                "DROP TYPE (this database has no enum types to drop)",
+                self.d.name(),
+            ));
         }
         self.push("DROP TYPE ");
         if s.if_exists {
