@@ -25,14 +25,27 @@ use crate::query::Statement;
 use crate::schema::{Column, Constraint};
 use crate::value::Value;
 
-/// SQL text and its bind values, already encoded for the dialect.
+/// A compiled statement: SQL text and its bind values, ready for the driver.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Compiled {
+    /// The SQL, with the dialect's placeholders (`?` / `$1`) where values go.
     pub sql: String,
+    /// The values for the placeholders, in order, already in the dialect's wire encoding
+    /// ([`Dialect::encode`]).
     pub binds: Vec<Value>,
 }
 
 /// A column definition for `ALTER TABLE … ADD COLUMN`: `"name" TYPE [NOT NULL] [DEFAULT …]`.
+///
+/// ```
+/// use oxalchemy_core::{dialect::column_definition, Column, Postgres, SqlType};
+///
+/// let c = Column::new("active", SqlType::Boolean).not_null().server_default("true");
+/// assert_eq!(
+///     column_definition(&Postgres, &c).unwrap(),
+///     r#""active" BOOLEAN NOT NULL DEFAULT true"#
+/// );
+/// ```
 pub fn column_definition(dialect: &dyn Dialect, column: &Column) -> Result<String, CompileError> {
     let mut c = Compiler::new(dialect);
     c.ident(&column.name);
@@ -52,7 +65,17 @@ pub fn constraint_definition(
     c.sql
 }
 
-/// Compiles any statement for `dialect`.
+/// Compiles any statement for `dialect`: the SQL text and its binds, or why the statement is
+/// invalid. Pure: the same input always gives the same output, and nothing is sent anywhere.
+///
+/// ```
+/// use oxalchemy_core::{col, compile, delete, table, Sqlite, Value};
+///
+/// let stmt = delete(table("sessions")).filter(col("expired").eq(true)).into();
+/// let c = compile(&Sqlite, &stmt).unwrap();
+/// assert_eq!(c.sql, r#"DELETE FROM "sessions" WHERE "expired" = ?"#);
+/// assert_eq!(c.binds, [Value::I64(1)]); // SQLite stores booleans as 0 / 1
+/// ```
 pub fn compile(dialect: &dyn Dialect, stmt: &Statement) -> Result<Compiled, CompileError> {
     let mut c = Compiler::new(dialect);
     c.sql.reserve(128);

@@ -111,7 +111,7 @@ impl Compiler<'_> {
                 if i > 0 {
                     self.push(", ");
                 }
-                self.from_item(f)?;
+                self.write_from_item(f)?;
             }
         }
         for j in &s.joins {
@@ -119,7 +119,7 @@ impl Compiler<'_> {
                 JoinKind::Inner => " JOIN ",
                 JoinKind::Left => " LEFT OUTER JOIN ",
             });
-            self.from_item(&j.target)?;
+            self.write_from_item(&j.target)?;
             self.push(" ON ");
             self.expr(&j.on)?;
         }
@@ -136,7 +136,7 @@ impl Compiler<'_> {
     }
 
     /// A table, or `(SELECT …) AS "alias"`.
-    fn from_item(&mut self, f: &FromItem) -> R {
+    fn write_from_item(&mut self, f: &FromItem) -> R {
         match f {
             FromItem::Table(t) => self.table_ref(t),
             FromItem::Subquery { query, alias } => {
