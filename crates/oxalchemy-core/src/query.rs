@@ -1,15 +1,37 @@
-//! Statements: SELECT, INSERT, UPDATE, DELETE (pure data, built with small builders).
+//! Statements: SELECT, INSERT, UPDATE, DELETE (pure data, built with small builders), and
+//! [`Statement`], the one type [`crate::compile`] accepts.
+//!
+//! Each builder method takes `self` and returns it, so a statement reads like its SQL:
+//!
+//! ```
+//! use oxalchemy_core::{col, compile, table, update, Sqlite, Value};
+//!
+//! let stmt = update(table("users"))
+//!     .set("active", false)
+//!     .filter(col("last_login").is_null())
+//!     .returning([col("id")]);
+//! let c = compile(&Sqlite, &stmt.into()).unwrap();
+//! assert_eq!(
+//!     c.sql,
+//!     r#"UPDATE "users" SET "active" = ? WHERE "last_login" IS NULL RETURNING "id""#
+//! );
+//! assert_eq!(c.binds, [Value::I64(0)]);
+//! ```
 
 use crate::expr::{and_, Expr, Ident, IntoExpr, OrderBy, TableRef, TextSql};
 use crate::schema::{CreateEnumType, CreateIndex, CreateTable, DropEnumType, DropIndex, DropTable};
 
-/// What a FROM or JOIN names.
+/// What a FROM or JOIN names: a table, or a subquery under an alias. A [`TableRef`]
+/// converts into one, so `.from(table("users"))` works.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FromItem {
+    /// A table (or CTE) by name.
     Table(TableRef),
     /// `(SELECT …) AS alias`
     Subquery {
+        /// The derived table's query.
         query: Box<Select>,
+        /// The name the query's rows go by (required in SQL).
         alias: Ident,
     },
 }
@@ -20,30 +42,56 @@ impl From<TableRef> for FromItem {
     }
 }
 
+/// The kind of a [`Join`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinKind {
+    /// `JOIN`: only rows with a match on both sides.
     Inner,
+    /// `LEFT OUTER JOIN`: every left row, with NULLs where the right has no match.
     Left,
 }
 
+/// One `JOIN target ON condition` of a [`Select`]; made by [`Select::join`] and
+/// [`Select::left_join`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Join {
+    /// Inner or left outer.
     pub kind: JoinKind,
+    /// The joined table or subquery.
     pub target: FromItem,
+    /// The join condition.
     pub on: Expr,
 }
 
+/// A set operation combining two selects; see [`Select::union`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SetOp {
+    /// `UNION`: the rows of both, duplicates removed.
     Union,
+    /// `UNION ALL`: the rows of both, duplicates kept (cheaper).
     UnionAll,
 }
 
-/// A common table expression: `name (cols) AS (query)`.
+/// A common table expression: `name (cols) AS (query)`, attached to a select with
+/// [`Select::with`] and read through [`Cte::table`].
+///
+/// ```
+/// use oxalchemy_core::{col, compile, select, table, Sqlite};
+///
+/// let recent = select([col("id")]).from(table("posts")).limit(10).cte("recent");
+/// let stmt = select([col("id")]).from(recent.table()).with(recent).into();
+/// assert_eq!(
+///     compile(&Sqlite, &stmt).unwrap().sql,
+///     r#"WITH "recent" AS (SELECT "id" FROM "posts" LIMIT ?) SELECT "id" FROM "recent""#
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cte {
+    /// The name the query's rows go by.
     pub name: Ident,
+    /// Names for the query's columns; empty keeps the query's own.
     pub columns: Vec<Ident>,
+    /// The query (for `WITH RECURSIVE`, a UNION of a base case and a step naming the CTE).
     pub query: Box<Select>,
 }
 
@@ -54,26 +102,56 @@ impl Cte {
     }
 }
 
-/// `SELECT`
+/// `[WITH …] SELECT [DISTINCT] … FROM … JOIN … WHERE … GROUP BY … HAVING … [UNION …]
+/// ORDER BY … LIMIT … OFFSET …`, made by [`select`].
+///
+/// The fields are public so the ORM can adjust a query it built; the builder methods are
+/// the way to make one.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Select {
+    /// `WITH` clauses, in order.
     pub ctes: Vec<Cte>,
+    /// `WITH RECURSIVE` rather than `WITH`.
     pub recursive: bool,
+    /// `SELECT DISTINCT`
     pub distinct: bool,
+    /// The select list; empty selects `*`.
     pub columns: Vec<Expr>,
+    /// The FROM list; several items are a cross join.
     pub from: Vec<FromItem>,
+    /// Joins, after the FROM list, in order.
     pub joins: Vec<Join>,
+    /// The WHERE condition (several [`Select::filter`] calls are ANDed into it).
     pub where_: Option<Expr>,
+    /// GROUP BY expressions.
     pub group_by: Vec<Expr>,
+    /// The HAVING condition, on groups.
     pub having: Option<Expr>,
     /// `UNION [ALL]` members, compiled after this select's HAVING and before its ORDER BY.
     pub compound: Vec<(SetOp, Select)>,
+    /// ORDER BY items (of the whole compound, when there are UNION members).
     pub order_by: Vec<OrderBy>,
+    /// `LIMIT n` (bound).
     pub limit: Option<u64>,
+    /// `OFFSET n` (bound).
     pub offset: Option<u64>,
 }
 
-/// `SELECT columns …`
+/// `SELECT columns …`: starts a query. Each column is anything [`IntoExpr`]; an empty list
+/// selects `*`.
+///
+/// ```
+/// use oxalchemy_core::{col, compile, select, table, Postgres};
+///
+/// let q = select([col("id"), col("name")])
+///     .from(table("users"))
+///     .order_by(col("name").desc())
+///     .limit(20);
+/// assert_eq!(
+///     compile(&Postgres, &q.into()).unwrap().sql,
+///     r#"SELECT "id", "name" FROM "users" ORDER BY "name" DESC LIMIT $1"#
+/// );
+/// ```
 pub fn select<I>(columns: I) -> Select
 where
     I: IntoIterator,
@@ -83,13 +161,6 @@ where
         columns: columns.into_iter().map(IntoExpr::into_expr).collect(),
         ..Select::default()
     }
-}
-
-fn add_condition(slot: &mut Option<Expr>, cond: Expr) {
-    *slot = Some(match slot.take() {
-        None => cond,
-        Some(prev) => and_([prev, cond]),
-    });
 }
 
 impl Select {
@@ -102,10 +173,12 @@ impl Select {
         self.columns = columns.into_iter().map(IntoExpr::into_expr).collect();
         self
     }
+    /// Adds one column to the select list.
     pub fn column(mut self, e: impl IntoExpr) -> Self {
         self.columns.push(e.into_expr());
         self
     }
+    /// Adds a table (or CTE, or subquery) to the FROM list.
     pub fn from(mut self, item: impl Into<FromItem>) -> Self {
         self.from.push(item.into());
         self
@@ -118,6 +191,7 @@ impl Select {
         });
         self
     }
+    /// `JOIN target ON on` (an inner join).
     pub fn join(mut self, target: impl Into<FromItem>, on: Expr) -> Self {
         self.joins.push(Join {
             kind: JoinKind::Inner,
@@ -140,6 +214,7 @@ impl Select {
         add_condition(&mut self.where_, cond);
         self
     }
+    /// Adds GROUP BY expressions (a label groups by its select-list alias).
     pub fn group_by<I>(mut self, exprs: I) -> Self
     where
         I: IntoIterator<Item = Expr>,
@@ -147,40 +222,50 @@ impl Select {
         self.group_by.extend(exprs);
         self
     }
+    /// Adds a HAVING condition on groups; several calls are ANDed.
     pub fn having(mut self, cond: Expr) -> Self {
         add_condition(&mut self.having, cond);
         self
     }
+    /// Adds an ORDER BY item: an [`Expr`] (ascending) or an [`OrderBy`] from
+    /// [`Expr::desc`] and friends. Call again for further keys.
     pub fn order_by(mut self, item: impl Into<OrderBy>) -> Self {
         self.order_by.push(item.into());
         self
     }
+    /// `LIMIT n`: at most `n` rows.
     pub fn limit(mut self, n: u64) -> Self {
         self.limit = Some(n);
         self
     }
+    /// `OFFSET n`: skips the first `n` rows (SQLite gets `LIMIT -1 OFFSET n`).
     pub fn offset(mut self, n: u64) -> Self {
         self.offset = Some(n);
         self
     }
+    /// `SELECT DISTINCT`: duplicate rows removed.
     pub fn distinct(mut self) -> Self {
         self.distinct = true;
         self
     }
+    /// Adds a `WITH` clause; see [`Cte`].
     pub fn with(mut self, cte: Cte) -> Self {
         self.ctes.push(cte);
         self
     }
-    /// `WITH RECURSIVE`
+    /// Adds a `WITH RECURSIVE` clause: the CTE's query may name the CTE itself.
     pub fn with_recursive(mut self, cte: Cte) -> Self {
         self.recursive = true;
         self.ctes.push(cte);
         self
     }
+    /// `… UNION other`: rows of both queries, duplicates removed. A member may not carry
+    /// its own ORDER BY / LIMIT / OFFSET / WITH (wrap it in a subquery).
     pub fn union(mut self, other: Select) -> Self {
         self.compound.push((SetOp::Union, other));
         self
     }
+    /// `… UNION ALL other`: rows of both queries, duplicates kept.
     pub fn union_all(mut self, other: Select) -> Self {
         self.compound.push((SetOp::UnionAll, other));
         self
@@ -207,30 +292,64 @@ impl Select {
     }
 }
 
-/// `ON CONFLICT` handling for INSERT.
+/// `ON CONFLICT` handling for INSERT (an upsert), on SQLite 3.35+ and PostgreSQL.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OnConflict {
+    /// `ON CONFLICT [(target)] DO NOTHING`: conflicting rows are skipped.
     DoNothing {
+        /// The unique key's columns; empty skips a conflict on any unique constraint.
         target: Vec<Ident>,
     },
+    /// `ON CONFLICT (target) DO UPDATE SET … [WHERE …]`: a conflicting row updates the
+    /// existing one instead.
     DoUpdate {
+        /// The unique key's columns (required).
         target: Vec<Ident>,
+        /// The assignments; [`crate::expr::excluded`] names the proposed row's values.
         set: Vec<(Ident, Expr)>,
+        /// Updates only existing rows matching this condition.
         where_: Option<Expr>,
     },
 }
 
-/// `INSERT INTO table (columns) VALUES (…), (…) [ON CONFLICT …] [RETURNING …]`
+/// `INSERT INTO table (columns) VALUES (…), (…) [ON CONFLICT …] [RETURNING …]`, made by
+/// [`insert`]. With no columns it is `INSERT … DEFAULT VALUES`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Insert {
+    /// The table inserted into.
     pub table: TableRef,
+    /// The columns given values, in order.
     pub columns: Vec<Ident>,
+    /// The rows, each one value per column.
     pub rows: Vec<Vec<Expr>>,
+    /// What to do when a row conflicts with a unique constraint; `None` fails the insert.
     pub on_conflict: Option<OnConflict>,
+    /// `RETURNING` expressions: what the database sends back for each inserted row.
     pub returning: Vec<Expr>,
 }
 
-/// `INSERT INTO table …`
+/// `INSERT INTO table …`: starts an insert.
+///
+/// ```
+/// use oxalchemy_core::{col, compile, excluded, insert, lit, table, Postgres};
+///
+/// let counters = table("counters");
+/// let hits = counters.col("hits") + excluded("hits");
+/// let upsert = insert(counters)
+///     .columns(["name", "hits"])
+///     .values([lit("home"), lit(1i64)])
+///     .on_conflict_do_update(["name"], [("hits".into(), hits)])
+///     .returning([col("hits")]);
+/// let c = compile(&Postgres, &upsert.into()).unwrap();
+/// assert_eq!(
+///     c.sql,
+///     concat!(
+///         r#"INSERT INTO "counters" ("name", "hits") VALUES ($1, $2) "#,
+///         r#"ON CONFLICT ("name") DO UPDATE SET "hits" = "counters"."hits" + excluded."hits" "#,
+///         r#"RETURNING "hits""#
+///     )
+/// );
+/// ```
 pub fn insert(table: TableRef) -> Insert {
     Insert {
         table,
@@ -242,6 +361,7 @@ pub fn insert(table: TableRef) -> Insert {
 }
 
 impl Insert {
+    /// Names the columns every row gives values for.
     pub fn columns<I>(mut self, columns: I) -> Self
     where
         I: IntoIterator,
@@ -260,6 +380,8 @@ impl Insert {
             .push(row.into_iter().map(IntoExpr::into_expr).collect());
         self
     }
+    /// `ON CONFLICT (target) DO NOTHING`; an empty target skips conflicts on any unique
+    /// constraint.
     pub fn on_conflict_do_nothing<I>(mut self, target: I) -> Self
     where
         I: IntoIterator,
@@ -284,6 +406,8 @@ impl Insert {
         });
         self
     }
+    /// `RETURNING exprs`: the database sends these back for every inserted row (generated
+    /// keys, defaults).
     pub fn returning<I>(mut self, exprs: I) -> Self
     where
         I: IntoIterator,
@@ -343,15 +467,20 @@ impl Insert {
     }
 }
 
-/// `UPDATE table SET … [WHERE …] [RETURNING …]`
+/// `UPDATE table SET … [WHERE …] [RETURNING …]`, made by [`update`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Update {
+    /// The table updated.
     pub table: TableRef,
+    /// The assignments `column = value`, in order; at least one is required.
     pub set: Vec<(Ident, Expr)>,
+    /// Which rows to update; `None` updates every row.
     pub where_: Option<Expr>,
+    /// `RETURNING` expressions, sent back for every updated row.
     pub returning: Vec<Expr>,
 }
 
+/// `UPDATE table …`: starts an update. Without [`Update::filter`] it updates every row.
 pub fn update(table: TableRef) -> Update {
     Update {
         table,
@@ -362,14 +491,17 @@ pub fn update(table: TableRef) -> Update {
 }
 
 impl Update {
+    /// Adds `column = value`; the value may be any expression (`col("n") + 1`).
     pub fn set(mut self, column: impl Into<Ident>, value: impl IntoExpr) -> Self {
         self.set.push((column.into(), value.into_expr()));
         self
     }
+    /// Adds a WHERE condition; several calls are ANDed.
     pub fn filter(mut self, cond: Expr) -> Self {
         add_condition(&mut self.where_, cond);
         self
     }
+    /// `RETURNING exprs`: the database sends these back for every updated row.
     pub fn returning<I>(mut self, exprs: I) -> Self
     where
         I: IntoIterator,
@@ -380,14 +512,18 @@ impl Update {
     }
 }
 
-/// `DELETE FROM table [WHERE …] [RETURNING …]`
+/// `DELETE FROM table [WHERE …] [RETURNING …]`, made by [`delete`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delete {
+    /// The table deleted from.
     pub table: TableRef,
+    /// Which rows to delete; `None` deletes every row.
     pub where_: Option<Expr>,
+    /// `RETURNING` expressions, sent back for every deleted row.
     pub returning: Vec<Expr>,
 }
 
+/// `DELETE FROM table …`: starts a delete. Without [`Delete::filter`] it deletes every row.
 pub fn delete(table: TableRef) -> Delete {
     Delete {
         table,
@@ -397,10 +533,12 @@ pub fn delete(table: TableRef) -> Delete {
 }
 
 impl Delete {
+    /// Adds a WHERE condition; several calls are ANDed.
     pub fn filter(mut self, cond: Expr) -> Self {
         add_condition(&mut self.where_, cond);
         self
     }
+    /// `RETURNING exprs`: the database sends these back for every deleted row.
     pub fn returning<I>(mut self, exprs: I) -> Self
     where
         I: IntoIterator,
@@ -411,19 +549,30 @@ impl Delete {
     }
 }
 
-/// Any statement the compiler accepts.
+/// Any statement the compiler accepts. Every statement type converts into it with `.into()`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Statement {
+    /// A query.
     Select(Select),
+    /// An INSERT (or upsert).
     Insert(Insert),
+    /// An UPDATE.
     Update(Update),
+    /// A DELETE.
     Delete(Delete),
+    /// Raw SQL with named binds.
     Text(TextSql),
+    /// `CREATE TABLE`
     CreateTable(CreateTable),
+    /// `DROP TABLE`
     DropTable(DropTable),
+    /// `CREATE INDEX`
     CreateIndex(CreateIndex),
+    /// `DROP INDEX`
     DropIndex(DropIndex),
+    /// `CREATE TYPE … AS ENUM` (PostgreSQL)
     CreateEnumType(CreateEnumType),
+    /// `DROP TYPE` (PostgreSQL)
     DropEnumType(DropEnumType),
 }
 
@@ -450,4 +599,12 @@ impl From<TextSql> for Statement {
     fn from(s: TextSql) -> Statement {
         Statement::Text(s)
     }
+}
+
+/// ANDs `cond` onto the condition in `slot` (WHERE, HAVING).
+fn add_condition(slot: &mut Option<Expr>, cond: Expr) {
+    *slot = Some(match slot.take() {
+        None => cond,
+        Some(prev) => and_([prev, cond]),
+    });
 }

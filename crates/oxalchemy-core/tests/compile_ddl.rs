@@ -708,12 +708,8 @@ fn sorted_tables_report_cycles() {
     md.add(fk_table("c", &[]));
     md.add(fk_table("d", &["a"]));
     let err = sorted_names(&md).unwrap_err();
-    assert_eq!(
-        err,
-        DependencyCycle {
-            tables: vec!["a".into(), "b".into(), "d".into()]
-        }
-    );
+    // DependencyCycle is #[non_exhaustive]: compared by its field.
+    assert_eq!(err.tables, ["a", "b", "d"]);
     assert!(err.to_string().contains("cycle"), "{err}");
 }
 

@@ -1,18 +1,11 @@
 //! SQL for the ORM's bulk write paths, built directly instead of through an expression tree:
 //! flushing 10,000 objects should cost string appends, not 10,000 trees. The output is
 //! exactly what [`super::compile`] produces for the equivalent statement (tested below).
+//!
+//! The ORM's flush calls these; they are public because their output is plain SQL any caller
+//! can bind values to, in the order each function documents.
 
 use super::{quote_ident, Dialect};
-
-fn push_columns(d: &dyn Dialect, out: &mut String, cols: &[&str]) {
-    let _ = d;
-    for (i, c) in cols.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        quote_ident(out, c);
-    }
-}
 
 /// `INSERT INTO "t" ("a", "b") VALUES (?, ?), (?, ?) [RETURNING "x", …]` for `rows` rows;
 /// binds go row by row in column order.
@@ -30,7 +23,7 @@ pub fn insert_rows_sql(
         out.push_str(" DEFAULT VALUES");
     } else {
         out.push_str(" (");
-        push_columns(d, &mut out, columns);
+        push_columns(&mut out, columns);
         out.push_str(") VALUES ");
         let mut n = 0;
         for r in 0..rows {
@@ -50,30 +43,9 @@ pub fn insert_rows_sql(
     }
     if !returning.is_empty() {
         out.push_str(" RETURNING ");
-        push_columns(d, &mut out, returning);
+        push_columns(&mut out, returning);
     }
     out
-}
-
-fn push_key(d: &dyn Dialect, out: &mut String, key: &[&str], mut n: usize) {
-    out.push_str(" WHERE ");
-    if key.len() > 1 {
-        for (i, k) in key.iter().enumerate() {
-            if i > 0 {
-                out.push_str(" AND ");
-            }
-            out.push('(');
-            quote_ident(out, k);
-            out.push_str(" = ");
-            n += 1;
-            d.write_placeholder(out, n);
-            out.push(')');
-        }
-    } else if let Some(k) = key.first() {
-        quote_ident(out, k);
-        out.push_str(" = ");
-        d.write_placeholder(out, n + 1);
-    }
 }
 
 /// `UPDATE "t" SET "a" = ?, "b" = ? WHERE "k" = ?` (several key columns are ANDed, each
@@ -102,6 +74,39 @@ pub fn delete_by_key_sql(d: &dyn Dialect, table: &str, key: &[&str]) -> String {
     quote_ident(&mut out, table);
     push_key(d, &mut out, key, 0);
     out
+}
+
+/// `"a", "b", …`
+fn push_columns(out: &mut String, cols: &[&str]) {
+    for (i, c) in cols.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        quote_ident(out, c);
+    }
+}
+
+/// ` WHERE "k" = ?`, or ` WHERE ("a" = ?) AND ("b" = ?)` for a composite key; the
+/// placeholders are numbered after the `n` binds already written.
+fn push_key(d: &dyn Dialect, out: &mut String, key: &[&str], mut n: usize) {
+    out.push_str(" WHERE ");
+    if key.len() > 1 {
+        for (i, k) in key.iter().enumerate() {
+            if i > 0 {
+                out.push_str(" AND ");
+            }
+            out.push('(');
+            quote_ident(out, k);
+            out.push_str(" = ");
+            n += 1;
+            d.write_placeholder(out, n);
+            out.push(')');
+        }
+    } else if let Some(k) = key.first() {
+        quote_ident(out, k);
+        out.push_str(" = ");
+        d.write_placeholder(out, n + 1);
+    }
 }
 
 #[cfg(test)]

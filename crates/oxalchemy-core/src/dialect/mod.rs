@@ -1,8 +1,27 @@
-//! Dialects: how one expression tree becomes SQL text and binds for one database.
+//! Dialects: how one statement tree becomes SQL text and binds for one database.
 //!
-//! The [`compile`] function walks the tree once ([`Compiler`]); a [`Dialect`] supplies the
-//! pieces that differ (placeholders, type names, ILIKE, identity columns, value encodings).
-//! Compilation is pure: no I/O, so it is unit-tested on its output.
+//! [`compile`] walks the tree once (the compiler, split by statement kind in `compiler/`);
+//! a [`Dialect`] supplies every piece that differs between databases: placeholders (`?` /
+//! `$1`), type names, ILIKE, identity columns, LIMIT/OFFSET quirks and the wire encoding of
+//! values. [`Sqlite`] and [`Postgres`] are the two dialects. Compilation is pure (no I/O), so
+//! it is tested on its output text and binds.
+//!
+//! [`bulk`] builds the ORM's high-volume INSERT / UPDATE / DELETE text without a tree.
+//!
+//! ```
+//! use oxalchemy_core::{col, compile, select, table, Postgres, Sqlite};
+//!
+//! let q = select([col("id")]).from(table("users")).filter(col("name").ilike("a%"));
+//! let stmt = q.into();
+//! assert_eq!(
+//!     compile(&Postgres, &stmt).unwrap().sql,
+//!     r#"SELECT "id" FROM "users" WHERE "name" ILIKE $1"#
+//! );
+//! assert_eq!(
+//!     compile(&Sqlite, &stmt).unwrap().sql,
+//!     r#"SELECT "id" FROM "users" WHERE lower("name") LIKE lower(?)"#
+//! );
+//! ```
 
 pub mod bulk;
 mod compiler;
@@ -12,12 +31,18 @@ mod sqlite;
 pub(crate) use compiler::bind_count;
 pub use compiler::{column_definition, compile, constraint_definition, CompileError, Compiled};
 pub use postgres::Postgres;
-pub use sqlite::Sqlite;
+pub use sqlite::{Sqlite, SQLITE_DATETIME_FORMAT};
 
 use crate::value::{SqlType, Value};
 
-/// One database's SQL flavour. Implemented by [`Sqlite`] and [`Postgres`].
+/// One database's SQL flavour: everything the compiler writes differently per database.
+///
+/// Implemented by [`Sqlite`] and [`Postgres`]; the engine picks one per connection URL. The
+/// compiler asks these methods instead of testing which database it compiles for, so a new
+/// database is a new implementation. Methods with a default describe the SQL standard's (and
+/// usually SQLite's) behaviour.
 pub trait Dialect: Send + Sync + std::fmt::Debug {
+    /// The database's name as used in URLs and messages: `"sqlite"`, `"postgresql"`.
     fn name(&self) -> &'static str;
     /// Writes the marker of the `index`-th (1-based) bind parameter.
     fn write_placeholder(&self, out: &mut String, index: usize);
@@ -27,7 +52,7 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn native_ilike(&self) -> bool;
     /// The SQL for the current timestamp.
     fn now_sql(&self) -> &'static str;
-    /// Literal true / false, used for empty AND / OR / IN lists.
+    /// Literal true / false, used for empty AND / OR lists.
     fn bool_literal(&self, value: bool) -> &'static str;
     /// Writes a column type for DDL and CAST.
     fn write_type(&self, out: &mut String, ty: &SqlType);
@@ -49,9 +74,22 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn offset_requires_limit(&self) -> bool;
     /// Whether `CREATE TYPE … AS ENUM` exists.
     fn native_enums(&self) -> bool;
+    /// Writes a byte string as an inline literal (a server default in DDL). The default is
+    /// the SQL standard's `X'0a1b'`.
+    fn write_bytes_literal(&self, out: &mut String, bytes: &[u8]) {
+        out.push_str("X'");
+        push_hex(out, bytes);
+        out.push('\'');
+    }
 }
 
 /// Writes `name` as a double-quoted identifier, doubling embedded quotes (both dialects).
+///
+/// ```
+/// let mut out = String::new();
+/// oxalchemy_core::dialect::quote_ident(&mut out, r#"my "table""#);
+/// assert_eq!(out, r#""my ""table""""#);
+/// ```
 pub fn quote_ident(out: &mut String, name: &str) {
     out.reserve(name.len() + 2);
     out.push('"');
@@ -66,6 +104,12 @@ pub fn quote_ident(out: &mut String, name: &str) {
 
 /// Writes `s` as a single-quoted SQL string literal, doubling embedded quotes. Only DDL uses
 /// literals (server defaults, enum checks); statements bind every value.
+///
+/// ```
+/// let mut out = String::new();
+/// oxalchemy_core::dialect::quote_literal(&mut out, "it's");
+/// assert_eq!(out, "'it''s'");
+/// ```
 pub fn quote_literal(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('\'');
@@ -76,4 +120,13 @@ pub fn quote_literal(out: &mut String, s: &str) {
         out.push(c);
     }
     out.push('\'');
+}
+
+/// Writes `bytes` as lowercase hex digits, two per byte.
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
+    use std::fmt::Write;
+    out.reserve(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
 }

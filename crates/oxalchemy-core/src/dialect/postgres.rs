@@ -1,7 +1,18 @@
+//! The PostgreSQL dialect: `$n` placeholders, identity columns, native ILIKE and enum types,
+//! and binds sent in PostgreSQL's own types (the engine encodes every [`Value`] natively).
+
 use super::Dialect;
 use crate::value::{SqlType, Value};
 
 /// PostgreSQL (12+).
+///
+/// ```
+/// use oxalchemy_core::{col, compile, lit, select, Postgres};
+///
+/// // A bind whose type PostgreSQL cannot infer is cast.
+/// let c = compile(&Postgres, &select([lit(1i64) + lit(2i64)]).into()).unwrap();
+/// assert_eq!(c.sql, "SELECT $1::BIGINT + $2::BIGINT");
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Postgres;
 
@@ -99,5 +110,11 @@ impl Dialect for Postgres {
     }
     fn native_enums(&self) -> bool {
         true
+    }
+    fn write_bytes_literal(&self, out: &mut String, bytes: &[u8]) {
+        // bytea's hex input format; PostgreSQL does not read `X'…'` as bytea.
+        out.push_str("'\\x");
+        super::push_hex(out, bytes);
+        out.push('\'');
     }
 }

@@ -1,11 +1,25 @@
+//! The SQLite dialect: `?` placeholders, rowid-alias primary keys, no ILIKE or enum types,
+//! and values stored as SQLite's few storage classes (booleans as 0/1; UUIDs, JSON,
+//! timestamps and decimals as text; see [`crate::value`] for the table).
+
 use super::Dialect;
 use crate::value::{SqlType, Value};
 
 /// SQLite (3.35+: RETURNING, NULLS FIRST/LAST, ON CONFLICT DO UPDATE).
+///
+/// ```
+/// use oxalchemy_core::{col, compile, select, Sqlite, Value};
+///
+/// let c = compile(&Sqlite, &select([col("a")]).filter(col("flag").eq(true)).into()).unwrap();
+/// assert_eq!(c.sql, r#"SELECT "a" WHERE "flag" = ?"#);
+/// assert_eq!(c.binds, [Value::I64(1)]);
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sqlite;
 
-/// The timestamp text format SQLite columns store (SQLAlchemy's; sorts chronologically).
+/// The `chrono` format of the timestamp text SQLite columns store (SQLAlchemy's; sorts
+/// chronologically): `2024-01-02 03:04:05.000000`. A timestamp with time zone is stored in
+/// UTC with `+00:00` appended.
 pub const SQLITE_DATETIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f";
 
 impl Dialect for Sqlite {

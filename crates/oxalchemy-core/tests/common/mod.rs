@@ -6,7 +6,7 @@ use oxalchemy_core::{
     compile, CompileError, Compiled, Dialect, Postgres, Sqlite, Statement, Value,
 };
 
-pub fn compile_on(dialect: &dyn Dialect, stmt: &Statement) -> Compiled {
+pub(crate) fn compile_on(dialect: &dyn Dialect, stmt: &Statement) -> Compiled {
     compile(dialect, stmt).unwrap_or_else(|e| panic!("{} failed to compile: {e}", dialect.name()))
 }
 
@@ -19,7 +19,7 @@ fn assert_compiled(dialect: &dyn Dialect, stmt: &Statement, sql: &str, binds: &[
 
 /// Same binds on both dialects (values SQLite does not re-encode: i64, f64, text, bytes, NULL).
 #[track_caller]
-pub fn check(stmt: impl Into<Statement>, sqlite: &str, postgres: &str, binds: &[Value]) {
+pub(crate) fn check(stmt: impl Into<Statement>, sqlite: &str, postgres: &str, binds: &[Value]) {
     let stmt = stmt.into();
     assert_compiled(&Sqlite, &stmt, sqlite, binds);
     assert_compiled(&Postgres, &stmt, postgres, binds);
@@ -27,7 +27,7 @@ pub fn check(stmt: impl Into<Statement>, sqlite: &str, postgres: &str, binds: &[
 
 /// Different binds per dialect.
 #[track_caller]
-pub fn check_each(
+pub(crate) fn check_each(
     stmt: impl Into<Statement>,
     sqlite: (&str, &[Value]),
     postgres: (&str, &[Value]),
@@ -39,22 +39,22 @@ pub fn check_each(
 
 /// DDL: no binds on either dialect.
 #[track_caller]
-pub fn check_ddl(stmt: impl Into<Statement>, sqlite: &str, postgres: &str) {
+pub(crate) fn check_ddl(stmt: impl Into<Statement>, sqlite: &str, postgres: &str) {
     check(stmt, sqlite, postgres, &[]);
 }
 
 /// The same error on both dialects.
 #[track_caller]
-pub fn check_err(stmt: impl Into<Statement>, err: CompileError) {
+pub(crate) fn check_err(stmt: impl Into<Statement>, err: CompileError) {
     let stmt = stmt.into();
     assert_eq!(compile(&Sqlite, &stmt), Err(err.clone()), "sqlite");
     assert_eq!(compile(&Postgres, &stmt), Err(err), "postgresql");
 }
 
-pub fn i(n: i64) -> Value {
+pub(crate) fn i(n: i64) -> Value {
     Value::I64(n)
 }
 
-pub fn t(s: &str) -> Value {
+pub(crate) fn t(s: &str) -> Value {
     Value::Text(s.to_owned())
 }

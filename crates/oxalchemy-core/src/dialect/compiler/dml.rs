@@ -1,0 +1,136 @@
+//! Data modification: INSERT (multi-row, DEFAULT VALUES, upsert with `ON CONFLICT`), UPDATE
+//! and DELETE, each with an optional RETURNING list.
+
+use super::{CompileError, Compiler, Place, R};
+use crate::expr::{Expr, Ident};
+use crate::query::{Delete, Insert, OnConflict, Update};
+
+impl Compiler<'_> {
+    /// `INSERT INTO t ("a", …) VALUES (…), (…) [ON CONFLICT …] [RETURNING …]`
+    pub(super) fn insert(&mut self, s: &Insert) -> R {
+        self.push("INSERT INTO ");
+        self.table_ref(&s.table);
+        if s.columns.is_empty() {
+            self.default_values(s)?;
+        } else {
+            self.values(s)?;
+        }
+        match &s.on_conflict {
+            None => {}
+            Some(OnConflict::DoNothing { target }) => {
+                self.push(" ON CONFLICT");
+                if !target.is_empty() {
+                    self.push(" (");
+                    self.idents(target);
+                    self.push(")");
+                }
+                self.push(" DO NOTHING");
+            }
+            Some(OnConflict::DoUpdate {
+                target,
+                set,
+                where_,
+            }) => {
+                if target.is_empty() {
+                    return Err(CompileError::MissingConflictTarget);
+                }
+                if set.is_empty() {
+                    return Err(CompileError::EmptyUpdate(s.table.name.to_string()));
+                }
+                self.push(" ON CONFLICT (");
+                self.idents(target);
+                self.push(") DO UPDATE SET ");
+                self.assignments(set)?;
+                self.where_clause(where_.as_ref())?;
+            }
+        }
+        self.returning(&s.returning)
+    }
+
+    /// ` DEFAULT VALUES`: an insert naming no columns may carry one empty row at most.
+    fn default_values(&mut self, s: &Insert) -> R {
+        match s.rows.as_slice() {
+            [] => self.push(" DEFAULT VALUES"),
+            [row] if row.is_empty() => self.push(" DEFAULT VALUES"),
+            rows => {
+                return Err(CompileError::RowLength {
+                    table: s.table.name.to_string(),
+                    row: 0,
+                    expected: 0,
+                    got: rows[0].len(),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// ` ("a", "b") VALUES (…), (…)`; every row must have one value per column.
+    fn values(&mut self, s: &Insert) -> R {
+        if s.rows.is_empty() {
+            return Err(CompileError::EmptyInsert(s.table.name.to_string()));
+        }
+        self.push(" (");
+        self.idents(&s.columns);
+        self.push(") VALUES ");
+        for (i, row) in s.rows.iter().enumerate() {
+            if row.len() != s.columns.len() {
+                return Err(CompileError::RowLength {
+                    table: s.table.name.to_string(),
+                    row: i,
+                    expected: s.columns.len(),
+                    got: row.len(),
+                });
+            }
+            if i > 0 {
+                self.push(", ");
+            }
+            self.push("(");
+            self.expr_list(row, Place::Other)?;
+            self.push(")");
+        }
+        Ok(())
+    }
+
+    /// `UPDATE t SET "a" = …, … [WHERE …] [RETURNING …]`
+    pub(super) fn update(&mut self, s: &Update) -> R {
+        if s.set.is_empty() {
+            return Err(CompileError::EmptyUpdate(s.table.name.to_string()));
+        }
+        self.push("UPDATE ");
+        self.table_ref(&s.table);
+        self.push(" SET ");
+        self.assignments(&s.set)?;
+        self.where_clause(s.where_.as_ref())?;
+        self.returning(&s.returning)
+    }
+
+    /// `DELETE FROM t [WHERE …] [RETURNING …]`
+    pub(super) fn delete(&mut self, s: &Delete) -> R {
+        self.push("DELETE FROM ");
+        self.table_ref(&s.table);
+        self.where_clause(s.where_.as_ref())?;
+        self.returning(&s.returning)
+    }
+
+    /// `"a" = expr, "b" = expr` (UPDATE SET and ON CONFLICT DO UPDATE SET).
+    fn assignments(&mut self, set: &[(Ident, Expr)]) -> R {
+        for (i, (col, e)) in set.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.ident(col);
+            self.push(" = ");
+            self.expr(e)?;
+        }
+        Ok(())
+    }
+
+    /// ` RETURNING expr, …` (labels become `AS` aliases, as in a select list).
+    fn returning(&mut self, r: &[Expr]) -> R {
+        if !r.is_empty() {
+            self.push(" RETURNING ");
+            self.expr_list(r, Place::Column)?;
+        }
+        Ok(())
+    }
+}
