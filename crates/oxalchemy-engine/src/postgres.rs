@@ -1,11 +1,11 @@
 //! The PostgreSQL driver: tokio-postgres. Every statement is prepared once per connection and
 //! cached; values are encoded in binary for whatever parameter type the server inferred.
 
-use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::sync::Arc;
 
 use bytes::BytesMut;
+use hashlink::LruCache;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
@@ -21,9 +21,9 @@ pub(crate) struct PgConn {
     /// Shared so that a transaction dropped without commit can send its ROLLBACK from a task
     /// at once, instead of leaving the backend idle in transaction holding locks.
     pub(crate) client: Arc<tokio_postgres::Client>,
-    /// SQL → (prepared statement, last use tick).
-    statements: HashMap<String, (tokio_postgres::Statement, u64)>,
-    tick: u64,
+    /// SQL → prepared statement, least recently used first. Dropping the last handle of an
+    /// evicted statement closes it on the server.
+    statements: LruCache<String, tokio_postgres::Statement>,
     /// A ROLLBACK sent by a dropped transaction; awaited before the next statement.
     pub(crate) pending_cleanup: Option<tokio::task::JoinHandle<()>>,
 }
@@ -45,8 +45,7 @@ impl PgConn {
         });
         Ok(PgConn {
             client: Arc::new(client),
-            statements: HashMap::new(),
-            tick: 0,
+            statements: LruCache::new(STATEMENT_CACHE_CAPACITY),
             pending_cleanup: None,
         })
     }
@@ -64,25 +63,12 @@ impl PgConn {
 
     async fn statement(&mut self, sql: &str) -> Result<tokio_postgres::Statement> {
         self.settle().await;
-        self.tick += 1;
-        if let Some((stmt, used)) = self.statements.get_mut(sql) {
-            *used = self.tick;
+        if let Some(stmt) = self.statements.get(sql) {
             return Ok(stmt.clone());
         }
         let stmt = self.client.prepare(sql).await.map_err(map_error)?;
-        if self.statements.len() >= STATEMENT_CACHE_CAPACITY {
-            // Dropping the last handle closes the statement on the server.
-            let oldest = self
-                .statements
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(k, _)| k.clone());
-            if let Some(k) = oldest {
-                self.statements.remove(&k);
-            }
-        }
-        self.statements
-            .insert(sql.to_owned(), (stmt.clone(), self.tick));
+        // Beyond capacity the least recently used statement is evicted (and closed).
+        self.statements.insert(sql.to_owned(), stmt.clone());
         Ok(stmt)
     }
 
