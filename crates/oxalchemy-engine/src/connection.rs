@@ -159,6 +159,9 @@ impl Connection {
                             "multi-row INSERT reported {changed} rows and last rowid {last} for \
                              {rows} rows; cannot assign generated keys"
                         ),
+                        detail: None,
+                        hint: None,
+                        source: None,
                     });
                 }
                 return Ok(Some((first..=last).collect()));
@@ -276,10 +279,10 @@ impl Connection {
     /// `Serializable`, be ready to retry on [`Error::Serialization`].
     pub async fn begin_isolated(&mut self, level: IsolationLevel) -> Result<Transaction<'_>> {
         if self.in_transaction() {
-            return Err(Error::Database {
-                code: None,
+            return Err(Error::Mapping {
                 message: "an isolation level can only be set on an outermost transaction, \
-                          not on a savepoint"
+                          not on a savepoint; call begin_isolated on a connection outside any \
+                          transaction"
                     .into(),
             });
         }

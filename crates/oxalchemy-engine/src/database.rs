@@ -12,9 +12,12 @@ use crate::backend::{AnyConn, Backend};
 use crate::connection::{Connection, Pooled, Transaction};
 use crate::decode::{FromRow, FromSql};
 use crate::error::{Error, Result};
-use crate::url::{parse, redact, Target};
+use crate::url::{parse, redact_url, Target};
 use oxalchemy_core::schema::DropEnumType;
 use oxalchemy_core::{text, Dialect, MetaData, Statement};
+
+/// SQLite's primary result code for "the database is locked by another connection".
+const SQLITE_BUSY: i32 = 5;
 
 /// Settings shared by the pool, its connections and their transactions.
 pub(crate) struct Shared {
@@ -41,13 +44,15 @@ impl Shared {
         };
         match tokio::time::timeout(self.busy_timeout, gate.clone().lock_owned()).await {
             Ok(guard) => Ok(Some(guard)),
-            Err(_) => Err(Error::Database {
-                code: Some("SQLITE_BUSY".into()),
+            Err(_) => Err(Error::Sqlite {
+                code: "SQLITE_BUSY",
+                extended_code: SQLITE_BUSY,
                 message: format!(
                     "waited {:?} for the SQLite write lock held by another transaction of this \
-                     process; commit or drop open transactions sooner, or raise busy_timeout",
+                     process",
                     self.busy_timeout
                 ),
+                source: None,
             }),
         }
     }
@@ -171,7 +176,7 @@ pub struct ConnectOptions {
 impl std::fmt::Debug for ConnectOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConnectOptions")
-            .field("url", &redact(&self.url))
+            .field("url", &redact_url(&self.url))
             .field("pool_size", &self.pool_size)
             .field("max_overflow", &self.max_overflow)
             .field("pool_timeout", &self.pool_timeout)
@@ -225,7 +230,7 @@ impl ConnectOptions {
 
     async fn build(self) -> Result<Database> {
         let target = parse(&self.url)?;
-        let url = redact(&self.url);
+        let url = redact_url(&self.url);
         let (dialect, begin_sql, memory, file): (&'static dyn Dialect, &'static str, bool, bool) =
             match &target {
                 #[cfg(feature = "sqlite")]
@@ -236,9 +241,9 @@ impl ConnectOptions {
                 Target::Postgres(_) => (&oxalchemy_core::Postgres, "BEGIN", false, false),
             };
         if self.pool_size == 0 {
-            return Err(Error::InvalidUrl {
-                url,
-                reason: "pool_size must be at least 1".into(),
+            return Err(Error::InvalidOption {
+                option: "pool_size",
+                reason: "the pool needs at least 1 connection; pool_size must be 1 or more".into(),
             });
         }
         // An in-memory SQLite database lives in one connection: the pool holds exactly that
@@ -262,8 +267,8 @@ impl ConnectOptions {
             .create_timeout(Some(self.pool_timeout))
             .recycle_timeout(Some(self.pool_timeout))
             .build()
-            .map_err(|e| Error::InvalidUrl {
-                url: url.clone(),
+            .map_err(|e| Error::InvalidOption {
+                option: "pool_timeout",
                 reason: e.to_string(),
             })?;
         let shared = Arc::new(Shared {
@@ -341,12 +346,14 @@ impl Database {
             Err(PoolError::Timeout(kind)) => Err(Error::Connect {
                 url: self.shared.url.clone(),
                 reason: format!("timed out after {:?} ({kind:?})", self.shared.pool_timeout),
+                source: None,
             }),
             Err(PoolError::Backend(e)) => Err(e),
             Err(PoolError::Closed) => Err(Error::PoolClosed),
             Err(e) => Err(Error::Connect {
                 url: self.shared.url.clone(),
                 reason: e.to_string(),
+                source: Some(Box::new(e)),
             }),
         }
     }

@@ -409,7 +409,7 @@ async fn create_all_skips_existing_and_drop_all_removes_in_order() {
             .await
             .unwrap_err();
         assert!(
-            matches!(err, Error::Database { .. }),
+            matches!(err, Error::Database { .. } | Error::Sqlite { .. }),
             "[{}] {err:?}",
             t.label
         );
