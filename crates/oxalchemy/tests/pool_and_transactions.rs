@@ -461,6 +461,11 @@ async fn serialization_failures_are_typed() {
         other => panic!("expected Serialization, got {other:?}"),
     }
     assert!(err.to_string().contains("retry"), "{err}");
+    assert_eq!(err.sqlstate(), Some("40001"));
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the driver's error is kept"
+    );
     // The failed transaction left nothing behind and the connection is usable.
     assert!(!b.in_transaction());
     let n: i64 = b.query_scalar(count()).await.unwrap();
