@@ -62,11 +62,13 @@ fn unexpected_null<T>() -> D<T> {
 /// A type stored as text (an enum, a newtype) only implements [`FromSql::from_text`]; the
 /// driver methods default to reading a string and handing it over.
 pub trait FromSql: Sized {
+    /// Decodes a SQLite value (the default reads text and calls [`FromSql::from_text`]).
     #[cfg(feature = "sqlite")]
     fn from_sqlite(value: rusqlite::types::ValueRef<'_>) -> D<Self> {
         Self::from_text(String::from_sqlite(value)?)
     }
-    /// `raw` is the binary wire value, `None` for NULL.
+    /// Decodes a PostgreSQL value of type `ty`; `raw` is the binary wire value, `None` for
+    /// NULL (the default reads text and calls [`FromSql::from_text`]).
     #[cfg(feature = "postgres")]
     fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
         Self::from_text(String::from_postgres(ty, raw)?)
@@ -82,6 +84,7 @@ pub trait FromSql: Sized {
 
 /// A Rust type built from a whole row.
 pub trait FromRow: Sized {
+    /// Builds the value from `row`, decoding each column it needs with [`Row::get`].
     fn from_row(row: &Row<'_>) -> Result<Self>;
 }
 
@@ -144,6 +147,7 @@ impl<'a> Row<'a> {
         }
     }
 
+    /// Whether the row has no columns.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

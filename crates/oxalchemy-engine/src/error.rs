@@ -245,6 +245,7 @@ fn sqlite_advice(code: &str) -> &'static str {
 
 /// The name of SQLite's primary result code (the low byte of an extended code), as SQLite's
 /// documentation spells it.
+#[cfg(feature = "sqlite")]
 pub(crate) fn sqlite_code_name(extended_code: i32) -> &'static str {
     match extended_code & 0xff {
         0 => "SQLITE_OK",
@@ -282,6 +283,7 @@ pub(crate) fn sqlite_code_name(extended_code: i32) -> &'static str {
 
 /// An error and its `source()` chain as one line (`error connecting to server: Connection
 /// refused (os error 111)`), skipping a cause whose text its parent already shows.
+#[cfg(feature = "postgres")]
 pub(crate) fn chain_text(e: &(dyn StdError + 'static)) -> String {
     let mut out = e.to_string();
     let mut cause = e.source();

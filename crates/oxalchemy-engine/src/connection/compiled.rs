@@ -13,7 +13,7 @@ use oxalchemy_core::Compiled;
 use super::Connection;
 use crate::backend::{AnyConn, Backend};
 use crate::decode::{FromRow, Row};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Whether a statement may write (and so must hold SQLite's writer slot).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,12 +220,14 @@ impl Connection {
         {
             self.echo(c);
             let _slot = self.write_slot(Access::Write).await?;
+            // With only the `sqlite` feature, `AnyConn` has no other variant.
+            #[allow(irrefutable_let_patterns)]
             if let AnyConn::Sqlite(conn) = &mut self.pooled().conn {
                 let changed = crate::sqlite::SqliteConn::execute(conn, &c.sql, &c.binds)?;
                 let last = conn.conn.last_insert_rowid();
                 let first = last - rows as i64 + 1;
                 if changed != rows as u64 || first < 1 {
-                    return Err(Error::Database {
+                    return Err(crate::error::Error::Database {
                         code: None,
                         message: format!(
                             "multi-row INSERT reported {changed} rows and last rowid {last} for \

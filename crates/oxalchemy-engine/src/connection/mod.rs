@@ -65,6 +65,7 @@ impl Connection {
         self.obj.as_deref_mut().expect("connection used after drop")
     }
 
+    /// The SQL dialect this connection's statements are compiled for.
     pub fn dialect(&self) -> &'static dyn Dialect {
         self.shared.dialect
     }
@@ -209,8 +210,12 @@ impl Connection {
 /// Transaction isolation levels (PostgreSQL's; SQLite is always serializable).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IsolationLevel {
+    /// Each statement sees data committed before it began (PostgreSQL's default).
     ReadCommitted,
+    /// Every statement sees the snapshot taken at the transaction's first statement.
     RepeatableRead,
+    /// As if transactions ran one after another; conflicts fail with
+    /// [`Error::Serialization`], to be retried.
     Serializable,
 }
 
