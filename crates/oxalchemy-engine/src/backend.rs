@@ -105,7 +105,9 @@ impl Backend for AnyConn {
 impl AnyConn {
     /// Finishes cleanup a dropped transaction started (PostgreSQL sends its ROLLBACK from a task).
     pub(crate) async fn settle(&mut self) {
+        // With only the `postgres` feature, `AnyConn` has no other variant.
         #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns)]
         if let AnyConn::Postgres(p) = self {
             p.settle().await;
         }

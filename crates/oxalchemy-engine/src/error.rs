@@ -1,40 +1,354 @@
-//! Typed errors. Every message says what happened and, where it can, what to do.
+//! The engine's errors: [`Error`], one enum for everything a database call can fail with, and
+//! the typed details some variants carry ([`IntegrityError`], [`ValidationError`]).
+//!
+//! Errors are typed so that a caller decides by variant, never by parsing text: retry on
+//! [`Error::Serialization`], show a form error on [`Error::Integrity`], fix the program on
+//! [`Error::Mapping`]. Where a driver (tokio-postgres, rusqlite) or the operating system
+//! reported the failure, its error is kept as the variant's [`source`](std::error::Error::source);
+//! every `Display` says what happened and, where it can, what to do.
 
+use std::error::Error as StdError;
 use std::time::Duration;
 
 pub use oxalchemy_core::CompileError;
 
+/// A driver's or the operating system's error, kept as the `source()` of an [`Error`].
+pub type BoxDynError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// A shorthand for results whose error is the engine's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything the engine can fail with.
+///
+/// Match on the variant to decide what to do; the `Display` text is for people. New variants
+/// may be added, so a `match` needs a `_` arm.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database URL could not be understood (unknown scheme, missing path, malformed
+    /// PostgreSQL URL). Nothing was connected.
+    #[error("invalid database URL `{url}`: {reason}")]
+    InvalidUrl {
+        /// The URL as given, with its password replaced by `***`.
+        url: String,
+        /// What is wrong and which forms are accepted.
+        reason: String,
+        /// The parser's own error, when there is one.
+        #[source]
+        source: Option<BoxDynError>,
+    },
+    /// An option was given a value it cannot take (`pool_size(0)`, an unknown URL parameter).
+    #[error("invalid option `{option}`: {reason}")]
+    InvalidOption {
+        /// The option's name as the user spells it (`pool_size`).
+        option: &'static str,
+        /// Why the value was refused and which values are accepted.
+        reason: String,
+    },
+    /// A new connection could not be opened: the server refused or dropped it, rejected the
+    /// login (unknown role, wrong password, missing database), or the SQLite file could not
+    /// be opened. `reason` is the server's or operating system's own explanation.
+    #[error("could not connect to {url}: {reason}")]
+    Connect {
+        /// The URL, with its password replaced by `***`.
+        url: String,
+        /// The cause as the server or the operating system put it.
+        reason: String,
+        /// The driver's error (a PostgreSQL error response, an I/O error, a SQLite error).
+        #[source]
+        source: Option<BoxDynError>,
+    },
+    /// An open connection broke (the server closed it, the network failed) while it was in
+    /// use. Anything not committed is lost; the pool opens a new connection next time.
+    #[error(
+        "connection to the database was lost: {reason}; the pool replaces it on next checkout"
+    )]
+    ConnectionLost {
+        /// The cause as the driver reported it.
+        reason: String,
+        /// The driver's error.
+        #[source]
+        source: BoxDynError,
+    },
+    /// No pooled connection became free within `pool_timeout`.
+    #[error(
+        "timed out after {waited:?} waiting for a pooled connection (pool_size {pool_size}, \
+         max_overflow {max_overflow}); return connections sooner (drop transactions and \
+         connections when done) or raise pool_size, max_overflow or pool_timeout"
+    )]
+    PoolTimeout {
+        /// How long the caller waited (the pool's `pool_timeout`).
+        waited: Duration,
+        /// The pool's `pool_size`.
+        pool_size: usize,
+        /// The pool's `max_overflow`.
+        max_overflow: usize,
+    },
+    /// [`Database::close`](crate::Database::close) was called; the pool hands out no more
+    /// connections.
+    #[error("the connection pool is closed")]
+    PoolClosed,
+    /// A constraint (unique, foreign key, NOT NULL, check) rejected a write.
+    #[error(transparent)]
+    Integrity(#[from] IntegrityError),
+    /// PostgreSQL aborted a transaction that conflicted with another (serialization failure
+    /// `40001` or deadlock `40P01`). Retrying the whole transaction is expected to succeed.
+    #[error(
+        "transaction could not be serialized (SQLSTATE {code}): {message}; retry the whole transaction"
+    )]
+    Serialization {
+        /// The SQLSTATE: `40001` or `40P01`.
+        code: String,
+        /// The server's message.
+        message: String,
+        /// The driver's error.
+        #[source]
+        source: Option<BoxDynError>,
+    },
+    /// A column's value could not be turned into the requested Rust type.
+    #[error("could not decode column `{column}` as {rust_type}: {reason}")]
+    Decode {
+        /// The column's name (its label, for expressions).
+        column: String,
+        /// The Rust type that was asked for.
+        rust_type: &'static str,
+        /// Why the value does not fit.
+        reason: String,
+    },
+    /// A query expected to return exactly one row returned none.
+    #[error("the query returned no rows where exactly one was expected")]
+    NotFound,
+    /// A query expected to return at most one row returned several.
+    #[error("the query returned {count} rows where at most one was expected; add a filter or use .first()")]
+    MultipleResults {
+        /// How many rows it returned.
+        count: usize,
+    },
+    /// A statement could not be compiled to SQL (a missing bind, an unsupported construct).
+    /// Nothing was sent to the database.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// A model's validator rejected an object before it was written.
+    #[error("invalid {0}; nothing was written")]
+    Validation(#[from] ValidationError),
+    /// Tables reference each other in a cycle, so no creation or deletion order exists.
+    #[error(transparent)]
+    DependencyCycle(#[from] oxalchemy_core::schema::DependencyCycle),
+    /// An UPDATE or DELETE of a loaded object matched no row (or several): another
+    /// transaction changed or deleted it since it was loaded (optimistic concurrency).
+    #[error(
+        "{operation} of {table} {key} matched {matched} rows instead of 1: the row was changed \
+         or deleted by another transaction since it was loaded; reload it and retry"
+    )]
+    StaleData {
+        /// `UPDATE` or `DELETE`.
+        operation: &'static str,
+        /// The table written to.
+        table: &'static str,
+        /// The primary key (and version) the statement looked for.
+        key: String,
+        /// How many rows the statement matched.
+        matched: u64,
+    },
+    /// The models, their relationships or the arguments of a call do not fit together: a
+    /// mistake in the program, not in the data or the database. The message names what to
+    /// change. Nothing was sent to the database.
+    #[error("mapping error: {message}")]
+    Mapping {
+        /// What does not fit, and what to change.
+        message: String,
+    },
+    /// `commit` or `rollback` was called on a transaction that had already ended.
+    #[error("the transaction is already finished (committed or rolled back)")]
+    TransactionFinished,
+    /// PostgreSQL (or the driver talking to it) reported an error that has no more specific
+    /// variant: a syntax error, a missing table, a permission denied, a bind value that does
+    /// not fit its parameter.
+    #[error(
+        "database error{}: {message}{}",
+        sqlstate(code),
+        detail_and_hint(detail, hint)
+    )]
+    Database {
+        /// The SQLSTATE (`42P01`), or `None` when the driver failed before the server answered.
+        code: Option<String>,
+        /// The server's (or driver's) message.
+        message: String,
+        /// The server's DETAIL line, when it sent one.
+        detail: Option<String>,
+        /// The server's HINT line, when it sent one.
+        hint: Option<String>,
+        /// The driver's error.
+        #[source]
+        source: Option<BoxDynError>,
+    },
+    /// SQLite reported an error that has no more specific variant, with its result code.
+    #[error(
+        "SQLite error {code} (extended code {extended_code}): {message}{}",
+        sqlite_advice(code)
+    )]
+    Sqlite {
+        /// The primary result code's name: `SQLITE_BUSY`, `SQLITE_ERROR`, `SQLITE_READONLY` …
+        code: &'static str,
+        /// The extended result code (`5` for `SQLITE_BUSY`, `2067` for
+        /// `SQLITE_CONSTRAINT_UNIQUE`); its low byte is the primary code.
+        extended_code: i32,
+        /// SQLite's message.
+        message: String,
+        /// The driver's error.
+        #[source]
+        source: Option<BoxDynError>,
+    },
+}
+
+impl Error {
+    /// The SQLSTATE of a PostgreSQL error (`40001`, `42P01` …), when the server sent one;
+    /// an [`Error::Integrity`] gives its kind's SQLSTATE (`23505` …) on either database.
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            Error::Database { code, .. } => code.as_deref(),
+            Error::Serialization { code, .. } => Some(code),
+            Error::Integrity(i) => Some(i.sqlstate()),
+            _ => None,
+        }
+    }
+}
+
+fn sqlstate(code: &Option<String>) -> String {
+    code.as_deref()
+        .map(|c| format!(" (SQLSTATE {c})"))
+        .unwrap_or_default()
+}
+
+fn detail_and_hint(detail: &Option<String>, hint: &Option<String>) -> String {
+    let mut out = String::new();
+    if let Some(detail) = detail {
+        out.push_str("; detail: ");
+        out.push_str(detail);
+    }
+    if let Some(hint) = hint {
+        out.push_str("; hint: ");
+        out.push_str(hint);
+    }
+    out
+}
+
+fn sqlite_advice(code: &str) -> &'static str {
+    match code {
+        "SQLITE_BUSY" | "SQLITE_LOCKED" => {
+            "; another connection holds the database lock: commit or drop open transactions \
+             sooner, or raise busy_timeout"
+        }
+        _ => "",
+    }
+}
+
+/// The name of SQLite's primary result code (the low byte of an extended code), as SQLite's
+/// documentation spells it.
+#[cfg(feature = "sqlite")]
+pub(crate) fn sqlite_code_name(extended_code: i32) -> &'static str {
+    match extended_code & 0xff {
+        0 => "SQLITE_OK",
+        1 => "SQLITE_ERROR",
+        2 => "SQLITE_INTERNAL",
+        3 => "SQLITE_PERM",
+        4 => "SQLITE_ABORT",
+        5 => "SQLITE_BUSY",
+        6 => "SQLITE_LOCKED",
+        7 => "SQLITE_NOMEM",
+        8 => "SQLITE_READONLY",
+        9 => "SQLITE_INTERRUPT",
+        10 => "SQLITE_IOERR",
+        11 => "SQLITE_CORRUPT",
+        12 => "SQLITE_NOTFOUND",
+        13 => "SQLITE_FULL",
+        14 => "SQLITE_CANTOPEN",
+        15 => "SQLITE_PROTOCOL",
+        16 => "SQLITE_EMPTY",
+        17 => "SQLITE_SCHEMA",
+        18 => "SQLITE_TOOBIG",
+        19 => "SQLITE_CONSTRAINT",
+        20 => "SQLITE_MISMATCH",
+        21 => "SQLITE_MISUSE",
+        22 => "SQLITE_NOLFS",
+        23 => "SQLITE_AUTH",
+        24 => "SQLITE_FORMAT",
+        25 => "SQLITE_RANGE",
+        26 => "SQLITE_NOTADB",
+        27 => "SQLITE_NOTICE",
+        28 => "SQLITE_WARNING",
+        _ => "SQLITE_UNKNOWN",
+    }
+}
+
+/// An error and its `source()` chain as one line (`error connecting to server: Connection
+/// refused (os error 111)`), skipping a cause whose text its parent already shows.
+#[cfg(feature = "postgres")]
+pub(crate) fn chain_text(e: &(dyn StdError + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
 /// A database constraint rejected a write. Fields are what the database reported: PostgreSQL
-/// names the constraint; SQLite names the columns (and the constraint only for CHECKs).
+/// names the constraint; SQLite names the columns (and the constraint only for CHECKs), and
+/// the engine looks up a unique constraint's declared name in the schema.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum IntegrityError {
+    /// A UNIQUE or PRIMARY KEY constraint (or a unique index) already holds the value.
     #[error(
         "unique constraint {} violated on {}: {message}",
         opt(constraint),
         target(table, columns)
     )]
     UniqueViolation {
+        /// The constraint's (or unique index's) name.
         constraint: Option<String>,
+        /// The table written to.
         table: Option<String>,
+        /// The constrained columns.
         columns: Vec<String>,
+        /// The database's message.
         message: String,
     },
+    /// A FOREIGN KEY points at a row that does not exist (or a row still referenced was
+    /// deleted).
     #[error("foreign key constraint {} violated on {}: {message}", opt(constraint), target(table, &[]))]
     ForeignKeyViolation {
+        /// The constraint's name (PostgreSQL only; SQLite does not report it).
         constraint: Option<String>,
+        /// The table written to (PostgreSQL only).
         table: Option<String>,
+        /// The database's message.
         message: String,
     },
+    /// A NOT NULL column was given NULL.
     #[error("NOT NULL violated on {}: {message}", target(table, column.as_slice()))]
     NotNullViolation {
+        /// The table written to.
         table: Option<String>,
+        /// The column that was NULL.
         column: Option<String>,
+        /// The database's message.
         message: String,
     },
+    /// A CHECK constraint's condition was false.
     #[error("check constraint {} violated on {}: {message}", opt(constraint), target(table, &[]))]
     CheckViolation {
+        /// The constraint's name.
         constraint: Option<String>,
+        /// The table written to (PostgreSQL only).
         table: Option<String>,
+        /// The database's message.
         message: String,
     },
 }
@@ -47,6 +361,17 @@ impl IntegrityError {
             | IntegrityError::ForeignKeyViolation { constraint, .. }
             | IntegrityError::CheckViolation { constraint, .. } => constraint.as_deref(),
             IntegrityError::NotNullViolation { .. } => None,
+        }
+    }
+
+    /// The SQLSTATE PostgreSQL uses for this kind of violation (`23505` for unique …), on
+    /// either database.
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            IntegrityError::UniqueViolation { .. } => "23505",
+            IntegrityError::ForeignKeyViolation { .. } => "23503",
+            IntegrityError::NotNullViolation { .. } => "23502",
+            IntegrityError::CheckViolation { .. } => "23514",
         }
     }
 }
@@ -68,6 +393,9 @@ fn target(table: &Option<String>, columns: &[String]) -> String {
 }
 
 /// A validator rejected a model before it was written.
+///
+/// Built by the code `#[derive(Model)]` generates (so its fields stay public); use
+/// [`ValidationError::new`] in hand-written validators.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{model}{}: {message}", field.map(|f| format!(".{f}")).unwrap_or_default())]
 pub struct ValidationError {
@@ -75,87 +403,21 @@ pub struct ValidationError {
     pub model: &'static str,
     /// The field that failed, or `None` for a whole-object validator.
     pub field: Option<&'static str>,
+    /// What is wrong with the value, for the person who entered it.
     pub message: String,
 }
 
-/// Everything the engine can fail with.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    #[error("invalid database URL `{url}`: {reason}")]
-    InvalidUrl { url: String, reason: String },
-    #[error("could not connect to {url}: {reason}")]
-    Connect { url: String, reason: String },
-    #[error(
-        "timed out after {waited:?} waiting for a pooled connection (pool_size {pool_size}, \
-         max_overflow {max_overflow}); return connections sooner (drop transactions and \
-         connections when done) or raise pool_size, max_overflow or pool_timeout"
-    )]
-    PoolTimeout {
-        waited: Duration,
-        pool_size: usize,
-        max_overflow: usize,
-    },
-    #[error("the connection pool is closed")]
-    PoolClosed,
-    #[error(transparent)]
-    Integrity(#[from] IntegrityError),
-    #[error(
-        "transaction could not be serialized (SQLSTATE {code}): {message}; retry the whole transaction"
-    )]
-    Serialization { code: String, message: String },
-    #[error("could not decode column `{column}` as {rust_type}: {reason}")]
-    Decode {
-        column: String,
-        rust_type: &'static str,
-        reason: String,
-    },
-    #[error("the query returned no rows where exactly one was expected")]
-    NotFound,
-    #[error("the query returned {count} rows where at most one was expected; add a filter or use .first()")]
-    MultipleResults { count: usize },
-    #[error(transparent)]
-    Compile(#[from] CompileError),
-    #[error("invalid {0}; nothing was written")]
-    Validation(#[from] ValidationError),
-    #[error(transparent)]
-    DependencyCycle(#[from] oxalchemy_core::schema::DependencyCycle),
-    #[error(
-        "{operation} of {table} {key} matched {matched} rows instead of 1: the row was changed \
-         or deleted by another transaction since it was loaded; reload it and retry"
-    )]
-    StaleData {
-        operation: &'static str,
-        table: &'static str,
-        /// The primary key (and version) the statement looked for.
-        key: String,
-        matched: u64,
-    },
-    /// The models, their relationships or the arguments of a call do not fit together: a
-    /// mistake in the program, not in the data or the database. The message names what to
-    /// change. Nothing was sent to the database.
-    #[error("mapping error: {message}")]
-    Mapping {
-        /// What does not fit, and what to change.
-        message: String,
-    },
-    /// An option was given a value it cannot take (`pool_size(0)`, an unknown URL parameter).
-    #[error("invalid option `{option}`: {reason}")]
-    InvalidOption {
-        /// The option's name as the user spells it (`pool_size`).
-        option: &'static str,
-        /// Why the value was refused and which values are accepted.
-        reason: String,
-    },
-    #[error("the transaction is already finished (committed or rolled back)")]
-    TransactionFinished,
-    #[error("database error{}: {message}", code.as_deref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default())]
-    Database {
-        code: Option<String>,
-        message: String,
-    },
-    #[error("connection to the database was lost: {0}; the pool replaces it on next checkout")]
-    ConnectionLost(String),
+impl ValidationError {
+    /// A validation failure of `model` (and `field`, or `None` for the whole object).
+    pub fn new(
+        model: &'static str,
+        field: Option<&'static str>,
+        message: impl Into<String>,
+    ) -> Self {
+        ValidationError {
+            model,
+            field,
+            message: message.into(),
+        }
+    }
 }
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,6 +1,19 @@
 //! oxalchemy engine: the SQLite (rusqlite, bundled) and PostgreSQL (tokio-postgres) drivers,
 //! the connection pool, connections and transactions.
 //!
+//! - [`Database`] is the entry point: [`Database::connect`] takes a URL
+//!   (`sqlite://app.db`, `sqlite::memory:`, `postgresql://user:pass@host/db`) and returns
+//!   [`ConnectOptions`] to size the pool before `.await`ing it.
+//! - [`Connection`] is a connection checked out of the pool; [`Transaction`] an open
+//!   transaction on it that rolls back unless committed (nested ones are SAVEPOINTs).
+//! - [`FromRow`] / [`FromSql`] decode rows straight from the driver into Rust values.
+//! - [`Error`] is every failure, typed: integrity violations, serialization failures to
+//!   retry, the server's SQLSTATE with detail and hint, SQLite's result codes, connection
+//!   failures with the server's reason. [`redact_url`] hides a URL's password.
+//!
+//! The drivers are the `sqlite` and `postgres` features (both on by default); a build needs
+//! at least one.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), oxalchemy_engine::Error> {
 //! use oxalchemy_core::{col, select, table};
@@ -32,5 +45,5 @@ compile_error!("oxalchemy-engine needs at least one driver feature: `sqlite` or 
 pub use connection::{Connection, IsolationLevel, OwnedTransaction, Transaction, TransactionGuard};
 pub use database::{ConnectOptions, Database, PoolStatus};
 pub use decode::{DecodeError, FromRow, FromSql, Row};
-pub use error::{CompileError, Error, IntegrityError, Result, ValidationError};
-pub use url::redact as redact_url;
+pub use error::{BoxDynError, CompileError, Error, IntegrityError, Result, ValidationError};
+pub use url::redact_url;

@@ -1,16 +1,16 @@
 //! The PostgreSQL driver: tokio-postgres. Every statement is prepared once per connection and
 //! cached; values are encoded in binary for whatever parameter type the server inferred.
 
-use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::sync::Arc;
 
 use bytes::BytesMut;
+use hashlink::LruCache;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
 use crate::decode::{FromRow, Row};
-use crate::error::{Error, IntegrityError, Result};
+use crate::error::{chain_text, Error, IntegrityError, Result};
 use oxalchemy_core::Value;
 
 /// Server-side prepared statements kept per connection; the least recently used is closed
@@ -21,9 +21,9 @@ pub(crate) struct PgConn {
     /// Shared so that a transaction dropped without commit can send its ROLLBACK from a task
     /// at once, instead of leaving the backend idle in transaction holding locks.
     pub(crate) client: Arc<tokio_postgres::Client>,
-    /// SQL → (prepared statement, last use tick).
-    statements: HashMap<String, (tokio_postgres::Statement, u64)>,
-    tick: u64,
+    /// SQL → prepared statement, least recently used first. Dropping the last handle of an
+    /// evicted statement closes it on the server.
+    statements: LruCache<String, tokio_postgres::Statement>,
     /// A ROLLBACK sent by a dropped transaction; awaited before the next statement.
     pub(crate) pending_cleanup: Option<tokio::task::JoinHandle<()>>,
 }
@@ -36,7 +36,8 @@ impl PgConn {
                 .await
                 .map_err(|e| Error::Connect {
                     url: url.to_owned(),
-                    reason: e.to_string(),
+                    reason: connect_reason(&e),
+                    source: Some(Box::new(e)),
                 })?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
@@ -45,8 +46,7 @@ impl PgConn {
         });
         Ok(PgConn {
             client: Arc::new(client),
-            statements: HashMap::new(),
-            tick: 0,
+            statements: LruCache::new(STATEMENT_CACHE_CAPACITY),
             pending_cleanup: None,
         })
     }
@@ -64,25 +64,12 @@ impl PgConn {
 
     async fn statement(&mut self, sql: &str) -> Result<tokio_postgres::Statement> {
         self.settle().await;
-        self.tick += 1;
-        if let Some((stmt, used)) = self.statements.get_mut(sql) {
-            *used = self.tick;
+        if let Some(stmt) = self.statements.get(sql) {
             return Ok(stmt.clone());
         }
         let stmt = self.client.prepare(sql).await.map_err(map_error)?;
-        if self.statements.len() >= STATEMENT_CACHE_CAPACITY {
-            // Dropping the last handle closes the statement on the server.
-            let oldest = self
-                .statements
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(k, _)| k.clone());
-            if let Some(k) = oldest {
-                self.statements.remove(&k);
-            }
-        }
-        self.statements
-            .insert(sql.to_owned(), (stmt.clone(), self.tick));
+        // Beyond capacity the least recently used statement is evicted (and closed).
+        self.statements.insert(sql.to_owned(), stmt.clone());
         Ok(stmt)
     }
 
@@ -206,84 +193,117 @@ impl PgConn {
     }
 }
 
-pub(crate) fn map_error(e: tokio_postgres::Error) -> Error {
-    if let Some(db) = e.as_db_error() {
-        let message = db.message().to_owned();
-        let constraint = db.constraint().map(str::to_owned);
-        let table = db.table().map(str::to_owned);
-        let code = db.code();
-        let integrity = if *code == SqlState::UNIQUE_VIOLATION {
-            // "Key (email)=(a@b.c) already exists." names the columns.
-            let columns = db
-                .detail()
-                .and_then(|d| d.strip_prefix("Key ("))
-                .and_then(|d| d.split_once(")="))
-                .map(|(cols, _)| cols.split(", ").map(str::to_owned).collect())
-                .unwrap_or_default();
-            Some(IntegrityError::UniqueViolation {
-                constraint,
-                table,
-                columns,
-                message,
-            })
-        } else if *code == SqlState::FOREIGN_KEY_VIOLATION {
-            Some(IntegrityError::ForeignKeyViolation {
-                constraint,
-                table,
-                message,
-            })
-        } else if *code == SqlState::NOT_NULL_VIOLATION {
-            Some(IntegrityError::NotNullViolation {
-                table,
-                column: db.column().map(str::to_owned),
-                message,
-            })
-        } else if *code == SqlState::CHECK_VIOLATION {
-            Some(IntegrityError::CheckViolation {
-                constraint,
-                table,
-                message,
-            })
-        } else {
-            None
-        };
-        if let Some(i) = integrity {
-            return Error::Integrity(i);
+/// Why a connection attempt failed, as the server or the operating system put it: the
+/// server's message and SQLSTATE for a refused login (`password authentication failed for
+/// user "app"`, `database "x" does not exist`), else the driver's error chain (`error
+/// connecting to server: Connection refused (os error 111)`). tokio-postgres' own `Display`
+/// says only "db error" for the former.
+fn connect_reason(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut reason = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+            if let Some(detail) = db.detail() {
+                reason.push_str("; detail: ");
+                reason.push_str(detail);
+            }
+            if let Some(hint) = db.hint() {
+                reason.push_str("; hint: ");
+                reason.push_str(hint);
+            }
+            reason
         }
-        if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
-        {
-            return Error::Serialization {
-                code: code.code().to_owned(),
-                message: db.message().to_owned(),
+        None => chain_text(e),
+    }
+}
+
+/// Turns tokio-postgres' errors into typed ones by SQLSTATE (integrity violations,
+/// serialization failures, the rest as [`Error::Database`] with detail and hint), and a
+/// closed connection into [`Error::ConnectionLost`]. The driver's error is kept as the source.
+pub(crate) fn map_error(e: tokio_postgres::Error) -> Error {
+    let Some(db) = e.as_db_error() else {
+        if e.is_closed() {
+            return Error::ConnectionLost {
+                reason: chain_text(&e),
+                source: Box::new(e),
             };
         }
-        let mut message = db.message().to_owned();
-        if let Some(detail) = db.detail() {
-            message.push_str(" — ");
-            message.push_str(detail);
-        }
-        if let Some(hint) = db.hint() {
-            message.push_str(" (hint: ");
-            message.push_str(hint);
-            message.push(')');
-        }
         return Error::Database {
-            code: Some(code.code().to_owned()),
+            code: None,
+            message: chain_text(&e),
+            detail: None,
+            hint: None,
+            source: Some(Box::new(e)),
+        };
+    };
+    if let Some(i) = integrity_error(db) {
+        return Error::Integrity(i);
+    }
+    let code = db.code();
+    let message = db.message().to_owned();
+    if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED {
+        return Error::Serialization {
+            code: code.code().to_owned(),
             message,
+            source: Some(Box::new(e)),
         };
     }
-    if e.is_closed() {
-        return Error::ConnectionLost(e.to_string());
-    }
-    let mut message = e.to_string();
-    if let Some(source) = e.source() {
-        message.push_str(": ");
-        message.push_str(&source.to_string());
+    if *code == SqlState::ADMIN_SHUTDOWN || *code == SqlState::CRASH_SHUTDOWN {
+        // The server ends the session after sending this: the connection is gone.
+        return Error::ConnectionLost {
+            reason: format!("{message} (SQLSTATE {})", code.code()),
+            source: Box::new(e),
+        };
     }
     Error::Database {
-        code: None,
+        code: Some(code.code().to_owned()),
         message,
+        detail: db.detail().map(str::to_owned),
+        hint: db.hint().map(str::to_owned),
+        source: Some(Box::new(e)),
     }
+}
+
+/// The typed constraint violation for an integrity SQLSTATE (class 23), else `None`.
+fn integrity_error(db: &tokio_postgres::error::DbError) -> Option<IntegrityError> {
+    let message = db.message().to_owned();
+    let constraint = db.constraint().map(str::to_owned);
+    let table = db.table().map(str::to_owned);
+    let code = db.code();
+    Some(if *code == SqlState::UNIQUE_VIOLATION {
+        // "Key (email)=(a@b.c) already exists." names the columns.
+        let columns = db
+            .detail()
+            .and_then(|d| d.strip_prefix("Key ("))
+            .and_then(|d| d.split_once(")="))
+            .map(|(cols, _)| cols.split(", ").map(str::to_owned).collect())
+            .unwrap_or_default();
+        IntegrityError::UniqueViolation {
+            constraint,
+            table,
+            columns,
+            message,
+        }
+    } else if *code == SqlState::FOREIGN_KEY_VIOLATION {
+        IntegrityError::ForeignKeyViolation {
+            constraint,
+            table,
+            message,
+        }
+    } else if *code == SqlState::NOT_NULL_VIOLATION {
+        IntegrityError::NotNullViolation {
+            table,
+            column: db.column().map(str::to_owned),
+            message,
+        }
+    } else if *code == SqlState::CHECK_VIOLATION {
+        IntegrityError::CheckViolation {
+            constraint,
+            table,
+            message,
+        }
+    } else {
+        return None;
+    })
 }
 
 type BoxError = Box<dyn StdError + Sync + Send>;

@@ -8,7 +8,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::ErrorCode;
 
 use crate::decode::{FromRow, Row};
-use crate::error::{Error, IntegrityError, Result};
+use crate::error::{sqlite_code_name, Error, IntegrityError, Result};
 use oxalchemy_core::Value;
 
 /// Statements kept prepared per connection.
@@ -20,19 +20,14 @@ pub(crate) struct SqliteConn {
 
 impl SqliteConn {
     pub(crate) fn open_memory() -> Result<Self> {
-        let conn = rusqlite::Connection::open_in_memory().map_err(|e| Error::Connect {
-            url: "sqlite::memory:".into(),
-            reason: e.to_string(),
-        })?;
+        let conn = rusqlite::Connection::open_in_memory()
+            .map_err(|e| connect_error("sqlite::memory:", e))?;
         Self::configure(conn, false, Duration::ZERO, "sqlite::memory:")
     }
 
     pub(crate) fn open_file(path: &Path, busy_timeout: Duration) -> Result<Self> {
         let url = format!("sqlite://{}", path.display());
-        let conn = rusqlite::Connection::open(path).map_err(|e| Error::Connect {
-            url: url.clone(),
-            reason: e.to_string(),
-        })?;
+        let conn = rusqlite::Connection::open(path).map_err(|e| connect_error(&url, e))?;
         Self::configure(conn, true, busy_timeout, &url)
     }
 
@@ -42,10 +37,7 @@ impl SqliteConn {
         busy_timeout: Duration,
         url: &str,
     ) -> Result<Self> {
-        let fail = |e: rusqlite::Error| Error::Connect {
-            url: url.to_owned(),
-            reason: e.to_string(),
-        };
+        let fail = |e: rusqlite::Error| connect_error(url, e);
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
         conn.execute_batch("PRAGMA foreign_keys = ON")
             .map_err(fail)?;
@@ -300,78 +292,101 @@ impl rusqlite::ToSql for SqliteBind<'_> {
     }
 }
 
-/// Turns rusqlite's errors into typed ones, parsing SQLite's constraint messages
-/// (`UNIQUE constraint failed: users.email`).
+/// A failure to open or set up a connection: [`Error::Connect`], whose source is the
+/// [`Error::Sqlite`] that names SQLite's result code.
+fn connect_error(url: &str, e: rusqlite::Error) -> Error {
+    let cause = map_error(e);
+    Error::Connect {
+        url: url.to_owned(),
+        reason: cause.to_string(),
+        source: Some(Box::new(cause)),
+    }
+}
+
+/// Turns rusqlite's errors into typed ones: constraint failures into [`IntegrityError`]s
+/// (parsing SQLite's `UNIQUE constraint failed: users.email`), other SQLite failures into
+/// [`Error::Sqlite`] with their result code, and the driver's own errors (a bind count that
+/// does not match …) into [`Error::Database`] without a code. The rusqlite error is kept as
+/// the source.
 pub(crate) fn map_error(e: rusqlite::Error) -> Error {
-    if let rusqlite::Error::SqliteFailure(ffi, msg) = &e {
-        let message = msg.clone().unwrap_or_else(|| e.to_string());
-        if ffi.code == ErrorCode::ConstraintViolation {
-            let detail = message
-                .split_once("constraint failed: ")
-                .map(|(_, d)| d.trim().to_owned())
-                .unwrap_or_default();
-            let columns: Vec<String> = if detail.is_empty() {
-                Vec::new()
-            } else {
-                detail.split(", ").map(str::to_owned).collect()
-            };
-            let table = columns
-                .first()
-                .and_then(|c| c.split_once('.'))
-                .map(|(t, _)| t.to_owned());
-            let bare: Vec<String> = columns
-                .iter()
-                .map(|c| {
-                    c.split_once('.')
-                        .map_or(c.as_str(), |(_, col)| col)
-                        .to_owned()
-                })
-                .collect();
-            const SQLITE_CONSTRAINT_CHECK: i32 = 275;
-            const SQLITE_CONSTRAINT_FOREIGNKEY: i32 = 787;
-            const SQLITE_CONSTRAINT_NOTNULL: i32 = 1299;
-            const SQLITE_CONSTRAINT_PRIMARYKEY: i32 = 1555;
-            const SQLITE_CONSTRAINT_UNIQUE: i32 = 2067;
-            let err = match ffi.extended_code {
-                SQLITE_CONSTRAINT_UNIQUE | SQLITE_CONSTRAINT_PRIMARYKEY => {
-                    IntegrityError::UniqueViolation {
-                        constraint: None,
-                        table,
-                        columns: bare,
-                        message,
-                    }
-                }
-                SQLITE_CONSTRAINT_FOREIGNKEY => IntegrityError::ForeignKeyViolation {
-                    constraint: None,
-                    table: None,
-                    message,
-                },
-                SQLITE_CONSTRAINT_NOTNULL => IntegrityError::NotNullViolation {
-                    table,
-                    column: bare.into_iter().next(),
-                    message,
-                },
-                SQLITE_CONSTRAINT_CHECK => IntegrityError::CheckViolation {
-                    constraint: (!detail.is_empty()).then_some(detail),
-                    table: None,
-                    message,
-                },
-                _ => {
-                    return Error::Database {
-                        code: Some(format!("SQLITE_CONSTRAINT ({})", ffi.extended_code)),
-                        message,
-                    }
-                }
-            };
+    let rusqlite::Error::SqliteFailure(ffi, msg) = &e else {
+        return Error::Database {
+            code: None,
+            message: e.to_string(),
+            detail: None,
+            hint: None,
+            source: Some(Box::new(e)),
+        };
+    };
+    let extended_code = ffi.extended_code;
+    let message = msg.clone().unwrap_or_else(|| ffi.to_string());
+    if ffi.code == ErrorCode::ConstraintViolation {
+        if let Some(err) = integrity_error(extended_code, &message) {
             return Error::Integrity(err);
         }
-        return Error::Database {
-            code: Some(format!("{:?} ({})", ffi.code, ffi.extended_code)),
+    }
+    Error::Sqlite {
+        code: sqlite_code_name(extended_code),
+        extended_code,
+        message,
+        source: Some(Box::new(e)),
+    }
+}
+
+/// The typed constraint violation for a `SQLITE_CONSTRAINT_*` extended code, or `None` for
+/// the ones without a counterpart (a trigger's `RAISE`, …).
+fn integrity_error(extended_code: i32, message: &str) -> Option<IntegrityError> {
+    const SQLITE_CONSTRAINT_CHECK: i32 = 275;
+    const SQLITE_CONSTRAINT_FOREIGNKEY: i32 = 787;
+    const SQLITE_CONSTRAINT_NOTNULL: i32 = 1299;
+    const SQLITE_CONSTRAINT_PRIMARYKEY: i32 = 1555;
+    const SQLITE_CONSTRAINT_UNIQUE: i32 = 2067;
+    let detail = message
+        .split_once("constraint failed: ")
+        .map(|(_, d)| d.trim().to_owned())
+        .unwrap_or_default();
+    let columns: Vec<String> = if detail.is_empty() {
+        Vec::new()
+    } else {
+        detail.split(", ").map(str::to_owned).collect()
+    };
+    let table = columns
+        .first()
+        .and_then(|c| c.split_once('.'))
+        .map(|(t, _)| t.to_owned());
+    let bare: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            c.split_once('.')
+                .map_or(c.as_str(), |(_, col)| col)
+                .to_owned()
+        })
+        .collect();
+    let message = message.to_owned();
+    Some(match extended_code {
+        SQLITE_CONSTRAINT_UNIQUE | SQLITE_CONSTRAINT_PRIMARYKEY => {
+            IntegrityError::UniqueViolation {
+                constraint: None,
+                table,
+                columns: bare,
+                message,
+            }
+        }
+        SQLITE_CONSTRAINT_FOREIGNKEY => IntegrityError::ForeignKeyViolation {
+            constraint: None,
+            table: None,
             message,
-        };
-    }
-    Error::Database {
-        code: None,
-        message: e.to_string(),
-    }
+        },
+        SQLITE_CONSTRAINT_NOTNULL => IntegrityError::NotNullViolation {
+            table,
+            column: bare.into_iter().next(),
+            message,
+        },
+        SQLITE_CONSTRAINT_CHECK => IntegrityError::CheckViolation {
+            constraint: (!detail.is_empty()).then_some(detail),
+            table: None,
+            message,
+        },
+        _ => return None,
+    })
 }

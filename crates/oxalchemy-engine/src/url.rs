@@ -1,8 +1,21 @@
-//! Database URLs: `sqlite://path`, `sqlite::memory:`, `postgres://…` / `postgresql://…`.
-//! A password never leaves this module except inside the driver's connection config.
+//! Database URLs: which driver a URL names (`sqlite://path`, `sqlite::memory:`,
+//! `postgres://…` / `postgresql://…`), and [`redact_url`], the one place that hides a URL's
+//! password.
+//!
+//! A password never leaves this module except inside the driver's connection config: every
+//! URL the engine stores, logs, shows in `Debug`/`Display` or puts in an error has been through
+//! [`redact_url`].
+//!
+//! Why not the `url` crate: database URLs are not WHATWG URLs. tokio-postgres accepts raw
+//! `/ ? #` in a password, several hosts (`h1:5432,h2:5433`) and key=value strings, and SQLite
+//! paths are relative (`sqlite://data/app.db`); a WHATWG parser rejects or re-reads these, and
+//! a redactor that reads a URL differently from the driver can miss the password. PostgreSQL
+//! URLs are therefore parsed by tokio-postgres itself, and redaction follows a rule that hides
+//! at least what any of the readers takes for the password.
 
 use crate::error::{Error, Result};
 
+/// What a URL connects to.
 #[derive(Clone)]
 pub(crate) enum Target {
     #[cfg(feature = "sqlite")]
@@ -13,27 +26,51 @@ pub(crate) enum Target {
     Postgres(Box<tokio_postgres::Config>),
 }
 
-/// Removes the password from a URL (`postgres://user:secret@host` → `postgres://user:***@host`),
-/// and from a key=value `password=` entry, for Debug, logs and errors.
-pub fn redact(url: &str) -> String {
-    if let Some(scheme_end) = url.find("://") {
-        let rest = &url[scheme_end + 3..];
-        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        if let Some(at) = rest[..authority_end].rfind('@') {
-            let userinfo = &rest[..at];
-            if let Some(colon) = userinfo.find(':') {
-                let mut out = String::with_capacity(url.len());
-                out.push_str(&url[..scheme_end + 3]);
-                out.push_str(&userinfo[..colon]);
-                out.push_str(":***");
-                out.push_str(&rest[at..]);
-                return redact_query_password(&out);
-            }
+/// The text shown instead of a password.
+const HIDDEN: &str = "***";
+
+/// Hides the password of a database URL, for logs, `Debug` output and error messages.
+///
+/// - In a URL (`scheme://user:password@host/…`) the password is everything between the first
+///   `:` after `scheme://` and the last `@`, so a password holding `/ ? # @ :` or
+///   percent-escapes is hidden whole: `postgres://ann:p@ss/w?rd@db/app` →
+///   `postgres://ann:***@db/app`.
+/// - A `password=` query parameter is hidden too: `…/app?password=s3cret` → `…/app?password=***`.
+/// - In a key=value connection string (`host=db password='s 3'`) the `password` value is
+///   hidden, quoted or not.
+///
+/// When in doubt it hides more than the password (an `@` in the query string hides the host
+/// before it), never less.
+///
+/// ```
+/// use oxalchemy_engine::redact_url;
+/// assert_eq!(redact_url("postgresql://ann:s3cret@db:5432/app"), "postgresql://ann:***@db:5432/app");
+/// assert_eq!(redact_url("sqlite://data/app.db"), "sqlite://data/app.db");
+/// ```
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return redact_key_values(url);
+    };
+    let authority = scheme_end + "://".len();
+    let rest = &url[authority..];
+    if let Some(at) = rest.rfind('@') {
+        let userinfo = &rest[..at];
+        if let Some(colon) = userinfo.find(':') {
+            let user_end = authority + colon;
+            return format!("{}:{HIDDEN}{}", &url[..user_end], redact_query(&rest[at..]));
         }
-        return redact_query_password(url);
     }
-    // key=value form
-    url.split_whitespace()
+    redact_query(url)
+}
+
+/// Hides the value of every `password=` parameter of the query string.
+fn redact_query(url: &str) -> String {
+    let Some(q) = url.find('?') else {
+        return url.to_owned();
+    };
+    let (base, query) = url.split_at(q + 1);
+    let params: Vec<&str> = query
+        .split('&')
         .map(|kv| {
             if kv.starts_with("password=") {
                 "password=***"
@@ -41,32 +78,61 @@ pub fn redact(url: &str) -> String {
                 kv
             }
         })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn redact_query_password(url: &str) -> String {
-    let Some(q) = url.find('?') else {
-        return url.to_owned();
-    };
-    let (base, query) = url.split_at(q + 1);
-    let parts: Vec<String> = query
-        .split('&')
-        .map(|kv| {
-            if kv.starts_with("password=") {
-                "password=***".to_owned()
-            } else {
-                kv.to_owned()
-            }
-        })
         .collect();
-    format!("{base}{}", parts.join("&"))
+    format!("{base}{}", params.join("&"))
 }
 
+/// Hides the value of `password=` in a libpq key=value string, where a value is either a bare
+/// word or single-quoted with `\'` and `\\` escapes.
+fn redact_key_values(conninfo: &str) -> String {
+    let mut out = String::with_capacity(conninfo.len());
+    let mut rest = conninfo;
+    while let Some(pos) = find_password_key(rest) {
+        let value_start = pos + "password=".len();
+        out.push_str(&rest[..value_start]);
+        out.push_str(HIDDEN);
+        rest = &rest[value_start + value_len(&rest[value_start..])..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The position of a `password=` key that starts a word.
+fn find_password_key(s: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = s[from..].find("password=") {
+        let at = from + i;
+        if at == 0 || s[..at].ends_with(char::is_whitespace) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// The length of a key=value string's value at the start of `s`.
+fn value_len(s: &str) -> usize {
+    let Some(quoted) = s.strip_prefix('\'') else {
+        return s.find(char::is_whitespace).unwrap_or(s.len());
+    };
+    let mut escaped = false;
+    for (i, c) in quoted.char_indices() {
+        match (escaped, c) {
+            (true, _) => escaped = false,
+            (false, '\\') => escaped = true,
+            (false, '\'') => return 1 + i + 1,
+            _ => {}
+        }
+    }
+    s.len()
+}
+
+/// Reads a database URL: which driver, and for PostgreSQL the driver's own connection config.
 pub(crate) fn parse(url: &str) -> Result<Target> {
-    let invalid = |reason: &str| Error::InvalidUrl {
-        url: redact(url),
-        reason: reason.to_owned(),
+    let invalid = |reason: String, source: Option<crate::error::BoxDynError>| Error::InvalidUrl {
+        url: redact_url(url),
+        reason,
+        source,
     };
     #[cfg(feature = "sqlite")]
     {
@@ -79,7 +145,8 @@ pub(crate) fn parse(url: &str) -> Result<Target> {
         {
             if path.is_empty() {
                 return Err(invalid(
-                    "no file path; use sqlite://path/to/file.db or sqlite::memory:",
+                    "no file path; use sqlite://path/to/file.db or sqlite::memory:".to_owned(),
+                    None,
                 ));
             }
             return Ok(Target::SqliteFile(path.into()));
@@ -88,10 +155,10 @@ pub(crate) fn parse(url: &str) -> Result<Target> {
     #[cfg(feature = "postgres")]
     {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let config: tokio_postgres::Config = url
-                .parse()
-                .map_err(|e: tokio_postgres::Error| invalid(&e.to_string()))?;
-            return Ok(Target::Postgres(Box::new(config)));
+            return match url.parse::<tokio_postgres::Config>() {
+                Ok(config) => Ok(Target::Postgres(Box::new(config))),
+                Err(e) => Err(invalid(crate::error::chain_text(&e), Some(Box::new(e)))),
+            };
         }
     }
     let scheme = url.split(':').next().unwrap_or("");
@@ -101,10 +168,14 @@ pub(crate) fn parse(url: &str) -> Result<Target> {
         #[cfg(feature = "postgres")]
         "postgresql://",
     ];
-    Err(invalid(&format!(
-        "unsupported scheme `{scheme}`; this build supports {} (enable the crate's `sqlite` / `postgres` features for more)",
-        known.join(", ")
-    )))
+    Err(invalid(
+        format!(
+            "unsupported scheme `{scheme}`; this build supports {} (enable the crate's \
+             `sqlite` / `postgres` features for more)",
+            known.join(", ")
+        ),
+        None,
+    ))
 }
 
 #[cfg(test)]
@@ -114,17 +185,79 @@ mod tests {
     #[test]
     fn redacts_passwords() {
         assert_eq!(
-            redact("postgresql://ann:s3cret@db:5432/app"),
+            redact_url("postgresql://ann:s3cret@db:5432/app"),
             "postgresql://ann:***@db:5432/app"
         );
         assert_eq!(
-            redact("postgresql://ann@db/app?password=s3cret&sslmode=disable"),
+            redact_url("postgresql://ann@db/app?password=s3cret&sslmode=disable"),
             "postgresql://ann@db/app?password=***&sslmode=disable"
         );
-        assert_eq!(redact("host=db password=s3cret"), "host=db password=***");
-        assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
-        // an @ in the password
-        assert!(!redact("postgresql://ann:p@ss@db/app").contains("p@ss"));
+        assert_eq!(
+            redact_url("postgresql://db/app?sslmode=disable&password=s%20x"),
+            "postgresql://db/app?sslmode=disable&password=***"
+        );
+        assert_eq!(
+            redact_url("host=db password=s3cret"),
+            "host=db password=***"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+        assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(
+            redact_url("postgresql://ann@db/app"),
+            "postgresql://ann@db/app"
+        );
+        assert_eq!(
+            redact_url("postgresql://db:5432/app"),
+            "postgresql://db:5432/app"
+        );
+    }
+
+    #[test]
+    fn redacts_passwords_with_url_delimiters_and_escapes() {
+        for password in [
+            "p@ss",
+            "p/ss",
+            "p?ss",
+            "p#ss",
+            "p:ss",
+            "p%ss",
+            "p%40s%2Fs",
+            "a/b?c#d@e:f%40g",
+            "@",
+            ":",
+        ] {
+            let url = format!("postgresql://ann:{password}@db:5432/app?sslmode=disable");
+            let shown = redact_url(&url);
+            assert_eq!(
+                shown, "postgresql://ann:***@db:5432/app?sslmode=disable",
+                "{password}"
+            );
+        }
+        // An empty user name still hides the password.
+        assert_eq!(
+            redact_url("postgresql://:s3cret@db/app"),
+            "postgresql://:***@db/app"
+        );
+        // An `@` in the query string hides more than the password, never less.
+        let shown = redact_url("postgresql://ann:s3cret@db/app?application_name=a@b");
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    #[test]
+    fn redacts_quoted_key_value_passwords() {
+        assert_eq!(
+            redact_url("host=db password='s 3 \\' x' user=ann"),
+            "host=db password=*** user=ann"
+        );
+        assert_eq!(
+            redact_url("password=a user=ann password=b"),
+            "password=*** user=ann password=***"
+        );
+        // `password=` inside another key's value is not a key.
+        assert_eq!(
+            redact_url("options=-cpassword=x user=ann"),
+            "options=-cpassword=x user=ann"
+        );
     }
 
     #[test]
@@ -135,5 +268,27 @@ mod tests {
         let err = err.unwrap_or_default();
         assert!(err.contains("unsupported scheme `mysql`"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn malformed_postgres_urls_keep_the_parser_error_and_hide_the_password() {
+        let err = parse("postgresql://ann:hunter2@db:notaport/app")
+            .err()
+            .map(|e| {
+                (
+                    e.to_string(),
+                    format!("{e:?}"),
+                    std::error::Error::source(&e).is_some(),
+                )
+            });
+        let (shown, debug, has_source) = err.unwrap_or_default();
+        assert!(shown.starts_with("invalid database URL"), "{shown}");
+        assert!(shown.contains("port"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !debug.contains("hunter2"),
+            "{debug}"
+        );
+        assert!(has_source);
     }
 }

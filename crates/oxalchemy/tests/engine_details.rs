@@ -53,6 +53,46 @@ async fn postgres_statements_are_prepared_once_per_connection() {
     t.finish().await;
 }
 
+#[tokio::test]
+async fn postgres_statement_cache_evicts_the_least_recently_used() {
+    let Some(t) = common::postgres_target("pg_statement_lru").await else {
+        return;
+    };
+    let db = Database::connect(&t.url).pool_size(1).await.unwrap();
+    let mut conn = db.connection().await.unwrap();
+    // 300 distinct statements through a cache of 256: the oldest are closed on the server.
+    let distinct = |i: i64| text(format!("SELECT {i}::BIGINT AS lru_probe"));
+    let first: i64 = conn.query_scalar(distinct(0)).await.unwrap();
+    assert_eq!(first, 0);
+    for i in 1..300i64 {
+        let v: i64 = conn.query_scalar(distinct(i)).await.unwrap();
+        assert_eq!(v, i);
+    }
+    let prepared: Vec<(String,)> = conn
+        .query(text("SELECT statement FROM pg_prepared_statements"))
+        .await
+        .unwrap();
+    let probes: Vec<&String> = prepared
+        .iter()
+        .map(|(s,)| s)
+        .filter(|s| s.contains("lru_probe"))
+        .collect();
+    assert!(probes.len() <= 256, "{} statements kept", probes.len());
+    assert!(
+        probes.iter().any(|s| s.contains("SELECT 299::BIGINT")),
+        "the newest statement is cached"
+    );
+    assert!(
+        !probes.iter().any(|s| s.contains("SELECT 0::BIGINT")),
+        "the oldest statement was evicted"
+    );
+    // An evicted statement is prepared again when it is used again.
+    let again: i64 = conn.query_scalar(distinct(0)).await.unwrap();
+    assert_eq!(again, 0);
+    drop(conn);
+    t.finish().await;
+}
+
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
 

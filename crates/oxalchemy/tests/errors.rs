@@ -160,9 +160,22 @@ async fn integrity_errors_are_typed_and_name_the_constraint() {
             .await
             .unwrap_err();
         match &err {
-            Error::Database { message, .. } => assert!(message.contains("no_such_table"), "{err}"),
-            other => panic!("[{}] expected Database, got {other:?}", t.label),
+            Error::Database { code, message, .. } if t.is_postgres() => {
+                assert_eq!(code.as_deref(), Some("42P01"), "{err}");
+                assert!(message.contains("no_such_table"), "{err}");
+            }
+            Error::Sqlite {
+                code,
+                extended_code,
+                message,
+                ..
+            } if t.is_sqlite() => {
+                assert_eq!((*code, *extended_code), ("SQLITE_ERROR", 1), "{err}");
+                assert!(message.contains("no_such_table"), "{err}");
+            }
+            other => panic!("[{}] expected Database/Sqlite, got {other:?}", t.label),
         }
+        assert!(std::error::Error::source(&err).is_some(), "{err:?}");
         // Statements compiled wrongly never reach the database.
         let err = conn.execute(text("SELECT :missing")).await.unwrap_err();
         assert!(matches!(err, Error::Compile(_)), "{err:?}");

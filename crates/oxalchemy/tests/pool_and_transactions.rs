@@ -409,7 +409,7 @@ async fn create_all_skips_existing_and_drop_all_removes_in_order() {
             .await
             .unwrap_err();
         assert!(
-            matches!(err, Error::Database { .. }),
+            matches!(err, Error::Database { .. } | Error::Sqlite { .. }),
             "[{}] {err:?}",
             t.label
         );
@@ -461,6 +461,11 @@ async fn serialization_failures_are_typed() {
         other => panic!("expected Serialization, got {other:?}"),
     }
     assert!(err.to_string().contains("retry"), "{err}");
+    assert_eq!(err.sqlstate(), Some("40001"));
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the driver's error is kept"
+    );
     // The failed transaction left nothing behind and the connection is usable.
     assert!(!b.in_transaction());
     let n: i64 = b.query_scalar(count()).await.unwrap();

@@ -1,0 +1,247 @@
+//! Running statements that are already compiled: plumbing for oxalchemy-orm and
+//! oxalchemy-migrate, which compile statements themselves (to reuse, batch or pipeline them,
+//! or to decode rows with context). Users run statements with [`Connection::execute`] and
+//! [`Connection::query`], which compile and then call into this module.
+//!
+//! Every function here is `#[doc(hidden)]`: public because other crates of the workspace call
+//! it, not an API users should rely on. Whether a statement may write is said by the function's
+//! name (`*_read` / `*_write`): on a SQLite file a writer outside a transaction first waits
+//! for the database's single writer slot, a reader never does.
+
+use oxalchemy_core::Compiled;
+
+use super::Connection;
+use crate::backend::{AnyConn, Backend};
+use crate::decode::{FromRow, Row};
+use crate::error::Result;
+
+/// Whether a statement may write (and so must hold SQLite's writer slot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Read,
+    Write,
+}
+
+impl Access {
+    fn from_writes(writes: bool) -> Self {
+        if writes {
+            Access::Write
+        } else {
+            Access::Read
+        }
+    }
+}
+
+impl Connection {
+    /// Runs a compiled statement that may write; returns the number of rows changed.
+    #[doc(hidden)]
+    pub async fn execute_write(&mut self, c: &Compiled) -> Result<u64> {
+        self.run_execute(c, Access::Write).await
+    }
+
+    /// Runs a compiled statement that cannot write (a SELECT); returns the number of rows
+    /// it reports.
+    #[doc(hidden)]
+    pub async fn execute_read(&mut self, c: &Compiled) -> Result<u64> {
+        self.run_execute(c, Access::Read).await
+    }
+
+    /// Runs a compiled statement; returns the number of rows changed. `writes` tells whether
+    /// it may write. Replaced by [`Connection::execute_write`] / [`Connection::execute_read`];
+    /// kept until the workspace's callers have switched.
+    #[doc(hidden)]
+    pub async fn execute_compiled(&mut self, c: &Compiled, writes: bool) -> Result<u64> {
+        self.run_execute(c, Access::from_writes(writes)).await
+    }
+
+    pub(super) async fn run_execute(&mut self, c: &Compiled, access: Access) -> Result<u64> {
+        self.echo(c);
+        let _slot = self.write_slot(access).await?;
+        self.pooled().conn.execute(&c.sql, &c.binds).await
+    }
+
+    /// Runs a compiled query that cannot write and decodes its rows.
+    #[doc(hidden)]
+    pub async fn query_read<T: FromRow + Send>(&mut self, c: &Compiled) -> Result<Vec<T>> {
+        self.run_query(c, Access::Read).await
+    }
+
+    /// Runs a compiled statement that may write and returns rows (`INSERT … RETURNING`),
+    /// decoded.
+    #[doc(hidden)]
+    pub async fn query_write<T: FromRow + Send>(&mut self, c: &Compiled) -> Result<Vec<T>> {
+        self.run_query(c, Access::Write).await
+    }
+
+    /// Runs a compiled statement and decodes its rows. Replaced by
+    /// [`Connection::query_read`] / [`Connection::query_write`]; kept until the workspace's
+    /// callers have switched.
+    #[doc(hidden)]
+    pub async fn query_compiled<T: FromRow + Send>(
+        &mut self,
+        c: &Compiled,
+        writes: bool,
+    ) -> Result<Vec<T>> {
+        self.run_query(c, Access::from_writes(writes)).await
+    }
+
+    pub(super) async fn run_query<T: FromRow + Send>(
+        &mut self,
+        c: &Compiled,
+        access: Access,
+    ) -> Result<Vec<T>> {
+        self.echo(c);
+        let _slot = self.write_slot(access).await?;
+        self.pooled().conn.query(&c.sql, &c.binds).await
+    }
+
+    /// Runs a compiled query that cannot write and turns each row into a `T` with `f` (for
+    /// decoders that need context, like the ORM's joined eager loading).
+    #[doc(hidden)]
+    pub async fn query_map_read<T: Send>(
+        &mut self,
+        c: &Compiled,
+        f: impl FnMut(&Row<'_>) -> Result<T> + Send,
+    ) -> Result<Vec<T>> {
+        self.run_query_map(c, Access::Read, f).await
+    }
+
+    /// Runs a compiled statement that may write and turns each returned row into a `T`
+    /// with `f`.
+    #[doc(hidden)]
+    pub async fn query_map_write<T: Send>(
+        &mut self,
+        c: &Compiled,
+        f: impl FnMut(&Row<'_>) -> Result<T> + Send,
+    ) -> Result<Vec<T>> {
+        self.run_query_map(c, Access::Write, f).await
+    }
+
+    /// Runs a compiled statement and turns each row into a `T` with `f`. Replaced by
+    /// [`Connection::query_map_read`] / [`Connection::query_map_write`]; kept until the
+    /// workspace's callers have switched.
+    #[doc(hidden)]
+    pub async fn query_map<T: Send>(
+        &mut self,
+        c: &Compiled,
+        writes: bool,
+        f: impl FnMut(&Row<'_>) -> Result<T> + Send,
+    ) -> Result<Vec<T>> {
+        self.run_query_map(c, Access::from_writes(writes), f).await
+    }
+
+    async fn run_query_map<T: Send>(
+        &mut self,
+        c: &Compiled,
+        access: Access,
+        mut f: impl FnMut(&Row<'_>) -> Result<T> + Send,
+    ) -> Result<Vec<T>> {
+        self.echo(c);
+        let _slot = self.write_slot(access).await?;
+        match &mut self.pooled().conn {
+            #[cfg(feature = "sqlite")]
+            AnyConn::Sqlite(conn) => conn.query_map(&c.sql, &c.binds, &mut f),
+            #[cfg(feature = "postgres")]
+            AnyConn::Postgres(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
+        }
+    }
+
+    /// Streams a compiled query's rows in batches of `batch` (SQLAlchemy's `yield_per`): `f`
+    /// gets each batch as it is decoded, and memory holds one batch, not the whole result.
+    /// Returns the number of rows. On PostgreSQL rows are read as they arrive; on SQLite as
+    /// stepped.
+    #[doc(hidden)]
+    pub async fn query_batches<T: FromRow + Send>(
+        &mut self,
+        c: &Compiled,
+        batch: usize,
+        mut f: impl FnMut(Vec<T>) -> Result<()> + Send,
+    ) -> Result<u64> {
+        self.echo(c);
+        let batch = batch.max(1);
+        let mut decode = |row: &Row<'_>| T::from_row(row);
+        match &mut self.pooled().conn {
+            #[cfg(feature = "sqlite")]
+            AnyConn::Sqlite(conn) => {
+                conn.query_batches(&c.sql, &c.binds, batch, &mut decode, &mut f)
+            }
+            #[cfg(feature = "postgres")]
+            AnyConn::Postgres(conn) => {
+                conn.query_batches(&c.sql, &c.binds, batch, &mut decode, &mut f)
+                    .await
+            }
+        }
+    }
+
+    /// Runs several compiled statements that may write, in order; returns each one's
+    /// changed-row count. On PostgreSQL they are pipelined (one round trip for all); on
+    /// SQLite they run one after another on this thread. Stops at the first error.
+    #[doc(hidden)]
+    pub async fn execute_many_compiled(&mut self, stmts: &[Compiled]) -> Result<Vec<u64>> {
+        for c in stmts {
+            self.echo(c);
+        }
+        let _slot = self.write_slot(Access::Write).await?;
+        match &mut self.pooled().conn {
+            #[cfg(feature = "postgres")]
+            AnyConn::Postgres(pg) => {
+                let refs: Vec<(&str, &[oxalchemy_core::Value])> = stmts
+                    .iter()
+                    .map(|c| (c.sql.as_str(), c.binds.as_slice()))
+                    .collect();
+                pg.execute_many(&refs).await
+            }
+            // With both drivers the PostgreSQL arm above leaves this one for SQLite; with
+            // only SQLite it is the only arm.
+            #[allow(unreachable_patterns)]
+            conn => {
+                let mut out = Vec::with_capacity(stmts.len());
+                for c in stmts {
+                    out.push(conn.execute(&c.sql, &c.binds).await?);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Runs a multi-row INSERT into a SQLite table whose key is its rowid and returns the
+    /// generated keys, without RETURNING (which costs SQLite a temporary table): SQLite gives
+    /// the rows of one INSERT consecutive rowids after the table's largest (its documented
+    /// algorithm; only a table whose largest rowid reached 2^63-1 gets random ones, and then
+    /// the count check below fails loudly rather than mis-assigning keys). `None` on other
+    /// databases: use RETURNING there.
+    #[doc(hidden)]
+    pub async fn insert_returning_rowids(
+        &mut self,
+        c: &Compiled,
+        rows: usize,
+    ) -> Result<Option<Vec<i64>>> {
+        #[cfg(feature = "sqlite")]
+        {
+            self.echo(c);
+            let _slot = self.write_slot(Access::Write).await?;
+            // With only the `sqlite` feature, `AnyConn` has no other variant.
+            #[allow(irrefutable_let_patterns)]
+            if let AnyConn::Sqlite(conn) = &mut self.pooled().conn {
+                let changed = crate::sqlite::SqliteConn::execute(conn, &c.sql, &c.binds)?;
+                let last = conn.conn.last_insert_rowid();
+                let first = last - rows as i64 + 1;
+                if changed != rows as u64 || first < 1 {
+                    return Err(crate::error::Error::Database {
+                        code: None,
+                        message: format!(
+                            "multi-row INSERT reported {changed} rows and last rowid {last} for \
+                             {rows} rows; cannot assign generated keys"
+                        ),
+                        detail: None,
+                        hint: None,
+                        source: None,
+                    });
+                }
+                return Ok(Some((first..=last).collect()));
+            }
+        }
+        let _ = (c, rows);
+        Ok(None)
+    }
+}

@@ -1,0 +1,268 @@
+//! [`Connection`]: a driver connection checked out of the pool, which runs statements and
+//! starts transactions; returned to the pool when dropped.
+//!
+//! The transaction guard lives in `transaction`, and the plumbing that runs statements
+//! other crates compiled themselves in `compiled`.
+
+mod compiled;
+mod transaction;
+
+use std::sync::Arc;
+
+use deadpool::managed::Object;
+use tokio::sync::OwnedMutexGuard;
+
+use crate::backend::Backend;
+use crate::database::{Manager, Shared};
+use crate::decode::{FromRow, FromSql};
+use crate::error::{Error, Result};
+use compiled::Access;
+use oxalchemy_core::{compile, Compiled, Dialect, Statement};
+pub use transaction::{OwnedTransaction, Transaction, TransactionGuard};
+
+/// A driver connection as the pool stores it, with the transaction depth it is at.
+pub(crate) struct Pooled {
+    pub(crate) conn: crate::backend::AnyConn,
+    /// 0: autocommit; 1: in a transaction; n > 1: inside n - 1 savepoints.
+    pub(crate) depth: u32,
+}
+
+/// A connection checked out of the pool; returned to it on drop.
+pub struct Connection {
+    obj: Option<Object<Manager>>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("url", &self.shared.url)
+            .field("depth", &self.obj.as_ref().map(|o| o.depth))
+            .finish()
+    }
+}
+
+/// Rows of the single-row helpers ([`Connection::query_one`] …) are decoded before they are
+/// counted, so a query for "one" row should carry its own LIMIT when it might match many.
+fn exactly_one<T>(mut rows: Vec<T>) -> Result<T> {
+    match rows.len() {
+        1 => Ok(rows.remove(0)),
+        0 => Err(Error::NotFound),
+        n => Err(Error::MultipleResults { count: n }),
+    }
+}
+
+impl Connection {
+    pub(crate) fn new(obj: Object<Manager>, shared: Arc<Shared>) -> Self {
+        Connection {
+            obj: Some(obj),
+            shared,
+        }
+    }
+
+    fn pooled(&mut self) -> &mut Pooled {
+        // `obj` is only None inside Drop.
+        self.obj.as_deref_mut().expect("connection used after drop")
+    }
+
+    /// The SQL dialect this connection's statements are compiled for.
+    pub fn dialect(&self) -> &'static dyn Dialect {
+        self.shared.dialect
+    }
+
+    /// Whether a transaction is open on this connection.
+    pub fn in_transaction(&self) -> bool {
+        self.obj.as_ref().is_some_and(|o| o.depth > 0)
+    }
+
+    /// Compiles a statement for this connection's dialect.
+    pub fn compile(&self, stmt: &Statement) -> Result<Compiled> {
+        Ok(compile(self.shared.dialect, stmt)?)
+    }
+
+    fn echo(&self, c: &Compiled) {
+        let s = &self.shared;
+        match (s.echo, s.hide_parameters) {
+            (true, true) => tracing::info!(target: "oxalchemy::sql", sql = %c.sql),
+            (true, false) => {
+                tracing::info!(target: "oxalchemy::sql", sql = %c.sql, params = ?c.binds)
+            }
+            (false, true) => tracing::debug!(target: "oxalchemy::sql", sql = %c.sql),
+            (false, false) => {
+                tracing::debug!(target: "oxalchemy::sql", sql = %c.sql, params = ?c.binds)
+            }
+        }
+    }
+
+    /// On SQLite files, a write outside a transaction waits (asynchronously) for the
+    /// database's single writer slot instead of busy-waiting a thread.
+    async fn write_slot(&mut self, access: Access) -> Result<Option<OwnedMutexGuard<()>>> {
+        if access == Access::Write && !self.in_transaction() {
+            self.shared.write_slot().await
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Runs a statement (INSERT, UPDATE, DELETE, DDL, `text()` …); returns the number of
+    /// rows changed.
+    pub async fn execute(&mut self, stmt: impl Into<Statement>) -> Result<u64> {
+        let stmt = stmt.into();
+        let c = self.compile(&stmt)?;
+        self.run_execute(&c, access(&stmt)).await
+    }
+
+    /// Runs a statement and decodes every row: `conn.query::<(i64, String)>(select…)`.
+    pub async fn query<T: FromRow + Send>(&mut self, stmt: impl Into<Statement>) -> Result<Vec<T>> {
+        let stmt = stmt.into();
+        let c = self.compile(&stmt)?;
+        self.run_query(&c, access(&stmt)).await
+    }
+
+    /// Exactly one row, else [`Error::NotFound`] / [`Error::MultipleResults`].
+    pub async fn query_one<T: FromRow + Send>(&mut self, stmt: impl Into<Statement>) -> Result<T> {
+        exactly_one(self.query(stmt).await?)
+    }
+
+    /// At most one row, else [`Error::MultipleResults`].
+    pub async fn query_opt<T: FromRow + Send>(
+        &mut self,
+        stmt: impl Into<Statement>,
+    ) -> Result<Option<T>> {
+        match exactly_one(self.query(stmt).await?) {
+            Ok(v) => Ok(Some(v)),
+            Err(Error::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The first column of exactly one row: `conn.query_scalar::<i64>(select([func::count_star()])…)`.
+    pub async fn query_scalar<T: FromSql + Send>(
+        &mut self,
+        stmt: impl Into<Statement>,
+    ) -> Result<T> {
+        let (v,) = self.query_one::<(T,)>(stmt).await?;
+        Ok(v)
+    }
+
+    /// Starts a transaction — or, inside one, a SAVEPOINT. It rolls back when dropped
+    /// without [`Transaction::commit`].
+    pub async fn begin(&mut self) -> Result<Transaction<'_>> {
+        self.begin_with(None).await
+    }
+
+    /// Starts a transaction at an isolation level (PostgreSQL; SQLite transactions are
+    /// always serializable, so the level is accepted and needs nothing). Under
+    /// `Serializable`, be ready to retry on [`Error::Serialization`].
+    pub async fn begin_isolated(&mut self, level: IsolationLevel) -> Result<Transaction<'_>> {
+        if self.in_transaction() {
+            return Err(Error::Mapping {
+                message: "an isolation level can only be set on an outermost transaction, \
+                          not on a savepoint; call begin_isolated on a connection outside any \
+                          transaction"
+                    .into(),
+            });
+        }
+        self.begin_with(Some(level)).await
+    }
+
+    async fn begin_with(&mut self, level: Option<IsolationLevel>) -> Result<Transaction<'_>> {
+        let (depth, gate) = self.start(level).await?;
+        Ok(TransactionGuard::new(self, depth, gate))
+    }
+
+    /// Starts a transaction that owns this connection (for holders that outlive a borrow,
+    /// like an ORM session). Rolled back on drop like [`Transaction`].
+    pub async fn begin_owned(mut self) -> Result<OwnedTransaction> {
+        let (depth, gate) = self.start(None).await?;
+        Ok(TransactionGuard::new(self, depth, gate))
+    }
+
+    async fn start(
+        &mut self,
+        level: Option<IsolationLevel>,
+    ) -> Result<(u32, Option<OwnedMutexGuard<()>>)> {
+        let depth = self.pooled().depth + 1;
+        // SQLite has one writer: a transaction takes the slot for its whole life.
+        let gate = if depth == 1 {
+            self.shared.write_slot().await?
+        } else {
+            None
+        };
+        let sql = if depth == 1 {
+            match level {
+                Some(level) if self.shared.isolation_levels => {
+                    format!("BEGIN ISOLATION LEVEL {}", level.sql())
+                }
+                _ => self.shared.begin_sql.to_owned(),
+            }
+        } else {
+            format!("SAVEPOINT {}", savepoint_name(depth))
+        };
+        tracing::debug!(target: "oxalchemy::sql", sql = %sql);
+        let pooled = self.pooled();
+        pooled.conn.batch(&sql).await?;
+        pooled.depth = depth;
+        Ok((depth, gate))
+    }
+}
+
+/// Transaction isolation levels (PostgreSQL's; SQLite is always serializable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsolationLevel {
+    /// Each statement sees data committed before it began (PostgreSQL's default).
+    ReadCommitted,
+    /// Every statement sees the snapshot taken at the transaction's first statement.
+    RepeatableRead,
+    /// As if transactions ran one after another; conflicts fail with
+    /// [`Error::Serialization`], to be retried.
+    Serializable,
+}
+
+impl IsolationLevel {
+    fn sql(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadCommitted => "READ COMMITTED",
+            IsolationLevel::RepeatableRead => "REPEATABLE READ",
+            IsolationLevel::Serializable => "SERIALIZABLE",
+        }
+    }
+}
+
+fn savepoint_name(depth: u32) -> String {
+    format!("oxalchemy_sp_{}", depth - 1)
+}
+
+/// Statements that cannot write run without waiting for SQLite's writer slot: SELECTs,
+/// and `text()` that is a plain SELECT (anything else in text is assumed to write).
+fn access(stmt: &Statement) -> Access {
+    match stmt {
+        Statement::Select(_) => Access::Read,
+        Statement::Text(t) => {
+            let head = t.sql.trim_start();
+            if head
+                .get(..6)
+                .is_some_and(|h| h.eq_ignore_ascii_case("select"))
+            {
+                Access::Read
+            } else {
+                Access::Write
+            }
+        }
+        _ => Access::Write,
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let Some(obj) = self.obj.take() else { return };
+        // Connections beyond pool_size are overflow: closed on return, as in SQLAlchemy.
+        if let Some(pool) = Object::pool(&obj) {
+            if pool.status().size > self.shared.pool_size {
+                drop(Object::take(obj));
+                return;
+            }
+        }
+        drop(obj);
+    }
+}

@@ -1,0 +1,130 @@
+//! [`TransactionGuard`]: an open transaction or SAVEPOINT that rolls back unless committed,
+//! on a borrowed ([`Transaction`]) or owned ([`OwnedTransaction`]) connection.
+
+use std::borrow::BorrowMut;
+use std::ops::{Deref, DerefMut};
+
+use tokio::sync::OwnedMutexGuard;
+
+use super::{savepoint_name, Connection};
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+
+/// An open transaction (or SAVEPOINT) on a borrowed or owned connection. Derefs to the
+/// [`Connection`] to run statements. Dropped without [`commit`](TransactionGuard::commit),
+/// it rolls back.
+pub struct TransactionGuard<C: BorrowMut<Connection>> {
+    conn: C,
+    depth: u32,
+    done: bool,
+    /// SQLite's writer slot, held for the whole outermost transaction.
+    _gate: Option<OwnedMutexGuard<()>>,
+}
+
+/// A transaction on a borrowed connection: `conn.begin().await?`.
+pub type Transaction<'c> = TransactionGuard<&'c mut Connection>;
+
+/// A transaction that owns its connection: `conn.begin_owned().await?`.
+pub type OwnedTransaction = TransactionGuard<Connection>;
+
+impl<C: BorrowMut<Connection>> std::fmt::Debug for TransactionGuard<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transaction")
+            .field("depth", &self.depth)
+            .finish()
+    }
+}
+
+impl<C: BorrowMut<Connection>> TransactionGuard<C> {
+    /// Wraps a transaction [`Connection::start`] opened at `depth`.
+    pub(super) fn new(conn: C, depth: u32, gate: Option<OwnedMutexGuard<()>>) -> Self {
+        TransactionGuard {
+            conn,
+            depth,
+            done: false,
+            _gate: gate,
+        }
+    }
+
+    /// A nested transaction: a SAVEPOINT inside this one.
+    pub async fn savepoint(&mut self) -> Result<Transaction<'_>> {
+        self.conn.borrow_mut().begin().await
+    }
+
+    fn end_sql(&self, commit: bool) -> String {
+        match (self.depth, commit) {
+            (1, true) => "COMMIT".to_owned(),
+            (1, false) => "ROLLBACK".to_owned(),
+            (d, true) => format!("RELEASE SAVEPOINT {}", savepoint_name(d)),
+            (d, false) => {
+                let sp = savepoint_name(d);
+                format!("ROLLBACK TO SAVEPOINT {sp}; RELEASE SAVEPOINT {sp}")
+            }
+        }
+    }
+
+    async fn finish(&mut self, commit: bool) -> Result<()> {
+        if self.done {
+            return Err(Error::TransactionFinished);
+        }
+        self.done = true;
+        let sql = self.end_sql(commit);
+        tracing::debug!(target: "oxalchemy::sql", sql = %sql);
+        let depth = self.depth;
+        let pooled = self.conn.borrow_mut().pooled();
+        let result = pooled.conn.batch(&sql).await;
+        match result {
+            Ok(()) => {
+                pooled.depth = depth - 1;
+                Ok(())
+            }
+            Err(e) => {
+                // A failed COMMIT/RELEASE must not leave the level open: roll it back.
+                let rollback = self.end_sql(false);
+                let pooled = self.conn.borrow_mut().pooled();
+                if pooled.conn.batch(&rollback).await.is_ok() || depth == 1 {
+                    pooled.depth = depth - 1;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Makes the transaction's changes permanent (RELEASE for a savepoint).
+    pub async fn commit(mut self) -> Result<()> {
+        self.finish(true).await
+    }
+
+    /// Discards the transaction's changes (ROLLBACK TO for a savepoint).
+    pub async fn rollback(mut self) -> Result<()> {
+        self.finish(false).await
+    }
+}
+
+impl<C: BorrowMut<Connection>> Deref for TransactionGuard<C> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.borrow()
+    }
+}
+
+impl<C: BorrowMut<Connection>> DerefMut for TransactionGuard<C> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn.borrow_mut()
+    }
+}
+
+impl<C: BorrowMut<Connection>> Drop for TransactionGuard<C> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let sql = self.end_sql(false);
+        let depth = self.depth;
+        if let Some(pooled) = self.conn.borrow_mut().obj.as_deref_mut() {
+            if pooled.conn.rollback_now(sql) {
+                pooled.depth = depth - 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! [`Database`]: the engine's entry point. A URL becomes a pool of driver connections, which
+//! hands out [`Connection`]s and runs one-shot statements and schema operations.
+//!
+//! The options and the build live in `options`, the pool's machinery (settings shared by
+//! every connection, the deadpool manager) in `pool`.
+
+mod options;
+mod pool;
+
+use std::sync::Arc;
+
+use deadpool::managed::{Pool, PoolError, TimeoutType};
+
+use crate::connection::{Connection, Transaction};
+use crate::decode::{FromRow, FromSql};
+use crate::error::{Error, Result};
+pub use options::ConnectOptions;
+use oxalchemy_core::schema::DropEnumType;
+use oxalchemy_core::{text, Dialect, MetaData, Statement};
+pub(crate) use pool::{Manager, Shared};
+
+/// A database: a connection pool plus the dialect to speak to it. Cheap to clone (shared).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), oxalchemy_engine::Error> {
+/// use oxalchemy_engine::Database;
+/// let db = Database::connect("sqlite::memory:").await?;
+/// let db = Database::connect("postgresql://app@localhost/app").pool_size(20).max_overflow(0).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<Manager>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let status = self.pool.status();
+        f.debug_struct("Database")
+            .field("url", &self.shared.url)
+            .field("dialect", &self.shared.dialect.name())
+            .field("pool_size", &self.shared.pool_size)
+            .field("max_overflow", &self.shared.max_overflow)
+            .field("open", &status.size)
+            .field("idle", &status.available)
+            .finish()
+    }
+}
+
+impl std::fmt::Display for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shared.url)
+    }
+}
+
+/// Pool counters, for monitoring and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Connections open (idle + checked out).
+    pub open: usize,
+    /// Connections idle in the pool.
+    pub idle: usize,
+    /// Tasks waiting for a connection.
+    pub waiting: usize,
+}
+
+impl Database {
+    /// Connects to `sqlite://path`, `sqlite::memory:` or `postgresql://user:pass@host/db`.
+    /// Set pool options on the result, then `.await` it.
+    pub fn connect(url: impl Into<String>) -> ConnectOptions {
+        ConnectOptions::new(url.into())
+    }
+
+    /// The SQL dialect of this database (SQLite or PostgreSQL), for compiling statements.
+    pub fn dialect(&self) -> &'static dyn Dialect {
+        self.shared.dialect
+    }
+
+    /// The URL with its password hidden.
+    pub fn url(&self) -> &str {
+        &self.shared.url
+    }
+
+    /// The pool's counters right now.
+    pub fn status(&self) -> PoolStatus {
+        let s = self.pool.status();
+        PoolStatus {
+            open: s.size,
+            idle: s.available,
+            waiting: s.waiting,
+        }
+    }
+
+    /// Checks a connection out of the pool (waiting up to `pool_timeout`).
+    pub async fn connection(&self) -> Result<Connection> {
+        match self.pool.get().await {
+            Ok(obj) => Ok(Connection::new(obj, self.shared.clone())),
+            Err(PoolError::Timeout(TimeoutType::Wait)) => Err(Error::PoolTimeout {
+                waited: self.shared.pool_timeout,
+                pool_size: self.shared.pool_size,
+                max_overflow: self.shared.max_overflow,
+            }),
+            Err(PoolError::Timeout(kind)) => Err(Error::Connect {
+                url: self.shared.url.clone(),
+                reason: format!("timed out after {:?} ({kind:?})", self.shared.pool_timeout),
+                source: None,
+            }),
+            Err(PoolError::Backend(e)) => Err(e),
+            Err(PoolError::Closed) => Err(Error::PoolClosed),
+            Err(e) => Err(Error::Connect {
+                url: self.shared.url.clone(),
+                reason: e.to_string(),
+                source: Some(Box::new(e)),
+            }),
+        }
+    }
+
+    /// Runs `f` in a transaction: committed when it returns `Ok`, rolled back on `Err` or
+    /// panic; the connection always goes back to the pool (the guide's `session_scope`).
+    pub async fn transaction<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T, E>,
+        E: From<Error>,
+    {
+        let mut conn = self.connection().await?;
+        let mut tx = conn.begin().await?;
+        match f(&mut tx).await {
+            Ok(v) => {
+                tx.commit().await?;
+                Ok(v)
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs one statement on a pooled connection.
+    pub async fn execute(&self, stmt: impl Into<Statement>) -> Result<u64> {
+        self.connection().await?.execute(stmt).await
+    }
+
+    /// Runs one query on a pooled connection.
+    pub async fn query<T: FromRow + Send>(&self, stmt: impl Into<Statement>) -> Result<Vec<T>> {
+        self.connection().await?.query(stmt).await
+    }
+
+    /// Runs one query on a pooled connection; exactly one row, else [`Error::NotFound`] /
+    /// [`Error::MultipleResults`].
+    pub async fn query_one<T: FromRow + Send>(&self, stmt: impl Into<Statement>) -> Result<T> {
+        self.connection().await?.query_one(stmt).await
+    }
+
+    /// Runs one query on a pooled connection; the first column of exactly one row.
+    pub async fn query_scalar<T: FromSql + Send>(&self, stmt: impl Into<Statement>) -> Result<T> {
+        self.connection().await?.query_scalar(stmt).await
+    }
+
+    /// Creates every table of `metadata` (and its indexes) that does not exist yet, in
+    /// foreign-key order, in one transaction.
+    pub async fn create_all(&self, metadata: &MetaData) -> Result<()> {
+        let tables = metadata.sorted_tables()?;
+        let mut conn = self.connection().await?;
+        let mut tx = conn.begin().await?;
+        if self.shared.dialect.native_enums() {
+            let mut seen = std::collections::HashSet::new();
+            for ty in tables.iter().flat_map(|t| t.native_enums()) {
+                if !seen.insert(ty.name.clone()) {
+                    continue;
+                }
+                // CREATE TYPE has no IF NOT EXISTS: look in the current schema first.
+                let exists: Option<(i32,)> = tx
+                    .query_opt(
+                        text(
+                            "SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+                             WHERE t.typname = :name AND n.nspname = current_schema()",
+                        )
+                        .bind("name", ty.name.as_str()),
+                    )
+                    .await?;
+                if exists.is_none() {
+                    tx.execute(ty).await?;
+                }
+            }
+        }
+        for table in tables {
+            tx.execute(table.create().if_not_exists()).await?;
+            for ix in table.create_indexes() {
+                tx.execute(ix.if_not_exists()).await?;
+            }
+        }
+        tx.commit().await
+    }
+
+    /// Drops every table of `metadata` that exists, dependents first, in one transaction.
+    pub async fn drop_all(&self, metadata: &MetaData) -> Result<()> {
+        let tables = metadata.sorted_tables()?;
+        let mut conn = self.connection().await?;
+        let mut tx = conn.begin().await?;
+        for table in tables.iter().rev() {
+            tx.execute(table.drop().if_exists()).await?;
+        }
+        if self.shared.dialect.native_enums() {
+            for ty in tables.iter().flat_map(|t| t.native_enums()) {
+                tx.execute(DropEnumType {
+                    name: ty.name,
+                    if_exists: true,
+                })
+                .await?;
+            }
+        }
+        tx.commit().await
+    }
+
+    /// Closes the pool: idle connections are closed, checked-out ones when returned.
+    pub fn close(&self) {
+        self.pool.close();
+    }
+}

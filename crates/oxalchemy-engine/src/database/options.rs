@@ -1,0 +1,245 @@
+//! [`ConnectOptions`]: how a [`Database`] connects and how its pool behaves, and the build
+//! that turns them into a running pool.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool::managed::Pool;
+use tokio::sync::Mutex;
+
+use super::pool::{Manager, Shared};
+use super::Database;
+use crate::error::{Error, Result};
+use crate::url::{parse, redact_url, Target};
+use oxalchemy_core::Dialect;
+
+/// How to connect and how the connection pool behaves: returned by [`Database::connect`],
+/// set with the methods below, connected by `.await`.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), oxalchemy_engine::Error> {
+/// use std::time::Duration;
+/// use oxalchemy_engine::Database;
+///
+/// let db = Database::connect("postgresql://app:secret@db.internal/app")
+///     .pool_size(20)                            // connections kept open
+///     .max_overflow(5)                          // extra ones under load
+///     .pool_timeout(Duration::from_secs(5))     // wait for a free one at most this long
+///     .pool_recycle(Duration::from_secs(1800))  // replace connections older than 30 min
+///     .pool_pre_ping(true)                      // test each one at checkout
+///     .await?;
+/// # Ok(()) }
+/// ```
+///
+/// # Connecting
+///
+/// Awaiting the options opens one connection at once, so a wrong URL, host, role, password
+/// or database fails at startup ([`Error::InvalidUrl`], [`Error::Connect`] naming the
+/// server's reason) instead of at first use. A bad option value is [`Error::InvalidOption`].
+///
+/// # Sizing the pool
+///
+/// The pool keeps up to [`pool_size`](Self::pool_size) connections open between uses. Under
+/// load it opens up to [`max_overflow`](Self::max_overflow) more, and closes each of those
+/// when it is returned, so at most `pool_size + max_overflow` connections are open at once.
+/// A caller that finds them all in use waits up to [`pool_timeout`](Self::pool_timeout) and
+/// then gets [`Error::PoolTimeout`].
+///
+/// A connection is in use from [`Database::connection`] until the
+/// [`Connection`](crate::Connection) (and any transaction on it) is dropped; the one-shot
+/// helpers ([`Database::execute`], [`Database::query`] …) hold one for a single statement.
+/// Size for the number of tasks that hold a connection at the same time, not for the number
+/// of tasks: two hundred tasks that each run a short query are served well by five
+/// connections. A PostgreSQL server's `max_connections` (100 by default) is shared by every
+/// process connected to it, so the sum of `pool_size + max_overflow` over all of them must
+/// stay below it.
+///
+/// # Stale connections
+///
+/// Servers, proxies and firewalls close connections that sit idle too long, and a closed
+/// connection is only noticed when it is next used. [`pool_recycle`](Self::pool_recycle)
+/// replaces connections older than a given age when they are checked out (set it below the
+/// idle limit of whatever sits between you and the server);
+/// [`pool_pre_ping`](Self::pool_pre_ping) tests every connection with a round trip at
+/// checkout and replaces a dead one, at the cost of that round trip. A connection that breaks
+/// while in use fails with [`Error::ConnectionLost`] and is not returned to the pool.
+///
+/// # SQLite
+///
+/// `sqlite::memory:` is a database that lives inside one connection: the pool holds exactly
+/// that connection, and the pool options above are ignored. A SQLite file is opened with
+/// foreign keys on and the WAL journal (readers never wait for the writer). SQLite allows one
+/// writer at a time: writers of one `Database` queue for it without blocking a thread, and a
+/// writer of another process (or another `Database`) is waited for by SQLite itself; either
+/// wait gives up after [`busy_timeout`](Self::busy_timeout) with
+/// [`Error::Sqlite`] `SQLITE_BUSY`.
+///
+/// # Logging
+///
+/// Every statement is logged through `tracing` on target `oxalchemy::sql`: at DEBUG, or at
+/// INFO with [`echo`](Self::echo). [`hide_parameters`](Self::hide_parameters) leaves bind
+/// values out of those logs. URLs in logs, `Debug` output and errors never show the password.
+#[must_use = "a ConnectOptions does nothing until it is awaited"]
+pub struct ConnectOptions {
+    url: String,
+    pool_size: usize,
+    max_overflow: usize,
+    pool_timeout: Duration,
+    pool_recycle: Option<Duration>,
+    pool_pre_ping: bool,
+    echo: bool,
+    hide_parameters: bool,
+    busy_timeout: Duration,
+}
+
+impl std::fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("url", &redact_url(&self.url))
+            .field("pool_size", &self.pool_size)
+            .field("max_overflow", &self.max_overflow)
+            .field("pool_timeout", &self.pool_timeout)
+            .field("pool_recycle", &self.pool_recycle)
+            .field("pool_pre_ping", &self.pool_pre_ping)
+            .finish()
+    }
+}
+
+impl ConnectOptions {
+    /// The defaults (SQLAlchemy's, where it has one) for `url`.
+    pub(super) fn new(url: String) -> Self {
+        ConnectOptions {
+            url,
+            pool_size: 5,
+            max_overflow: 10,
+            pool_timeout: Duration::from_secs(30),
+            pool_recycle: None,
+            pool_pre_ping: false,
+            echo: false,
+            hide_parameters: false,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// Connections kept open in the pool (default 5, as SQLAlchemy); at least 1.
+    pub fn pool_size(mut self, n: usize) -> Self {
+        self.pool_size = n;
+        self
+    }
+    /// Extra connections opened under load beyond `pool_size`, each closed when returned
+    /// (default 10; 0 for a hard limit of `pool_size`).
+    pub fn max_overflow(mut self, n: usize) -> Self {
+        self.max_overflow = n;
+        self
+    }
+    /// How long to wait for a free connection before [`Error::PoolTimeout`] (default 30 s);
+    /// also the limit for opening a new connection.
+    pub fn pool_timeout(mut self, d: Duration) -> Self {
+        self.pool_timeout = d;
+        self
+    }
+    /// Replace connections older than this when they are checked out (default: never). Set
+    /// it below the idle timeout of the server or any proxy in between.
+    pub fn pool_recycle(mut self, d: Duration) -> Self {
+        self.pool_recycle = Some(d);
+        self
+    }
+    /// Test each connection with a round trip when it is checked out, and replace it if it is
+    /// dead (default off): one extra round trip per checkout against never handing out a
+    /// connection the server already closed.
+    pub fn pool_pre_ping(mut self, on: bool) -> Self {
+        self.pool_pre_ping = on;
+        self
+    }
+    /// Log every statement at INFO on target `oxalchemy::sql` (default off: at DEBUG).
+    pub fn echo(mut self, on: bool) -> Self {
+        self.echo = on;
+        self
+    }
+    /// Leave bind values out of statement logs (default off), for values that must not
+    /// reach logs.
+    pub fn hide_parameters(mut self, on: bool) -> Self {
+        self.hide_parameters = on;
+        self
+    }
+    /// SQLite files: how long a writer waits for the database's write lock before
+    /// [`Error::Sqlite`] `SQLITE_BUSY` (default 5 s). Ignored by PostgreSQL.
+    pub fn busy_timeout(mut self, d: Duration) -> Self {
+        self.busy_timeout = d;
+        self
+    }
+
+    /// Checks the options, builds the pool and opens its first connection.
+    async fn build(self) -> Result<Database> {
+        let target = parse(&self.url)?;
+        let url = redact_url(&self.url);
+        let (dialect, begin_sql, memory, file): (&'static dyn Dialect, &'static str, bool, bool) =
+            match &target {
+                #[cfg(feature = "sqlite")]
+                Target::SqliteMemory => (&oxalchemy_core::Sqlite, "BEGIN IMMEDIATE", true, false),
+                #[cfg(feature = "sqlite")]
+                Target::SqliteFile(_) => (&oxalchemy_core::Sqlite, "BEGIN IMMEDIATE", false, true),
+                #[cfg(feature = "postgres")]
+                Target::Postgres(_) => (&oxalchemy_core::Postgres, "BEGIN", false, false),
+            };
+        if self.pool_size == 0 {
+            return Err(Error::InvalidOption {
+                option: "pool_size",
+                reason: "the pool needs at least 1 connection; pool_size must be 1 or more".into(),
+            });
+        }
+        // An in-memory SQLite database lives in one connection: the pool holds exactly that
+        // one (SQLAlchemy's StaticPool), and never recycles it.
+        let (pool_size, max_overflow) = if memory {
+            (1, 0)
+        } else {
+            (self.pool_size, self.max_overflow)
+        };
+        let manager = Manager {
+            target,
+            url: url.clone(),
+            pool_recycle: if memory { None } else { self.pool_recycle },
+            pre_ping: self.pool_pre_ping,
+            #[cfg(feature = "sqlite")]
+            busy_timeout: self.busy_timeout,
+        };
+        let pool = Pool::builder(manager)
+            .max_size(pool_size + max_overflow)
+            .runtime(deadpool::Runtime::Tokio1)
+            .wait_timeout(Some(self.pool_timeout))
+            .create_timeout(Some(self.pool_timeout))
+            .recycle_timeout(Some(self.pool_timeout))
+            .build()
+            .map_err(|e| Error::InvalidOption {
+                option: "pool_timeout",
+                reason: e.to_string(),
+            })?;
+        let shared = Arc::new(Shared {
+            url,
+            dialect,
+            echo: self.echo,
+            hide_parameters: self.hide_parameters,
+            pool_size,
+            max_overflow,
+            pool_timeout: self.pool_timeout,
+            write_gate: file.then(|| Arc::new(Mutex::new(()))),
+            busy_timeout: self.busy_timeout,
+            begin_sql,
+            isolation_levels: !memory && !file,
+        });
+        let db = Database { pool, shared };
+        // Connect once now, so a bad URL or password fails here and not at first use.
+        drop(db.connection().await?);
+        Ok(db)
+    }
+}
+
+impl IntoFuture for ConnectOptions {
+    type Output = Result<Database>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Database>> + Send>>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.build())
+    }
+}

@@ -1,0 +1,115 @@
+//! The pool's machinery: [`Shared`], the settings every connection and transaction of a
+//! [`Database`](super::Database) reads, and [`Manager`], which deadpool calls to open a
+//! driver connection and to check one before handing it out again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::backend::{AnyConn, Backend};
+use crate::connection::Pooled;
+use crate::error::{Error, Result};
+use crate::url::Target;
+use oxalchemy_core::Dialect;
+
+/// SQLite's primary result code for "the database is locked by another connection".
+const SQLITE_BUSY: i32 = 5;
+
+/// Settings shared by the pool, its connections and their transactions.
+pub(crate) struct Shared {
+    pub(crate) url: String,
+    pub(crate) dialect: &'static dyn Dialect,
+    pub(crate) echo: bool,
+    pub(crate) hide_parameters: bool,
+    pub(crate) pool_size: usize,
+    pub(crate) max_overflow: usize,
+    pub(crate) pool_timeout: Duration,
+    /// SQLite files: one writer at a time, queued asynchronously (see ARCHITECTURE.md).
+    pub(crate) write_gate: Option<Arc<Mutex<()>>>,
+    pub(crate) busy_timeout: Duration,
+    pub(crate) begin_sql: &'static str,
+    /// `BEGIN ISOLATION LEVEL …` exists (PostgreSQL).
+    pub(crate) isolation_levels: bool,
+}
+
+impl Shared {
+    /// Waits for SQLite's writer slot, up to the busy timeout.
+    pub(crate) async fn write_slot(&self) -> Result<Option<OwnedMutexGuard<()>>> {
+        let Some(gate) = &self.write_gate else {
+            return Ok(None);
+        };
+        match tokio::time::timeout(self.busy_timeout, gate.clone().lock_owned()).await {
+            Ok(guard) => Ok(Some(guard)),
+            Err(_) => Err(Error::Sqlite {
+                code: "SQLITE_BUSY",
+                extended_code: SQLITE_BUSY,
+                message: format!(
+                    "waited {:?} for the SQLite write lock held by another transaction of this \
+                     process",
+                    self.busy_timeout
+                ),
+                source: None,
+            }),
+        }
+    }
+}
+
+/// Opens and checks driver connections for deadpool.
+pub(crate) struct Manager {
+    pub(super) target: Target,
+    /// The URL with its password hidden, for logs and errors.
+    pub(super) url: String,
+    pub(super) pool_recycle: Option<Duration>,
+    pub(super) pre_ping: bool,
+    #[cfg(feature = "sqlite")]
+    pub(super) busy_timeout: Duration,
+}
+
+impl managed::Manager for Manager {
+    type Type = Pooled;
+    type Error = Error;
+
+    async fn create(&self) -> Result<Pooled> {
+        let conn = match &self.target {
+            #[cfg(feature = "sqlite")]
+            Target::SqliteMemory => AnyConn::Sqlite(crate::sqlite::SqliteConn::open_memory()?),
+            #[cfg(feature = "sqlite")]
+            Target::SqliteFile(path) => AnyConn::Sqlite(crate::sqlite::SqliteConn::open_file(
+                path,
+                self.busy_timeout,
+            )?),
+            #[cfg(feature = "postgres")]
+            Target::Postgres(config) => {
+                AnyConn::Postgres(crate::postgres::PgConn::connect(config, &self.url).await?)
+            }
+        };
+        tracing::debug!(target: "oxalchemy::pool", url = %self.url, "connection opened");
+        Ok(Pooled { conn, depth: 0 })
+    }
+
+    async fn recycle(&self, obj: &mut Pooled, metrics: &Metrics) -> RecycleResult<Error> {
+        if let Some(max_age) = self.pool_recycle {
+            if metrics.created.elapsed() >= max_age {
+                return Err(RecycleError::message("older than pool_recycle"));
+            }
+        }
+        if obj.conn.is_closed() {
+            return Err(RecycleError::message("connection closed by the server"));
+        }
+        obj.conn.settle().await;
+        if obj.depth > 0 {
+            // A transaction was leaked (e.g. forgotten with mem::forget): never hand it out open.
+            obj.conn
+                .batch("ROLLBACK")
+                .await
+                .map_err(RecycleError::Backend)?;
+            obj.depth = 0;
+        }
+        if self.pre_ping {
+            obj.conn.ping().await.map_err(RecycleError::Backend)?;
+        }
+        Ok(())
+    }
+}
