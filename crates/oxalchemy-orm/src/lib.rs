@@ -27,7 +27,7 @@ pub use model::{
     DbEnum, Fields, Flattens, Model, RelationshipDef, RelationshipKind, SqlField, ValidationError,
 };
 pub use persist::{delete, insert, insert_many, update};
-pub use query::{query, Exec, Query};
+pub use query::{query, Exec, Query, Unbound};
 pub use registry::Registry;
 pub use relation::{Many, NotLoaded, One, Relationship, RelationshipSlot};
 pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};

@@ -306,10 +306,7 @@ impl Session {
 
     /// A query whose results are held by the session: `s.query::<User>().filter(…).all()`.
     pub fn query<M: Model + Clone>(&mut self) -> SessionQuery<'_, M> {
-        SessionQuery {
-            session: self,
-            query: query::<M>(),
-        }
+        query::<M>().bind(self)
     }
 
     /// Runs a Core statement in the session's transaction (after autoflush), e.g. a

@@ -1,16 +1,21 @@
-//! Queries run through a session: results are tracked by the session's identity map and
-//! handed back as [`Handle`]s; bulk UPDATE/DELETE by query keep the held objects in step.
+//! The terminal calls of a [`Query`] bound to a session (`s.query::<User>()…`): results are
+//! tracked by the session's identity map and handed back as [`Handle`]s, and bulk
+//! UPDATE/DELETE by query keep the held objects in step. The builder methods are
+//! [`Query`]'s own, shared with unbound queries.
 
 use oxalchemy_core::expr::Ident;
-use oxalchemy_core::{Expr, OrderBy};
+use oxalchemy_core::{Expr, Select};
 use oxalchemy_engine::Error;
 
 use super::objects::{identity_key, Handle};
 use super::Session;
-use crate::loading::Loader;
 use crate::model::Model;
-use crate::query::Query;
-use crate::relation::Relationship;
+use crate::query::{at_most_one, Query};
+
+/// A model query run through a session: `s.query::<User>().filter(…).all()` returns
+/// [`Handle`]s to the session's objects. The same [`Query`] type as [`crate::query`]'s,
+/// bound to the session.
+pub type SessionQuery<'s, M> = Query<M, &'s mut Session>;
 
 fn key_columns<M: Model>() -> impl Iterator<Item = Expr> {
     M::primary_key_columns()
@@ -18,50 +23,10 @@ fn key_columns<M: Model>() -> impl Iterator<Item = Expr> {
         .map(|c| oxalchemy_core::col(Ident::new_static(c)))
 }
 
-/// A model query run through a session: results are held by the session.
-pub struct SessionQuery<'s, M> {
-    pub(super) session: &'s mut Session,
-    pub(super) query: Query<M>,
-}
-
-impl<'s, M: Model + Clone> SessionQuery<'s, M> {
-    pub fn filter(mut self, cond: Expr) -> Self {
-        self.query = self.query.filter(cond);
-        self
-    }
-    pub fn order_by(mut self, item: impl Into<OrderBy>) -> Self {
-        self.query = self.query.order_by(item);
-        self
-    }
-    pub fn limit(mut self, n: u64) -> Self {
-        self.query = self.query.limit(n);
-        self
-    }
-    pub fn offset(mut self, n: u64) -> Self {
-        self.query = self.query.offset(n);
-        self
-    }
-    /// An INNER JOIN along a relationship (`.join_related(Post::author)?`).
-    pub fn join_related<T: Model>(mut self, rel: Relationship<M, T>) -> Result<Self, Error> {
-        self.query = self.query.join_related(rel)?;
-        Ok(self)
-    }
-    /// An INNER JOIN (to filter on, or to fill with `contains_eager`).
-    pub fn join(mut self, table: impl Into<oxalchemy_core::query::FromItem>, on: Expr) -> Self {
-        self.query = self.query.join(table, on);
-        self
-    }
-
-    /// A loader option (`selectinload(User::posts)`, `joinedload(Post::author)`): the
-    /// relationship is filled on the returned objects, also on objects the session already
-    /// held.
-    pub fn options(mut self, loader: impl Loader<M> + 'static) -> Self {
-        self.query = self.query.options(loader);
-        self
-    }
-
-    async fn fetch(self, query: Query<M>) -> Result<Vec<Handle<M>>, Error> {
-        let s = self.session;
+/// Running a query bound to a session: autoflush first, then the session's transaction.
+impl<'s, M: Model + Clone> Query<M, &'s mut Session> {
+    async fn fetch(self) -> Result<Vec<Handle<M>>, Error> {
+        let (query, s) = self.unbind();
         if s.autoflush {
             s.flush().await?;
         }
@@ -81,26 +46,35 @@ impl<'s, M: Model + Clone> SessionQuery<'s, M> {
 
     /// Every matching object (the session's own object for rows it already holds).
     pub async fn all(self) -> Result<Vec<Handle<M>>, Error> {
-        let q = self.query.clone();
-        self.fetch(q).await
+        self.fetch().await
     }
 
+    /// The first matching object (LIMIT 1), if any.
     pub async fn first(self) -> Result<Option<Handle<M>>, Error> {
-        let q = self.query.clone().limit(1);
-        Ok(self.fetch(q).await?.into_iter().next())
+        Ok(self.limit(1).fetch().await?.into_iter().next())
     }
 
+    /// At most one object, else [`Error::MultipleResults`]. Fetches at most two rows.
     pub async fn one_or_none(self) -> Result<Option<Handle<M>>, Error> {
-        let q = self.query.clone().limit(2);
-        let mut rows = self.fetch(q).await?;
-        match rows.len() {
-            0 | 1 => Ok(rows.pop()),
-            n => Err(Error::MultipleResults { count: n }),
-        }
+        at_most_one(self.limit(2).fetch().await?)
     }
 
+    /// Exactly one object, else [`Error::NotFound`] / [`Error::MultipleResults`].
     pub async fn one(self) -> Result<Handle<M>, Error> {
         self.one_or_none().await?.ok_or(Error::NotFound)
+    }
+
+    /// The number of matching rows (`SELECT count(*) FROM (…)`), after autoflush.
+    pub async fn count(self) -> Result<i64, Error> {
+        let (query, s) = self.unbind();
+        if s.autoflush {
+            s.flush().await?;
+        }
+        let c = s.compile(&query.count_statement().into())?;
+        s.log.push(c.sql.clone());
+        let tx = s.transaction().await?;
+        let rows: Vec<(i64,)> = tx.query_compiled(&c, false).await?;
+        Ok(rows.first().map_or(0, |r| r.0))
     }
 
     /// `UPDATE … WHERE <this query's filter>` in the database, then the session's objects
@@ -150,8 +124,8 @@ impl<'s, M: Model + Clone> SessionQuery<'s, M> {
 
     /// The session (flushed) and the WHERE clause for a bulk UPDATE/DELETE by query.
     async fn bulk_target(self, what: &str) -> Result<(&'s mut Session, Option<Expr>), Error> {
-        let SessionQuery { session: s, query } = self;
-        let select = query.statement().clone();
+        let (query, s) = self.unbind();
+        let select: &Select = query.statement();
         if !select.joins.is_empty() {
             return Err(Error::Database {
                 code: None,
@@ -163,20 +137,6 @@ impl<'s, M: Model + Clone> SessionQuery<'s, M> {
         if s.autoflush {
             s.flush().await?;
         }
-        Ok((s, select.where_))
-    }
-
-    pub async fn count(self) -> Result<i64, Error> {
-        let s = self.session;
-        if s.autoflush {
-            s.flush().await?;
-        }
-        let counted = oxalchemy_core::select([oxalchemy_core::func::count_star()])
-            .from_subquery(self.query.statement().clone(), "counted");
-        let c = s.compile(&counted.into())?;
-        s.log.push(c.sql.clone());
-        let tx = s.transaction().await?;
-        let rows: Vec<(i64,)> = tx.query_compiled(&c, false).await?;
-        Ok(rows.first().map_or(0, |r| r.0))
+        Ok((s, select.where_.clone()))
     }
 }
