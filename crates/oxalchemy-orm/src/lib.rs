@@ -11,6 +11,7 @@
 //! * [`Registry`]: the explicit list of models that makes a `MetaData` (see ARCHITECTURE.md).
 
 mod column;
+mod errors;
 mod loading;
 mod model;
 mod persist;

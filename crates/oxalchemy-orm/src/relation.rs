@@ -1,11 +1,27 @@
 //! Relationship fields. They hold what was loaded, never load by themselves: reading one that
 //! was not loaded is an error naming the loader option to add (no silent N+1).
 
-/// Raised when a relationship that was not loaded is read.
+use oxalchemy_engine::Error;
+
+/// Raised when a relationship that was not loaded is read: oxalchemy never loads one
+/// behind your back (no silent N+1), so the message names the loader option to add.
+///
+/// `?` converts it into [`oxalchemy_engine::Error`] (as [`Error::Mapping`] with this
+/// message), so a function returning the crate's error can read relationships with `?`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("relationship `{relationship}` was not loaded, and oxalchemy never loads one behind your back: add `.options(selectinload(…))` (or joinedload) to the query, or call `orm::load` explicitly")]
+#[non_exhaustive]
 pub struct NotLoaded {
+    /// The related type (`blog::Post`), naming the relationship that was read.
     pub relationship: &'static str,
+}
+
+impl From<NotLoaded> for Error {
+    fn from(e: NotLoaded) -> Self {
+        Error::Mapping {
+            message: e.to_string(),
+        }
+    }
 }
 
 /// A one-to-many or many-to-many collection (`posts: Many<Post>`).

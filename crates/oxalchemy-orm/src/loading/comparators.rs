@@ -9,6 +9,7 @@ use super::{
     association_column, foreign_key_to, no_relationship, one_to_many_fk, qualified,
     single_column_key, unsupported,
 };
+use crate::errors::missing_secondary;
 use crate::model::{Model, RelationshipKind};
 use crate::relation::Relationship;
 
@@ -32,9 +33,7 @@ impl<M: Model, T: Model> Relationship<M, T> {
                     .filter(cond)
             }
             RelationshipKind::ManyToMany => {
-                let secondary = def
-                    .secondary
-                    .ok_or_else(|| unsupported(def, "many-to-many needs `secondary`"))?;
+                let secondary = def.secondary.ok_or_else(|| missing_secondary(def))?;
                 let target_key = single_column_key::<T>(def)?;
                 select([Expr::Bind(Value::I64(1))])
                     .from(oxalchemy_core::table(secondary))
@@ -108,9 +107,7 @@ impl<M: Model, T: Model> Relationship<M, T> {
                 )]
             }
             RelationshipKind::ManyToMany => {
-                let secondary = def
-                    .secondary
-                    .ok_or_else(|| unsupported(def, "many-to-many needs `secondary`"))?;
+                let secondary = def.secondary.ok_or_else(|| missing_secondary(def))?;
                 let mpk = key_of(M::primary_key_columns(), M::NAME)?;
                 let tpk = key_of(T::primary_key_columns(), T::NAME)?;
                 vec![

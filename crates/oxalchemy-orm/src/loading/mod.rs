@@ -23,6 +23,8 @@ use oxalchemy_core::expr::Ident;
 use oxalchemy_core::{Expr, Select, Value};
 use oxalchemy_engine::{Connection, Error, Row};
 
+pub(crate) use crate::errors::no_relationship;
+use crate::errors::unsupported;
 use crate::model::{Model, RelationshipDef};
 use crate::relation::RelationshipSlot;
 
@@ -96,21 +98,6 @@ fn key_value(v: &Value) -> Option<KeyValue> {
         Value::Text(s) => KeyValue::Text(s.clone()),
         other => KeyValue::Other(format!("{other:?}")),
     })
-}
-
-fn unsupported(def: &RelationshipDef, what: &str) -> Error {
-    Error::Database {
-        code: None,
-        message: format!("relationship `{}`: {what}", def.name),
-    }
-}
-
-/// A relationship constant that names no declared relationship of `M`.
-fn no_relationship<M: Model>(name: &str) -> Error {
-    Error::Database {
-        code: None,
-        message: format!("{} has no relationship `{name}`", M::NAME),
-    }
 }
 
 /// The single key column of `T`, which loading and joining along `def` need.

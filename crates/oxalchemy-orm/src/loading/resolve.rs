@@ -6,6 +6,7 @@
 use oxalchemy_core::schema::{Constraint, Table};
 use oxalchemy_engine::Error;
 
+use crate::errors::mapping;
 use crate::model::{Model, RelationshipDef};
 
 /// The single-column foreign key of `child` that references `parent_table`.
@@ -31,20 +32,14 @@ pub(crate) fn foreign_key_to(
         .collect();
     match found.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(Error::Database {
-            code: None,
-            message: format!(
+        [] => Err(mapping(format!(
                 "`{}` has no foreign key to `{parent_table}`; declare #[column(foreign_key = \"{parent_table}.id\")]",
                 child.name
-            ),
-        }),
-        _ => Err(Error::Database {
-            code: None,
-            message: format!(
+            ))),
+        _ => Err(mapping(format!(
                 "`{}` has several foreign keys to `{parent_table}`; name one with #[relationship(foreign_key = \"…\")]",
                 child.name
-            ),
-        }),
+            ))),
     }
 }
 

@@ -12,6 +12,7 @@ use super::{
     one_to_many_fk, qualified, single_column_key, single_key, transfer_slot, unsupported,
     BoxFuture, FxMap, KeyValue, Loader,
 };
+use crate::errors::missing_secondary;
 use crate::model::{Model, RelationshipDef, RelationshipKind};
 use crate::relation::{Many, One, Relationship, RelationshipSlot};
 
@@ -227,9 +228,7 @@ fn collection_query<M: Model, T: Model>(
         .from(oxalchemy_core::table(T::TABLE));
         (base, qualified(T::TABLE, &fk), at)
     } else {
-        let secondary = def
-            .secondary
-            .ok_or_else(|| unsupported(def, "many-to-many needs `secondary`"))?;
+        let secondary = def.secondary.ok_or_else(|| missing_secondary(def))?;
         let local = association_column(M::TABLE);
         let remote = association_column(T::TABLE);
         let target_key = single_column_key::<T>(def)?;

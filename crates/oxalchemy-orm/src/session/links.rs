@@ -7,6 +7,7 @@ use oxalchemy_engine::Error;
 
 use super::objects::{identity_key, integer_key, Handle, ObjectState};
 use super::Session;
+use crate::errors::{mapping, missing_secondary, no_relationship};
 use crate::loading::{association_column, foreign_key_to, one_to_many_fk};
 use crate::model::{Model, RelationshipKind};
 use crate::relation::Relationship;
@@ -33,9 +34,11 @@ pub(super) fn static_column<M: Model>(name: &str) -> Result<&'static str, Error>
         .iter()
         .copied()
         .find(|c| *c == name)
-        .ok_or_else(|| Error::Database {
-            code: None,
-            message: format!("{} has no column `{name}`", M::NAME),
+        .ok_or_else(|| {
+            mapping(format!(
+                "{} has no column `{name}`, which its relationship names as the foreign key",
+                M::NAME
+            ))
         })
 }
 
@@ -72,10 +75,7 @@ impl Session {
         if self.entry(from).is_none() || self.entry(to).is_none() {
             return Err(Error::NotFound);
         }
-        let def = rel.def().ok_or_else(|| Error::Database {
-            code: None,
-            message: format!("{} has no relationship `{}`", A::NAME, rel.name()),
-        })?;
+        let def = rel.def().ok_or_else(|| no_relationship::<A>(rel.name()))?;
         let (child, parent, fk_column) = match def.kind {
             RelationshipKind::ManyToOne => (
                 from.slot(),
@@ -88,10 +88,7 @@ impl Session {
                 static_column::<B>(&one_to_many_fk::<A, B>(def)?)?,
             ),
             RelationshipKind::ManyToMany => {
-                let secondary = def.secondary.ok_or_else(|| Error::Database {
-                    code: None,
-                    message: format!("{}.{} needs `secondary`", A::NAME, rel.name()),
-                })?;
+                let secondary = def.secondary.ok_or_else(|| missing_secondary(def))?;
                 self.associations.insert(
                     (secondary, from.slot(), to.slot()),
                     AssociationChange {
@@ -119,16 +116,10 @@ impl Session {
         if self.entry(from).is_none() || self.entry(to).is_none() {
             return Err(Error::NotFound);
         }
-        let def = rel.def().ok_or_else(|| Error::Database {
-            code: None,
-            message: format!("{} has no relationship `{}`", A::NAME, rel.name()),
-        })?;
+        let def = rel.def().ok_or_else(|| no_relationship::<A>(rel.name()))?;
         match def.kind {
             RelationshipKind::ManyToMany => {
-                let secondary = def.secondary.ok_or_else(|| Error::Database {
-                    code: None,
-                    message: format!("{}.{} needs `secondary`", A::NAME, rel.name()),
-                })?;
+                let secondary = def.secondary.ok_or_else(|| missing_secondary(def))?;
                 let key = (secondary, from.slot(), to.slot());
                 match self.associations.get(&key) {
                     // Linked and unlinked before any flush: nothing to write.
@@ -153,15 +144,12 @@ impl Session {
                 self.delete(to);
                 Ok(())
             }
-            _ => Err(Error::Database {
-                code: None,
-                message: format!(
-                    "{}.{}: unlinking here would leave a row without its parent; set the \
-                     foreign key (or delete the child), or declare cascade = \"delete-orphan\"",
-                    A::NAME,
-                    rel.name()
-                ),
-            }),
+            _ => Err(mapping(format!(
+                "{}.{}: unlinking here would leave a row without its parent; set the foreign \
+                 key (or delete the child), or declare cascade = \"delete-orphan\"",
+                A::NAME,
+                rel.name()
+            ))),
         }
     }
 

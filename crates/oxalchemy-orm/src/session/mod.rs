@@ -50,6 +50,7 @@ use oxalchemy_core::expr::{and_, Ident};
 use oxalchemy_core::{compile, Compiled, Expr, Statement, Value};
 use oxalchemy_engine::{Database, Error, FromRow, OwnedTransaction};
 
+use crate::errors::mapping;
 use crate::model::Model;
 use crate::persist::key_filter;
 use crate::query::query;
@@ -267,16 +268,13 @@ impl Session {
     ) -> Result<Option<Handle<M>>, Error> {
         let columns = M::primary_key_columns();
         if key.len() != columns.len() {
-            return Err(Error::Database {
-                code: None,
-                message: format!(
-                    "{} has a {}-column primary key ({}); {} values were given",
-                    M::NAME,
-                    columns.len(),
-                    columns.join(", "),
-                    key.len()
-                ),
-            });
+            return Err(mapping(format!(
+                "{} has a {}-column primary key ({}); {} values were given",
+                M::NAME,
+                columns.len(),
+                columns.join(", "),
+                key.len()
+            )));
         }
         let pk: Pairs = columns.iter().copied().zip(key).collect();
         let ikey = identity_key(M::TABLE, &pk);

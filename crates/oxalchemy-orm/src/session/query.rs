@@ -9,6 +9,7 @@ use oxalchemy_engine::Error;
 
 use super::objects::{identity_key, Handle};
 use super::Session;
+use crate::errors::mapping;
 use crate::model::Model;
 use crate::query::{at_most_one, Query};
 
@@ -127,12 +128,9 @@ impl<'s, M: Model + Clone> Query<M, &'s mut Session> {
         let (query, s) = self.unbind();
         let select: &Select = query.statement();
         if !select.joins.is_empty() {
-            return Err(Error::Database {
-                code: None,
-                message: format!(
-                    "a bulk {what} cannot use a query with joins; filter with any()/has() instead"
-                ),
-            });
+            return Err(mapping(format!(
+                "a bulk {what} cannot use a query with joins; filter with any()/has() instead"
+            )));
         }
         if s.autoflush {
             s.flush().await?;
