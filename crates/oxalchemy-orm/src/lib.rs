@@ -21,16 +21,20 @@ mod relation;
 mod session;
 
 pub use column::{Operand, TextType, TypedColumn};
-pub use loading::{
-    contains_eager, joinedload, load, selectinload, JoinedLoad, JoinedLoader, Loader, SelectIn,
-};
+// Plumbing of the loader options: named by `Loader::joined` only, not for users.
+#[doc(hidden)]
+pub use loading::JoinedLoader;
+pub use loading::{contains_eager, joinedload, load, selectinload, JoinedLoad, Loader, SelectIn};
 pub use model::{
     DbEnum, Fields, Flattens, Model, RelationshipDef, RelationshipKind, SqlField, ValidationError,
 };
 pub use persist::{delete, insert, insert_many, update};
 pub use query::{query, Exec, Query, Unbound};
 pub use registry::Registry;
-pub use relation::{Many, NotLoaded, One, Relationship, RelationshipSlot};
+// `RelationshipSlot` is built by `#[derive(Model)]`'s relationship constants; not for users.
+#[doc(hidden)]
+pub use relation::RelationshipSlot;
+pub use relation::{Many, NotLoaded, One, Relationship};
 pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};
 
 /// Values for `#[column(default = …)]`.

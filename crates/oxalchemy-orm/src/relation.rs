@@ -97,9 +97,14 @@ impl<T> One<T> {
     }
 }
 
-/// Where a relationship's loaded value lives in the struct.
+/// Where a relationship's loaded value lives in the struct: the accessor
+/// `#[derive(Model)]` writes for each relationship field. Plumbing between the generated
+/// constants and the loaders; not a stable API.
+#[doc(hidden)]
 pub enum RelationshipSlot<M, T> {
+    /// A collection field (`Many<T>`).
     Many(fn(&mut M) -> &mut Many<T>),
+    /// A reference field (`One<T>`).
     One(fn(&mut M) -> &mut One<T>),
 }
 
@@ -139,7 +144,8 @@ impl<M, T> Relationship<M, T> {
     pub fn name(&self) -> &'static str {
         self.name
     }
-    pub fn slot(&self) -> RelationshipSlot<M, T> {
+    /// The field accessor the loaders fill.
+    pub(crate) fn slot(&self) -> RelationshipSlot<M, T> {
         self.slot
     }
 }

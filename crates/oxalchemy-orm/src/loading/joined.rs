@@ -24,8 +24,17 @@ use crate::relation::{Many, One, Relationship, RelationshipSlot};
 pub struct JoinedLoad<M, T> {
     rel: Relationship<M, T>,
     nested: Vec<Arc<dyn Loader<T>>>,
-    /// false for `contains_eager`: the query already joins the target's table.
-    adds_join: bool,
+    /// Where the target's columns come from.
+    source: JoinSource,
+}
+
+/// Where a joined loader reads the target's columns from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JoinSource {
+    /// `joinedload`: its own LEFT OUTER JOIN to an alias of the target's table.
+    OwnJoin,
+    /// `contains_eager`: a join the query already has, by the target's table name.
+    QueryJoin,
 }
 
 /// Loads a many-to-one relationship in the same statement (SQLAlchemy's `joinedload`).
@@ -33,7 +42,7 @@ pub fn joinedload<M: Model, T: Model + Clone>(rel: Relationship<M, T>) -> Joined
     JoinedLoad {
         rel,
         nested: Vec::new(),
-        adds_join: true,
+        source: JoinSource::OwnJoin,
     }
 }
 
@@ -44,7 +53,7 @@ pub fn contains_eager<M: Model, T: Model + Clone>(rel: Relationship<M, T>) -> Jo
     JoinedLoad {
         rel,
         nested: Vec::new(),
-        adds_join: false,
+        source: JoinSource::QueryJoin,
     }
 }
 
@@ -62,7 +71,7 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
             .rel
             .def()
             .ok_or_else(|| no_relationship::<M>(self.rel.name()))?;
-        if def.kind == RelationshipKind::OneToMany && self.adds_join {
+        if def.kind == RelationshipKind::OneToMany && self.source == JoinSource::OwnJoin {
             return self.extend_collection(def, select, alias);
         }
         if def.kind != RelationshipKind::ManyToOne {
@@ -73,7 +82,7 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
         }
         let fk = foreign_key_to(def.foreign_key, &M::table(), T::TABLE)?;
         let target_key = single_column_key::<T>(def)?;
-        if !self.adds_join {
+        if self.source == JoinSource::QueryJoin {
             select.columns.extend(model_columns::<T>(T::TABLE));
             return Ok(select);
         }

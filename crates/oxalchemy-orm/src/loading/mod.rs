@@ -34,10 +34,16 @@ pub use self::selectin::{selectinload, SelectIn};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
-/// A loader option for parents of type `M`.
+/// A loader option for parents of type `M`: what [`Query::options`](crate::Query::options)
+/// takes — [`selectinload`], [`joinedload`], [`contains_eager`].
+///
+/// The methods are plumbing the queries call (hidden from the docs, not a stable API);
+/// the trait itself is public because `#[derive(Model)]` names it for relationships
+/// declared eager. Implement it only through the options above.
 pub trait Loader<M>: Send + Sync {
     /// Loads the relationship for `parents` (which were loaded without it), logging every
     /// statement it runs.
+    #[doc(hidden)]
     fn load<'a>(
         &'a self,
         conn: &'a mut Connection,
@@ -46,12 +52,14 @@ pub trait Loader<M>: Send + Sync {
     ) -> BoxFuture<'a, ()>;
 
     /// For a joined loader: how it extends the main query and decodes its columns.
+    #[doc(hidden)]
     fn joined(&self) -> Option<&dyn JoinedLoader<M>> {
         None
     }
 
     /// Moves what this loader loaded from `from` into `to` (a session keeps its own object
     /// for a row it already holds, and gives it the freshly loaded relationship).
+    #[doc(hidden)]
     fn transfer(&self, from: &mut M, to: &mut M);
 }
 
@@ -62,7 +70,9 @@ fn transfer_slot<M, T>(slot: RelationshipSlot<M, T>, from: &mut M, to: &mut M) {
     }
 }
 
-/// The part of a loader that rides on the main query (joinedload).
+/// The part of a loader that rides on the main query (joinedload). Plumbing between
+/// [`Loader::joined`] and the query, public only because that hidden method returns it.
+#[doc(hidden)]
 pub trait JoinedLoader<M>: Send + Sync {
     /// Adds the join and the target's columns to the main SELECT.
     fn extend(&self, select: Select, alias: &str) -> Result<Select, Error>;

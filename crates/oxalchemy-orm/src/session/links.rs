@@ -15,9 +15,18 @@ use crate::relation::Relationship;
 /// An association row to write at the next flush.
 #[derive(Clone, Debug)]
 pub(super) struct AssociationChange {
-    pub(super) add: bool,
+    pub(super) write: AssociationWrite,
     pub(super) left_column: String,
     pub(super) right_column: String,
+}
+
+/// What the flush does with an association row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum AssociationWrite {
+    /// `link`: the row is inserted.
+    Insert,
+    /// `unlink`: the row is deleted.
+    Delete,
 }
 
 /// A child object's foreign key pointing at a parent object held by the same session.
@@ -92,7 +101,7 @@ impl Session {
                 self.associations.insert(
                     (secondary, from.slot(), to.slot()),
                     AssociationChange {
-                        add: true,
+                        write: AssociationWrite::Insert,
                         left_column: association_column(A::TABLE),
                         right_column: association_column(B::TABLE),
                     },
@@ -123,14 +132,14 @@ impl Session {
                 let key = (secondary, from.slot(), to.slot());
                 match self.associations.get(&key) {
                     // Linked and unlinked before any flush: nothing to write.
-                    Some(c) if c.add => {
+                    Some(c) if c.write == AssociationWrite::Insert => {
                         self.associations.remove(&key);
                     }
                     _ => {
                         self.associations.insert(
                             key,
                             AssociationChange {
-                                add: false,
+                                write: AssociationWrite::Delete,
                                 left_column: association_column(A::TABLE),
                                 right_column: association_column(B::TABLE),
                             },

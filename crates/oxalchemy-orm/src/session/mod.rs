@@ -76,7 +76,7 @@ pub struct Session {
     /// Many-to-one links made with [`Session::link`]: child slot → parent slot, through a
     /// foreign-key column of the child.
     links: HashMap<(usize, &'static str), usize>,
-    /// Many-to-many association rows to add (true) or remove (false) at the next flush:
+    /// Many-to-many association rows to insert or delete at the next flush:
     /// (association table, left slot, right slot) → change.
     associations: HashMap<(&'static str, usize, usize), AssociationChange>,
 }

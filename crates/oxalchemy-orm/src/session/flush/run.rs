@@ -13,6 +13,7 @@ use oxalchemy_engine::{Connection, Error, OwnedTransaction, Transaction};
 
 use super::order::{parent_first, self_foreign_keys, table_order};
 use super::plan::{Plan, PlannedWrite};
+use crate::session::links::AssociationWrite;
 use crate::session::objects::{describe_key, Pairs};
 
 /// Runs the planned statements inside a SAVEPOINT; returns the generated key (if any) of
@@ -209,7 +210,7 @@ impl Run<'_> {
                 continue;
             };
             let cols = [change.left_column.as_str(), change.right_column.as_str()];
-            let sql = if change.add {
+            let sql = if change.write == AssociationWrite::Insert {
                 insert_rows_sql(dialect, table, &cols, 1, &[])
             } else {
                 delete_by_key_sql(dialect, table, &cols)
