@@ -43,6 +43,7 @@ impl<T> Many<T> {
             loaded: Some(items),
         }
     }
+    /// Whether the collection was loaded (by a loader option, `load` or `set`).
     pub fn is_loaded(&self) -> bool {
         self.loaded.is_some()
     }
@@ -52,6 +53,7 @@ impl<T> Many<T> {
             relationship: std::any::type_name::<T>(),
         })
     }
+    /// Sets the collection's items; it counts as loaded from then on.
     pub fn set(&mut self, items: Vec<T>) {
         self.loaded = Some(items);
     }
@@ -75,11 +77,13 @@ impl<T> Default for One<T> {
 }
 
 impl<T> One<T> {
+    /// A loaded reference (`None` for a NULL foreign key).
     pub fn loaded(item: Option<T>) -> Self {
         One {
             loaded: Some(item.map(Box::new)),
         }
     }
+    /// Whether the reference was loaded (by a loader option, `load` or `set`).
     pub fn is_loaded(&self) -> bool {
         self.loaded.is_some()
     }
@@ -92,6 +96,7 @@ impl<T> One<T> {
             }),
         }
     }
+    /// Sets the referenced object; it counts as loaded from then on.
     pub fn set(&mut self, item: Option<T>) {
         self.loaded = Some(item.map(Box::new));
     }
@@ -141,6 +146,7 @@ impl<M, T> Relationship<M, T> {
     pub const fn new(name: &'static str, slot: RelationshipSlot<M, T>) -> Self {
         Relationship { name, slot }
     }
+    /// The relationship field's name (`"posts"`).
     pub fn name(&self) -> &'static str {
         self.name
     }

@@ -166,6 +166,7 @@ impl Session {
         self.entries.iter().flatten().count()
     }
 
+    /// Whether the session holds no object.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -89,8 +89,6 @@ pub(super) fn self_foreign_keys(t: &Table) -> Vec<(Vec<String>, Vec<String>)> {
         .collect()
 }
 
-/// A unit of work on one database. Create one with [`SessionExt::session`]; it takes a
-
 #[cfg(test)]
 mod tests {
     use super::*;
