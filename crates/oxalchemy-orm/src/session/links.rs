@@ -9,7 +9,7 @@ use super::objects::{identity_key, integer_key, Handle, ObjectState};
 use super::Session;
 use crate::errors::{mapping, missing_secondary, no_relationship};
 use crate::loading::{association_column, foreign_key_to, one_to_many_fk};
-use crate::model::{Model, RelationshipKind};
+use crate::model::{Model, RelationshipDef, RelationshipKind};
 use crate::relation::Relationship;
 
 /// An association row to write at the next flush.
@@ -71,6 +71,19 @@ pub(super) fn leak_column(name: &str) -> &'static str {
 }
 
 impl Session {
+    /// The declaration of `rel`, once both objects are known to be held.
+    fn held_pair<A: Model, B: Model>(
+        &self,
+        from: Handle<A>,
+        rel: Relationship<A, B>,
+        to: Handle<B>,
+    ) -> Result<&'static RelationshipDef, Error> {
+        if self.entry(from).is_none() || self.entry(to).is_none() {
+            return Err(Error::NotFound);
+        }
+        rel.def().ok_or_else(|| no_relationship::<A>(rel.name()))
+    }
+
     /// Links two objects through a many-to-one relationship or its one-to-many side:
     /// `s.link(post, Post::author, user)` or `s.link(user, User::posts, post)`. At flush the
     /// child's foreign key is set to the parent's key — after the parent is inserted when it
@@ -81,10 +94,7 @@ impl Session {
         rel: Relationship<A, B>,
         to: Handle<B>,
     ) -> Result<(), Error> {
-        if self.entry(from).is_none() || self.entry(to).is_none() {
-            return Err(Error::NotFound);
-        }
-        let def = rel.def().ok_or_else(|| no_relationship::<A>(rel.name()))?;
+        let def = self.held_pair(from, rel, to)?;
         let (child, parent, fk_column) = match def.kind {
             RelationshipKind::ManyToOne => (
                 from.slot(),
@@ -122,10 +132,7 @@ impl Session {
         rel: Relationship<A, B>,
         to: Handle<B>,
     ) -> Result<(), Error> {
-        if self.entry(from).is_none() || self.entry(to).is_none() {
-            return Err(Error::NotFound);
-        }
-        let def = rel.def().ok_or_else(|| no_relationship::<A>(rel.name()))?;
+        let def = self.held_pair(from, rel, to)?;
         match def.kind {
             RelationshipKind::ManyToMany => {
                 let secondary = def.secondary.ok_or_else(|| missing_secondary(def))?;
