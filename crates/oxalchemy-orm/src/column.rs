@@ -34,6 +34,7 @@ impl<M, T> std::fmt::Debug for TypedColumn<M, T> {
     note = "columns compare only with values of their own Rust type; use `.expr()` and Core expressions to compare across types on purpose"
 )]
 pub trait Operand<T> {
+    /// The operand as an expression: a bound value, or a column.
     fn into_operand(self) -> Expr;
 }
 
@@ -149,30 +150,39 @@ impl<M: Model, T> TypedColumn<M, T> {
             name: Ident::new_static(self.name),
         }
     }
+    /// `column = other` (`User::username.eq("ann")`).
     pub fn eq(self, other: impl Operand<T>) -> Expr {
         self.expr().eq(other.into_operand())
     }
+    /// `column <> other`.
     pub fn ne(self, other: impl Operand<T>) -> Expr {
         self.expr().ne(other.into_operand())
     }
+    /// `column < other`.
     pub fn lt(self, other: impl Operand<T>) -> Expr {
         self.expr().lt(other.into_operand())
     }
+    /// `column <= other`.
     pub fn le(self, other: impl Operand<T>) -> Expr {
         self.expr().le(other.into_operand())
     }
+    /// `column > other`.
     pub fn gt(self, other: impl Operand<T>) -> Expr {
         self.expr().gt(other.into_operand())
     }
+    /// `column >= other`.
     pub fn ge(self, other: impl Operand<T>) -> Expr {
         self.expr().ge(other.into_operand())
     }
+    /// `column IS NULL`.
     pub fn is_null(self) -> Expr {
         self.expr().is_null()
     }
+    /// `column IS NOT NULL`.
     pub fn is_not_null(self) -> Expr {
         self.expr().is_not_null()
     }
+    /// `column IN (…)`, every value bound.
     pub fn in_<I>(self, values: I) -> Expr
     where
         I: IntoIterator,
@@ -181,6 +191,7 @@ impl<M: Model, T> TypedColumn<M, T> {
         self.expr()
             .in_(values.into_iter().map(Operand::into_operand))
     }
+    /// `column NOT IN (…)`, every value bound.
     pub fn not_in<I>(self, values: I) -> Expr
     where
         I: IntoIterator,
@@ -189,15 +200,19 @@ impl<M: Model, T> TypedColumn<M, T> {
         self.expr()
             .not_in(values.into_iter().map(Operand::into_operand))
     }
+    /// `column BETWEEN low AND high`.
     pub fn between(self, low: impl Operand<T>, high: impl Operand<T>) -> Expr {
         self.expr().between(low.into_operand(), high.into_operand())
     }
+    /// Ascending order by this column, for `order_by`.
     pub fn asc(self) -> OrderBy {
         self.expr().asc()
     }
+    /// Descending order by this column, for `order_by`.
     pub fn desc(self) -> OrderBy {
         self.expr().desc()
     }
+    /// The column under another name in a SELECT (`AS name`).
     pub fn label(self, name: &'static str) -> Expr {
         self.expr().label(name)
     }
@@ -208,9 +223,11 @@ impl<M: Model, T> TypedColumn<M, T> {
 }
 
 impl<M: Model, T: TextType> TypedColumn<M, T> {
+    /// `column LIKE pattern` (`%` and `_` are wildcards).
     pub fn like(self, pattern: impl Into<String>) -> Expr {
         self.expr().like(pattern.into())
     }
+    /// `column NOT LIKE pattern`.
     pub fn not_like(self, pattern: impl Into<String>) -> Expr {
         self.expr().not_like(pattern.into())
     }
@@ -222,12 +239,15 @@ impl<M: Model, T: TextType> TypedColumn<M, T> {
     pub fn contains(self, s: &str) -> Expr {
         self.expr().contains(s)
     }
+    /// Contains `s` literally, ignoring case.
     pub fn icontains(self, s: &str) -> Expr {
         self.expr().icontains(s)
     }
+    /// Starts with `s` literally (`%` and `_` in `s` are not wildcards).
     pub fn startswith(self, s: &str) -> Expr {
         self.expr().startswith(s)
     }
+    /// Ends with `s` literally (`%` and `_` in `s` are not wildcards).
     pub fn endswith(self, s: &str) -> Expr {
         self.expr().endswith(s)
     }

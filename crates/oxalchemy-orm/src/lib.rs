@@ -1,16 +1,26 @@
-//! oxalchemy ORM runtime: what `#[derive(Model)]` and `#[derive(Mixin)]` generate calls into.
+//! oxalchemy ORM runtime: what `#[derive(Model)]` and `#[derive(Mixin)]` generate calls into,
+//! and the unit-of-work [`Session`].
 //!
 //! * [`Model`] / [`Fields`]: a struct's table metadata, row decoding, column values, defaults,
 //!   validation. The derive writes these impls; nothing here is reflection.
 //! * [`TypedColumn`]: `User::username`, a column constant whose comparisons are type-checked
 //!   (`User::username.eq(5)` does not compile).
-//! * [`Query`]: plain reads returning owned structs (`Vec<User>`), decoded straight from the
-//!   driver's row.
-//! * [`insert`], [`insert_many`], [`update`], [`delete`]: persistence of single objects,
-//!   applying defaults, onupdate values and validators first.
+//! * [`Query`]: the one model query builder. The executor is chosen at the terminal call:
+//!   `query::<User>()….all(&db)` returns owned structs decoded straight from the driver's
+//!   rows; `s.query::<User>()….all()` returns [`Handle`]s to a session's objects.
+//! * [`Session`]: identity map, change detection, `flush` in foreign-key order, SAVEPOINTs.
+//! * Loader options ([`selectinload`], [`joinedload`], [`contains_eager`], [`load`]): fill
+//!   [`Many`] / [`One`] relationship fields; an unloaded one reads as [`NotLoaded`], never
+//!   as a hidden query.
+//! * [`insert`], [`insert_many`], [`update`], [`delete`]: persistence of single objects
+//!   without a session, applying defaults, onupdate values and validators first.
 //! * [`Registry`]: the explicit list of models that makes a `MetaData` (see ARCHITECTURE.md).
+//!
+//! Mistakes in the mapping (a relationship without a foreign key to follow, a key of the
+//! wrong size, …) are `oxalchemy_engine::Error::Mapping`, found before anything is sent.
 
 mod column;
+mod errors;
 mod loading;
 mod model;
 mod persist;
@@ -20,16 +30,20 @@ mod relation;
 mod session;
 
 pub use column::{Operand, TextType, TypedColumn};
-pub use loading::{
-    contains_eager, joinedload, load, selectinload, JoinedLoad, JoinedLoader, Loader, SelectIn,
-};
+// Plumbing of the loader options: named by `Loader::joined` only, not for users.
+#[doc(hidden)]
+pub use loading::JoinedLoader;
+pub use loading::{contains_eager, joinedload, load, selectinload, JoinedLoad, Loader, SelectIn};
 pub use model::{
     DbEnum, Fields, Flattens, Model, RelationshipDef, RelationshipKind, SqlField, ValidationError,
 };
 pub use persist::{delete, insert, insert_many, update};
-pub use query::{query, Exec, Query};
+pub use query::{query, Exec, Query, Unbound};
 pub use registry::Registry;
-pub use relation::{Many, NotLoaded, One, Relationship, RelationshipSlot};
+// `RelationshipSlot` is built by `#[derive(Model)]`'s relationship constants; not for users.
+#[doc(hidden)]
+pub use relation::RelationshipSlot;
+pub use relation::{Many, NotLoaded, One, Relationship};
 pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};
 
 /// Values for `#[column(default = …)]`.
@@ -40,7 +54,9 @@ pub mod defaults {
         T::now()
     }
 
+    /// Types `default = now` / `onupdate = now` can fill: timestamps, and `Option`s of them.
     pub trait Now {
+        /// The current time, truncated to microseconds.
         fn now() -> Self;
     }
     impl Now for chrono::DateTime<chrono::Utc> {

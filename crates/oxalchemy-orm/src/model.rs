@@ -86,6 +86,7 @@ pub trait Model: Fields + FromRow + Send + Sync + 'static {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which side holds the foreign key, and whether an association table is involved.
 pub enum RelationshipKind {
     /// `One<T>`: this table holds the foreign key.
     ManyToOne,
@@ -98,10 +99,13 @@ pub enum RelationshipKind {
 /// A relationship as declared on a model (loaded by the session's loader options).
 #[derive(Clone, Copy)]
 pub struct RelationshipDef {
+    /// The relationship field's name (`"posts"`).
     pub name: &'static str,
+    /// Many-to-one, one-to-many or many-to-many.
     pub kind: RelationshipKind,
     /// The target model's table.
     pub target: &'static str,
+    /// The relationship on the target that is the other side of this one.
     pub back_populates: Option<&'static str>,
     /// The association table of a many-to-many relationship.
     pub secondary: Option<&'static str>,
@@ -183,11 +187,15 @@ impl<T: SqlField> SqlField for Option<T> {
 pub trait DbEnum: Sized + 'static {
     /// The enum type's name (PostgreSQL type / CHECK constraint label).
     const TYPE_NAME: &'static str;
+    /// The stored spelling of every variant, in declaration order.
     const VARIANTS: &'static [&'static str];
     /// Stored as a PostgreSQL `CREATE TYPE … AS ENUM` (text + CHECK elsewhere).
     const NATIVE: bool;
+    /// This variant's stored spelling.
     fn as_str(&self) -> &'static str;
+    /// The variant stored as `s`, if any.
     fn from_db_str(s: &str) -> Option<Self>;
+    /// The column type of this enum (a PostgreSQL enum type, or text with a CHECK).
     fn enum_sql_type() -> SqlType {
         SqlType::Enum {
             name: Self::TYPE_NAME.to_owned(),

@@ -6,6 +6,7 @@ use oxalchemy_core::query::{delete as delete_stmt, insert as insert_stmt, update
 use oxalchemy_core::{Expr, IntoExpr, Statement, Value};
 use oxalchemy_engine::{Connection, Error};
 
+use crate::errors::mapping;
 use crate::model::Model;
 use crate::query::Exec;
 
@@ -58,14 +59,11 @@ pub async fn insert_many<M: Model>(conn: &mut Connection, objs: &mut [M]) -> Res
             None => columns = Some(cols),
             Some(c) if *c == cols => {}
             Some(_) => {
-                return Err(Error::Database {
-                    code: None,
-                    message: format!(
-                        "insert_many::<{}>: objects set different columns (some have a generated \
-                         key, some do not); insert them in separate calls",
-                        M::NAME
-                    ),
-                })
+                return Err(mapping(format!(
+                    "insert_many::<{}>: objects set different columns (some have a generated \
+                     key, some do not); insert them in separate calls",
+                    M::NAME
+                )))
             }
         }
         rows.push(row);

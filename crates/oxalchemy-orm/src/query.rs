@@ -1,6 +1,22 @@
-//! Plain reads: `query::<User>().filter(User::username.eq("ann")).all(&db)` returns owned
-//! structs decoded straight from the driver's rows. Nothing is tracked. Loader options
-//! (`.options(selectinload(User::posts))`) fill relationship fields.
+//! The one model query builder, [`Query<M, X>`], whose executor is chosen at the terminal
+//! call.
+//!
+//! * Plain reads: `query::<User>().filter(User::username.eq("ann")).all(&db)` (or
+//!   `.all(&mut conn)`, `.all(&mut tx)`) returns owned structs decoded straight from the
+//!   driver's rows. Nothing is tracked.
+//! * Through a session: `s.query::<User>().filter(…).all()` returns
+//!   [`Handle`](crate::Handle)s to the session's objects (identity map, autoflush first);
+//!   its terminal calls live in `session::query`.
+//!
+//! Why one type with an executor parameter rather than two types: the builder methods
+//! (`filter`, `order_by`, `limit`, `offset`, `distinct`, `join`, `join_related`,
+//! `outerjoin_related`, `options`) are written once in `impl<M, X> Query<M, X>`, so a
+//! method added for one kind of query is there for the other — the two used to forward
+//! them separately and drifted. `X` is [`Unbound`] for [`query`] (the terminal calls take
+//! an [`Exec`]) and `&mut Session` for [`Session::query`](crate::Session::query) (the
+//! terminal calls take nothing); inherent terminal methods per `X` keep both spellings
+//! short. Loader options (`.options(selectinload(User::posts))`) fill relationship fields
+//! either way.
 
 use std::borrow::BorrowMut;
 use std::marker::PhantomData;
@@ -14,10 +30,14 @@ use oxalchemy_engine::{Connection, Database, Error, FromRow, TransactionGuard};
 use crate::loading::{JoinedLoader, Loader};
 use crate::model::Model;
 
-/// Where statements run: a `&Database` (a connection is checked out for the call), a
-/// `&mut Connection` or a `&mut Transaction`.
+/// Where an unbound query's statements run: a `&Database` (a connection is checked out for
+/// the call), a `&mut Connection` or a `&mut Transaction`. Terminal calls take
+/// `impl Into<Exec>`, so callers pass those directly.
+#[derive(Debug)]
 pub enum Exec<'a> {
+    /// A pool: one connection is checked out for the call and returned after it.
     Database(&'a Database),
+    /// A connection (or an open transaction on one) the caller holds.
     Connection(&'a mut Connection),
 }
 
@@ -69,29 +89,43 @@ impl Exec<'_> {
     }
 }
 
-/// A SELECT of whole `M` rows, with loader options.
-pub struct Query<M> {
+/// A SELECT of whole `M` rows with loader options, and where it will run.
+///
+/// `X` is the executor the query is bound to. Built by [`query`] it is [`Unbound`]: the
+/// terminal call takes the executor (`.all(&db)`, `.all(&mut conn)`) and returns owned
+/// structs. Built by [`Session::query`](crate::Session::query) it is `&mut Session`: the
+/// terminal calls take nothing more and return [`Handle`](crate::Handle)s to the session's
+/// objects. Every builder method (`filter`, `order_by`, `distinct`, `join_related`,
+/// `options`, …) is defined once, for every `X`, so both kinds of query can always do the
+/// same things.
+pub struct Query<M, X = Unbound> {
     select: Select,
     loaders: Vec<Arc<dyn Loader<M>>>,
+    exec: X,
     _model: PhantomData<fn() -> M>,
 }
 
-impl<M> Clone for Query<M> {
+/// The executor of a [`Query`] built by [`query`]: none yet; each terminal call takes one.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unbound;
+
+impl<M, X: Clone> Clone for Query<M, X> {
     fn clone(&self) -> Self {
         Query {
             select: self.select.clone(),
             loaders: self.loaders.clone(),
+            exec: self.exec.clone(),
             _model: PhantomData,
         }
     }
 }
 
-impl<M> std::fmt::Debug for Query<M> {
+impl<M, X> std::fmt::Debug for Query<M, X> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Query")
             .field("select", &self.select)
             .field("loaders", &self.loaders.len())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -106,39 +140,46 @@ pub fn query<M: Model>() -> Query<M> {
         select: select(columns).from(oxalchemy_core::table(M::TABLE)),
         // Relationships declared eager are loaded by every query.
         loaders: M::default_loaders(),
+        exec: Unbound,
         _model: PhantomData,
     }
 }
 
-impl<M: Model> Query<M> {
+/// The builder methods, shared by every executor.
+impl<M: Model, X> Query<M, X> {
     /// Adds a WHERE condition; several are ANDed.
     pub fn filter(mut self, cond: Expr) -> Self {
         self.select = self.select.filter(cond);
         self
     }
+    /// Adds an ORDER BY item (`User::name.desc()`, or a column for ascending order).
     pub fn order_by(mut self, item: impl Into<OrderBy>) -> Self {
         self.select = self.select.order_by(item);
         self
     }
+    /// At most `n` rows (LIMIT).
     pub fn limit(mut self, n: u64) -> Self {
         self.select = self.select.limit(n);
         self
     }
+    /// Skips the first `n` rows (OFFSET); pair it with `order_by` for stable pages.
     pub fn offset(mut self, n: u64) -> Self {
         self.select = self.select.offset(n);
         self
     }
+    /// SELECT DISTINCT: each row once, e.g. after a join that repeats it.
     pub fn distinct(mut self) -> Self {
         self.select = self.select.distinct();
         self
     }
-    /// An INNER JOIN (e.g. to filter on another table); the selected columns stay `M`'s.
+    /// An INNER JOIN (e.g. to filter on another table, or to fill with
+    /// [`contains_eager`](crate::contains_eager)); the selected columns stay `M`'s.
     pub fn join(mut self, table: impl Into<oxalchemy_core::query::FromItem>, on: Expr) -> Self {
         self.select = self.select.join(table, on);
         self
     }
-    /// An INNER JOIN along a relationship (`.join_related(Post::author)`), e.g. to filter on
-    /// the related table; the selected columns stay `M`'s.
+    /// An INNER JOIN along a relationship (`.join_related(Post::author)?`), e.g. to filter
+    /// on the related table; the selected columns stay `M`'s.
     pub fn join_related<T: Model>(mut self, rel: crate::Relationship<M, T>) -> Result<Self, Error> {
         for (target, on) in rel.join_path()? {
             self.select = self.select.join(target, on);
@@ -155,7 +196,9 @@ impl<M: Model> Query<M> {
         }
         Ok(self)
     }
-    /// A loader option: `selectinload(User::posts)`, `joinedload(Post::author)`.
+    /// A loader option: `selectinload(User::posts)`, `joinedload(Post::author)`. Through a
+    /// session the relationship is filled on every returned object, also on objects the
+    /// session already held.
     pub fn options(mut self, loader: impl Loader<M> + 'static) -> Self {
         self.loaders.push(Arc::new(loader));
         self
@@ -165,10 +208,45 @@ impl<M: Model> Query<M> {
         &self.select
     }
 
+    /// The same query bound to another executor.
+    pub(crate) fn bind<Y>(self, exec: Y) -> Query<M, Y> {
+        Query {
+            select: self.select,
+            loaders: self.loaders,
+            exec,
+            _model: PhantomData,
+        }
+    }
+
+    /// The query without its executor, and the executor.
+    pub(crate) fn unbind(self) -> (Query<M>, X) {
+        let Query {
+            select,
+            loaders,
+            exec,
+            _model,
+        } = self;
+        let query = Query {
+            select,
+            loaders,
+            exec: Unbound,
+            _model,
+        };
+        (query, exec)
+    }
+
     pub(crate) fn loaders(&self) -> &[Arc<dyn Loader<M>>] {
         &self.loaders
     }
 
+    /// `SELECT count(*) FROM (<this query>) AS counted`.
+    pub(crate) fn count_statement(&self) -> Select {
+        select([func::count_star()]).from_subquery(self.select.clone(), "counted")
+    }
+}
+
+/// Running a query built by [`query`]: the executor is the terminal call's argument.
+impl<M: Model> Query<M> {
     /// Runs the query and its loaders on `conn`, logging every statement.
     pub(crate) async fn fetch(
         self,
@@ -257,11 +335,7 @@ impl<M: Model> Query<M> {
 
     /// At most one row, else [`Error::MultipleResults`]. Fetches at most two.
     pub async fn one_or_none<'e>(self, ex: impl Into<Exec<'e>>) -> Result<Option<M>, Error> {
-        let mut rows = self.limit(2).run(ex.into()).await?;
-        match rows.len() {
-            0 | 1 => Ok(rows.pop()),
-            n => Err(Error::MultipleResults { count: n }),
-        }
+        at_most_one(self.limit(2).run(ex.into()).await?)
     }
 
     /// Streams the matching rows in batches of `batch` (`yield_per`): `f` receives each
@@ -281,8 +355,15 @@ impl<M: Model> Query<M> {
 
     /// The number of matching rows: `SELECT count(*) FROM (…)`.
     pub async fn count<'e>(self, ex: impl Into<Exec<'e>>) -> Result<i64, Error> {
-        let counted = select([func::count_star()]).from_subquery(self.select, "counted");
-        let rows: Vec<(i64,)> = ex.into().fetch(counted.into()).await?;
+        let rows: Vec<(i64,)> = ex.into().fetch(self.count_statement().into()).await?;
         Ok(rows.first().map_or(0, |r| r.0))
+    }
+}
+
+/// The row of a query that may match at most one, else [`Error::MultipleResults`].
+pub(crate) fn at_most_one<T>(mut rows: Vec<T>) -> Result<Option<T>, Error> {
+    match rows.len() {
+        0 | 1 => Ok(rows.pop()),
+        n => Err(Error::MultipleResults { count: n }),
     }
 }

@@ -25,9 +25,12 @@ pub struct RegistryError {
 }
 
 impl Registry {
+    /// An empty registry with the default naming convention.
     pub fn new() -> Self {
         Registry::default()
     }
+    /// An empty registry whose `MetaData` names unnamed constraints and indexes by
+    /// `convention` (SQLAlchemy's `MetaData(naming_convention=…)`).
     pub fn with_naming_convention(convention: NamingConvention) -> Self {
         Registry {
             metadata: MetaData::with_naming_convention(convention),

@@ -1,11 +1,27 @@
 //! Relationship fields. They hold what was loaded, never load by themselves: reading one that
 //! was not loaded is an error naming the loader option to add (no silent N+1).
 
-/// Raised when a relationship that was not loaded is read.
+use oxalchemy_engine::Error;
+
+/// Raised when a relationship that was not loaded is read: oxalchemy never loads one
+/// behind your back (no silent N+1), so the message names the loader option to add.
+///
+/// `?` converts it into [`oxalchemy_engine::Error`] (as [`Error::Mapping`] with this
+/// message), so a function returning the crate's error can read relationships with `?`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("relationship `{relationship}` was not loaded, and oxalchemy never loads one behind your back: add `.options(selectinload(…))` (or joinedload) to the query, or call `orm::load` explicitly")]
+#[non_exhaustive]
 pub struct NotLoaded {
+    /// The related type (`blog::Post`), naming the relationship that was read.
     pub relationship: &'static str,
+}
+
+impl From<NotLoaded> for Error {
+    fn from(e: NotLoaded) -> Self {
+        Error::Mapping {
+            message: e.to_string(),
+        }
+    }
 }
 
 /// A one-to-many or many-to-many collection (`posts: Many<Post>`).
@@ -27,6 +43,7 @@ impl<T> Many<T> {
             loaded: Some(items),
         }
     }
+    /// Whether the collection was loaded (by a loader option, `load` or `set`).
     pub fn is_loaded(&self) -> bool {
         self.loaded.is_some()
     }
@@ -36,6 +53,7 @@ impl<T> Many<T> {
             relationship: std::any::type_name::<T>(),
         })
     }
+    /// Sets the collection's items; it counts as loaded from then on.
     pub fn set(&mut self, items: Vec<T>) {
         self.loaded = Some(items);
     }
@@ -59,11 +77,13 @@ impl<T> Default for One<T> {
 }
 
 impl<T> One<T> {
+    /// A loaded reference (`None` for a NULL foreign key).
     pub fn loaded(item: Option<T>) -> Self {
         One {
             loaded: Some(item.map(Box::new)),
         }
     }
+    /// Whether the reference was loaded (by a loader option, `load` or `set`).
     pub fn is_loaded(&self) -> bool {
         self.loaded.is_some()
     }
@@ -76,14 +96,20 @@ impl<T> One<T> {
             }),
         }
     }
+    /// Sets the referenced object; it counts as loaded from then on.
     pub fn set(&mut self, item: Option<T>) {
         self.loaded = Some(item.map(Box::new));
     }
 }
 
-/// Where a relationship's loaded value lives in the struct.
+/// Where a relationship's loaded value lives in the struct: the accessor
+/// `#[derive(Model)]` writes for each relationship field. Plumbing between the generated
+/// constants and the loaders; not a stable API.
+#[doc(hidden)]
 pub enum RelationshipSlot<M, T> {
+    /// A collection field (`Many<T>`).
     Many(fn(&mut M) -> &mut Many<T>),
+    /// A reference field (`One<T>`).
     One(fn(&mut M) -> &mut One<T>),
 }
 
@@ -120,10 +146,12 @@ impl<M, T> Relationship<M, T> {
     pub const fn new(name: &'static str, slot: RelationshipSlot<M, T>) -> Self {
         Relationship { name, slot }
     }
+    /// The relationship field's name (`"posts"`).
     pub fn name(&self) -> &'static str {
         self.name
     }
-    pub fn slot(&self) -> RelationshipSlot<M, T> {
+    /// The field accessor the loaders fill.
+    pub(crate) fn slot(&self) -> RelationshipSlot<M, T> {
         self.slot
     }
 }

@@ -1,0 +1,94 @@
+//! The unit of work's flush, in three steps:
+//!
+//! 1. [`plan`]: work out every statement from the object table — on copies, so defaults,
+//!    onupdate values and validators that fail leave the held objects untouched;
+//! 2. [`run`]: send the statements inside a SAVEPOINT, in foreign-key order ([`order`]),
+//!    writing generated keys into the planned copies;
+//! 3. `apply` (here): only after every statement succeeded, make the result visible in the
+//!    session (keys, snapshots, states, identity map).
+//!
+//! A failure in step 1 or 2 leaves the session exactly as it was.
+
+mod order;
+mod plan;
+mod run;
+
+use oxalchemy_engine::Error;
+
+use self::plan::Plan;
+use super::objects::{identity_key, ObjectState};
+use super::Session;
+
+impl Session {
+    /// Writes every pending change: INSERTs of new objects (multi-row per table, keys read
+    /// back), UPDATEs of changed columns, DELETEs — in foreign-key order, inside a
+    /// SAVEPOINT. If any statement fails, the database keeps nothing of the flush and the
+    /// session is exactly as before (pending objects stay pending).
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        self.sync_links_to_persistent_parents();
+        let mut plan = self.plan()?;
+        if plan.is_empty() {
+            return Ok(());
+        }
+        let mut tx = match self.tx.take() {
+            Some(tx) => tx,
+            None => self.db.connection().await?.begin_owned().await?,
+        };
+        let result = run::run_plan(&mut plan, &mut tx, self.db.dialect(), &mut self.log).await;
+        self.tx = Some(tx);
+        let inserted = result?;
+        self.apply(plan, inserted);
+        Ok(())
+    }
+
+    /// Makes a successful flush visible in the session.
+    fn apply(&mut self, plan: Plan, inserted: Vec<Option<i64>>) {
+        self.associations.clear();
+        for slot in &plan.cascaded {
+            if let Some(e) = self.entries[*slot].take() {
+                if let Some(key) = e.key {
+                    self.identity.remove(&key);
+                }
+            }
+        }
+        for (ins, key) in plan.inserts.into_iter().zip(inserted) {
+            let Some(e) = self.entries[ins.slot].as_mut() else {
+                continue;
+            };
+            // The object as inserted: the planned copy, or the held object itself.
+            let mut row = match ins.object {
+                Some(row) => row,
+                None => std::mem::replace(&mut e.obj, Box::new(())),
+            };
+            if let Some(key) = key {
+                (e.ops.set_generated_key)(&mut *row, key);
+            }
+            let mut pk = Vec::new();
+            (e.ops.pk_values)(&*row, &mut pk);
+            let key = identity_key(e.ops.table, &pk);
+            e.snapshot.clear();
+            (e.ops.update_values)(&*row, &mut e.snapshot);
+            e.obj = row;
+            e.state = ObjectState::Persistent;
+            e.key = Some(key.clone());
+            self.identity.insert(key, ins.slot);
+        }
+        for upd in plan.updates {
+            let Some(e) = self.entries[upd.slot].as_mut() else {
+                continue;
+            };
+            if let Some(obj) = upd.object {
+                e.snapshot.clear();
+                (e.ops.update_values)(&*obj, &mut e.snapshot);
+                e.obj = obj;
+            }
+        }
+        for (_, del) in plan.deletes {
+            if let Some(e) = self.entries[del.slot].take() {
+                if let Some(key) = e.key {
+                    self.identity.remove(&key);
+                }
+            }
+        }
+    }
+}

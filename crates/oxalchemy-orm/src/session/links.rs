@@ -1,0 +1,260 @@
+//! Relationships between objects the session holds: many-to-one links (the child's foreign
+//! key is set at flush, after the parent's insert when the parent is new), many-to-many
+//! association rows to insert or delete, and the lookups `parent` / `children` that see
+//! both linked and loaded objects.
+
+use oxalchemy_engine::Error;
+
+use super::objects::{identity_key, integer_key, Handle, ObjectState};
+use super::Session;
+use crate::errors::{mapping, missing_secondary, no_relationship};
+use crate::loading::{association_column, foreign_key_to, one_to_many_fk};
+use crate::model::{Model, RelationshipDef, RelationshipKind};
+use crate::relation::Relationship;
+
+/// An association row to write at the next flush.
+#[derive(Clone, Debug)]
+pub(super) struct AssociationChange {
+    pub(super) write: AssociationWrite,
+    pub(super) left_column: String,
+    pub(super) right_column: String,
+}
+
+/// What the flush does with an association row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum AssociationWrite {
+    /// `link`: the row is inserted.
+    Insert,
+    /// `unlink`: the row is deleted.
+    Delete,
+}
+
+/// A child object's foreign key pointing at a parent object held by the same session.
+#[derive(Clone, Debug)]
+pub(super) struct Link {
+    pub(super) child: usize,
+    pub(super) parent: usize,
+    pub(super) fk_column: &'static str,
+}
+
+/// `name` as the `'static` column name the child model declares.
+pub(super) fn static_column<M: Model>(name: &str) -> Result<&'static str, Error> {
+    M::columns()
+        .iter()
+        .copied()
+        .find(|c| *c == name)
+        .ok_or_else(|| {
+            mapping(format!(
+                "{} has no column `{name}`, which its relationship names as the foreign key",
+                M::NAME
+            ))
+        })
+}
+
+/// A column name as `&'static str` for cascade statements (column names are few and
+/// fixed, so each is interned once).
+pub(super) fn leak_column(name: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| Mutex::new(HashSet::new()));
+    let mut set = match names.lock() {
+        Ok(s) => s,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some(n) = set.get(name) {
+        return n;
+    }
+    let n: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    set.insert(n);
+    n
+}
+
+impl Session {
+    /// The declaration of `rel`, once both objects are known to be held.
+    fn held_pair<A: Model, B: Model>(
+        &self,
+        from: Handle<A>,
+        rel: Relationship<A, B>,
+        to: Handle<B>,
+    ) -> Result<&'static RelationshipDef, Error> {
+        if self.entry(from).is_none() || self.entry(to).is_none() {
+            return Err(Error::NotFound);
+        }
+        rel.def().ok_or_else(|| no_relationship::<A>(rel.name()))
+    }
+
+    /// Links two objects through a many-to-one relationship or its one-to-many side:
+    /// `s.link(post, Post::author, user)` or `s.link(user, User::posts, post)`. At flush the
+    /// child's foreign key is set to the parent's key — after the parent is inserted when it
+    /// is new — and both sides agree at once ([`Session::parent`], [`Session::children`]).
+    pub fn link<A: Model, B: Model>(
+        &mut self,
+        from: Handle<A>,
+        rel: Relationship<A, B>,
+        to: Handle<B>,
+    ) -> Result<(), Error> {
+        let def = self.held_pair(from, rel, to)?;
+        let (child, parent, fk_column) = match def.kind {
+            RelationshipKind::ManyToOne => (
+                from.slot(),
+                to.slot(),
+                static_column::<A>(&foreign_key_to(def.foreign_key, &A::table(), B::TABLE)?)?,
+            ),
+            RelationshipKind::OneToMany => (
+                to.slot(),
+                from.slot(),
+                static_column::<B>(&one_to_many_fk::<A, B>(def)?)?,
+            ),
+            RelationshipKind::ManyToMany => {
+                let secondary = def.secondary.ok_or_else(|| missing_secondary(def))?;
+                self.associations.insert(
+                    (secondary, from.slot(), to.slot()),
+                    AssociationChange {
+                        write: AssociationWrite::Insert,
+                        left_column: association_column(A::TABLE),
+                        right_column: association_column(B::TABLE),
+                    },
+                );
+                return Ok(());
+            }
+        };
+        self.links.insert((child, fk_column), parent);
+        Ok(())
+    }
+
+    /// Undoes a relationship between two objects. Many-to-many: the association row is
+    /// deleted at flush. One-to-many with `cascade = "…, delete-orphan"`: the child is
+    /// deleted at flush. Otherwise set the child's foreign key yourself.
+    pub fn unlink<A: Model, B: Model>(
+        &mut self,
+        from: Handle<A>,
+        rel: Relationship<A, B>,
+        to: Handle<B>,
+    ) -> Result<(), Error> {
+        let def = self.held_pair(from, rel, to)?;
+        match def.kind {
+            RelationshipKind::ManyToMany => {
+                let secondary = def.secondary.ok_or_else(|| missing_secondary(def))?;
+                let key = (secondary, from.slot(), to.slot());
+                match self.associations.get(&key) {
+                    // Linked and unlinked before any flush: nothing to write.
+                    Some(c) if c.write == AssociationWrite::Insert => {
+                        self.associations.remove(&key);
+                    }
+                    _ => {
+                        self.associations.insert(
+                            key,
+                            AssociationChange {
+                                write: AssociationWrite::Delete,
+                                left_column: association_column(A::TABLE),
+                                right_column: association_column(B::TABLE),
+                            },
+                        );
+                    }
+                }
+                Ok(())
+            }
+            RelationshipKind::OneToMany if def.delete_orphan => {
+                self.links.retain(|(child, _), _| *child != to.slot());
+                self.delete(to);
+                Ok(())
+            }
+            _ => Err(mapping(format!(
+                "{}.{}: unlinking here would leave a row without its parent; set the foreign \
+                 key (or delete the child), or declare cascade = \"delete-orphan\"",
+                A::NAME,
+                rel.name()
+            ))),
+        }
+    }
+
+    /// The parent of a many-to-one relationship, if the session holds it: a linked object,
+    /// or the held object whose key the child's foreign key names.
+    pub fn parent<A: Model, B: Model>(
+        &self,
+        child: Handle<A>,
+        rel: Relationship<A, B>,
+    ) -> Option<Handle<B>> {
+        let e = self.entry(child)?;
+        let def = rel.def()?;
+        let fk = foreign_key_to(def.foreign_key, &A::table(), B::TABLE).ok()?;
+        let fk = static_column::<A>(&fk).ok()?;
+        if let Some(&parent) = self.links.get(&(child.slot(), fk)) {
+            return Some(self.handle(parent)).filter(|h| self.entry::<B>(*h).is_some());
+        }
+        let mut values = Vec::new();
+        (e.ops.insert_values)(&*e.obj, &mut values);
+        let (_, v) = values.into_iter().find(|(c, _)| *c == fk)?;
+        let key = identity_key(B::TABLE, &[("", v)]);
+        self.identity.get(&key).map(|&slot| self.handle(slot))
+    }
+
+    /// The children of a one-to-many relationship that the session holds: objects linked
+    /// to `parent`, or whose foreign key names its key.
+    pub fn children<A: Model, B: Model>(
+        &self,
+        parent: Handle<A>,
+        rel: Relationship<A, B>,
+    ) -> Vec<Handle<B>> {
+        let (Some(pe), Some(def)) = (self.entry(parent), rel.def()) else {
+            return Vec::new();
+        };
+        let Some(fk) = one_to_many_fk::<A, B>(def)
+            .ok()
+            .and_then(|fk| static_column::<B>(&fk).ok())
+        else {
+            return Vec::new();
+        };
+        let mut pk = Vec::new();
+        (pe.ops.pk_values)(&*pe.obj, &mut pk);
+        let parent_key = integer_key(&pk).filter(|_| pe.state != ObjectState::Pending);
+        let mut out = Vec::new();
+        for (slot, e) in self.entries.iter().enumerate() {
+            let Some(e) = e else { continue };
+            if !e.obj.is::<B>() || e.state == ObjectState::Deleted {
+                continue;
+            }
+            let link = self.links.get(&(slot, fk));
+            let belongs = match link {
+                Some(&p) => p == parent.slot(),
+                None => parent_key.is_some_and(|k| {
+                    let mut values = Vec::new();
+                    (e.ops.insert_values)(&*e.obj, &mut values);
+                    values
+                        .iter()
+                        .any(|(c, v)| *c == fk && integer_key(&[("", v.clone())]) == Some(k))
+                }),
+            };
+            if belongs {
+                out.push(self.handle(slot));
+            }
+        }
+        out
+    }
+
+    /// Sets the foreign key of every child linked to a parent that already has its row
+    /// (and so its key); children of new parents are set during the flush itself.
+    pub(super) fn sync_links_to_persistent_parents(&mut self) {
+        let entries = &self.entries;
+        self.links.retain(|(child, _), parent| {
+            entries.get(*child).is_some_and(Option::is_some)
+                && entries.get(*parent).is_some_and(Option::is_some)
+        });
+        let links: Vec<((usize, &'static str), usize)> =
+            self.links.iter().map(|(k, v)| (*k, *v)).collect();
+        for ((child, fk_column), parent) in links {
+            let key = match &self.entries[parent] {
+                Some(p) if p.state == ObjectState::Persistent => {
+                    let mut pk = Vec::new();
+                    (p.ops.pk_values)(&*p.obj, &mut pk);
+                    integer_key(&pk)
+                }
+                _ => None,
+            };
+            if let (Some(key), Some(c)) = (key, self.entries[child].as_mut()) {
+                (c.ops.set_integer_column)(&mut *c.obj, fk_column, key);
+            }
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! The unit-of-work `Session`: an identity map keyed by (table, primary key), change
+//! detection against the snapshot taken at load, and a `flush` that writes INSERTs (batched
+//! per table, keys read back with RETURNING), UPDATEs of changed columns only and DELETEs in
+//! foreign-key order — atomically: a failed flush leaves the database and the session as they
+//! were.
+//!
+//! Objects live in the session and are reached through typed [`Handle`]s (`s[h].name`), so
+//! the same row is always the same object, and reading a field never does I/O.
+//!
+//! # A tour
+//!
+//! ```no_run
+//! # use oxalchemy_orm::{Model, Session, SessionExt};
+//! # async fn tour<User: Model + Clone>(db: oxalchemy_engine::Database, ann: User)
+//! # -> Result<(), oxalchemy_engine::Error> {
+//! let mut s = db.session();             // no connection taken yet
+//! let h = s.add(ann);                   // pending: inserted at the next flush
+//! s.flush().await?;                     // INSERT … RETURNING id; `s[h]` now has its key
+//! let same = s.get::<User>(1).await?;   // the identity map answers without SQL if it holds the row
+//! let all = s.query::<User>().all().await?; // handles to the session's objects
+//! s.commit().await?;                    // flush, COMMIT, the connection goes back to the pool
+//! # let _ = (h, same, all);
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//!
+//! * `mod.rs` (this file): the [`Session`] type and its public API.
+//! * `objects`: the type-erased object table — [`Handle`], [`ObjectState`], the per-model
+//!   function table and identity keys.
+//! * `links`: relationships between held objects (`link`, `unlink`, `parent`, `children`)
+//!   and many-to-many association rows.
+//! * `nested`: SAVEPOINTs that also restore the session's objects.
+//! * `flush`: the unit of work — `plan` works out the statements on copies, `run` sends
+//!   them inside a SAVEPOINT, `order` sorts tables and self-referential rows.
+//! * `query`: the terminal calls of a [`Query`](crate::Query) bound to a session.
+
+mod flush;
+mod links;
+mod nested;
+mod objects;
+mod query;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::ops::{Index, IndexMut};
+
+use oxalchemy_core::expr::{and_, Ident};
+use oxalchemy_core::{compile, Compiled, Expr, Statement, Value};
+use oxalchemy_engine::{Database, Error, FromRow, OwnedTransaction};
+
+use crate::errors::mapping;
+use crate::model::Model;
+use crate::persist::key_filter;
+use crate::query::query;
+
+use self::links::AssociationChange;
+use self::nested::Saved;
+use self::objects::{cast, cast_mut, identity_key, ops, Entry, IdentityKey, Pairs};
+pub use self::objects::{Handle, ObjectState};
+pub use self::query::SessionQuery;
+
+/// A unit of work on one database. Create one with [`SessionExt::session`]; it takes a
+/// pooled connection and opens a transaction at its first statement, and gives the
+/// connection back on commit, rollback, close or drop (a dropped session rolls back).
+pub struct Session {
+    db: Database,
+    tx: Option<OwnedTransaction>,
+    entries: Vec<Option<Entry>>,
+    next_generation: u32,
+    identity: HashMap<IdentityKey, usize>,
+    nested: Vec<Saved>,
+    autoflush: bool,
+    log: Vec<String>,
+    /// Many-to-one links made with [`Session::link`]: child slot → parent slot, through a
+    /// foreign-key column of the child.
+    links: HashMap<(usize, &'static str), usize>,
+    /// Many-to-many association rows to insert or delete at the next flush:
+    /// (association table, left slot, right slot) → change.
+    associations: HashMap<(&'static str, usize, usize), AssociationChange>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("db", &self.db)
+            .field("objects", &self.identity.len())
+            .field("in_transaction", &self.tx.is_some())
+            .finish()
+    }
+}
+
+/// Opens sessions on a [`Database`].
+pub trait SessionExt {
+    /// A new, empty session.
+    fn session(&self) -> Session;
+
+    /// The guide's `session_scope`: runs `f` with a session, commits when it returns `Ok`,
+    /// rolls back on `Err` or panic, and always returns the connection to the pool.
+    fn session_scope<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>>
+    where
+        F: AsyncFnOnce(&mut Session) -> Result<T, E>,
+        E: From<Error>;
+}
+
+impl SessionExt for Database {
+    fn session(&self) -> Session {
+        Session {
+            db: self.clone(),
+            tx: None,
+            entries: Vec::new(),
+            next_generation: 0,
+            identity: HashMap::new(),
+            nested: Vec::new(),
+            autoflush: true,
+            log: Vec::new(),
+            links: HashMap::new(),
+            associations: HashMap::new(),
+        }
+    }
+
+    async fn session_scope<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&mut Session) -> Result<T, E>,
+        E: From<Error>,
+    {
+        let mut s = self.session();
+        match f(&mut s).await {
+            Ok(v) => {
+                s.commit().await?;
+                Ok(v)
+            }
+            Err(e) => {
+                s.rollback().await?;
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Session {
+    /// Autoflush (on by default) flushes pending changes before every query, so queries see
+    /// them.
+    pub fn set_autoflush(&mut self, on: bool) {
+        self.autoflush = on;
+    }
+
+    /// Every SQL statement this session has run, in order (for tests and debugging).
+    pub fn statements(&self) -> &[String] {
+        &self.log
+    }
+
+    /// How many statements this session has run.
+    pub fn statement_count(&self) -> usize {
+        self.log.len()
+    }
+
+    /// Forgets the statement log.
+    pub fn reset_statements(&mut self) {
+        self.log.clear();
+    }
+
+    /// Objects held (pending, persistent or marked deleted).
+    pub fn len(&self) -> usize {
+        self.entries.iter().flatten().count()
+    }
+
+    /// Whether the session holds no object.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    async fn transaction(&mut self) -> Result<&mut OwnedTransaction, Error> {
+        if self.tx.is_none() {
+            let conn = self.db.connection().await?;
+            self.tx = Some(conn.begin_owned().await?);
+        }
+        Ok(self.tx.as_mut().expect("the transaction was just opened"))
+    }
+
+    fn compile(&self, stmt: &Statement) -> Result<Compiled, Error> {
+        Ok(compile(self.db.dialect(), stmt)?)
+    }
+
+    /// Adds a new object; it is inserted at the next flush.
+    pub fn add<M: Model + Clone>(&mut self, obj: M) -> Handle<M> {
+        self.add_with(obj, ops::<M>())
+    }
+    /// Adds several new objects.
+    pub fn add_all<M: Model + Clone>(
+        &mut self,
+        objs: impl IntoIterator<Item = M>,
+    ) -> Vec<Handle<M>> {
+        let objs = objs.into_iter();
+        self.entries.reserve(objs.size_hint().0);
+        let ops = ops::<M>();
+        objs.map(|o| self.add_with(o, ops)).collect()
+    }
+
+    /// Marks an object for deletion at the next flush (a pending one is simply dropped).
+    pub fn delete<M: Model>(&mut self, h: Handle<M>) {
+        let Some(state) = self.entry(h).map(|e| e.state) else {
+            return;
+        };
+        let slot = h.slot();
+        if state == ObjectState::Pending {
+            self.entries[slot] = None;
+        } else if let Some(e) = self.entries[slot].as_mut() {
+            e.state = ObjectState::Deleted;
+        }
+    }
+
+    /// The object behind `h`, if the session still holds it.
+    pub fn get_ref<M: Model>(&self, h: Handle<M>) -> Option<&M> {
+        self.entry(h).map(|e| cast::<M>(&*e.obj))
+    }
+
+    /// The object behind `h`, mutably.
+    pub fn get_mut<M: Model>(&mut self, h: Handle<M>) -> Option<&mut M> {
+        self.entry(h)?;
+        self.entries[h.slot()]
+            .as_mut()
+            .map(|e| cast_mut::<M>(&mut *e.obj))
+    }
+
+    /// Where `h` stands in the unit of work.
+    pub fn state<M: Model>(&self, h: Handle<M>) -> Option<ObjectState> {
+        self.entry(h).map(|e| e.state)
+    }
+
+    /// Runs a statement with `RETURNING <primary key>` and collects the keys.
+    async fn changed_keys<M: Model>(&mut self, stmt: Statement) -> Result<Vec<Pairs>, Error> {
+        let c = self.compile(&stmt)?;
+        self.log.push(c.sql.clone());
+        let columns = M::primary_key_columns();
+        let tx = self.transaction().await?;
+        tx.query_map(&c, true, |row| {
+            columns
+                .iter()
+                .enumerate()
+                .map(|(i, col)| Ok((*col, row.get::<Value>(i)?)))
+                .collect::<Result<Pairs, Error>>()
+        })
+        .await
+    }
+
+    /// Runs a SELECT of whole `M` rows in the session's transaction, logging it.
+    async fn load<M: Model + Clone>(&mut self, select: Statement) -> Result<Vec<M>, Error> {
+        let c = self.compile(&select)?;
+        self.log.push(c.sql.clone());
+        let tx = self.transaction().await?;
+        tx.query_compiled::<M>(&c, false).await
+    }
+
+    /// The object with this primary key: from the identity map without any SQL when the
+    /// session holds it, else with one SELECT. `None` when no such row exists.
+    pub async fn get<M: Model + Clone>(
+        &mut self,
+        pk: impl Into<Value>,
+    ) -> Result<Option<Handle<M>>, Error> {
+        self.get_by_key::<M>(vec![pk.into()]).await
+    }
+
+    /// [`Session::get`] for composite keys, values in key-column order.
+    pub async fn get_by_key<M: Model + Clone>(
+        &mut self,
+        key: Vec<Value>,
+    ) -> Result<Option<Handle<M>>, Error> {
+        let columns = M::primary_key_columns();
+        if key.len() != columns.len() {
+            return Err(mapping(format!(
+                "{} has a {}-column primary key ({}); {} values were given",
+                M::NAME,
+                columns.len(),
+                columns.join(", "),
+                key.len()
+            )));
+        }
+        let pk: Pairs = columns.iter().copied().zip(key).collect();
+        let ikey = identity_key(M::TABLE, &pk);
+        if let Some(&slot) = self.identity.get(&ikey) {
+            let state = self.entries[slot].as_ref().map(|e| e.state);
+            return Ok(match state {
+                Some(ObjectState::Deleted) | None => None,
+                Some(_) => Some(self.handle(slot)),
+            });
+        }
+        if self.autoflush {
+            self.flush().await?;
+        }
+        let table = Ident::new_static(M::TABLE);
+        let cond = and_(pk.iter().map(|(c, v)| {
+            Expr::Column {
+                table: Some(table.clone()),
+                name: Ident::new_static(c),
+            }
+            .eq(v.clone())
+        }));
+        let rows: Vec<M> = self
+            .load(query::<M>().filter(cond).statement().clone().into())
+            .await?;
+        Ok(rows.into_iter().next().map(|m| self.track(m)))
+    }
+
+    /// A query whose results are held by the session: `s.query::<User>().filter(…).all()`.
+    pub fn query<M: Model + Clone>(&mut self) -> SessionQuery<'_, M> {
+        query::<M>().bind(self)
+    }
+
+    /// Runs a Core statement in the session's transaction (after autoflush), e.g. a
+    /// `select` of columns: `s.select::<(String, i64)>(select([...]))`.
+    pub async fn select<T: FromRow + Send>(
+        &mut self,
+        stmt: impl Into<Statement>,
+    ) -> Result<Vec<T>, Error> {
+        if self.autoflush {
+            self.flush().await?;
+        }
+        let c = self.compile(&stmt.into())?;
+        self.log.push(c.sql.clone());
+        let tx = self.transaction().await?;
+        tx.query_compiled(&c, true).await
+    }
+
+    /// Runs a Core statement (UPDATE/DELETE/…) in the session's transaction after
+    /// autoflush; returns the changed-row count.
+    pub async fn execute(&mut self, stmt: impl Into<Statement>) -> Result<u64, Error> {
+        if self.autoflush {
+            self.flush().await?;
+        }
+        let c = self.compile(&stmt.into())?;
+        self.log.push(c.sql.clone());
+        let tx = self.transaction().await?;
+        tx.execute_compiled(&c, true).await
+    }
+
+    /// Reloads an object from its row, discarding unflushed changes.
+    pub async fn refresh<M: Model + Clone>(&mut self, h: Handle<M>) -> Result<(), Error> {
+        let Some(e) = self.entry(h) else {
+            return Err(Error::NotFound);
+        };
+        let mut pk = Vec::new();
+        (e.ops.pk_values)(&*e.obj, &mut pk);
+        let rows: Vec<M> = self
+            .load(
+                query::<M>()
+                    .filter(key_filter(&pk))
+                    .statement()
+                    .clone()
+                    .into(),
+            )
+            .await?;
+        let Some(fresh) = rows.into_iter().next() else {
+            return Err(Error::NotFound);
+        };
+        let mut snapshot = Vec::new();
+        fresh.update_values(&mut snapshot);
+        if let Some(e) = self.entries[h.slot()].as_mut() {
+            e.obj = Box::new(fresh);
+            e.snapshot = snapshot;
+            e.state = ObjectState::Persistent;
+        }
+        Ok(())
+    }
+
+    /// Removes an object from the session and hands it back: an owned, detached struct.
+    /// Unflushed changes to it are not written.
+    pub fn expunge<M: Model>(&mut self, h: Handle<M>) -> Option<M> {
+        self.entry(h)?;
+        let e = self.entries[h.slot()].take()?;
+        if let Some(key) = &e.key {
+            self.identity.remove(key);
+        }
+        e.obj.downcast::<M>().ok().map(|b| *b)
+    }
+
+    /// Attaches a detached object: if the session (or the database) has its row, the held
+    /// object takes `obj`'s values (written at the next flush); otherwise `obj` is added
+    /// as new.
+    pub async fn merge<M: Model + Clone>(&mut self, obj: M) -> Result<Handle<M>, Error> {
+        let mut pk = Vec::new();
+        obj.primary_key_values(&mut pk);
+        let existing = self
+            .get_by_key::<M>(pk.into_iter().map(|(_, v)| v).collect())
+            .await?;
+        match existing {
+            Some(h) => {
+                if let Some(held) = self.get_mut(h) {
+                    *held = obj;
+                }
+                Ok(h)
+            }
+            None => Ok(self.add(obj)),
+        }
+    }
+
+    /// Flushes, then commits the transaction and returns the connection to the pool.
+    /// Objects stay in the session with their committed values: nothing is expired, because
+    /// reading a field never does I/O — call [`Session::refresh`] to see other transactions'
+    /// changes.
+    pub async fn commit(&mut self) -> Result<(), Error> {
+        self.flush().await?;
+        self.nested.clear();
+        if let Some(tx) = self.tx.take() {
+            self.log.push("COMMIT".into());
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Rolls the transaction back, returns the connection, and empties the session (its
+    /// objects no longer match the database).
+    pub async fn rollback(&mut self) -> Result<(), Error> {
+        self.entries.clear();
+        self.identity.clear();
+        self.nested.clear();
+        if let Some(tx) = self.tx.take() {
+            self.log.push("ROLLBACK".into());
+            tx.rollback().await?;
+        }
+        Ok(())
+    }
+
+    /// Rolls back anything uncommitted and empties the session.
+    pub async fn close(mut self) -> Result<(), Error> {
+        self.rollback().await
+    }
+}
+
+impl<M: Model> Index<Handle<M>> for Session {
+    type Output = M;
+    /// Panics if the session no longer holds the object (expunged, deleted and flushed, or
+    /// after rollback); use [`Session::get_ref`] to check.
+    fn index(&self, h: Handle<M>) -> &M {
+        match self.get_ref(h) {
+            Some(m) => m,
+            None => panic!("{h:?} is not held by this session (expunged, deleted or rolled back)"),
+        }
+    }
+}
+
+impl<M: Model> IndexMut<Handle<M>> for Session {
+    fn index_mut(&mut self, h: Handle<M>) -> &mut M {
+        if self.get_ref(h).is_none() {
+            panic!("{h:?} is not held by this session (expunged, deleted or rolled back)");
+        }
+        self.get_mut(h)
+            .expect("checked just above that the session holds the object")
+    }
+}

@@ -1,0 +1,315 @@
+//! The session's object table, with the types erased: every held object is a boxed `Any`
+//! plus a reference to its model's [`Ops`] (function pointers made once per model type), so
+//! one `Vec` holds users, posts and tags alike. Typed [`Handle`]s (slot + generation) are
+//! how callers reach them again; [`IdentityKey`]s map rows to slots.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use oxalchemy_core::schema::Table;
+use oxalchemy_core::Value;
+use oxalchemy_engine::ValidationError;
+
+use super::Session;
+use crate::loading::Loader;
+use crate::model::Model;
+
+pub(super) type Obj = Box<dyn Any + Send + Sync>;
+pub(super) type Pairs = Vec<(&'static str, Value)>;
+
+/// What the session needs to do with an object whose type it has erased: one set of
+/// function pointers per model type, monomorphised from the `Model` impl.
+#[derive(Clone, Copy)]
+pub(super) struct Ops {
+    pub(super) table: &'static str,
+    pub(super) table_def: fn() -> Table,
+    pub(super) insert_values: fn(&dyn Any, &mut Pairs),
+    pub(super) update_values: fn(&dyn Any, &mut Pairs),
+    pub(super) pk_values: fn(&dyn Any, &mut Pairs),
+    pub(super) version: fn(&dyn Any) -> Option<(&'static str, i64)>,
+    pub(super) set_version: fn(&mut dyn Any, i64),
+    pub(super) apply_defaults: fn(&mut dyn Any),
+    pub(super) apply_onupdate: fn(&mut dyn Any),
+    pub(super) validate: fn(&dyn Any) -> Result<(), ValidationError>,
+    pub(super) clone: fn(&dyn Any) -> Obj,
+    pub(super) generated_key: fn() -> Option<&'static str>,
+    pub(super) set_generated_key: fn(&mut dyn Any, i64),
+    pub(super) set_integer_column: fn(&mut dyn Any, &str, i64) -> bool,
+    pub(super) relationships: fn() -> &'static [crate::model::RelationshipDef],
+    pub(super) has_defaults: bool,
+}
+
+pub(super) fn cast<M: 'static>(a: &dyn Any) -> &M {
+    a.downcast_ref::<M>()
+        .expect("a session entry always holds the model type its Ops were made for")
+}
+
+pub(super) fn cast_mut<M: 'static>(a: &mut dyn Any) -> &mut M {
+    a.downcast_mut::<M>()
+        .expect("a session entry always holds the model type its Ops were made for")
+}
+
+/// The `Ops` of model `M`, made once per type and kept for the life of the process (one
+/// small table per model type), so every held object carries just a reference.
+pub(super) fn ops<M: Model + Clone>() -> &'static Ops {
+    use std::any::TypeId;
+    use std::sync::{Mutex, OnceLock};
+    static REGISTRY: OnceLock<Mutex<HashMap<TypeId, &'static Ops>>> = OnceLock::new();
+    let registry = REGISTRY.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = match registry.lock() {
+        Ok(map) => map,
+        // The map is only ever inserted into; a panic elsewhere cannot leave it torn.
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    map.entry(TypeId::of::<M>())
+        .or_insert_with(|| Box::leak(Box::new(make_ops::<M>())))
+}
+
+fn make_ops<M: Model + Clone>() -> Ops {
+    Ops {
+        table: M::TABLE,
+        table_def: M::table,
+        insert_values: |a, out| cast::<M>(a).insert_values(out),
+        update_values: |a, out| cast::<M>(a).update_values(out),
+        pk_values: |a, out| cast::<M>(a).primary_key_values(out),
+        version: |a| cast::<M>(a).version(),
+        set_version: |a, v| cast_mut::<M>(a).set_version(v),
+        apply_defaults: |a| cast_mut::<M>(a).apply_defaults(),
+        apply_onupdate: |a| cast_mut::<M>(a).apply_onupdate(),
+        validate: |a| cast::<M>(a).validate(),
+        clone: |a| Box::new(cast::<M>(a).clone()),
+        generated_key: M::generated_key_column,
+        set_generated_key: |a, k| cast_mut::<M>(a).set_generated_key(k),
+        set_integer_column: |a, c, k| cast_mut::<M>(a).set_integer_column(c, k),
+        relationships: M::relationships,
+        has_defaults: M::HAS_DEFAULTS,
+    }
+}
+
+/// A typed reference to an object held by a [`Session`]: `s[h]` reads it, `s[h].x = …`
+/// changes it (written at the next flush).
+pub struct Handle<M> {
+    slot: u32,
+    generation: u32,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> Handle<M> {
+    /// The object's index in the session's object table.
+    pub(super) fn slot(self) -> usize {
+        self.slot as usize
+    }
+}
+
+impl<M> Clone for Handle<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M> Copy for Handle<M> {}
+impl<M> PartialEq for Handle<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.slot == other.slot && self.generation == other.generation
+    }
+}
+impl<M> Eq for Handle<M> {}
+impl<M> std::hash::Hash for Handle<M> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.slot, self.generation).hash(state);
+    }
+}
+impl<M> fmt::Debug for Handle<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Handle<{}>({}#{})",
+            std::any::type_name::<M>(),
+            self.slot,
+            self.generation
+        )
+    }
+}
+
+/// Where an object stands in the unit of work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectState {
+    /// Added, not yet inserted.
+    Pending,
+    /// Has a row; changes are written at flush.
+    Persistent,
+    /// Marked for deletion at the next flush.
+    Deleted,
+}
+
+pub(super) struct Entry {
+    pub(super) obj: Obj,
+    pub(super) ops: &'static Ops,
+    pub(super) state: ObjectState,
+    /// Non-key column values as last loaded or flushed: the baseline for change detection.
+    pub(super) snapshot: Pairs,
+    pub(super) key: Option<IdentityKey>,
+    pub(super) generation: u32,
+}
+
+impl Entry {
+    pub(super) fn duplicate(&self) -> Entry {
+        Entry {
+            obj: (self.ops.clone)(&*self.obj),
+            ops: self.ops,
+            state: self.state,
+            snapshot: self.snapshot.clone(),
+            key: self.key.clone(),
+            generation: self.generation,
+        }
+    }
+}
+
+/// needs no allocation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) enum IdentityKey {
+    Int(&'static str, i64),
+    Other(&'static str, String),
+}
+
+/// The identity-map key of a row: table plus primary key, with integer widths normalised
+/// (so `get(5)` finds the row loaded as `i64` 5).
+pub(super) fn identity_key(table: &'static str, pk: &[(&'static str, Value)]) -> IdentityKey {
+    use std::fmt::Write;
+    if let Some(k) = integer_key(pk) {
+        return IdentityKey::Int(table, k);
+    }
+    let mut key = String::new();
+    for (_, v) in pk {
+        let _ = match v {
+            Value::I16(n) => write!(key, "\u{1f}i{n}"),
+            Value::I32(n) => write!(key, "\u{1f}i{n}"),
+            Value::I64(n) => write!(key, "\u{1f}i{n}"),
+            Value::Text(s) => write!(key, "\u{1f}s{s}"),
+            other => write!(key, "\u{1f}{other:?}"),
+        };
+    }
+    IdentityKey::Other(table, key)
+}
+
+pub(super) fn describe_key(key: &[(&'static str, Value)]) -> String {
+    let parts: Vec<String> = key.iter().map(|(c, v)| format!("{c}={v:?}")).collect();
+    format!("({})", parts.join(", "))
+}
+
+/// The single integer primary key of an object, for foreign-key sync.
+pub(super) fn integer_key(pk: &[(&'static str, Value)]) -> Option<i64> {
+    match pk {
+        [(_, Value::I64(k))] => Some(*k),
+        [(_, Value::I32(k))] => Some(i64::from(*k)),
+        [(_, Value::I16(k))] => Some(i64::from(*k)),
+        _ => None,
+    }
+}
+
+impl Session {
+    pub(super) fn handle<M>(&self, slot: usize) -> Handle<M> {
+        let generation = self.entries[slot].as_ref().map_or(0, |e| e.generation);
+        Handle {
+            slot: slot as u32,
+            generation,
+            _model: PhantomData,
+        }
+    }
+
+    pub(super) fn entry<M: 'static>(&self, h: Handle<M>) -> Option<&Entry> {
+        self.entries
+            .get(h.slot as usize)?
+            .as_ref()
+            .filter(|e| e.generation == h.generation && e.obj.is::<M>())
+    }
+
+    pub(super) fn insert_entry(&mut self, entry: Entry) -> usize {
+        self.entries.push(Some(entry));
+        self.entries.len() - 1
+    }
+
+    pub(super) fn add_with<M: Model + Clone>(&mut self, obj: M, ops: &'static Ops) -> Handle<M> {
+        self.next_generation = self.next_generation.wrapping_add(1);
+        let slot = self.insert_entry(Entry {
+            obj: Box::new(obj),
+            ops,
+            state: ObjectState::Pending,
+            snapshot: Vec::new(),
+            key: None,
+            generation: self.next_generation,
+        });
+        self.handle(slot)
+    }
+
+    /// Holds a row read from the database: if the identity map already has it, that object
+    /// is returned and the row is ignored (the session's object wins, as in SQLAlchemy).
+    pub(super) fn track<M: Model + Clone>(&mut self, obj: M) -> Handle<M> {
+        let mut pk = Vec::new();
+        obj.primary_key_values(&mut pk);
+        let key = identity_key(M::TABLE, &pk);
+        if let Some(&slot) = self.identity.get(&key) {
+            return self.handle(slot);
+        }
+        let mut snapshot = Vec::new();
+        obj.update_values(&mut snapshot);
+        self.next_generation = self.next_generation.wrapping_add(1);
+        let slot = self.insert_entry(Entry {
+            obj: Box::new(obj),
+            ops: ops::<M>(),
+            state: ObjectState::Persistent,
+            snapshot,
+            key: Some(key.clone()),
+            generation: self.next_generation,
+        });
+        self.identity.insert(key, slot);
+        self.handle(slot)
+    }
+
+    /// [`Session::track`], giving a row the session already holds the relationships the
+    /// loaders just loaded.
+    pub(super) fn track_loaded<M: Model + Clone>(
+        &mut self,
+        mut obj: M,
+        loaders: &[std::sync::Arc<dyn Loader<M>>],
+    ) -> Handle<M> {
+        if !loaders.is_empty() {
+            let mut pk = Vec::new();
+            obj.primary_key_values(&mut pk);
+            let key = identity_key(M::TABLE, &pk);
+            if let Some(&slot) = self.identity.get(&key) {
+                if let Some(e) = self.entries[slot].as_mut() {
+                    if let Some(held) = e.obj.downcast_mut::<M>() {
+                        for l in loaders {
+                            l.transfer(&mut obj, held);
+                        }
+                    }
+                }
+                return self.handle(slot);
+            }
+        }
+        self.track(obj)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_keys_normalise_integer_widths() {
+        assert_eq!(
+            identity_key("users", &[("id", Value::I32(5))]),
+            identity_key("users", &[("id", Value::I64(5))])
+        );
+        assert_ne!(
+            identity_key("users", &[("id", Value::I64(5))]),
+            identity_key("posts", &[("id", Value::I64(5))])
+        );
+        assert_ne!(
+            identity_key("t", &[("a", Value::Text("1".into()))]),
+            identity_key("t", &[("a", Value::I64(1))])
+        );
+    }
+}
