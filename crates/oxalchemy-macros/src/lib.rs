@@ -40,6 +40,21 @@ pub fn derive_db_enum(input: TokenStream) -> TokenStream {
         .into()
 }
 
+#[cfg(test)]
+fn expand_model(input: DeriveInput) -> syn::Result<TokenStream2> {
+    expand(&input, Kind::Model)
+}
+#[cfg(test)]
+fn expand_mixin(input: DeriveInput) -> syn::Result<TokenStream2> {
+    expand(&input, Kind::Mixin)
+}
+#[cfg(test)]
+fn expand_db_enum(input: DeriveInput) -> syn::Result<TokenStream2> {
+    expand_enum(&input)
+}
+#[cfg(test)]
+mod expand_tests;
+
 #[derive(PartialEq, Clone, Copy)]
 enum Kind {
     Model,
