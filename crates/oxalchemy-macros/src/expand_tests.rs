@@ -168,7 +168,8 @@ fn model_key_from_mixin() {
     check("model_key_from_mixin", input, super::expand_model);
 }
 
-/// A mixin: `Fields` and the `<Name>Columns` trait.
+/// A mixin: `Fields` and the `<Name>Columns` trait; a raw identifier names its column
+/// without `r#`.
 #[test]
 fn mixin_timestamps() {
     let input = syn::parse_quote! {
@@ -178,6 +179,8 @@ fn mixin_timestamps() {
             pub created_at: DateTime<Utc>,
             #[column(default = now, onupdate = now, name = "modified_at")]
             pub updated_at: DateTime<Utc>,
+            #[column(length = 20)]
+            pub r#kind: String,
         }
     };
     check("mixin_timestamps", input, super::expand_mixin);

@@ -6,6 +6,8 @@
 //     pub created_at: DateTime<Utc>,
 //     #[column(default = now, onupdate = now, name = "modified_at")]
 //     pub updated_at: DateTime<Utc>,
+//     #[column(length = 20)]
+//     pub r#kind: String,
 // }
 //
 // Expansion (`UPDATE_EXPAND=1 cargo test -p oxalchemy-macros` rewrites it):
@@ -24,10 +26,16 @@ impl ::oxalchemy::orm::Fields for Timestamps {
                 DateTime<Utc>,
             >("modified_at", ::core::option::Option::None),
         );
+        out.push(
+            ::oxalchemy::orm::__private::column_for::<
+                String,
+            >("kind", ::core::option::Option::Some(20u32)),
+        );
     }
     fn column_names(out: &mut ::std::vec::Vec<&'static str>) {
         out.push("created_at");
         out.push("modified_at");
+        out.push("kind");
     }
     fn read(
         row: &::oxalchemy::orm::__private::Row<'_>,
@@ -51,7 +59,18 @@ impl ::oxalchemy::orm::Fields for Timestamps {
             }
         };
         *idx += 1;
-        ::core::result::Result::Ok(Self { created_at, updated_at })
+        let r#kind = match row.decode::<String>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(row.decode_error::<String>(*idx, e));
+            }
+        };
+        *idx += 1;
+        ::core::result::Result::Ok(Self {
+            created_at,
+            updated_at,
+            r#kind,
+        })
     }
     fn insert_values(
         &self,
@@ -65,6 +84,7 @@ impl ::oxalchemy::orm::Fields for Timestamps {
             "modified_at",
             ::oxalchemy::orm::__private::ToValue::to_value(&self.updated_at),
         ));
+        out.push(("kind", ::oxalchemy::orm::__private::ToValue::to_value(&self.r#kind)));
     }
     fn update_values(
         &self,
@@ -78,6 +98,7 @@ impl ::oxalchemy::orm::Fields for Timestamps {
             "modified_at",
             ::oxalchemy::orm::__private::ToValue::to_value(&self.updated_at),
         ));
+        out.push(("kind", ::oxalchemy::orm::__private::ToValue::to_value(&self.r#kind)));
     }
     fn primary_key_values(
         &self,
@@ -129,6 +150,10 @@ pub trait TimestampsColumns: ::oxalchemy::orm::Model {
     #[allow(non_upper_case_globals)]
     const updated_at: ::oxalchemy::orm::TypedColumn<Self, DateTime<Utc>> = ::oxalchemy::orm::TypedColumn::new(
         "modified_at",
+    );
+    #[allow(non_upper_case_globals)]
+    const r#kind: ::oxalchemy::orm::TypedColumn<Self, String> = ::oxalchemy::orm::TypedColumn::new(
+        "kind",
     );
 }
 impl<

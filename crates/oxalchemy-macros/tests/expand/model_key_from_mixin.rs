@@ -13,7 +13,8 @@
 impl ::oxalchemy::orm::Fields for Event {
     const HAS_PRIMARY_KEY: bool = false
         || <IdKey as ::oxalchemy::orm::Fields>::HAS_PRIMARY_KEY;
-    const HAS_DEFAULTS: bool = true || <IdKey as ::oxalchemy::orm::Fields>::HAS_DEFAULTS;
+    const HAS_DEFAULTS: bool = false
+        || <IdKey as ::oxalchemy::orm::Fields>::HAS_DEFAULTS;
     fn describe(out: &mut ::std::vec::Vec<::oxalchemy::orm::__private::Column>) {
         <IdKey as ::oxalchemy::orm::Fields>::describe(out);
         out.push(
