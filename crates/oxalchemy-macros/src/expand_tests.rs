@@ -93,7 +93,7 @@ fn model_user() {
             pub karma: i32,
             #[column(default = Status::Active)]
             pub status: Status,
-            #[column(default = new_token, onupdate = now)]
+            #[column(default = new_token, onupdate = new_token)]
             pub token: String,
             #[column(jsonb, server_default = "'{}'")]
             pub settings: serde_json::Value,
@@ -213,4 +213,13 @@ fn db_enum_native() {
         }
     };
     check("db_enum_native", input, super::expand_db_enum);
+}
+
+/// The failure message shows only the changed lines, with their position.
+#[test]
+fn changed_lines_shows_the_change() {
+    let old = "a\nb\nc\nd\n";
+    let new = "a\nB\nB2\nc\nd\n";
+    assert_eq!(changed_lines(old, new), "@@ line 2 @@\n-b\n+B\n+B2\n");
+    assert_eq!(changed_lines("a\n", "a\nb\n"), "@@ line 2 @@\n+b\n");
 }

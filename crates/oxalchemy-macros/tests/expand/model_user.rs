@@ -20,7 +20,7 @@
 //     pub karma: i32,
 //     #[column(default = Status::Active)]
 //     pub status: Status,
-//     #[column(default = new_token, onupdate = now)]
+//     #[column(default = new_token, onupdate = new_token)]
 //     pub token: String,
 //     #[column(jsonb, server_default = "'{}'")]
 //     pub settings: serde_json::Value,
@@ -281,7 +281,7 @@ impl ::oxalchemy::orm::Fields for User {
     }
     fn apply_onupdate(&mut self) {
         ::oxalchemy::orm::Fields::apply_onupdate(&mut self.ts);
-        self.token = ::oxalchemy::orm::defaults::now();
+        self.token = new_token();
     }
     fn validate_fields(
         &self,
