@@ -39,16 +39,38 @@ use relationships::Relationships;
 
 /// Maps a struct to a table.
 ///
-/// ```ignore
+/// ```
+/// use chrono::{DateTime, Utc};
+/// use oxalchemy::prelude::*;
+///
+/// #[derive(Mixin, Clone, Debug, Default)]
+/// pub struct Timestamps {
+///     #[column(default = now)]                 pub created_at: DateTime<Utc>,
+///     #[column(default = now, onupdate = now)] pub updated_at: DateTime<Utc>,
+/// }
+///
 /// #[derive(Model, Clone, Debug, Default)]
 /// #[model(table = "users", index(name = "idx_users_username_email", columns(username, email)))]
 /// pub struct User {
 ///     #[column(primary_key)]                   pub id: i64,
 ///     #[column(length = 50, unique)]           pub username: String,
+///     #[column(length = 255, unique)]          pub email: String,
 ///     #[column(json, server_default = "'{}'")] pub settings: serde_json::Value,
 ///     #[model(flatten)]                        pub ts: Timestamps,
 ///     #[relationship(back_populates = "author")] pub posts: Many<Post>,
 /// }
+///
+/// #[derive(Model, Clone, Debug, Default)]
+/// #[model(table = "posts")]
+/// pub struct Post {
+///     #[column(primary_key)]                                   pub id: i64,
+///     #[column(foreign_key = "users.id", on_delete = "cascade")] pub author_id: i64,
+///     #[relationship(back_populates = "posts")]                pub author: One<User>,
+/// }
+///
+/// // The generated constants make typed queries.
+/// let _by_name = User::username.eq("ada".to_string());
+/// assert_eq!(<User as oxalchemy::orm::Model>::TABLE, "users");
 /// ```
 ///
 /// The struct must have named fields, no generic parameters and a primary key (its own or a
@@ -134,12 +156,25 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 
 /// Reusable columns, embedded in models with `#[model(flatten)]`.
 ///
-/// ```ignore
+/// ```
+/// use chrono::{DateTime, Utc};
+/// use oxalchemy::prelude::*;
+///
 /// #[derive(Mixin, Clone, Debug, Default)]
 /// pub struct Timestamps {
 ///     #[column(default = now)]                 pub created_at: DateTime<Utc>,
 ///     #[column(default = now, onupdate = now)] pub updated_at: DateTime<Utc>,
 /// }
+///
+/// #[derive(Model, Clone, Debug, Default)]
+/// pub struct Note {
+///     #[column(primary_key)] pub id: i64,
+///     #[model(flatten)]      pub ts: Timestamps,
+/// }
+///
+/// // The mixin's columns, on the model, with the trait in scope.
+/// let _recent = Note::created_at.is_not_null();
+/// assert_eq!(<Note as oxalchemy::orm::Model>::columns(), ["created_at", "updated_at", "id"]);
 /// ```
 ///
 /// A mixin's fields take the same `#[column(…)]` and `#[model(flatten)]` / `#[model(skip)]`
@@ -162,7 +197,9 @@ pub fn derive_mixin(input: TokenStream) -> TokenStream {
 
 /// A fieldless enum stored as text, or as a PostgreSQL enum type.
 ///
-/// ```ignore
+/// ```
+/// use oxalchemy::prelude::*;
+///
 /// #[derive(DbEnum, Clone, Copy, Debug, Default, PartialEq)]
 /// #[db_enum(name = "user_status")]
 /// pub enum Status {
@@ -171,6 +208,9 @@ pub fn derive_mixin(input: TokenStream) -> TokenStream {
 ///     Active,
 ///     Suspended,
 /// }
+///
+/// assert_eq!(Status::Active.as_str(), "active");
+/// assert_eq!(Status::from_db_str("Suspended"), Some(Status::Suspended));
 /// ```
 ///
 /// The enum can then be a column type (`pub status: Status`, or `Option<Status>`) and be
