@@ -1,0 +1,392 @@
+//! `impl Fields`: everything about a struct's columns (definitions, decoding, values for
+//! INSERT and UPDATE, defaults, onupdate, per-field validators, the version counter, generated
+//! keys). Models and mixins both get it; a flattened mixin's part delegates to the mixin's own
+//! impl, so mixins compose.
+
+use proc_macro2::{Group, Span, TokenStream as TokenStream2, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+
+use crate::attrs::{DefaultValue, ReferentialAction};
+use crate::field::{is_option, Column, Field};
+use crate::model::StructModel;
+use crate::paths::private;
+
+/// The `impl ::oxalchemy::orm::Fields for Name` of a model or mixin.
+pub(crate) fn fields_impl(model: &StructModel<'_>) -> TokenStream2 {
+    // A single integer key at its default (0) is left to the database to generate; parts of
+    // a composite key are always written.
+    let single_key = model.own_key_columns() == 1;
+    let mut parts = Parts::default();
+    for field in model.stored() {
+        match field.column() {
+            Some(column) => parts.add_column(field, column, single_key),
+            None => parts.add_flattened(field),
+        }
+    }
+    parts.into_impl(model)
+}
+
+/// The statements of each `Fields` method, collected field by field in table order.
+#[derive(Default)]
+struct Parts {
+    describe: Vec<TokenStream2>,
+    column_names: Vec<TokenStream2>,
+    reads: Vec<TokenStream2>,
+    insert_values: Vec<TokenStream2>,
+    update_values: Vec<TokenStream2>,
+    primary_key_values: Vec<TokenStream2>,
+    defaults: Vec<TokenStream2>,
+    onupdates: Vec<TokenStream2>,
+    validates: Vec<TokenStream2>,
+    versions: Vec<TokenStream2>,
+    set_versions: Vec<TokenStream2>,
+    generated_keys: Vec<TokenStream2>,
+    set_generated_keys: Vec<TokenStream2>,
+    set_integer_columns: Vec<TokenStream2>,
+    /// `HAS_PRIMARY_KEY` terms: the struct's own key, then each mixin's.
+    has_primary_key: Vec<TokenStream2>,
+    /// `HAS_DEFAULTS` terms: the struct's own defaults, then each mixin's.
+    has_defaults: Vec<TokenStream2>,
+}
+
+impl Parts {
+    /// A `#[model(flatten)]` field: every method delegates to the mixin's `Fields`.
+    fn add_flattened(&mut self, field: &Field) {
+        let (ident, ty) = (&field.ident, &field.ty);
+        let fields = quote!(::oxalchemy::orm::Fields);
+        self.describe.push(quote!(<#ty as #fields>::describe(out);));
+        self.column_names
+            .push(quote!(<#ty as #fields>::column_names(out);));
+        self.reads
+            .push(quote!(let #ident = <#ty as #fields>::read(row, idx)?;));
+        self.insert_values
+            .push(quote!(#fields::insert_values(&self.#ident, out);));
+        self.update_values
+            .push(quote!(#fields::update_values(&self.#ident, out);));
+        self.primary_key_values
+            .push(quote!(#fields::primary_key_values(&self.#ident, out);));
+        self.defaults
+            .push(quote!(#fields::apply_defaults(&mut self.#ident);));
+        self.onupdates
+            .push(quote!(#fields::apply_onupdate(&mut self.#ident);));
+        self.validates
+            .push(quote!(#fields::validate_fields(&self.#ident, model)?;));
+        self.versions.push(quote! {
+            if let ::core::option::Option::Some(v) = #fields::version(&self.#ident) {
+                return ::core::option::Option::Some(v);
+            }
+        });
+        self.set_versions
+            .push(quote!(#fields::set_version(&mut self.#ident, version);));
+        self.generated_keys.push(quote! {
+            if let ::core::option::Option::Some(c) = <#ty as #fields>::generated_key_column() {
+                return ::core::option::Option::Some(c);
+            }
+        });
+        self.set_generated_keys
+            .push(quote!(#fields::set_generated_key(&mut self.#ident, key);));
+        self.set_integer_columns.push(quote! {
+            if #fields::set_integer_column(&mut self.#ident, column, key) {
+                return true;
+            }
+        });
+        self.has_primary_key
+            .push(quote!(<#ty as #fields>::HAS_PRIMARY_KEY));
+        self.has_defaults
+            .push(quote!(<#ty as #fields>::HAS_DEFAULTS));
+    }
+
+    /// A column field. `single_key`: the struct has exactly one primary-key column, which
+    /// the database may generate.
+    fn add_column(&mut self, field: &Field, column: &Column, single_key: bool) {
+        let p = private();
+        let (ident, ty, name) = (&field.ident, &field.ty, &column.name);
+        let c = &column.attrs;
+        self.describe.push(describe_column(field, column));
+        self.column_names.push(quote!(out.push(#name);));
+        let (read, value) = read_and_value(field, column);
+        self.reads.push(quote!(let #ident = #read; *idx += 1;));
+
+        if c.primary_key && c.autoincrement != Some(false) && single_key {
+            self.generated_keys.push(quote! {
+                if #p::is_integer_key::<#ty>() {
+                    return ::core::option::Option::Some(#name);
+                }
+            });
+            self.set_generated_keys.push(quote! {
+                if let ::core::result::Result::Ok(v) = #p::key_from_i64::<#ty>(key) {
+                    self.#ident = v;
+                }
+            });
+            self.insert_values.push(quote! {
+                if !(#p::is_integer_key::<#ty>() && #p::is_unset(&self.#ident)) {
+                    out.push((#name, #value));
+                }
+            });
+        } else {
+            self.insert_values.push(quote!(out.push((#name, #value));));
+        }
+        if c.primary_key {
+            self.primary_key_values
+                .push(quote!(out.push((#name, #value));));
+        } else {
+            self.update_values.push(quote!(out.push((#name, #value));));
+        }
+        if c.foreign_key.is_some() {
+            // Relationship sync at flush sets foreign keys from the parent's key.
+            self.set_integer_columns.push(quote! {
+                if column == #name {
+                    if let ::core::result::Result::Ok(v) = #p::key_from_i64::<#ty>(key) {
+                        self.#ident = v;
+                        return true;
+                    }
+                }
+            });
+        }
+        self.add_defaults(field, column);
+        if let Some(v) = &c.validate {
+            let field_name = ident.to_string();
+            self.validates.push(quote_spanned! {v.span()=>
+                let result: ::core::result::Result<(), _> = #v(&self.#ident);
+                if let ::core::result::Result::Err(message) = result {
+                    return ::core::result::Result::Err(#p::ValidationError {
+                        model,
+                        field: ::core::option::Option::Some(#field_name),
+                        message: ::std::string::ToString::to_string(&message),
+                    });
+                }
+            });
+        }
+    }
+
+    /// `default`, `onupdate` and `version`: what `apply_defaults` / `apply_onupdate` and the
+    /// version methods do for a column.
+    fn add_defaults(&mut self, field: &Field, column: &Column) {
+        let p = private();
+        let (ident, name, c) = (&field.ident, &column.name, &column.attrs);
+        if let Some(d) = &c.default {
+            let v = default_value(d);
+            self.defaults
+                .push(quote!(if #p::is_unset(&self.#ident) { self.#ident = #v; }));
+        }
+        if c.version {
+            self.versions.push(quote! {
+                return ::core::option::Option::Some((#name, ::core::convert::Into::<i64>::into(self.#ident)));
+            });
+            self.set_versions.push(quote! {
+                if let ::core::result::Result::Ok(v) = ::core::convert::TryFrom::try_from(version) {
+                    self.#ident = v;
+                }
+            });
+            // Rows start at version 1, as in SQLAlchemy.
+            self.defaults.push(quote! {
+                if #p::is_unset(&self.#ident) {
+                    if let ::core::result::Result::Ok(v) = ::core::convert::TryFrom::try_from(1i64) {
+                        self.#ident = v;
+                    }
+                }
+            });
+        }
+        if let Some(u) = &c.onupdate {
+            let v = default_value(u);
+            self.onupdates.push(quote!(self.#ident = #v;));
+        }
+    }
+
+    fn into_impl(self, model: &StructModel<'_>) -> TokenStream2 {
+        let p = private();
+        let name = model.name;
+        let own_key = model.own_key_columns() > 0;
+        let own_defaults = model
+            .columns()
+            .any(|(_, c)| c.attrs.default.is_some() || c.attrs.version);
+        let (mixin_keys, mixin_defaults) = (&self.has_primary_key, &self.has_defaults);
+        let stored: Vec<_> = model.stored().map(|f| &f.ident).collect();
+        // Fields that are not columns are rebuilt with Default when a row is read.
+        let not_stored: Vec<_> = model
+            .fields
+            .iter()
+            .filter(|f| !f.is_stored())
+            .map(|f| &f.ident)
+            .collect();
+        let Parts {
+            describe,
+            column_names,
+            reads,
+            insert_values,
+            update_values,
+            primary_key_values,
+            defaults,
+            onupdates,
+            validates,
+            versions,
+            set_versions,
+            generated_keys,
+            set_generated_keys,
+            set_integer_columns,
+            ..
+        } = &self;
+        quote! {
+            impl ::oxalchemy::orm::Fields for #name {
+                const HAS_PRIMARY_KEY: bool = #own_key #(|| #mixin_keys)*;
+                const HAS_DEFAULTS: bool = #own_defaults #(|| #mixin_defaults)*;
+                fn describe(out: &mut ::std::vec::Vec<#p::Column>) { #(#describe)* }
+                fn column_names(out: &mut ::std::vec::Vec<&'static str>) { #(#column_names)* }
+                fn read(row: &#p::Row<'_>, idx: &mut usize) -> ::core::result::Result<Self, #p::Error> {
+                    #(#reads)*
+                    ::core::result::Result::Ok(Self {
+                        #(#stored,)*
+                        #(#not_stored: ::core::default::Default::default(),)*
+                    })
+                }
+                fn insert_values(&self, out: &mut ::std::vec::Vec<(&'static str, #p::Value)>) { #(#insert_values)* }
+                fn update_values(&self, out: &mut ::std::vec::Vec<(&'static str, #p::Value)>) { #(#update_values)* }
+                fn primary_key_values(&self, out: &mut ::std::vec::Vec<(&'static str, #p::Value)>) { #(#primary_key_values)* }
+                fn apply_defaults(&mut self) { #(#defaults)* }
+                fn apply_onupdate(&mut self) { #(#onupdates)* }
+                fn validate_fields(&self, model: &'static str) -> ::core::result::Result<(), #p::ValidationError> {
+                    let _ = model;
+                    #(#validates)*
+                    ::core::result::Result::Ok(())
+                }
+                #[allow(unreachable_code)]
+                fn version(&self) -> ::core::option::Option<(&'static str, i64)> {
+                    #(#versions)*
+                    ::core::option::Option::None
+                }
+                fn set_version(&mut self, version: i64) {
+                    let _ = version;
+                    #(#set_versions)*
+                }
+                #[allow(unreachable_code)]
+                fn generated_key_column() -> ::core::option::Option<&'static str> {
+                    #(#generated_keys)*
+                    ::core::option::Option::None
+                }
+                fn set_generated_key(&mut self, key: i64) {
+                    let _ = key;
+                    #(#set_generated_keys)*
+                }
+                fn set_integer_column(&mut self, column: &str, key: i64) -> bool {
+                    let _ = (column, key);
+                    #(#set_integer_columns)*
+                    false
+                }
+            }
+        }
+    }
+}
+
+/// The column's definition, built with the library's column builder.
+fn describe_column(field: &Field, column: &Column) -> TokenStream2 {
+    let p = private();
+    let (ty, name, c) = (&field.ty, &column.name, &column.attrs);
+    let mut def = match c.json {
+        Some(json) => {
+            let (binary, nullable) = (json.binary, is_option(ty));
+            quote!(#p::json_column_for(#name, #binary, #nullable))
+        }
+        None => {
+            let length = match c.length {
+                Some(n) => quote!(::core::option::Option::Some(#n)),
+                None => quote!(::core::option::Option::None),
+            };
+            quote!(#p::column_for::<#ty>(#name, #length))
+        }
+    };
+    if c.primary_key {
+        def = quote!(#def.primary_key());
+    }
+    if let Some(a) = c.autoincrement {
+        def = quote!(#def.autoincrement(#a));
+    }
+    if c.unique {
+        def = quote!(#def.unique());
+    }
+    if c.index {
+        def = quote!(#def.index());
+    }
+    if let Some(sd) = &c.server_default {
+        def = quote!(#def.server_default(#sd));
+    }
+    if let Some(fk) = &c.foreign_key {
+        let (table, col) = (&fk.table, &fk.column);
+        def = quote!(#def.references(#table, #col));
+        if let Some(a) = &c.on_delete {
+            let a = referential_action(a.value);
+            def = quote!(#def.on_delete(#a));
+        }
+        if let Some(a) = &c.on_update {
+            let a = referential_action(a.value);
+            def = quote!(#def.on_update(#a));
+        }
+    }
+    quote!(out.push(#def);)
+}
+
+/// How a column is decoded from a row, and its value for INSERT / UPDATE.
+fn read_and_value(field: &Field, column: &Column) -> (TokenStream2, TokenStream2) {
+    let p = private();
+    let (ident, ty) = (&field.ident, &field.ty);
+    match column.attrs.json {
+        Some(json) => {
+            // The type carries the `json` span: a missing Serialize/Deserialize is reported
+            // at the attribute.
+            let ty_at = respan(ty.to_token_stream(), json.span);
+            (
+                quote!(#p::json_get::<#ty_at>(row, *idx)?),
+                quote!(#p::json_value::<#ty_at>(&self.#ident)),
+            )
+        }
+        None => (
+            quote!(match row.decode::<#ty>(*idx) {
+                ::core::result::Result::Ok(v) => v,
+                ::core::result::Result::Err(e) => {
+                    return ::core::result::Result::Err(row.decode_error::<#ty>(*idx, e))
+                }
+            }),
+            quote!(#p::ToValue::to_value(&self.#ident)),
+        ),
+    }
+}
+
+/// The expression a `default = …` / `onupdate = …` stands for.
+fn default_value(d: &DefaultValue) -> TokenStream2 {
+    match d {
+        DefaultValue::Now => quote!(::oxalchemy::orm::defaults::now()),
+        DefaultValue::Call(f) => quote!(#f()),
+        DefaultValue::Value(e) => quote!(::core::convert::Into::into(#e)),
+    }
+}
+
+/// The library's `ReferentialAction` variant.
+fn referential_action(a: ReferentialAction) -> TokenStream2 {
+    let p = private();
+    let variant = match a {
+        ReferentialAction::Cascade => quote!(Cascade),
+        ReferentialAction::SetNull => quote!(SetNull),
+        ReferentialAction::SetDefault => quote!(SetDefault),
+        ReferentialAction::Restrict => quote!(Restrict),
+        ReferentialAction::NoAction => quote!(NoAction),
+    };
+    quote!(#p::ReferentialAction::#variant)
+}
+
+/// `tokens` with every span set to `span`, so type errors point at an attribute.
+fn respan(tokens: TokenStream2, span: Span) -> TokenStream2 {
+    tokens
+        .into_iter()
+        .map(|tt| match tt {
+            TokenTree::Group(g) => {
+                let mut n = Group::new(g.delimiter(), respan(g.stream(), span));
+                n.set_span(span);
+                TokenTree::Group(n)
+            }
+            mut t => {
+                t.set_span(span);
+                t
+            }
+        })
+        .collect()
+}
