@@ -150,6 +150,21 @@ pub enum Error {
         /// How many rows the statement matched.
         matched: u64,
     },
+    /// An INSERT gave back a different number of rows than it was sent, so the generated keys
+    /// cannot be matched to the objects. A trigger or rule on the table skipped or added rows
+    /// (a PostgreSQL `BEFORE INSERT` trigger returning NULL, SQLite's `RAISE(IGNORE)`). The
+    /// statement's transaction was rolled back: nothing was kept.
+    #[error(
+        "INSERT into {table} returned {returned} rows for {sent} objects: a trigger or rule on          the table skipped or added rows, so generated keys cannot be matched to objects;          nothing was kept. Insert such rows one at a time, or change the trigger"
+    )]
+    InsertRowCount {
+        /// The table written to.
+        table: String,
+        /// How many objects were sent.
+        sent: usize,
+        /// How many rows (keys) came back.
+        returned: usize,
+    },
     /// The models, their relationships or the arguments of a call do not fit together: a
     /// mistake in the program, not in the data or the database. The message names what to
     /// change. Nothing was sent to the database.

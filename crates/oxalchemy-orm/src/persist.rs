@@ -89,14 +89,10 @@ pub async fn insert_many<M: Model>(conn: &mut Connection, objs: &mut [M]) -> Res
         stored.extend(tx.query::<M>(Statement::Insert(stmt)).await?);
     }
     if stored.len() != objs.len() {
-        return Err(Error::Database {
-            code: None,
-            message: format!(
-                "insert_many::<{}>: {} rows returned for {} objects",
-                M::NAME,
-                stored.len(),
-                objs.len()
-            ),
+        return Err(Error::InsertRowCount {
+            table: M::TABLE.to_owned(),
+            sent: objs.len(),
+            returned: stored.len(),
         });
     }
     tx.commit().await?;

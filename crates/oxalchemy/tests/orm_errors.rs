@@ -232,3 +232,85 @@ async fn validation_and_stale_data_name_their_cause() {
         t.finish().await;
     }
 }
+
+/// A trigger that silently skips a row makes an INSERT give back fewer keys than objects: the
+/// flush (and `insert_many`) must fail with `InsertRowCount` and keep nothing, rather than
+/// hand keys to the wrong objects.
+#[tokio::test]
+async fn a_trigger_skipping_rows_fails_the_insert_and_keeps_nothing() {
+    for t in common::all_targets("orm_errors_insert_row_count").await {
+        let db = setup(&t).await;
+        if t.is_postgres() {
+            db.execute(text(
+                "CREATE FUNCTION skip_books() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.title = 'skip' THEN RETURN NULL; END IF; RETURN NEW; END $$ \
+                 LANGUAGE plpgsql",
+            ))
+            .await
+            .unwrap();
+            db.execute(text(
+                "CREATE TRIGGER skip_books BEFORE INSERT ON books \
+                 FOR EACH ROW EXECUTE FUNCTION skip_books()",
+            ))
+            .await
+            .unwrap();
+        } else {
+            db.execute(text(
+                "CREATE TRIGGER skip_books BEFORE INSERT ON books \
+                 WHEN NEW.title = 'skip' BEGIN SELECT RAISE(IGNORE); END",
+            ))
+            .await
+            .unwrap();
+        }
+        let books = || {
+            ["a", "skip", "c"].map(|title| Book {
+                title: title.into(),
+                ..Default::default()
+            })
+        };
+
+        let mut s = db.session();
+        s.add_all(books());
+        let err = s.flush().await.unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::InsertRowCount { table, sent: 3, returned: 2 } if table == "books"
+            ),
+            "[{}] {err:?}",
+            t.label
+        );
+        let shown = err.to_string();
+        assert!(
+            shown.contains("INSERT into books returned 2 rows for 3 objects"),
+            "{shown}"
+        );
+        assert!(shown.contains("trigger"), "{shown}");
+        s.close().await.unwrap();
+
+        let mut conn = db.connection().await.unwrap();
+        let err = oxalchemy::orm::insert_many(&mut conn, &mut books())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::InsertRowCount {
+                    sent: 3,
+                    returned: 2,
+                    ..
+                }
+            ),
+            "[{}] {err:?}",
+            t.label
+        );
+        drop(conn);
+
+        let (n,): (i64,) = db
+            .query_one(select([func::count(star())]).from(table("books")))
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "[{}] nothing kept", t.label);
+        t.finish().await;
+    }
+}

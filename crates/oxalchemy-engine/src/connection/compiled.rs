@@ -214,6 +214,7 @@ impl Connection {
     pub async fn insert_returning_rowids(
         &mut self,
         c: &Compiled,
+        table: &str,
         rows: usize,
     ) -> Result<Option<Vec<i64>>> {
         #[cfg(feature = "sqlite")]
@@ -227,21 +228,16 @@ impl Connection {
                 let last = conn.conn.last_insert_rowid();
                 let first = last - rows as i64 + 1;
                 if changed != rows as u64 || first < 1 {
-                    return Err(crate::error::Error::Database {
-                        code: None,
-                        message: format!(
-                            "multi-row INSERT reported {changed} rows and last rowid {last} for \
-                             {rows} rows; cannot assign generated keys"
-                        ),
-                        detail: None,
-                        hint: None,
-                        source: None,
+                    return Err(crate::error::Error::InsertRowCount {
+                        table: table.to_owned(),
+                        sent: rows,
+                        returned: usize::try_from(changed).unwrap_or(usize::MAX),
                     });
                 }
                 return Ok(Some((first..=last).collect()));
             }
         }
-        let _ = (c, rows);
+        let _ = (c, table, rows);
         Ok(None)
     }
 }

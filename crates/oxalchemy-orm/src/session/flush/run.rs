@@ -170,7 +170,11 @@ impl Run<'_> {
             sql: insert_rows_sql(dialect, batch.table, &batch.columns, n, &[]),
             binds: std::mem::take(&mut c.binds),
         };
-        let keys: Vec<i64> = match self.conn.insert_returning_rowids(&plain, n).await? {
+        let keys: Vec<i64> = match self
+            .conn
+            .insert_returning_rowids(&plain, batch.table, n)
+            .await?
+        {
             Some(keys) => keys,
             None => {
                 c.binds = plain.binds;
@@ -179,13 +183,10 @@ impl Run<'_> {
             }
         };
         if keys.len() != n {
-            return Err(Error::Database {
-                code: None,
-                message: format!(
-                    "INSERT into {} returned {} keys for {n} objects",
-                    batch.table,
-                    keys.len()
-                ),
+            return Err(Error::InsertRowCount {
+                table: batch.table.to_owned(),
+                sent: n,
+                returned: keys.len(),
             });
         }
         for (&i, key) in batch.rows.iter().zip(keys) {
