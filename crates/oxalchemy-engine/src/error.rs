@@ -409,9 +409,10 @@ fn target(table: &Option<String>, columns: &[String]) -> String {
 
 /// A validator rejected a model before it was written.
 ///
-/// Built by the code `#[derive(Model)]` generates (so its fields stay public); use
-/// [`ValidationError::new`] in hand-written validators.
+/// Built with [`ValidationError::new`] (by the code `#[derive(Model)]` generates, and by
+/// hand-written validators); read through its public fields.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 #[error("{model}{}: {message}", field.map(|f| format!(".{f}")).unwrap_or_default())]
 pub struct ValidationError {
     /// The model's name (`User`).

@@ -68,7 +68,7 @@ pub(crate) fn expand_db_enum(input: &DeriveInput) -> syn::Result<TokenStream2> {
         impl #p::FromSql for #name {
             fn from_text(text: ::std::string::String) -> ::core::result::Result<Self, #p::DecodeError> {
                 <Self as ::oxalchemy::orm::DbEnum>::from_db_str(&text).ok_or_else(|| {
-                    #p::DecodeError(::std::format!("`{}` is not a variant of {}", text, #name_str))
+                    #p::DecodeError::new(::std::format!("`{}` is not a variant of {}", text, #name_str))
                 })
             }
         }

@@ -150,11 +150,11 @@ impl Parts {
             self.validates.push(quote_spanned! {v.span()=>
                 let result: ::core::result::Result<(), _> = #v(&self.#ident);
                 if let ::core::result::Result::Err(message) = result {
-                    return ::core::result::Result::Err(#p::ValidationError {
+                    return ::core::result::Result::Err(#p::ValidationError::new(
                         model,
-                        field: ::core::option::Option::Some(#field_name),
-                        message: ::std::string::ToString::to_string(&message),
-                    });
+                        ::core::option::Option::Some(#field_name),
+                        ::std::string::ToString::to_string(&message),
+                    ));
                 }
             });
         }

@@ -136,11 +136,11 @@ fn model_validator(table: &TableModel) -> TokenStream2 {
         Some(v) => quote_spanned! {v.span()=>
             let result: ::core::result::Result<(), _> = #v(self);
             if let ::core::result::Result::Err(message) = result {
-                return ::core::result::Result::Err(#p::ValidationError {
-                    model: Self::NAME,
-                    field: ::core::option::Option::None,
-                    message: ::std::string::ToString::to_string(&message),
-                });
+                return ::core::result::Result::Err(#p::ValidationError::new(
+                    Self::NAME,
+                    ::core::option::Option::None,
+                    ::std::string::ToString::to_string(&message),
+                ));
             }
         },
         None => quote!(),

@@ -109,7 +109,7 @@ pub mod __private {
         T::from_text(key.to_string()).map_err(|e| Error::Decode {
             column: "generated key".into(),
             rust_type: std::any::type_name::<T>(),
-            reason: e.0,
+            reason: e.into_message(),
         })
     }
 

@@ -262,9 +262,9 @@ impl<M: Model> Query<M> {
         let c = compile(conn.dialect(), &select.into())?;
         log.push(c.sql.clone());
         let mut objects: Vec<M> = if joined.is_empty() {
-            conn.query_compiled(&c, false).await?
+            conn.query_read(&c).await?
         } else {
-            conn.query_map(&c, false, |row| {
+            conn.query_map_read(&c, |row| {
                 let mut idx = 0;
                 let mut m = M::read(row, &mut idx)?;
                 for j in &joined {

@@ -22,16 +22,6 @@ pub(crate) enum Access {
     Write,
 }
 
-impl Access {
-    fn from_writes(writes: bool) -> Self {
-        if writes {
-            Access::Write
-        } else {
-            Access::Read
-        }
-    }
-}
-
 impl Connection {
     /// Runs a compiled statement that may write; returns the number of rows changed.
     #[doc(hidden)]
@@ -44,14 +34,6 @@ impl Connection {
     #[doc(hidden)]
     pub async fn execute_read(&mut self, c: &Compiled) -> Result<u64> {
         self.run_execute(c, Access::Read).await
-    }
-
-    /// Runs a compiled statement; returns the number of rows changed. `writes` tells whether
-    /// it may write. Replaced by [`Connection::execute_write`] / [`Connection::execute_read`];
-    /// kept until the workspace's callers have switched.
-    #[doc(hidden)]
-    pub async fn execute_compiled(&mut self, c: &Compiled, writes: bool) -> Result<u64> {
-        self.run_execute(c, Access::from_writes(writes)).await
     }
 
     pub(super) async fn run_execute(&mut self, c: &Compiled, access: Access) -> Result<u64> {
@@ -73,18 +55,6 @@ impl Connection {
         self.run_query(c, Access::Write).await
     }
 
-    /// Runs a compiled statement and decodes its rows. Replaced by
-    /// [`Connection::query_read`] / [`Connection::query_write`]; kept until the workspace's
-    /// callers have switched.
-    #[doc(hidden)]
-    pub async fn query_compiled<T: FromRow + Send>(
-        &mut self,
-        c: &Compiled,
-        writes: bool,
-    ) -> Result<Vec<T>> {
-        self.run_query(c, Access::from_writes(writes)).await
-    }
-
     pub(super) async fn run_query<T: FromRow + Send>(
         &mut self,
         c: &Compiled,
@@ -93,17 +63,6 @@ impl Connection {
         self.echo(c);
         let _slot = self.write_slot(access).await?;
         self.pooled().conn.query(&c.sql, &c.binds).await
-    }
-
-    /// Runs a compiled query that cannot write and turns each row into a `T` with `f` (for
-    /// decoders that need context, like the ORM's joined eager loading).
-    #[doc(hidden)]
-    pub async fn query_map_read<T: Send>(
-        &mut self,
-        c: &Compiled,
-        f: impl FnMut(&Row<'_>) -> Result<T> + Send,
-    ) -> Result<Vec<T>> {
-        self.run_query_map(c, Access::Read, f).await
     }
 
     /// Runs a compiled statement that may write and turns each returned row into a `T`
@@ -117,17 +76,15 @@ impl Connection {
         self.run_query_map(c, Access::Write, f).await
     }
 
-    /// Runs a compiled statement and turns each row into a `T` with `f`. Replaced by
-    /// [`Connection::query_map_read`] / [`Connection::query_map_write`]; kept until the
-    /// workspace's callers have switched.
+    /// Runs a compiled query that cannot write and turns each row into a `T` with `f` (for
+    /// decoders that need context, like the ORM's joined eager loading).
     #[doc(hidden)]
-    pub async fn query_map<T: Send>(
+    pub async fn query_map_read<T: Send>(
         &mut self,
         c: &Compiled,
-        writes: bool,
         f: impl FnMut(&Row<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
-        self.run_query_map(c, Access::from_writes(writes), f).await
+        self.run_query_map(c, Access::Read, f).await
     }
 
     async fn run_query_map<T: Send>(

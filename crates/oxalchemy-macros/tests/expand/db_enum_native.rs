@@ -45,7 +45,7 @@ impl ::oxalchemy::orm::__private::FromSql for RoleKind {
     ) -> ::core::result::Result<Self, ::oxalchemy::orm::__private::DecodeError> {
         <Self as ::oxalchemy::orm::DbEnum>::from_db_str(&text)
             .ok_or_else(|| {
-                ::oxalchemy::orm::__private::DecodeError(
+                ::oxalchemy::orm::__private::DecodeError::new(
                     ::std::format!("`{}` is not a variant of {}", text, "RoleKind"),
                 )
             })

@@ -46,7 +46,7 @@ impl ::oxalchemy::orm::__private::FromSql for Status {
     ) -> ::core::result::Result<Self, ::oxalchemy::orm::__private::DecodeError> {
         <Self as ::oxalchemy::orm::DbEnum>::from_db_str(&text)
             .ok_or_else(|| {
-                ::oxalchemy::orm::__private::DecodeError(
+                ::oxalchemy::orm::__private::DecodeError::new(
                     ::std::format!("`{}` is not a variant of {}", text, "Status"),
                 )
             })

@@ -291,11 +291,13 @@ impl ::oxalchemy::orm::Fields for User {
         ::oxalchemy::orm::Fields::validate_fields(&self.ts, model)?;
         let result: ::core::result::Result<(), _> = not_blank(&self.username);
         if let ::core::result::Result::Err(message) = result {
-            return ::core::result::Result::Err(::oxalchemy::orm::__private::ValidationError {
-                model,
-                field: ::core::option::Option::Some("username"),
-                message: ::std::string::ToString::to_string(&message),
-            });
+            return ::core::result::Result::Err(
+                ::oxalchemy::orm::__private::ValidationError::new(
+                    model,
+                    ::core::option::Option::Some("username"),
+                    ::std::string::ToString::to_string(&message),
+                ),
+            );
         }
         ::core::result::Result::Ok(())
     }
@@ -476,11 +478,13 @@ impl ::oxalchemy::orm::Model for User {
         <Self as ::oxalchemy::orm::Fields>::validate_fields(self, Self::NAME)?;
         let result: ::core::result::Result<(), _> = check_user(self);
         if let ::core::result::Result::Err(message) = result {
-            return ::core::result::Result::Err(::oxalchemy::orm::__private::ValidationError {
-                model: Self::NAME,
-                field: ::core::option::Option::None,
-                message: ::std::string::ToString::to_string(&message),
-            });
+            return ::core::result::Result::Err(
+                ::oxalchemy::orm::__private::ValidationError::new(
+                    Self::NAME,
+                    ::core::option::Option::None,
+                    ::std::string::ToString::to_string(&message),
+                ),
+            );
         }
         ::core::result::Result::Ok(())
     }

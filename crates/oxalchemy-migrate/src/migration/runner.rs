@@ -36,7 +36,7 @@ pub async fn execute_ops(conn: &mut Connection, ops: &[Op], state: &mut MetaData
         for step in op.render(dialect, state)? {
             match step {
                 Step::Sql(c) => {
-                    conn.execute_compiled(&c, true).await?;
+                    conn.execute_write(&c).await?;
                 }
                 Step::Run(_, f) => f(conn).await?,
             }

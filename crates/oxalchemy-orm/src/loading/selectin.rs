@@ -37,7 +37,7 @@ async fn keyed_rows<T: Model>(
         let c = compile(conn.dialect(), &stmt.into())?;
         log.push(c.sql.clone());
         // Decoded straight into the two vectors (no tuple, no unzip).
-        conn.query_map(&c, false, |row| {
+        conn.query_map_read(&c, |row| {
             let (key_col, mut idx) = match key_at {
                 Some(i) => (i, 0),
                 None => (0, 1),

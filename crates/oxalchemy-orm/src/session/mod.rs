@@ -235,7 +235,7 @@ impl Session {
         self.log.push(c.sql.clone());
         let columns = M::primary_key_columns();
         let tx = self.transaction().await?;
-        tx.query_map(&c, true, |row| {
+        tx.query_map_write(&c, |row| {
             columns
                 .iter()
                 .enumerate()
@@ -250,7 +250,7 @@ impl Session {
         let c = self.compile(&select)?;
         self.log.push(c.sql.clone());
         let tx = self.transaction().await?;
-        tx.query_compiled::<M>(&c, false).await
+        tx.query_read::<M>(&c).await
     }
 
     /// The object with this primary key: from the identity map without any SQL when the
@@ -320,7 +320,7 @@ impl Session {
         let c = self.compile(&stmt.into())?;
         self.log.push(c.sql.clone());
         let tx = self.transaction().await?;
-        tx.query_compiled(&c, true).await
+        tx.query_write(&c).await
     }
 
     /// Runs a Core statement (UPDATE/DELETE/…) in the session's transaction after
@@ -332,7 +332,7 @@ impl Session {
         let c = self.compile(&stmt.into())?;
         self.log.push(c.sql.clone());
         let tx = self.transaction().await?;
-        tx.execute_compiled(&c, true).await
+        tx.execute_write(&c).await
     }
 
     /// Reloads an object from its row, discarding unflushed changes.

@@ -74,7 +74,7 @@ impl<'s, M: Model + Clone> Query<M, &'s mut Session> {
         let c = s.compile(&query.count_statement().into())?;
         s.log.push(c.sql.clone());
         let tx = s.transaction().await?;
-        let rows: Vec<(i64,)> = tx.query_compiled(&c, false).await?;
+        let rows: Vec<(i64,)> = tx.query_read(&c).await?;
         Ok(rows.first().map_or(0, |r| r.0))
     }
 

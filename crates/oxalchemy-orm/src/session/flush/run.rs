@@ -162,7 +162,7 @@ impl Run<'_> {
         let mut c = Compiled { sql, binds };
         self.log.push(c.sql.clone());
         if batch.returning.is_empty() {
-            self.conn.execute_compiled(&c, true).await?;
+            self.conn.execute_write(&c).await?;
             return Ok(());
         }
         // SQLite: the same INSERT without RETURNING, keys from the rowids.
@@ -178,7 +178,7 @@ impl Run<'_> {
             Some(keys) => keys,
             None => {
                 c.binds = plain.binds;
-                let keys: Vec<(i64,)> = self.conn.query_compiled(&c, true).await?;
+                let keys: Vec<(i64,)> = self.conn.query_write(&c).await?;
                 keys.into_iter().map(|(k,)| k).collect()
             }
         };
