@@ -21,7 +21,7 @@ const ROUNDS: usize = 30;
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "la_users")]
-pub struct User {
+struct User {
     #[column(primary_key)]
     pub id: i64,
     pub name: String,
@@ -32,7 +32,7 @@ pub struct User {
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "la_posts")]
-pub struct Post {
+struct Post {
     #[column(primary_key)]
     pub id: i64,
     #[column(foreign_key = "la_users.id")]
@@ -47,7 +47,7 @@ pub struct Post {
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "la_comments")]
-pub struct Comment {
+struct Comment {
     #[column(primary_key)]
     pub id: i64,
     #[column(foreign_key = "la_posts.id")]

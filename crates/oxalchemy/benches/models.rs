@@ -17,7 +17,7 @@ const ROUNDS: usize = 100;
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "bench_users")]
-pub struct User {
+struct User {
     #[column(primary_key)]
     pub id: i64,
     #[column(length = 50)]

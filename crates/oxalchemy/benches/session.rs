@@ -20,7 +20,7 @@ const ROUNDS: usize = 7;
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "bench_accounts")]
-pub struct Account {
+struct Account {
     #[column(primary_key)]
     pub id: i64,
     #[column(length = 50)]
@@ -37,8 +37,8 @@ fn account(i: usize) -> Account {
         id: 0,
         username: format!("user{i}"),
         email: format!("user{i}@example.com"),
-        karma: (i % 3 == 0).then_some(i as i32),
-        active: i % 2 == 0,
+        karma: i.is_multiple_of(3).then_some(i as i32),
+        active: i.is_multiple_of(2),
         score: i as f64 * 0.5,
     }
 }

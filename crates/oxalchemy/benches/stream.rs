@@ -15,7 +15,7 @@ const CEILING_MB: f64 = 64.0;
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "stream_events")]
-pub struct Event {
+struct Event {
     #[column(primary_key)]
     pub id: i64,
     pub name: String,

@@ -15,6 +15,10 @@
 #[path = "../tests/blog/mod.rs"]
 mod blog;
 #[path = "migrate_demo/migrations/mod.rs"]
+#[allow(
+    unreachable_pub,
+    reason = "written by `migrate revision`: its items are `pub` so a library crate can re-export its migrations"
+)]
 mod migrations;
 
 #[tokio::main(flavor = "current_thread")]

@@ -190,7 +190,7 @@ async fn unloaded_relationships_are_errors_never_queries() {
 // Three levels for the nesting test: authors → articles → comments.
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "authors")]
-pub struct Author {
+struct Author {
     #[column(primary_key)]
     pub id: i64,
     pub name: String,
@@ -200,7 +200,7 @@ pub struct Author {
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "articles")]
-pub struct Article {
+struct Article {
     #[column(primary_key)]
     pub id: i64,
     #[column(foreign_key = "authors.id")]
@@ -214,7 +214,7 @@ pub struct Article {
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "comments")]
-pub struct Comment {
+struct Comment {
     #[column(primary_key)]
     pub id: i64,
     #[column(foreign_key = "articles.id")]
@@ -438,7 +438,7 @@ async fn contains_eager_and_bulk_update_delete_keep_the_session_consistent() {
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "events")]
-pub struct Event {
+struct Event {
     #[column(primary_key)]
     pub id: i64,
     pub name: String,
@@ -550,7 +550,7 @@ async fn joins_along_relationships() {
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "playlists")]
-pub struct Playlist {
+struct Playlist {
     #[column(primary_key)]
     pub id: i64,
     pub name: String,
@@ -560,7 +560,7 @@ pub struct Playlist {
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "tracks")]
-pub struct Track {
+struct Track {
     #[column(primary_key)]
     pub id: i64,
     // No ON DELETE CASCADE in the database: the session's cascade does the work.
@@ -694,7 +694,7 @@ async fn cascades_delete_orphan_and_many_to_many_rows() {
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "shelves")]
-pub struct Shelf {
+struct Shelf {
     #[column(primary_key)]
     pub id: i64,
     pub label: String,
@@ -704,7 +704,7 @@ pub struct Shelf {
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "books")]
-pub struct Book {
+struct Book {
     #[column(primary_key)]
     pub id: i64,
     #[column(foreign_key = "shelves.id")]

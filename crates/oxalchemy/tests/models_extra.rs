@@ -8,14 +8,14 @@ use oxalchemy::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-pub struct Prefs {
+struct Prefs {
     pub theme: String,
     pub page_size: u32,
 }
 
 #[derive(DbEnum, Clone, Copy, Debug, Default, PartialEq)]
 #[db_enum(name = "role_kind", native)]
-pub enum Role {
+enum Role {
     #[default]
     Member,
     Admin,
@@ -23,7 +23,7 @@ pub enum Role {
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "groups")]
-pub struct Group {
+struct Group {
     #[column(primary_key)]
     pub id: i32,
     #[column(name = "group_name", length = 80)]
@@ -41,7 +41,7 @@ pub struct Group {
     table = "memberships",
     unique(name = "uq_membership_nick", columns(group_id, nick))
 )]
-pub struct Membership {
+struct Membership {
     #[column(primary_key, foreign_key = "groups.id", on_delete = "cascade")]
     pub group_id: i32,
     #[column(primary_key)]

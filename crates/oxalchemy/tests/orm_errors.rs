@@ -14,7 +14,7 @@ use oxalchemy::prelude::*;
 /// A collection whose target has no foreign key back: the models are not related.
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "shelves")]
-pub struct Shelf {
+struct Shelf {
     #[column(primary_key)]
     pub id: i64,
     #[relationship(order_by = "id")]
@@ -23,7 +23,7 @@ pub struct Shelf {
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "books")]
-pub struct Book {
+struct Book {
     #[column(primary_key)]
     pub id: i64,
     pub title: String,
@@ -31,7 +31,7 @@ pub struct Book {
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "ledgers")]
-pub struct Ledger {
+struct Ledger {
     #[column(primary_key)]
     pub id: i64,
     pub body: String,

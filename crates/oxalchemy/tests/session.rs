@@ -231,7 +231,7 @@ async fn updates_write_only_changed_columns_and_deletes_remove_rows() {
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "categories")]
-pub struct Category {
+struct Category {
     #[column(primary_key, autoincrement = false)]
     pub id: i64,
     #[column(length = 40)]
@@ -362,7 +362,7 @@ async fn savepoint_rollback_restores_database_and_session() {
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "documents")]
-pub struct Document {
+struct Document {
     #[column(primary_key)]
     pub id: i64,
     pub body: String,

@@ -8,19 +8,19 @@ use std::time::Duration;
 
 use oxalchemy::Database;
 
-pub fn median(mut v: Vec<Duration>) -> Duration {
+pub(crate) fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
 }
 
 /// The PostgreSQL URL benchmarks use: `TEST_DATABASE_URL`, else the machine's local server.
-pub fn postgres_url() -> String {
+pub(crate) fn postgres_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 /// A connection to the benchmark PostgreSQL, or `None` after printing why it is skipped.
-pub async fn postgres() -> Option<(Database, String)> {
+pub(crate) async fn postgres() -> Option<(Database, String)> {
     let url = postgres_url();
     match Database::connect(&url).await {
         Ok(db) => Some((db, url)),
@@ -32,12 +32,12 @@ pub async fn postgres() -> Option<(Database, String)> {
 }
 
 /// A SQLite file for benchmark `name` in the temp directory.
-pub fn sqlite_path(name: &str) -> PathBuf {
+pub(crate) fn sqlite_path(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("oxalchemy-bench-{name}-{}.db", std::process::id()))
 }
 
 /// Deletes a SQLite file and its WAL companions.
-pub fn remove_sqlite(path: &Path) {
+pub(crate) fn remove_sqlite(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
@@ -45,7 +45,7 @@ pub fn remove_sqlite(path: &Path) {
 
 /// Runs `bench` on a current-thread runtime; `cargo test --benches` (which passes `--test`)
 /// only checks that it builds.
-pub fn run(bench: impl Future<Output = ()>) {
+pub(crate) fn run(bench: impl Future<Output = ()>) {
     if std::env::args().any(|a| a == "--test") {
         return;
     }

@@ -6,13 +6,13 @@ use oxalchemy::prelude::*;
 use oxalchemy::ValidationMessage;
 
 #[derive(Mixin, Clone, Debug, Default, PartialEq)]
-pub struct IdMixin {
+pub(crate) struct IdMixin {
     #[column(primary_key)]
     pub id: i64,
 }
 
 #[derive(Mixin, Clone, Debug, Default, PartialEq)]
-pub struct Timestamps {
+pub(crate) struct Timestamps {
     #[column(default = now)]
     pub created_at: DateTime<Utc>,
     #[column(default = now, onupdate = now)]
@@ -21,7 +21,7 @@ pub struct Timestamps {
 
 #[derive(DbEnum, Clone, Copy, Debug, Default, PartialEq)]
 #[db_enum(name = "user_status")]
-pub enum Status {
+pub(crate) enum Status {
     #[default]
     #[db_enum(rename = "active")]
     Active,
@@ -35,7 +35,7 @@ pub enum Status {
     index(name = "idx_users_username_email", columns(username, email)),
     validate = user_is_consistent
 )]
-pub struct User {
+pub(crate) struct User {
     #[model(flatten)]
     pub base: IdMixin,
     #[column(length = 50, unique, validate = not_blank)]
@@ -56,7 +56,7 @@ pub struct User {
     pub scratch: String,
 }
 
-pub fn not_blank(s: &str) -> ValidationMessage {
+pub(crate) fn not_blank(s: &str) -> ValidationMessage {
     if s.trim().is_empty() {
         Err("must not be blank".into())
     } else {
@@ -64,14 +64,14 @@ pub fn not_blank(s: &str) -> ValidationMessage {
     }
 }
 
-pub fn looks_like_email(s: &str) -> ValidationMessage {
+pub(crate) fn looks_like_email(s: &str) -> ValidationMessage {
     match s.split_once('@') {
         Some((a, b)) if !a.is_empty() && b.contains('.') => Ok(()),
         _ => Err(format!("`{s}` is not an email address")),
     }
 }
 
-pub fn user_is_consistent(u: &User) -> ValidationMessage {
+pub(crate) fn user_is_consistent(u: &User) -> ValidationMessage {
     if u.karma.is_some_and(|k| k < 0) && u.status == Status::Active {
         return Err("an active user cannot have negative karma".into());
     }
@@ -84,7 +84,7 @@ pub fn user_is_consistent(u: &User) -> ValidationMessage {
     index(name = "idx_posts_author_created", columns(author_id, created_at)),
     check(name = "title_not_empty", sql = "length(title) > 0")
 )]
-pub struct Post {
+pub(crate) struct Post {
     #[model(flatten)]
     pub base: IdMixin,
     #[column(length = 200)]
@@ -102,7 +102,7 @@ pub struct Post {
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "tags")]
-pub struct Tag {
+pub(crate) struct Tag {
     #[column(primary_key)]
     pub id: i64,
     #[column(length = 50, unique)]
@@ -110,7 +110,7 @@ pub struct Tag {
 }
 
 /// The association table, declared without a struct (SQLAlchemy's `Table(...)`).
-pub fn post_tags() -> Table {
+pub(crate) fn post_tags() -> Table {
     Table::new("post_tags")
         .column(
             Column::new("post_id", SqlType::BigInteger)
@@ -126,7 +126,7 @@ pub fn post_tags() -> Table {
         )
 }
 
-pub fn registry() -> Registry {
+pub(crate) fn registry() -> Registry {
     Registry::new()
         .model::<User>()
         .model::<Post>()

@@ -5,7 +5,7 @@
 use oxalchemy::Database;
 use oxalchemy_testing::{pg_schema, PgSchema, TempSqliteFile};
 
-pub struct Target {
+pub(crate) struct Target {
     pub label: &'static str,
     pub url: String,
     _file: Option<TempSqliteFile>,
@@ -13,26 +13,26 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn is_postgres(&self) -> bool {
+    pub(crate) fn is_postgres(&self) -> bool {
         self.pg.is_some()
     }
-    pub fn is_sqlite(&self) -> bool {
+    pub(crate) fn is_sqlite(&self) -> bool {
         self.pg.is_none()
     }
-    pub async fn connect(&self) -> Database {
+    pub(crate) async fn connect(&self) -> Database {
         Database::connect(&self.url)
             .await
             .unwrap_or_else(|e| panic!("[{}] connect: {e}", self.label))
     }
     /// Drops the PostgreSQL schema; the SQLite file goes with the guard.
-    pub async fn finish(self) {
+    pub(crate) async fn finish(self) {
         if let Some(pg) = self.pg {
             pg.drop().await;
         }
     }
 }
 
-pub async fn sqlite_targets(test: &str) -> Vec<Target> {
+pub(crate) async fn sqlite_targets(test: &str) -> Vec<Target> {
     let file = TempSqliteFile::new(test);
     vec![
         Target {
@@ -50,7 +50,7 @@ pub async fn sqlite_targets(test: &str) -> Vec<Target> {
     ]
 }
 
-pub async fn postgres_target(test: &str) -> Option<Target> {
+pub(crate) async fn postgres_target(test: &str) -> Option<Target> {
     pg_schema(test).await.map(|pg| Target {
         label: "postgresql",
         url: pg.url.clone(),
@@ -60,7 +60,7 @@ pub async fn postgres_target(test: &str) -> Option<Target> {
 }
 
 /// SQLite (memory and file) and PostgreSQL when available.
-pub async fn all_targets(test: &str) -> Vec<Target> {
+pub(crate) async fn all_targets(test: &str) -> Vec<Target> {
     let mut t = sqlite_targets(test).await;
     t.extend(postgres_target(test).await);
     t
