@@ -21,6 +21,7 @@ mod blog;
 )]
 mod migrations;
 
+// README: main
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://migrate_demo.db".into());
@@ -34,3 +35,4 @@ async fn main() -> anyhow::Result<()> {
     print!("{}", oxalchemy::cli::run(config, &args).await?);
     Ok(())
 }
+// README: end
