@@ -53,7 +53,8 @@ async fn main() -> Result<(), Error> {
 #[allow(
     dead_code,
     unreachable_pub,
-    reason = "used by tests/readme.rs, not by the example itself"
+    clippy::main_recursion,
+    reason = "used by tests/readme.rs, not by the example itself; `main` does not call `run`"
 )]
 pub fn run() -> Result<(), Error> {
     main()
