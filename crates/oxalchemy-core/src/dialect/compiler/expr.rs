@@ -76,8 +76,8 @@ impl Compiler<'_> {
                 self.push("NOT ");
                 self.operand_always_paren(inner)?;
             }
-            Expr::And(items) => self.junction(items, " AND ", true)?,
-            Expr::Or(items) => self.junction(items, " OR ", false)?,
+            Expr::And(items) => self.junction(items, Junction::And)?,
+            Expr::Or(items) => self.junction(items, Junction::Or)?,
             Expr::IsNull { expr, negated } => {
                 self.operand(expr)?;
                 self.push(if *negated { " IS NOT NULL" } else { " IS NULL" });
@@ -187,9 +187,13 @@ impl Compiler<'_> {
         }
     }
 
-    /// `a AND b AND …` / `a OR b OR …`; an empty junction is the literal `empty` (true for
-    /// AND, false for OR).
-    fn junction(&mut self, items: &[Expr], sep: &str, empty: bool) -> R {
+    /// `a AND b AND …` / `a OR b OR …`; an empty junction is its identity (true for AND,
+    /// false for OR), so `and_([])` filters nothing and `or_([])` everything.
+    fn junction(&mut self, items: &[Expr], junction: Junction) -> R {
+        let (sep, empty) = match junction {
+            Junction::And => (" AND ", true),
+            Junction::Or => (" OR ", false),
+        };
         match items {
             [] => {
                 let lit = self.d.bool_literal(empty);
@@ -341,4 +345,11 @@ fn untyped(e: &Expr) -> bool {
         Expr::Binary { left, right, .. } => untyped(left) && untyped(right),
         _ => false,
     }
+}
+
+/// Which junction [`Compiler::junction`] writes.
+#[derive(Clone, Copy)]
+enum Junction {
+    And,
+    Or,
 }
