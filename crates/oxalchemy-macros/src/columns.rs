@@ -14,7 +14,7 @@ pub(crate) fn column_consts(model: &StructModel<'_>, vis: &TokenStream2) -> Vec<
         .map(|(field, column)| {
             let (ident, ty, name) = (&field.ident, &field.ty, &column.name);
             quote! {
-                #[allow(non_upper_case_globals)]
+                #[allow(non_upper_case_globals, reason = "column constants are spelled like the fields: `User::username`")]
                 #vis const #ident: ::oxalchemy::orm::TypedColumn<Self, #ty> =
                     ::oxalchemy::orm::TypedColumn::new(#name);
             }

@@ -250,7 +250,7 @@ impl Parts {
                     #(#validates)*
                     ::core::result::Result::Ok(())
                 }
-                #[allow(unreachable_code)]
+                #[allow(unreachable_code, reason = "a version column returns early")]
                 fn version(&self) -> ::core::option::Option<(&'static str, i64)> {
                     #(#versions)*
                     ::core::option::Option::None
@@ -259,7 +259,7 @@ impl Parts {
                     let _ = version;
                     #(#set_versions)*
                 }
-                #[allow(unreachable_code)]
+                #[allow(unreachable_code, reason = "a generated key returns early")]
                 fn generated_key_column() -> ::core::option::Option<&'static str> {
                     #(#generated_keys)*
                     ::core::option::Option::None

@@ -59,7 +59,7 @@ fn relationship_const(field: &Field, rel: &Relationship) -> TokenStream2 {
         )),
     };
     quote! {
-        #[allow(non_upper_case_globals)]
+        #[allow(non_upper_case_globals, reason = "relationship constants are spelled like the fields: `User::posts`")]
         pub const #ident: ::oxalchemy::orm::Relationship<Self, #target> =
             ::oxalchemy::orm::Relationship::new(#name, #slot);
     }

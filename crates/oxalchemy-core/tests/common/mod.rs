@@ -1,6 +1,9 @@
 //! Helpers shared by the compiler tests: every case is compiled on both dialects and the
 //! exact SQL text and binds are compared.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test (bench) binary uses a different part of this shared module"
+)]
 
 use oxalchemy_core::{
     compile, CompileError, Compiled, Dialect, Postgres, Sqlite, Statement, Value,

@@ -122,14 +122,14 @@ impl ::oxalchemy::orm::Fields for Timestamps {
         let _ = model;
         ::core::result::Result::Ok(())
     }
-    #[allow(unreachable_code)]
+    #[allow(unreachable_code, reason = "a version column returns early")]
     fn version(&self) -> ::core::option::Option<(&'static str, i64)> {
         ::core::option::Option::None
     }
     fn set_version(&mut self, version: i64) {
         let _ = version;
     }
-    #[allow(unreachable_code)]
+    #[allow(unreachable_code, reason = "a generated key returns early")]
     fn generated_key_column() -> ::core::option::Option<&'static str> {
         ::core::option::Option::None
     }
@@ -143,15 +143,24 @@ impl ::oxalchemy::orm::Fields for Timestamps {
 }
 ///The column constants of the `Timestamps` mixin on every model that flattens it (`Model::column`). Bring this trait into scope to use them.
 pub trait TimestampsColumns: ::oxalchemy::orm::Model {
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     const created_at: ::oxalchemy::orm::TypedColumn<Self, DateTime<Utc>> = ::oxalchemy::orm::TypedColumn::new(
         "created_at",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     const updated_at: ::oxalchemy::orm::TypedColumn<Self, DateTime<Utc>> = ::oxalchemy::orm::TypedColumn::new(
         "modified_at",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     const r#kind: ::oxalchemy::orm::TypedColumn<Self, String> = ::oxalchemy::orm::TypedColumn::new(
         "kind",
     );

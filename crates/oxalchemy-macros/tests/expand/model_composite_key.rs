@@ -92,14 +92,14 @@ impl ::oxalchemy::orm::Fields for GroupMember {
         let _ = model;
         ::core::result::Result::Ok(())
     }
-    #[allow(unreachable_code)]
+    #[allow(unreachable_code, reason = "a version column returns early")]
     fn version(&self) -> ::core::option::Option<(&'static str, i64)> {
         ::core::option::Option::None
     }
     fn set_version(&mut self, version: i64) {
         let _ = version;
     }
-    #[allow(unreachable_code)]
+    #[allow(unreachable_code, reason = "a generated key returns early")]
     fn generated_key_column() -> ::core::option::Option<&'static str> {
         ::core::option::Option::None
     }
@@ -120,11 +120,17 @@ impl ::oxalchemy::orm::Fields for GroupMember {
     }
 }
 impl GroupMember {
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const group_id: ::oxalchemy::orm::TypedColumn<Self, i64> = ::oxalchemy::orm::TypedColumn::new(
         "group_id",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const user_id: ::oxalchemy::orm::TypedColumn<Self, i64> = ::oxalchemy::orm::TypedColumn::new(
         "user_id",
     );

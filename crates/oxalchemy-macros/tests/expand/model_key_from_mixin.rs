@@ -75,7 +75,7 @@ impl ::oxalchemy::orm::Fields for Event {
         ::oxalchemy::orm::Fields::validate_fields(&self.key, model)?;
         ::core::result::Result::Ok(())
     }
-    #[allow(unreachable_code)]
+    #[allow(unreachable_code, reason = "a version column returns early")]
     fn version(&self) -> ::core::option::Option<(&'static str, i64)> {
         if let ::core::option::Option::Some(v) = ::oxalchemy::orm::Fields::version(
             &self.key,
@@ -88,7 +88,7 @@ impl ::oxalchemy::orm::Fields for Event {
         let _ = version;
         ::oxalchemy::orm::Fields::set_version(&mut self.key, version);
     }
-    #[allow(unreachable_code)]
+    #[allow(unreachable_code, reason = "a generated key returns early")]
     fn generated_key_column() -> ::core::option::Option<&'static str> {
         if let ::core::option::Option::Some(c) = <IdKey as ::oxalchemy::orm::Fields>::generated_key_column() {
             return ::core::option::Option::Some(c);
@@ -112,7 +112,10 @@ const _: () = ::core::assert!(
     "model `Event` has no primary key: none of its flattened mixins (`IdKey`) declares one; mark a field #[column(primary_key)]"
 );
 impl Event {
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const title: ::oxalchemy::orm::TypedColumn<Self, String> = ::oxalchemy::orm::TypedColumn::new(
         "title",
     );

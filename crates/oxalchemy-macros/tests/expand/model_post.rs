@@ -148,14 +148,14 @@ impl ::oxalchemy::orm::Fields for Post {
         let _ = model;
         ::core::result::Result::Ok(())
     }
-    #[allow(unreachable_code)]
+    #[allow(unreachable_code, reason = "a version column returns early")]
     fn version(&self) -> ::core::option::Option<(&'static str, i64)> {
         ::core::option::Option::None
     }
     fn set_version(&mut self, version: i64) {
         let _ = version;
     }
-    #[allow(unreachable_code)]
+    #[allow(unreachable_code, reason = "a generated key returns early")]
     fn generated_key_column() -> ::core::option::Option<&'static str> {
         if ::oxalchemy::orm::__private::is_integer_key::<i32>() {
             return ::core::option::Option::Some("id");
@@ -192,37 +192,58 @@ impl ::oxalchemy::orm::Fields for Post {
     }
 }
 impl Post {
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const id: ::oxalchemy::orm::TypedColumn<Self, i32> = ::oxalchemy::orm::TypedColumn::new(
         "id",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const author_id: ::oxalchemy::orm::TypedColumn<Self, i64> = ::oxalchemy::orm::TypedColumn::new(
         "author_id",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const group_id: ::oxalchemy::orm::TypedColumn<Self, Option<i64>> = ::oxalchemy::orm::TypedColumn::new(
         "group_id",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const r#type: ::oxalchemy::orm::TypedColumn<Self, String> = ::oxalchemy::orm::TypedColumn::new(
         "type",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "relationship constants are spelled like the fields: `User::posts`"
+    )]
     pub const author: ::oxalchemy::orm::Relationship<Self, User> = ::oxalchemy::orm::Relationship::new(
         "author",
         ::oxalchemy::orm::RelationshipSlot::One(|
             m: &mut Self,
         | -> &mut ::oxalchemy::orm::One<User> { &mut m.author }),
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "relationship constants are spelled like the fields: `User::posts`"
+    )]
     pub const tags: ::oxalchemy::orm::Relationship<Self, Tag> = ::oxalchemy::orm::Relationship::new(
         "tags",
         ::oxalchemy::orm::RelationshipSlot::Many(|
             m: &mut Self,
         | -> &mut ::oxalchemy::orm::Many<Tag> { &mut m.tags }),
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "relationship constants are spelled like the fields: `User::posts`"
+    )]
     pub const comments: ::oxalchemy::orm::Relationship<Self, Comment> = ::oxalchemy::orm::Relationship::new(
         "comments",
         ::oxalchemy::orm::RelationshipSlot::Many(|

@@ -301,7 +301,7 @@ impl ::oxalchemy::orm::Fields for User {
         }
         ::core::result::Result::Ok(())
     }
-    #[allow(unreachable_code)]
+    #[allow(unreachable_code, reason = "a version column returns early")]
     fn version(&self) -> ::core::option::Option<(&'static str, i64)> {
         if let ::core::option::Option::Some(v) = ::oxalchemy::orm::Fields::version(
             &self.ts,
@@ -323,7 +323,7 @@ impl ::oxalchemy::orm::Fields for User {
             self.version = v;
         }
     }
-    #[allow(unreachable_code)]
+    #[allow(unreachable_code, reason = "a generated key returns early")]
     fn generated_key_column() -> ::core::option::Option<&'static str> {
         if let ::core::option::Option::Some(c) = <Timestamps as ::oxalchemy::orm::Fields>::generated_key_column() {
             return ::core::option::Option::Some(c);
@@ -351,43 +351,73 @@ impl ::oxalchemy::orm::Fields for User {
     }
 }
 impl User {
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const id: ::oxalchemy::orm::TypedColumn<Self, i64> = ::oxalchemy::orm::TypedColumn::new(
         "id",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const username: ::oxalchemy::orm::TypedColumn<Self, String> = ::oxalchemy::orm::TypedColumn::new(
         "username",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const email: ::oxalchemy::orm::TypedColumn<Self, String> = ::oxalchemy::orm::TypedColumn::new(
         "email_address",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const karma: ::oxalchemy::orm::TypedColumn<Self, i32> = ::oxalchemy::orm::TypedColumn::new(
         "karma",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const status: ::oxalchemy::orm::TypedColumn<Self, Status> = ::oxalchemy::orm::TypedColumn::new(
         "status",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const token: ::oxalchemy::orm::TypedColumn<Self, String> = ::oxalchemy::orm::TypedColumn::new(
         "token",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const settings: ::oxalchemy::orm::TypedColumn<Self, serde_json::Value> = ::oxalchemy::orm::TypedColumn::new(
         "settings",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const tags: ::oxalchemy::orm::TypedColumn<Self, Option<Vec<String>>> = ::oxalchemy::orm::TypedColumn::new(
         "tags",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "column constants are spelled like the fields: `User::username`"
+    )]
     pub const version: ::oxalchemy::orm::TypedColumn<Self, i32> = ::oxalchemy::orm::TypedColumn::new(
         "version",
     );
-    #[allow(non_upper_case_globals)]
+    #[allow(
+        non_upper_case_globals,
+        reason = "relationship constants are spelled like the fields: `User::posts`"
+    )]
     pub const posts: ::oxalchemy::orm::Relationship<Self, Post> = ::oxalchemy::orm::Relationship::new(
         "posts",
         ::oxalchemy::orm::RelationshipSlot::Many(|

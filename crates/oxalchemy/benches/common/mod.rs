@@ -1,6 +1,9 @@
 //! What every benchmark shares: medians, the PostgreSQL to measure against, SQLite temp
 //! files, and a `main` that measures only under `cargo bench`.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test (bench) binary uses a different part of this shared module"
+)]
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

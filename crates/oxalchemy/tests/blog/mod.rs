@@ -1,5 +1,8 @@
 //! The guide's models (../shared/reference/sqlalchemy-standards.md §1) in Rust.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the guide's models"
+)]
 
 use chrono::{DateTime, Utc};
 use oxalchemy::prelude::*;

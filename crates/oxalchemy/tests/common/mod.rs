@@ -1,6 +1,9 @@
 //! Runs each integration case on every database: SQLite in memory, SQLite file, and
 //! PostgreSQL (its own schema) when a server is available.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test (bench) binary uses a different part of this shared module"
+)]
 
 use oxalchemy::Database;
 use oxalchemy_testing::{pg_schema, PgSchema, TempSqliteFile};
