@@ -16,7 +16,23 @@ pub fn ephemeral_unavailable_reason() -> Option<String> {
 /// its URL. The server is stopped and its directory deleted when this process exits.
 #[doc(hidden)]
 pub fn start_ephemeral() -> Result<String, String> {
-    imp::start()
+    imp::start(&Auth::Trust)
+}
+
+/// Like [`start_ephemeral`], but TCP connections must authenticate with `password`
+/// (SCRAM-SHA-256) as `postgres`: for tests of what a wrong password does. The URL returned
+/// carries the right password.
+#[doc(hidden)]
+pub fn start_ephemeral_with_password(password: &str) -> Result<String, String> {
+    imp::start(&Auth::Password(password.to_owned()))
+}
+
+/// How the ephemeral server authenticates TCP clients.
+enum Auth {
+    /// Everyone is trusted (the default for tests).
+    Trust,
+    /// SCRAM-SHA-256 with this password for `postgres`.
+    Password(String),
 }
 
 #[cfg(not(unix))]
@@ -25,7 +41,7 @@ mod imp {
         Some("no TEST_DATABASE_URL, and ephemeral servers are only supported on Unix".into())
     }
 
-    pub(super) fn start() -> Result<String, String> {
+    pub(super) fn start(_auth: &super::Auth) -> Result<String, String> {
         Err(unavailable_reason().unwrap_or_default())
     }
 }
@@ -37,6 +53,8 @@ mod imp {
     use std::os::unix::process::CommandExt;
     use std::path::{Path, PathBuf};
     use std::process::{Command, Output, Stdio};
+
+    use super::Auth;
 
     const NOT_FOUND: &str = "no TEST_DATABASE_URL and no initdb/pg_ctl found";
 
@@ -61,7 +79,7 @@ mod imp {
         privileges().err()
     }
 
-    pub(super) fn start() -> Result<String, String> {
+    pub(super) fn start(auth: &Auth) -> Result<String, String> {
         let bindir = find_bindir().ok_or_else(|| NOT_FOUND.to_owned())?;
         let privileges = privileges()?;
         let initdb = path_str(&bindir.join("initdb"))?;
@@ -89,7 +107,7 @@ mod imp {
         // Registered first so that the directory goes away even if we die mid-start.
         spawn_watchdog(&privileges.run_as, &pg_ctl, &dir_s)?;
 
-        let result = init_and_start(&privileges, &dir, &dir_s, &initdb, &pg_ctl);
+        let result = init_and_start(&privileges, &dir, &dir_s, &initdb, &pg_ctl, auth);
         match &result {
             Ok(url) => {
                 eprintln!("oxalchemy-testing: ephemeral PostgreSQL at {url} (data in {dir_s})")
@@ -111,6 +129,7 @@ mod imp {
         dir_s: &str,
         initdb: &str,
         pg_ctl: &str,
+        auth: &Auth,
     ) -> Result<String, String> {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
             .map_err(|e| format!("cannot chmod {dir_s}: {e}"))?;
@@ -119,11 +138,9 @@ mod imp {
                 .map_err(|e| format!("cannot chown {dir_s} to postgres: {e}"))?;
         }
 
-        let init_args = [
+        let mut init_args = vec![
             "-D",
             dir_s,
-            "-A",
-            "trust",
             "-U",
             "postgres",
             "--no-sync",
@@ -131,7 +148,28 @@ mod imp {
             "UTF8",
             "--locale=C",
         ];
-        let out = run(command(&privileges.run_as, initdb, &init_args).current_dir(dir))?;
+        // Beside the data directory, which initdb wants empty; deleted once initdb has read it.
+        let pwfile = format!("{dir_s}.pwfile");
+        match auth {
+            Auth::Trust => init_args.extend(["-A", "trust"]),
+            Auth::Password(password) => {
+                // initdb reads the superuser's password from a file the server user can read.
+                fs::write(&pwfile, password).map_err(|e| format!("cannot write {pwfile}: {e}"))?;
+                if let Some((uid, gid)) = privileges.owner {
+                    std::os::unix::fs::chown(&pwfile, Some(uid), Some(gid))
+                        .map_err(|e| format!("cannot chown {pwfile} to postgres: {e}"))?;
+                }
+                init_args.extend([
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    "--pwfile",
+                    pwfile.as_str(),
+                ]);
+            }
+        }
+        let out = run(command(&privileges.run_as, initdb, &init_args).current_dir(dir));
+        let _ = fs::remove_file(&pwfile);
+        let out = out?;
         if !out.status.success() {
             return Err(format!(
                 "initdb failed ({}): {}",
@@ -161,7 +199,13 @@ mod imp {
             ];
             let out = run(command(&privileges.run_as, pg_ctl, &args).current_dir(dir))?;
             if out.status.success() {
-                return Ok(format!("postgresql://postgres@127.0.0.1:{port}/postgres"));
+                return Ok(match auth {
+                    Auth::Trust => format!("postgresql://postgres@127.0.0.1:{port}/postgres"),
+                    Auth::Password(password) => format!(
+                        "postgresql://postgres:{}@127.0.0.1:{port}/postgres",
+                        crate::postgres::percent_encode(password)
+                    ),
+                });
             }
             let log_text = fs::read_to_string(&log).unwrap_or_default();
             last_error = format!(

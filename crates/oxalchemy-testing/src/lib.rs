@@ -18,7 +18,7 @@ mod sqlite;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 #[doc(hidden)]
-pub use ephemeral::{ephemeral_unavailable_reason, start_ephemeral};
+pub use ephemeral::{ephemeral_unavailable_reason, start_ephemeral, start_ephemeral_with_password};
 pub use postgres::{pg_schema, postgres_base_url, PgSchema};
 pub use sqlite::TempSqliteFile;
 

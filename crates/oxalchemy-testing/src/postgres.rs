@@ -181,7 +181,7 @@ fn with_search_path(base: &str, schema: &str) -> String {
 
 /// Percent-encodes everything except RFC 3986 unreserved characters (tokio-postgres decodes
 /// URL parameters with plain percent-decoding, so a form-encoded `+` would stay a `+`).
-fn percent_encode(s: &str) -> String {
+pub(crate) fn percent_encode(s: &str) -> String {
     const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
         .remove(b'-')
         .remove(b'.')

@@ -93,6 +93,42 @@ async fn postgres_connect_failures_name_the_servers_reason() {
     assert!(!shown.contains("wrong"), "the password is hidden: {shown}");
 }
 
+/// A wrong password, on a throwaway server of this test's own that asks for one (the shared
+/// test server trusts 127.0.0.1, so it cannot refuse a password): the server's reason is in
+/// the message, the password is not.
+#[tokio::test]
+async fn a_wrong_password_names_the_servers_reason() {
+    if let Some(reason) = oxalchemy_testing::ephemeral_unavailable_reason() {
+        eprintln!("SKIPPED wrong-password case (no initdb/pg_ctl): {reason}");
+        return;
+    }
+    let url = tokio::task::spawn_blocking(|| {
+        oxalchemy_testing::start_ephemeral_with_password("right-pw")
+    })
+    .await
+    .expect("the start task finishes")
+    .expect("a throwaway PostgreSQL with password authentication starts");
+    assert!(url.contains(":right-pw@"), "{url}");
+
+    let db = Database::connect(&url)
+        .await
+        .expect("the right password connects");
+    let one: i32 = db.query_scalar(select([lit(1_i32)])).await.unwrap();
+    assert_eq!(one, 1);
+    db.close();
+
+    let shown = connect_error(&url.replace(":right-pw@", ":wrong-pw@")).await;
+    assert!(
+        shown.contains("password authentication failed for user \"postgres\""),
+        "{shown}"
+    );
+    assert!(shown.contains("28P01"), "the SQLSTATE is named: {shown}");
+    assert!(
+        !shown.contains("wrong-pw"),
+        "the password is hidden: {shown}"
+    );
+}
+
 #[tokio::test]
 async fn sqlite_connect_failures_name_the_result_code() {
     let err = Database::connect("sqlite:///nonexistent-dir/x/y.db")
