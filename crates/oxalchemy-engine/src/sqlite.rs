@@ -53,6 +53,7 @@ impl SqliteConn {
     }
 
     fn prepare(&self, sql: &str, binds: &[Value]) -> Result<rusqlite::CachedStatement<'_>> {
+        binds.iter().try_for_each(check_storable)?;
         let mut stmt = self.conn.prepare_cached(sql).map_err(map_error)?;
         for (i, v) in binds.iter().enumerate() {
             stmt.raw_bind_parameter(i + 1, SqliteBind(v))
@@ -263,6 +264,37 @@ fn take_ident(s: &str) -> Option<(String, &str)> {
         (end > 0).then(|| (s[..end].to_owned(), &s[end..]))
     }
 }
+
+/// Refuses a value SQLite would store so that it does not read back as written. The SQLite
+/// dialect's `encode` leaves such values unencoded (the range of years is decided there);
+/// anything still outside SQLite's storage classes after encoding is one of them.
+fn check_storable(value: &Value) -> Result<()> {
+    use oxalchemy_core::Dialect;
+    let reason = match value {
+        Value::F64(f) if f.is_nan() => NAN,
+        Value::F32(f) if f.is_nan() => NAN,
+        Value::Date(_) | Value::DateTime(_) | Value::DateTimeTz(_) => {
+            match oxalchemy_core::Sqlite.encode(value.clone()) {
+                Value::Text(_) => return Ok(()),
+                _ => {
+                    "SQLite stores dates as text, which reads back only for the years \
+                     0000-9999; keep dates in that range, or store the value in a BIGINT \
+                     column (e.g. a Unix timestamp)"
+                }
+            }
+        }
+        _ => return Ok(()),
+    };
+    Err(Error::UnstorableValue {
+        database: "SQLite",
+        value: format!("{value:?}"),
+        reason,
+    })
+}
+
+/// Why NaN is refused rather than written.
+const NAN: &str = "SQLite stores NaN as NULL, so it would read back as NULL; store NULL \
+                   (an Option) for a missing value, or use PostgreSQL, which keeps NaN";
 
 /// Binds a (SQLite-encoded) [`Value`] without copying text or blobs.
 struct SqliteBind<'a>(&'a Value);
