@@ -2,6 +2,8 @@
 //! file queue without blocking the async runtime, `sqlite::memory:` never hangs, and values
 //! SQLite cannot read back are refused at write time.
 
+use std::time::Duration;
+
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use oxalchemy::prelude::*;
 use oxalchemy::Statement;
@@ -105,4 +107,143 @@ async fn nan_is_refused_at_write_time_and_infinity_round_trips() {
         .await
         .expect("count");
     assert_eq!(nulls, 0, "NaN was never stored as NULL");
+}
+
+/// The file's path, from its `sqlite://` URL.
+fn path_of(file: &TempSqliteFile) -> String {
+    file.url().trim_start_matches("sqlite://").to_owned()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn two_databases_on_one_file_queue_their_writers() {
+    let file = TempSqliteFile::new("two_databases_one_file");
+    let a = file_db(&file).await;
+    let b = file_db(&file).await;
+    let started = std::time::Instant::now();
+    let slow = a.transaction(async |tx| {
+        tx.execute(insert_v("a")).await?;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Ok::<_, Error>(())
+    });
+    let write = async {
+        // Let A's transaction start first, then write while it sleeps.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        b.execute(insert_v("b")).await
+    };
+    let (slow, write) = tokio::join!(slow, write);
+    slow.expect("A's transaction");
+    write.expect("B waits for A's transaction, then writes");
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "B queued behind A instead of blocking the thread: {elapsed:?}"
+    );
+    let rows: Vec<(String,)> = b
+        .query(text("SELECT v FROM t ORDER BY rowid"))
+        .await
+        .expect("rows");
+    assert_eq!(rows, [("a".to_owned(),), ("b".to_owned(),)]);
+
+    // A transaction of B on the same file also waits its turn.
+    let mut conn = a.connection().await.expect("conn");
+    let tx = conn.begin().await.expect("begin");
+    let waiting = b.transaction(async |tx| tx.execute(insert_v("c")).await);
+    let release = async {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        tx.commit().await
+    };
+    let (waiting, release) = tokio::join!(waiting, release);
+    release.expect("commit");
+    waiting.expect("B's transaction ran after A's");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_writer_of_another_process_is_waited_for_without_blocking_the_runtime() {
+    let file = TempSqliteFile::new("other_process_writer");
+    let db = file_db(&file).await;
+    // Another process's connection, holding the write lock for 200 ms.
+    let other = rusqlite::Connection::open(path_of(&file)).expect("open");
+    other
+        .execute_batch("BEGIN IMMEDIATE; INSERT INTO t (v) VALUES ('other')")
+        .expect("lock");
+    let holder = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        other.execute_batch("COMMIT").expect("commit");
+    });
+    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let ticker = tokio::spawn({
+        let ticks = ticks.clone();
+        async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    });
+    let started = std::time::Instant::now();
+    db.execute(insert_v("engine"))
+        .await
+        .expect("the write waits for the other process, then succeeds");
+    let waited = started.elapsed();
+    let ticked = ticks.load(std::sync::atomic::Ordering::Relaxed);
+    ticker.abort();
+    holder.await.expect("holder");
+    assert!(
+        waited >= Duration::from_millis(150),
+        "the write waited for the lock: {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(1),
+        "and got it soon after: {waited:?}"
+    );
+    assert!(
+        ticked >= 8,
+        "another task kept running while the write waited: {ticked} ticks in {waited:?}"
+    );
+    let rows: Vec<(String,)> = db
+        .query(text("SELECT v FROM t ORDER BY rowid"))
+        .await
+        .expect("rows");
+    assert_eq!(rows, [("other".to_owned(),), ("engine".to_owned(),)]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_writer_that_never_lets_go_fails_typed_after_busy_timeout() {
+    let file = TempSqliteFile::new("busy_timeout_expires");
+    file_db(&file).await;
+    let db = Database::connect(file.url())
+        .busy_timeout(Duration::from_millis(100))
+        .await
+        .expect("connect");
+    let other = rusqlite::Connection::open(path_of(&file)).expect("open");
+    other.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    let started = std::time::Instant::now();
+    let err = db
+        .transaction(async |tx| tx.execute(insert_v("x")).await)
+        .await
+        .unwrap_err();
+    let waited = started.elapsed();
+    assert!(
+        matches!(
+            err,
+            Error::Sqlite {
+                code: "SQLITE_BUSY",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let shown = err.to_string();
+    assert!(
+        shown.contains("busy_timeout"),
+        "says what to raise: {shown}"
+    );
+    assert!(
+        (Duration::from_millis(90)..Duration::from_secs(1)).contains(&waited),
+        "gave up after busy_timeout: {waited:?}"
+    );
+    other.execute_batch("ROLLBACK").expect("release");
+    db.execute(insert_v("y"))
+        .await
+        .expect("works once released");
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::managed::Pool;
-use tokio::sync::Mutex;
 
 use super::pool::{Manager, Shared};
 use super::Database;
@@ -71,10 +70,11 @@ use oxalchemy_core::Dialect;
 /// `sqlite::memory:` is a database that lives inside one connection: the pool holds exactly
 /// that connection, and the pool options above are ignored. A SQLite file is opened with
 /// foreign keys on and the WAL journal (readers never wait for the writer). SQLite allows one
-/// writer at a time: writers of one `Database` queue for it without blocking a thread, and a
-/// writer of another process (or another `Database`) is waited for by SQLite itself; either
-/// wait gives up after [`busy_timeout`](Self::busy_timeout) with
-/// [`Error::Sqlite`] `SQLITE_BUSY`.
+/// writer at a time, and waiting for it never blocks a thread: writers of every `Database` of
+/// this process on one file (known by its canonical path) queue for it asynchronously, and a
+/// writer of another process is waited for by retrying after async sleeps with backoff
+/// (SQLite's own busy handler, which sleeps on the calling thread, is off). Either wait gives
+/// up after [`busy_timeout`](Self::busy_timeout) with [`Error::Sqlite`] `SQLITE_BUSY`.
 ///
 /// # Logging
 ///
@@ -197,6 +197,12 @@ impl ConnectOptions {
         } else {
             (self.pool_size, self.max_overflow)
         };
+        // One writer queue per database file in the process, shared by every Database on it.
+        let write_gate = match &target {
+            #[cfg(feature = "sqlite")]
+            Target::SqliteFile(path) => Some(crate::sqlite::write_gate(path)),
+            _ => None,
+        };
         let manager = Manager {
             target,
             url: url.clone(),
@@ -224,7 +230,7 @@ impl ConnectOptions {
             pool_size,
             max_overflow,
             pool_timeout: self.pool_timeout,
-            write_gate: file.then(|| Arc::new(Mutex::new(()))),
+            write_gate,
             busy_timeout: self.busy_timeout,
             begin_sql,
             isolation_levels: !memory && !file,
