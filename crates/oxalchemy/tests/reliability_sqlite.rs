@@ -247,3 +247,85 @@ async fn a_writer_that_never_lets_go_fails_typed_after_busy_timeout() {
         .await
         .expect("works once released");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn memory_database_serves_other_users_while_a_connection_is_held() {
+    let db = Database::connect("sqlite::memory:")
+        .pool_timeout(Duration::from_secs(30))
+        .await
+        .expect("connect");
+    db.execute(text("CREATE TABLE t (v)"))
+        .await
+        .expect("create");
+    db.execute(insert_v("kept")).await.expect("insert");
+
+    // A held connection (as a Session holds one) no longer makes `&db` wait for it.
+    let mut held = db.connection().await.expect("held");
+    let rows: Vec<(String,)> =
+        tokio::time::timeout(Duration::from_secs(1), db.query(text("SELECT v FROM t")))
+            .await
+            .expect("returns within 1 s, not after pool_timeout")
+            .expect("and works");
+    assert_eq!(rows, [("kept".to_owned(),)]);
+
+    // Even with a transaction open on the held connection that has only read (a Session
+    // after loading), other users read and the held one keeps working.
+    let mut tx = held.begin().await.expect("begin");
+    let n: i64 = tx
+        .query_scalar(text("SELECT count(*) FROM t"))
+        .await
+        .expect("read in tx");
+    assert_eq!(n, 1);
+    let n: i64 = tokio::time::timeout(
+        Duration::from_secs(1),
+        db.query_scalar(text("SELECT count(*) FROM t")),
+    )
+    .await
+    .expect("within 1 s")
+    .expect("read beside the transaction");
+    assert_eq!(n, 1);
+
+    // A writer elsewhere waits for that transaction, then writes; a reader of a table the
+    // transaction wrote waits for its commit.
+    tx.execute(insert_v("in tx")).await.expect("write in tx");
+    let others = async {
+        let write = db.execute(insert_v("after"));
+        let read = db.query_scalar::<i64>(text("SELECT count(*) FROM t"));
+        tokio::join!(write, read)
+    };
+    let commit = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        tx.commit().await
+    };
+    let ((write, read), commit) = tokio::join!(others, commit);
+    commit.expect("commit");
+    write.expect("the writer waited its turn");
+    let read = read.expect("the reader waited for the commit");
+    assert!(read >= 2, "saw the committed row: {read}");
+    drop(held);
+
+    // Another sqlite::memory: is another database.
+    let other = Database::connect("sqlite::memory:").await.expect("other");
+    let err = other.query::<(String,)>(text("SELECT v FROM t")).await;
+    assert!(err.is_err(), "t is not in a new in-memory database");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn memory_database_outlives_its_pooled_connections() {
+    // Every checkout replaces the connection: the data must not go with it.
+    let db = Database::connect("sqlite::memory:")
+        .pool_recycle(Duration::ZERO)
+        .await
+        .expect("connect");
+    db.execute(text("CREATE TABLE t (v)"))
+        .await
+        .expect("create");
+    for i in 0..3_i64 {
+        db.execute(insert_v(i)).await.expect("insert");
+    }
+    let n: i64 = db
+        .query_scalar(text("SELECT count(*) FROM t"))
+        .await
+        .expect("count");
+    assert_eq!(n, 3);
+}

@@ -75,7 +75,7 @@ impl managed::Manager for Manager {
     async fn create(&self) -> Result<Pooled> {
         let conn = match &self.target {
             #[cfg(feature = "sqlite")]
-            Target::SqliteMemory => AnyConn::Sqlite(crate::sqlite::SqliteConn::open_memory()?),
+            Target::SqliteMemory(db) => AnyConn::Sqlite(db.open(self.busy_timeout)?),
             #[cfg(feature = "sqlite")]
             Target::SqliteFile(path) => AnyConn::Sqlite(
                 crate::sqlite::SqliteConn::open_file(path, self.busy_timeout).await?,

@@ -2,11 +2,13 @@
 //! (no per-statement thread hop); every statement is prepared once per connection and cached.
 //!
 //! Waiting for the writer lock never blocks that thread: SQLite's busy handler is off, and a
-//! statement that finds the database locked is retried after an async sleep (`busy`). Errors
-//! become typed ones in `errors`.
+//! statement that finds the database locked is retried after an async sleep (`busy`).
+//! `sqlite::memory:` is a named shared-cache database that several connections share
+//! (`memory`). Errors become typed ones in `errors`.
 
 mod busy;
 mod errors;
+mod memory;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +20,7 @@ use crate::decode::{FromRow, Row};
 use crate::error::{Error, Result};
 pub(crate) use busy::write_gate;
 use errors::{connect_error, connect_failed, map_error, name_constraint};
+pub(crate) use memory::MemoryDb;
 use oxalchemy_core::Value;
 
 /// Statements kept prepared per connection.
@@ -30,12 +33,6 @@ pub(crate) struct SqliteConn {
 }
 
 impl SqliteConn {
-    pub(crate) fn open_memory() -> Result<Self> {
-        let conn = rusqlite::Connection::open_in_memory()
-            .map_err(|e| connect_error("sqlite::memory:", e))?;
-        Self::configure(conn, Duration::ZERO, "sqlite::memory:")
-    }
-
     /// Opens a database file (creating it), in WAL mode; a locked file is waited for up to
     /// `busy_timeout`, asynchronously.
     pub(crate) async fn open_file(path: &Path, busy_timeout: Duration) -> Result<Self> {
@@ -54,7 +51,11 @@ impl SqliteConn {
 
     /// Settings every connection gets. SQLite's own busy handler is turned off (rusqlite sets
     /// a 5 s one): it would sleep on the executor's thread.
-    fn configure(conn: rusqlite::Connection, busy_timeout: Duration, url: &str) -> Result<Self> {
+    pub(super) fn configure(
+        conn: rusqlite::Connection,
+        busy_timeout: Duration,
+        url: &str,
+    ) -> Result<Self> {
         let fail = |e: rusqlite::Error| connect_error(url, e);
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
         conn.busy_timeout(Duration::ZERO).map_err(fail)?;
