@@ -132,3 +132,33 @@ fn gave_up(last: Error, waited: Duration) -> Error {
         source: Some(Box::new(last)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_gate_per_file_however_its_path_is_spelled() {
+        let dir = std::env::temp_dir().join(format!("oxalchemy-gate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("app.db");
+        // Before the file exists (the first Database creates it) and after.
+        let before = write_gate(&file);
+        let dotted = write_gate(&dir.join(".").join("app.db"));
+        assert!(Arc::ptr_eq(&before, &dotted));
+        std::fs::write(&file, b"").expect("create file");
+        let after = write_gate(
+            &dir.join("..")
+                .join(dir.file_name().expect("name"))
+                .join("app.db"),
+        );
+        assert!(Arc::ptr_eq(&before, &after));
+        let other = write_gate(&dir.join("other.db"));
+        assert!(!Arc::ptr_eq(&before, &other));
+        // A gate no Database uses any more is dropped, and a new one made.
+        let weak = Arc::downgrade(&before);
+        drop((before, dotted, after));
+        assert!(weak.upgrade().is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
