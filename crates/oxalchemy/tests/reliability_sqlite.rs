@@ -61,6 +61,24 @@ async fn dates_outside_0000_to_9999_are_refused_at_write_time() {
             .unwrap_or_else(|e| panic!("read back year {y}: {e}"));
         assert_eq!(back, edge);
     }
+    // Dates with a signed year that earlier versions wrote stay readable, to be fixed.
+    db.execute(text("DELETE FROM t")).await.expect("clear");
+    db.execute(text(
+        "INSERT INTO t (v) VALUES ('+10000-01-02'), ('-0001-01-02 03:04:05.000000')",
+    ))
+    .await
+    .expect("legacy rows");
+    let legacy: Vec<(NaiveDate,)> = db
+        .query(text("SELECT v FROM t ORDER BY rowid"))
+        .await
+        .expect("legacy rows read back");
+    assert_eq!(legacy, [(date(10_000),), (date(-1),)]);
+    let legacy: NaiveDateTime = db
+        .query_scalar(text("SELECT v FROM t WHERE v LIKE '-%'"))
+        .await
+        .expect("legacy timestamp reads back");
+    assert_eq!(legacy, stamp(-1));
+
     db.execute(text("DELETE FROM t")).await.expect("clear");
     let edge = Utc.from_utc_datetime(&stamp(9999));
     db.execute(insert_v(edge)).await.expect("write");
