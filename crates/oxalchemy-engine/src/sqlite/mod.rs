@@ -260,7 +260,12 @@ impl rusqlite::ToSql for SqliteBind<'_> {
                     Value::F64(f) => ToSqlOutput::Owned(rusqlite::types::Value::Real(f)),
                     Value::Text(s) => ToSqlOutput::Owned(rusqlite::types::Value::Text(s)),
                     Value::Bytes(b) => ToSqlOutput::Owned(rusqlite::types::Value::Blob(b)),
-                    _ => ToSqlOutput::Owned(rusqlite::types::Value::Null),
+                    // `check_storable` refused these before binding; never bind them as NULL.
+                    unstorable => {
+                        return Err(rusqlite::Error::ToSqlConversionFailure(
+                            format!("SQLite cannot store {unstorable:?}").into(),
+                        ))
+                    }
                 }
             }
         })
