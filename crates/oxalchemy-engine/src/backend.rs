@@ -30,16 +30,16 @@ pub(crate) trait Backend: Send {
 #[cfg(feature = "sqlite")]
 impl Backend for crate::sqlite::SqliteConn {
     async fn execute(&mut self, sql: &str, binds: &[Value]) -> Result<u64> {
-        crate::sqlite::SqliteConn::execute(self, sql, binds)
+        crate::sqlite::SqliteConn::execute(self, sql, binds).await
     }
     async fn query<T: FromRow + Send>(&mut self, sql: &str, binds: &[Value]) -> Result<Vec<T>> {
-        crate::sqlite::SqliteConn::query(self, sql, binds)
+        crate::sqlite::SqliteConn::query(self, sql, binds).await
     }
     async fn batch(&mut self, sql: &str) -> Result<()> {
-        crate::sqlite::SqliteConn::batch(self, sql)
+        crate::sqlite::SqliteConn::batch(self, sql).await
     }
     async fn ping(&mut self) -> Result<()> {
-        crate::sqlite::SqliteConn::ping(self)
+        crate::sqlite::SqliteConn::ping(self).await
     }
     fn is_closed(&self) -> bool {
         false
@@ -120,7 +120,7 @@ impl AnyConn {
         match self {
             #[cfg(feature = "sqlite")]
             AnyConn::Sqlite(c) => {
-                if let Err(e) = crate::sqlite::SqliteConn::batch(c, &sql) {
+                if let Err(e) = crate::sqlite::SqliteConn::batch_now(c, &sql) {
                     tracing::warn!(target: "oxalchemy::engine", error = %e, "rollback of a dropped transaction failed");
                     return false;
                 }

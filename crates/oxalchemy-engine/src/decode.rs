@@ -515,11 +515,11 @@ impl FromSql for Decimal {
 impl FromSql for NaiveDate {
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
-        let s = sqlite_text::text(&v)?;
-        Ok(NaiveDate::parse_from_str(
-            s.get(..10).unwrap_or(s),
-            "%Y-%m-%d",
-        )?)
+        // The date part of a date or timestamp. It is longer than 10 characters for a signed
+        // year (`+10000-01-02`), which earlier versions wrote: kept readable.
+        let s = sqlite_text::text(&v)?.trim();
+        let date = s.split([' ', 'T']).next().unwrap_or(s);
+        Ok(NaiveDate::parse_from_str(date, "%Y-%m-%d")?)
     }
     #[cfg(feature = "postgres")]
     fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {

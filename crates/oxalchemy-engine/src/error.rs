@@ -173,6 +173,18 @@ pub enum Error {
         /// What does not fit, and what to change.
         message: String,
     },
+    /// A bind value the database cannot store so that it reads back as written: on SQLite, a
+    /// date or timestamp outside the years 0000–9999, or a NaN float (SQLite would store
+    /// NULL). Refused before the statement ran: nothing was written.
+    #[error("cannot store {value} in {database}: {reason}; nothing was written")]
+    UnstorableValue {
+        /// The database's name (`SQLite`).
+        database: &'static str,
+        /// The value, as `Debug` shows it.
+        value: String,
+        /// Why it cannot be stored and what to do instead.
+        reason: &'static str,
+    },
     /// `commit` or `rollback` was called on a transaction that had already ended.
     #[error("the transaction is already finished (committed or rolled back)")]
     TransactionFinished,

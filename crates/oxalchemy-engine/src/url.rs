@@ -18,8 +18,9 @@ use crate::error::{Error, Result};
 /// What a URL connects to.
 #[derive(Clone)]
 pub(crate) enum Target {
+    /// `sqlite::memory:`: a new in-memory database, private to the `Database` connecting.
     #[cfg(feature = "sqlite")]
-    SqliteMemory,
+    SqliteMemory(std::sync::Arc<crate::sqlite::MemoryDb>),
     #[cfg(feature = "sqlite")]
     SqliteFile(std::path::PathBuf),
     #[cfg(feature = "postgres")]
@@ -137,7 +138,7 @@ pub(crate) fn parse(url: &str) -> Result<Target> {
     #[cfg(feature = "sqlite")]
     {
         if url == "sqlite::memory:" || url == "sqlite://:memory:" || url == "sqlite://" {
-            return Ok(Target::SqliteMemory);
+            return Ok(Target::SqliteMemory(Default::default()));
         }
         if let Some(path) = url
             .strip_prefix("sqlite://")

@@ -2,6 +2,8 @@
 //! and values stored as SQLite's few storage classes (booleans as 0/1; UUIDs, JSON,
 //! timestamps and decimals as text; see [`crate::value`] for the table).
 
+use chrono::Datelike;
+
 use super::Dialect;
 use crate::value::{SqlType, Value};
 
@@ -16,6 +18,12 @@ use crate::value::{SqlType, Value};
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sqlite;
+
+/// The years whose dates SQLite stores as text that reads back and sorts: `%Y` writes a
+/// sign and a fifth digit outside them (`+10000-01-01`, `-0001-01-01`).
+fn storable_year(year: i32) -> bool {
+    (0..=9999).contains(&year)
+}
 
 /// The `chrono` format of the timestamp text SQLite columns store (SQLAlchemy's; sorts
 /// chronologically): `2024-01-02 03:04:05.000000`. A timestamp with time zone is stored in
@@ -94,8 +102,16 @@ impl Dialect for Sqlite {
         out.push_str(" PRIMARY KEY");
         true
     }
+    /// Booleans and small integers become integers, floats `f64`, and UUIDs, JSON, dates,
+    /// times and decimals text. A date or timestamp outside the years 0000–9999 is left as
+    /// it is (its text would not sort or read back), and so is NaN (SQLite would store
+    /// NULL): the SQLite driver refuses both before anything is written.
     fn encode(&self, value: Value) -> Value {
         match value {
+            Value::Date(d) if !storable_year(d.year()) => value,
+            Value::DateTime(t) if !storable_year(t.year()) => value,
+            Value::DateTimeTz(t) if !storable_year(t.year()) => value,
+            Value::F32(v) if v.is_nan() => value,
             Value::Bool(b) => Value::I64(i64::from(b)),
             Value::I16(v) => Value::I64(i64::from(v)),
             Value::I32(v) => Value::I64(i64::from(v)),

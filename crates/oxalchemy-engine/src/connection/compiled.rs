@@ -97,7 +97,7 @@ impl Connection {
         let _slot = self.write_slot(access).await?;
         match &mut self.pooled().conn {
             #[cfg(feature = "sqlite")]
-            AnyConn::Sqlite(conn) => conn.query_map(&c.sql, &c.binds, &mut f),
+            AnyConn::Sqlite(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
             #[cfg(feature = "postgres")]
             AnyConn::Postgres(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
         }
@@ -121,6 +121,7 @@ impl Connection {
             #[cfg(feature = "sqlite")]
             AnyConn::Sqlite(conn) => {
                 conn.query_batches(&c.sql, &c.binds, batch, &mut decode, &mut f)
+                    .await
             }
             #[cfg(feature = "postgres")]
             AnyConn::Postgres(conn) => {
@@ -181,7 +182,7 @@ impl Connection {
             // With only the `sqlite` feature, `AnyConn` has no other variant.
             #[allow(irrefutable_let_patterns)]
             if let AnyConn::Sqlite(conn) = &mut self.pooled().conn {
-                let changed = crate::sqlite::SqliteConn::execute(conn, &c.sql, &c.binds)?;
+                let changed = crate::sqlite::SqliteConn::execute(conn, &c.sql, &c.binds).await?;
                 let last = conn.conn.last_insert_rowid();
                 let first = last - rows as i64 + 1;
                 if changed != rows as u64 || first < 1 {

@@ -68,6 +68,11 @@ pub struct PoolStatus {
 impl Database {
     /// Connects to `sqlite://path`, `sqlite::memory:` or `postgresql://user:pass@host/db`.
     /// Set pool options on the result, then `.await` it.
+    ///
+    /// `sqlite::memory:` is a new in-memory database, private to this `Database`, that its
+    /// pooled connections share (a named shared-cache database, not SQLAlchemy's single
+    /// connection `StaticPool`): holding a Session or a [`Connection`] does not make other
+    /// uses of the `Database` wait. See [`ConnectOptions`] for SQLite's locking.
     pub fn connect(url: impl Into<String>) -> ConnectOptions {
         ConnectOptions::new(url.into())
     }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::managed::Pool;
-use tokio::sync::Mutex;
 
 use super::pool::{Manager, Shared};
 use super::Database;
@@ -68,13 +67,21 @@ use oxalchemy_core::Dialect;
 ///
 /// # SQLite
 ///
-/// `sqlite::memory:` is a database that lives inside one connection: the pool holds exactly
-/// that connection, and the pool options above are ignored. A SQLite file is opened with
+/// `sqlite::memory:` is a new in-memory database private to the `Database` that connects.
+/// Unlike SQLAlchemy's `StaticPool` (one connection, so a second user waits for the first),
+/// it is a named shared-cache database: the pool opens several connections to it and the pool
+/// options above apply, so holding a Session or a [`Connection`](crate::Connection) does not
+/// stall other uses of the `Database`. It lives as long as the `Database`. Shared cache locks
+/// tables: a statement that reads a table another connection's open transaction has written
+/// waits for that transaction (up to [`busy_timeout`](Self::busy_timeout)), so do not read,
+/// through `&db`, a table your own open transaction has written — use the transaction. A
+/// SQLite file is opened with
 /// foreign keys on and the WAL journal (readers never wait for the writer). SQLite allows one
-/// writer at a time: writers of one `Database` queue for it without blocking a thread, and a
-/// writer of another process (or another `Database`) is waited for by SQLite itself; either
-/// wait gives up after [`busy_timeout`](Self::busy_timeout) with
-/// [`Error::Sqlite`] `SQLITE_BUSY`.
+/// writer at a time, and waiting for it never blocks a thread: writers of every `Database` of
+/// this process on one file (known by its canonical path) queue for it asynchronously, and a
+/// writer of another process is waited for by retrying after async sleeps with backoff
+/// (SQLite's own busy handler, which sleeps on the calling thread, is off). Either wait gives
+/// up after [`busy_timeout`](Self::busy_timeout) with [`Error::Sqlite`] `SQLITE_BUSY`.
 ///
 /// # Logging
 ///
@@ -178,7 +185,9 @@ impl ConnectOptions {
         let (dialect, begin_sql, memory, file): (&'static dyn Dialect, &'static str, bool, bool) =
             match &target {
                 #[cfg(feature = "sqlite")]
-                Target::SqliteMemory => (&oxalchemy_core::Sqlite, "BEGIN IMMEDIATE", true, false),
+                Target::SqliteMemory(_) => {
+                    (&oxalchemy_core::Sqlite, "BEGIN IMMEDIATE", true, false)
+                }
                 #[cfg(feature = "sqlite")]
                 Target::SqliteFile(_) => (&oxalchemy_core::Sqlite, "BEGIN IMMEDIATE", false, true),
                 #[cfg(feature = "postgres")]
@@ -190,17 +199,21 @@ impl ConnectOptions {
                 reason: "the pool needs at least 1 connection; pool_size must be 1 or more".into(),
             });
         }
-        // An in-memory SQLite database lives in one connection: the pool holds exactly that
-        // one (SQLAlchemy's StaticPool), and never recycles it.
-        let (pool_size, max_overflow) = if memory {
-            (1, 0)
-        } else {
-            (self.pool_size, self.max_overflow)
+        let (pool_size, max_overflow) = (self.pool_size, self.max_overflow);
+        // One writer queue per database file in the process, shared by every Database on it;
+        // an in-memory database is private to this Database, and so is its queue.
+        let write_gate = match &target {
+            #[cfg(feature = "sqlite")]
+            Target::SqliteFile(path) => Some(crate::sqlite::write_gate(path)),
+            #[cfg(feature = "sqlite")]
+            Target::SqliteMemory(_) => Some(Default::default()),
+            #[cfg(feature = "postgres")]
+            Target::Postgres(_) => None,
         };
         let manager = Manager {
             target,
             url: url.clone(),
-            pool_recycle: if memory { None } else { self.pool_recycle },
+            pool_recycle: self.pool_recycle,
             pre_ping: self.pool_pre_ping,
             #[cfg(feature = "sqlite")]
             busy_timeout: self.busy_timeout,
@@ -224,7 +237,7 @@ impl ConnectOptions {
             pool_size,
             max_overflow,
             pool_timeout: self.pool_timeout,
-            write_gate: file.then(|| Arc::new(Mutex::new(()))),
+            write_gate,
             busy_timeout: self.busy_timeout,
             begin_sql,
             isolation_levels: !memory && !file,

@@ -42,15 +42,16 @@ impl Shared {
         };
         match tokio::time::timeout(self.busy_timeout, gate.clone().lock_owned()).await {
             Ok(guard) => Ok(Some(guard)),
-            Err(_) => Err(Error::Sqlite {
+            // The elapsed timer is the cause: no SQLite call failed, the queue did not move.
+            Err(elapsed) => Err(Error::Sqlite {
                 code: "SQLITE_BUSY",
                 extended_code: SQLITE_BUSY,
                 message: format!(
                     "waited {:?} for the SQLite write lock held by another transaction of this \
-                     process",
+                     process (of this or another Database on the same file)",
                     self.busy_timeout
                 ),
-                source: None,
+                source: Some(Box::new(elapsed)),
             }),
         }
     }
@@ -74,12 +75,11 @@ impl managed::Manager for Manager {
     async fn create(&self) -> Result<Pooled> {
         let conn = match &self.target {
             #[cfg(feature = "sqlite")]
-            Target::SqliteMemory => AnyConn::Sqlite(crate::sqlite::SqliteConn::open_memory()?),
+            Target::SqliteMemory(db) => AnyConn::Sqlite(db.open(self.busy_timeout)?),
             #[cfg(feature = "sqlite")]
-            Target::SqliteFile(path) => AnyConn::Sqlite(crate::sqlite::SqliteConn::open_file(
-                path,
-                self.busy_timeout,
-            )?),
+            Target::SqliteFile(path) => AnyConn::Sqlite(
+                crate::sqlite::SqliteConn::open_file(path, self.busy_timeout).await?,
+            ),
             #[cfg(feature = "postgres")]
             Target::Postgres(config) => {
                 AnyConn::Postgres(crate::postgres::PgConn::connect(config, &self.url).await?)

@@ -1,0 +1,273 @@
+//! The SQLite driver: rusqlite with the bundled SQLite. Statements run on the calling thread
+//! (no per-statement thread hop); every statement is prepared once per connection and cached.
+//!
+//! Waiting for the writer lock never blocks that thread: SQLite's busy handler is off, and a
+//! statement that finds the database locked is retried after an async sleep (`busy`).
+//! `sqlite::memory:` is a named shared-cache database that several connections share
+//! (`memory`). Errors become typed ones in `errors`.
+
+mod busy;
+mod errors;
+mod memory;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+
+use crate::decode::{FromRow, Row};
+use crate::error::{Error, Result};
+pub(crate) use busy::write_gate;
+use errors::{connect_error, connect_failed, map_error, name_constraint};
+pub(crate) use memory::MemoryDb;
+use oxalchemy_core::Value;
+
+/// Statements kept prepared per connection.
+const STATEMENT_CACHE_CAPACITY: usize = 256;
+
+/// One rusqlite connection, with how long its statements wait for a locked database.
+pub(crate) struct SqliteConn {
+    pub(crate) conn: rusqlite::Connection,
+    busy_timeout: Duration,
+}
+
+impl SqliteConn {
+    /// Opens a database file (creating it), in WAL mode; a locked file is waited for up to
+    /// `busy_timeout`, asynchronously.
+    pub(crate) async fn open_file(path: &Path, busy_timeout: Duration) -> Result<Self> {
+        let url = format!("sqlite://{}", path.display());
+        let conn = rusqlite::Connection::open(path).map_err(|e| connect_error(&url, e))?;
+        let mut conn = Self::configure(conn, busy_timeout, &url)?;
+        // WAL lets readers proceed while one writer writes; NORMAL sync is safe with WAL.
+        // Switching a new file to WAL needs it unlocked: wait like any writer.
+        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"] {
+            busy::retry(&mut conn, pragma, || true, |c| c.batch_now(pragma))
+                .await
+                .map_err(|e| connect_failed(&url, e))?;
+        }
+        Ok(conn)
+    }
+
+    /// Settings every connection gets. SQLite's own busy handler is turned off (rusqlite sets
+    /// a 5 s one): it would sleep on the executor's thread.
+    pub(super) fn configure(
+        conn: rusqlite::Connection,
+        busy_timeout: Duration,
+        url: &str,
+    ) -> Result<Self> {
+        let fail = |e: rusqlite::Error| connect_error(url, e);
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+        conn.busy_timeout(Duration::ZERO).map_err(fail)?;
+        conn.execute_batch("PRAGMA foreign_keys = ON")
+            .map_err(fail)?;
+        Ok(SqliteConn { conn, busy_timeout })
+    }
+
+    fn prepare(&self, sql: &str, binds: &[Value]) -> Result<rusqlite::CachedStatement<'_>> {
+        binds.iter().try_for_each(check_storable)?;
+        let mut stmt = self.conn.prepare_cached(sql).map_err(map_error)?;
+        for (i, v) in binds.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 1, SqliteBind(v))
+                .map_err(map_error)?;
+        }
+        Ok(stmt)
+    }
+
+    /// Runs a statement; returns the number of rows it changed.
+    pub(crate) async fn execute(&mut self, sql: &str, binds: &[Value]) -> Result<u64> {
+        busy::retry(self, sql, || true, |c| c.execute_once(sql, binds)).await
+    }
+
+    fn execute_once(&self, sql: &str, binds: &[Value]) -> Result<u64> {
+        let run = || {
+            let mut stmt = self.prepare(sql, binds)?;
+            let mut rows = stmt.raw_query();
+            // Step to completion; a statement with RETURNING yields rows we discard.
+            while rows.next().map_err(map_error)?.is_some() {}
+            Ok(())
+        };
+        run().map_err(|e| name_constraint(&self.conn, e))?;
+        Ok(self.conn.changes())
+    }
+
+    /// Runs a statement and decodes every row it returns.
+    pub(crate) async fn query<T: FromRow>(&mut self, sql: &str, binds: &[Value]) -> Result<Vec<T>> {
+        busy::retry(
+            self,
+            sql,
+            || true,
+            |c| c.query_map_once(sql, binds, &mut |row| T::from_row(row)),
+        )
+        .await
+    }
+
+    /// Runs a statement and turns every row it returns into a `T` with `f`.
+    pub(crate) async fn query_map<T>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+        f: &mut (dyn FnMut(&Row<'_>) -> Result<T> + Send),
+    ) -> Result<Vec<T>> {
+        busy::retry(self, sql, || true, |c| c.query_map_once(sql, binds, f)).await
+    }
+
+    fn query_map_once<T>(
+        &self,
+        sql: &str,
+        binds: &[Value],
+        f: &mut (dyn FnMut(&Row<'_>) -> Result<T> + Send),
+    ) -> Result<Vec<T>> {
+        let mut run = || {
+            let mut stmt = self.prepare(sql, binds)?;
+            let mut rows = stmt.raw_query();
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(map_error)? {
+                out.push(f(&Row::sqlite(row))?);
+            }
+            Ok(out)
+        };
+        run().map_err(|e| name_constraint(&self.conn, e))
+    }
+
+    /// Streams rows to `f` in batches of `batch`; returns the number of rows. A locked
+    /// database is waited for only until the first batch was handed out: a rerun would hand
+    /// out rows twice.
+    pub(crate) async fn query_batches<T>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+        batch: usize,
+        decode: &mut (dyn FnMut(&Row<'_>) -> Result<T> + Send),
+        f: &mut (dyn FnMut(Vec<T>) -> Result<()> + Send),
+    ) -> Result<u64> {
+        let delivered = AtomicBool::new(false);
+        let mut deliver = |rows: Vec<T>| {
+            delivered.store(true, Ordering::Relaxed);
+            f(rows)
+        };
+        busy::retry(
+            self,
+            sql,
+            || !delivered.load(Ordering::Relaxed),
+            |c| c.query_batches_once(sql, binds, batch, decode, &mut deliver),
+        )
+        .await
+    }
+
+    fn query_batches_once<T>(
+        &self,
+        sql: &str,
+        binds: &[Value],
+        batch: usize,
+        decode: &mut (dyn FnMut(&Row<'_>) -> Result<T> + Send),
+        f: &mut dyn FnMut(Vec<T>) -> Result<()>,
+    ) -> Result<u64> {
+        let mut stmt = self.prepare(sql, binds)?;
+        let mut rows = stmt.raw_query();
+        let mut buf = Vec::with_capacity(batch);
+        let mut total = 0u64;
+        while let Some(row) = rows.next().map_err(map_error)? {
+            buf.push(decode(&Row::sqlite(row))?);
+            total += 1;
+            if buf.len() == batch {
+                f(std::mem::replace(&mut buf, Vec::with_capacity(batch)))?;
+            }
+        }
+        if !buf.is_empty() {
+            f(buf)?;
+        }
+        Ok(total)
+    }
+
+    /// Runs SQL without binds (transaction control); a BEGIN IMMEDIATE waits here for
+    /// another process's writer.
+    pub(crate) async fn batch(&mut self, sql: &str) -> Result<()> {
+        busy::retry(self, sql, || true, |c| c.batch_now(sql)).await
+    }
+
+    /// Runs SQL without binds once, without waiting for a locked database (a ROLLBACK,
+    /// which never needs to wait, from a synchronous drop).
+    pub(crate) fn batch_now(&self, sql: &str) -> Result<()> {
+        self.conn.execute_batch(sql).map_err(map_error)
+    }
+
+    /// A statement proving the connection works.
+    pub(crate) async fn ping(&mut self) -> Result<()> {
+        busy::retry(
+            self,
+            "SELECT 1",
+            || true,
+            |c| {
+                c.conn
+                    .query_row("SELECT 1", [], |_| Ok(()))
+                    .map_err(map_error)
+            },
+        )
+        .await
+    }
+}
+
+/// Refuses a value SQLite would store so that it does not read back as written. The SQLite
+/// dialect's `encode` leaves such values unencoded (the range of years is decided there);
+/// anything still outside SQLite's storage classes after encoding is one of them.
+fn check_storable(value: &Value) -> Result<()> {
+    use oxalchemy_core::Dialect;
+    let reason = match value {
+        Value::F64(f) if f.is_nan() => NAN,
+        Value::F32(f) if f.is_nan() => NAN,
+        Value::Date(_) | Value::DateTime(_) | Value::DateTimeTz(_) => {
+            match oxalchemy_core::Sqlite.encode(value.clone()) {
+                Value::Text(_) => return Ok(()),
+                _ => {
+                    "SQLite stores dates as text, which reads back only for the years \
+                     0000-9999; keep dates in that range, or store the value in a BIGINT \
+                     column (e.g. a Unix timestamp)"
+                }
+            }
+        }
+        _ => return Ok(()),
+    };
+    Err(Error::UnstorableValue {
+        database: "SQLite",
+        value: format!("{value:?}"),
+        reason,
+    })
+}
+
+/// Why NaN is refused rather than written.
+const NAN: &str = "SQLite stores NaN as NULL, so it would read back as NULL; store NULL \
+                   (an Option) for a missing value, or use PostgreSQL, which keeps NaN";
+
+/// Binds a (SQLite-encoded) [`Value`] without copying text or blobs.
+struct SqliteBind<'a>(&'a Value);
+
+impl rusqlite::ToSql for SqliteBind<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        use oxalchemy_core::Dialect;
+        Ok(match self.0 {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::I64(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::F64(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+            // Values not yet in SQLite's encoding (e.g. from a statement compiled for another
+            // dialect) are encoded here.
+            other => {
+                let encoded = oxalchemy_core::Sqlite.encode(other.clone());
+                match encoded {
+                    Value::I64(i) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(i)),
+                    Value::F64(f) => ToSqlOutput::Owned(rusqlite::types::Value::Real(f)),
+                    Value::Text(s) => ToSqlOutput::Owned(rusqlite::types::Value::Text(s)),
+                    Value::Bytes(b) => ToSqlOutput::Owned(rusqlite::types::Value::Blob(b)),
+                    // `check_storable` refused these before binding; never bind them as NULL.
+                    unstorable => {
+                        return Err(rusqlite::Error::ToSqlConversionFailure(
+                            format!("SQLite cannot store {unstorable:?}").into(),
+                        ))
+                    }
+                }
+            }
+        })
+    }
+}
