@@ -190,7 +190,8 @@ async fn invalid_urls_and_options_are_typed() {
 #[tokio::test]
 async fn sqlite_busy_is_typed_with_its_result_code() {
     let file = TempSqliteFile::new("engine_errors_busy");
-    // Two pools on one file: the second one's writer meets SQLite's own lock.
+    // Two pools on one file: the second one's writer waits on the file's shared write queue
+    // and gives up after busy_timeout.
     let first = Database::connect(file.url()).await.unwrap();
     let second = Database::connect(file.url())
         .busy_timeout(Duration::from_millis(100))
