@@ -1,0 +1,194 @@
+//! The PostgreSQL migration lock (issue 10 item 2): a run cancelled by a timeout leaves no
+//! lock behind, two runners at once apply every migration exactly once, and a run that
+//! waits too long fails naming the session that holds the lock.
+//!
+//! The lock is one key per database, so these tests also serialise with every other
+//! migration test running against the same server; each bounds its own waits.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use oxalchemy_core::schema::{Column, Table};
+use oxalchemy_core::{text, SqlType};
+use oxalchemy_engine::Database;
+use oxalchemy_migrate::migration::{Graph, MigrateError, Migration, Runner};
+use oxalchemy_migrate::ops::Ops;
+use oxalchemy_testing::pg_schema;
+
+fn create_a(ops: &mut Ops) {
+    ops.create_table(Table::new("a").column(Column::new("id", SqlType::Integer).primary_key()));
+}
+fn drop_a(ops: &mut Ops) {
+    ops.drop_table("a");
+}
+/// A slow migration: long enough for a timeout to cancel the run in the middle of it.
+fn slow(ops: &mut Ops) {
+    ops.execute(text("SELECT pg_sleep(2)"));
+}
+fn create_b(ops: &mut Ops) {
+    ops.create_table(Table::new("b").column(Column::new("id", SqlType::Integer).primary_key()));
+}
+fn drop_b(ops: &mut Ops) {
+    ops.drop_table("b");
+}
+fn noop(_: &mut Ops) {}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        revision: "l1",
+        down_revisions: &[],
+        message: "create a",
+        created: "2026-11-29",
+        upgrade: create_a,
+        downgrade: drop_a,
+    },
+    Migration {
+        revision: "l2",
+        down_revisions: &["l1"],
+        message: "slow",
+        created: "2026-11-29",
+        upgrade: slow,
+        downgrade: noop,
+    },
+    Migration {
+        revision: "l3",
+        down_revisions: &["l2"],
+        message: "create b",
+        created: "2026-11-29",
+        upgrade: create_b,
+        downgrade: drop_b,
+    },
+];
+
+async fn version_rows(db: &Database) -> Vec<String> {
+    let rows: Vec<(String,)> = db
+        .query(text(
+            "SELECT revision FROM oxalchemy_version ORDER BY revision",
+        ))
+        .await
+        .unwrap();
+    rows.into_iter().map(|r| r.0).collect()
+}
+
+#[tokio::test]
+async fn a_run_cancelled_by_a_timeout_leaves_no_lock_behind() {
+    let Some(pg) = pg_schema("lock_cancelled_run").await else {
+        return;
+    };
+    let graph = Graph::new(MIGRATIONS).unwrap();
+    // The service that was deploying keeps running (its pool keeps its connections).
+    let first = Database::connect(&pg.url).await.unwrap();
+    Runner::new(&graph).run(&first, "l1").await.unwrap();
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(500),
+        Runner::new(&graph).run(&first, "head"),
+    )
+    .await;
+    assert!(
+        cancelled.is_err(),
+        "the run should still be in the slow migration (or waiting for the lock another test holds)"
+    );
+
+    // The next deploy, from another pool.
+    let next = Database::connect(&pg.url).await.unwrap();
+    let report = tokio::time::timeout(
+        Duration::from_secs(10),
+        Runner::new(&graph).run(&next, "head"),
+    )
+    .await
+    .expect("the next upgrade head waited on a lock the cancelled run left behind")
+    .unwrap();
+    assert_eq!(report.applied, ["l2", "l3"]);
+    assert_eq!(version_rows(&next).await, ["l1", "l2", "l3"]);
+    // Nothing left holding the lock: the first pool can migrate (down) again too.
+    let down = tokio::time::timeout(
+        Duration::from_secs(10),
+        Runner::new(&graph).run(&first, "l2"),
+    )
+    .await
+    .expect("the first pool is not stuck either")
+    .unwrap();
+    assert_eq!(down.reverted, ["l3"]);
+    first.close();
+    next.close();
+    pg.drop().await;
+}
+
+#[tokio::test]
+async fn two_concurrent_runners_apply_each_migration_once() {
+    let Some(pg) = pg_schema("lock_concurrent_runners").await else {
+        return;
+    };
+    let graph = Graph::new(MIGRATIONS).unwrap();
+    let a = Database::connect(&pg.url).await.unwrap();
+    let b = Database::connect(&pg.url).await.unwrap();
+    let (runner_a, runner_b) = (Runner::new(&graph), Runner::new(&graph));
+    let (ra, rb) = tokio::time::timeout(Duration::from_secs(20), async {
+        tokio::join!(runner_a.run(&a, "head"), runner_b.run(&b, "head"))
+    })
+    .await
+    .expect("two runners finished");
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    let mut all: Vec<String> = ra.applied.iter().chain(&rb.applied).cloned().collect();
+    all.sort();
+    assert_eq!(
+        all,
+        ["l1", "l2", "l3"],
+        "each applied once: {ra:?} / {rb:?}"
+    );
+    assert_eq!(version_rows(&a).await, ["l1", "l2", "l3"]);
+    assert_eq!(Runner::new(&graph).current(&b).await.unwrap(), ["l3"]);
+    // A third run finds nothing to do.
+    let again = Runner::new(&graph).run(&b, "head").await.unwrap();
+    assert!(again.applied.is_empty() && again.reverted.is_empty());
+    a.close();
+    b.close();
+    pg.drop().await;
+}
+
+#[tokio::test]
+async fn a_lock_wait_is_bounded_and_names_the_holder() {
+    let Some(pg) = pg_schema("lock_wait_bounded").await else {
+        return;
+    };
+    let graph = Graph::new(MIGRATIONS).unwrap();
+    let db = Database::connect(&pg.url).await.unwrap();
+    // Another "deploy" holds the migration lock in an open transaction.
+    let mut holder = db.connection().await.unwrap();
+    let mut tx = holder.begin().await.unwrap();
+    tx.execute(text("SET LOCAL application_name = 'other-deploy'"))
+        .await
+        .unwrap();
+    let pid: i32 = tx
+        .query_scalar(text("SELECT pg_backend_pid()"))
+        .await
+        .unwrap();
+    tx.execute(text("SELECT pg_advisory_xact_lock(7415002211)"))
+        .await
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    let err = Runner::new(&graph)
+        .lock_timeout(Duration::from_millis(300))
+        .run(&db, "head")
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let MigrateError::MigrationLocked { holders, .. } = &err else {
+        panic!("expected MigrationLocked, got {err:?}");
+    };
+    assert!(holders.contains(&format!("pid {pid}")), "{holders}");
+    assert!(holders.contains("other-deploy"), "{holders}");
+    let message = err.to_string();
+    assert!(message.contains("pg_terminate_backend"), "{message}");
+
+    // Once the holder's transaction ends, the run goes through.
+    tx.rollback().await.unwrap();
+    drop(holder);
+    let report = Runner::new(&graph).run(&db, "l1").await.unwrap();
+    assert_eq!(report.applied, ["l1"]);
+    let seen: HashSet<String> = version_rows(&db).await.into_iter().collect();
+    assert_eq!(seen, HashSet::from(["l1".to_owned()]));
+    db.close();
+    pg.drop().await;
+}
