@@ -4,6 +4,8 @@
 
 mod common;
 
+use oxalchemy::migrate::migration::{Graph, Migration, Runner};
+use oxalchemy::migrate::ops::Ops;
 use oxalchemy::prelude::*;
 
 /// `text()` placeholders after comments, strings, dollar quotes and casts are found on a
@@ -42,6 +44,444 @@ async fn text_binds_after_comments_and_strings() {
                 "[{l}]"
             );
         }
+        t.finish().await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The corpus
+// ---------------------------------------------------------------------------------------
+
+/// Text values that would change a statement if they were ever pasted into its SQL.
+const HOSTILE_VALUES: &[&str] = &[
+    "'",
+    "''",
+    "\"",
+    ";",
+    "'; DROP TABLE canary; --",
+    "\"; DROP TABLE canary; --",
+    "'); DELETE FROM canary; --",
+    "--",
+    "/*",
+    "*/ SELECT 1; /*",
+    "\\",
+    "\\'",
+    "\\\\'; DROP TABLE canary; --",
+    "$$",
+    "$tag$ DROP TABLE canary $tag$",
+    ":name",
+    "?",
+    "$1",
+    "%s",
+    "SELECT",
+    "NULL",
+    "DROP TABLE canary",
+    "E'\\x27'",
+    "日本語 🎉 ünï",
+    "\r\n\t",
+    "\u{feff}\u{202e}",
+    "",
+];
+
+/// Bytes that are not UTF-8 (and a NUL, and a quote), for binary columns.
+const HOSTILE_BYTES: &[u8] = &[0xff, 0xfe, 0x00, b'\'', 0xc3, 0x28, b';', 0x80, b'-', b'-'];
+
+/// A table name with a quote, spaces, a semicolon and a comment in it.
+const TABLE: &str = "t\"x; DROP TABLE canary;--";
+/// A second table named by a reserved word, referencing the first.
+const CHILD: &str = "select";
+/// Column names: a reserved word, quotes and spaces, unicode, comment openers.
+const ID: &str = "from";
+const VAL: &str = "va\"l ue;--";
+const BYTES: &str = "b'ÿtes/*";
+const INDEXED: &str = "ünï表 \"x\"";
+/// An index name with a quote and a semicolon.
+const INDEX: &str = "ix \"evil\"; --";
+
+/// The table every case must leave alone: it still has its one row afterwards.
+async fn make_canary(db: &Database, label: &str) {
+    let mut md = MetaData::new();
+    md.add(
+        Table::new("canary")
+            .column(Column::new("id", SqlType::Integer).primary_key())
+            .column(Column::new("note", SqlType::Text).not_null()),
+    );
+    db.create_all(&md)
+        .await
+        .unwrap_or_else(|e| panic!("[{label}] canary: {e}"));
+    db.execute(
+        insert(table("canary"))
+            .columns(["id", "note"])
+            .values([lit(1), lit("alive")]),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("[{label}] canary row: {e}"));
+}
+
+async fn assert_canary(db: &Database, label: &str, after: &str) {
+    let rows: Vec<(i32, String)> = db
+        .query(select([col("id"), col("note")]).from(table("canary")))
+        .await
+        .unwrap_or_else(|e| panic!("[{label}] canary after {after}: {e}"));
+    assert_eq!(rows, [(1, "alive".to_owned())], "[{label}] after {after}");
+}
+
+fn hostile_metadata() -> MetaData {
+    let mut md = MetaData::new();
+    md.add(
+        Table::new(TABLE)
+            .column(Column::new(ID, SqlType::Integer).primary_key())
+            .column(Column::new(VAL, SqlType::Text))
+            .column(Column::new(BYTES, SqlType::Binary))
+            .column(Column::new(INDEXED, SqlType::String(Some(40))).index())
+            .index(Index::new([VAL, ID]).named(INDEX).unique()),
+    );
+    md.add(
+        Table::new(CHILD)
+            .column(Column::new(ID, SqlType::Integer).primary_key())
+            .column(Column::new("parent; --", SqlType::Integer).references(TABLE, ID)),
+    );
+    md
+}
+
+/// Every hostile value through INSERT, SELECT … WHERE, UPDATE and DELETE with bound values,
+/// on tables and columns with hostile names made by `create_all`.
+#[tokio::test]
+async fn hostile_values_and_names_through_core_statements() {
+    for t in common::all_targets("injection_core").await {
+        let db = t.connect().await;
+        let l = t.label;
+        make_canary(&db, l).await;
+        db.create_all(&hostile_metadata())
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] create_all with hostile names: {e}"));
+        assert_canary(&db, l, "create_all").await;
+        let tx = table(TABLE);
+        for (i, v) in HOSTILE_VALUES.iter().enumerate() {
+            let id = i32::try_from(i).unwrap();
+            db.execute(
+                insert(table(TABLE))
+                    .columns([ID, VAL, BYTES, INDEXED])
+                    .values([lit(id), lit(*v), lit(HOSTILE_BYTES.to_vec()), lit("x")]),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] insert {v:?}: {e}"));
+            let back: (i32, String, Vec<u8>) = db
+                .query_one(
+                    select([tx.col(ID), tx.col(VAL), tx.col(BYTES)])
+                        .from(tx.clone())
+                        .filter(tx.col(VAL).eq(*v)),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("[{l}] select {v:?}: {e}"));
+            assert_eq!(back, (id, (*v).to_owned(), HOSTILE_BYTES.to_vec()), "[{l}]");
+        }
+        // UPDATE each value to the next one, then find it by the new value.
+        for (i, pair) in HOSTILE_VALUES.windows(2).enumerate() {
+            let id = i32::try_from(i).unwrap();
+            let new = format!("{}{}", pair[1], pair[0]);
+            let n = db
+                .execute(
+                    update(table(TABLE))
+                        .set(VAL, new.as_str())
+                        .filter(and_([col(VAL).eq(pair[0]), col(ID).eq(id)])),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("[{l}] update {:?}: {e}", pair[0]));
+            assert_eq!(n, 1, "[{l}] update {:?}", pair[0]);
+            let got: String = db
+                .query_scalar(select([col(VAL)]).from(tx.clone()).filter(col(ID).eq(id)))
+                .await
+                .unwrap();
+            assert_eq!(got, new, "[{l}]");
+        }
+        assert_canary(&db, l, "inserts and updates").await;
+        // DELETE by a hostile value removes exactly its row.
+        let last = HOSTILE_VALUES.len() - 1;
+        let n = db
+            .execute(delete(table(TABLE)).filter(col(VAL).eq(HOSTILE_VALUES[last])))
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] delete: {e}"));
+        assert_eq!(n, 1, "[{l}]");
+        let left: i64 = db
+            .query_scalar(select([func::count(star())]).from(tx.clone()))
+            .await
+            .unwrap();
+        assert_eq!(left, i64::try_from(last).unwrap(), "[{l}]");
+        // The foreign key to the hostile table works.
+        db.execute(
+            insert(table(CHILD))
+                .columns([ID, "parent; --"])
+                .values([lit(1), lit(0)]),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("[{l}] child insert: {e}"));
+        assert_canary(&db, l, "delete").await;
+        db.drop_all(&hostile_metadata())
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] drop_all: {e}"));
+        assert_canary(&db, l, "drop_all").await;
+        t.finish().await;
+    }
+}
+
+/// A quoted identifier for hand-written `text()` SQL.
+fn quoted(name: &str) -> String {
+    let mut out = String::new();
+    oxalchemy::core::dialect::quote_ident(&mut out, name);
+    out
+}
+
+/// Every hostile value bound into `text()` SQL (as a value and into a hostile table), a
+/// 10 MB string, and NUL bytes.
+#[tokio::test]
+async fn hostile_values_through_text_binds() {
+    for t in common::all_targets("injection_text").await {
+        let db = t.connect().await;
+        let l = t.label;
+        make_canary(&db, l).await;
+        db.create_all(&hostile_metadata()).await.unwrap();
+        let insert_sql = format!(
+            "INSERT INTO {} ({}, {}, {}) VALUES (:id, :v, :b) -- it's :not_a_bind",
+            quoted(TABLE),
+            quoted(ID),
+            quoted(VAL),
+            quoted(BYTES)
+        );
+        let select_sql = format!(
+            "SELECT {}, {} FROM {} WHERE {} = :id /* it's :not_a_bind */",
+            quoted(VAL),
+            quoted(BYTES),
+            quoted(TABLE),
+            quoted(ID)
+        );
+        for (i, v) in HOSTILE_VALUES.iter().enumerate() {
+            let echoed: String = db
+                .query_scalar(text("SELECT CAST(:v AS TEXT)").bind("v", *v))
+                .await
+                .unwrap_or_else(|e| panic!("[{l}] echo {v:?}: {e}"));
+            assert_eq!(echoed, *v, "[{l}]");
+            let id = i64::try_from(i).unwrap();
+            db.execute(
+                text(insert_sql.as_str())
+                    .bind("id", id)
+                    .bind("v", *v)
+                    .bind("b", HOSTILE_BYTES.to_vec()),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] text insert {v:?}: {e}"));
+            let back: (String, Vec<u8>) = db
+                .query_one(text(select_sql.as_str()).bind("id", id))
+                .await
+                .unwrap_or_else(|e| panic!("[{l}] text select {v:?}: {e}"));
+            assert_eq!(back, ((*v).to_owned(), HOSTILE_BYTES.to_vec()), "[{l}]");
+        }
+        assert_canary(&db, l, "text binds").await;
+
+        // A 10 MB string of quotes, semicolons and comment openers, byte for byte (in a
+        // table of its own: an indexed column cannot hold it on PostgreSQL).
+        let mut md = MetaData::new();
+        md.add(
+            Table::new("big; --")
+                .column(Column::new(ID, SqlType::Integer).primary_key())
+                .column(Column::new(VAL, SqlType::Text)),
+        );
+        db.create_all(&md).await.unwrap();
+        let big: String = "'; DROP TABLE canary; -- /* $$ \\ ".repeat(10 * 1024 * 1024 / 32);
+        assert!(big.len() >= 10 * 1024 * 1024);
+        db.execute(
+            insert(table("big; --"))
+                .columns([ID, VAL])
+                .values([lit(1), lit(big.as_str())]),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("[{l}] 10 MB insert: {e}"));
+        let back: String = db
+            .query_scalar(
+                text(format!(
+                    "SELECT {} FROM {} WHERE {} = :id",
+                    quoted(VAL),
+                    quoted("big; --"),
+                    quoted(ID)
+                ))
+                .bind("id", 1i64),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] 10 MB select: {e}"));
+        assert!(back == big, "[{l}] the 10 MB string came back changed");
+        let echoed: String = db
+            .query_scalar(text("SELECT CAST(:v AS TEXT)").bind("v", big.as_str()))
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] 10 MB echo: {e}"));
+        assert!(echoed == big, "[{l}] the 10 MB bind came back changed");
+        assert_canary(&db, l, "10 MB string").await;
+
+        // NUL: SQLite stores and returns it; PostgreSQL's text cannot hold it and the server
+        // refuses it, which must arrive as a typed error (not a panic, not a truncation).
+        let nul = "a\0b'; DROP TABLE canary; --";
+        let result = db
+            .execute(
+                insert(table(TABLE))
+                    .columns([ID, VAL])
+                    .values([lit(10_001), lit(nul)]),
+            )
+            .await;
+        if t.is_postgres() {
+            let err = result.expect_err("PostgreSQL refuses NUL in text");
+            assert!(
+                matches!(&err, Error::Database { code: Some(c), .. } if c == "22021"),
+                "[{l}] NUL: expected SQLSTATE 22021, got {err:?}"
+            );
+        } else {
+            result.unwrap_or_else(|e| panic!("[{l}] NUL insert: {e}"));
+            let back: String = db
+                .query_scalar(
+                    select([col(VAL)])
+                        .from(table(TABLE))
+                        .filter(col(ID).eq(10_001)),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("[{l}] NUL select: {e}"));
+            assert_eq!(back, nul, "[{l}] NUL round trip");
+        }
+        assert_canary(&db, l, "NUL").await;
+        t.finish().await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Migration ops with hostile names, through the Runner
+// ---------------------------------------------------------------------------------------
+
+/// The migrated table: quotes, a semicolon, a comment and a reserved word.
+const MIGRATED: &str = "m\"t\"; DROP TABLE canary; -- order";
+/// A column added by the second migration.
+const ADDED: &str = "ad\"ded; /* col */";
+/// The index on it.
+const ADDED_INDEX: &str = "ix; DROP TABLE canary; \"--";
+
+fn m1_up(ops: &mut Ops) {
+    ops.create_table(
+        Table::new(MIGRATED)
+            .column(Column::new(ID, SqlType::Integer).primary_key())
+            .column(Column::new(VAL, SqlType::Text)),
+    )
+    .create_index(MIGRATED, Index::new([VAL]).named(INDEX));
+}
+fn m1_down(ops: &mut Ops) {
+    ops.drop_index(MIGRATED, INDEX).drop_table(MIGRATED);
+}
+fn m2_up(ops: &mut Ops) {
+    ops.add_column(
+        MIGRATED,
+        Column::new(ADDED, SqlType::String(Some(60)))
+            .not_null()
+            .server_default("'it''s; -- /* :x'"),
+    )
+    .create_index(MIGRATED, Index::new([ADDED]).named(ADDED_INDEX))
+    .execute(
+        text(format!(
+            "INSERT INTO {} ({}, {}) VALUES (1, :v) -- don't :x",
+            quoted(MIGRATED),
+            quoted(ID),
+            quoted(VAL)
+        ))
+        .bind("v", HOSTILE_VALUES[4]),
+    );
+}
+fn m2_down(ops: &mut Ops) {
+    ops.drop_index(MIGRATED, ADDED_INDEX)
+        .drop_column(MIGRATED, ADDED);
+}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        revision: "inj1",
+        down_revisions: &[],
+        message: "hostile table and index",
+        created: "2026-11-29",
+        upgrade: m1_up,
+        downgrade: m1_down,
+    },
+    Migration {
+        revision: "inj2",
+        down_revisions: &["inj1"],
+        message: "hostile column, index and text()",
+        created: "2026-11-29",
+        upgrade: m2_up,
+        downgrade: m2_down,
+    },
+];
+
+/// create table / create index / add column / execute(text) / drop column (SQLite's batch
+/// rebuild) / drop index / drop table, all with hostile names, up and down through the
+/// Runner; values round-trip and the canary survives.
+#[tokio::test]
+async fn hostile_names_through_migration_ops() {
+    let graph = Graph::new(MIGRATIONS).unwrap();
+    for t in common::all_targets("injection_migrate").await {
+        let db = t.connect().await;
+        let l = t.label;
+        make_canary(&db, l).await;
+        let runner = Runner::new(&graph);
+        let report = runner
+            .run(&db, "head")
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] upgrade: {e}"));
+        assert_eq!(report.applied, ["inj1", "inj2"], "[{l}]");
+        assert_canary(&db, l, "upgrade").await;
+        let m = table(MIGRATED);
+        let row: (String, String) = db
+            .query_one(
+                select([m.col(VAL), m.col(ADDED)])
+                    .from(m.clone())
+                    .filter(m.col(ID).eq(1)),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] migrated row: {e}"));
+        assert_eq!(
+            row,
+            (HOSTILE_VALUES[4].to_owned(), "it's; -- /* :x".to_owned()),
+            "[{l}]"
+        );
+        for (i, v) in HOSTILE_VALUES.iter().enumerate() {
+            let id = i32::try_from(i).unwrap() + 2;
+            db.execute(insert(table(MIGRATED)).columns([ID, VAL, ADDED]).values([
+                lit(id),
+                lit(*v),
+                lit(*v),
+            ]))
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] insert {v:?}: {e}"));
+        }
+        // Down past the added column: on SQLite a batch rebuild of the hostile table.
+        runner
+            .run(&db, "inj1")
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] downgrade inj2: {e}"));
+        let vals: Vec<(i32, String)> = db
+            .query(
+                select([m.col(ID), m.col(VAL)])
+                    .from(m.clone())
+                    .order_by(m.col(ID)),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] after downgrade: {e}"));
+        let mut expected = vec![(1, HOSTILE_VALUES[4].to_owned())];
+        expected.extend(
+            HOSTILE_VALUES
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i32::try_from(i).unwrap() + 2, (*v).to_owned())),
+        );
+        assert_eq!(vals, expected, "[{l}] values survive the rebuild");
+        assert_canary(&db, l, "downgrade inj2").await;
+        runner
+            .run(&db, "base")
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] downgrade to base: {e}"));
+        assert!(runner.current(&db).await.unwrap().is_empty(), "[{l}]");
+        assert_canary(&db, l, "downgrade to base").await;
         t.finish().await;
     }
 }
