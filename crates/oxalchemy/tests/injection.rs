@@ -6,6 +6,7 @@ mod common;
 
 use oxalchemy::migrate::migration::{Graph, Migration, Runner};
 use oxalchemy::migrate::ops::Ops;
+use oxalchemy::migrate::reflect::reflect;
 use oxalchemy::prelude::*;
 
 /// `text()` placeholders after comments, strings, dollar quotes and casts are found on a
@@ -482,6 +483,166 @@ async fn hostile_names_through_migration_ops() {
             .unwrap_or_else(|e| panic!("[{l}] downgrade to base: {e}"));
         assert!(runner.current(&db).await.unwrap().is_empty(), "[{l}]");
         assert_canary(&db, l, "downgrade to base").await;
+        t.finish().await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Names in the rest of the statement API, and reflection
+// ---------------------------------------------------------------------------------------
+
+/// Hostile names as an upsert's conflict target and SET list, in RETURNING, as a table
+/// alias, a label and a CTE name; then reflection and autogenerate read the hostile schema
+/// back and find nothing to change.
+#[tokio::test]
+async fn hostile_names_through_upserts_aliases_ctes_and_reflection() {
+    for t in common::all_targets("injection_names").await {
+        let db = t.connect().await;
+        let l = t.label;
+        make_canary(&db, l).await;
+        let md = hostile_metadata();
+        db.create_all(&md).await.unwrap();
+        let upsert = |v: &str| {
+            insert(table(TABLE))
+                .columns([ID, VAL])
+                .values([lit(1), lit(v)])
+                .on_conflict_do_update([ID], [(VAL.into(), excluded(VAL))])
+                .returning([col(VAL)])
+        };
+        for v in [HOSTILE_VALUES[4], HOSTILE_VALUES[9]] {
+            let back: String = db
+                .query_scalar(upsert(v))
+                .await
+                .unwrap_or_else(|e| panic!("[{l}] upsert {v:?}: {e}"));
+            assert_eq!(back, v, "[{l}]");
+        }
+        let aliased = table(TABLE).alias("a\"s; --");
+        let cte = select([aliased.col(VAL).label("lab\"el; --")])
+            .from(aliased.clone())
+            .cte("c\"te; DROP TABLE canary");
+        let got: String = db
+            .query_scalar(
+                select([cte.table().col("lab\"el; --")])
+                    .with(cte.clone())
+                    .from(cte.table()),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] alias, label and CTE: {e}"));
+        assert_eq!(got, HOSTILE_VALUES[9], "[{l}]");
+        assert_canary(&db, l, "upserts and CTEs").await;
+
+        let mut conn = db.connection().await.unwrap();
+        let current = reflect(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] reflect: {e}"));
+        drop(conn);
+        for name in [TABLE, CHILD] {
+            let table = current
+                .tables()
+                .iter()
+                .find(|t| t.name.as_str() == name)
+                .unwrap_or_else(|| panic!("[{l}] reflection lost table {name:?}"));
+            let wanted = md
+                .tables()
+                .iter()
+                .find(|t| t.name.as_str() == name)
+                .unwrap();
+            let names = |t: &Table| {
+                t.columns
+                    .iter()
+                    .map(|c| c.name.as_str().to_owned())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(names(table), names(wanted), "[{l}] columns of {name:?}");
+        }
+        let changes = oxalchemy::migrate::diff::diff(db.dialect(), &md, &current, &|t| {
+            t != "canary" && t != "oxalchemy_version"
+        });
+        assert!(
+            changes.is_empty(),
+            "[{l}] autogenerate found changes: {changes:?}"
+        );
+        t.finish().await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The ORM: a model whose table and column names are hostile
+// ---------------------------------------------------------------------------------------
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "o\"rm; DROP TABLE canary; --")]
+struct Hostile {
+    #[column(primary_key)]
+    id: i64,
+    #[column(name = "va\"l; /* select */")]
+    val: String,
+    #[column(name = "order")]
+    data: Vec<u8>,
+}
+
+/// Session add / flush / get / change / query / delete on a model with hostile names and
+/// hostile values.
+#[tokio::test]
+async fn hostile_names_and_values_through_the_orm() {
+    for t in common::all_targets("injection_orm").await {
+        let db = t.connect().await;
+        let l = t.label;
+        make_canary(&db, l).await;
+        db.create_all(&Registry::new().model::<Hostile>().metadata())
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] create_all: {e}"));
+        let mut s = db.session();
+        let handles: Vec<_> = HOSTILE_VALUES
+            .iter()
+            .map(|v| {
+                s.add(Hostile {
+                    val: (*v).to_owned(),
+                    data: HOSTILE_BYTES.to_vec(),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        s.commit()
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] flush: {e}"));
+        let first = s[handles[0]].id;
+        s[handles[0]].val = HOSTILE_VALUES[4].to_owned();
+        s.commit()
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] update: {e}"));
+        let mut fresh = db.session();
+        let h = fresh
+            .get::<Hostile>(first)
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] get: {e}"))
+            .expect("the row");
+        assert_eq!(fresh[h].val, HOSTILE_VALUES[4], "[{l}]");
+        assert_eq!(fresh[h].data, HOSTILE_BYTES, "[{l}]");
+        let found = fresh
+            .query::<Hostile>()
+            .filter(Hostile::val.eq(HOSTILE_VALUES[9]))
+            .all()
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] query: {e}"));
+        assert_eq!(found.len(), 1, "[{l}]");
+        assert_eq!(fresh[found[0]].val, HOSTILE_VALUES[9], "[{l}]");
+        fresh.delete(h);
+        fresh
+            .commit()
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] delete: {e}"));
+        let left: i64 = db
+            .query_scalar(select([func::count(star())]).from(table("o\"rm; DROP TABLE canary; --")))
+            .await
+            .unwrap();
+        assert_eq!(
+            left,
+            i64::try_from(HOSTILE_VALUES.len() - 1).unwrap(),
+            "[{l}]"
+        );
+        drop((s, fresh));
+        assert_canary(&db, l, "ORM").await;
         t.finish().await;
     }
 }
