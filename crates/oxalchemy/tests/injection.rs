@@ -646,3 +646,29 @@ async fn hostile_names_and_values_through_the_orm() {
         t.finish().await;
     }
 }
+
+/// Bytes that are not UTF-8 where text is expected: SQLite stores what it is given, and
+/// reading it back as a `String` must be a typed decode error, not a panic or a lossy
+/// string; PostgreSQL refuses a bytea where text is expected.
+#[tokio::test]
+async fn invalid_utf8_read_as_text_is_a_typed_error() {
+    for t in common::all_targets("injection_utf8").await {
+        let db = t.connect().await;
+        let l = t.label;
+        let result: Result<String, Error> = db
+            .query_scalar(text("SELECT CAST(:b AS TEXT)").bind("b", HOSTILE_BYTES.to_vec()))
+            .await;
+        match result {
+            Ok(s) => panic!("[{l}] invalid UTF-8 came back as the string {s:?}"),
+            Err(e) if t.is_postgres() => assert!(
+                matches!(&e, Error::Database { code: Some(_), .. }),
+                "[{l}] expected a server error, got {e:?}"
+            ),
+            Err(e) => assert!(
+                matches!(&e, Error::Decode { .. }),
+                "[{l}] expected a decode error, got {e:?}"
+            ),
+        }
+        t.finish().await;
+    }
+}

@@ -5,7 +5,9 @@
 //! `/* block */` comments (nested, as PostgreSQL nests them), `'…'` strings with doubled
 //! quotes, `E'…'` strings with backslash escapes, `$$…$$` and `$tag$…$tag$` dollar-quoted
 //! strings, `"…"` quoted identifiers, `::` casts and `\:` (a literal colon; the backslash is
-//! dropped). Everything inside those is copied as written. A construct that never ends runs to
+//! dropped). Everything inside those is copied as written. A backslash in a plain `'…'`
+//! string is an ordinary character, as with PostgreSQL's `standard_conforming_strings = on`
+//! (the default since 9.1) and in SQLite. A construct that never ends runs to
 //! the end of the SQL, so the server reports the syntax error, not this lexer.
 //!
 //! Every `:name` needs a bound value and every bound value needs a `:name`, so a typo is a
