@@ -322,6 +322,52 @@ mod tests {
         assert_eq!(binds("SELECT arr[1:2], ':'"), Vec::<&str>::new());
     }
 
+    /// Whether `out` is `sql` with nothing changed but some `\:` written as `:`.
+    fn drops_only_escapes(sql: &str, out: &str) -> bool {
+        let (mut a, mut b) = (sql.as_bytes(), out.as_bytes());
+        while let Some((&c, rest)) = a.split_first() {
+            if b.first() == Some(&c) {
+                b = &b[1..];
+            } else if !(c == b'\\' && rest.first() == Some(&b':')) {
+                return false;
+            }
+            a = rest;
+        }
+        b.is_empty()
+    }
+
+    /// Every sequence of up to four tokens from an alphabet of the constructs (and their
+    /// broken halves): the lexer never panics, and putting the pieces back together gives
+    /// the input (with `\:` outside strings written as `:`).
+    #[test]
+    fn every_short_token_sequence_splits_and_rejoins() {
+        const TOKENS: &[&str] = &[
+            ":a", "'", "\"", "--", "\n", "/*", "*/", "$$", "$t$", "E'", "\\", "\\:", "::", "é",
+            "x", "$1",
+        ];
+        let mut inputs = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = inputs
+                .iter()
+                .flat_map(|s| TOKENS.iter().map(move |t| format!("{s}{t}")))
+                .collect();
+            for sql in &longer {
+                let rejoined: String = pieces(sql)
+                    .into_iter()
+                    .map(|p| match p {
+                        Piece::Sql(s) => s.to_owned(),
+                        Piece::Bind(name) => format!(":{name}"),
+                    })
+                    .collect();
+                assert!(
+                    drops_only_escapes(sql, &rejoined),
+                    "{sql:?} -> {rejoined:?}"
+                );
+            }
+            inputs = longer;
+        }
+    }
+
     #[test]
     fn names_take_letters_digits_and_underscores() {
         assert_eq!(binds("SELECT :a_1+:b2,:_c"), ["a_1", "b2", "_c"]);
