@@ -291,3 +291,32 @@ async fn a_cancelled_sqlite_run_leaves_foreign_keys_on() {
     let on: i64 = db.query_scalar(text("PRAGMA foreign_keys")).await.unwrap();
     assert_eq!(on, 1, "foreign keys were left off on a pooled connection");
 }
+
+/// `current` on a fresh database creates the version table; eight at once must not race
+/// each other into a duplicate-key error from PostgreSQL's catalog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_current_on_a_fresh_database() {
+    let Some(pg) = pg_schema("lock_concurrent_current").await else {
+        return;
+    };
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let url = pg.url.clone();
+            tokio::spawn(async move {
+                let graph = Graph::new(MIGRATIONS).unwrap();
+                let db = Database::connect(url).await.unwrap();
+                let current = Runner::new(&graph).current(&db).await;
+                db.close();
+                current.map(|c| c.len())
+            })
+        })
+        .collect();
+    for task in tasks {
+        let current = tokio::time::timeout(Duration::from_secs(10), task)
+            .await
+            .expect("current finished")
+            .unwrap();
+        assert_eq!(current.unwrap(), 0);
+    }
+    pg.drop().await;
+}

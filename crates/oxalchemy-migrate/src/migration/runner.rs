@@ -94,10 +94,21 @@ impl<'g> Runner<'g> {
         Ok(set)
     }
 
+    /// The applied revisions, read in a transaction holding the migration lock: never half
+    /// way through another runner's migration, and the version table is created (when it
+    /// does not exist yet) by one runner at a time.
+    async fn applied_locked(&self, conn: &mut Connection) -> Result<HashSet<&'static str>> {
+        let mut tx = conn.begin().await?;
+        self.lock(&mut tx).await?;
+        let applied = self.applied_set(&mut tx).await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
+
     /// The current revision(s): applied revisions no other applied revision builds on.
     pub async fn current(&self, db: &Database) -> Result<Vec<&'static str>> {
         let mut conn = db.connection().await?;
-        let applied = self.applied_set(&mut conn).await?;
+        let applied = self.applied_locked(&mut conn).await?;
         let parents: HashSet<&str> = applied
             .iter()
             .filter_map(|r| self.graph.migration(r))
@@ -122,14 +133,9 @@ impl<'g> Runner<'g> {
     /// [`lock_timeout`](Runner::lock_timeout) fails with [`MigrateError::MigrationLocked`].
     pub async fn run(&self, db: &Database, target: &str) -> Result<Report> {
         let mut conn = db.connection().await?;
-        let plan = {
-            let mut tx = conn.begin().await?;
-            self.lock(&mut tx).await?;
-            let applied = self.applied_set(&mut tx).await?;
-            let plan = self.graph.plan(&applied, target)?;
-            tx.commit().await?;
-            plan
-        };
+        let plan = self
+            .graph
+            .plan(&self.applied_locked(&mut conn).await?, target)?;
         let mut report = Report {
             applied: Vec::new(),
             reverted: Vec::new(),
@@ -218,7 +224,7 @@ impl<'g> Runner<'g> {
     pub async fn lints(&self, db: &Database, target: &str) -> Result<Vec<(&'static str, Lint)>> {
         let mut conn = db.connection().await?;
         let dialect = conn.dialect();
-        let mut applied = self.applied_set(&mut conn).await?;
+        let mut applied = self.applied_locked(&mut conn).await?;
         let plan = self.graph.plan(&applied, target)?;
         let mut out = Vec::new();
         for (rev, dir) in plan.steps {
