@@ -683,3 +683,69 @@ async fn invalid_utf8_read_as_text_is_a_typed_error() {
         t.finish().await;
     }
 }
+
+/// A PostgreSQL schema with a hostile name: tables with an index and a foreign key created
+/// in it, and statements that qualify their tables with it.
+#[tokio::test]
+async fn hostile_schema_names_on_postgresql() {
+    let Some(t) = common::postgres_target("injection_schema").await else {
+        return;
+    };
+    let db = t.connect().await;
+    let l = t.label;
+    make_canary(&db, l).await;
+    // The process id keeps two runs of the suite on one server apart.
+    let schema = format!("sch\"ema; DROP TABLE canary; -- {}", std::process::id());
+    let schema = schema.as_str();
+    db.execute(text(format!("CREATE SCHEMA {}", quoted(schema))))
+        .await
+        .unwrap();
+    let mut md = MetaData::new();
+    md.add(
+        Table::new("parent")
+            .schema(schema)
+            .column(Column::new(ID, SqlType::Integer).primary_key()),
+    );
+    md.add(
+        Table::new(TABLE)
+            .schema(schema)
+            .column(Column::new(ID, SqlType::Integer).primary_key())
+            .column(Column::new(VAL, SqlType::Text).index())
+            .column(Column::new("p", SqlType::Integer).references("parent", ID)),
+    );
+    db.create_all(&md)
+        .await
+        .unwrap_or_else(|e| panic!("[{l}] create_all in a hostile schema: {e}"));
+    db.execute(
+        insert(table("parent").schema(schema))
+            .columns([ID])
+            .values([lit(7)]),
+    )
+    .await
+    .unwrap();
+    let tx = table(TABLE).schema(schema);
+    db.execute(insert(tx.clone()).columns([ID, VAL, "p"]).values([
+        lit(1),
+        lit(HOSTILE_VALUES[4]),
+        lit(7),
+    ]))
+    .await
+    .unwrap_or_else(|e| panic!("[{l}] insert: {e}"));
+    let got: String = db
+        .query_scalar(
+            select([tx.col(VAL)])
+                .from(tx.clone())
+                .filter(tx.col(ID).eq(1)),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("[{l}] select: {e}"));
+    assert_eq!(got, HOSTILE_VALUES[4]);
+    db.drop_all(&md)
+        .await
+        .unwrap_or_else(|e| panic!("[{l}] drop_all: {e}"));
+    db.execute(text(format!("DROP SCHEMA {} CASCADE", quoted(schema))))
+        .await
+        .unwrap();
+    assert_canary(&db, l, "hostile schema").await;
+    t.finish().await;
+}
