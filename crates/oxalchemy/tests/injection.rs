@@ -696,19 +696,18 @@ async fn hostile_schema_names_on_postgresql() {
     make_canary(&db, l).await;
     // The process id keeps two runs of the suite on one server apart.
     let schema = format!("sch\"ema; DROP TABLE canary; -- {}", std::process::id());
-    let schema = schema.as_str();
-    db.execute(text(format!("CREATE SCHEMA {}", quoted(schema))))
+    db.execute(text(format!("CREATE SCHEMA {}", quoted(&schema))))
         .await
         .unwrap();
     let mut md = MetaData::new();
     md.add(
         Table::new("parent")
-            .schema(schema)
+            .schema(schema.clone())
             .column(Column::new(ID, SqlType::Integer).primary_key()),
     );
     md.add(
         Table::new(TABLE)
-            .schema(schema)
+            .schema(schema.clone())
             .column(Column::new(ID, SqlType::Integer).primary_key())
             .column(Column::new(VAL, SqlType::Text).index())
             .column(Column::new("p", SqlType::Integer).references("parent", ID)),
@@ -717,13 +716,13 @@ async fn hostile_schema_names_on_postgresql() {
         .await
         .unwrap_or_else(|e| panic!("[{l}] create_all in a hostile schema: {e}"));
     db.execute(
-        insert(table("parent").schema(schema))
+        insert(table("parent").schema(schema.clone()))
             .columns([ID])
             .values([lit(7)]),
     )
     .await
     .unwrap();
-    let tx = table(TABLE).schema(schema);
+    let tx = table(TABLE).schema(schema.clone());
     db.execute(insert(tx.clone()).columns([ID, VAL, "p"]).values([
         lit(1),
         lit(HOSTILE_VALUES[4]),
@@ -743,7 +742,7 @@ async fn hostile_schema_names_on_postgresql() {
     db.drop_all(&md)
         .await
         .unwrap_or_else(|e| panic!("[{l}] drop_all: {e}"));
-    db.execute(text(format!("DROP SCHEMA {} CASCADE", quoted(schema))))
+    db.execute(text(format!("DROP SCHEMA {} CASCADE", quoted(&schema))))
         .await
         .unwrap();
     assert_canary(&db, l, "hostile schema").await;
