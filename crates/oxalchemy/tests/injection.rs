@@ -4,8 +4,9 @@
 
 mod common;
 
+use oxalchemy::core::schema::Constraint;
 use oxalchemy::migrate::migration::{Graph, Migration, Runner};
-use oxalchemy::migrate::ops::Ops;
+use oxalchemy::migrate::ops::{ColumnChange, Ops};
 use oxalchemy::migrate::reflect::reflect;
 use oxalchemy::prelude::*;
 
@@ -406,6 +407,46 @@ fn m2_down(ops: &mut Ops) {
         .drop_column(MIGRATED, ADDED);
 }
 
+/// The names the third migration renames to.
+const RENAMED_TABLE: &str = "re\"named; DROP TABLE canary; --";
+const RENAMED_COLUMN: &str = "user \"name\"; --";
+const UNIQUE_NAME: &str = "uq \"x\"; DROP TABLE canary";
+
+fn m3_up(ops: &mut Ops) {
+    ops.rename_column(MIGRATED, VAL, RENAMED_COLUMN)
+        .alter_column(
+            MIGRATED,
+            ADDED,
+            ColumnChange {
+                ty: Some(SqlType::Text),
+                server_default: Some(Some("'--; /* x */'".into())),
+                ..ColumnChange::default()
+            },
+        )
+        .add_constraint(
+            MIGRATED,
+            Constraint::Unique {
+                name: Some(UNIQUE_NAME.into()),
+                columns: vec![RENAMED_COLUMN.into(), ADDED.into()],
+            },
+        )
+        .rename_table(MIGRATED, RENAMED_TABLE);
+}
+fn m3_down(ops: &mut Ops) {
+    ops.rename_table(RENAMED_TABLE, MIGRATED)
+        .drop_constraint(MIGRATED, UNIQUE_NAME)
+        .alter_column(
+            MIGRATED,
+            ADDED,
+            ColumnChange {
+                ty: Some(SqlType::String(Some(60))),
+                server_default: Some(Some("'it''s; -- /* :x'".into())),
+                ..ColumnChange::default()
+            },
+        )
+        .rename_column(MIGRATED, RENAMED_COLUMN, VAL);
+}
+
 const MIGRATIONS: &[Migration] = &[
     Migration {
         revision: "inj1",
@@ -422,6 +463,14 @@ const MIGRATIONS: &[Migration] = &[
         created: "2026-11-29",
         upgrade: m2_up,
         downgrade: m2_down,
+    },
+    Migration {
+        revision: "inj3",
+        down_revisions: &["inj2"],
+        message: "rename, alter, constrain with hostile names",
+        created: "2026-11-29",
+        upgrade: m3_up,
+        downgrade: m3_down,
     },
 ];
 
@@ -440,8 +489,41 @@ async fn hostile_names_through_migration_ops() {
             .run(&db, "head")
             .await
             .unwrap_or_else(|e| panic!("[{l}] upgrade: {e}"));
-        assert_eq!(report.applied, ["inj1", "inj2"], "[{l}]");
+        assert_eq!(report.applied, ["inj1", "inj2", "inj3"], "[{l}]");
         assert_canary(&db, l, "upgrade").await;
+        let renamed = table(RENAMED_TABLE);
+        let row: (String, String) = db
+            .query_one(
+                select([renamed.col(RENAMED_COLUMN), renamed.col(ADDED)])
+                    .from(renamed.clone())
+                    .filter(renamed.col(ID).eq(1)),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] renamed table: {e}"));
+        assert_eq!(
+            row,
+            (HOSTILE_VALUES[4].to_owned(), "it's; -- /* :x".to_owned()),
+            "[{l}]"
+        );
+        let duplicate = db
+            .execute(
+                insert(renamed.clone())
+                    .columns([ID, RENAMED_COLUMN, ADDED])
+                    .values([lit(1000), lit(HOSTILE_VALUES[4]), lit("it's; -- /* :x")]),
+            )
+            .await;
+        match &duplicate {
+            Err(Error::Integrity(e)) if t.is_postgres() => {
+                assert_eq!(e.constraint(), Some(UNIQUE_NAME), "[{l}]");
+            }
+            Err(Error::Integrity(_)) => {}
+            other => panic!("[{l}] the hostile-named unique constraint should hold: {other:?}"),
+        }
+        runner
+            .run(&db, "inj2")
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] downgrade inj3: {e}"));
+        assert_canary(&db, l, "downgrade inj3").await;
         let m = table(MIGRATED);
         let row: (String, String) = db
             .query_one(
