@@ -320,3 +320,40 @@ async fn concurrent_current_on_a_fresh_database() {
     }
     pg.drop().await;
 }
+
+/// A run waiting for the lock and cancelled by a timeout leaves nothing queued on its
+/// connection: the pool's next user runs at once, while the lock is still held elsewhere.
+#[tokio::test]
+async fn a_cancelled_lock_wait_leaves_nothing_queued_on_the_connection() {
+    let Some(pg) = pg_schema("lock_cancelled_wait").await else {
+        return;
+    };
+    let graph = Graph::new(MIGRATIONS).unwrap();
+    let other = Database::connect(&pg.url).await.unwrap();
+    let mut holder = other.connection().await.unwrap();
+    let mut tx = holder.begin().await.unwrap();
+    tx.execute(text("SELECT pg_advisory_xact_lock(7415002211)"))
+        .await
+        .unwrap();
+
+    let db = Database::connect(&pg.url).pool_size(1).await.unwrap();
+    let waited = tokio::time::timeout(
+        Duration::from_millis(300),
+        Runner::new(&graph).run(&db, "head"),
+    )
+    .await;
+    assert!(waited.is_err(), "the run should be waiting for the lock");
+    let next: i64 = tokio::time::timeout(
+        Duration::from_secs(2),
+        db.query_scalar(text("SELECT CAST(1 AS BIGINT)")),
+    )
+    .await
+    .expect("the connection's next user waited behind a cancelled lock wait")
+    .unwrap();
+    assert_eq!(next, 1);
+    tx.rollback().await.unwrap();
+    drop(holder);
+    db.close();
+    other.close();
+    pg.drop().await;
+}
