@@ -223,15 +223,18 @@ async fn two_concurrent_runners_on_one_sqlite_file_apply_each_migration_once() {
     // Several rounds: the race is between two threads, so one round may not hit it.
     for _ in 0..8 {
         let file = TempSqliteFile::new("lock_sqlite_runners");
+        // Connected one after the other: two first connections racing on a fresh file is
+        // the engine's business (both switch it to WAL), not the runner's.
+        let a = Database::connect(file.url()).await.unwrap();
+        let b = Database::connect(file.url()).await.unwrap();
         // Each runner on its own task, so the two really run at the same time.
-        let run = |url: String| {
+        let run = |db: Database| {
             tokio::spawn(async move {
                 let graph = Graph::new(SQLITE_MIGRATIONS).unwrap();
-                let db = Database::connect(url).await.unwrap();
                 Runner::new(&graph).run(&db, "head").await
             })
         };
-        let (a, b) = (run(file.url()), run(file.url()));
+        let (a, b) = (run(a), run(b));
         let (ra, rb) = tokio::time::timeout(Duration::from_secs(20), async {
             (a.await.unwrap(), b.await.unwrap())
         })
