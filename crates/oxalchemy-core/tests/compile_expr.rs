@@ -842,6 +842,26 @@ fn text_leaves_casts_quotes_and_escaped_colons_alone() {
 }
 
 #[test]
+fn text_skips_comments_escape_and_dollar_strings() {
+    // Issue 10 item 11: the apostrophes in these comments used to open a "string" that hid
+    // the real placeholder after them (UnusedBind).
+    check(
+        text("SELECT :a -- don't :x\n, /* it's :y */ :b")
+            .bind("a", 1i64)
+            .bind("b", 2i64),
+        "SELECT ? -- don't :x\n, /* it's :y */ ?",
+        "SELECT $1 -- don't :x\n, /* it's :y */ $2",
+        &[i(1), i(2)],
+    );
+    check(
+        text(r"SELECT E'it\'s :x', $$it's :y$$, $f$ :z $f$, :a::text").bind("a", 1i64),
+        r"SELECT E'it\'s :x', $$it's :y$$, $f$ :z $f$, ?::text",
+        r"SELECT E'it\'s :x', $$it's :y$$, $f$ :z $f$, $1::text",
+        &[i(1)],
+    );
+}
+
+#[test]
 fn text_missing_and_unused_binds_are_errors() {
     check_err(
         text("SELECT * FROM users WHERE id = :id"),

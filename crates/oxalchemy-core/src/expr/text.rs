@@ -15,16 +15,18 @@ pub struct TextSql {
 
 /// Raw SQL with named binds.
 ///
-/// `:name` placeholders are replaced by the dialect's bind markers; `::` (a PostgreSQL cast)
-/// and colons inside quoted strings or identifiers are left alone; `\:` is a literal colon.
-/// Compiling fails if a placeholder has no value or a value has no placeholder.
+/// `:name` placeholders are replaced by the dialect's bind markers. Colons inside comments
+/// (`-- …`, `/* … */`), strings (`'…'`, `E'…'`, `$$…$$`, `$tag$…$tag$`) and quoted
+/// identifiers (`"…"`) are left alone, as is `::` (a PostgreSQL cast); `\:` is a literal
+/// colon. Compiling fails if a placeholder has no value or a value has no placeholder.
 ///
 /// ```
 /// use oxalchemy_core::{compile, text, Postgres, Value};
 ///
-/// let stmt = text("SELECT * FROM t WHERE id = :id AND note = ':id'").bind("id", 5i64);
+/// let stmt = text("SELECT * FROM t WHERE id = :id AND note = ':id' -- isn't :id")
+///     .bind("id", 5i64);
 /// let c = compile(&Postgres, &stmt.into()).unwrap();
-/// assert_eq!(c.sql, "SELECT * FROM t WHERE id = $1 AND note = ':id'");
+/// assert_eq!(c.sql, "SELECT * FROM t WHERE id = $1 AND note = ':id' -- isn't :id");
 /// assert_eq!(c.binds, [Value::I64(5)]);
 /// ```
 pub fn text(sql: impl Into<String>) -> TextSql {

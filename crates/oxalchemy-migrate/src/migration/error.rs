@@ -72,6 +72,20 @@ pub enum MigrateError {
         /// The violations, as `(table, rowid, parent, fk id)` rows.
         problems: String,
     },
+    /// Another run held the PostgreSQL migration lock for longer than the runner's
+    /// [`lock_timeout`](crate::migration::Runner::lock_timeout).
+    #[error(
+        "another migration run holds the migration lock (waited {waited:?}): held by \
+         {holders}; wait for that run to finish and retry, or end that session with \
+         SELECT pg_terminate_backend(pid)"
+    )]
+    MigrationLocked {
+        /// How long the runner waited.
+        waited: std::time::Duration,
+        /// The sessions holding the lock: pid, application name, client address and since
+        /// when.
+        holders: String,
+    },
     /// An operation cannot be planned or rendered at its point of the history.
     #[error(transparent)]
     Op(#[from] OpError),
