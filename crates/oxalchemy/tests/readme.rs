@@ -126,10 +126,7 @@ fn readme_core_runs() {
 
 #[tokio::test]
 async fn readme_orm_runs_on_every_backend() {
-    // Not the in-memory database: the README's Loading section queries `&db` while a session
-    // holds the one connection such a database has.
-    let targets = common::all_targets("readme_orm").await;
-    for t in targets.into_iter().filter(|t| t.label != "sqlite-memory") {
+    for t in common::all_targets("readme_orm").await {
         readme_orm::run(&t.url)
             .await
             .unwrap_or_else(|e| panic!("[{}] {e}", t.label));
