@@ -103,6 +103,30 @@ impl Backend for AnyConn {
 }
 
 impl AnyConn {
+    /// Puts a connection whose state is unknown (a request abandoned mid-flight) or that is
+    /// still in a transaction back into autocommit: ROLLBACK, and on PostgreSQL release
+    /// every session-level advisory lock (a migration lock whose holder was cancelled).
+    /// Waits first for anything a dropped future left running (a cancel request, a
+    /// rollback), so the reset is answered only once the connection is drained.
+    pub(crate) async fn reset(&mut self) -> Result<()> {
+        self.settle().await;
+        match self {
+            #[cfg(feature = "sqlite")]
+            AnyConn::Sqlite(c) => {
+                // SQLite refuses ROLLBACK outside a transaction; ask it instead of guessing.
+                if c.conn.is_autocommit() {
+                    return Ok(());
+                }
+                crate::sqlite::SqliteConn::batch(c, "ROLLBACK")
+            }
+            #[cfg(feature = "postgres")]
+            AnyConn::Postgres(p) => {
+                // Outside a transaction PostgreSQL answers ROLLBACK with a warning only.
+                crate::postgres::PgConn::batch(p, "ROLLBACK; SELECT pg_advisory_unlock_all()").await
+            }
+        }
+    }
+
     /// Finishes cleanup a dropped transaction started (PostgreSQL sends its ROLLBACK from a task).
     pub(crate) async fn settle(&mut self) {
         // With only the `postgres` feature, `AnyConn` has no other variant.

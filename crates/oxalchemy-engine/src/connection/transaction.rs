@@ -71,19 +71,26 @@ impl<C: BorrowMut<Connection>> TransactionGuard<C> {
         let sql = self.end_sql(commit);
         tracing::debug!(target: "oxalchemy::sql", sql = %sql);
         let depth = self.depth;
-        let pooled = self.conn.borrow_mut().pooled();
-        let result = pooled.conn.batch(&sql).await;
-        match result {
+        let conn = self.conn.borrow_mut();
+        let result = conn.send().await?.batch(&sql).await;
+        match conn.answered(result) {
             Ok(()) => {
-                pooled.depth = depth - 1;
+                conn.pooled().depth = depth - 1;
                 Ok(())
             }
             Err(e) => {
                 // A failed COMMIT/RELEASE must not leave the level open: roll it back.
                 let rollback = self.end_sql(false);
-                let pooled = self.conn.borrow_mut().pooled();
-                if pooled.conn.batch(&rollback).await.is_ok() || depth == 1 {
-                    pooled.depth = depth - 1;
+                let conn = self.conn.borrow_mut();
+                let rolled_back = match conn.send().await {
+                    Ok(driver) => {
+                        let result = driver.batch(&rollback).await;
+                        conn.answered(result).is_ok()
+                    }
+                    Err(_) => false,
+                };
+                if rolled_back || depth == 1 {
+                    conn.pooled().depth = depth - 1;
                 }
                 Err(e)
             }

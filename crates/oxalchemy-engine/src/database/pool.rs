@@ -9,7 +9,7 @@ use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::backend::{AnyConn, Backend};
-use crate::connection::Pooled;
+use crate::connection::{Pooled, WireState};
 use crate::error::{Error, Result};
 use crate::url::Target;
 use oxalchemy_core::Dialect;
@@ -86,7 +86,7 @@ impl managed::Manager for Manager {
             }
         };
         tracing::debug!(target: "oxalchemy::pool", url = %self.url, "connection opened");
-        Ok(Pooled { conn, depth: 0 })
+        Ok(Pooled::new(conn))
     }
 
     async fn recycle(&self, obj: &mut Pooled, metrics: &Metrics) -> RecycleResult<Error> {
@@ -98,14 +98,17 @@ impl managed::Manager for Manager {
         if obj.conn.is_closed() {
             return Err(RecycleError::message("connection closed by the server"));
         }
+        if obj.state == WireState::Lost {
+            return Err(RecycleError::message("connection lost"));
+        }
         obj.conn.settle().await;
-        if obj.depth > 0 {
-            // A transaction was leaked (e.g. forgotten with mem::forget): never hand it out open.
-            obj.conn
-                .batch("ROLLBACK")
-                .await
-                .map_err(RecycleError::Backend)?;
+        if obj.depth > 0 || obj.state == WireState::InFlight {
+            // A transaction was leaked (forgotten with mem::forget), or a request was
+            // abandoned mid-flight (a BEGIN may have gone through): never hand it out in an
+            // unknown state. A connection that cannot be reset is discarded.
+            obj.conn.reset().await.map_err(RecycleError::Backend)?;
             obj.depth = 0;
+            obj.state = WireState::Settled;
         }
         if self.pre_ping {
             obj.conn.ping().await.map_err(RecycleError::Backend)?;

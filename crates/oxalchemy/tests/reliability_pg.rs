@@ -1,0 +1,121 @@
+//! PostgreSQL reliability under cancellation and faults (issue 10): a dropped BEGIN or query
+//! never leaves a pooled connection in a transaction or busy, the application's error wins
+//! over a failed ROLLBACK, plans made stale by DDL are re-prepared, and a lost connection is
+//! discarded. Each test runs in its own schema on the shared server; killing a backend with
+//! `pg_terminate_backend` affects only that backend.
+
+use std::future::Future;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use oxalchemy::prelude::*;
+use oxalchemy_testing::pg_schema;
+
+/// A pool of one connection, so "the next user" gets the very connection the fault touched.
+async fn single(url: &str) -> Database {
+    Database::connect(url)
+        .pool_size(1)
+        .max_overflow(0)
+        .await
+        .unwrap()
+}
+
+/// Terminates the backend with process id `pid` and waits (up to 5 s) until it is gone.
+async fn terminate(admin: &Database, pid: i32) {
+    let killed: bool = admin
+        .query_scalar(text("SELECT pg_terminate_backend(:pid, 5000)").bind("pid", pid))
+        .await
+        .unwrap();
+    assert!(killed, "backend {pid} was not terminated");
+}
+
+/// Polls `f` exactly once and drops it: its request is sent, its answer never read (a
+/// `select!` branch that lost, a `timeout` that fired).
+async fn poll_once<F: Future>(f: F) -> Option<F::Output> {
+    let mut f = std::pin::pin!(f);
+    std::future::poll_fn(|cx| {
+        Poll::Ready(match f.as_mut().poll(cx) {
+            Poll::Ready(v) => Some(v),
+            Poll::Pending => None,
+        })
+    })
+    .await
+}
+
+async fn count(db: &Database, table: &str) -> i64 {
+    db.query_scalar(text(format!("SELECT count(*) FROM {table}")))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_cancelled_begin_does_not_hand_out_a_connection_inside_a_transaction() {
+    let Some(pg) = pg_schema("rel_cancelled_begin").await else {
+        return;
+    };
+    let db = single(&pg.url).await;
+    let other = Database::connect(&pg.url).await.unwrap();
+    db.execute(text("CREATE TABLE t (id integer)"))
+        .await
+        .unwrap();
+
+    // `begin()` polled once and dropped: its BEGIN is on the wire, its answer never read.
+    {
+        let mut conn = db.connection().await.unwrap();
+        // A session-level advisory lock (a migration runner's) must not outlive the reset.
+        conn.execute(text("SELECT pg_advisory_lock(424242)"))
+            .await
+            .unwrap();
+        let begun = poll_once(conn.begin()).await;
+        assert!(begun.is_none(), "BEGIN cannot finish without a round trip");
+    }
+    db.execute(text("INSERT INTO t VALUES (1)")).await.unwrap();
+    assert_eq!(
+        count(&other, "t").await,
+        1,
+        "autocommitted INSERT not visible"
+    );
+    let locks: i64 = other
+        .query_scalar(text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 424242",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(locks, 0, "advisory lock kept by a reset connection");
+
+    // The same through `begin_owned` (a Session's first statement).
+    let owned = poll_once(db.connection().await.unwrap().begin_owned()).await;
+    assert!(owned.is_none());
+    db.execute(text("INSERT INTO t VALUES (2)")).await.unwrap();
+    assert_eq!(
+        count(&other, "t").await,
+        2,
+        "autocommitted INSERT not visible"
+    );
+
+    // On the same connection, without returning it to the pool first.
+    let mut conn = db.connection().await.unwrap();
+    assert!(poll_once(conn.begin()).await.is_none());
+    conn.execute(text("INSERT INTO t VALUES (3)"))
+        .await
+        .unwrap();
+    assert!(!conn.in_transaction());
+    assert_eq!(
+        count(&other, "t").await,
+        3,
+        "autocommitted INSERT not visible"
+    );
+    drop(conn);
+
+    // No pooled connection is left in a transaction or holding advisory locks.
+    let mut conn = db.connection().await.unwrap();
+    let status: String = conn
+        .query_scalar(text(
+            "SELECT state FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(status, "active");
+    drop(conn);
+    pg.drop().await;
+}
