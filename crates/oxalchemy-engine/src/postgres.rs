@@ -77,7 +77,9 @@ impl PgConn {
         let stmt = self.statement(sql).await?;
         let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let guard = CancelOnDrop::arm(&self.client, &mut self.pending_cleanup);
         let result = self.client.execute(&stmt, &refs).await;
+        guard.disarm();
         self.after(sql, result)
     }
 
@@ -85,7 +87,9 @@ impl PgConn {
         let stmt = self.statement(sql).await?;
         let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let guard = CancelOnDrop::arm(&self.client, &mut self.pending_cleanup);
         let rows = self.client.query(&stmt, &refs).await;
+        guard.disarm();
         let rows = self.after(sql, rows)?;
         // Sized up front: collecting into Result<Vec> would grow the Vec by doubling.
         let mut out = Vec::with_capacity(rows.len());
@@ -104,7 +108,9 @@ impl PgConn {
         let stmt = self.statement(sql).await?;
         let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let guard = CancelOnDrop::arm(&self.client, &mut self.pending_cleanup);
         let rows = self.client.query(&stmt, &refs).await;
+        guard.disarm();
         let rows = self.after(sql, rows)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -126,19 +132,34 @@ impl PgConn {
         use futures_util::StreamExt;
         let stmt = self.statement(sql).await?;
         let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
+        let guard = CancelOnDrop::arm(&self.client, &mut self.pending_cleanup);
         let stream = self.client.query_raw(&stmt, params.iter()).await;
-        let stream = self.after(sql, stream)?;
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(e) => {
+                guard.disarm();
+                return self.after(sql, Err(e));
+            }
+        };
         futures_util::pin_mut!(stream);
         let mut buf = Vec::with_capacity(batch);
         let mut total = 0u64;
-        while let Some(row) = stream.next().await {
-            let row = row.map_err(map_error)?;
-            buf.push(decode(&Row::postgres(&row))?);
-            total += 1;
-            if buf.len() == batch {
-                f(std::mem::replace(&mut buf, Vec::with_capacity(batch)))?;
+        // Only a dropped future cancels: an error from `decode` or `f` ends the read here and
+        // leaves the statement (and its transaction) to finish as before.
+        let read: Result<()> = async {
+            while let Some(row) = stream.next().await {
+                let row = row.map_err(map_error)?;
+                buf.push(decode(&Row::postgres(&row))?);
+                total += 1;
+                if buf.len() == batch {
+                    f(std::mem::replace(&mut buf, Vec::with_capacity(batch)))?;
+                }
             }
+            Ok(())
         }
+        .await;
+        guard.disarm();
+        read?;
         if !buf.is_empty() {
             f(buf)?;
         }
@@ -161,7 +182,9 @@ impl PgConn {
                 let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
                 client.execute(stmt, &refs).await
             });
+        let guard = CancelOnDrop::arm(client, &mut self.pending_cleanup);
         let results = futures_util::future::join_all(futures).await;
+        guard.disarm();
         let mut out = Vec::with_capacity(results.len());
         for (i, r) in results.into_iter().enumerate() {
             out.push(self.after(stmts[i].0, r)?);
@@ -190,6 +213,61 @@ impl PgConn {
 
     pub(crate) async fn ping(&mut self) -> Result<()> {
         self.batch("").await
+    }
+}
+
+/// Sends PostgreSQL a cancel request for the statement running on a connection when the
+/// future awaiting it is dropped (a `timeout`, a `select!`, an aborted task), so the server
+/// stops working for nobody and the connection's next user does not wait for it. Disarmed
+/// once the answer has arrived. The cancel goes out from a task, recorded as the
+/// connection's pending cleanup: the pool's reset waits for it, and then for the cancelled
+/// statement's reply, before the connection is used again.
+struct CancelOnDrop<'a> {
+    client: &'a tokio_postgres::Client,
+    cleanup: &'a mut Option<tokio::task::JoinHandle<()>>,
+    armed: bool,
+}
+
+impl<'a> CancelOnDrop<'a> {
+    fn arm(
+        client: &'a tokio_postgres::Client,
+        cleanup: &'a mut Option<tokio::task::JoinHandle<()>>,
+    ) -> Self {
+        CancelOnDrop {
+            client,
+            cleanup,
+            armed: true,
+        }
+    }
+
+    /// The statement was answered: nothing to cancel.
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for CancelOnDrop<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        // Taken only now: building a token copies the connection's address, which the
+        // statements that finish (nearly all) never need.
+        let token = self.client.cancel_token();
+        let previous = self.cleanup.take();
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(target: "oxalchemy::engine", "a PostgreSQL statement was abandoned outside a Tokio runtime; it was not cancelled and runs to its end");
+            return;
+        };
+        *self.cleanup = Some(rt.spawn(async move {
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
+            match token.cancel_query(tokio_postgres::NoTls).await {
+                Ok(()) => tracing::debug!(target: "oxalchemy::engine", "cancel request sent for an abandoned statement"),
+                Err(e) => tracing::warn!(target: "oxalchemy::engine", error = %e, "could not cancel an abandoned statement; it runs to its end"),
+            }
+        }));
     }
 }
 

@@ -119,3 +119,44 @@ async fn a_cancelled_begin_does_not_hand_out_a_connection_inside_a_transaction()
     drop(conn);
     pg.drop().await;
 }
+
+#[tokio::test]
+async fn a_dropped_query_is_cancelled_on_the_server() {
+    let Some(pg) = pg_schema("rel_dropped_query").await else {
+        return;
+    };
+    let db = single(&pg.url).await;
+    let sleep = || text("SELECT pg_sleep(2)");
+
+    // The next user of the pool's only connection.
+    {
+        let mut conn = db.connection().await.unwrap();
+        let r = tokio::time::timeout(Duration::from_millis(100), conn.execute(sleep())).await;
+        assert!(r.is_err(), "pg_sleep(2) finished within 100 ms");
+    }
+    let started = Instant::now();
+    let one: i32 = db.query_scalar(text("SELECT 1")).await.unwrap();
+    assert_eq!(one, 1);
+    // A bound on a fault (the server sleeping on for 1.9 s), not a speed claim.
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "next user waited {:?}: the dropped query kept running",
+        started.elapsed()
+    );
+
+    // The same connection's next statement, inside a transaction: the transaction is the
+    // cancelled statement's to abort, and the pool resets it once dropped.
+    let mut conn = db.connection().await.unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    let r = tokio::time::timeout(Duration::from_millis(100), tx.execute(sleep())).await;
+    assert!(r.is_err());
+    let started = Instant::now();
+    let err = tx.execute(text("SELECT 1")).await.unwrap_err();
+    assert_eq!(err.sqlstate(), Some("25P02"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(1));
+    drop(tx);
+    drop(conn);
+    let one: i32 = db.query_scalar(text("SELECT 1")).await.unwrap();
+    assert_eq!(one, 1);
+    pg.drop().await;
+}
