@@ -160,3 +160,40 @@ async fn a_dropped_query_is_cancelled_on_the_server() {
     assert_eq!(one, 1);
     pg.drop().await;
 }
+
+/// An application's error type, as `db.transaction` callers define them.
+#[derive(Debug)]
+enum AppError {
+    /// The application's own failure.
+    Refused,
+    /// A database failure.
+    Db(Error),
+}
+
+impl From<Error> for AppError {
+    fn from(e: Error) -> Self {
+        AppError::Db(e)
+    }
+}
+
+#[tokio::test]
+async fn the_closures_error_wins_over_a_failed_rollback() {
+    let Some(pg) = pg_schema("rel_rollback_masking").await else {
+        return;
+    };
+    let db = single(&pg.url).await;
+    let admin = Database::connect(&pg.url).await.unwrap();
+    let result = db
+        .transaction(async |tx| -> Result<(), AppError> {
+            let pid: i32 = tx.query_scalar(text("SELECT pg_backend_pid()")).await?;
+            // The connection dies under the transaction, so its ROLLBACK fails too.
+            terminate(&admin, pid).await;
+            Err(AppError::Refused)
+        })
+        .await;
+    assert!(matches!(result, Err(AppError::Refused)), "{result:?}");
+    // The dead connection was not handed out again.
+    let one: i32 = db.query_scalar(text("SELECT 1")).await.unwrap();
+    assert_eq!(one, 1);
+    pg.drop().await;
+}

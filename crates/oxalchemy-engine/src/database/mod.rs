@@ -118,6 +118,8 @@ impl Database {
 
     /// Runs `f` in a transaction: committed when it returns `Ok`, rolled back on `Err` or
     /// panic; the connection always goes back to the pool (the guide's `session_scope`).
+    /// When `f` fails, its error is returned even if the ROLLBACK fails too (that failure is
+    /// logged at `warn` on the `oxalchemy::engine` target).
     pub async fn transaction<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T, E>,
@@ -131,7 +133,17 @@ impl Database {
                 Ok(v)
             }
             Err(e) => {
-                tx.rollback().await?;
+                // The closure's error is the one the caller needs; a ROLLBACK that fails too
+                // (the connection died, which usually caused the closure's error) is logged,
+                // not returned in its place. The connection is discarded if it broke.
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(
+                        target: "oxalchemy::engine",
+                        error = %rollback,
+                        "ROLLBACK after the transaction's closure failed also failed; \
+                         returning the closure's error"
+                    );
+                }
                 Err(e)
             }
         }
