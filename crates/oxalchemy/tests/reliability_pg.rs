@@ -192,6 +192,18 @@ async fn the_closures_error_wins_over_a_failed_rollback() {
         })
         .await;
     assert!(matches!(result, Err(AppError::Refused)), "{result:?}");
+    // A database error raised by the closure itself is returned as is.
+    let result = db
+        .transaction(async |tx| -> Result<i64, AppError> {
+            Ok(tx
+                .query_scalar(text("SELECT count(*) FROM missing"))
+                .await?)
+        })
+        .await;
+    match result {
+        Err(AppError::Db(e)) => assert_eq!(e.sqlstate(), Some("42P01"), "{e}"),
+        other => panic!("expected the closure's database error, got {other:?}"),
+    }
     // The dead connection was not handed out again.
     let one: i32 = db.query_scalar(text("SELECT 1")).await.unwrap();
     assert_eq!(one, 1);
