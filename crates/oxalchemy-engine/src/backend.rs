@@ -137,6 +137,17 @@ impl AnyConn {
         }
     }
 
+    /// Drops every cached prepared statement (PostgreSQL; SQLite re-prepares by itself when
+    /// a schema changes), so each is prepared afresh on its next use.
+    pub(crate) fn forget_statements(&mut self) {
+        // With only the `postgres` feature, `AnyConn` has no other variant.
+        #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns)]
+        if let AnyConn::Postgres(p) = self {
+            p.forget_statements();
+        }
+    }
+
     /// Rolls back at once, without awaiting: used when a transaction is dropped. Returns
     /// false when the rollback could not be started (then the pool rolls back at the next
     /// checkout, seeing the transaction still open).

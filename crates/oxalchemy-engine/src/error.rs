@@ -229,6 +229,18 @@ impl Error {
     }
 }
 
+/// Whether `e` is PostgreSQL's "cached plan must not change result type" (SQLSTATE 0A000):
+/// a prepared statement whose result columns DDL (`ALTER TABLE … ALTER COLUMN … TYPE`)
+/// changed since it was prepared. 0A000 also covers other unsupported features, so the
+/// message is checked too.
+pub(crate) fn is_stale_plan(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Database { code: Some(code), message, .. }
+            if code == "0A000" && message.contains("cached plan must not change result type")
+    )
+}
+
 fn sqlstate(code: &Option<String>) -> String {
     code.as_deref()
         .map(|c| format!(" (SQLSTATE {c})"))

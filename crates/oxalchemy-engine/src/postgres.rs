@@ -55,6 +55,11 @@ impl PgConn {
         self.client.is_closed()
     }
 
+    /// Drops every cached prepared statement (closing each on the server).
+    pub(crate) fn forget_statements(&mut self) {
+        self.statements.clear();
+    }
+
     /// Waits for a rollback sent by a dropped transaction, so statements stay in order.
     pub(crate) async fn settle(&mut self) {
         if let Some(handle) = self.pending_cleanup.take() {

@@ -209,3 +209,53 @@ async fn the_closures_error_wins_over_a_failed_rollback() {
     assert_eq!(one, 1);
     pg.drop().await;
 }
+
+#[tokio::test]
+async fn statements_prepared_before_ddl_are_prepared_again() {
+    let Some(pg) = pg_schema("rel_stale_plan").await else {
+        return;
+    };
+    let db = single(&pg.url).await;
+    let admin = Database::connect(&pg.url).await.unwrap();
+    db.execute(text("CREATE TABLE s (id integer, v integer)"))
+        .await
+        .unwrap();
+    db.execute(text("INSERT INTO s VALUES (1, 7)"))
+        .await
+        .unwrap();
+    let read = || text("SELECT v FROM s WHERE id = 1");
+    // Cached on the pool's only connection.
+    let v: i64 = db.query_scalar(read()).await.unwrap();
+    assert_eq!(v, 7);
+
+    // A migration on another connection changes the statement's result type.
+    admin
+        .execute(text("ALTER TABLE s ALTER COLUMN v TYPE bigint"))
+        .await
+        .unwrap();
+    let v: i64 = db.query_scalar(read()).await.unwrap();
+    assert_eq!(v, 7, "outside a transaction the statement is re-prepared");
+
+    // Inside a transaction the server has aborted it: the error says so and what to do.
+    admin
+        .execute(text("ALTER TABLE s ALTER COLUMN v TYPE integer"))
+        .await
+        .unwrap();
+    let mut conn = db.connection().await.unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    let err = tx.query_scalar::<i64>(read()).await.unwrap_err();
+    assert_eq!(err.sqlstate(), Some("0A000"), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("altered") && message.contains("roll it back and run it again"),
+        "{message}"
+    );
+    tx.rollback().await.unwrap();
+    // Run again, the transaction succeeds: the cache was cleared.
+    let mut tx = conn.begin().await.unwrap();
+    let v: i64 = tx.query_scalar(read()).await.unwrap();
+    assert_eq!(v, 7);
+    tx.commit().await.unwrap();
+    drop(conn);
+    pg.drop().await;
+}

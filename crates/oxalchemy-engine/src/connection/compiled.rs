@@ -17,11 +17,16 @@ use crate::error::Result;
 
 /// Sends one request as `conn => call` (`call` awaits it on the driver connection `conn`),
 /// keeping the connection's [`WireState`](super::WireState): marked before sending, settled
-/// on the answer.
+/// on the answer. A PostgreSQL plan made stale by DDL is sent again once outside a
+/// transaction (see [`Connection::stale_plan`]).
 macro_rules! round_trip {
     ($self:ident, $conn:ident => $call:expr) => {{
         let $conn = $self.send().await?;
-        let result = $call;
+        let mut result = $call;
+        if $self.stale_plan(&mut result) {
+            let $conn = $self.send().await?;
+            result = $call;
+        }
         $self.answered(result)
     }};
 }
@@ -167,6 +172,35 @@ impl Connection {
             conn => execute_each(conn, stmts).await,
         };
         self.answered(result)
+    }
+
+    /// Whether `result` failed on a PostgreSQL statement whose cached plan DDL made stale
+    /// (SQLSTATE 0A000, "cached plan must not change result type") and should be sent again.
+    /// Either way the connection's statement cache is dropped, so every statement is
+    /// prepared afresh. Outside a transaction the failed statement did nothing, so it is
+    /// retried once (as SQLAlchemy's asyncpg dialect does); inside one the server has aborted
+    /// the transaction, so the error is kept, with a hint saying what happened and what to do.
+    pub(super) fn stale_plan<T>(&mut self, result: &mut Result<T>) -> bool {
+        let Err(e) = result else { return false };
+        if !crate::error::is_stale_plan(e) {
+            return false;
+        }
+        let pooled = self.pooled();
+        pooled.conn.forget_statements();
+        if pooled.depth == 0 {
+            tracing::debug!(target: "oxalchemy::engine", "statement plan made stale by DDL; statement cache dropped, retrying once");
+            return true;
+        }
+        if let crate::error::Error::Database { hint, .. } = e {
+            *hint = Some(
+                "a table this statement uses was altered (DDL) after this connection prepared \
+                 the statement, so its cached plan no longer fits; the transaction is aborted: \
+                 roll it back and run it again (this connection's statement cache has been \
+                 cleared)"
+                    .to_owned(),
+            );
+        }
+        false
     }
 
     /// Runs a multi-row INSERT into a SQLite table whose key is its rowid and returns the
