@@ -330,7 +330,7 @@ pub(crate) fn map_error(e: tokio_postgres::Error) -> Error {
             source: Some(Box::new(e)),
         };
     }
-    if *code == SqlState::ADMIN_SHUTDOWN || *code == SqlState::CRASH_SHUTDOWN {
+    if session_ended(db) {
         // The server ends the session after sending this: the connection is gone.
         return Error::ConnectionLost {
             reason: format!("{message} (SQLSTATE {})", code.code()),
@@ -344,6 +344,22 @@ pub(crate) fn map_error(e: tokio_postgres::Error) -> Error {
         hint: db.hint().map(str::to_owned),
         source: Some(Box::new(e)),
     }
+}
+
+/// Whether the server ended the session with this error: a backend terminated by an
+/// administrator or a server shutdown (57P01), a crash of another backend (57P02), a
+/// connection exception (class 08), or any error the server sends as FATAL or PANIC (an
+/// idle-session timeout, 57P05 …), after which it always closes the connection.
+fn session_ended(db: &tokio_postgres::error::DbError) -> bool {
+    use tokio_postgres::error::Severity;
+    let code = db.code();
+    *code == SqlState::ADMIN_SHUTDOWN
+        || *code == SqlState::CRASH_SHUTDOWN
+        || code.code().starts_with("08")
+        || matches!(
+            db.parsed_severity(),
+            Some(Severity::Fatal | Severity::Panic)
+        )
 }
 
 /// The typed constraint violation for an integrity SQLSTATE (class 23), else `None`.

@@ -259,3 +259,49 @@ async fn statements_prepared_before_ddl_are_prepared_again() {
     drop(conn);
     pg.drop().await;
 }
+
+#[tokio::test]
+async fn a_terminated_backend_is_connection_lost_and_discarded() {
+    let Some(pg) = pg_schema("rel_terminated").await else {
+        return;
+    };
+    let db = single(&pg.url).await;
+    let admin = Database::connect(&pg.url).await.unwrap();
+    let mut conn = db.connection().await.unwrap();
+    let pid: i32 = conn
+        .query_scalar(text("SELECT pg_backend_pid()"))
+        .await
+        .unwrap();
+    terminate(&admin, pid).await;
+    let err = conn.execute(text("SELECT 1")).await.unwrap_err();
+    assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
+    drop(conn);
+    assert_eq!(
+        db.status().open,
+        0,
+        "a lost connection went back to the pool"
+    );
+    // The pool opens a new one for the next user.
+    let mut conn = db.connection().await.unwrap();
+    let new_pid: i32 = conn
+        .query_scalar(text("SELECT pg_backend_pid()"))
+        .await
+        .unwrap();
+    assert_ne!(new_pid, pid);
+
+    // Terminated inside a transaction: the same, and the guard's drop does not hide it.
+    let mut tx = conn.begin().await.unwrap();
+    terminate(&admin, new_pid).await;
+    let err = tx.execute(text("SELECT 1")).await.unwrap_err();
+    assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
+    drop(tx);
+    drop(conn);
+    assert_eq!(
+        db.status().open,
+        0,
+        "a lost connection went back to the pool"
+    );
+    let one: i32 = db.query_scalar(text("SELECT 1")).await.unwrap();
+    assert_eq!(one, 1);
+    pg.drop().await;
+}
