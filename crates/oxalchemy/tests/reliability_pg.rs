@@ -305,3 +305,37 @@ async fn a_terminated_backend_is_connection_lost_and_discarded() {
     assert_eq!(one, 1);
     pg.drop().await;
 }
+
+#[tokio::test]
+async fn a_transaction_with_an_abandoned_statement_does_not_report_a_commit() {
+    let Some(pg) = pg_schema("rel_abandoned_commit").await else {
+        return;
+    };
+    let db = single(&pg.url).await;
+    let other = Database::connect(&pg.url).await.unwrap();
+    db.execute(text("CREATE TABLE t (id integer)"))
+        .await
+        .unwrap();
+    let mut conn = db.connection().await.unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    tx.execute(text("INSERT INTO t VALUES (1)")).await.unwrap();
+    let slow = tokio::time::timeout(
+        Duration::from_millis(100),
+        tx.execute(text("SELECT pg_sleep(2)")),
+    )
+    .await;
+    assert!(slow.is_err());
+    // The server answers COMMIT on an aborted transaction with ROLLBACK: never report it
+    // as committed.
+    let err = tx.commit().await.unwrap_err();
+    assert!(matches!(err, Error::TransactionAbandoned), "{err:?}");
+    assert!(!conn.in_transaction());
+    assert_eq!(count(&other, "t").await, 0);
+    // The connection works on.
+    conn.execute(text("INSERT INTO t VALUES (2)"))
+        .await
+        .unwrap();
+    assert_eq!(count(&other, "t").await, 1);
+    drop(conn);
+    pg.drop().await;
+}

@@ -6,7 +6,7 @@ use std::ops::{Deref, DerefMut};
 
 use tokio::sync::OwnedMutexGuard;
 
-use super::{savepoint_name, Connection};
+use super::{savepoint_name, Connection, WireState};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 
@@ -68,7 +68,12 @@ impl<C: BorrowMut<Connection>> TransactionGuard<C> {
             return Err(Error::TransactionFinished);
         }
         self.done = true;
-        let sql = self.end_sql(commit);
+        // A statement of this transaction was abandoned in flight (its future dropped): its
+        // outcome is unknown, and on PostgreSQL it was cancelled, which aborts the
+        // transaction, so a COMMIT would be answered with a silent ROLLBACK. Roll back, and
+        // say so, instead of reporting a commit that did not happen.
+        let abandoned = commit && self.conn.borrow_mut().pooled().state == WireState::InFlight;
+        let sql = self.end_sql(commit && !abandoned);
         tracing::debug!(target: "oxalchemy::sql", sql = %sql);
         let depth = self.depth;
         let conn = self.conn.borrow_mut();
@@ -76,6 +81,9 @@ impl<C: BorrowMut<Connection>> TransactionGuard<C> {
         match conn.answered(result) {
             Ok(()) => {
                 conn.pooled().depth = depth - 1;
+                if abandoned {
+                    return Err(Error::TransactionAbandoned);
+                }
                 Ok(())
             }
             Err(e) => {
@@ -129,6 +137,10 @@ impl<C: BorrowMut<Connection>> Drop for TransactionGuard<C> {
         let sql = self.end_sql(false);
         let depth = self.depth;
         if let Some(pooled) = self.conn.borrow_mut().obj.as_deref_mut() {
+            // A lost connection has nothing to roll back: it is discarded with its Connection.
+            if pooled.state == WireState::Lost {
+                return;
+            }
             if pooled.conn.rollback_now(sql) {
                 pooled.depth = depth - 1;
             }
