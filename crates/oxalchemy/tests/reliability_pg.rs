@@ -339,3 +339,50 @@ async fn a_transaction_with_an_abandoned_statement_does_not_report_a_commit() {
     drop(conn);
     pg.drop().await;
 }
+
+#[tokio::test]
+async fn a_timed_out_advisory_lock_wait_does_not_stay_queued() {
+    let Some(pg) = pg_schema("rel_lock_wait").await else {
+        return;
+    };
+    let db = single(&pg.url).await;
+    let holder = Database::connect(&pg.url).await.unwrap();
+    let key = 515151;
+    let mut held = holder.connection().await.unwrap();
+    held.execute(text("SELECT pg_advisory_lock(:k)").bind("k", key))
+        .await
+        .unwrap();
+    {
+        let mut conn = db.connection().await.unwrap();
+        let wait = tokio::time::timeout(
+            Duration::from_millis(100),
+            conn.execute(text("SELECT pg_advisory_lock(:k)").bind("k", key)),
+        )
+        .await;
+        assert!(wait.is_err(), "the lock is held elsewhere");
+    }
+    // The next user of the waiting connection is not stuck behind the wait …
+    let next = tokio::time::timeout(
+        Duration::from_secs(1),
+        db.query_scalar::<i32>(text("SELECT 1")),
+    )
+    .await;
+    assert_eq!(
+        next.expect("stuck behind the abandoned lock wait").unwrap(),
+        1
+    );
+    // … and the abandoned wait does not take the lock once it is released.
+    held.execute(text("SELECT pg_advisory_unlock(:k)").bind("k", key))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let granted: i64 = holder
+        .query_scalar(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :k")
+                .bind("k", key),
+        )
+        .await
+        .unwrap();
+    assert_eq!(granted, 0, "the abandoned wait took the lock");
+    pg.drop().await;
+}
