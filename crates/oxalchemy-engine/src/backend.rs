@@ -65,6 +65,11 @@ impl Backend for crate::postgres::PgConn {
     }
 }
 
+/// Puts a PostgreSQL connection back into autocommit with no session-level advisory lock
+/// held. Outside a transaction PostgreSQL answers the ROLLBACK with a warning only.
+#[cfg(feature = "postgres")]
+const PG_RESET: &str = "ROLLBACK; SELECT pg_advisory_unlock_all()";
+
 /// A driver connection as the pool holds it.
 pub(crate) enum AnyConn {
     #[cfg(feature = "sqlite")]
@@ -120,10 +125,20 @@ impl AnyConn {
                 crate::sqlite::SqliteConn::batch(c, "ROLLBACK")
             }
             #[cfg(feature = "postgres")]
-            AnyConn::Postgres(p) => {
-                // Outside a transaction PostgreSQL answers ROLLBACK with a warning only.
-                crate::postgres::PgConn::batch(p, "ROLLBACK; SELECT pg_advisory_unlock_all()").await
-            }
+            AnyConn::Postgres(p) => crate::postgres::PgConn::batch(p, PG_RESET).await,
+        }
+    }
+
+    /// Starts [`reset`](Self::reset) at once, without awaiting, when a connection in an
+    /// unknown state is returned to the pool, so that it does not sit idle in a
+    /// transaction (holding its locks) or holding advisory locks until its next checkout.
+    /// PostgreSQL only: SQLite never leaves a request in flight. The pool still resets the
+    /// connection at checkout, which waits for this and covers its failure.
+    pub(crate) fn reset_soon(&mut self) {
+        #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns)]
+        if matches!(self, AnyConn::Postgres(_)) {
+            self.rollback_now(PG_RESET.to_owned());
         }
     }
 

@@ -60,28 +60,52 @@ async fn a_cancelled_begin_does_not_hand_out_a_connection_inside_a_transaction()
         .unwrap();
 
     // `begin()` polled once and dropped: its BEGIN is on the wire, its answer never read.
-    {
+    let pid: i32 = {
         let mut conn = db.connection().await.unwrap();
         // A session-level advisory lock (a migration runner's) must not outlive the reset.
         conn.execute(text("SELECT pg_advisory_lock(424242)"))
             .await
             .unwrap();
+        let pid = conn
+            .query_scalar(text("SELECT pg_backend_pid()"))
+            .await
+            .unwrap();
         let begun = poll_once(conn.begin()).await;
         assert!(begun.is_none(), "BEGIN cannot finish without a round trip");
-    }
-    db.execute(text("INSERT INTO t VALUES (1)")).await.unwrap();
-    assert_eq!(
-        count(&other, "t").await,
-        1,
-        "autocommitted INSERT not visible"
-    );
+        pid
+    };
+    // Reset on return: before any new checkout, the idle pooled connection is neither in a
+    // transaction nor holding the lock.
+    let idle = async {
+        loop {
+            let state: String = other
+                .query_scalar(
+                    text("SELECT state FROM pg_stat_activity WHERE pid = :pid").bind("pid", pid),
+                )
+                .await
+                .unwrap();
+            if state == "idle" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(2), idle)
+        .await
+        .expect("the returned connection stayed idle in a transaction");
     let locks: i64 = other
         .query_scalar(text(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 424242",
         ))
         .await
         .unwrap();
-    assert_eq!(locks, 0, "advisory lock kept by a reset connection");
+    assert_eq!(locks, 0, "advisory lock kept by a returned connection");
+    db.execute(text("INSERT INTO t VALUES (1)")).await.unwrap();
+    assert_eq!(
+        count(&other, "t").await,
+        1,
+        "autocommitted INSERT not visible"
+    );
 
     // The same through `begin_owned` (a Session's first statement).
     let owned = poll_once(db.connection().await.unwrap().begin_owned()).await;

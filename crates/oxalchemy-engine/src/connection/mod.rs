@@ -316,11 +316,17 @@ fn access(stmt: &Statement) -> Access {
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        let Some(obj) = self.obj.take() else { return };
+        let Some(mut obj) = self.obj.take() else {
+            return;
+        };
         // A broken connection is discarded at once rather than failing its next checkout.
         if obj.state == WireState::Lost {
             drop(Object::take(obj));
             return;
+        }
+        // Reset on return: state stays unknown, so the checkout resets again after this.
+        if obj.state == WireState::InFlight || obj.depth > 0 {
+            obj.conn.reset_soon();
         }
         // Connections beyond pool_size are overflow: closed on return, as in SQLAlchemy.
         if let Some(pool) = Object::pool(&obj) {
