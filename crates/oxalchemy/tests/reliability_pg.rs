@@ -410,3 +410,251 @@ async fn a_timed_out_advisory_lock_wait_does_not_stay_queued() {
     assert_eq!(granted, 0, "the abandoned wait took the lock");
     pg.drop().await;
 }
+
+/// What a soak step's row must be at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// Its commit (or autocommitted INSERT) returned `Ok`.
+    Present,
+    /// It was never committed (rolled back or dropped before COMMIT was sent).
+    Absent,
+    /// Its COMMIT or INSERT was cut off or failed: either outcome is allowed.
+    Unknown,
+}
+
+/// A small deterministic generator (xorshift), so a failing soak run can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn insert(id: i64) -> oxalchemy::core::Statement {
+    text("INSERT INTO soak (id) VALUES (:id)")
+        .bind("id", id)
+        .into()
+}
+
+/// Runs `f` for at most `limit`; `None` when the limit cut it off.
+async fn timed(
+    limit: Duration,
+    f: impl Future<Output = Result<(), Error>>,
+) -> Option<Result<(), Error>> {
+    tokio::time::timeout(limit, f).await.ok()
+}
+
+/// A row's expectation from how its commit (or autocommitted INSERT) ended: `None` when it
+/// was cut off.
+fn outcome(r: Option<Result<(), Error>>) -> Expect {
+    match r {
+        Some(Ok(())) => Expect::Present,
+        _ => Expect::Unknown,
+    }
+}
+
+/// One soak step: a random operation under a random timeout (0–14 ms; a zero timeout still
+/// polls once, so requests are sent and abandoned). Returns the step's row expectation.
+async fn soak_step(db: &Database, rng: &mut Rng, id: i64, lock_key: i64) -> Option<Expect> {
+    let limit = Duration::from_millis(rng.next() % 15);
+    let kind = rng.next() % 8;
+    Some(match kind {
+        0 => outcome(
+            timed(limit, async {
+                let mut conn = db.connection().await?;
+                let mut tx = conn.begin().await?;
+                tx.execute(insert(id)).await?;
+                tx.commit().await
+            })
+            .await,
+        ),
+        1 => {
+            let _ = timed(limit, async {
+                let mut conn = db.connection().await?;
+                let mut tx = conn.begin().await?;
+                tx.execute(insert(id)).await?;
+                tx.rollback().await
+            })
+            .await;
+            Expect::Absent
+        }
+        2 => outcome(timed(limit, async { db.execute(insert(id)).await.map(drop) }).await),
+        3 => {
+            let _ = timed(limit, async {
+                db.execute(text("SELECT pg_sleep(0.05)")).await.map(drop)
+            })
+            .await;
+            return None;
+        }
+        4 => {
+            let mut conn = db.connection().await.ok()?;
+            let _ = poll_once(conn.begin()).await;
+            outcome(Some(conn.execute(insert(id)).await.map(drop)))
+        }
+        5 => {
+            // Locked, and unlocked only if the whole block finishes: a cut leaves the lock to
+            // the pool's reset.
+            let _ = timed(limit, async {
+                let mut conn = db.connection().await?;
+                conn.execute(text("SELECT pg_advisory_lock(:k)").bind("k", lock_key))
+                    .await?;
+                conn.execute(text("SELECT pg_sleep(0.005)")).await?;
+                conn.execute(text("SELECT pg_advisory_unlock(:k)").bind("k", lock_key))
+                    .await
+                    .map(drop)
+            })
+            .await;
+            return None;
+        }
+        6 => outcome(
+            timed(limit, async {
+                let mut s = db.session();
+                s.execute(insert(id)).await?;
+                s.commit().await
+            })
+            .await,
+        ),
+        _ => {
+            let _ = timed(limit, async {
+                let mut s = db.session();
+                s.execute(insert(id)).await?;
+                s.rollback().await
+            })
+            .await;
+            Expect::Absent
+        }
+    })
+}
+
+/// Waits (up to 5 s) until `sql`, a count, is zero on `db`; returns the last count.
+async fn settles_to_zero(db: &Database, sql: &'static str) -> i64 {
+    let mut n = -1;
+    for _ in 0..100 {
+        n = db.query_scalar(text(sql)).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_cancellations_leave_no_transaction_lock_or_wrong_row() {
+    const TASKS: i64 = 8;
+    const STEPS: i64 = 200;
+    let url = match tokio::task::spawn_blocking(oxalchemy_testing::start_ephemeral)
+        .await
+        .unwrap()
+    {
+        Ok(url) => url,
+        Err(reason) => {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "SKIPPED soak (own PostgreSQL): {reason}");
+            return;
+        }
+    };
+    let db = Database::connect(&url)
+        .pool_size(4)
+        .max_overflow(0)
+        .pool_timeout(Duration::from_secs(10))
+        .await
+        .unwrap();
+    let admin = Database::connect(&url).pool_size(1).await.unwrap();
+    db.execute(text("CREATE TABLE soak (id bigint PRIMARY KEY)"))
+        .await
+        .unwrap();
+
+    let run = async {
+        let mut tasks = Vec::new();
+        for task in 0..TASKS {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (task as u64 + 1));
+                let mut expected = Vec::new();
+                for step in 0..STEPS {
+                    let id = task * 10_000 + step;
+                    if let Some(e) = soak_step(&db, &mut rng, id, 7_000 + task).await {
+                        expected.push((id, e));
+                    }
+                }
+                expected
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.unwrap());
+        }
+        all
+    };
+    let expected = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("soak did not finish within 60 s");
+
+    // Every returned connection is reset without waiting for a checkout.
+    let in_tx = settles_to_zero(
+        &admin,
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+    )
+    .await;
+    assert_eq!(in_tx, 0, "pooled connections left in a transaction");
+    let locks = settles_to_zero(
+        &admin,
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'",
+    )
+    .await;
+    assert_eq!(locks, 0, "advisory locks left held");
+    // Every connection handed out is outside any transaction.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut conn = db.connection().await.unwrap();
+        assert!(!conn.in_transaction());
+        // PostgreSQL refuses a SAVEPOINT outside a transaction block (25P01).
+        let probe = conn.execute(text("SAVEPOINT probe")).await;
+        assert_eq!(
+            probe
+                .err()
+                .and_then(|e| e.sqlstate().map(str::to_owned))
+                .as_deref(),
+            Some("25P01"),
+            "handed out inside a transaction"
+        );
+        held.push(conn);
+    }
+    drop(held);
+
+    let present: std::collections::HashSet<i64> = admin
+        .query::<(i64,)>(text("SELECT id FROM soak"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id,)| id)
+        .collect();
+    let tally = |e: Expect| expected.iter().filter(|(_, x)| *x == e).count();
+    for (id, e) in &expected {
+        match e {
+            Expect::Present => assert!(present.contains(id), "committed row {id} lost"),
+            Expect::Absent => assert!(!present.contains(id), "rolled-back row {id} kept"),
+            Expect::Unknown => {}
+        }
+    }
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "soak: {} steps with rows: {} committed (all present), {} rolled back (all absent), \
+         {} cut off or failed ({} of them kept)",
+        expected.len(),
+        tally(Expect::Present),
+        tally(Expect::Absent),
+        tally(Expect::Unknown),
+        expected
+            .iter()
+            .filter(|(id, e)| *e == Expect::Unknown && present.contains(id))
+            .count(),
+    );
+}
