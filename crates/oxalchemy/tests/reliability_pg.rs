@@ -658,3 +658,37 @@ async fn soak_cancellations_leave_no_transaction_lock_or_wrong_row() {
             .count(),
     );
 }
+
+#[tokio::test]
+async fn idle_connections_whose_backends_died_are_not_handed_out() {
+    let Some(pg) = pg_schema("rel_idle_dead").await else {
+        return;
+    };
+    let db = Database::connect(&pg.url)
+        .pool_size(3)
+        .max_overflow(0)
+        .await
+        .unwrap();
+    let admin = Database::connect(&pg.url).await.unwrap();
+    let mut held = Vec::new();
+    let mut pids = Vec::new();
+    for _ in 0..3 {
+        let mut conn = db.connection().await.unwrap();
+        pids.push(
+            conn.query_scalar::<i32>(text("SELECT pg_backend_pid()"))
+                .await
+                .unwrap(),
+        );
+        held.push(conn);
+    }
+    drop(held);
+    // As a server restart does to every idle pooled connection.
+    for pid in &pids {
+        terminate(&admin, *pid).await;
+    }
+    for _ in 0..3 {
+        let one: i32 = db.query_scalar(text("SELECT 1")).await.unwrap();
+        assert_eq!(one, 1);
+    }
+    pg.drop().await;
+}
