@@ -280,6 +280,18 @@ async fn statements_prepared_before_ddl_are_prepared_again() {
     let v: i64 = tx.query_scalar(read()).await.unwrap();
     assert_eq!(v, 7);
     tx.commit().await.unwrap();
+
+    // After DDL the application runs itself, it drops every connection's cache up front, so
+    // even a transaction's first statement finds no stale plan.
+    admin
+        .execute(text("ALTER TABLE s ALTER COLUMN v TYPE bigint"))
+        .await
+        .unwrap();
+    db.forget_prepared_statements();
+    let mut tx = conn.begin().await.unwrap();
+    let v: i64 = tx.query_scalar(read()).await.unwrap();
+    assert_eq!(v, 7);
+    tx.commit().await.unwrap();
     drop(conn);
     pg.drop().await;
 }

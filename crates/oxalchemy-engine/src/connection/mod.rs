@@ -7,6 +7,7 @@
 mod compiled;
 mod transaction;
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use deadpool::managed::Object;
@@ -28,6 +29,8 @@ pub(crate) struct Pooled {
     pub(crate) depth: u32,
     /// Whether every request sent has been answered; see [`WireState`].
     pub(crate) state: WireState,
+    /// The database's statements epoch this connection's statement cache belongs to.
+    statements_epoch: u64,
 }
 
 impl Pooled {
@@ -37,6 +40,7 @@ impl Pooled {
             conn,
             depth: 0,
             state: WireState::Settled,
+            statements_epoch: 0,
         }
     }
 }
@@ -100,7 +104,12 @@ impl Connection {
     /// that may have gone through) is reset first; inside a transaction the server's own
     /// state (aborted, if a statement was cancelled) is left for the transaction to meet.
     pub(super) async fn send(&mut self) -> Result<&mut AnyConn> {
+        let epoch = self.shared.statements_epoch.load(Ordering::Acquire);
         let pooled = self.pooled();
+        if pooled.statements_epoch != epoch {
+            pooled.conn.forget_statements();
+            pooled.statements_epoch = epoch;
+        }
         if pooled.state == WireState::InFlight && pooled.depth == 0 {
             if let Err(e) = pooled.conn.reset().await {
                 pooled.state = WireState::Lost;

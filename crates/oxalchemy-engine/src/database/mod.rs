@@ -226,6 +226,20 @@ impl Database {
         tx.commit().await
     }
 
+    /// Makes every connection of the pool, idle or checked out, drop its cached prepared
+    /// statements before its next request. Call after DDL that changes the columns a cached
+    /// statement returns (`ALTER TABLE … ALTER COLUMN … TYPE`, dropping a column): PostgreSQL
+    /// refuses to run such a statement ("cached plan must not change result type"). The
+    /// engine retries that failure by itself outside a transaction, but inside one the
+    /// server has already aborted the transaction. A migration run in the same process
+    /// should call this after it changes a schema. SQLite re-prepares by itself; there this
+    /// does nothing.
+    pub fn forget_prepared_statements(&self) {
+        self.shared
+            .statements_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
     /// Closes the pool: idle connections are closed, checked-out ones when returned.
     pub fn close(&self) {
         self.pool.close();

@@ -32,6 +32,10 @@ pub(crate) struct Shared {
     pub(crate) begin_sql: &'static str,
     /// `BEGIN ISOLATION LEVEL …` exists (PostgreSQL).
     pub(crate) isolation_levels: bool,
+    /// Bumped by [`Database::forget_prepared_statements`](super::Database::forget_prepared_statements):
+    /// a connection that cached its statements under an older value drops them before its
+    /// next request.
+    pub(crate) statements_epoch: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
