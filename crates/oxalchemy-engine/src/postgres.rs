@@ -1,5 +1,8 @@
 //! The PostgreSQL driver: tokio-postgres. Every statement is prepared once per connection and
 //! cached; values are encoded in binary for whatever parameter type the server inferred.
+//! A statement whose future is dropped while the server runs it is cancelled there
+//! (`CancelOnDrop`), so an abandoned query does not keep working, or keep its connection's
+//! next user waiting.
 
 use std::error::Error as StdError;
 use std::sync::Arc;

@@ -1,6 +1,11 @@
 //! [`Connection`]: a driver connection checked out of the pool, which runs statements and
 //! starts transactions; returned to the pool when dropped.
 //!
+//! Every request goes through [`Connection::send`] and [`Connection::answered`], which keep
+//! the connection's [`WireState`]: marked in flight *before* anything is sent, so a future
+//! dropped mid-request (a timeout, a `select!`) leaves a state that says so, and the
+//! connection is reset before anyone trusts it again; a lost connection is discarded.
+//!
 //! The transaction guard lives in `transaction`, and the plumbing that runs statements
 //! other crates compiled themselves in `compiled`.
 

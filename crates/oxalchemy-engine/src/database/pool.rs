@@ -1,6 +1,8 @@
 //! The pool's machinery: [`Shared`], the settings every connection and transaction of a
 //! [`Database`](super::Database) reads, and [`Manager`], which deadpool calls to open a
-//! driver connection and to check one before handing it out again.
+//! driver connection and to check one before handing it out again: a connection that was
+//! lost is discarded, and one left in an unknown state (a request abandoned in flight) or
+//! inside a transaction is reset first (SQLAlchemy's `reset_on_return`).
 
 use std::sync::Arc;
 use std::time::Duration;
