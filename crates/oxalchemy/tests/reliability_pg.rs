@@ -704,3 +704,39 @@ async fn idle_connections_whose_backends_died_are_not_handed_out() {
     }
     pg.drop().await;
 }
+
+#[tokio::test]
+async fn a_lost_connection_invalidates_the_connections_opened_before_it() {
+    let Some(pg) = pg_schema("rel_invalidate").await else {
+        return;
+    };
+    let db = Database::connect(&pg.url)
+        .pool_size(2)
+        .max_overflow(0)
+        .await
+        .unwrap();
+    let admin = Database::connect(&pg.url).await.unwrap();
+    let pid_of = |mut conn: Connection| async move {
+        let pid: i32 = conn
+            .query_scalar(text("SELECT pg_backend_pid()"))
+            .await
+            .unwrap();
+        (conn, pid)
+    };
+    let (mut a, pid_a) = pid_of(db.connection().await.unwrap()).await;
+    let (b, pid_b) = pid_of(db.connection().await.unwrap()).await;
+    drop(b);
+    terminate(&admin, pid_a).await;
+    let err = a.execute(text("SELECT 1")).await.unwrap_err();
+    assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
+    drop(a);
+    // `b` still works, but it predates the loss: whatever broke `a` (a restart, a
+    // failover) has likely broken it too, so it is not handed out again.
+    let (_c, pid_c) = pid_of(db.connection().await.unwrap()).await;
+    assert!(
+        pid_c != pid_a && pid_c != pid_b,
+        "an older connection was reused"
+    );
+    assert_eq!(db.status().open, 1);
+    pg.drop().await;
+}

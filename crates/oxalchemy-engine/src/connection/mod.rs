@@ -136,6 +136,9 @@ impl Connection {
                 Err(Error::ConnectionLost { .. }) => WireState::Lost,
                 _ => WireState::Settled,
             };
+            if pooled.state == WireState::Lost {
+                self.shared.connection_lost();
+            }
         }
         result
     }

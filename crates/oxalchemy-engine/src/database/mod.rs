@@ -9,7 +9,7 @@ mod pool;
 
 use std::sync::Arc;
 
-use deadpool::managed::{Pool, PoolError, TimeoutType};
+use deadpool::managed::{Object, Pool, PoolError, TimeoutType};
 
 use crate::connection::{Connection, Transaction};
 use crate::decode::{FromRow, FromSql};
@@ -94,8 +94,21 @@ impl Database {
 
     /// Checks a connection out of the pool (waiting up to `pool_timeout`).
     pub async fn connection(&self) -> Result<Connection> {
+        loop {
+            let obj = self.checkout().await?;
+            if self.shared.invalidated(Object::metrics(&obj).created) {
+                tracing::debug!(target: "oxalchemy::pool", "connection older than a lost one discarded");
+                drop(Object::take(obj));
+                continue;
+            }
+            return Ok(Connection::new(obj, self.shared.clone()));
+        }
+    }
+
+    /// One checkout from deadpool, its errors made ours.
+    async fn checkout(&self) -> Result<Object<Manager>> {
         match self.pool.get().await {
-            Ok(obj) => Ok(Connection::new(obj, self.shared.clone())),
+            Ok(obj) => Ok(obj),
             Err(PoolError::Timeout(TimeoutType::Wait)) => Err(Error::PoolTimeout {
                 waited: self.shared.pool_timeout,
                 pool_size: self.shared.pool_size,

@@ -38,9 +38,28 @@ pub(crate) struct Shared {
     /// a connection that cached its statements under an older value drops them before its
     /// next request.
     pub(crate) statements_epoch: std::sync::atomic::AtomicU64,
+    /// When a connection of this pool was last lost: connections opened before then are
+    /// discarded at checkout (SQLAlchemy's pool invalidation), since whatever broke one
+    /// (a server restart, a failover) has likely broken them too.
+    pub(crate) lost_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Shared {
+    /// Records that a connection was lost now: every connection opened before is
+    /// discarded at its next checkout.
+    pub(crate) fn connection_lost(&self) {
+        let now = std::time::Instant::now();
+        *self.lost_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(now);
+    }
+
+    /// Whether a connection opened at `created` predates the last lost connection.
+    pub(crate) fn invalidated(&self, created: std::time::Instant) -> bool {
+        self.lost_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some_and(|lost| created < lost)
+    }
+
     /// Waits for SQLite's writer slot, up to the busy timeout.
     pub(crate) async fn write_slot(&self) -> Result<Option<OwnedMutexGuard<()>>> {
         let Some(gate) = &self.write_gate else {
