@@ -12,8 +12,11 @@ use hashlink::LruCache;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
+mod cancel;
+
 use crate::decode::{FromRow, Row};
 use crate::error::{chain_text, Error, IntegrityError, Result};
+use cancel::{CancelAddr, CancelOnDrop};
 use oxalchemy_core::Value;
 
 /// Server-side prepared statements kept per connection; the least recently used is closed
@@ -29,6 +32,8 @@ pub(crate) struct PgConn {
     statements: LruCache<String, tokio_postgres::Statement>,
     /// A ROLLBACK sent by a dropped transaction; awaited before the next statement.
     pub(crate) pending_cleanup: Option<tokio::task::JoinHandle<()>>,
+    /// Where cancel requests for this connection's statements go.
+    cancel_addr: Option<Arc<CancelAddr>>,
 }
 
 impl PgConn {
@@ -51,6 +56,7 @@ impl PgConn {
             client: Arc::new(client),
             statements: LruCache::new(STATEMENT_CACHE_CAPACITY),
             pending_cleanup: None,
+            cancel_addr: CancelAddr::of(config),
         })
     }
 
@@ -85,7 +91,7 @@ impl PgConn {
         let stmt = self.statement(sql).await?;
         let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
-        let guard = CancelOnDrop::arm(&self.client, &mut self.pending_cleanup);
+        let guard = CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
         let result = self.client.execute(&stmt, &refs).await;
         guard.disarm();
         self.after(sql, result)
@@ -95,7 +101,7 @@ impl PgConn {
         let stmt = self.statement(sql).await?;
         let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
-        let guard = CancelOnDrop::arm(&self.client, &mut self.pending_cleanup);
+        let guard = CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
         let rows = self.client.query(&stmt, &refs).await;
         guard.disarm();
         let rows = self.after(sql, rows)?;
@@ -116,7 +122,7 @@ impl PgConn {
         let stmt = self.statement(sql).await?;
         let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
-        let guard = CancelOnDrop::arm(&self.client, &mut self.pending_cleanup);
+        let guard = CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
         let rows = self.client.query(&stmt, &refs).await;
         guard.disarm();
         let rows = self.after(sql, rows)?;
@@ -140,7 +146,7 @@ impl PgConn {
         use futures_util::StreamExt;
         let stmt = self.statement(sql).await?;
         let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
-        let guard = CancelOnDrop::arm(&self.client, &mut self.pending_cleanup);
+        let guard = CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
         let stream = self.client.query_raw(&stmt, params.iter()).await;
         let stream = match stream {
             Ok(stream) => stream,
@@ -190,7 +196,7 @@ impl PgConn {
                 let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
                 client.execute(stmt, &refs).await
             });
-        let guard = CancelOnDrop::arm(client, &mut self.pending_cleanup);
+        let guard = CancelOnDrop::arm(client, &self.cancel_addr, &mut self.pending_cleanup);
         let results = futures_util::future::join_all(futures).await;
         guard.disarm();
         let mut out = Vec::with_capacity(results.len());
@@ -221,61 +227,6 @@ impl PgConn {
 
     pub(crate) async fn ping(&mut self) -> Result<()> {
         self.batch("").await
-    }
-}
-
-/// Sends PostgreSQL a cancel request for the statement running on a connection when the
-/// future awaiting it is dropped (a `timeout`, a `select!`, an aborted task), so the server
-/// stops working for nobody and the connection's next user does not wait for it. Disarmed
-/// once the answer has arrived. The cancel goes out from a task, recorded as the
-/// connection's pending cleanup: the pool's reset waits for it, and then for the cancelled
-/// statement's reply, before the connection is used again.
-struct CancelOnDrop<'a> {
-    client: &'a tokio_postgres::Client,
-    cleanup: &'a mut Option<tokio::task::JoinHandle<()>>,
-    armed: bool,
-}
-
-impl<'a> CancelOnDrop<'a> {
-    fn arm(
-        client: &'a tokio_postgres::Client,
-        cleanup: &'a mut Option<tokio::task::JoinHandle<()>>,
-    ) -> Self {
-        CancelOnDrop {
-            client,
-            cleanup,
-            armed: true,
-        }
-    }
-
-    /// The statement was answered: nothing to cancel.
-    fn disarm(mut self) {
-        self.armed = false;
-    }
-}
-
-impl Drop for CancelOnDrop<'_> {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        // Taken only now: building a token copies the connection's address, which the
-        // statements that finish (nearly all) never need.
-        let token = self.client.cancel_token();
-        let previous = self.cleanup.take();
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(target: "oxalchemy::engine", "a PostgreSQL statement was abandoned outside a Tokio runtime; it was not cancelled and runs to its end");
-            return;
-        };
-        *self.cleanup = Some(rt.spawn(async move {
-            if let Some(previous) = previous {
-                let _ = previous.await;
-            }
-            match token.cancel_query(tokio_postgres::NoTls).await {
-                Ok(()) => tracing::debug!(target: "oxalchemy::engine", "cancel request sent for an abandoned statement"),
-                Err(e) => tracing::warn!(target: "oxalchemy::engine", error = %e, "could not cancel an abandoned statement; it runs to its end"),
-            }
-        }));
     }
 }
 

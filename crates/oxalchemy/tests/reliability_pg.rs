@@ -542,6 +542,43 @@ async fn soak_step(db: &Database, rng: &mut Rng, id: i64, lock_key: i64) -> Opti
     })
 }
 
+/// Advisory locks held in the current database.
+const ADVISORY_LOCKS_HERE: &str = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+
+/// A new database `name` on this test process's own PostgreSQL cluster (started on first
+/// use with `initdb`/`pg_ctl`, stopped when the process exits), for tests whose assertions
+/// cover the whole server (advisory locks, idle transactions) or that take server-wide
+/// locks. `None`, after a visible skip notice, where no cluster can be started.
+async fn own_cluster_db(name: &str) -> Option<String> {
+    static CLUSTER: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    let base = tokio::task::spawn_blocking(|| {
+        CLUSTER
+            .get_or_init(oxalchemy_testing::start_ephemeral)
+            .clone()
+    })
+    .await
+    .unwrap();
+    let base = match base {
+        Ok(url) => url,
+        Err(reason) => {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {name} (own PostgreSQL): {reason}"
+            );
+            return None;
+        }
+    };
+    let admin = Database::connect(&base).pool_size(1).await.unwrap();
+    admin
+        .execute(text(format!("CREATE DATABASE \"{name}\"")))
+        .await
+        .unwrap();
+    let (server, _) = base.rsplit_once('/').expect("a URL with a database");
+    Some(format!("{server}/{name}"))
+}
+
 /// Waits (up to 5 s) until `sql`, a count, is zero on `db`; returns the last count.
 async fn settles_to_zero(db: &Database, sql: &'static str) -> i64 {
     let mut n = -1;
@@ -559,16 +596,8 @@ async fn settles_to_zero(db: &Database, sql: &'static str) -> i64 {
 async fn soak_cancellations_leave_no_transaction_lock_or_wrong_row() {
     const TASKS: i64 = 8;
     const STEPS: i64 = 200;
-    let url = match tokio::task::spawn_blocking(oxalchemy_testing::start_ephemeral)
-        .await
-        .unwrap()
-    {
-        Ok(url) => url,
-        Err(reason) => {
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "SKIPPED soak (own PostgreSQL): {reason}");
-            return;
-        }
+    let Some(url) = own_cluster_db("soak").await else {
+        return;
     };
     let db = Database::connect(&url)
         .pool_size(4)
@@ -615,11 +644,7 @@ async fn soak_cancellations_leave_no_transaction_lock_or_wrong_row() {
     )
     .await;
     assert_eq!(in_tx, 0, "pooled connections left in a transaction");
-    let locks = settles_to_zero(
-        &admin,
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'",
-    )
-    .await;
+    let locks = settles_to_zero(&admin, ADVISORY_LOCKS_HERE).await;
     assert_eq!(locks, 0, "advisory locks left held");
     // Every connection handed out is outside any transaction.
     let mut held = Vec::new();
@@ -739,4 +764,72 @@ async fn a_lost_connection_invalidates_the_connections_opened_before_it() {
     );
     assert_eq!(db.status().open, 1);
     pg.drop().await;
+}
+
+/// A migration that takes a while: cut off mid-run by a deploy's timeout.
+fn slow_upgrade(ops: &mut oxalchemy::migrate::ops::Ops) {
+    ops.execute(text("CREATE TABLE migrated (id integer)"))
+        .execute(text("SELECT pg_sleep(1)"));
+}
+
+fn slow_downgrade(ops: &mut oxalchemy::migrate::ops::Ops) {
+    ops.execute(text("DROP TABLE migrated"));
+}
+
+static SLOW: &[oxalchemy::migrate::migration::Migration] =
+    &[oxalchemy::migrate::migration::Migration {
+        revision: "5l0w00000001",
+        down_revisions: &[],
+        message: "slow",
+        created: "2026-11-29",
+        upgrade: slow_upgrade,
+        downgrade: slow_downgrade,
+    }];
+
+#[tokio::test]
+async fn a_cut_off_migration_run_leaves_no_advisory_lock() {
+    use oxalchemy::migrate::migration::{Graph, Runner};
+    let Some(url) = own_cluster_db("migrate_lock").await else {
+        return;
+    };
+    let db = Database::connect(&url).pool_size(2).await.unwrap();
+    let admin = Database::connect(&url).pool_size(1).await.unwrap();
+    let graph = Graph::new(SLOW).unwrap();
+    let runner = Runner::new(&graph);
+
+    // Cut off mid-migration: the lock goes with the reset of the returned connection.
+    let cut = tokio::time::timeout(Duration::from_millis(300), runner.run(&db, "head")).await;
+    assert!(cut.is_err(), "the slow migration finished within 300 ms");
+    assert_eq!(
+        settles_to_zero(&admin, ADVISORY_LOCKS_HERE).await,
+        0,
+        "the migration lock outlived the cut-off run"
+    );
+
+    // Cut off while waiting for the lock another deploy holds: the wait is cancelled, so it
+    // neither blocks its connection nor takes the lock later.
+    let mut holder = admin.connection().await.unwrap();
+    let lock = |sql: &'static str| text(sql).bind("k", 7_415_002_211_i64);
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        holder.execute(lock("SELECT pg_advisory_lock(:k)")),
+    )
+    .await
+    .expect("the migration lock is still held")
+    .unwrap();
+    let cut = tokio::time::timeout(Duration::from_millis(300), runner.run(&db, "head")).await;
+    assert!(cut.is_err(), "ran while the lock was held elsewhere");
+    holder
+        .execute(lock("SELECT pg_advisory_unlock(:k)"))
+        .await
+        .unwrap();
+    drop(holder);
+
+    // The next deploy applies the migration in bounded time and leaves no lock.
+    let report = tokio::time::timeout(Duration::from_secs(10), runner.run(&db, "head"))
+        .await
+        .expect("upgrade head waited on a leaked lock")
+        .unwrap();
+    assert_eq!(report.applied, ["5l0w00000001"]);
+    assert_eq!(settles_to_zero(&admin, ADVISORY_LOCKS_HERE).await, 0);
 }
