@@ -246,8 +246,24 @@ async fn statements_prepared_before_ddl_are_prepared_again() {
         .execute(text("ALTER TABLE s ALTER COLUMN v TYPE bigint"))
         .await
         .unwrap();
-    let v: i64 = db.query_scalar(read()).await.unwrap();
+    let mut conn = db.connection().await.unwrap();
+    // The retry is no reset: a session advisory lock the connection holds stays held.
+    conn.execute(text("SELECT pg_advisory_lock(626262)"))
+        .await
+        .unwrap();
+    let v: i64 = conn.query_scalar(read()).await.unwrap();
     assert_eq!(v, 7, "outside a transaction the statement is re-prepared");
+    let held: i64 = admin
+        .query_scalar(text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 626262",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(held, 1, "the retry released the connection's advisory lock");
+    conn.execute(text("SELECT pg_advisory_unlock(626262)"))
+        .await
+        .unwrap();
+    drop(conn);
 
     // Inside a transaction the server has aborted it: the error says so and what to do.
     admin

@@ -186,6 +186,9 @@ impl Connection {
             return false;
         }
         let pooled = self.pooled();
+        // The request was answered (with this error): sending it again is no abandonment,
+        // and must not reset the connection (which would release its advisory locks).
+        pooled.state = super::WireState::Settled;
         pooled.conn.forget_statements();
         if pooled.depth == 0 {
             tracing::debug!(target: "oxalchemy::engine", "statement plan made stale by DDL; statement cache dropped, retrying once");
