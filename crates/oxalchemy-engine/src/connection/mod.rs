@@ -67,6 +67,14 @@ pub(crate) enum WireState {
 }
 
 /// A connection checked out of the pool; returned to it on drop.
+///
+/// Cancellation: a statement whose future is dropped before it finishes (a `timeout`, a
+/// `select!`, an aborted task) is cancelled on the PostgreSQL server, and its outcome is
+/// unknown. Outside a transaction the connection is then reset before its next use: rolled
+/// back, and its session-level advisory locks released (as asyncpg and SQLAlchemy reset a
+/// connection returned to the pool). Inside a transaction the transaction is aborted, and
+/// its `commit` fails with [`Error::TransactionAbandoned`]. A connection that was lost is
+/// discarded, along with every pooled connection opened before the loss.
 pub struct Connection {
     obj: Option<Object<Manager>>,
     shared: Arc<Shared>,
