@@ -163,3 +163,42 @@ async fn closed_by_server(socket: &mut (impl tokio::io::AsyncRead + Unpin)) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CancelAddr;
+    use std::str::FromStr;
+    use tokio_postgres::Config;
+
+    fn addr(conn: &str) -> Option<String> {
+        let config = Config::from_str(conn).unwrap();
+        CancelAddr::of(&config).map(|a| match &*a {
+            CancelAddr::Tcp { host, port } => format!("{host}:{port}"),
+            #[cfg(unix)]
+            CancelAddr::Unix(path) => path.display().to_string(),
+        })
+    }
+
+    #[test]
+    fn cancel_requests_go_to_the_one_server_the_config_names() {
+        assert_eq!(
+            addr("postgresql://u@db.example:6543/app").as_deref(),
+            Some("db.example:6543")
+        );
+        assert_eq!(
+            addr("postgresql://u@db.example/app").as_deref(),
+            Some("db.example:5432")
+        );
+        assert_eq!(
+            addr("host=db.example hostaddr=10.0.0.7 port=5433").as_deref(),
+            Some("10.0.0.7:5433")
+        );
+        #[cfg(unix)]
+        assert_eq!(
+            addr("host=/var/run/postgresql port=5433").as_deref(),
+            Some("/var/run/postgresql/.s.PGSQL.5433")
+        );
+        // Several servers: tokio-postgres knows which one answered.
+        assert_eq!(addr("postgresql://u@a.example,b.example/app"), None);
+    }
+}
