@@ -118,14 +118,19 @@ impl Connection {
     /// state (aborted, if a statement was cancelled) is left for the transaction to meet.
     pub(super) async fn send(&mut self) -> Result<&mut AnyConn> {
         let epoch = self.shared.statements_epoch.load(Ordering::Acquire);
-        let pooled = self.pooled();
+        // Borrowing the field, not `self`, leaves `self.shared` free below.
+        let pooled = self.obj.as_deref_mut().expect("connection used after drop");
         if pooled.statements_epoch != epoch {
             pooled.conn.forget_statements();
             pooled.statements_epoch = epoch;
         }
         if pooled.state == WireState::InFlight && pooled.depth == 0 {
             if let Err(e) = pooled.conn.reset().await {
+                // A connection that cannot be reset is not used again, whatever the cause.
                 pooled.state = WireState::Lost;
+                if matches!(e, Error::ConnectionLost { .. }) {
+                    self.shared.connection_lost();
+                }
                 return Err(e);
             }
         }
