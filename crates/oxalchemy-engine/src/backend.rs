@@ -65,6 +65,11 @@ impl Backend for crate::postgres::PgConn {
     }
 }
 
+/// Puts a PostgreSQL connection back into autocommit with no session-level advisory lock
+/// held. Outside a transaction PostgreSQL answers the ROLLBACK with a warning only.
+#[cfg(feature = "postgres")]
+const PG_RESET: &str = "ROLLBACK; SELECT pg_advisory_unlock_all()";
+
 /// A driver connection as the pool holds it.
 pub(crate) enum AnyConn {
     #[cfg(feature = "sqlite")]
@@ -103,6 +108,40 @@ impl Backend for AnyConn {
 }
 
 impl AnyConn {
+    /// Puts a connection whose state is unknown (a request abandoned mid-flight) or that is
+    /// still in a transaction back into autocommit: ROLLBACK, and on PostgreSQL release
+    /// every session-level advisory lock (a migration lock whose holder was cancelled).
+    /// Waits first for anything a dropped future left running (a cancel request, a
+    /// rollback), so the reset is answered only once the connection is drained.
+    pub(crate) async fn reset(&mut self) -> Result<()> {
+        self.settle().await;
+        match self {
+            #[cfg(feature = "sqlite")]
+            AnyConn::Sqlite(c) => {
+                // SQLite refuses ROLLBACK outside a transaction; ask it instead of guessing.
+                if c.conn.is_autocommit() {
+                    return Ok(());
+                }
+                crate::sqlite::SqliteConn::batch(c, "ROLLBACK")
+            }
+            #[cfg(feature = "postgres")]
+            AnyConn::Postgres(p) => crate::postgres::PgConn::batch(p, PG_RESET).await,
+        }
+    }
+
+    /// Starts [`reset`](Self::reset) at once, without awaiting, when a connection in an
+    /// unknown state is returned to the pool, so that it does not sit idle in a
+    /// transaction (holding its locks) or holding advisory locks until its next checkout.
+    /// PostgreSQL only: SQLite never leaves a request in flight. The pool still resets the
+    /// connection at checkout, which waits for this and covers its failure.
+    pub(crate) fn reset_soon(&mut self) {
+        #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns)]
+        if matches!(self, AnyConn::Postgres(_)) {
+            self.rollback_now(PG_RESET.to_owned());
+        }
+    }
+
     /// Finishes cleanup a dropped transaction started (PostgreSQL sends its ROLLBACK from a task).
     pub(crate) async fn settle(&mut self) {
         // With only the `postgres` feature, `AnyConn` has no other variant.
@@ -110,6 +149,17 @@ impl AnyConn {
         #[allow(irrefutable_let_patterns)]
         if let AnyConn::Postgres(p) = self {
             p.settle().await;
+        }
+    }
+
+    /// Drops every cached prepared statement (PostgreSQL; SQLite re-prepares by itself when
+    /// a schema changes), so each is prepared afresh on its next use.
+    pub(crate) fn forget_statements(&mut self) {
+        // With only the `postgres` feature, `AnyConn` has no other variant.
+        #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns)]
+        if let AnyConn::Postgres(p) = self {
+            p.forget_statements();
         }
     }
 

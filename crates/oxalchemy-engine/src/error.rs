@@ -188,6 +188,18 @@ pub enum Error {
     /// `commit` or `rollback` was called on a transaction that had already ended.
     #[error("the transaction is already finished (committed or rolled back)")]
     TransactionFinished,
+    /// `commit` found that one of the transaction's statements had been abandoned in flight
+    /// (its future dropped by a `timeout`, a `select!` or an aborted task), so that
+    /// statement's outcome is unknown (on PostgreSQL it was cancelled, which aborts the
+    /// transaction). The transaction (or savepoint) was rolled back instead: nothing of it
+    /// was kept.
+    #[error(
+        "the transaction was rolled back, not committed: one of its statements was abandoned \
+         in flight (its future was dropped by a timeout, select! or aborted task), so its \
+         outcome is unknown; run the whole transaction again, and let statements inside a \
+         transaction finish (put the timeout around the whole transaction)"
+    )]
+    TransactionAbandoned,
     /// PostgreSQL (or the driver talking to it) reported an error that has no more specific
     /// variant: a syntax error, a missing table, a permission denied, a bind value that does
     /// not fit its parameter.
@@ -239,6 +251,18 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// Whether `e` is PostgreSQL's "cached plan must not change result type" (SQLSTATE 0A000):
+/// a prepared statement whose result columns DDL (`ALTER TABLE … ALTER COLUMN … TYPE`)
+/// changed since it was prepared. 0A000 also covers other unsupported features, so the
+/// message is checked too.
+pub(crate) fn is_stale_plan(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Database { code: Some(code), message, .. }
+            if code == "0A000" && message.contains("cached plan must not change result type")
+    )
 }
 
 fn sqlstate(code: &Option<String>) -> String {

@@ -1,5 +1,8 @@
 //! The PostgreSQL driver: tokio-postgres. Every statement is prepared once per connection and
 //! cached; values are encoded in binary for whatever parameter type the server inferred.
+//! A statement whose future is dropped while the server runs it is cancelled there
+//! (`CancelOnDrop`), so an abandoned query does not keep working, or keep its connection's
+//! next user waiting.
 
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -9,8 +12,11 @@ use hashlink::LruCache;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
+mod cancel;
+
 use crate::decode::{FromRow, Row};
 use crate::error::{chain_text, Error, IntegrityError, Result};
+use cancel::{CancelAddr, CancelOnDrop};
 use oxalchemy_core::Value;
 
 /// Server-side prepared statements kept per connection; the least recently used is closed
@@ -26,6 +32,8 @@ pub(crate) struct PgConn {
     statements: LruCache<String, tokio_postgres::Statement>,
     /// A ROLLBACK sent by a dropped transaction; awaited before the next statement.
     pub(crate) pending_cleanup: Option<tokio::task::JoinHandle<()>>,
+    /// Where cancel requests for this connection's statements go.
+    cancel_addr: Option<Arc<CancelAddr>>,
 }
 
 impl PgConn {
@@ -48,11 +56,17 @@ impl PgConn {
             client: Arc::new(client),
             statements: LruCache::new(STATEMENT_CACHE_CAPACITY),
             pending_cleanup: None,
+            cancel_addr: CancelAddr::of(config),
         })
     }
 
     pub(crate) fn is_closed(&self) -> bool {
         self.client.is_closed()
+    }
+
+    /// Drops every cached prepared statement (closing each on the server).
+    pub(crate) fn forget_statements(&mut self) {
+        self.statements.clear();
     }
 
     /// Waits for a rollback sent by a dropped transaction, so statements stay in order.
@@ -77,7 +91,9 @@ impl PgConn {
         let stmt = self.statement(sql).await?;
         let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let guard = CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
         let result = self.client.execute(&stmt, &refs).await;
+        guard.disarm();
         self.after(sql, result)
     }
 
@@ -85,7 +101,9 @@ impl PgConn {
         let stmt = self.statement(sql).await?;
         let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let guard = CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
         let rows = self.client.query(&stmt, &refs).await;
+        guard.disarm();
         let rows = self.after(sql, rows)?;
         // Sized up front: collecting into Result<Vec> would grow the Vec by doubling.
         let mut out = Vec::with_capacity(rows.len());
@@ -104,7 +122,9 @@ impl PgConn {
         let stmt = self.statement(sql).await?;
         let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let guard = CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
         let rows = self.client.query(&stmt, &refs).await;
+        guard.disarm();
         let rows = self.after(sql, rows)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -126,19 +146,34 @@ impl PgConn {
         use futures_util::StreamExt;
         let stmt = self.statement(sql).await?;
         let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
+        let guard = CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
         let stream = self.client.query_raw(&stmt, params.iter()).await;
-        let stream = self.after(sql, stream)?;
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(e) => {
+                guard.disarm();
+                return self.after(sql, Err(e));
+            }
+        };
         futures_util::pin_mut!(stream);
         let mut buf = Vec::with_capacity(batch);
         let mut total = 0u64;
-        while let Some(row) = stream.next().await {
-            let row = row.map_err(map_error)?;
-            buf.push(decode(&Row::postgres(&row))?);
-            total += 1;
-            if buf.len() == batch {
-                f(std::mem::replace(&mut buf, Vec::with_capacity(batch)))?;
+        // Only a dropped future cancels: an error from `decode` or `f` ends the read here and
+        // leaves the statement (and its transaction) to finish as before.
+        let read: Result<()> = async {
+            while let Some(row) = stream.next().await {
+                let row = row.map_err(map_error)?;
+                buf.push(decode(&Row::postgres(&row))?);
+                total += 1;
+                if buf.len() == batch {
+                    f(std::mem::replace(&mut buf, Vec::with_capacity(batch)))?;
+                }
             }
+            Ok(())
         }
+        .await;
+        guard.disarm();
+        read?;
         if !buf.is_empty() {
             f(buf)?;
         }
@@ -161,7 +196,9 @@ impl PgConn {
                 let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
                 client.execute(stmt, &refs).await
             });
+        let guard = CancelOnDrop::arm(client, &self.cancel_addr, &mut self.pending_cleanup);
         let results = futures_util::future::join_all(futures).await;
+        guard.disarm();
         let mut out = Vec::with_capacity(results.len());
         for (i, r) in results.into_iter().enumerate() {
             out.push(self.after(stmts[i].0, r)?);
@@ -247,7 +284,7 @@ pub(crate) fn map_error(e: tokio_postgres::Error) -> Error {
             source: Some(Box::new(e)),
         };
     }
-    if *code == SqlState::ADMIN_SHUTDOWN || *code == SqlState::CRASH_SHUTDOWN {
+    if session_ended(db) {
         // The server ends the session after sending this: the connection is gone.
         return Error::ConnectionLost {
             reason: format!("{message} (SQLSTATE {})", code.code()),
@@ -261,6 +298,22 @@ pub(crate) fn map_error(e: tokio_postgres::Error) -> Error {
         hint: db.hint().map(str::to_owned),
         source: Some(Box::new(e)),
     }
+}
+
+/// Whether the server ended the session with this error: a backend terminated by an
+/// administrator or a server shutdown (57P01), a crash of another backend (57P02), a
+/// connection exception (class 08), or any error the server sends as FATAL or PANIC (an
+/// idle-session timeout, 57P05 …), after which it always closes the connection.
+fn session_ended(db: &tokio_postgres::error::DbError) -> bool {
+    use tokio_postgres::error::Severity;
+    let code = db.code();
+    *code == SqlState::ADMIN_SHUTDOWN
+        || *code == SqlState::CRASH_SHUTDOWN
+        || code.code().starts_with("08")
+        || matches!(
+            db.parsed_severity(),
+            Some(Severity::Fatal | Severity::Panic)
+        )
 }
 
 /// The typed constraint violation for an integrity SQLSTATE (class 23), else `None`.

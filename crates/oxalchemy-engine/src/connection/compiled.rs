@@ -15,6 +15,22 @@ use crate::backend::{AnyConn, Backend};
 use crate::decode::{FromRow, Row};
 use crate::error::Result;
 
+/// Sends one request as `conn => call` (`call` awaits it on the driver connection `conn`),
+/// keeping the connection's [`WireState`](super::WireState): marked before sending, settled
+/// on the answer. A PostgreSQL plan made stale by DDL is sent again once outside a
+/// transaction (see [`Connection::stale_plan`]).
+macro_rules! round_trip {
+    ($self:ident, $conn:ident => $call:expr) => {{
+        let $conn = $self.send().await?;
+        let mut result = $call;
+        if $self.stale_plan(&mut result) {
+            let $conn = $self.send().await?;
+            result = $call;
+        }
+        $self.answered(result)
+    }};
+}
+
 /// Whether a statement may write (and so must hold SQLite's writer slot).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Access {
@@ -39,7 +55,7 @@ impl Connection {
     pub(super) async fn run_execute(&mut self, c: &Compiled, access: Access) -> Result<u64> {
         self.echo(c);
         let _slot = self.write_slot(access).await?;
-        self.pooled().conn.execute(&c.sql, &c.binds).await
+        round_trip!(self, conn => conn.execute(&c.sql, &c.binds).await)
     }
 
     /// Runs a compiled query that cannot write and decodes its rows.
@@ -62,7 +78,7 @@ impl Connection {
     ) -> Result<Vec<T>> {
         self.echo(c);
         let _slot = self.write_slot(access).await?;
-        self.pooled().conn.query(&c.sql, &c.binds).await
+        round_trip!(self, conn => conn.query(&c.sql, &c.binds).await)
     }
 
     /// Runs a compiled statement that may write and turns each returned row into a `T`
@@ -95,12 +111,12 @@ impl Connection {
     ) -> Result<Vec<T>> {
         self.echo(c);
         let _slot = self.write_slot(access).await?;
-        match &mut self.pooled().conn {
+        round_trip!(self, conn => match conn {
             #[cfg(feature = "sqlite")]
             AnyConn::Sqlite(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
             #[cfg(feature = "postgres")]
             AnyConn::Postgres(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
-        }
+        })
     }
 
     /// Streams a compiled query's rows in batches of `batch` (SQLAlchemy's `yield_per`): `f`
@@ -117,7 +133,8 @@ impl Connection {
         self.echo(c);
         let batch = batch.max(1);
         let mut decode = |row: &Row<'_>| T::from_row(row);
-        match &mut self.pooled().conn {
+        // Not retried on a stale plan: batches may already have reached `f`.
+        let result = match self.send().await? {
             #[cfg(feature = "sqlite")]
             AnyConn::Sqlite(conn) => {
                 conn.query_batches(&c.sql, &c.binds, batch, &mut decode, &mut f)
@@ -128,7 +145,8 @@ impl Connection {
                 conn.query_batches(&c.sql, &c.binds, batch, &mut decode, &mut f)
                     .await
             }
-        }
+        };
+        self.answered(result)
     }
 
     /// Runs several compiled statements that may write, in order; returns each one's
@@ -140,7 +158,7 @@ impl Connection {
             self.echo(c);
         }
         let _slot = self.write_slot(Access::Write).await?;
-        match &mut self.pooled().conn {
+        let result = match self.send().await? {
             #[cfg(feature = "postgres")]
             AnyConn::Postgres(pg) => {
                 let refs: Vec<(&str, &[oxalchemy_core::Value])> = stmts
@@ -152,14 +170,41 @@ impl Connection {
             // With both drivers the PostgreSQL arm above leaves this one for SQLite; with
             // only SQLite it is the only arm.
             #[allow(unreachable_patterns)]
-            conn => {
-                let mut out = Vec::with_capacity(stmts.len());
-                for c in stmts {
-                    out.push(conn.execute(&c.sql, &c.binds).await?);
-                }
-                Ok(out)
-            }
+            conn => execute_each(conn, stmts).await,
+        };
+        self.answered(result)
+    }
+
+    /// Whether `result` failed on a PostgreSQL statement whose cached plan DDL made stale
+    /// (SQLSTATE 0A000, "cached plan must not change result type") and should be sent again.
+    /// Either way the connection's statement cache is dropped, so every statement is
+    /// prepared afresh. Outside a transaction the failed statement did nothing, so it is
+    /// retried once (as SQLAlchemy's asyncpg dialect does); inside one the server has aborted
+    /// the transaction, so the error is kept, with a hint saying what happened and what to do.
+    pub(super) fn stale_plan<T>(&mut self, result: &mut Result<T>) -> bool {
+        let Err(e) = result else { return false };
+        if !crate::error::is_stale_plan(e) {
+            return false;
         }
+        let pooled = self.pooled();
+        // The request was answered (with this error): sending it again is no abandonment,
+        // and must not reset the connection (which would release its advisory locks).
+        pooled.state = super::WireState::Settled;
+        pooled.conn.forget_statements();
+        if pooled.depth == 0 {
+            tracing::debug!(target: "oxalchemy::engine", "statement plan made stale by DDL; statement cache dropped, retrying once");
+            return true;
+        }
+        if let crate::error::Error::Database { hint, .. } = e {
+            *hint = Some(
+                "a table this statement uses was altered (DDL) after this connection prepared \
+                 the statement, so its cached plan no longer fits; the transaction is aborted: \
+                 roll it back and run it again (this connection's statement cache has been \
+                 cleared)"
+                    .to_owned(),
+            );
+        }
+        false
     }
 
     /// Runs a multi-row INSERT into a SQLite table whose key is its rowid and returns the
@@ -198,4 +243,15 @@ impl Connection {
         let _ = (c, table, rows);
         Ok(None)
     }
+}
+
+/// Runs statements one after another on a driver without pipelining; returns each one's
+/// changed-row count, stopping at the first error.
+#[cfg_attr(all(feature = "postgres", not(feature = "sqlite")), allow(dead_code))]
+async fn execute_each(conn: &mut AnyConn, stmts: &[Compiled]) -> Result<Vec<u64>> {
+    let mut out = Vec::with_capacity(stmts.len());
+    for c in stmts {
+        out.push(conn.execute(&c.sql, &c.binds).await?);
+    }
+    Ok(out)
 }

@@ -1,18 +1,24 @@
 //! [`Connection`]: a driver connection checked out of the pool, which runs statements and
 //! starts transactions; returned to the pool when dropped.
 //!
+//! Every request goes through [`Connection::send`] and [`Connection::answered`], which keep
+//! the connection's [`WireState`]: marked in flight *before* anything is sent, so a future
+//! dropped mid-request (a timeout, a `select!`) leaves a state that says so, and the
+//! connection is reset before anyone trusts it again; a lost connection is discarded.
+//!
 //! The transaction guard lives in `transaction`, and the plumbing that runs statements
 //! other crates compiled themselves in `compiled`.
 
 mod compiled;
 mod transaction;
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use deadpool::managed::Object;
 use tokio::sync::OwnedMutexGuard;
 
-use crate::backend::Backend;
+use crate::backend::{AnyConn, Backend};
 use crate::database::{Manager, Shared};
 use crate::decode::{FromRow, FromSql};
 use crate::error::{Error, Result};
@@ -20,14 +26,55 @@ use compiled::Access;
 use oxalchemy_core::{compile, Compiled, Dialect, Statement};
 pub use transaction::{OwnedTransaction, Transaction, TransactionGuard};
 
-/// A driver connection as the pool stores it, with the transaction depth it is at.
+/// A driver connection as the pool stores it, with the transaction depth it is at and
+/// whether that depth can be trusted.
 pub(crate) struct Pooled {
-    pub(crate) conn: crate::backend::AnyConn,
+    pub(crate) conn: AnyConn,
     /// 0: autocommit; 1: in a transaction; n > 1: inside n - 1 savepoints.
     pub(crate) depth: u32,
+    /// Whether every request sent has been answered; see [`WireState`].
+    pub(crate) state: WireState,
+    /// The database's statements epoch this connection's statement cache belongs to.
+    statements_epoch: u64,
+}
+
+impl Pooled {
+    /// A freshly opened connection: autocommit, nothing in flight.
+    pub(crate) fn new(conn: AnyConn) -> Self {
+        Pooled {
+            conn,
+            depth: 0,
+            state: WireState::Settled,
+            statements_epoch: 0,
+        }
+    }
+}
+
+/// Where a connection's conversation with the server stands. The state is set *before* a
+/// request is sent, so a future dropped mid-request (a `timeout`, a `select!`, a cancelled
+/// task) leaves [`WireState::InFlight`] behind, and nobody trusts `depth` until the
+/// connection has been reset (SQLAlchemy's `reset_on_return`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WireState {
+    /// Every request sent has been answered: `depth` is what the server has.
+    Settled,
+    /// A request (a statement, BEGIN, COMMIT …) was sent and its future dropped before the
+    /// answer: the server may be inside a transaction `depth` does not know of, or still
+    /// running the statement. Reset (ROLLBACK, advisory locks released) before reuse.
+    InFlight,
+    /// The connection broke ([`Error::ConnectionLost`]): discarded, never reused.
+    Lost,
 }
 
 /// A connection checked out of the pool; returned to it on drop.
+///
+/// Cancellation: a statement whose future is dropped before it finishes (a `timeout`, a
+/// `select!`, an aborted task) is cancelled on the PostgreSQL server, and its outcome is
+/// unknown. Outside a transaction the connection is then reset before its next use: rolled
+/// back, and its session-level advisory locks released (as asyncpg and SQLAlchemy reset a
+/// connection returned to the pool). Inside a transaction the transaction is aborted, and
+/// its `commit` fails with [`Error::TransactionAbandoned`]. A connection that was lost is
+/// discarded, along with every pooled connection opened before the loss.
 pub struct Connection {
     obj: Option<Object<Manager>>,
     shared: Arc<Shared>,
@@ -63,6 +110,50 @@ impl Connection {
     fn pooled(&mut self) -> &mut Pooled {
         // `obj` is only None inside Drop.
         self.obj.as_deref_mut().expect("connection used after drop")
+    }
+
+    /// Marks a request as sent and returns the driver connection to send it on. A
+    /// connection whose previous request was abandoned outside any transaction (a BEGIN
+    /// that may have gone through) is reset first; inside a transaction the server's own
+    /// state (aborted, if a statement was cancelled) is left for the transaction to meet.
+    pub(super) async fn send(&mut self) -> Result<&mut AnyConn> {
+        let epoch = self.shared.statements_epoch.load(Ordering::Acquire);
+        // Borrowing the field, not `self`, leaves `self.shared` free below.
+        let pooled = self.obj.as_deref_mut().expect("connection used after drop");
+        if pooled.statements_epoch != epoch {
+            pooled.conn.forget_statements();
+            pooled.statements_epoch = epoch;
+        }
+        if pooled.state == WireState::InFlight && pooled.depth == 0 {
+            if let Err(e) = pooled.conn.reset().await {
+                // A connection that cannot be reset is not used again, whatever the cause.
+                pooled.state = WireState::Lost;
+                if matches!(e, Error::ConnectionLost { .. }) {
+                    self.shared.connection_lost();
+                }
+                return Err(e);
+            }
+        }
+        if pooled.state != WireState::Lost {
+            pooled.state = WireState::InFlight;
+        }
+        Ok(&mut pooled.conn)
+    }
+
+    /// Records that the request [`send`](Self::send) marked was answered; a lost connection
+    /// is marked so that it is discarded instead of returned to the pool.
+    pub(super) fn answered<T>(&mut self, result: Result<T>) -> Result<T> {
+        let pooled = self.pooled();
+        if pooled.state == WireState::InFlight {
+            pooled.state = match &result {
+                Err(Error::ConnectionLost { .. }) => WireState::Lost,
+                _ => WireState::Settled,
+            };
+            if pooled.state == WireState::Lost {
+                self.shared.connection_lost();
+            }
+        }
+        result
     }
 
     /// The SQL dialect this connection's statements are compiled for.
@@ -200,9 +291,9 @@ impl Connection {
             format!("SAVEPOINT {}", savepoint_name(depth))
         };
         tracing::debug!(target: "oxalchemy::sql", sql = %sql);
-        let pooled = self.pooled();
-        pooled.conn.batch(&sql).await?;
-        pooled.depth = depth;
+        let result = self.send().await?.batch(&sql).await;
+        self.answered(result)?;
+        self.pooled().depth = depth;
         Ok((depth, gate))
     }
 }
@@ -255,7 +346,18 @@ fn access(stmt: &Statement) -> Access {
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        let Some(obj) = self.obj.take() else { return };
+        let Some(mut obj) = self.obj.take() else {
+            return;
+        };
+        // A broken connection is discarded at once rather than failing its next checkout.
+        if obj.state == WireState::Lost {
+            drop(Object::take(obj));
+            return;
+        }
+        // Reset on return: state stays unknown, so the checkout resets again after this.
+        if obj.state == WireState::InFlight || obj.depth > 0 {
+            obj.conn.reset_soon();
+        }
         // Connections beyond pool_size are overflow: closed on return, as in SQLAlchemy.
         if let Some(pool) = Object::pool(&obj) {
             if pool.status().size > self.shared.pool_size {

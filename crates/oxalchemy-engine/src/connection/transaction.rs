@@ -6,7 +6,7 @@ use std::ops::{Deref, DerefMut};
 
 use tokio::sync::OwnedMutexGuard;
 
-use super::{savepoint_name, Connection};
+use super::{savepoint_name, Connection, WireState};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 
@@ -68,22 +68,37 @@ impl<C: BorrowMut<Connection>> TransactionGuard<C> {
             return Err(Error::TransactionFinished);
         }
         self.done = true;
-        let sql = self.end_sql(commit);
+        // A statement of this transaction was abandoned in flight (its future dropped): its
+        // outcome is unknown, and on PostgreSQL it was cancelled, which aborts the
+        // transaction, so a COMMIT would be answered with a silent ROLLBACK. Roll back, and
+        // say so, instead of reporting a commit that did not happen.
+        let abandoned = commit && self.conn.borrow_mut().pooled().state == WireState::InFlight;
+        let sql = self.end_sql(commit && !abandoned);
         tracing::debug!(target: "oxalchemy::sql", sql = %sql);
         let depth = self.depth;
-        let pooled = self.conn.borrow_mut().pooled();
-        let result = pooled.conn.batch(&sql).await;
-        match result {
+        let conn = self.conn.borrow_mut();
+        let result = conn.send().await?.batch(&sql).await;
+        match conn.answered(result) {
             Ok(()) => {
-                pooled.depth = depth - 1;
+                conn.pooled().depth = depth - 1;
+                if abandoned {
+                    return Err(Error::TransactionAbandoned);
+                }
                 Ok(())
             }
             Err(e) => {
                 // A failed COMMIT/RELEASE must not leave the level open: roll it back.
                 let rollback = self.end_sql(false);
-                let pooled = self.conn.borrow_mut().pooled();
-                if pooled.conn.batch(&rollback).await.is_ok() || depth == 1 {
-                    pooled.depth = depth - 1;
+                let conn = self.conn.borrow_mut();
+                let rolled_back = match conn.send().await {
+                    Ok(driver) => {
+                        let result = driver.batch(&rollback).await;
+                        conn.answered(result).is_ok()
+                    }
+                    Err(_) => false,
+                };
+                if rolled_back || depth == 1 {
+                    conn.pooled().depth = depth - 1;
                 }
                 Err(e)
             }
@@ -122,6 +137,10 @@ impl<C: BorrowMut<Connection>> Drop for TransactionGuard<C> {
         let sql = self.end_sql(false);
         let depth = self.depth;
         if let Some(pooled) = self.conn.borrow_mut().obj.as_deref_mut() {
+            // A lost connection has nothing to roll back: it is discarded with its Connection.
+            if pooled.state == WireState::Lost {
+                return;
+            }
             if pooled.conn.rollback_now(sql) {
                 pooled.depth = depth - 1;
             }

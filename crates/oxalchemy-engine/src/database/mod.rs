@@ -9,7 +9,7 @@ mod pool;
 
 use std::sync::Arc;
 
-use deadpool::managed::{Pool, PoolError, TimeoutType};
+use deadpool::managed::{Object, Pool, PoolError, TimeoutType};
 
 use crate::connection::{Connection, Transaction};
 use crate::decode::{FromRow, FromSql};
@@ -99,8 +99,21 @@ impl Database {
 
     /// Checks a connection out of the pool (waiting up to `pool_timeout`).
     pub async fn connection(&self) -> Result<Connection> {
+        loop {
+            let obj = self.checkout().await?;
+            if self.shared.invalidated(Object::metrics(&obj).created) {
+                tracing::debug!(target: "oxalchemy::pool", "connection older than a lost one discarded");
+                drop(Object::take(obj));
+                continue;
+            }
+            return Ok(Connection::new(obj, self.shared.clone()));
+        }
+    }
+
+    /// One checkout from deadpool, its errors made ours.
+    async fn checkout(&self) -> Result<Object<Manager>> {
         match self.pool.get().await {
-            Ok(obj) => Ok(Connection::new(obj, self.shared.clone())),
+            Ok(obj) => Ok(obj),
             Err(PoolError::Timeout(TimeoutType::Wait)) => Err(Error::PoolTimeout {
                 waited: self.shared.pool_timeout,
                 pool_size: self.shared.pool_size,
@@ -123,6 +136,8 @@ impl Database {
 
     /// Runs `f` in a transaction: committed when it returns `Ok`, rolled back on `Err` or
     /// panic; the connection always goes back to the pool (the guide's `session_scope`).
+    /// When `f` fails, its error is returned even if the ROLLBACK fails too (that failure is
+    /// logged at `warn` on the `oxalchemy::engine` target).
     pub async fn transaction<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T, E>,
@@ -136,7 +151,17 @@ impl Database {
                 Ok(v)
             }
             Err(e) => {
-                tx.rollback().await?;
+                // The closure's error is the one the caller needs; a ROLLBACK that fails too
+                // (the connection died, which usually caused the closure's error) is logged,
+                // not returned in its place. The connection is discarded if it broke.
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(
+                        target: "oxalchemy::engine",
+                        error = %rollback,
+                        "ROLLBACK after the transaction's closure failed also failed; \
+                         returning the closure's error"
+                    );
+                }
                 Err(e)
             }
         }
@@ -217,6 +242,20 @@ impl Database {
             }
         }
         tx.commit().await
+    }
+
+    /// Makes every connection of the pool, idle or checked out, drop its cached prepared
+    /// statements before its next request. Call after DDL that changes the columns a cached
+    /// statement returns (`ALTER TABLE … ALTER COLUMN … TYPE`, dropping a column): PostgreSQL
+    /// refuses to run such a statement ("cached plan must not change result type"). The
+    /// engine retries that failure by itself outside a transaction, but inside one the
+    /// server has already aborted the transaction. A migration run in the same process
+    /// should call this after it changes a schema. SQLite re-prepares by itself; there this
+    /// does nothing.
+    pub fn forget_prepared_statements(&self) {
+        self.shared
+            .statements_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Closes the pool: idle connections are closed, checked-out ones when returned.

@@ -241,6 +241,8 @@ impl ConnectOptions {
             busy_timeout: self.busy_timeout,
             begin_sql,
             isolation_levels: !memory && !file,
+            statements_epoch: Default::default(),
+            lost_at: Default::default(),
         });
         let db = Database { pool, shared };
         // Connect once now, so a bad URL or password fails here and not at first use.

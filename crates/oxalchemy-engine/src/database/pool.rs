@@ -1,6 +1,8 @@
 //! The pool's machinery: [`Shared`], the settings every connection and transaction of a
 //! [`Database`](super::Database) reads, and [`Manager`], which deadpool calls to open a
-//! driver connection and to check one before handing it out again.
+//! driver connection and to check one before handing it out again: a connection that was
+//! lost is discarded, and one left in an unknown state (a request abandoned in flight) or
+//! inside a transaction is reset first (SQLAlchemy's `reset_on_return`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +11,7 @@ use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::backend::{AnyConn, Backend};
-use crate::connection::Pooled;
+use crate::connection::{Pooled, WireState};
 use crate::error::{Error, Result};
 use crate::url::Target;
 use oxalchemy_core::Dialect;
@@ -32,9 +34,32 @@ pub(crate) struct Shared {
     pub(crate) begin_sql: &'static str,
     /// `BEGIN ISOLATION LEVEL …` exists (PostgreSQL).
     pub(crate) isolation_levels: bool,
+    /// Bumped by [`Database::forget_prepared_statements`](super::Database::forget_prepared_statements):
+    /// a connection that cached its statements under an older value drops them before its
+    /// next request.
+    pub(crate) statements_epoch: std::sync::atomic::AtomicU64,
+    /// When a connection of this pool was last lost: connections opened before then are
+    /// discarded at checkout (SQLAlchemy's pool invalidation), since whatever broke one
+    /// (a server restart, a failover) has likely broken them too.
+    pub(crate) lost_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Shared {
+    /// Records that a connection was lost now: every connection opened before is
+    /// discarded at its next checkout.
+    pub(crate) fn connection_lost(&self) {
+        let now = std::time::Instant::now();
+        *self.lost_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(now);
+    }
+
+    /// Whether a connection opened at `created` predates the last lost connection.
+    pub(crate) fn invalidated(&self, created: std::time::Instant) -> bool {
+        self.lost_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some_and(|lost| created < lost)
+    }
+
     /// Waits for SQLite's writer slot, up to the busy timeout.
     pub(crate) async fn write_slot(&self) -> Result<Option<OwnedMutexGuard<()>>> {
         let Some(gate) = &self.write_gate else {
@@ -86,7 +111,7 @@ impl managed::Manager for Manager {
             }
         };
         tracing::debug!(target: "oxalchemy::pool", url = %self.url, "connection opened");
-        Ok(Pooled { conn, depth: 0 })
+        Ok(Pooled::new(conn))
     }
 
     async fn recycle(&self, obj: &mut Pooled, metrics: &Metrics) -> RecycleResult<Error> {
@@ -98,14 +123,17 @@ impl managed::Manager for Manager {
         if obj.conn.is_closed() {
             return Err(RecycleError::message("connection closed by the server"));
         }
+        if obj.state == WireState::Lost {
+            return Err(RecycleError::message("connection lost"));
+        }
         obj.conn.settle().await;
-        if obj.depth > 0 {
-            // A transaction was leaked (e.g. forgotten with mem::forget): never hand it out open.
-            obj.conn
-                .batch("ROLLBACK")
-                .await
-                .map_err(RecycleError::Backend)?;
+        if obj.depth > 0 || obj.state == WireState::InFlight {
+            // A transaction was leaked (forgotten with mem::forget), or a request was
+            // abandoned mid-flight (a BEGIN may have gone through): never hand it out in an
+            // unknown state. A connection that cannot be reset is discarded.
+            obj.conn.reset().await.map_err(RecycleError::Backend)?;
             obj.depth = 0;
+            obj.state = WireState::Settled;
         }
         if self.pre_ping {
             obj.conn.ping().await.map_err(RecycleError::Backend)?;
