@@ -107,6 +107,12 @@ impl Backend for AnyConn {
     }
 }
 
+/// Every SQLite connection the engine hands out enforces foreign keys; a reset or a dropped
+/// transaction restores it, because a SQLite migration turns them off around its
+/// transaction and may be cut off before it turns them back on.
+#[cfg(feature = "sqlite")]
+const SQLITE_FOREIGN_KEYS_ON: &str = "PRAGMA foreign_keys = ON";
+
 impl AnyConn {
     /// Puts a connection whose state is unknown (a request abandoned mid-flight) or that is
     /// still in a transaction back into autocommit: ROLLBACK, and on PostgreSQL release
@@ -119,10 +125,10 @@ impl AnyConn {
             #[cfg(feature = "sqlite")]
             AnyConn::Sqlite(c) => {
                 // SQLite refuses ROLLBACK outside a transaction; ask it instead of guessing.
-                if c.conn.is_autocommit() {
-                    return Ok(());
+                if !c.conn.is_autocommit() {
+                    crate::sqlite::SqliteConn::batch(c, "ROLLBACK").await?;
                 }
-                crate::sqlite::SqliteConn::batch(c, "ROLLBACK")
+                crate::sqlite::SqliteConn::batch(c, SQLITE_FOREIGN_KEYS_ON).await
             }
             #[cfg(feature = "postgres")]
             AnyConn::Postgres(p) => crate::postgres::PgConn::batch(p, PG_RESET).await,
@@ -173,6 +179,15 @@ impl AnyConn {
                 if let Err(e) = crate::sqlite::SqliteConn::batch_now(c, &sql) {
                     tracing::warn!(target: "oxalchemy::engine", error = %e, "rollback of a dropped transaction failed");
                     return false;
+                }
+                // Back in autocommit: put foreign keys back on, in case the dropped work
+                // turned them off around its transaction (a SQLite migration does).
+                if c.conn.is_autocommit() {
+                    if let Err(e) = crate::sqlite::SqliteConn::batch_now(c, SQLITE_FOREIGN_KEYS_ON)
+                    {
+                        tracing::warn!(target: "oxalchemy::engine", error = %e, "re-enabling foreign keys after a dropped transaction failed");
+                        return false;
+                    }
                 }
                 true
             }

@@ -272,12 +272,8 @@ const SLOW_SQLITE: &[Migration] = &[Migration {
 /// SQLite migrations run with `PRAGMA foreign_keys = OFF` (table rebuilds must not fire ON
 /// DELETE actions). A run cancelled in the middle must not hand that connection back to
 /// the pool with foreign keys still off.
-///
-/// Fails today: the runner cannot restore the PRAGMA from a dropped future, and the engine
-/// has no way to discard or reset that connection (it needs reset-on-return to restore
-/// `PRAGMA foreign_keys = ON` on a SQLite connection returned in an unknown state).
+/// The engine restores the PRAGMA when the migration's dropped transaction rolls back.
 #[tokio::test]
-#[ignore = "needs the engine's reset on return to restore PRAGMA foreign_keys (issue 10)"]
 async fn a_cancelled_sqlite_run_leaves_foreign_keys_on() {
     let file = TempSqliteFile::new("lock_sqlite_fk");
     let graph = Graph::new(SLOW_SQLITE).unwrap();

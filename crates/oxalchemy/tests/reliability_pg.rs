@@ -223,6 +223,28 @@ async fn the_closures_error_wins_over_a_failed_rollback() {
     pg.drop().await;
 }
 
+/// The same for a Session's scope: the closure's error, not the failed ROLLBACK's.
+#[tokio::test]
+async fn session_scope_returns_the_closures_error_when_rollback_fails() {
+    use oxalchemy::orm::SessionExt;
+    let Some(pg) = pg_schema("rel_session_scope_masking").await else {
+        return;
+    };
+    let db = single(&pg.url).await;
+    let admin = Database::connect(&pg.url).await.unwrap();
+    let result = db
+        .session_scope(async |s| -> Result<(), AppError> {
+            let pid: Vec<(i32,)> = s.select(text("SELECT pg_backend_pid()")).await?;
+            terminate(&admin, pid[0].0).await;
+            Err(AppError::Refused)
+        })
+        .await;
+    assert!(matches!(result, Err(AppError::Refused)), "{result:?}");
+    let one: i32 = db.query_scalar(text("SELECT 1")).await.unwrap();
+    assert_eq!(one, 1, "the dead connection was not handed out again");
+    pg.drop().await;
+}
+
 #[tokio::test]
 async fn statements_prepared_before_ddl_are_prepared_again() {
     let Some(pg) = pg_schema("rel_stale_plan").await else {

@@ -153,6 +153,11 @@ impl<'g> Runner<'g> {
                 Direction::Down => report.reverted.push(m.revision.to_owned()),
             }
         }
+        if !report.applied.is_empty() || !report.reverted.is_empty() {
+            // The migrations may have changed column types: statements other connections
+            // prepared before would fail with "cached plan must not change result type".
+            db.forget_prepared_statements();
+        }
         Ok(report)
     }
 

@@ -132,7 +132,16 @@ impl SessionExt for Database {
                 Ok(v)
             }
             Err(e) => {
-                s.rollback().await?;
+                // The closure's error is the one the caller can act on; a ROLLBACK that also
+                // fails (the connection died) must not hide it. The server rolls back a dead
+                // connection's transaction anyway.
+                if let Err(rollback) = s.rollback().await {
+                    tracing::warn!(
+                        target: "oxalchemy::orm",
+                        error = %rollback,
+                        "ROLLBACK after session_scope's closure failed also failed; returning the closure's error"
+                    );
+                }
                 Err(e)
             }
         }
