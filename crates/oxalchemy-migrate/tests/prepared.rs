@@ -11,17 +11,17 @@ use oxalchemy_testing::pg_schema;
 
 fn create(ops: &mut Ops) {
     ops.create_table(
-        Table::new("items")
+        Table::new("prepared_items")
             .column(Column::new("id", SqlType::Integer).primary_key())
             .column(Column::new("v", SqlType::Integer)),
     );
 }
 fn drop(ops: &mut Ops) {
-    ops.drop_table("items");
+    ops.drop_table("prepared_items");
 }
 fn widen(ops: &mut Ops) {
     ops.alter_column(
-        "items",
+        "prepared_items",
         "v",
         ColumnChange {
             ty: Some(SqlType::BigInteger),
@@ -31,7 +31,7 @@ fn widen(ops: &mut Ops) {
 }
 fn narrow(ops: &mut Ops) {
     ops.alter_column(
-        "items",
+        "prepared_items",
         "v",
         ColumnChange {
             ty: Some(SqlType::Integer),
@@ -52,7 +52,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         revision: "p2",
         down_revisions: &["p1"],
-        message: "widen items.v",
+        message: "widen prepared_items.v",
         created: "2026-11-29",
         upgrade: widen,
         downgrade: narrow,
@@ -72,10 +72,10 @@ async fn statements_prepared_before_a_migration_work_after_it_inside_a_transacti
         .await
         .unwrap();
     Runner::new(&graph).run(&db, "p1").await.unwrap();
-    db.execute(text("INSERT INTO items VALUES (1, 7)"))
+    db.execute(text("INSERT INTO prepared_items VALUES (1, 7)"))
         .await
         .unwrap();
-    let read = || text("SELECT v FROM items WHERE id = 1");
+    let read = || text("SELECT v FROM prepared_items WHERE id = 1");
     let v: i32 = db.query_scalar(read()).await.unwrap();
     assert_eq!(v, 7);
 
