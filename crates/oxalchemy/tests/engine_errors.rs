@@ -444,3 +444,25 @@ async fn misuse_is_a_mapping_error_and_finished_nested_transactions_are_typed() 
     assert!(matches!(err, Error::TransactionFinished), "{err:?}");
     assert!(err.to_string().contains("already finished"), "{err}");
 }
+
+/// A password holding URL delimiters (`/ ? #`): the URL connects, and neither `Display`,
+/// `Debug` nor an error shows any part of the password (issue 10 item 4).
+#[tokio::test]
+async fn passwords_with_url_delimiters_never_show() {
+    let Some(url) = pg_url(Some("postgres:pw/with?sl#ash"), None) else {
+        return;
+    };
+    let db = Database::connect(&url).await.expect("the URL connects");
+    let shown = format!("{db} {db:?}");
+    assert!(!shown.contains("pw/with") && !shown.contains("sl#ash"), "{shown}");
+    assert!(shown.contains("***"), "{shown}");
+    let err = db
+        .execute(text("SELECT * FROM oxalchemy_no_such_table"))
+        .await
+        .unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("pw/with") && !shown.contains("sl#ash"), "{shown}");
+    // A connect failure with the same password: the message names the server, not the secret.
+    let refused = connect_error("postgresql://app:pw/with?sl#ash@127.0.0.1:1/app").await;
+    assert!(!refused.contains("pw/with") && !refused.contains("sl#ash"), "{refused}");
+}
