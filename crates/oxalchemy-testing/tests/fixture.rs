@@ -42,9 +42,15 @@ async fn schema_is_usable_and_is_the_search_path() {
         .batch_execute("CREATE TABLE items (id int PRIMARY KEY); INSERT INTO items VALUES (1)")
         .await
         .expect("create table");
+    // The table landed in this test's schema and not in `public`. (Other tests' schemas,
+    // including ones a crashed run left behind, may hold tables of the same name.)
     let owner = query_string(
         &client,
-        "SELECT table_schema::text FROM information_schema.tables WHERE table_name = 'items'",
+        &format!(
+            "SELECT table_schema::text FROM information_schema.tables \
+             WHERE table_name = 'items' AND table_schema IN ('{}', 'public')",
+            schema.schema
+        ),
     )
     .await;
     assert_eq!(owner, Some(schema.schema.clone()));
