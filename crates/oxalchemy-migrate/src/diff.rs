@@ -201,7 +201,9 @@ pub fn diff(
             continue;
         }
         up_late.push(Op::DropTable(name.to_owned()));
-        out.downgrade.insert(0, Op::CreateTable((*t).clone()));
+        // Pushed dependents first like the drops, so the reversal below recreates the
+        // referenced tables first.
+        out.downgrade.push(Op::CreateTable((*t).clone()));
         out.warnings.push(format!(
             "table `{name}` is in the database but not in the models: the migration drops it \
              (and its data); exclude it with the table filter if another application owns it"
