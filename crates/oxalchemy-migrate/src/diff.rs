@@ -32,22 +32,55 @@ impl Diff {
 /// (extensions, other applications) are left alone.
 pub type TableFilter<'a> = &'a dyn Fn(&str) -> bool;
 
-fn type_sql(d: &dyn Dialect, c: &Column, table: &Table) -> String {
-    // A lone autoincrement integer key is INTEGER (rowid) on SQLite and an identity on
-    // PostgreSQL, whatever integer width was declared: compare those as one kind.
-    let pk_count = table.primary_key().count();
-    if c.primary_key && c.autoincrement && pk_count == 1 && c.ty.is_integer() {
-        return if d.name() == "sqlite" {
-            "INTEGER PRIMARY KEY".into()
-        } else {
-            let mut s = String::new();
-            d.write_type(&mut s, &c.ty);
-            s + " IDENTITY"
-        };
+/// Whether `c` is `table`'s lone integer key that the database makes its row identity: an
+/// autoincrement key (SQLite rowid, PostgreSQL identity), or on SQLite any lone key declared
+/// `INTEGER`, which aliases the rowid whatever `autoincrement` says.
+fn is_row_identity(d: &dyn Dialect, c: &Column, table: &Table) -> bool {
+    if !(c.primary_key && c.ty.is_integer() && table.primary_key().count() == 1) {
+        return false;
     }
+    c.autoincrement || (d.name() == "sqlite" && plain_type_sql(d, c) == "INTEGER")
+}
+
+fn plain_type_sql(d: &dyn Dialect, c: &Column) -> String {
     let mut s = String::new();
     d.write_type(&mut s, &c.ty);
     s.to_ascii_uppercase()
+}
+
+fn type_sql(d: &dyn Dialect, c: &Column, table: &Table) -> String {
+    // A lone autoincrement integer key is INTEGER (rowid) on SQLite and an identity on
+    // PostgreSQL, whatever integer width was declared: compare those as one kind.
+    if is_row_identity(d, c, table) {
+        return if d.name() == "sqlite" {
+            "INTEGER PRIMARY KEY".into()
+        } else {
+            plain_type_sql(d, c) + " IDENTITY"
+        };
+    }
+    plain_type_sql(d, c)
+}
+
+fn primary_key_names(t: &Table) -> Vec<String> {
+    t.primary_key().map(|c| c.name.to_string()).collect()
+}
+
+/// Whether column `c` of `target` has another type than `cur` of `current`. When the
+/// primary key itself changes (a warning: written by hand), a key column's row-identity kind
+/// changes with it; an integer stays an integer, which is no type change.
+fn type_changed(
+    d: &dyn Dialect,
+    c: &Column,
+    target: &Table,
+    cur: &Column,
+    current: &Table,
+) -> bool {
+    if type_sql(d, c, target) == type_sql(d, cur, current) {
+        return false;
+    }
+    let key_change = primary_key_names(target) != primary_key_names(current)
+        && (is_row_identity(d, c, target) || is_row_identity(d, cur, current));
+    !(key_change && c.ty.is_integer() && cur.ty.is_integer())
 }
 
 /// A server default as the database keeps it, for comparison: no outer parentheses, no
@@ -268,7 +301,7 @@ fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) 
             column: (*c).clone(),
         });
     }
-    let pk = |t: &Table| -> Vec<String> { t.primary_key().map(|c| c.name.to_string()).collect() };
+    let pk = primary_key_names;
     if pk(target) != pk(current) {
         out.warnings.push(format!(
             "`{table}`: the primary key changed from {:?} to {:?}; write that migration by hand",
@@ -287,7 +320,7 @@ fn changed_columns(d: &dyn Dialect, target: &Table, current: &Table, out: &mut D
         };
         let mut up = ColumnChange::default();
         let mut down = ColumnChange::default();
-        if type_sql(d, c, target) != type_sql(d, cur, current) {
+        if type_changed(d, c, target, cur, current) {
             up.ty = Some(c.ty.clone());
             down.ty = Some(cur.ty.clone());
         }
