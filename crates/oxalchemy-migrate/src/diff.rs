@@ -4,7 +4,7 @@
 //! Renames are never guessed: a column dropped and another added in the same table is
 //! reported as a possible rename, with the op to write instead.
 
-use oxalchemy_core::dialect::Dialect;
+use oxalchemy_core::dialect::{column_definition, CompileError, Dialect};
 use oxalchemy_core::expr::Ident;
 use oxalchemy_core::schema::{Column, Constraint, Index, MetaData, ServerDefault, Table};
 
@@ -147,11 +147,20 @@ fn balanced(s: &str) -> bool {
     depth == 0
 }
 
-fn default_text(c: &Column) -> Option<String> {
+/// A column's server default as SQL text on `d`: a value default is the literal the DDL
+/// writes for it, so it compares with what the database keeps and ALTERs to valid SQL.
+fn default_text(d: &dyn Dialect, c: &Column) -> Result<Option<String>, CompileError> {
     match &c.server_default {
-        None => None,
-        Some(ServerDefault::Sql(s)) => Some(s.clone()),
-        Some(ServerDefault::Value(v)) => Some(format!("{v:?}")),
+        None => Ok(None),
+        Some(ServerDefault::Sql(s)) => Ok(Some(s.clone())),
+        Some(ServerDefault::Value(v)) => {
+            // DDL is the one place values are inlined as literals: borrow its writer through
+            // a probe column, whose definition ends with ` DEFAULT <literal>`.
+            let probe =
+                Column::new("v", oxalchemy_core::SqlType::Text).server_default_value(v.clone());
+            let def = column_definition(d, &probe)?;
+            Ok(def.split_once(" DEFAULT ").map(|(_, lit)| lit.to_owned()))
+        }
     }
 }
 
@@ -328,13 +337,20 @@ fn changed_columns(d: &dyn Dialect, target: &Table, current: &Table, out: &mut D
             up.nullable = Some(c.nullable);
             down.nullable = Some(cur.nullable);
         }
-        let (want, have) = (default_text(c), default_text(cur));
-        let identity = c.primary_key && c.autoincrement;
-        if !identity
-            && want.as_deref().map(normalize_default) != have.as_deref().map(normalize_default)
-        {
-            up.server_default = Some(want.clone());
-            down.server_default = Some(have.clone());
+        match (default_text(d, c), default_text(d, cur)) {
+            (Ok(want), Ok(have)) => {
+                let identity = c.primary_key && c.autoincrement;
+                let norm = |s: &Option<String>| s.as_deref().map(normalize_default);
+                if !identity && norm(&want) != norm(&have) {
+                    up.server_default = Some(want);
+                    down.server_default = Some(have);
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => out.warnings.push(format!(
+                "`{table}.{}`: the server default cannot be written as SQL ({e}), so it was \
+                 not compared; give it as SQL text with `server_default`",
+                c.name
+            )),
         }
         if up != ColumnChange::default() {
             out.upgrade.push(Op::AlterColumn {
