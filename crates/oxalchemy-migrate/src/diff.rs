@@ -118,16 +118,45 @@ pub fn normalize_default(sql: &str) -> String {
             continue;
         } else if in_quote {
             out.push(c);
+        } else if c == '"' {
+            // PostgreSQL quotes identifiers it prints (`"substring"(…)`); the models rarely
+            // do. Names are case-folded here anyway, so the quotes carry nothing.
         } else {
             out.push(c.to_ascii_lowercase());
         }
         i += 1;
     }
-    let out = out.trim().to_owned();
+    let out = squeeze_spaces(out.trim());
     match out.as_str() {
         "current_timestamp" | "now()" | "current_timestamp()" => "now()".into(),
         _ => out,
     }
+}
+
+/// Whitespace outside string literals as the database prints it: runs become one space, and
+/// none next to parentheses and commas (`f( 'a' ,1)` → `f('a',1)`).
+fn squeeze_spaces(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_quote = false;
+    let mut pending_space = false;
+    for c in s.chars() {
+        if !in_quote && c.is_whitespace() {
+            pending_space = true;
+            continue;
+        }
+        if pending_space {
+            let tight = |x: char| matches!(x, '(' | ')' | ',');
+            if !tight(c) && !out.ends_with(tight) && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+        }
+        if c == '\'' {
+            in_quote = !in_quote;
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn balanced(s: &str) -> bool {
@@ -468,5 +497,10 @@ mod tests {
         assert_eq!(normalize_default("'{}'::jsonb"), "'{}'");
         assert_eq!(normalize_default("0"), "0");
         assert_eq!(normalize_default("'A::B'"), "'A::B'");
+        assert_eq!(
+            normalize_default("\"substring\"('name'::text, 1, 3)"),
+            normalize_default("substring('name', 1, 3)")
+        );
+        assert_eq!(normalize_default("f( 'a  b' ,  1)"), "f('a  b',1)");
     }
 }
