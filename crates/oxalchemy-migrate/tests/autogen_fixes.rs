@@ -291,3 +291,62 @@ async fn primary_key_change_warns_without_type_change() {
         b.finish().await;
     }
 }
+
+fn moods(name: &'static str) -> Table {
+    Table::new(name)
+        .column(Column::new("id", SqlType::Integer).primary_key())
+        .column(Column::new(
+            "mood",
+            SqlType::Enum {
+                name: "af_mood".into(),
+                variants: vec!["happy".into(), "sad".into()],
+                native: true,
+            },
+        ))
+}
+
+async fn enum_type_exists(b: &Backend) -> bool {
+    let n: i64 =
+        b.db.query_scalar(text(
+            "SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+             WHERE t.typname = 'af_mood' AND n.nspname = current_schema()",
+        ))
+        .await
+        .unwrap();
+    n == 1
+}
+
+/// Item 2: a new table with a native enum column creates the enum type first; dropping the
+/// last table that uses it drops the type, dropping another one keeps it.
+#[tokio::test]
+async fn create_table_creates_native_enum_types() {
+    for b in backends("af_native_enum").await {
+        let pg = b.pg.is_some();
+        let case = Case {
+            before: MetaData::new(),
+            after: md([moods("af_moods"), moods("af_moods2")]),
+            seed: &[],
+            expect: &["CreateTable", "CreateTable"],
+            kept: None,
+        };
+        round_trip(&b, &case).await;
+        if pg {
+            assert!(
+                !enum_type_exists(&b).await,
+                "the downgrade dropped the type"
+            );
+        }
+        let case = Case {
+            before: md([moods("af_moods"), moods("af_moods2")]),
+            after: md([moods("af_moods")]),
+            seed: &["INSERT INTO af_moods (id, mood) VALUES (1, 'sad')"],
+            expect: &["DropTable"],
+            kept: Some(("af_moods", 1)),
+        };
+        round_trip(&b, &case).await;
+        if pg {
+            assert!(enum_type_exists(&b).await, "af_moods still uses the type");
+        }
+        b.finish().await;
+    }
+}

@@ -4,7 +4,7 @@
 
 use oxalchemy_core::dialect::{column_definition, constraint_definition};
 use oxalchemy_core::expr::Ident;
-use oxalchemy_core::schema::{Constraint, DropIndex, Index, MetaData, Table};
+use oxalchemy_core::schema::{Constraint, DropEnumType, DropIndex, Index, MetaData, Table};
 use oxalchemy_core::{compile, Compiled, Dialect, Statement};
 
 use super::state::table_of;
@@ -17,13 +17,18 @@ impl Op {
         let sqlite = d.name() == "sqlite";
         Ok(match self {
             Op::CreateTable(t) => {
-                let mut steps = vec![Step::Sql(compile(d, &t.create().into())?)];
+                let mut steps = create_enum_types(d, state, t)?;
+                steps.push(Step::Sql(compile(d, &t.create().into())?));
                 for ix in t.create_indexes() {
                     steps.push(Step::Sql(compile(d, &ix.into())?));
                 }
                 steps
             }
-            Op::DropTable(name) => vec![sql(format!("DROP TABLE {}", quoted(name)))],
+            Op::DropTable(name) => {
+                let mut steps = vec![sql(format!("DROP TABLE {}", quoted(name)))];
+                steps.extend(drop_enum_types(d, state, name)?);
+                steps
+            }
             Op::RenameTable { from, to } => vec![sql(format!(
                 "ALTER TABLE {} RENAME TO {}",
                 quoted(from),
@@ -81,6 +86,56 @@ impl Op {
             Op::Run { label, f } => vec![Step::Run(label.clone(), f.clone())],
         })
     }
+}
+
+/// `CREATE TYPE` for the native enum types `t` uses that no table of the state uses yet
+/// (PostgreSQL), as `create_all` and Alembic's `create_table` do.
+fn create_enum_types(d: &dyn Dialect, state: &MetaData, t: &Table) -> Result<Vec<Step>, OpError> {
+    if !d.native_enums() {
+        return Ok(Vec::new());
+    }
+    let mut steps = Vec::new();
+    let mut seen = Vec::new();
+    for ty in t.native_enums() {
+        if seen.contains(&ty.name) || enum_in_use(state, ty.name.as_str(), None) {
+            continue;
+        }
+        seen.push(ty.name.clone());
+        steps.push(Step::Sql(compile(d, &Statement::CreateEnumType(ty))?));
+    }
+    Ok(steps)
+}
+
+/// `DROP TYPE` for the native enum types table `name` uses that no other table of the state
+/// uses (PostgreSQL), after the table is dropped.
+fn drop_enum_types(d: &dyn Dialect, state: &MetaData, name: &str) -> Result<Vec<Step>, OpError> {
+    let Some(t) = state.table(name).filter(|_| d.native_enums()) else {
+        return Ok(Vec::new());
+    };
+    let mut steps = Vec::new();
+    let mut seen = Vec::new();
+    for ty in t.native_enums() {
+        if seen.contains(&ty.name) || enum_in_use(state, ty.name.as_str(), Some(name)) {
+            continue;
+        }
+        seen.push(ty.name.clone());
+        let drop = DropEnumType {
+            name: ty.name,
+            if_exists: false,
+        };
+        steps.push(Step::Sql(compile(d, &Statement::DropEnumType(drop))?));
+    }
+    Ok(steps)
+}
+
+/// Whether a table of the state other than `except` has a column of native enum type `ty`.
+fn enum_in_use(state: &MetaData, ty: &str, except: Option<&str>) -> bool {
+    state
+        .tables()
+        .iter()
+        .filter(|t| Some(t.name.as_str()) != except)
+        .flat_map(Table::native_enums)
+        .any(|e| e.name.as_str() == ty)
 }
 
 /// A statement with no binds.
