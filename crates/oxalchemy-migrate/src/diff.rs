@@ -246,7 +246,7 @@ pub fn diff(
         if !include(t.name.as_str()) {
             continue;
         }
-        if current.table(t.name.as_str()).is_none() {
+        if counterpart(current, t).is_none() {
             out.upgrade.push(Op::CreateTable((*t).clone()));
             down_early.push(Op::DropTable(t.name.to_string()));
         }
@@ -257,7 +257,7 @@ pub fn diff(
         if !include(name) {
             continue;
         }
-        let Some(cur) = current.table(name) else {
+        let Some(cur) = counterpart(current, t) else {
             continue;
         };
         table_diff(dialect, t, cur, &mut out);
@@ -268,7 +268,7 @@ pub fn diff(
         .unwrap_or_else(|_| current.tables().iter().collect());
     for t in current_tables.iter().rev() {
         let name = t.name.as_str();
-        if !include(name) || target.table(name).is_some() {
+        if !include(name) || counterpart(target, t).is_some() {
             continue;
         }
         up_late.push(Op::DropTable(name.to_owned()));
@@ -290,6 +290,11 @@ pub fn diff(
     full.extend(down_early);
     out.downgrade = full;
     out
+}
+
+/// `t`'s table in `md`: same name, same schema (`None` is the default schema).
+fn counterpart<'a>(md: &'a MetaData, t: &Table) -> Option<&'a Table> {
+    md.table(t.name.as_str()).filter(|c| c.schema == t.schema)
 }
 
 fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) {

@@ -185,6 +185,9 @@ fn index(ix: &Index) -> String {
 
 fn table(t: &Table) -> String {
     let mut s = format!("Table::new({})", lit(t.name.as_str()));
+    if let Some(schema) = &t.schema {
+        let _ = write!(s, ".schema({})", lit(schema.as_str()));
+    }
     for c in &t.columns {
         let _ = write!(s, "\n            .column({})", column(c));
     }

@@ -12,7 +12,7 @@ use oxalchemy_engine::Database;
 use oxalchemy_migrate::diff::{diff, Diff};
 use oxalchemy_migrate::migration::execute_ops;
 use oxalchemy_migrate::ops::Op;
-use oxalchemy_migrate::reflect::reflect;
+use oxalchemy_migrate::reflect::{reflect_for, reflect_schemas};
 use oxalchemy_testing::{pg_schema, PgSchema, TempSqliteFile};
 
 /// One database a case runs on; keeps the SQLite file or PostgreSQL schema alive.
@@ -37,7 +37,7 @@ async fn backends(name: &str) -> Vec<Backend> {
     let file = TempSqliteFile::new(name);
     let mut out = vec![Backend {
         label: "sqlite",
-        db: Database::connect(&file.url()).await.unwrap(),
+        db: Database::connect(file.url()).await.unwrap(),
         _file: Some(file),
         pg: None,
     }];
@@ -52,9 +52,21 @@ async fn backends(name: &str) -> Vec<Backend> {
     out
 }
 
-async fn apply(b: &Backend, ops: &[Op]) {
+/// The database's schema, including the PostgreSQL schemas `models` name.
+async fn current(b: &Backend, models: &[&MetaData]) -> MetaData {
+    let mut schemas: Vec<String> = models
+        .iter()
+        .flat_map(|m| m.tables())
+        .filter_map(|t| t.schema.as_ref().map(|s| s.to_string()))
+        .collect();
+    schemas.dedup();
     let mut conn = b.db.connection().await.unwrap();
-    let mut state = reflect(&mut conn).await.unwrap();
+    reflect_schemas(&mut conn, &schemas).await.unwrap()
+}
+
+async fn apply(b: &Backend, ops: &[Op], models: &[&MetaData]) {
+    let mut state = current(b, models).await;
+    let mut conn = b.db.connection().await.unwrap();
     let mut tx = conn.begin().await.unwrap();
     execute_ops(&mut tx, ops, &mut state)
         .await
@@ -64,7 +76,7 @@ async fn apply(b: &Backend, ops: &[Op]) {
 
 async fn autogenerate(b: &Backend, target: &MetaData) -> Diff {
     let mut conn = b.db.connection().await.unwrap();
-    let current = reflect(&mut conn).await.unwrap();
+    let current = reflect_for(&mut conn, target).await.unwrap();
     diff(b.db.dialect(), target, &current, &|t| t.starts_with("af_"))
 }
 
@@ -93,7 +105,7 @@ struct Case<'a> {
 async fn round_trip(b: &Backend, case: &Case<'_>) -> Diff {
     let label = b.label;
     let create = autogenerate(b, &case.before).await;
-    apply(b, &create.upgrade).await;
+    apply(b, &create.upgrade, &[&case.before]).await;
     let again = autogenerate(b, &case.before).await;
     assert!(again.is_empty(), "[{label}] before: {:#?}", again.upgrade);
     for sql in case.seed {
@@ -101,14 +113,14 @@ async fn round_trip(b: &Backend, case: &Case<'_>) -> Diff {
     }
     let d = autogenerate(b, &case.after).await;
     assert_eq!(kinds(&d.upgrade), case.expect, "[{label}] {:#?}", d.upgrade);
-    apply(b, &d.upgrade).await;
+    apply(b, &d.upgrade, &[&case.before, &case.after]).await;
     let again = autogenerate(b, &case.after).await;
     assert!(
         again.is_empty(),
         "[{label}] after upgrade: {:#?}",
         again.upgrade
     );
-    apply(b, &d.downgrade).await;
+    apply(b, &d.downgrade, &[&case.before, &case.after]).await;
     let again = autogenerate(b, &case.before).await;
     assert!(
         again.is_empty(),
@@ -272,7 +284,7 @@ async fn primary_key_change_warns_without_type_change() {
             kept: None,
         };
         let create = autogenerate(&b, &case.before).await;
-        apply(&b, &create.upgrade).await;
+        apply(&b, &create.upgrade, &[]).await;
         let d = autogenerate(&b, &case.after).await;
         assert!(d.upgrade.is_empty(), "[{}] {:#?}", b.label, d.upgrade);
         assert!(
@@ -282,9 +294,9 @@ async fn primary_key_change_warns_without_type_change() {
             d.warnings
         );
         // And the other way round: from the composite key back to the single one.
-        apply(&b, &create.downgrade).await;
+        apply(&b, &create.downgrade, &[]).await;
         let create = autogenerate(&b, &case.after).await;
-        apply(&b, &create.upgrade).await;
+        apply(&b, &create.upgrade, &[]).await;
         let back = autogenerate(&b, &case.before).await;
         assert!(back.upgrade.is_empty(), "[{}] {:#?}", b.label, back.upgrade);
         assert!(!back.warnings.is_empty(), "[{}]", b.label);
@@ -347,6 +359,58 @@ async fn create_table_creates_native_enum_types() {
         if pg {
             assert!(enum_type_exists(&b).await, "af_moods still uses the type");
         }
+        b.finish().await;
+    }
+}
+
+/// Item 7: a table in another PostgreSQL schema is reflected from there (not added again on
+/// every run), and the ops that drop and change it name its schema.
+#[tokio::test]
+async fn schema_qualified_tables_round_trip() {
+    for b in backends("af_schema_table").await {
+        let Some(pg) = &b.pg else {
+            // SQLite's schemas are attached databases; there is none to put the table in.
+            continue;
+        };
+        let other = format!("{}_other", pg.schema);
+        b.db.execute(text(format!("CREATE SCHEMA \"{other}\"")))
+            .await
+            .unwrap();
+        let remote = |with_note: bool| {
+            let t = Table::new("af_remote")
+                .schema(other.clone())
+                .column(Column::new("id", SqlType::Integer).primary_key())
+                .column(Column::new("name", SqlType::Text).index());
+            let t = if with_note {
+                t.column(Column::new("note", SqlType::Text))
+            } else {
+                t
+            };
+            md([t])
+        };
+        // From nothing to the table, and back.
+        let case = Case {
+            before: MetaData::new(),
+            after: remote(false),
+            seed: &[],
+            expect: &["CreateTable"],
+            kept: None,
+        };
+        let d = round_trip(&b, &case).await;
+        assert_eq!(kinds(&d.downgrade), ["DropTable"]);
+        // A column added to (and dropped from) the schema-qualified table, rows kept.
+        let seed = format!("INSERT INTO \"{other}\".af_remote (id, name) VALUES (1, 'a')");
+        let case = Case {
+            before: remote(false),
+            after: remote(true),
+            seed: &[&seed],
+            expect: &["AddColumn"],
+            kept: Some((&format!("\"{other}\".af_remote"), 1)),
+        };
+        round_trip(&b, &case).await;
+        b.db.execute(text(format!("DROP SCHEMA \"{other}\" CASCADE")))
+            .await
+            .unwrap();
         b.finish().await;
     }
 }

@@ -25,18 +25,18 @@ impl Op {
                 steps
             }
             Op::DropTable(name) => {
-                let mut steps = vec![sql(format!("DROP TABLE {}", quoted(name)))];
+                let mut steps = vec![sql(format!("DROP TABLE {}", table_sql(state, name)))];
                 steps.extend(drop_enum_types(d, state, name)?);
                 steps
             }
             Op::RenameTable { from, to } => vec![sql(format!(
                 "ALTER TABLE {} RENAME TO {}",
-                quoted(from),
+                table_sql(state, from),
                 quoted(to)
             ))],
             Op::AddColumn { table, column } => vec![sql(format!(
                 "ALTER TABLE {} ADD COLUMN {}",
-                quoted(table),
+                table_sql(state, table),
                 column_definition(d, column)?
             ))],
             Op::DropColumn { table, column } => {
@@ -45,7 +45,7 @@ impl Op {
                 } else {
                     vec![sql(format!(
                         "ALTER TABLE {} DROP COLUMN {}",
-                        quoted(table),
+                        table_sql(state, table),
                         quoted(column)
                     ))]
                 }
@@ -56,17 +56,18 @@ impl Op {
                 change,
             } => alter_column(d, state, table, column, change)?,
             Op::CreateIndex { table, index } => vec![create_index(d, state, table, index)?],
-            Op::DropIndex { name, .. } => vec![Step::Sql(compile(
-                d,
-                &Statement::DropIndex(DropIndex::new(Ident::from(name.clone()))),
-            )?)],
+            Op::DropIndex { table, name } => {
+                let mut drop = DropIndex::new(Ident::from(name.clone()));
+                drop.schema = state.table(table).and_then(|t| t.schema.clone());
+                vec![Step::Sql(compile(d, &Statement::DropIndex(drop))?)]
+            }
             Op::AddConstraint { table, constraint } => {
                 if sqlite {
                     self.rebuild(d, state)?
                 } else {
                     vec![sql(format!(
                         "ALTER TABLE {} ADD {}",
-                        quoted(table),
+                        table_sql(state, table),
                         constraint_definition(d, None, constraint)
                     ))]
                 }
@@ -77,7 +78,7 @@ impl Op {
                 } else {
                     vec![sql(format!(
                         "ALTER TABLE {} DROP CONSTRAINT {}",
-                        quoted(table),
+                        table_sql(state, table),
                         quoted(name)
                     ))]
                 }
@@ -138,6 +139,14 @@ fn enum_in_use(state: &MetaData, ty: &str, except: Option<&str>) -> bool {
         .any(|e| e.name.as_str() == ty)
 }
 
+/// Table `table` as SQL: quoted, and qualified by its schema when the state has it in one.
+fn table_sql(state: &MetaData, table: &str) -> String {
+    match state.table(table).and_then(|t| t.schema.as_ref()) {
+        Some(schema) => format!("{}.{}", quoted(schema.as_str()), quoted(table)),
+        None => quoted(table),
+    }
+}
+
 /// A statement with no binds.
 pub(super) fn sql(text: String) -> Step {
     Step::Sql(Compiled {
@@ -184,13 +193,18 @@ fn alter_column(
             };
             steps.extend(without_rename.rebuild(d, state)?);
         } else {
-            steps.extend(alter_column_in_place(d, table, column, change));
+            steps.extend(alter_column_in_place(
+                d,
+                &table_sql(state, table),
+                column,
+                change,
+            ));
         }
     }
     if let Some(new) = &change.rename_to {
         steps.push(sql(format!(
             "ALTER TABLE {} RENAME COLUMN {} TO {}",
-            quoted(table),
+            table_sql(state, table),
             quoted(column),
             quoted(new)
         )));
@@ -198,15 +212,15 @@ fn alter_column(
     Ok(steps)
 }
 
-/// PostgreSQL's `ALTER COLUMN … TYPE / SET|DROP NOT NULL / SET|DROP DEFAULT`.
+/// PostgreSQL's `ALTER COLUMN … TYPE / SET|DROP NOT NULL / SET|DROP DEFAULT` on table `t`
+/// (as SQL, see [`table_sql`]).
 fn alter_column_in_place(
     d: &dyn Dialect,
-    table: &str,
+    t: &str,
     column: &str,
     change: &ColumnChange,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
-    let t = quoted(table);
     let c = quoted(column);
     if let Some(ty) = &change.ty {
         let mut ty_sql = String::new();
