@@ -3,6 +3,11 @@
 //!
 //! Renames are never guessed: a column dropped and another added in the same table is
 //! reported as a possible rename, with the op to write instead.
+//!
+//! Tables match by schema and name; reflect with [`crate::reflect::reflect_for`] so the
+//! schemas the models name are read. Server defaults compare as the database keeps them
+//! ([`normalize_default`]); value defaults as the literal the DDL writes. A primary-key
+//! change is a warning (written by hand), never a column type change.
 
 use oxalchemy_core::dialect::{column_definition, CompileError, Dialect};
 use oxalchemy_core::expr::Ident;
