@@ -3,8 +3,13 @@
 //!
 //! Renames are never guessed: a column dropped and another added in the same table is
 //! reported as a possible rename, with the op to write instead.
+//!
+//! Tables match by schema and name; reflect with [`crate::reflect::reflect_for`] so the
+//! schemas the models name are read. Server defaults compare as the database keeps them
+//! ([`normalize_default`]); value defaults as the literal the DDL writes. A primary-key
+//! change is a warning (written by hand), never a column type change.
 
-use oxalchemy_core::dialect::Dialect;
+use oxalchemy_core::dialect::{column_definition, CompileError, Dialect};
 use oxalchemy_core::expr::Ident;
 use oxalchemy_core::schema::{Column, Constraint, Index, MetaData, ServerDefault, Table};
 
@@ -32,22 +37,55 @@ impl Diff {
 /// (extensions, other applications) are left alone.
 pub type TableFilter<'a> = &'a dyn Fn(&str) -> bool;
 
-fn type_sql(d: &dyn Dialect, c: &Column, table: &Table) -> String {
-    // A lone autoincrement integer key is INTEGER (rowid) on SQLite and an identity on
-    // PostgreSQL, whatever integer width was declared: compare those as one kind.
-    let pk_count = table.primary_key().count();
-    if c.primary_key && c.autoincrement && pk_count == 1 && c.ty.is_integer() {
-        return if d.name() == "sqlite" {
-            "INTEGER PRIMARY KEY".into()
-        } else {
-            let mut s = String::new();
-            d.write_type(&mut s, &c.ty);
-            s + " IDENTITY"
-        };
+/// Whether `c` is `table`'s lone integer key that the database makes its row identity: an
+/// autoincrement key (SQLite rowid, PostgreSQL identity), or on SQLite any lone key declared
+/// `INTEGER`, which aliases the rowid whatever `autoincrement` says.
+fn is_row_identity(d: &dyn Dialect, c: &Column, table: &Table) -> bool {
+    if !(c.primary_key && c.ty.is_integer() && table.primary_key().count() == 1) {
+        return false;
     }
+    c.autoincrement || (d.name() == "sqlite" && plain_type_sql(d, c) == "INTEGER")
+}
+
+fn plain_type_sql(d: &dyn Dialect, c: &Column) -> String {
     let mut s = String::new();
     d.write_type(&mut s, &c.ty);
     s.to_ascii_uppercase()
+}
+
+fn type_sql(d: &dyn Dialect, c: &Column, table: &Table) -> String {
+    // A lone autoincrement integer key is INTEGER (rowid) on SQLite and an identity on
+    // PostgreSQL, whatever integer width was declared: compare those as one kind.
+    if is_row_identity(d, c, table) {
+        return if d.name() == "sqlite" {
+            "INTEGER PRIMARY KEY".into()
+        } else {
+            plain_type_sql(d, c) + " IDENTITY"
+        };
+    }
+    plain_type_sql(d, c)
+}
+
+fn primary_key_names(t: &Table) -> Vec<String> {
+    t.primary_key().map(|c| c.name.to_string()).collect()
+}
+
+/// Whether column `c` of `target` has another type than `cur` of `current`. When the
+/// primary key itself changes (a warning: written by hand), a key column's row-identity kind
+/// changes with it; an integer stays an integer, which is no type change.
+fn type_changed(
+    d: &dyn Dialect,
+    c: &Column,
+    target: &Table,
+    cur: &Column,
+    current: &Table,
+) -> bool {
+    if type_sql(d, c, target) == type_sql(d, cur, current) {
+        return false;
+    }
+    let key_change = primary_key_names(target) != primary_key_names(current)
+        && (is_row_identity(d, c, target) || is_row_identity(d, cur, current));
+    !(key_change && c.ty.is_integer() && cur.ty.is_integer())
 }
 
 /// A server default as the database keeps it, for comparison: no outer parentheses, no
@@ -85,16 +123,45 @@ pub fn normalize_default(sql: &str) -> String {
             continue;
         } else if in_quote {
             out.push(c);
+        } else if c == '"' {
+            // PostgreSQL quotes identifiers it prints (`"substring"(…)`); the models rarely
+            // do. Names are case-folded here anyway, so the quotes carry nothing.
         } else {
             out.push(c.to_ascii_lowercase());
         }
         i += 1;
     }
-    let out = out.trim().to_owned();
+    let out = squeeze_spaces(out.trim());
     match out.as_str() {
         "current_timestamp" | "now()" | "current_timestamp()" => "now()".into(),
         _ => out,
     }
+}
+
+/// Whitespace outside string literals as the database prints it: runs become one space, and
+/// none next to parentheses and commas (`f( 'a' ,1)` → `f('a',1)`).
+fn squeeze_spaces(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_quote = false;
+    let mut pending_space = false;
+    for c in s.chars() {
+        if !in_quote && c.is_whitespace() {
+            pending_space = true;
+            continue;
+        }
+        if pending_space {
+            let tight = |x: char| matches!(x, '(' | ')' | ',');
+            if !tight(c) && !out.ends_with(tight) && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+        }
+        if c == '\'' {
+            in_quote = !in_quote;
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn balanced(s: &str) -> bool {
@@ -114,11 +181,20 @@ fn balanced(s: &str) -> bool {
     depth == 0
 }
 
-fn default_text(c: &Column) -> Option<String> {
+/// A column's server default as SQL text on `d`: a value default is the literal the DDL
+/// writes for it, so it compares with what the database keeps and ALTERs to valid SQL.
+fn default_text(d: &dyn Dialect, c: &Column) -> Result<Option<String>, CompileError> {
     match &c.server_default {
-        None => None,
-        Some(ServerDefault::Sql(s)) => Some(s.clone()),
-        Some(ServerDefault::Value(v)) => Some(format!("{v:?}")),
+        None => Ok(None),
+        Some(ServerDefault::Sql(s)) => Ok(Some(s.clone())),
+        Some(ServerDefault::Value(v)) => {
+            // DDL is the one place values are inlined as literals: borrow its writer through
+            // a probe column, whose definition ends with ` DEFAULT <literal>`.
+            let probe =
+                Column::new("v", oxalchemy_core::SqlType::Text).server_default_value(v.clone());
+            let def = column_definition(d, &probe)?;
+            Ok(def.split_once(" DEFAULT ").map(|(_, lit)| lit.to_owned()))
+        }
     }
 }
 
@@ -175,7 +251,7 @@ pub fn diff(
         if !include(t.name.as_str()) {
             continue;
         }
-        if current.table(t.name.as_str()).is_none() {
+        if counterpart(current, t).is_none() {
             out.upgrade.push(Op::CreateTable((*t).clone()));
             down_early.push(Op::DropTable(t.name.to_string()));
         }
@@ -186,7 +262,7 @@ pub fn diff(
         if !include(name) {
             continue;
         }
-        let Some(cur) = current.table(name) else {
+        let Some(cur) = counterpart(current, t) else {
             continue;
         };
         table_diff(dialect, t, cur, &mut out);
@@ -197,11 +273,13 @@ pub fn diff(
         .unwrap_or_else(|_| current.tables().iter().collect());
     for t in current_tables.iter().rev() {
         let name = t.name.as_str();
-        if !include(name) || target.table(name).is_some() {
+        if !include(name) || counterpart(target, t).is_some() {
             continue;
         }
         up_late.push(Op::DropTable(name.to_owned()));
-        out.downgrade.insert(0, Op::CreateTable((*t).clone()));
+        // Pushed dependents first like the drops, so the reversal below recreates the
+        // referenced tables first.
+        out.downgrade.push(Op::CreateTable((*t).clone()));
         out.warnings.push(format!(
             "table `{name}` is in the database but not in the models: the migration drops it \
              (and its data); exclude it with the table filter if another application owns it"
@@ -217,6 +295,11 @@ pub fn diff(
     full.extend(down_early);
     out.downgrade = full;
     out
+}
+
+/// `t`'s table in `md`: same name, same schema (`None` is the default schema).
+fn counterpart<'a>(md: &'a MetaData, t: &Table) -> Option<&'a Table> {
+    md.table(t.name.as_str()).filter(|c| c.schema == t.schema)
 }
 
 fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) {
@@ -266,7 +349,7 @@ fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) 
             column: (*c).clone(),
         });
     }
-    let pk = |t: &Table| -> Vec<String> { t.primary_key().map(|c| c.name.to_string()).collect() };
+    let pk = primary_key_names;
     if pk(target) != pk(current) {
         out.warnings.push(format!(
             "`{table}`: the primary key changed from {:?} to {:?}; write that migration by hand",
@@ -285,7 +368,7 @@ fn changed_columns(d: &dyn Dialect, target: &Table, current: &Table, out: &mut D
         };
         let mut up = ColumnChange::default();
         let mut down = ColumnChange::default();
-        if type_sql(d, c, target) != type_sql(d, cur, current) {
+        if type_changed(d, c, target, cur, current) {
             up.ty = Some(c.ty.clone());
             down.ty = Some(cur.ty.clone());
         }
@@ -293,13 +376,20 @@ fn changed_columns(d: &dyn Dialect, target: &Table, current: &Table, out: &mut D
             up.nullable = Some(c.nullable);
             down.nullable = Some(cur.nullable);
         }
-        let (want, have) = (default_text(c), default_text(cur));
-        let identity = c.primary_key && c.autoincrement;
-        if !identity
-            && want.as_deref().map(normalize_default) != have.as_deref().map(normalize_default)
-        {
-            up.server_default = Some(want.clone());
-            down.server_default = Some(have.clone());
+        match (default_text(d, c), default_text(d, cur)) {
+            (Ok(want), Ok(have)) => {
+                let identity = c.primary_key && c.autoincrement;
+                let norm = |s: &Option<String>| s.as_deref().map(normalize_default);
+                if !identity && norm(&want) != norm(&have) {
+                    up.server_default = Some(want);
+                    down.server_default = Some(have);
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => out.warnings.push(format!(
+                "`{table}.{}`: the server default cannot be written as SQL ({e}), so it was \
+                 not compared; give it as SQL text with `server_default`",
+                c.name
+            )),
         }
         if up != ColumnChange::default() {
             out.upgrade.push(Op::AlterColumn {
@@ -417,5 +507,10 @@ mod tests {
         assert_eq!(normalize_default("'{}'::jsonb"), "'{}'");
         assert_eq!(normalize_default("0"), "0");
         assert_eq!(normalize_default("'A::B'"), "'A::B'");
+        assert_eq!(
+            normalize_default("\"substring\"('name'::text, 1, 3)"),
+            normalize_default("substring('name', 1, 3)")
+        );
+        assert_eq!(normalize_default("f( 'a  b' ,  1)"), "f('a  b',1)");
     }
 }

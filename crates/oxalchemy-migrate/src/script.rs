@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use oxalchemy_core::schema::{Column, Constraint, Index, ReferentialAction, ServerDefault, Table};
-use oxalchemy_core::SqlType;
+use oxalchemy_core::{SqlType, Value};
 
 use crate::ops::{ColumnChange, Op};
 
@@ -73,12 +73,59 @@ fn column(c: &Column) -> String {
         Some(ServerDefault::Sql(sql)) => {
             let _ = write!(s, ".server_default({})", lit(sql));
         }
-        Some(ServerDefault::Value(v)) => {
-            let _ = write!(s, ".server_default({})", lit(&format!("{v:?}")));
-        }
+        Some(ServerDefault::Value(v)) => s.push_str(&value_default(v)),
         None => {}
     }
     s
+}
+
+/// A value server default as builder code: the value itself where Rust has a literal for
+/// it; otherwise the SQL literal the DDL writes for its text form.
+fn value_default(v: &Value) -> String {
+    let code = match v {
+        Value::Bool(b) => b.to_string(),
+        Value::I16(n) => format!("{n}i16"),
+        Value::I32(n) => format!("{n}i32"),
+        Value::I64(n) => format!("{n}i64"),
+        Value::F32(f) => float(f64::from(*f), "f32"),
+        Value::F64(f) => float(*f, "f64"),
+        Value::Text(t) => lit(t),
+        Value::Bytes(b) => format!("Vec::<u8>::from({b:?})"),
+        _ => {
+            let sql = match v {
+                Value::Decimal(d) => d.to_string(),
+                Value::Json(j) => quoted_literal(&j.to_string()),
+                Value::Uuid(u) => quoted_literal(&u.hyphenated().to_string()),
+                Value::Date(d) => quoted_literal(&d.to_string()),
+                Value::Time(t) => quoted_literal(&t.to_string()),
+                Value::DateTime(t) => quoted_literal(&t.to_string()),
+                Value::DateTimeTz(t) => quoted_literal(&t.to_rfc3339()),
+                _ => "NULL".to_owned(),
+            };
+            return format!(".server_default({})", lit(&sql));
+        }
+    };
+    format!(".server_default_value({code})")
+}
+
+/// A float as a Rust literal of type `ty` (`f32` / `f64`), its constants where it has none.
+fn float(f: f64, ty: &str) -> String {
+    if f.is_nan() {
+        format!("{ty}::NAN")
+    } else if f.is_infinite() {
+        format!(
+            "{ty}::{}",
+            if f > 0.0 { "INFINITY" } else { "NEG_INFINITY" }
+        )
+    } else {
+        format!("{f:?}{ty}")
+    }
+}
+
+fn quoted_literal(s: &str) -> String {
+    let mut out = String::new();
+    oxalchemy_core::dialect::quote_literal(&mut out, s);
+    out
 }
 
 fn action(a: Option<ReferentialAction>) -> String {
@@ -138,6 +185,9 @@ fn index(ix: &Index) -> String {
 
 fn table(t: &Table) -> String {
     let mut s = format!("Table::new({})", lit(t.name.as_str()));
+    if let Some(schema) = &t.schema {
+        let _ = write!(s, ".schema({})", lit(schema.as_str()));
+    }
     for c in &t.columns {
         let _ = write!(s, "\n            .column({})", column(c));
     }
@@ -307,4 +357,19 @@ pub fn migration_file(
     s.truncate(s.trim_end().len());
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_defaults_are_written_as_code_not_debug_text() {
+        let col = |v: Value| column(&Column::new("c", SqlType::Text).server_default_value(v));
+        assert!(col(Value::Text("it's".into())).ends_with(".server_default_value(\"it's\")"));
+        assert!(col(Value::I32(7)).ends_with(".server_default_value(7i32)"));
+        assert!(col(Value::Bool(true)).ends_with(".server_default_value(true)"));
+        assert!(col(Value::F64(1.5)).ends_with(".server_default_value(1.5f64)"));
+        assert!(col(Value::Null).ends_with(".server_default(\"NULL\")"));
+    }
 }

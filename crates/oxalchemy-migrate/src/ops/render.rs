@@ -4,7 +4,7 @@
 
 use oxalchemy_core::dialect::{column_definition, constraint_definition};
 use oxalchemy_core::expr::Ident;
-use oxalchemy_core::schema::{Constraint, DropIndex, Index, MetaData, Table};
+use oxalchemy_core::schema::{Constraint, DropEnumType, DropIndex, Index, MetaData, Table};
 use oxalchemy_core::{compile, Compiled, Dialect, Statement};
 
 use super::state::table_of;
@@ -17,21 +17,26 @@ impl Op {
         let sqlite = d.name() == "sqlite";
         Ok(match self {
             Op::CreateTable(t) => {
-                let mut steps = vec![Step::Sql(compile(d, &t.create().into())?)];
+                let mut steps = create_enum_types(d, state, t)?;
+                steps.push(Step::Sql(compile(d, &t.create().into())?));
                 for ix in t.create_indexes() {
                     steps.push(Step::Sql(compile(d, &ix.into())?));
                 }
                 steps
             }
-            Op::DropTable(name) => vec![sql(format!("DROP TABLE {}", quoted(name)))],
+            Op::DropTable(name) => {
+                let mut steps = vec![sql(format!("DROP TABLE {}", table_sql(state, name)))];
+                steps.extend(drop_enum_types(d, state, name)?);
+                steps
+            }
             Op::RenameTable { from, to } => vec![sql(format!(
                 "ALTER TABLE {} RENAME TO {}",
-                quoted(from),
+                table_sql(state, from),
                 quoted(to)
             ))],
             Op::AddColumn { table, column } => vec![sql(format!(
                 "ALTER TABLE {} ADD COLUMN {}",
-                quoted(table),
+                table_sql(state, table),
                 column_definition(d, column)?
             ))],
             Op::DropColumn { table, column } => {
@@ -40,7 +45,7 @@ impl Op {
                 } else {
                     vec![sql(format!(
                         "ALTER TABLE {} DROP COLUMN {}",
-                        quoted(table),
+                        table_sql(state, table),
                         quoted(column)
                     ))]
                 }
@@ -51,17 +56,18 @@ impl Op {
                 change,
             } => alter_column(d, state, table, column, change)?,
             Op::CreateIndex { table, index } => vec![create_index(d, state, table, index)?],
-            Op::DropIndex { name, .. } => vec![Step::Sql(compile(
-                d,
-                &Statement::DropIndex(DropIndex::new(Ident::from(name.clone()))),
-            )?)],
+            Op::DropIndex { table, name } => {
+                let mut drop = DropIndex::new(Ident::from(name.clone()));
+                drop.schema = state.table(table).and_then(|t| t.schema.clone());
+                vec![Step::Sql(compile(d, &Statement::DropIndex(drop))?)]
+            }
             Op::AddConstraint { table, constraint } => {
                 if sqlite {
                     self.rebuild(d, state)?
                 } else {
                     vec![sql(format!(
                         "ALTER TABLE {} ADD {}",
-                        quoted(table),
+                        table_sql(state, table),
                         constraint_definition(d, None, constraint)
                     ))]
                 }
@@ -72,7 +78,7 @@ impl Op {
                 } else {
                     vec![sql(format!(
                         "ALTER TABLE {} DROP CONSTRAINT {}",
-                        quoted(table),
+                        table_sql(state, table),
                         quoted(name)
                     ))]
                 }
@@ -80,6 +86,64 @@ impl Op {
             Op::Execute(t) => vec![Step::Sql(compile(d, &Statement::Text(t.clone()))?)],
             Op::Run { label, f } => vec![Step::Run(label.clone(), f.clone())],
         })
+    }
+}
+
+/// `CREATE TYPE` for the native enum types `t` uses that no table of the state uses yet
+/// (PostgreSQL), as `create_all` and Alembic's `create_table` do.
+fn create_enum_types(d: &dyn Dialect, state: &MetaData, t: &Table) -> Result<Vec<Step>, OpError> {
+    if !d.native_enums() {
+        return Ok(Vec::new());
+    }
+    let mut steps = Vec::new();
+    let mut seen = Vec::new();
+    for ty in t.native_enums() {
+        if seen.contains(&ty.name) || enum_in_use(state, ty.name.as_str(), None) {
+            continue;
+        }
+        seen.push(ty.name.clone());
+        steps.push(Step::Sql(compile(d, &Statement::CreateEnumType(ty))?));
+    }
+    Ok(steps)
+}
+
+/// `DROP TYPE` for the native enum types table `name` uses that no other table of the state
+/// uses (PostgreSQL), after the table is dropped.
+fn drop_enum_types(d: &dyn Dialect, state: &MetaData, name: &str) -> Result<Vec<Step>, OpError> {
+    let Some(t) = state.table(name).filter(|_| d.native_enums()) else {
+        return Ok(Vec::new());
+    };
+    let mut steps = Vec::new();
+    let mut seen = Vec::new();
+    for ty in t.native_enums() {
+        if seen.contains(&ty.name) || enum_in_use(state, ty.name.as_str(), Some(name)) {
+            continue;
+        }
+        seen.push(ty.name.clone());
+        let drop = DropEnumType {
+            name: ty.name,
+            if_exists: false,
+        };
+        steps.push(Step::Sql(compile(d, &Statement::DropEnumType(drop))?));
+    }
+    Ok(steps)
+}
+
+/// Whether a table of the state other than `except` has a column of native enum type `ty`.
+fn enum_in_use(state: &MetaData, ty: &str, except: Option<&str>) -> bool {
+    state
+        .tables()
+        .iter()
+        .filter(|t| Some(t.name.as_str()) != except)
+        .flat_map(Table::native_enums)
+        .any(|e| e.name.as_str() == ty)
+}
+
+/// Table `table` as SQL: quoted, and qualified by its schema when the state has it in one.
+fn table_sql(state: &MetaData, table: &str) -> String {
+    match state.table(table).and_then(|t| t.schema.as_ref()) {
+        Some(schema) => format!("{}.{}", quoted(schema.as_str()), quoted(table)),
+        None => quoted(table),
     }
 }
 
@@ -129,13 +193,18 @@ fn alter_column(
             };
             steps.extend(without_rename.rebuild(d, state)?);
         } else {
-            steps.extend(alter_column_in_place(d, table, column, change));
+            steps.extend(alter_column_in_place(
+                d,
+                &table_sql(state, table),
+                column,
+                change,
+            ));
         }
     }
     if let Some(new) = &change.rename_to {
         steps.push(sql(format!(
             "ALTER TABLE {} RENAME COLUMN {} TO {}",
-            quoted(table),
+            table_sql(state, table),
             quoted(column),
             quoted(new)
         )));
@@ -143,15 +212,15 @@ fn alter_column(
     Ok(steps)
 }
 
-/// PostgreSQL's `ALTER COLUMN … TYPE / SET|DROP NOT NULL / SET|DROP DEFAULT`.
+/// PostgreSQL's `ALTER COLUMN … TYPE / SET|DROP NOT NULL / SET|DROP DEFAULT` on table `t`
+/// (as SQL, see [`table_sql`]).
 fn alter_column_in_place(
     d: &dyn Dialect,
-    table: &str,
+    t: &str,
     column: &str,
     change: &ColumnChange,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
-    let t = quoted(table);
     let c = quoted(column);
     if let Some(ty) = &change.ty {
         let mut ty_sql = String::new();

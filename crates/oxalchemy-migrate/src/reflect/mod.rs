@@ -1,7 +1,8 @@
 //! Schema reflection: reads a live database's schema into core [`Table`]s, like SQLAlchemy's
 //! `MetaData.reflect()` — the "database" side of autogenerate.
 //!
-//! What is read: the SQLite `main` database or PostgreSQL's `current_schema()`; every table
+//! What is read: the SQLite `main` database or PostgreSQL's `current_schema()` (and, with
+//! [`reflect_for`] / [`reflect_schemas`], the PostgreSQL schemas the models name); every table
 //! except SQLite's internal `sqlite_%` tables and the migration version table
 //! (`oxalchemy_version`, left out by [`reflect`] only). For each table: columns in ordinal
 //! order (type, nullability, server default, primary key, autoincrement), the primary key's
@@ -88,6 +89,38 @@ pub async fn reflect(conn: &mut Connection) -> Result<MetaData> {
     Ok(md)
 }
 
+/// Reflects what [`reflect`] does plus every table of the schemas `target`'s tables name
+/// (`Table::schema`), so a schema-qualified model compares with its table. PostgreSQL only:
+/// on SQLite a schema is an attached database, which is not read.
+pub async fn reflect_for(conn: &mut Connection, target: &MetaData) -> Result<MetaData> {
+    let mut schemas: Vec<String> = target
+        .tables()
+        .iter()
+        .filter_map(|t| t.schema.as_ref().map(Ident::to_string))
+        .collect();
+    schemas.sort();
+    schemas.dedup();
+    reflect_schemas(conn, &schemas).await
+}
+
+/// Reflects what [`reflect`] does plus every table of each of `schemas` (PostgreSQL), with
+/// their `Table::schema` set. A [`MetaData`] knows a table by name alone, so a name in two
+/// schemas keeps the last one read.
+pub async fn reflect_schemas(conn: &mut Connection, schemas: &[String]) -> Result<MetaData> {
+    let mut md = reflect(conn).await?;
+    if conn.dialect().name() != "postgresql" {
+        return Ok(md);
+    }
+    for schema in schemas {
+        for name in postgres::schema_table_names(conn, schema, VERSION_TABLE).await? {
+            if let Some(table) = postgres::table(conn, Some(schema), &name).await? {
+                md.add(table);
+            }
+        }
+    }
+    Ok(md)
+}
+
 /// The names of the tables [`reflect`] reads, sorted.
 pub async fn table_names(conn: &mut Connection) -> Result<Vec<String>> {
     let sql = match conn.dialect().name() {
@@ -104,7 +137,7 @@ pub async fn table_names(conn: &mut Connection) -> Result<Vec<String>> {
 pub async fn reflect_table(conn: &mut Connection, name: &str) -> Result<Option<Table>> {
     match conn.dialect().name() {
         "sqlite" => sqlite::table(conn, name).await,
-        "postgresql" => postgres::table(conn, name).await,
+        "postgresql" => postgres::table(conn, None, name).await,
         other => Err(ReflectError::UnsupportedDialect(other)),
     }
 }

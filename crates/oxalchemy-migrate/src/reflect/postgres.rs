@@ -1,5 +1,5 @@
 //! PostgreSQL reflection from the system catalogs (`pg_class`, `pg_attribute`,
-//! `pg_constraint`, `pg_index`, `pg_enum`) of `current_schema()`, with PostgreSQL's printed
+//! `pg_constraint`, `pg_index`, `pg_enum`) of `current_schema()` or a named schema, with PostgreSQL's printed
 //! defaults and CHECKs normalised to the spelling a `Table` would have written.
 
 use std::collections::HashMap;
@@ -17,6 +17,28 @@ pub(super) const TABLE_NAMES: &str = "SELECT c.relname::text FROM pg_class c \
      JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
      AND NOT c.relispartition AND c.relname <> :version ORDER BY c.relname";
+
+/// The same tables of the schema bound as `:schema`.
+const SCHEMA_TABLE_NAMES: &str = "SELECT c.relname::text FROM pg_class c \
+     JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE n.nspname = :schema AND c.relkind IN ('r', 'p') \
+     AND NOT c.relispartition AND c.relname <> :version ORDER BY c.relname";
+
+/// The tables of schema `schema` (not the version table), sorted.
+pub(super) async fn schema_table_names(
+    conn: &mut Connection,
+    schema: &str,
+    version_table: &str,
+) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = conn
+        .query(
+            text(SCHEMA_TABLE_NAMES)
+                .bind("schema", schema)
+                .bind("version", version_table),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(n,)| n).collect())
+}
 
 fn map_type(format_type: &str) -> Option<SqlType> {
     let (base, args) = split_type(format_type)?;
@@ -129,15 +151,21 @@ struct ConstraintColumns {
     referred: HashMap<i64, Vec<String>>,
 }
 
-pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Table>> {
+/// Table `name` of `schema` (`None`: `current_schema()`), its `schema` field set when given.
+pub(super) async fn table(
+    conn: &mut Connection,
+    schema: Option<&str>,
+    name: &str,
+) -> Result<Option<Table>> {
     let found: Vec<(i64, String)> = conn
         .query(
             text(
                 "SELECT c.oid::bigint, c.relname::text FROM pg_class c \
                  JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
-                 AND c.relname = :t",
+                 WHERE n.nspname = coalesce(CAST(:s AS text), current_schema()) \
+                 AND c.relkind IN ('r', 'p') AND c.relname = :t",
             )
+            .bind("s", schema.map(str::to_owned))
             .bind("t", name),
         )
         .await?;
@@ -162,6 +190,7 @@ pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Ta
         .cloned()
         .unwrap_or_default();
     let mut table = Table::new(name);
+    table.schema = schema.map(|s| Ident::from(s.to_owned()));
     table.primary_key_name = pk.map(|c| Ident::from(c.1.clone()));
     columns(conn, oid, &mut table, &pk_cols).await?;
     let mut parts = Parts::default();
