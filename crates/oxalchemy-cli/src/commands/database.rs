@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use oxalchemy_engine::Database;
 use oxalchemy_migrate::diff::{diff, Diff};
-use oxalchemy_migrate::reflect::reflect;
+use oxalchemy_migrate::reflect::reflect_for;
 use oxalchemy_migrate::script::op_code;
 
 use super::{CliError, Ctx};
@@ -99,7 +99,7 @@ async fn lints(ctx: &Ctx<'_, '_>, db: &Database, target: &str) -> Result<String,
 pub(super) async fn autogenerate(ctx: &Ctx<'_, '_>, db: &Database) -> Result<Diff, CliError> {
     let current = {
         let mut conn = db.connection().await?;
-        reflect(&mut conn).await?
+        reflect_for(&mut conn, &ctx.config.metadata).await?
     };
     Ok(diff(
         db.dialect(),
