@@ -86,6 +86,19 @@ pub enum MigrateError {
         /// when.
         holders: String,
     },
+    /// Reading a table no migration created from the database (to run an operation on
+    /// it) failed.
+    #[error(
+        "could not read table `{table}` from the database (no migration created it, so the \
+         runner reflects it before altering it): {source}"
+    )]
+    Reflect {
+        /// The table being read.
+        table: String,
+        /// Why reflection failed.
+        #[source]
+        source: crate::reflect::ReflectError,
+    },
     /// An operation cannot be planned or rendered at its point of the history.
     #[error(transparent)]
     Op(#[from] OpError),

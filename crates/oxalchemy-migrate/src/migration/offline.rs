@@ -1,6 +1,10 @@
 //! Offline mode (`--sql`): the script that moving from some applied revisions to a target
 //! would run, for a person or `psql` / `sqlite3` to run later. The one place values are
 //! inlined as literals instead of bound: the script is for a client, not for a driver.
+//!
+//! Offline there is no database to read, so only tables the migrations created are known:
+//! an operation on any other table fails with [`OpError::NoSuchTable`], whose message asks
+//! for a baseline migration creating it.
 
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -10,7 +14,7 @@ use oxalchemy_core::{Dialect, Value};
 
 use super::version_table::{create_sql, record_sql};
 use super::{Direction, Migration, Result, Runner};
-use crate::ops::Step;
+use crate::ops::{OpError, Step};
 
 impl Runner<'_> {
     /// The SQL that moving from `applied` to `target` would run (`--sql` offline mode), for
@@ -60,6 +64,10 @@ fn write_migration(
     }
     out.push_str("BEGIN;\n");
     for op in m.ops_for(dir).ops() {
+        if let Some(table) = op.missing_table(&state) {
+            // Offline there is no database to read a table no migration created from.
+            return Err(OpError::NoSuchTable(table.to_owned()).into());
+        }
         for step in op.render(dialect, &state)? {
             match step {
                 Step::Sql(c) => {

@@ -1,6 +1,7 @@
 //! The runner: moves a live database along the revision graph. Each migration runs in its
 //! own transaction with the schema state simulated from the migrations before it (what
-//! SQLite's batch mode needs), is recorded in the version table, and on SQLite is followed
+//! SQLite's batch mode needs), plus any table no migration created, read from the database
+//! when an operation needs it (adoption of `create_all` tables), is recorded in the version table, and on SQLite is followed
 //! by a foreign key check; on PostgreSQL a transaction-scoped advisory lock taken in each of
 //! those transactions serialises concurrent deploys and cannot outlive a cancelled run.
 
@@ -15,6 +16,7 @@ use super::version_table::{applied, record};
 use super::{Direction, Graph, MigrateError, Migration, Result};
 use crate::lint::Lint;
 use crate::ops::{Op, Step};
+use crate::reflect::reflect_table;
 
 /// Runs migrations against a database.
 #[derive(Debug, Clone, Copy)]
@@ -33,9 +35,14 @@ pub struct Report {
 }
 
 /// Runs operations on `conn` (inside the caller's transaction), advancing `state`.
+///
+/// An operation on a table `state` does not know (made by `create_all` or another tool,
+/// not by a migration) first reads that table from the database into `state`, so it can
+/// be altered like any other, SQLite's table rebuild included (Alembic's behaviour).
 pub async fn execute_ops(conn: &mut Connection, ops: &[Op], state: &mut MetaData) -> Result<()> {
     let dialect = conn.dialect();
     for op in ops {
+        adopt_table(conn, op, state).await?;
         for step in op.render(dialect, state)? {
             match step {
                 Step::Sql(c) => {
@@ -45,6 +52,25 @@ pub async fn execute_ops(conn: &mut Connection, ops: &[Op], state: &mut MetaData
             }
         }
         op.apply_to(state)?;
+    }
+    Ok(())
+}
+
+/// Reads the table `op` needs from the database into `state` when no migration before it
+/// created that table. A table the database does not have either is left out, and the
+/// operation then fails with [`OpError::NoSuchTable`](crate::ops::OpError::NoSuchTable).
+async fn adopt_table(conn: &mut Connection, op: &Op, state: &mut MetaData) -> Result<()> {
+    let Some(name) = op.missing_table(state) else {
+        return Ok(());
+    };
+    let table = reflect_table(conn, name)
+        .await
+        .map_err(|source| MigrateError::Reflect {
+            table: name.to_owned(),
+            source,
+        })?;
+    if let Some(table) = table {
+        state.add(table);
     }
     Ok(())
 }
