@@ -121,7 +121,7 @@ fn index_names(t: &Table) -> Vec<String> {
 }
 
 async fn rows(db: &Database) -> Vec<(i64, String, String)> {
-    db.query(text(&format!(
+    db.query(text(format!(
         "SELECT id, name, CAST(score AS TEXT) FROM {TABLE} ORDER BY id"
     )))
     .await
@@ -131,12 +131,12 @@ async fn rows(db: &Database) -> Vec<(i64, String, String)> {
 async fn adopt_on(label: &str, url: &str) {
     let db = Database::connect(url).await.unwrap();
     db.create_all(&models()).await.unwrap();
-    for (id, name, score) in [(1, "ann", "10"), (2, "bob", "20")] {
+    for (id, name, score) in [(1_i64, "ann", "10"), (2, "bob", "20")] {
         db.execute(
-            text(&format!(
+            text(format!(
                 "INSERT INTO {TABLE} (id, name, score, legacy) VALUES (:id, :name, :score, 'x')"
             ))
-            .bind("id", id as i64)
+            .bind("id", id)
             .bind("name", name)
             .bind("score", score),
         )
@@ -170,7 +170,7 @@ async fn adopt_on(label: &str, url: &str) {
     assert_eq!(rows(&db).await, expected, "{label}");
     // The column is an integer now: arithmetic on it works on PostgreSQL too.
     let total: i64 = db
-        .query_scalar(text(&format!(
+        .query_scalar(text(format!(
             "SELECT CAST(SUM(score + 1) AS BIGINT) FROM {TABLE}"
         )))
         .await
@@ -178,7 +178,7 @@ async fn adopt_on(label: &str, url: &str) {
     assert_eq!(total, 32, "{label}");
     // NOT NULL is enforced.
     let null_name = db
-        .execute(text(&format!(
+        .execute(text(format!(
             "INSERT INTO {TABLE} (id, name, score) VALUES (3, NULL, 1)"
         )))
         .await;

@@ -97,7 +97,7 @@ pub enum MigrateError {
         table: String,
         /// Why reflection failed.
         #[source]
-        source: crate::reflect::ReflectError,
+        source: Box<crate::reflect::ReflectError>,
     },
     /// An operation cannot be planned or rendered at its point of the history.
     #[error(transparent)]

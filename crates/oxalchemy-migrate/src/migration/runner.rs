@@ -67,7 +67,7 @@ async fn adopt_table(conn: &mut Connection, op: &Op, state: &mut MetaData) -> Re
         .await
         .map_err(|source| MigrateError::Reflect {
             table: name.to_owned(),
-            source,
+            source: Box::new(source),
         })?;
     if let Some(table) = table {
         state.add(table);
