@@ -115,11 +115,13 @@ pub fn lint(d: &dyn Dialect, ops: &Ops, state: &MetaData) -> Vec<Lint> {
                     "renaming table `{from}` breaks code that still uses the old name"
                 ),
             }),
-            Op::CreateIndex { table, index } if pg && state.table(table).is_some() => {
+            Op::CreateIndex { table, index }
+                if pg && state.table(table).is_some() && !ops.is_concurrent(i) =>
+            {
                 out.push(Lint {
                     code: "index-not-concurrent",
                     op: i,
-                    message: format!("CREATE INDEX {} locks writes to `{table}` while it builds; on a large table create it CONCURRENTLY outside a transaction (ops.execute)", index.name.as_ref().map(|n| n.to_string()).unwrap_or_default()),
+                    message: format!("CREATE INDEX {} locks writes to `{table}` while it builds; on a large table build it without blocking writes: ops.create_index(..).concurrently()", index.name.as_ref().map(|n| n.to_string()).unwrap_or_default()),
                 });
             }
             Op::AddConstraint { table, constraint } if pg => {

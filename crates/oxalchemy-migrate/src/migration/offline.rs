@@ -12,8 +12,10 @@ use std::fmt::Write;
 use oxalchemy_core::schema::MetaData;
 use oxalchemy_core::{Dialect, Value};
 
+use super::autocommit::concurrently;
+use super::runner::concurrent_ops;
 use super::version_table::{create_sql, record_sql};
-use super::{Direction, Migration, Result, Runner};
+use super::{Direction, MigrateError, Migration, Result, Runner};
 use crate::ops::{OpError, Step};
 
 impl Runner<'_> {
@@ -63,13 +65,26 @@ fn write_migration(
         out.push_str("PRAGMA foreign_keys = OFF;\n");
     }
     out.push_str("BEGIN;\n");
-    for op in m.ops_for(dir).ops() {
+    let ops = m.ops_for(dir);
+    let concurrent = concurrent_ops(m, &ops)?;
+    for (i, op) in ops.ops().iter().enumerate() {
         if let Some(table) = op.missing_table(&state) {
             // Offline there is no database to read a table no migration created from.
             return Err(OpError::NoSuchTable(table.to_owned()).into());
         }
+        let outside = !sqlite && concurrent.contains(&i);
         for step in op.render(dialect, &state)? {
             match step {
+                Step::Sql(c) if outside => {
+                    // CREATE INDEX CONCURRENTLY cannot run in a transaction.
+                    let c = concurrently(&c).ok_or_else(|| MigrateError::NotConcurrent {
+                        revision: m.revision.to_owned(),
+                        op: i,
+                    })?;
+                    out.push_str("COMMIT;\n");
+                    out.push_str(&inline_binds(dialect, &c.sql, &c.binds));
+                    out.push_str(";\nBEGIN;\n");
+                }
                 Step::Sql(c) => {
                     out.push_str(&inline_binds(dialect, &c.sql, &c.binds));
                     out.push_str(";\n");
