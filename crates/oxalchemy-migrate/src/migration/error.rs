@@ -176,6 +176,23 @@ pub enum MigrateError {
         /// The operation's index in its migration direction.
         op: usize,
     },
+    /// A migration adds a NOT NULL column without a server default to a table that may
+    /// have rows (see [`crate::lint::refused_not_null`]); refused before anything runs.
+    #[error(
+        "migration `{revision}` adds NOT NULL column `{table}.{column}` without a server \
+         default, which fails on a table with rows; nothing was run. Give the column a \
+         server_default, or add it nullable, fill it (ops.execute / ops.run), then \
+         alter_column it to nullable: Some(false); if the table is always empty, accept it \
+         with ops.allow(\"not-null-without-default\") after the add_column"
+    )]
+    NotNullWithoutDefault {
+        /// The migration.
+        revision: String,
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
     /// An operation cannot be planned or rendered at its point of the history.
     #[error(transparent)]
     Op(#[from] OpError),

@@ -13,7 +13,7 @@ use oxalchemy_core::schema::MetaData;
 use oxalchemy_core::{Dialect, Value};
 
 use super::autocommit::concurrently;
-use super::runner::concurrent_ops;
+use super::runner::{check_plan, concurrent_ops};
 use super::version_table::{create_sql, record_sql};
 use super::{Direction, MigrateError, Migration, Result, Runner};
 use crate::ops::{OpError, Step};
@@ -29,6 +29,7 @@ impl Runner<'_> {
     ) -> Result<String> {
         let graph = self.graph();
         let plan = graph.plan(applied, target)?;
+        check_plan(graph, &plan)?;
         let mut applied = applied.clone();
         let mut out = create_sql() + ";\n";
         for (rev, dir) in plan.steps {

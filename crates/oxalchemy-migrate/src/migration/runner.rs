@@ -17,7 +17,7 @@ use oxalchemy_core::text;
 use oxalchemy_engine::{Connection, Database};
 
 use super::version_table::{applied, record};
-use super::{Direction, Graph, MigrateError, Migration, Result};
+use super::{Direction, Graph, MigrateError, Migration, Plan, Result};
 use crate::lint::Lint;
 use crate::ops::{Op, Ops, Step};
 use crate::reflect::reflect_table;
@@ -211,6 +211,7 @@ impl<'g> Runner<'g> {
         let plan = self
             .graph
             .plan(&self.applied_locked(&mut conn).await?, target)?;
+        check_plan(self.graph, &plan)?;
         let mut report = Report {
             applied: Vec::new(),
             reverted: Vec::new(),
@@ -525,6 +526,25 @@ pub(super) fn concurrent_ops(m: &Migration, ops: &Ops) -> Result<Vec<usize>> {
         });
     }
     Ok(marked)
+}
+
+/// Refuses a plan with a migration that adds a NOT NULL column without a server default
+/// (see [`crate::lint::refused_not_null`]), before any of it runs.
+pub(super) fn check_plan(graph: &Graph, plan: &Plan) -> Result<()> {
+    for (rev, dir) in &plan.steps {
+        let Some(m) = graph.migration(rev) else {
+            continue;
+        };
+        let ops = m.ops_for(*dir);
+        if let Some((_, table, column)) = crate::lint::refused_not_null(&ops) {
+            return Err(MigrateError::NotNullWithoutDefault {
+                revision: m.revision.to_owned(),
+                table: table.to_owned(),
+                column: column.to_owned(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Fills in who holds locks on the table of a [`MigrateError::TableLocked`], read once the
