@@ -471,3 +471,28 @@ fn concurrently_after_anything_but_create_index_is_refused() {
         "{err:?}"
     );
 }
+
+#[test]
+fn the_index_lint_suggests_concurrently_and_is_quiet_once_used() {
+    let mut state = MetaData::new();
+    let mut create = Ops::new();
+    create_items(&mut create);
+    for op in create.ops() {
+        op.apply_to(&mut state).unwrap();
+    }
+    let mut plain = Ops::new();
+    plain.create_index("safety_items", Index::new(["sku"]).named("ix_plain"));
+    let lints = oxalchemy_migrate::lint::lint(&oxalchemy_core::Postgres, &plain, &state);
+    let lint = lints
+        .iter()
+        .find(|l| l.code == "index-not-concurrent")
+        .expect("no index-not-concurrent lint");
+    assert!(lint.message.contains(".concurrently()"), "{}", lint.message);
+    let mut concurrent = Ops::new();
+    index_id_sku(&mut concurrent);
+    let lints = oxalchemy_migrate::lint::lint(&oxalchemy_core::Postgres, &concurrent, &state);
+    assert!(
+        lints.iter().all(|l| l.code != "index-not-concurrent"),
+        "{lints:?}"
+    );
+}
