@@ -145,6 +145,13 @@ async fn adopt_on(label: &str, url: &str) {
     }
     let graph = Graph::new(MIGRATIONS).unwrap();
     let runner = Runner::new(&graph);
+    // Lints see the adopted table too: an index on an existing table (PostgreSQL).
+    let lints = runner.lints(&db, "head").await.unwrap();
+    assert_eq!(
+        lints.iter().any(|(_, l)| l.code == "index-not-concurrent"),
+        label == "postgresql",
+        "{label}: {lints:?}"
+    );
     let report = runner
         .run(&db, "head")
         .await

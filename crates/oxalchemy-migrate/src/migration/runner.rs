@@ -403,7 +403,7 @@ impl<'g> Runner<'g> {
     }
 
     /// The lints of every migration `run(target)` would apply, in order, as
-    /// (revision, lint).
+    /// (revision, lint). Tables no migration created are read from the database.
     pub async fn lints(&self, db: &Database, target: &str) -> Result<Vec<(&'static str, Lint)>> {
         let mut conn = db.connection().await?;
         let dialect = conn.dialect();
@@ -414,8 +414,13 @@ impl<'g> Runner<'g> {
             let Some(m) = self.graph.migration(rev) else {
                 continue;
             };
-            let state = self.graph.state_after(&applied)?;
+            let mut state = self.graph.state_after(&applied)?;
             let ops = m.ops_for(dir);
+            // Tables no migration created, as the database has them now, so their lints
+            // (an index on an existing table, a NOT NULL column) are found too.
+            for op in ops.ops() {
+                adopt_table(&mut conn, op, &mut state).await?;
+            }
             out.extend(
                 crate::lint::lint(dialect, &ops, &state)
                     .into_iter()
