@@ -86,6 +86,113 @@ pub enum MigrateError {
         /// when.
         holders: String,
     },
+    /// Reading a table no migration created from the database (to run an operation on
+    /// it) failed.
+    #[error(
+        "could not read table `{table}` from the database (no migration created it, so the \
+         runner reflects it before altering it): {source}"
+    )]
+    Reflect {
+        /// The table being read.
+        table: String,
+        /// Why reflection failed.
+        #[source]
+        source: Box<crate::reflect::ReflectError>,
+    },
+    /// A statement of a migration waited longer than the runner's
+    /// [`table_lock_timeout`](crate::migration::Runner::table_lock_timeout) for a lock on a
+    /// table (PostgreSQL `lock_timeout`, SQLSTATE 55P03). The migration was rolled back
+    /// rather than block the queries queued behind its lock request.
+    #[error(
+        "migration `{revision}` gave up after waiting {waited:?} for a lock on table `{}` \
+         (PostgreSQL lock_timeout) instead of blocking the queries queued behind it; \
+         nothing of it was kept. The lock is held by {holders}. Retry when those \
+         transactions end (or end them with SELECT pg_terminate_backend(pid)), or raise \
+         Runner::table_lock_timeout",
+        .table.as_deref().unwrap_or("(raw SQL)")
+    )]
+    TableLocked {
+        /// The migration that was rolled back.
+        revision: String,
+        /// The table of the operation that waited (`None` for raw SQL).
+        table: Option<String>,
+        /// The lock timeout that ran out.
+        waited: std::time::Duration,
+        /// The other sessions holding locks on the table: pid, application name, lock
+        /// mode, state, since when and their current query.
+        holders: String,
+        /// The database's error.
+        #[source]
+        source: Box<EngineError>,
+    },
+    /// A statement of a migration ran longer than the runner's
+    /// [`statement_timeout`](crate::migration::Runner::statement_timeout) (SQLSTATE 57014).
+    #[error(
+        "a statement of migration `{revision}` on `{}` ran longer than statement_timeout \
+         ({limit:?}) and was cancelled; nothing of the migration was kept. Raise \
+         Runner::statement_timeout, or split the slow work out (an index can be built \
+         with .concurrently())",
+        .table.as_deref().unwrap_or("(raw SQL)")
+    )]
+    StatementTimeout {
+        /// The migration that was rolled back.
+        revision: String,
+        /// The table of the operation that was cancelled (`None` for raw SQL).
+        table: Option<String>,
+        /// The statement timeout that ran out.
+        limit: std::time::Duration,
+        /// The database's error.
+        #[source]
+        source: Box<EngineError>,
+    },
+    /// `CREATE INDEX CONCURRENTLY` failed. It ran outside the migration's transaction, so
+    /// the operations before it stayed applied, and PostgreSQL may have left an invalid
+    /// index behind.
+    #[error(
+        "building index `{index}` concurrently in migration `{revision}` failed: {source}. \
+         The migration's operations before it stayed applied (a concurrent build runs \
+         outside its transaction) and the migration is not recorded; drop the invalid \
+         index (DROP INDEX CONCURRENTLY IF EXISTS \"{index}\"), undo or finish those \
+         operations, then run the migration again"
+    )]
+    ConcurrentIndex {
+        /// The migration.
+        revision: String,
+        /// The index being built.
+        index: String,
+        /// The database's error.
+        #[source]
+        source: Box<EngineError>,
+    },
+    /// [`Ops::concurrently`](crate::ops::Ops::concurrently) follows an operation other
+    /// than `create_index`.
+    #[error(
+        "migration `{revision}` marks operation #{op} concurrently(), but only \
+         create_index can run concurrently; remove .concurrently() from it"
+    )]
+    NotConcurrent {
+        /// The migration.
+        revision: String,
+        /// The operation's index in its migration direction.
+        op: usize,
+    },
+    /// A migration adds a NOT NULL column without a server default to a table that may
+    /// have rows (see [`crate::lint::refused_not_null`]); refused before anything runs.
+    #[error(
+        "migration `{revision}` adds NOT NULL column `{table}.{column}` without a server \
+         default, which fails on a table with rows; nothing was run. Give the column a \
+         server_default, or add it nullable, fill it (ops.execute / ops.run), then \
+         alter_column it to nullable: Some(false); if the table is always empty, accept it \
+         with ops.allow(\"not-null-without-default\") after the add_column"
+    )]
+    NotNullWithoutDefault {
+        /// The migration.
+        revision: String,
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
     /// An operation cannot be planned or rendered at its point of the history.
     #[error(transparent)]
     Op(#[from] OpError),

@@ -147,14 +147,16 @@ impl Graph {
         }
     }
 
-    /// The schema state after applying `revisions` (in topological order) from empty.
+    /// The schema state after applying `revisions` (in topological order) from empty: the
+    /// tables the migrations created. Operations on tables no migration created (adopted
+    /// from `create_all` or another tool) are left out; the runner reflects those tables.
     pub fn state_after(&self, applied: &HashSet<&str>) -> Result<MetaData> {
         let mut state = MetaData::new();
         for r in self.topological()? {
             if applied.contains(r) {
                 if let Some(m) = self.migration(r) {
                     for op in m.upgrade_ops().ops() {
-                        op.apply_to(&mut state)?;
+                        op.apply_to_simulated(&mut state)?;
                     }
                 }
             }

@@ -6,11 +6,15 @@
 //! checksum of its operations, so a migration edited after it was applied is caught.
 //!
 //! * `graph`: [`Graph`], the revisions as a DAG, and [`Graph::plan`].
-//! * `runner`: [`Runner`], moving a live database along the graph.
+//! * `runner`: [`Runner`], moving a live database along the graph (adopting tables no
+//!   migration created, with PostgreSQL lock and statement timeouts).
+//! * `autocommit`: migrations with concurrent index builds, run as transactions around
+//!   them on PostgreSQL.
 //! * `offline`: [`Runner::offline_sql`], the same as a SQL script.
 //! * `version_table`: the `oxalchemy_version` table.
 //! * `error`: [`MigrateError`].
 
+mod autocommit;
 mod error;
 mod graph;
 mod offline;
@@ -19,7 +23,9 @@ mod version_table;
 
 pub use error::MigrateError;
 pub use graph::{Direction, Graph, Plan};
-pub use runner::{execute_ops, Report, Runner};
+pub use runner::{
+    execute_ops, Report, Runner, DEFAULT_STATEMENT_TIMEOUT, DEFAULT_TABLE_LOCK_TIMEOUT,
+};
 pub use version_table::{applied, VERSION_TABLE};
 
 use std::hash::Hasher;

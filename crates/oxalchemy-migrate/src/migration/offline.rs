@@ -1,6 +1,10 @@
 //! Offline mode (`--sql`): the script that moving from some applied revisions to a target
 //! would run, for a person or `psql` / `sqlite3` to run later. The one place values are
 //! inlined as literals instead of bound: the script is for a client, not for a driver.
+//!
+//! Offline there is no database to read, so only tables the migrations created are known:
+//! an operation on any other table fails with [`OpError::NoSuchTable`], whose message asks
+//! for a baseline migration creating it.
 
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -8,9 +12,11 @@ use std::fmt::Write;
 use oxalchemy_core::schema::MetaData;
 use oxalchemy_core::{Dialect, Value};
 
+use super::autocommit::concurrently;
+use super::runner::{check_plan, concurrent_ops};
 use super::version_table::{create_sql, record_sql};
-use super::{Direction, Migration, Result, Runner};
-use crate::ops::Step;
+use super::{Direction, MigrateError, Migration, Result, Runner};
+use crate::ops::{OpError, Step};
 
 impl Runner<'_> {
     /// The SQL that moving from `applied` to `target` would run (`--sql` offline mode), for
@@ -23,6 +29,7 @@ impl Runner<'_> {
     ) -> Result<String> {
         let graph = self.graph();
         let plan = graph.plan(applied, target)?;
+        check_plan(graph, &plan)?;
         let mut applied = applied.clone();
         let mut out = create_sql() + ";\n";
         for (rev, dir) in plan.steps {
@@ -59,9 +66,26 @@ fn write_migration(
         out.push_str("PRAGMA foreign_keys = OFF;\n");
     }
     out.push_str("BEGIN;\n");
-    for op in m.ops_for(dir).ops() {
+    let ops = m.ops_for(dir);
+    let concurrent = concurrent_ops(m, &ops)?;
+    for (i, op) in ops.ops().iter().enumerate() {
+        if let Some(table) = op.missing_table(&state) {
+            // Offline there is no database to read a table no migration created from.
+            return Err(OpError::NoSuchTable(table.to_owned()).into());
+        }
+        let outside = !sqlite && concurrent.contains(&i);
         for step in op.render(dialect, &state)? {
             match step {
+                Step::Sql(c) if outside => {
+                    // CREATE INDEX CONCURRENTLY cannot run in a transaction.
+                    let c = concurrently(&c).ok_or_else(|| MigrateError::NotConcurrent {
+                        revision: m.revision.to_owned(),
+                        op: i,
+                    })?;
+                    out.push_str("COMMIT;\n");
+                    out.push_str(&inline_binds(dialect, &c.sql, &c.binds));
+                    out.push_str(";\nBEGIN;\n");
+                }
                 Step::Sql(c) => {
                     out.push_str(&inline_binds(dialect, &c.sql, &c.binds));
                     out.push_str(";\n");

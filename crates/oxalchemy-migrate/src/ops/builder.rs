@@ -1,5 +1,9 @@
-//! [`Ops`]: the DSL a migration's `upgrade` / `downgrade` functions fill, and the lints its
-//! author accepted for each operation.
+//! [`Ops`]: the DSL a migration's `upgrade` / `downgrade` functions fill, the lints its
+//! author accepted for each operation, and which index builds run concurrently (outside the
+//! migration's transaction on PostgreSQL).
+//!
+//! Both are kept beside the operations, not in them, so an operation's `Debug` (which the
+//! migration checksum hashes) is the same with or without them.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -18,6 +22,8 @@ pub struct Ops {
     pub(crate) ops: Vec<Op>,
     /// (operation index, lint code) pairs the author accepted.
     allowed: Vec<(usize, &'static str)>,
+    /// Indexes of the operations marked [`Ops::concurrently`].
+    concurrent: Vec<usize>,
 }
 
 impl Ops {
@@ -49,6 +55,32 @@ impl Ops {
     /// Whether lint `code` was accepted for operation `op`.
     pub fn is_allowed(&self, op: usize, code: &str) -> bool {
         self.allowed.iter().any(|(i, c)| *i == op && *c == code)
+    }
+
+    /// Builds the index added last by [`Ops::create_index`] without blocking writes to its
+    /// table: `ops.create_index("users", ix).concurrently()`.
+    ///
+    /// On PostgreSQL this is `CREATE INDEX CONCURRENTLY`, which cannot run in a
+    /// transaction: the runner commits the operations before it, builds the index on its
+    /// own (Alembic's `autocommit_block`), then runs the rest in a new transaction, holding
+    /// the migration lock throughout. If the build fails, the operations before it stay
+    /// applied and PostgreSQL leaves an invalid index to drop before retrying, so a
+    /// concurrent index is best in a migration of its own. The build waits for every
+    /// older transaction of the database to end (PostgreSQL's rule, without a timeout,
+    /// since waiting does not block the application), and other runners wait for it. On
+    /// SQLite it is a plain
+    /// `CREATE INDEX` in the migration's transaction. The runner refuses it after any
+    /// other operation. It is not part of the migration's checksum.
+    pub fn concurrently(&mut self) -> &mut Self {
+        if let Some(last) = self.ops.len().checked_sub(1) {
+            self.concurrent.push(last);
+        }
+        self
+    }
+
+    /// Whether operation `op` was marked [`Ops::concurrently`].
+    pub fn is_concurrent(&self, op: usize) -> bool {
+        self.concurrent.contains(&op)
     }
 
     /// Creates a table with its constraints and indexes.

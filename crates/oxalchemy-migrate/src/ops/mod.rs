@@ -33,9 +33,17 @@ pub use builder::Ops;
 #[non_exhaustive]
 pub enum OpError {
     /// The operation names a table the migrations before it never created (or dropped).
+    ///
+    /// Online, the runner first reads a table no migration created from the database, so
+    /// there this means the database does not have it either. Offline (`--sql`) has only
+    /// the migrations: a table made by `create_all` or another tool needs a baseline
+    /// migration that creates it (applied with `stamp` where the table already exists).
     #[error(
         "table `{0}` does not exist in the schema at this point of the migration history; \
-         check the table name and the order of the migrations"
+         check the table name and the order of the migrations. If the table exists in the \
+         database but no migration created it (create_all, another tool): online runs read \
+         it from the database, offline (--sql) needs a baseline migration that creates \
+         `{0}` (then `stamp` it where the table exists)"
     )]
     NoSuchTable(String),
     /// The operation names a column its table does not have at that point.

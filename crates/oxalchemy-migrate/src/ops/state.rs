@@ -1,7 +1,10 @@
 //! [`Op::apply_to`]: what each operation does to a schema *state* (a [`MetaData`]). The state
-//! is simulated from the migrations themselves, never read from a database, so SQLite's
-//! batch mode and offline scripts (`--sql`) know every table as it is at each point of the
-//! history.
+//! is simulated from the migrations themselves, so SQLite's batch mode and offline scripts
+//! (`--sql`) know every table the migrations created as it is at each point of the history.
+//!
+//! A table no migration created (made by `create_all` or another tool) is outside the
+//! simulation: [`Op::apply_to_simulated`] skips operations on it, and the online runner
+//! reflects it from the database when an operation needs it ([`Op::missing_table`]).
 
 use oxalchemy_core::expr::Ident;
 use oxalchemy_core::schema::{Constraint, MetaData, ServerDefault, Table};
@@ -85,6 +88,26 @@ impl Op {
             Op::Execute(_) | Op::Run { .. } => {}
         }
         Ok(())
+    }
+
+    /// The table this operation works on that `state` does not know, if any: a table no
+    /// migration before it created, which the online runner reads from the database
+    /// before running the operation. `CreateTable`, `Execute` and `Run` need no table.
+    pub fn missing_table(&self, state: &MetaData) -> Option<&str> {
+        match self {
+            Op::CreateTable(_) | Op::Execute(_) | Op::Run { .. } => None,
+            _ => self.table().filter(|t| state.table(t).is_none()),
+        }
+    }
+
+    /// [`Op::apply_to`] for simulating the history from the migrations alone: an operation
+    /// on a table the simulation does not know is skipped (that table predates the
+    /// migrations, and is read from the database when an operation needs it).
+    pub fn apply_to_simulated(&self, state: &mut MetaData) -> Result<(), OpError> {
+        if self.missing_table(state).is_some() {
+            return Ok(());
+        }
+        self.apply_to(state)
     }
 }
 
