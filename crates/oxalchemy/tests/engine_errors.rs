@@ -454,15 +454,24 @@ async fn passwords_with_url_delimiters_never_show() {
     };
     let db = Database::connect(&url).await.expect("the URL connects");
     let shown = format!("{db} {db:?}");
-    assert!(!shown.contains("pw/with") && !shown.contains("sl#ash"), "{shown}");
+    assert!(
+        !shown.contains("pw/with") && !shown.contains("sl#ash"),
+        "{shown}"
+    );
     assert!(shown.contains("***"), "{shown}");
     let err = db
         .execute(text("SELECT * FROM oxalchemy_no_such_table"))
         .await
         .unwrap_err();
     let shown = format!("{err} {err:?}");
-    assert!(!shown.contains("pw/with") && !shown.contains("sl#ash"), "{shown}");
+    assert!(
+        !shown.contains("pw/with") && !shown.contains("sl#ash"),
+        "{shown}"
+    );
     // A connect failure with the same password: the message names the server, not the secret.
     let refused = connect_error("postgresql://app:pw/with?sl#ash@127.0.0.1:1/app").await;
-    assert!(!refused.contains("pw/with") && !refused.contains("sl#ash"), "{refused}");
+    assert!(
+        !refused.contains("pw/with") && !refused.contains("sl#ash"),
+        "{refused}"
+    );
 }
