@@ -1,5 +1,8 @@
 //! Test fixtures for oxalchemy.
 //!
+//! * [`TestTransaction`] is the per-test rollback fixture: an outer transaction whose
+//!   sessions and connections run inside it (their commits become SAVEPOINT releases), rolled
+//!   back at the end so the test leaves nothing behind.
 //! * [`pg_schema`] hands every test its own PostgreSQL schema on a shared server, so
 //!   PostgreSQL tests can run in parallel. The server is `TEST_DATABASE_URL` when set,
 //!   otherwise an ephemeral server started once per test process with `initdb`/`pg_ctl`
@@ -15,6 +18,7 @@
 
 mod ephemeral;
 mod postgres;
+mod rollback;
 mod sqlite;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[doc(hidden)]
 pub use ephemeral::{ephemeral_unavailable_reason, start_ephemeral, start_ephemeral_with_password};
 pub use postgres::{pg_schema, postgres_base_url, PgSchema, SKIP_POSTGRES_VAR};
+pub use rollback::{JoinedConnection, TestTransaction};
 pub use sqlite::TempSqliteFile;
 
 /// Per-process counter so that names built from the same test name never collide.
