@@ -3,6 +3,9 @@
 //! * [`TestTransaction`] is the per-test rollback fixture: an outer transaction whose
 //!   sessions and connections run inside it (their commits become SAVEPOINT releases), rolled
 //!   back at the end so the test leaves nothing behind.
+//! * [`assert_queries!`] fails a block that runs another number of statements than
+//!   expected, or (`repeats <= N`) the same statement more than `N` times — the N+1
+//!   signature — listing the SQL.
 //! * [`pg_schema`] hands every test its own PostgreSQL schema on a shared server, so
 //!   PostgreSQL tests can run in parallel. The server is `TEST_DATABASE_URL` when set,
 //!   otherwise an ephemeral server started once per test process with `initdb`/`pg_ctl`
@@ -18,6 +21,7 @@
 
 mod ephemeral;
 mod postgres;
+mod queries;
 mod rollback;
 mod sqlite;
 
@@ -26,6 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[doc(hidden)]
 pub use ephemeral::{ephemeral_unavailable_reason, start_ephemeral, start_ephemeral_with_password};
 pub use postgres::{pg_schema, postgres_base_url, PgSchema, SKIP_POSTGRES_VAR};
+pub use queries::{check_count, check_repeats, StatementLog};
 pub use rollback::{JoinedConnection, TestTransaction};
 pub use sqlite::TempSqliteFile;
 

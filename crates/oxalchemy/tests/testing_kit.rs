@@ -4,6 +4,9 @@
 //!
 //! (`oxalchemy_testing` is `oxalchemy::testing` with the facade's `testing` feature.)
 //!
+//! `assert_queries!` fails a relationship loaded one object at a time (listing the SQL) and
+//! passes the same load done with `selectinload`.
+//!
 //! On SQLite memory, `sqlite::memory:` is a named shared-cache database per `Database`, so
 //! the second connection that counts rows sees the same database as the fixture's.
 
@@ -11,9 +14,10 @@ mod blog;
 mod common;
 
 use blog::*;
-use oxalchemy::orm::Session;
+use futures_util::FutureExt;
+use oxalchemy::orm::{selectinload, Session};
 use oxalchemy::prelude::*;
-use oxalchemy_testing::TestTransaction;
+use oxalchemy_testing::{assert_queries, TestTransaction};
 
 fn new_user(name: &str) -> User {
     User {
@@ -166,6 +170,109 @@ async fn joined_connection_transactions_are_savepoints_and_one_user_holds_it() {
         // connection back, and the outer transaction is rolled back with the last of them.
         drop((s, other));
         assert_eq!(committed_users(&db).await, 1, "[{}]", t.label);
+        t.finish().await;
+    }
+}
+
+/// Three users with two posts each, committed.
+async fn seed_posts(db: &Database) {
+    db.session_scope(async |s| {
+        let users = s.add_all(["ann", "bob", "cyd"].map(new_user));
+        for (i, u) in users.into_iter().enumerate() {
+            for n in 0..2 {
+                let p = s.add(Post {
+                    title: format!("post {i}.{n}"),
+                    ..Default::default()
+                });
+                s.link(p, Post::author, u)?;
+            }
+        }
+        Ok::<_, Error>(())
+    })
+    .await
+    .unwrap();
+}
+
+/// The panic message of a failed assertion.
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+#[tokio::test]
+async fn assert_queries_fails_posts_loaded_one_by_one_and_passes_selectinload() {
+    for t in common::all_targets("kit_assert_queries").await {
+        let db = setup(&t).await;
+        seed_posts(&db).await;
+        let mut s = db.session();
+
+        // One by one: a SELECT of the users, then one SELECT of posts per user.
+        let failed = std::panic::AssertUnwindSafe(async {
+            assert_queries!(s, repeats <= 1, {
+                let users = s.query::<User>().all().await.unwrap();
+                for u in users {
+                    let id = s[u].base.id;
+                    s.query::<Post>()
+                        .filter(Post::author_id.eq(id))
+                        .all()
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .catch_unwind()
+        .await;
+        let message = panic_message(failed.expect_err("the N+1 loop must fail"));
+        assert!(message.contains("N+1"), "[{}] {message}", t.label);
+        assert!(message.contains("4x SELECT"), "[{}] {message}", t.label);
+        assert!(message.contains("posts"), "[{}] {message}", t.label);
+
+        let failed = std::panic::AssertUnwindSafe(async {
+            assert_queries!(s, 2, {
+                let users = s.query::<User>().all().await.unwrap();
+                for u in users {
+                    let id = s[u].base.id;
+                    s.query::<Post>()
+                        .filter(Post::author_id.eq(id))
+                        .all()
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .catch_unwind()
+        .await;
+        let message = panic_message(failed.expect_err("five statements are not two"));
+        assert!(
+            message.starts_with("expected 2 statement(s), the block ran 5"),
+            "[{}] {message}",
+            t.label
+        );
+        assert!(message.contains("  5. SELECT"), "[{}] {message}", t.label);
+
+        // The same load with selectinload: two statements, none repeated.
+        let posts = assert_queries!(s, 2, {
+            assert_queries!(s, repeats <= 1, {
+                let users = s
+                    .query::<User>()
+                    .options(selectinload(User::posts))
+                    .all()
+                    .await
+                    .unwrap();
+                users
+                    .iter()
+                    .map(|u| s[*u].posts.get().map(<[Post]>::len).unwrap_or(0))
+                    .sum::<usize>()
+            })
+        });
+        assert_eq!(posts, 6, "[{}]", t.label);
+        // The session's transaction must end before the schema is dropped (it holds locks).
+        s.close().await.unwrap();
         t.finish().await;
     }
 }
