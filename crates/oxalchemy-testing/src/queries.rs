@@ -47,11 +47,11 @@ impl<T: StatementLog + ?Sized> StatementLog for &mut T {
 /// # async fn demo(s: &mut oxalchemy_orm::Session) -> Result<(), oxalchemy_engine::Error> {
 /// use oxalchemy_testing::assert_queries;
 /// // Exactly two statements: the users, then all their posts in one SELECT … IN.
-/// let users = assert_queries!(s, 2, { s.select::<(i64,)>(oxalchemy_core::text("SELECT 1")).await? });
+/// let users = assert_queries!(s, 2, { s.select::<(i64,)>(oxalchemy::text("SELECT 1")).await? });
 /// // No statement more than once, however many rows the loop walks.
 /// assert_queries!(s, repeats <= 1, {
 ///     for _ in &users {
-///         s.select::<(i64,)>(oxalchemy_core::text("SELECT 2")).await?;
+///         s.select::<(i64,)>(oxalchemy::text("SELECT 2")).await?;
 ///     }
 /// });
 /// # Ok(()) }

@@ -23,25 +23,66 @@ use oxalchemy_orm::{Session, SessionExt};
 /// handed a `&mut Session`) runs unchanged, `session_scope`, `commit`, `rollback` and
 /// `begin_nested` included.
 ///
+/// The guide's §5 fixtures and model tests, in Rust (`oxalchemy::testing` is this crate
+/// with the facade's `testing` feature):
+///
 /// ```no_run
-/// # async fn demo(db: oxalchemy_engine::Database) -> Result<(), oxalchemy_engine::Error> {
-/// use oxalchemy_orm::SessionExt;
+/// use oxalchemy::orm::{Many, One};
+/// use oxalchemy::prelude::*;
 /// use oxalchemy_testing::TestTransaction;
 ///
-/// // The fixture: a connection and an outer BEGIN (`db` has the tables, made once).
-/// let outer = TestTransaction::begin(&db).await?;
-/// // The test: sessions from the fixture; their commits are SAVEPOINT releases.
-/// let mut s = outer.session();
-/// s.execute(oxalchemy_core::text("INSERT INTO users (name) VALUES ('ann')")).await?;
-/// s.commit().await?;
-/// outer
-///     .session_scope(async |s| s.execute(oxalchemy_core::text("DELETE FROM users")).await)
-///     .await?;
-/// drop(s);
-/// // The fixture's teardown: everything the test wrote, committed or not, is gone.
-/// outer.rollback().await?;
-/// # Ok(()) }
+/// #[derive(Model, Clone, Debug, Default)]
+/// #[model(table = "users")]
+/// struct User {
+///     #[column(primary_key)]
+///     id: i64,
+///     username: String,
+///     #[relationship(back_populates = "author")]
+///     posts: Many<Post>,
+/// }
+///
+/// #[derive(Model, Clone, Debug, Default)]
+/// #[model(table = "posts")]
+/// struct Post {
+///     #[column(primary_key)]
+///     id: i64,
+///     title: String,
+///     #[column(foreign_key = "users.id")]
+///     author_id: i64,
+///     #[relationship(back_populates = "posts")]
+///     author: One<User>,
+/// }
+///
+/// // `engine` and `tables`: once per test process in a real suite.
+/// async fn engine_with_tables() -> Database {
+///     let db = Database::connect("sqlite::memory:").await.unwrap();
+///     let registry = oxalchemy::orm::Registry::new().model::<User>().model::<Post>();
+///     db.create_all(&registry.metadata()).await.unwrap();
+///     db
+/// }
+///
+/// #[tokio::test]
+/// async fn test_user_creation() {
+///     let db = engine_with_tables().await;
+///     // `session`: connection, BEGIN, a session bound to it …
+///     let outer = TestTransaction::begin(&db).await.unwrap();
+///     let mut session = outer.session();
+///
+///     let user = session.add(User { username: "test_user".into(), ..Default::default() });
+///     session.commit().await.unwrap(); // a RELEASE SAVEPOINT inside the test's transaction
+///     assert!(session[user].id > 0);
+///     let fetched = session.get::<User>(session[user].id).await.unwrap().unwrap();
+///     assert_eq!(session[fetched].username, "test_user");
+///
+///     // … and the teardown: close, then roll back everything the test did.
+///     session.close().await.unwrap();
+///     outer.rollback().await.unwrap();
+/// }
 /// ```
+///
+/// Code under test written against `impl SessionExt` gets joined sessions from the fixture:
+/// its `session_scope`, `commit`, `rollback` and `begin_nested` all stay inside the test's
+/// transaction.
 #[derive(Debug)]
 pub struct TestTransaction {
     db: Database,
