@@ -9,6 +9,7 @@
 //! time).
 
 use std::borrow::{Borrow, BorrowMut};
+use std::future::Future;
 use std::sync::Arc;
 
 use oxalchemy_engine::{Connection, Database, Error, TransactionGuard};
@@ -87,11 +88,20 @@ impl Session {
 
     /// Opens the session's transaction: on a pooled connection, or — joined — on the lent
     /// one, where it is a SAVEPOINT when the lender is inside a transaction.
-    pub(super) async fn open_transaction(&self) -> Result<SessionTx, Error> {
-        let conn = match &self.checkout {
-            None => SessionConn::Own(self.db.connection().await?),
-            Some(checkout) => SessionConn::Joined(checkout()?),
-        };
-        TransactionGuard::begin_in(conn).await
+    ///
+    /// The future holds no borrow of the session: a `Session` is `Send` but not `Sync`, so a
+    /// future holding `&Session` across an `.await` would not be `Send`.
+    pub(super) fn open_transaction(
+        &self,
+    ) -> impl Future<Output = Result<SessionTx, Error>> + Send + 'static {
+        let db = self.db.clone();
+        let checkout = self.checkout.clone();
+        async move {
+            let conn = match checkout {
+                None => SessionConn::Own(db.connection().await?),
+                Some(checkout) => SessionConn::Joined(checkout()?),
+            };
+            TransactionGuard::begin_in(conn).await
+        }
     }
 }

@@ -468,6 +468,12 @@ fn end_label(tx: &SessionTx, outermost: &str, savepoint: &str) -> String {
     }
 }
 
+/// A session moves between tasks, and so do the futures of its methods: keep it `Send`.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<Session>();
+};
+
 impl<M: Model> Index<Handle<M>> for Session {
     type Output = M;
     /// Panics if the session no longer holds the object (expunged, deleted and flushed, or
