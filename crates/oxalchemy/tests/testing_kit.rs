@@ -276,3 +276,27 @@ async fn assert_queries_fails_posts_loaded_one_by_one_and_passes_selectinload() 
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_failed_statement_in_the_code_under_test_leaves_the_fixture_usable() {
+    for t in common::all_targets("kit_failed_statement").await {
+        let db = setup(&t).await;
+        let outer = TestTransaction::begin(&db).await.unwrap();
+
+        // A unique violation (PostgreSQL aborts the transaction it happens in): the
+        // session's SAVEPOINT takes it, so rolling back to it recovers the outer one.
+        let mut s = outer.session();
+        s.add(new_user("preexisting"));
+        let err = s.commit().await.unwrap_err();
+        assert!(matches!(err, Error::Integrity(_)), "[{}] {err}", t.label);
+        s.rollback().await.unwrap();
+
+        s.add(new_user("after_failure"));
+        s.commit().await.unwrap();
+        assert_eq!(s.query::<User>().count().await.unwrap(), 2, "[{}]", t.label);
+        s.close().await.unwrap();
+        outer.rollback().await.unwrap();
+        assert_eq!(committed_users(&db).await, 1, "[{}]", t.label);
+        t.finish().await;
+    }
+}
