@@ -1,5 +1,11 @@
 //! Test fixtures for oxalchemy.
 //!
+//! * [`TestTransaction`] is the per-test rollback fixture: an outer transaction whose
+//!   sessions and connections run inside it (their commits become SAVEPOINT releases), rolled
+//!   back at the end so the test leaves nothing behind.
+//! * [`assert_queries!`] fails a block that runs another number of statements than
+//!   expected, or (`repeats <= N`) the same statement more than `N` times — the N+1
+//!   signature — listing the SQL.
 //! * [`pg_schema`] hands every test its own PostgreSQL schema on a shared server, so
 //!   PostgreSQL tests can run in parallel. The server is `TEST_DATABASE_URL` when set,
 //!   otherwise an ephemeral server started once per test process with `initdb`/`pg_ctl`
@@ -7,19 +13,25 @@
 //! * [`TempSqliteFile`] is a uniquely named SQLite file in its own temporary directory,
 //!   deleted (with its `-wal`/`-shm` siblings) on drop.
 //!
-//! Without `TEST_DATABASE_URL` and without PostgreSQL's binaries, [`pg_schema`] returns
-//! `None` after printing `SKIPPED PostgreSQL case …` to stderr; with `TEST_DATABASE_URL`
-//! set, an unusable server fails the test instead, so CI can never skip silently.
+//! Without `TEST_DATABASE_URL` and without PostgreSQL's binaries, [`pg_schema`] fails the
+//! test with a message saying how to get PostgreSQL, unless the user opted in to skipping
+//! with `OXALCHEMY_TEST_SKIP_POSTGRES=1` ([`SKIP_POSTGRES_VAR`]): then it returns `None`
+//! after printing `SKIPPED PostgreSQL case …` to stderr. A PostgreSQL case never passes
+//! silently.
 
 mod ephemeral;
 mod postgres;
+mod queries;
+mod rollback;
 mod sqlite;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 #[doc(hidden)]
 pub use ephemeral::{ephemeral_unavailable_reason, start_ephemeral, start_ephemeral_with_password};
-pub use postgres::{pg_schema, postgres_base_url, PgSchema};
+pub use postgres::{pg_schema, postgres_base_url, PgSchema, SKIP_POSTGRES_VAR};
+pub use queries::{check_count, check_repeats, StatementLog};
+pub use rollback::{JoinedConnection, TestTransaction};
 pub use sqlite::TempSqliteFile;
 
 /// Per-process counter so that names built from the same test name never collide.

@@ -17,6 +17,11 @@ use crate::{next_id, sanitize};
 /// Environment variable naming the PostgreSQL server tests should use.
 const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
 
+/// Environment variable by which a user opts in to skipping PostgreSQL cases when no server
+/// can be had (`1`, `true` or `yes`). Without it such a case fails, so a missing server can
+/// never make a test suite pass silently.
+pub const SKIP_POSTGRES_VAR: &str = "OXALCHEMY_TEST_SKIP_POSTGRES";
+
 /// How the base URL was obtained.
 struct Resolved {
     url: Result<String, String>,
@@ -60,19 +65,18 @@ pub struct PgSchema {
     admin_url: String,
 }
 
-/// Returns a fresh, empty schema for this test, or `None` (after printing a visible
-/// `SKIPPED PostgreSQL case ...` line) when no PostgreSQL is available.
+/// Returns a fresh, empty schema for this test.
 ///
-/// Panics instead of skipping when `TEST_DATABASE_URL` is set but unusable, so CI
-/// cannot silently skip PostgreSQL tests.
+/// When no PostgreSQL can be had (no `TEST_DATABASE_URL`, and no `initdb`/`pg_ctl` to start
+/// an ephemeral server), the test fails with a message saying how to get one — unless the
+/// user opted in to skipping with [`SKIP_POSTGRES_VAR`]` = 1`, in which case this prints a
+/// visible `SKIPPED PostgreSQL case …` line and returns `None`. When `TEST_DATABASE_URL` is
+/// set but unusable the test always fails.
 pub async fn pg_schema(test_name: &str) -> Option<PgSchema> {
     let resolved = resolved();
     let base = match &resolved.url {
         Ok(url) => url.clone(),
-        Err(reason) => {
-            print_skip(test_name, reason);
-            return None;
-        }
+        Err(reason) => return no_server(test_name, reason),
     };
     let schema = schema_name(test_name);
     let create = format!("CREATE SCHEMA {}", quote_ident(&schema));
@@ -81,8 +85,7 @@ pub async fn pg_schema(test_name: &str) -> Option<PgSchema> {
         if resolved.explicit {
             panic!("PostgreSQL case `{test_name}`: {TEST_DATABASE_URL} is set but {reason}");
         }
-        print_skip(test_name, &reason);
-        return None;
+        return no_server(test_name, &reason);
     }
     Some(PgSchema {
         url: with_search_path(&base, &schema),
@@ -91,14 +94,50 @@ pub async fn pg_schema(test_name: &str) -> Option<PgSchema> {
     })
 }
 
-/// Writes the skip notice straight to the stderr handle: `eprintln!` goes through libtest's
-/// output capture and would only show for failing tests.
-fn print_skip(test_name: &str, reason: &str) {
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED PostgreSQL case `{test_name}`: {reason}"
-    );
+/// What a PostgreSQL case does when no server can be had.
+#[derive(Debug, PartialEq, Eq)]
+enum NoServer {
+    /// The user opted in to skipping: print this line and go on without PostgreSQL.
+    Skip(String),
+    /// Fail the test with this message, which says how to get PostgreSQL.
+    Fail(String),
+}
+
+/// Decides between skipping and failing from the value of [`SKIP_POSTGRES_VAR`] alone, so
+/// the rule is testable without uninstalling PostgreSQL.
+fn decide_no_server(test_name: &str, reason: &str, skip_opt_in: Option<&str>) -> NoServer {
+    let opted_in = skip_opt_in.is_some_and(|v| {
+        let v = v.trim();
+        v == "1" || v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("yes")
+    });
+    if opted_in {
+        NoServer::Skip(format!(
+            "SKIPPED PostgreSQL case `{test_name}` ({SKIP_POSTGRES_VAR} is set): {reason}"
+        ))
+    } else {
+        NoServer::Fail(format!(
+            "PostgreSQL case `{test_name}` has no server: {reason}. Set {TEST_DATABASE_URL} \
+             (e.g. postgresql://postgres@127.0.0.1:5432/test) to a server this test may create \
+             schemas on, or install PostgreSQL's server binaries (initdb and pg_ctl, e.g. \
+             `apt-get install postgresql`) so that an ephemeral server is started; to skip \
+             PostgreSQL cases instead, set {SKIP_POSTGRES_VAR}=1"
+        ))
+    }
+}
+
+/// Skips (returning `None`) or panics, as [`decide_no_server`] says for this environment.
+fn no_server(test_name: &str, reason: &str) -> Option<PgSchema> {
+    let opt_in = std::env::var(SKIP_POSTGRES_VAR).ok();
+    match decide_no_server(test_name, reason, opt_in.as_deref()) {
+        NoServer::Skip(line) => {
+            // Straight to the stderr handle: `eprintln!` goes through libtest's output
+            // capture and would only show for failing tests.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "{line}");
+            None
+        }
+        NoServer::Fail(message) => panic!("{message}"),
+    }
 }
 
 impl PgSchema {
@@ -243,6 +282,36 @@ mod tests {
         );
         let config = tokio_postgres::Config::from_str(&conn).expect("key=value parses");
         assert_eq!(config.get_options(), Some("-c search_path=t_b_1_2"));
+    }
+
+    #[test]
+    fn no_server_fails_unless_the_user_opts_in_to_skipping() {
+        for opt_in in [None, Some(""), Some("0"), Some("false"), Some("no")] {
+            match decide_no_server("t", "no initdb", opt_in) {
+                NoServer::Fail(message) => {
+                    assert!(message.contains("TEST_DATABASE_URL"), "{message}");
+                    assert!(message.contains("initdb and pg_ctl"), "{message}");
+                    assert!(
+                        message.contains("OXALCHEMY_TEST_SKIP_POSTGRES=1"),
+                        "{message}"
+                    );
+                    assert!(message.contains("no initdb"), "{message}");
+                }
+                skip => panic!("{opt_in:?} must not skip: {skip:?}"),
+            }
+        }
+        for opt_in in ["1", "true", "YES", " 1 "] {
+            match decide_no_server("case_a", "no initdb", Some(opt_in)) {
+                NoServer::Skip(line) => {
+                    assert!(
+                        line.starts_with("SKIPPED PostgreSQL case `case_a`"),
+                        "{line}"
+                    );
+                    assert!(line.contains("no initdb"), "{line}");
+                }
+                fail => panic!("{opt_in:?} must skip: {fail:?}"),
+            }
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub use oxalchemy_engine as engine;
 #[cfg(feature = "migrate")]
 pub use oxalchemy_migrate as migrate;
 pub use oxalchemy_orm as orm;
+#[cfg(feature = "testing")]
+pub use oxalchemy_testing as testing;
 
 pub use oxalchemy_macros::{DbEnum, Mixin, Model};
 

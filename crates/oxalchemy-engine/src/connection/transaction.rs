@@ -46,6 +46,22 @@ impl<C: BorrowMut<Connection>> TransactionGuard<C> {
         }
     }
 
+    /// Starts a transaction — or, when the connection is already inside one, a SAVEPOINT —
+    /// on the connection `conn` holds, and keeps `conn` for the guard's life. For holders
+    /// other than `&mut Connection` ([`Connection::begin`]) and `Connection`
+    /// ([`Connection::begin_owned`]): a session that joins a transaction someone else opened
+    /// on a shared connection begins its own SAVEPOINT inside it this way.
+    pub async fn begin_in(mut conn: C) -> Result<Self> {
+        let (depth, gate) = conn.borrow_mut().start(None).await?;
+        Ok(TransactionGuard::new(conn, depth, gate))
+    }
+
+    /// Whether this guard is a SAVEPOINT inside an outer transaction (its commit is a
+    /// `RELEASE SAVEPOINT`), not the outermost transaction (a `COMMIT`).
+    pub fn is_savepoint(&self) -> bool {
+        self.depth > 1
+    }
+
     /// A nested transaction: a SAVEPOINT inside this one.
     pub async fn savepoint(&mut self) -> Result<Transaction<'_>> {
         self.conn.borrow_mut().begin().await

@@ -31,11 +31,14 @@
 //! * `links`: relationships between held objects (`link`, `unlink`, `parent`, `children`)
 //!   and many-to-many association rows.
 //! * `nested`: SAVEPOINTs that also restore the session's objects.
+//! * `joined`: sessions on a lent connection, whose transactions are SAVEPOINTs inside the
+//!   lender's (the rollback test fixture).
 //! * `flush`: the unit of work — `plan` works out the statements on copies, `run` sends
 //!   them inside a SAVEPOINT, `order` sorts tables and self-referential rows.
 //! * `query`: the terminal calls of a [`Query`](crate::Query) bound to a session.
 
 mod flush;
+mod joined;
 mod links;
 mod nested;
 mod objects;
@@ -48,13 +51,14 @@ use std::ops::{Index, IndexMut};
 
 use oxalchemy_core::expr::{and_, Ident};
 use oxalchemy_core::{compile, Compiled, Expr, Statement, Value};
-use oxalchemy_engine::{Database, Error, FromRow, OwnedTransaction};
+use oxalchemy_engine::{Database, Error, FromRow};
 
 use crate::errors::mapping;
 use crate::model::Model;
 use crate::persist::key_filter;
 use crate::query::query;
 
+use self::joined::{Checkout, SessionTx};
 use self::links::AssociationChange;
 use self::nested::Saved;
 use self::objects::{cast, cast_mut, identity_key, ops, Entry, IdentityKey, Pairs};
@@ -66,7 +70,9 @@ pub use self::query::SessionQuery;
 /// connection back on commit, rollback, close or drop (a dropped session rolls back).
 pub struct Session {
     db: Database,
-    tx: Option<OwnedTransaction>,
+    tx: Option<SessionTx>,
+    /// Set for a [joined](Session::joined) session: where its connection comes from.
+    checkout: Option<Checkout>,
     entries: Vec<Option<Entry>>,
     next_generation: u32,
     identity: HashMap<IdentityKey, usize>,
@@ -87,11 +93,15 @@ impl fmt::Debug for Session {
             .field("db", &self.db)
             .field("objects", &self.identity.len())
             .field("in_transaction", &self.tx.is_some())
+            .field("joined", &self.checkout.is_some())
             .finish()
     }
 }
 
-/// Opens sessions on a [`Database`].
+/// Opens sessions: on a [`Database`] (each session takes a pooled connection), or on
+/// anything else that can make one — the rollback test fixture implements it with
+/// [joined](Session::joined) sessions, so code written against `impl SessionExt` runs
+/// unchanged inside a test's outer transaction.
 pub trait SessionExt {
     /// A new, empty session.
     fn session(&self) -> Session;
@@ -101,14 +111,54 @@ pub trait SessionExt {
     fn session_scope<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>>
     where
         F: AsyncFnOnce(&mut Session) -> Result<T, E>,
-        E: From<Error>;
+        E: From<Error>,
+    {
+        scope(self.session(), f)
+    }
 }
 
 impl SessionExt for Database {
     fn session(&self) -> Session {
+        Session::new(self)
+    }
+}
+
+/// The body of [`SessionExt::session_scope`]: commit on `Ok`, rollback on `Err`, the
+/// session (and with it the connection) dropped either way — a panic drops it too, which
+/// rolls back.
+async fn scope<T, E, F>(mut s: Session, f: F) -> Result<T, E>
+where
+    F: AsyncFnOnce(&mut Session) -> Result<T, E>,
+    E: From<Error>,
+{
+    match f(&mut s).await {
+        Ok(v) => {
+            s.commit().await?;
+            Ok(v)
+        }
+        Err(e) => {
+            // The closure's error is the one the caller can act on; a ROLLBACK that also
+            // fails (the connection died) must not hide it. The server rolls back a dead
+            // connection's transaction anyway.
+            if let Err(rollback) = s.rollback().await {
+                tracing::warn!(
+                    target: "oxalchemy::orm",
+                    error = %rollback,
+                    "ROLLBACK after session_scope's closure failed also failed; returning the closure's error"
+                );
+            }
+            Err(e)
+        }
+    }
+}
+
+impl Session {
+    /// An empty session on `db`, taking its connections from the pool.
+    fn new(db: &Database) -> Session {
         Session {
-            db: self.clone(),
+            db: db.clone(),
             tx: None,
+            checkout: None,
             entries: Vec::new(),
             next_generation: 0,
             identity: HashMap::new(),
@@ -120,35 +170,6 @@ impl SessionExt for Database {
         }
     }
 
-    async fn session_scope<T, E, F>(&self, f: F) -> Result<T, E>
-    where
-        F: AsyncFnOnce(&mut Session) -> Result<T, E>,
-        E: From<Error>,
-    {
-        let mut s = self.session();
-        match f(&mut s).await {
-            Ok(v) => {
-                s.commit().await?;
-                Ok(v)
-            }
-            Err(e) => {
-                // The closure's error is the one the caller can act on; a ROLLBACK that also
-                // fails (the connection died) must not hide it. The server rolls back a dead
-                // connection's transaction anyway.
-                if let Err(rollback) = s.rollback().await {
-                    tracing::warn!(
-                        target: "oxalchemy::orm",
-                        error = %rollback,
-                        "ROLLBACK after session_scope's closure failed also failed; returning the closure's error"
-                    );
-                }
-                Err(e)
-            }
-        }
-    }
-}
-
-impl Session {
     /// Autoflush (on by default) flushes pending changes before every query, so queries see
     /// them.
     pub fn set_autoflush(&mut self, on: bool) {
@@ -180,10 +201,9 @@ impl Session {
         self.len() == 0
     }
 
-    async fn transaction(&mut self) -> Result<&mut OwnedTransaction, Error> {
+    async fn transaction(&mut self) -> Result<&mut SessionTx, Error> {
         if self.tx.is_none() {
-            let conn = self.db.connection().await?;
-            self.tx = Some(conn.begin_owned().await?);
+            self.tx = Some(self.open_transaction().await?);
         }
         Ok(self.tx.as_mut().expect("the transaction was just opened"))
     }
@@ -412,7 +432,7 @@ impl Session {
         self.flush().await?;
         self.nested.clear();
         if let Some(tx) = self.tx.take() {
-            self.log.push("COMMIT".into());
+            self.log.push(end_label(&tx, "COMMIT", "RELEASE SAVEPOINT"));
             tx.commit().await?;
         }
         Ok(())
@@ -425,7 +445,8 @@ impl Session {
         self.identity.clear();
         self.nested.clear();
         if let Some(tx) = self.tx.take() {
-            self.log.push("ROLLBACK".into());
+            self.log
+                .push(end_label(&tx, "ROLLBACK", "ROLLBACK TO SAVEPOINT"));
             tx.rollback().await?;
         }
         Ok(())
@@ -436,6 +457,22 @@ impl Session {
         self.rollback().await
     }
 }
+
+/// How the statement log records the end of the session's transaction: a joined session's
+/// transaction is a SAVEPOINT inside the lender's.
+fn end_label(tx: &SessionTx, outermost: &str, savepoint: &str) -> String {
+    if tx.is_savepoint() {
+        savepoint.to_owned()
+    } else {
+        outermost.to_owned()
+    }
+}
+
+/// A session moves between tasks, and so do the futures of its methods: keep it `Send`.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<Session>();
+};
 
 impl<M: Model> Index<Handle<M>> for Session {
     type Output = M;

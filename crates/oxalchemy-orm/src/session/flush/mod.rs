@@ -32,7 +32,7 @@ impl Session {
         }
         let mut tx = match self.tx.take() {
             Some(tx) => tx,
-            None => self.db.connection().await?.begin_owned().await?,
+            None => self.open_transaction().await?,
         };
         let result = run::run_plan(&mut plan, &mut tx, self.db.dialect(), &mut self.log).await;
         self.tx = Some(tx);

@@ -9,10 +9,11 @@ use std::collections::HashSet;
 
 use oxalchemy_core::dialect::bulk::{delete_by_key_sql, insert_rows_sql};
 use oxalchemy_core::{Compiled, Dialect, Value};
-use oxalchemy_engine::{Connection, Error, OwnedTransaction, Transaction};
+use oxalchemy_engine::{Connection, Error, Transaction};
 
 use super::order::{parent_first, self_foreign_keys, table_order};
 use super::plan::{Plan, PlannedWrite};
+use crate::session::joined::SessionTx;
 use crate::session::links::AssociationWrite;
 use crate::session::objects::{describe_key, Pairs};
 
@@ -20,7 +21,7 @@ use crate::session::objects::{describe_key, Pairs};
 /// each planned insert, in plan order. Nothing in the session changes here.
 pub(super) async fn run_plan(
     plan: &mut Plan,
-    tx: &mut OwnedTransaction,
+    tx: &mut SessionTx,
     dialect: &'static dyn Dialect,
     log: &mut Vec<String>,
 ) -> Result<Vec<Option<i64>>, Error> {
