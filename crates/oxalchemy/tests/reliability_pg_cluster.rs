@@ -5,58 +5,13 @@
 //! on the test process's own throwaway cluster, never the shared one.
 
 mod pg_faults;
+mod soak;
 
-use std::future::Future;
 use std::time::Duration;
 
 use oxalchemy::prelude::*;
 use pg_faults::{own_cluster_db, poll_once, settles_to_zero, ADVISORY_LOCKS_HERE};
-
-/// What a soak step's row must be at the end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Expect {
-    /// Its commit (or autocommitted INSERT) returned `Ok`.
-    Present,
-    /// It was never committed (rolled back or dropped before COMMIT was sent).
-    Absent,
-    /// Its COMMIT or INSERT was cut off or failed: either outcome is allowed.
-    Unknown,
-}
-
-/// A small deterministic generator (xorshift), so a failing soak run can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-fn insert(id: i64) -> oxalchemy::core::Statement {
-    text("INSERT INTO soak (id) VALUES (:id)")
-        .bind("id", id)
-        .into()
-}
-
-/// Runs `f` for at most `limit`; `None` when the limit cut it off.
-async fn timed(
-    limit: Duration,
-    f: impl Future<Output = Result<(), Error>>,
-) -> Option<Result<(), Error>> {
-    tokio::time::timeout(limit, f).await.ok()
-}
-
-/// A row's expectation from how its commit (or autocommitted INSERT) ended: `None` when it
-/// was cut off.
-fn outcome(r: Option<Result<(), Error>>) -> Expect {
-    match r {
-        Some(Ok(())) => Expect::Present,
-        _ => Expect::Unknown,
-    }
-}
+use soak::{insert, outcome, timed, Expect, Rng};
 
 /// One soak step: a random operation under a random timeout (0–14 ms; a zero timeout still
 /// polls once, so requests are sent and abandoned). Returns the step's row expectation.

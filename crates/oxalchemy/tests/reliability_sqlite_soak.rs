@@ -3,55 +3,14 @@
 //! writer. Afterwards every committed row is there, every rolled-back row is not, and every
 //! connection the pool hands out is outside a transaction with foreign keys on.
 
-use std::future::Future;
+mod soak;
+
 use std::time::Duration;
 
 use oxalchemy::orm::SessionExt;
 use oxalchemy::prelude::*;
 use oxalchemy_testing::TempSqliteFile;
-
-/// What a step's row must be at the end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Expect {
-    /// Its commit (or autocommitted INSERT) returned `Ok`.
-    Present,
-    /// It was rolled back, or dropped before COMMIT.
-    Absent,
-    /// Its COMMIT or INSERT was cut off or failed: either outcome is allowed.
-    Unknown,
-}
-
-/// A small deterministic generator (xorshift), so a failing run can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-fn insert(id: i64) -> oxalchemy::Statement {
-    text("INSERT INTO soak (id) VALUES (:id)")
-        .bind("id", id)
-        .into()
-}
-
-async fn timed(
-    limit: Duration,
-    f: impl Future<Output = Result<(), Error>>,
-) -> Option<Result<(), Error>> {
-    tokio::time::timeout(limit, f).await.ok()
-}
-
-fn outcome(r: Option<Result<(), Error>>) -> Expect {
-    match r {
-        Some(Ok(())) => Expect::Present,
-        _ => Expect::Unknown,
-    }
-}
+use soak::{insert, outcome, timed, Expect, Rng};
 
 /// One step: a random operation under a random timeout (0–4 ms: SQLite yields only while
 /// waiting for the writer, so short limits are what cut work off mid-way).
