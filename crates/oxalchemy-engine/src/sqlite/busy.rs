@@ -95,14 +95,16 @@ pub(super) async fn retry<T>(
     can_restart: impl Fn() -> bool,
     mut attempt: impl FnMut(&mut SqliteConn) -> Result<T>,
 ) -> Result<T> {
-    let started = Instant::now();
+    // Read the clock only once a statement meets a lock: this runs around every statement,
+    // and a primary-key lookup takes well under a microsecond.
+    let mut started: Option<Instant> = None;
     let mut pause = FIRST_PAUSE;
     loop {
         let e = match attempt(conn) {
             Err(e) if retryable(&e, sql, conn.conn.is_autocommit()) && can_restart() => e,
             done => return done,
         };
-        let waited = started.elapsed();
+        let waited = started.get_or_insert_with(Instant::now).elapsed();
         if waited >= conn.busy_timeout {
             return Err(gave_up(e, waited));
         }
