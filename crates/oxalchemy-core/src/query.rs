@@ -82,7 +82,7 @@ pub enum SetOp {
 /// let stmt = select([col("id")]).from(recent.table()).with(recent).into();
 /// assert_eq!(
 ///     compile(&Sqlite, &stmt).unwrap().sql,
-///     r#"WITH "recent" AS (SELECT "id" FROM "posts" LIMIT ?) SELECT "id" FROM "recent""#
+///     r#"WITH "recent" AS (SELECT "id" FROM "posts" LIMIT 10) SELECT "id" FROM "recent""#
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq)]

@@ -759,31 +759,38 @@ fn postgres_placeholders_are_numbered_in_text_order_across_subqueries_and_ctes()
     .filter(text("age <> :a").bind("a", 4i64).into())
     .limit(5)
     .offset(6);
-    check(
+    let binds = [
+        i(1),
+        t("spam"),
+        i(2),
+        i(3),
+        t("%z%"),
+        t("/"),
+        i(4),
+        i(5),
+        i(6),
+    ];
+    check_each(
         stmt,
-        concat!(
-            r#"WITH "recent" AS (SELECT "id" FROM "posts" WHERE "score" >= ?) "#,
-            r#"SELECT "name", (SELECT count(*) FROM "comments" WHERE "body" <> ?) AS "n" FROM "users" "#,
-            r#"WHERE ("id" IN (SELECT "id" FROM "recent")) AND ("age" BETWEEN ? AND ?) "#,
-            r#"AND ("name" LIKE ? ESCAPE ?) AND (age <> ?) LIMIT ? OFFSET ?"#,
+        (
+            concat!(
+                r#"WITH "recent" AS (SELECT "id" FROM "posts" WHERE "score" >= ?) "#,
+                r#"SELECT "name", (SELECT count(*) FROM "comments" WHERE "body" <> ?) AS "n" FROM "users" "#,
+                r#"WHERE ("id" IN (SELECT "id" FROM "recent")) AND ("age" BETWEEN ? AND ?) "#,
+                r#"AND ("name" LIKE ? ESCAPE ?) AND (age <> ?) LIMIT 5 OFFSET 6"#,
+            ),
+            // SQLite writes LIMIT / OFFSET inline.
+            &binds[..7],
         ),
-        concat!(
-            r#"WITH "recent" AS (SELECT "id" FROM "posts" WHERE "score" >= $1) "#,
-            r#"SELECT "name", (SELECT count(*) FROM "comments" WHERE "body" <> $2) AS "n" FROM "users" "#,
-            r#"WHERE ("id" IN (SELECT "id" FROM "recent")) AND ("age" BETWEEN $3 AND $4) "#,
-            r#"AND ("name" LIKE $5 ESCAPE $6) AND (age <> $7) LIMIT $8 OFFSET $9"#,
+        (
+            concat!(
+                r#"WITH "recent" AS (SELECT "id" FROM "posts" WHERE "score" >= $1) "#,
+                r#"SELECT "name", (SELECT count(*) FROM "comments" WHERE "body" <> $2) AS "n" FROM "users" "#,
+                r#"WHERE ("id" IN (SELECT "id" FROM "recent")) AND ("age" BETWEEN $3 AND $4) "#,
+                r#"AND ("name" LIKE $5 ESCAPE $6) AND (age <> $7) LIMIT $8 OFFSET $9"#,
+            ),
+            &binds,
         ),
-        &[
-            i(1),
-            t("spam"),
-            i(2),
-            i(3),
-            t("%z%"),
-            t("/"),
-            i(4),
-            i(5),
-            i(6),
-        ],
     );
 }
 

@@ -107,6 +107,18 @@ impl Backend for AnyConn {
     }
 }
 
+impl AnyConn {
+    /// What this connection's statements have cost so far.
+    pub(crate) fn statement_stats(&self) -> crate::stats::StatementStats {
+        match self {
+            #[cfg(feature = "sqlite")]
+            AnyConn::Sqlite(c) => c.statement_stats(),
+            #[cfg(feature = "postgres")]
+            AnyConn::Postgres(_) => crate::stats::StatementStats::default(),
+        }
+    }
+}
+
 /// Every SQLite connection the engine hands out enforces foreign keys; a reset or a dropped
 /// transaction restores it, because a SQLite migration turns them off around its
 /// transaction and may be cut off before it turns them back on.

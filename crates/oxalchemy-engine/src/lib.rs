@@ -37,6 +37,7 @@ mod error;
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod stats;
 mod url;
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
@@ -46,4 +47,5 @@ pub use connection::{Connection, IsolationLevel, OwnedTransaction, Transaction, 
 pub use database::{ConnectOptions, Database, PoolStatus};
 pub use decode::{DecodeError, FromRow, FromSql, Row};
 pub use error::{BoxDynError, CompileError, Error, IntegrityError, Result, ValidationError};
+pub use stats::StatementStats;
 pub use url::redact_url;

@@ -150,3 +150,73 @@ async fn echo_logs_statements_and_hide_parameters_hides_values() {
         t.finish().await;
     }
 }
+
+/// SQLite built with STAT4 (the bundled build) recompiles a statement whenever a parameter
+/// its planner looked at is bound again; a bound LIMIT is such a parameter once the table has
+/// statistics. Row counts are written inline on SQLite, so a lookup in a loop is prepared once.
+#[tokio::test]
+async fn sqlite_lookup_with_limit_is_prepared_once_on_an_analyzed_table() {
+    for t in common::sqlite_targets("sqlite_reprepare").await {
+        let db = t.connect().await;
+        let mut conn = db.connection().await.unwrap();
+        conn.execute(text(
+            "CREATE TABLE rp (id INTEGER PRIMARY KEY, name TEXT NOT NULL, grp INTEGER NOT NULL)",
+        ))
+        .await
+        .unwrap();
+        conn.execute(text("CREATE INDEX rp_grp ON rp (grp)"))
+            .await
+            .unwrap();
+        for i in 0..200i64 {
+            conn.execute(insert(table("rp")).columns(["id", "name", "grp"]).values([
+                lit(i),
+                lit(format!("n{i}")),
+                lit(i % 7),
+            ]))
+            .await
+            .unwrap();
+        }
+        conn.execute(text("ANALYZE")).await.unwrap();
+
+        // What `.one()` sends: the key bound, LIMIT 2.
+        let lookup = |i: i64| {
+            select([col("name")])
+                .from(table("rp"))
+                .filter(col("id").eq(i))
+                .limit(2)
+        };
+        let _: Vec<(String,)> = conn.query(lookup(0)).await.unwrap();
+        let before = conn.statement_stats().reprepares;
+        for i in 0..100i64 {
+            let rows: Vec<(String,)> = conn.query(lookup(i)).await.unwrap();
+            assert_eq!(rows, vec![(format!("n{i}"),)], "[{}]", t.label);
+        }
+        let inline = conn.statement_stats().reprepares - before;
+        assert_eq!(
+            inline, 0,
+            "[{}] the lookup was recompiled {inline} times",
+            t.label
+        );
+
+        // Control: the same lookup with LIMIT bound is recompiled on every call, which shows
+        // the counter sees recompilations.
+        let bound = |i: i64| {
+            text("SELECT name FROM rp WHERE id = :id LIMIT :n")
+                .bind("id", i)
+                .bind("n", 2i64)
+        };
+        let _: Vec<(String,)> = conn.query(bound(0)).await.unwrap();
+        let before = conn.statement_stats().reprepares;
+        for i in 0..100i64 {
+            let _: Vec<(String,)> = conn.query(bound(i)).await.unwrap();
+        }
+        let bound_reprepares = conn.statement_stats().reprepares - before;
+        assert!(
+            bound_reprepares >= 99,
+            "[{}] a bound LIMIT was expected to recompile each time; saw {bound_reprepares}",
+            t.label
+        );
+        drop(conn);
+        t.finish().await;
+    }
+}

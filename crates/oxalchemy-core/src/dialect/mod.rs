@@ -72,6 +72,16 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn encode(&self, value: Value) -> Value;
     /// Whether OFFSET needs a LIMIT before it (SQLite: `LIMIT -1 OFFSET n`).
     fn offset_requires_limit(&self) -> bool;
+    /// Whether LIMIT and OFFSET are written as integer literals instead of binds.
+    ///
+    /// SQLite (built with STAT4, as the bundled build is) reads a bound LIMIT's value while
+    /// planning and marks the statement to be re-prepared whenever that parameter is bound
+    /// again: every `.one()` on a cached statement would recompile it (~44,000 instructions).
+    /// PostgreSQL plans a bound LIMIT generically, and binding keeps one prepared statement
+    /// for every page of a pagination.
+    fn inline_limits(&self) -> bool {
+        false
+    }
     /// Whether `CREATE TYPE … AS ENUM` exists.
     fn native_enums(&self) -> bool;
     /// Writes a byte string as an inline literal (a server default in DDL). The default is

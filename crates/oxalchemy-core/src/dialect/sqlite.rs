@@ -132,6 +132,9 @@ impl Dialect for Sqlite {
     fn offset_requires_limit(&self) -> bool {
         true
     }
+    fn inline_limits(&self) -> bool {
+        true
+    }
     fn native_enums(&self) -> bool {
         false
     }

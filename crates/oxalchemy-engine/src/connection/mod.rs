@@ -22,6 +22,7 @@ use crate::backend::{AnyConn, Backend};
 use crate::database::{Manager, Shared};
 use crate::decode::{FromRow, FromSql};
 use crate::error::{Error, Result};
+use crate::stats::StatementStats;
 use compiled::Access;
 use oxalchemy_core::{compile, Compiled, Dialect, Statement};
 pub use transaction::{OwnedTransaction, Transaction, TransactionGuard};
@@ -164,6 +165,15 @@ impl Connection {
     /// Whether a transaction is open on this connection.
     pub fn in_transaction(&self) -> bool {
         self.obj.as_ref().is_some_and(|o| o.depth > 0)
+    }
+
+    /// What this connection's statements have cost so far: a test proves with it that a
+    /// statement run in a loop is prepared once, not recompiled on every call.
+    pub fn statement_stats(&self) -> StatementStats {
+        self.obj
+            .as_ref()
+            .map(|o| o.conn.statement_stats())
+            .unwrap_or_default()
     }
 
     /// Compiles a statement for this connection's dialect.

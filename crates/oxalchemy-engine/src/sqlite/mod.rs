@@ -11,13 +11,14 @@ mod errors;
 mod memory;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 
 use crate::decode::{FromRow, Row};
 use crate::error::{Error, Result};
+use crate::stats::StatementStats;
 pub(crate) use busy::write_gate;
 use errors::{connect_error, connect_failed, map_error, name_constraint};
 pub(crate) use memory::MemoryDb;
@@ -30,6 +31,8 @@ const STATEMENT_CACHE_CAPACITY: usize = 256;
 pub(crate) struct SqliteConn {
     pub(crate) conn: rusqlite::Connection,
     busy_timeout: Duration,
+    /// Recompilations of cached statements seen so far (see [`StatementStats`]).
+    reprepares: AtomicU64,
 }
 
 impl SqliteConn {
@@ -61,7 +64,11 @@ impl SqliteConn {
         conn.busy_timeout(Duration::ZERO).map_err(fail)?;
         conn.execute_batch("PRAGMA foreign_keys = ON")
             .map_err(fail)?;
-        Ok(SqliteConn { conn, busy_timeout })
+        Ok(SqliteConn {
+            conn,
+            busy_timeout,
+            reprepares: AtomicU64::new(0),
+        })
     }
 
     fn prepare(&self, sql: &str, binds: &[Value]) -> Result<rusqlite::CachedStatement<'_>> {
@@ -72,6 +79,24 @@ impl SqliteConn {
                 .map_err(map_error)?;
         }
         Ok(stmt)
+    }
+
+    /// Collects how often SQLite recompiled `stmt` while it ran (and resets its counter).
+    fn count_reprepares(&self, stmt: &rusqlite::Statement<'_>) {
+        let n = stmt.reset_status(rusqlite::StatementStatus::RePrepare);
+        if n > 0 {
+            // Only this connection's owner writes; a plain load + store is enough.
+            let total = self.reprepares.load(Ordering::Relaxed);
+            self.reprepares
+                .store(total + u64::from(n.unsigned_abs()), Ordering::Relaxed);
+        }
+    }
+
+    /// What this connection's statements have cost so far.
+    pub(crate) fn statement_stats(&self) -> StatementStats {
+        StatementStats {
+            reprepares: self.reprepares.load(Ordering::Relaxed),
+        }
     }
 
     /// Runs a statement; returns the number of rows it changed.
@@ -85,6 +110,8 @@ impl SqliteConn {
             let mut rows = stmt.raw_query();
             // Step to completion; a statement with RETURNING yields rows we discard.
             while rows.next().map_err(map_error)?.is_some() {}
+            drop(rows);
+            self.count_reprepares(&stmt);
             Ok(())
         };
         run().map_err(|e| name_constraint(&self.conn, e))?;
@@ -125,6 +152,8 @@ impl SqliteConn {
             while let Some(row) = rows.next().map_err(map_error)? {
                 out.push(f(&Row::sqlite(row))?);
             }
+            drop(rows);
+            self.count_reprepares(&stmt);
             Ok(out)
         };
         run().map_err(|e| name_constraint(&self.conn, e))
@@ -177,6 +206,8 @@ impl SqliteConn {
         if !buf.is_empty() {
             f(buf)?;
         }
+        drop(rows);
+        self.count_reprepares(&stmt);
         Ok(total)
     }
 

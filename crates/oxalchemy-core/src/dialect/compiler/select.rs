@@ -1,6 +1,8 @@
 //! SELECT: the select list, FROM and joins, WHERE / GROUP BY / HAVING, CTEs (`WITH
 //! [RECURSIVE]`), set operations (`UNION [ALL]`), ORDER BY and LIMIT / OFFSET.
 
+use std::fmt::Write as _;
+
 use super::{CompileError, Compiler, Place, R};
 use crate::expr::{Nulls, OrderBy};
 use crate::query::{Cte, FromItem, JoinKind, Select, SetOp};
@@ -47,22 +49,36 @@ impl Compiler<'_> {
         self.select_core(member)
     }
 
-    /// ` LIMIT n OFFSET m`, both bound. Where the dialect cannot write OFFSET alone
+    /// ` LIMIT n OFFSET m`, bound or written inline as the dialect prefers
+    /// ([`crate::Dialect::inline_limits`]). Where the dialect cannot write OFFSET alone
     /// ([`crate::Dialect::offset_requires_limit`]) an OFFSET gets `LIMIT -1` (no limit).
     fn limit_offset(&mut self, limit: Option<u64>, offset: Option<u64>) -> R {
         match (limit, offset) {
             (Some(l), _) => {
                 self.push(" LIMIT ");
-                self.bind_count(l)?;
+                self.count(l)?;
             }
             (None, Some(_)) if self.d.offset_requires_limit() => self.push(" LIMIT -1"),
             (None, _) => {}
         }
         if let Some(o) = offset {
             self.push(" OFFSET ");
-            self.bind_count(o)?;
+            self.count(o)?;
         }
         Ok(())
+    }
+
+    /// A row count: an integer this library produced from a `u64`, never user text, so
+    /// writing it inline is as safe as binding it.
+    fn count(&mut self, n: u64) -> R {
+        if self.d.inline_limits() {
+            let n = i64::try_from(n).map_err(|_| CompileError::OutOfRange(n))?;
+            // Writing to a String cannot fail.
+            let _ = write!(self.sql, "{n}");
+            Ok(())
+        } else {
+            self.bind_count(n)
+        }
     }
 
     /// `WITH [RECURSIVE] "name" ("col", …) AS (SELECT …), … ` (nothing when there are none).
