@@ -44,7 +44,7 @@ mod nested;
 mod objects;
 mod query;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt;
 use std::future::Future;
 use std::ops::{Index, IndexMut};
@@ -61,7 +61,7 @@ use crate::query::query;
 use self::joined::{Checkout, SessionTx};
 use self::links::AssociationChange;
 use self::nested::Saved;
-use self::objects::{cast, cast_mut, identity_key, ops, Entry, IdentityKey, Pairs};
+use self::objects::{cast, cast_mut, identity_key, ops, Entry, IdentityMap, Pairs};
 pub use self::objects::{Handle, ObjectState};
 pub use self::query::SessionQuery;
 
@@ -75,16 +75,16 @@ pub struct Session {
     checkout: Option<Checkout>,
     entries: Vec<Option<Entry>>,
     next_generation: u32,
-    identity: HashMap<IdentityKey, usize>,
+    identity: IdentityMap,
     nested: Vec<Saved>,
     autoflush: bool,
     log: Vec<String>,
     /// Many-to-one links made with [`Session::link`]: child slot → parent slot, through a
     /// foreign-key column of the child.
-    links: HashMap<(usize, &'static str), usize>,
+    links: FxHashMap<(usize, &'static str), usize>,
     /// Many-to-many association rows to insert or delete at the next flush:
     /// (association table, left slot, right slot) → change.
-    associations: HashMap<(&'static str, usize, usize), AssociationChange>,
+    associations: FxHashMap<(&'static str, usize, usize), AssociationChange>,
 }
 
 impl fmt::Debug for Session {
@@ -161,12 +161,12 @@ impl Session {
             checkout: None,
             entries: Vec::new(),
             next_generation: 0,
-            identity: HashMap::new(),
+            identity: IdentityMap::default(),
             nested: Vec::new(),
             autoflush: true,
             log: Vec::new(),
-            links: HashMap::new(),
-            associations: HashMap::new(),
+            links: FxHashMap::default(),
+            associations: FxHashMap::default(),
         }
     }
 

@@ -1,17 +1,15 @@
 //! Nested transactions: a SAVEPOINT plus a copy of the object table, so rolling back to the
 //! savepoint restores the session's objects as well as the database rows.
 
-use std::collections::HashMap;
-
 use oxalchemy_engine::Error;
 
-use super::objects::{Entry, IdentityKey};
+use super::objects::{Entry, IdentityMap};
 use super::Session;
 
 /// The session's own state, saved by `begin_nested` and restored by `rollback_nested`.
 pub(super) struct Saved {
     pub(super) entries: Vec<Option<Entry>>,
-    pub(super) identity: HashMap<IdentityKey, usize>,
+    pub(super) identity: IdentityMap,
 }
 
 impl Session {

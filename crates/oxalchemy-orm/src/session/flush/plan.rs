@@ -3,8 +3,8 @@
 //! on copies of the objects, so a default, onupdate value or validator that fails leaves
 //! the session untouched. Nothing is sent to the database here.
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::any::Any;
-use std::collections::{HashMap, HashSet};
 
 use oxalchemy_core::dialect::bulk::{delete_by_key_sql, update_by_key_sql};
 use oxalchemy_core::schema::Table;
@@ -67,14 +67,14 @@ pub(super) struct Plan {
     /// Association-row changes: (table, left slot, right slot, change).
     pub(super) associations: Vec<(&'static str, usize, usize, AssociationChange)>,
     /// Keys of held (already stored) objects that association rows need.
-    pub(super) held_keys: HashMap<usize, Value>,
+    pub(super) held_keys: FxHashMap<usize, Value>,
     /// `DELETE FROM table WHERE column = key` for cascades, run before row deletes.
     pub(super) cascades: Vec<(&'static str, Pairs)>,
     /// Held objects removed with their deleted parent by a cascade.
     pub(super) cascaded: Vec<usize>,
     /// Slot → index in `inserts` / `updates`.
-    pub(super) insert_at: HashMap<usize, usize>,
-    pub(super) update_at: HashMap<usize, usize>,
+    pub(super) insert_at: FxHashMap<usize, usize>,
+    pub(super) update_at: FxHashMap<usize, usize>,
     pub(super) tables: Vec<(&'static str, Table)>,
     pub(super) ops: Vec<&'static Ops>,
     pub(super) inserts: Vec<PlannedInsert>,
@@ -119,7 +119,7 @@ impl Session {
     pub(super) fn plan(&self) -> Result<Plan, Error> {
         let mut plan = Plan::default();
         self.plan_links(&mut plan);
-        let relinked: HashSet<usize> = plan.links.iter().map(|l| l.child).collect();
+        let relinked: FxHashSet<usize> = plan.links.iter().map(|l| l.child).collect();
         for (slot, e) in self.entries.iter().enumerate() {
             let Some(e) = e else { continue };
             match e.state {
