@@ -19,20 +19,51 @@
 //! after printing `SKIPPED PostgreSQL case …` to stderr. A PostgreSQL case never passes
 //! silently.
 
+mod case;
+mod context;
 mod ephemeral;
+mod outcome;
 mod postgres;
 mod queries;
 mod rollback;
+mod script;
 mod sqlite;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub use case::{Backend, IntoMetaData, TestCase};
+pub use context::{TestConnection, TestContext};
+pub use ephemeral::EPHEMERAL_VAR;
 #[doc(hidden)]
 pub use ephemeral::{ephemeral_unavailable_reason, start_ephemeral, start_ephemeral_with_password};
+pub use outcome::TestResult;
 pub use postgres::{pg_schema, postgres_base_url, PgSchema, SKIP_POSTGRES_VAR};
 pub use queries::{check_count, check_repeats, StatementLog};
 pub use rollback::{JoinedConnection, TestTransaction};
 pub use sqlite::TempSqliteFile;
+
+/// What `#[oxalchemy::test]` generates calls to, beside [`TestCase`]; not an API.
+#[doc(hidden)]
+pub mod __private {
+    use crate::{TestConnection, TestContext};
+
+    /// The connection a test function taking `&mut Connection` gets.
+    pub async fn connection(ctx: &TestContext) -> TestConnection {
+        match ctx.connection().await {
+            Ok(conn) => conn,
+            Err(e) => panic!("cannot get the test's connection: {e}"),
+        }
+    }
+
+    /// The rollback fixture a test function taking `&TestTransaction` gets (the attribute
+    /// refuses `fresh` for such a function, so there is one).
+    pub fn test_transaction(ctx: &TestContext) -> &crate::TestTransaction {
+        match ctx.test_transaction() {
+            Some(outer) => outer,
+            None => panic!("a `fresh` test has no rollback fixture"),
+        }
+    }
+}
 
 /// Per-process counter so that names built from the same test name never collide.
 static COUNTER: AtomicU64 = AtomicU64::new(0);
