@@ -22,6 +22,7 @@
 mod case;
 mod context;
 mod ephemeral;
+mod factory;
 mod outcome;
 mod postgres;
 mod queries;
@@ -36,6 +37,7 @@ pub use context::{TestConnection, TestContext};
 pub use ephemeral::EPHEMERAL_VAR;
 #[doc(hidden)]
 pub use ephemeral::{ephemeral_unavailable_reason, start_ephemeral, start_ephemeral_with_password};
+pub use factory::{Build, Factories, Factory, FactoryCtx, SubFactories};
 pub use outcome::TestResult;
 pub use postgres::{pg_schema, postgres_base_url, PgSchema, SKIP_POSTGRES_VAR};
 pub use queries::{check_count, check_repeats, StatementLog};
