@@ -23,6 +23,8 @@ mod case;
 mod context;
 mod ephemeral;
 mod factory;
+#[cfg(feature = "migrate")]
+mod migration_tests;
 mod outcome;
 mod postgres;
 mod queries;
@@ -38,6 +40,8 @@ pub use ephemeral::EPHEMERAL_VAR;
 #[doc(hidden)]
 pub use ephemeral::{ephemeral_unavailable_reason, start_ephemeral, start_ephemeral_with_password};
 pub use factory::{Build, Factories, Factory, FactoryCtx, SubFactories};
+#[cfg(feature = "migrate")]
+pub use migration_tests::{MigrationTestError, MigrationTests};
 pub use outcome::TestResult;
 pub use postgres::{pg_schema, postgres_base_url, PgSchema, SKIP_POSTGRES_VAR};
 pub use queries::{check_count, check_repeats, StatementLog};
