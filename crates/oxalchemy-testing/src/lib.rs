@@ -1,5 +1,14 @@
-//! Test fixtures for oxalchemy.
+//! Test fixtures for oxalchemy (`oxalchemy::testing`, the facade's `testing` feature).
 //!
+//! * `#[oxalchemy::test(sqlite, postgres, schema = …)]` runs an async test once per backend,
+//!   isolated (a rolled-back transaction by default, `fresh` for a database of its own),
+//!   with the schema from models or migrations and fixtures loaded; it expands to a
+//!   [`TestCase`], which can also be used by hand. The guide's §5 tests written with it are
+//!   `crates/oxalchemy/examples/testing_guide/mod.rs` (the README's "Testing" section).
+//! * [`Factory`] / [`Factories`]: factory_boy's test data — sequences, lazy attributes,
+//!   sub-factories, overrides and traits, `build`, `create`, `create_batch` in one flush.
+//! * `MigrationTests` (feature `migrate`): pytest-alembic's tests — single head, upgrade,
+//!   models match at head, up/down consistency, data migrations.
 //! * [`TestTransaction`] is the per-test rollback fixture: an outer transaction whose
 //!   sessions and connections run inside it (their commits become SAVEPOINT releases), rolled
 //!   back at the end so the test leaves nothing behind.
