@@ -1,4 +1,4 @@
-//! oxalchemy's derives: `#[derive(Model)]`, `#[derive(Mixin)]` and `#[derive(DbEnum)]`.
+//! oxalchemy's derives (`#[derive(Model)]`, `#[derive(Mixin)]`, `#[derive(DbEnum)]`) and the `#[oxalchemy::test]` attribute.
 //!
 //! Use them through the `oxalchemy` crate (`use oxalchemy::prelude::*;`): the generated code
 //! names `::oxalchemy::orm`, so this crate is not meant to be a direct dependency.
