@@ -14,6 +14,11 @@ fn check(name: &str, input: DeriveInput, expand: fn(DeriveInput) -> syn::Result<
         Ok(tokens) => pretty(tokens),
         Err(e) => panic!("{name}: the derive rejected its input: {e}"),
     };
+    compare(name, &source, &expanded);
+}
+
+/// Compares the commented `source` and its `expanded` text with `tests/expand/<name>.rs`.
+fn compare(name: &str, source: &str, expanded: &str) {
     let mut actual = String::from("// Input:\n//\n");
     for line in source.lines() {
         actual.push_str(if line.is_empty() { "//" } else { "// " });
@@ -23,7 +28,7 @@ fn check(name: &str, input: DeriveInput, expand: fn(DeriveInput) -> syn::Result<
     actual.push_str(
         "//\n// Expansion (`UPDATE_EXPAND=1 cargo test -p oxalchemy-macros` rewrites it):\n\n",
     );
-    actual.push_str(&expanded);
+    actual.push_str(expanded);
 
     let path = format!("{}/tests/expand/{name}.rs", env!("CARGO_MANIFEST_DIR"));
     if std::env::var_os("UPDATE_EXPAND").is_some() {
@@ -222,4 +227,29 @@ fn changed_lines_shows_the_change() {
     let new = "a\nB\nB2\nc\nd\n";
     assert_eq!(changed_lines(old, new), "@@ line 2 @@\n-b\n+B\n+B2\n");
     assert_eq!(changed_lines("a\n", "a\nb\n"), "@@ line 2 @@\n+b\n");
+}
+
+/// `#[oxalchemy::test]` with every kind of argument: backends, a schema, fixtures of both
+/// kinds, `#[should_panic]` moved onto the generated tests.
+#[test]
+fn test_attr_session() {
+    let args = quote::quote!(
+        sqlite,
+        postgres,
+        schema = blog::registry,
+        fixtures("tests/users.sql", seed)
+    );
+    let item: syn::ItemFn = syn::parse_quote! {
+        #[should_panic]
+        async fn creates_users(mut s: Session) -> Result<(), Error> {
+            s.add(new_user("ann"));
+            s.commit().await
+        }
+    };
+    let source = pretty(quote::quote!(#[oxalchemy::test(#args)] #item));
+    let expanded = match crate::test_attr::expand(args, quote::quote!(#item)) {
+        Ok(tokens) => pretty(tokens),
+        Err(e) => panic!("the attribute rejected its input: {e}"),
+    };
+    compare("test_attr_session", &source, &expanded);
 }

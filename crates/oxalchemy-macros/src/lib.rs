@@ -1,4 +1,4 @@
-//! oxalchemy's derives: `#[derive(Model)]`, `#[derive(Mixin)]` and `#[derive(DbEnum)]`.
+//! oxalchemy's derives (`#[derive(Model)]`, `#[derive(Mixin)]`, `#[derive(DbEnum)]`) and the `#[oxalchemy::test]` attribute.
 //!
 //! Use them through the `oxalchemy` crate (`use oxalchemy::prelude::*;`): the generated code
 //! names `::oxalchemy::orm`, so this crate is not meant to be a direct dependency.
@@ -29,6 +29,7 @@ mod model;
 mod model_impl;
 mod paths;
 mod relationships;
+mod test_attr;
 
 #[cfg(test)]
 mod expand_tests;
@@ -282,4 +283,27 @@ fn expand_mixin(input: DeriveInput) -> syn::Result<TokenStream2> {
 /// `#[derive(DbEnum)]`.
 fn expand_db_enum(input: DeriveInput) -> syn::Result<TokenStream2> {
     db_enum::expand_db_enum(&input)
+}
+
+/// An async test on the backends it names, each a `#[test]` of its own, isolated per test;
+/// use it as `#[oxalchemy::test(…)]` (the facade's `testing` feature). The function takes
+/// what it tests with — `Session`, `&mut Session`, `&mut Connection`, `&TestContext`,
+/// `&TestTransaction`, or `Database` / `&Database` with `fresh` — and returns `()` or
+/// `Result<(), E: Debug>`.
+///
+/// | argument | meaning |
+/// | --- | --- |
+/// | `sqlite`, `sqlite_file`, `postgres` | the backends (at least one): `my_test::sqlite`, `my_test::postgres`, … |
+/// | `fresh` | a database (schema, on PostgreSQL) of the test's own with real commits, instead of the rollback fixture |
+/// | `schema = path::to::f` | tables created from `f()`, a `Registry` or `MetaData` |
+/// | `migrations = path::to::ALL` | the schema built by running these migrations to `head` |
+/// | `fixtures("a.sql", seed, …)` | data loaded before the test, in order: SQL files (relative to `Cargo.toml`) and `async fn(&mut Session) -> Result<(), E>` |
+///
+/// PostgreSQL is `TEST_DATABASE_URL`, else an ephemeral server; without either the test
+/// fails saying how to get one, unless `OXALCHEMY_TEST_SKIP_POSTGRES=1` (then it prints that
+/// it skipped). What it runs is `oxalchemy::testing::TestCase`; the expansion is pinned in
+/// `tests/expand/test_attr.rs`.
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    test_attr::expand_or_error(args.into(), item.into()).into()
 }

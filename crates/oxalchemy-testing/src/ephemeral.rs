@@ -6,9 +6,23 @@
 //! that has PostgreSQL's binaries but no running server. As root, the binaries run as the
 //! `postgres` user (initdb refuses root).
 
+/// Environment variable that turns the ephemeral server off (`0`, `false` or `no`): for a
+/// CI that must test against `TEST_DATABASE_URL` only, and for testing what happens when no
+/// PostgreSQL can be had on a machine that has its binaries.
+pub const EPHEMERAL_VAR: &str = "OXALCHEMY_TEST_EPHEMERAL";
+
 /// Why [`start_ephemeral`] cannot work here, or `None` if it should.
 #[doc(hidden)]
 pub fn ephemeral_unavailable_reason() -> Option<String> {
+    let off = std::env::var(EPHEMERAL_VAR).is_ok_and(|v| {
+        let v = v.trim();
+        v == "0" || v.eq_ignore_ascii_case("false") || v.eq_ignore_ascii_case("no")
+    });
+    if off {
+        return Some(format!(
+            "no TEST_DATABASE_URL, and ephemeral servers are turned off ({EPHEMERAL_VAR}=0)"
+        ));
+    }
     imp::unavailable_reason()
 }
 

@@ -1,5 +1,14 @@
-//! Test fixtures for oxalchemy.
+//! Test fixtures for oxalchemy (`oxalchemy::testing`, the facade's `testing` feature).
 //!
+//! * `#[oxalchemy::test(sqlite, postgres, schema = …)]` runs an async test once per backend,
+//!   isolated (a rolled-back transaction by default, `fresh` for a database of its own),
+//!   with the schema from models or migrations and fixtures loaded; it expands to a
+//!   [`TestCase`], which can also be used by hand. The guide's §5 tests written with it are
+//!   `crates/oxalchemy/examples/testing_guide/mod.rs` (the README's "Testing" section).
+//! * [`Factory`] / [`Factories`]: factory_boy's test data — sequences, lazy attributes,
+//!   sub-factories, overrides and traits, `build`, `create`, `create_batch` in one flush.
+//! * `MigrationTests` (feature `migrate`): pytest-alembic's tests — single head, upgrade,
+//!   models match at head, up/down consistency, data migrations.
 //! * [`TestTransaction`] is the per-test rollback fixture: an outer transaction whose
 //!   sessions and connections run inside it (their commits become SAVEPOINT releases), rolled
 //!   back at the end so the test leaves nothing behind.
@@ -19,20 +28,57 @@
 //! after printing `SKIPPED PostgreSQL case …` to stderr. A PostgreSQL case never passes
 //! silently.
 
+mod case;
+mod context;
 mod ephemeral;
+mod factory;
+#[cfg(feature = "migrate")]
+mod migration_tests;
+mod outcome;
 mod postgres;
 mod queries;
 mod rollback;
+mod script;
 mod sqlite;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub use case::{Backend, IntoMetaData, TestCase};
+pub use context::{TestConnection, TestContext};
+pub use ephemeral::EPHEMERAL_VAR;
 #[doc(hidden)]
 pub use ephemeral::{ephemeral_unavailable_reason, start_ephemeral, start_ephemeral_with_password};
+pub use factory::{Build, Factories, Factory, FactoryCtx, SubFactories};
+#[cfg(feature = "migrate")]
+pub use migration_tests::{MigrationTestError, MigrationTests};
+pub use outcome::TestResult;
 pub use postgres::{pg_schema, postgres_base_url, PgSchema, SKIP_POSTGRES_VAR};
 pub use queries::{check_count, check_repeats, StatementLog};
 pub use rollback::{JoinedConnection, TestTransaction};
 pub use sqlite::TempSqliteFile;
+
+/// What `#[oxalchemy::test]` generates calls to, beside [`TestCase`]; not an API.
+#[doc(hidden)]
+pub mod __private {
+    use crate::{TestConnection, TestContext};
+
+    /// The connection a test function taking `&mut Connection` gets.
+    pub async fn connection(ctx: &TestContext) -> TestConnection {
+        match ctx.connection().await {
+            Ok(conn) => conn,
+            Err(e) => panic!("cannot get the test's connection: {e}"),
+        }
+    }
+
+    /// The rollback fixture a test function taking `&TestTransaction` gets (the attribute
+    /// refuses `fresh` for such a function, so there is one).
+    pub fn test_transaction(ctx: &TestContext) -> &crate::TestTransaction {
+        match ctx.test_transaction() {
+            Some(outer) => outer,
+            None => panic!("a `fresh` test has no rollback fixture"),
+        }
+    }
+}
 
 /// Per-process counter so that names built from the same test name never collide.
 static COUNTER: AtomicU64 = AtomicU64::new(0);

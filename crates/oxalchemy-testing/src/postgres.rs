@@ -94,6 +94,16 @@ pub async fn pg_schema(test_name: &str) -> Option<PgSchema> {
     })
 }
 
+/// The base server URL for a test that makes its own schema (inside its transaction), or
+/// `None` after printing that it skipped; fails the test when no server can be had and the
+/// user did not opt in to skipping (the same rule as [`pg_schema`]).
+pub(crate) fn base_url_or_skip(test_name: &str) -> Option<String> {
+    match &resolved().url {
+        Ok(url) => Some(url.clone()),
+        Err(reason) => no_server(test_name, reason),
+    }
+}
+
 /// What a PostgreSQL case does when no server can be had.
 #[derive(Debug, PartialEq, Eq)]
 enum NoServer {
@@ -126,7 +136,7 @@ fn decide_no_server(test_name: &str, reason: &str, skip_opt_in: Option<&str>) ->
 }
 
 /// Skips (returning `None`) or panics, as [`decide_no_server`] says for this environment.
-fn no_server(test_name: &str, reason: &str) -> Option<PgSchema> {
+fn no_server<T>(test_name: &str, reason: &str) -> Option<T> {
     let opt_in = std::env::var(SKIP_POSTGRES_VAR).ok();
     match decide_no_server(test_name, reason, opt_in.as_deref()) {
         NoServer::Skip(line) => {
@@ -190,7 +200,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// `t_<sanitized test name, max 30 chars>_<pid>_<counter>`.
-fn schema_name(test_name: &str) -> String {
+pub(crate) fn schema_name(test_name: &str) -> String {
     format!(
         "t_{}_{}_{}",
         sanitize(test_name, 30),
@@ -199,7 +209,7 @@ fn schema_name(test_name: &str) -> String {
     )
 }
 
-fn quote_ident(ident: &str) -> String {
+pub(crate) fn quote_ident(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 

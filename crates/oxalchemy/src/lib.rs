@@ -14,6 +14,10 @@ pub use oxalchemy_orm as orm;
 #[cfg(feature = "testing")]
 pub use oxalchemy_testing as testing;
 
+/// `#[oxalchemy::test(sqlite, postgres, …)]`: an async test per backend, isolated per test
+/// (the testing kit, [`testing`]).
+#[cfg(feature = "testing")]
+pub use oxalchemy_macros::test;
 pub use oxalchemy_macros::{DbEnum, Mixin, Model};
 
 /// What a `#[column(validate = f)]` / `#[model(validate = f)]` function returns: `Err` with
