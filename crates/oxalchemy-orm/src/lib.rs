@@ -27,6 +27,7 @@ mod persist;
 mod query;
 mod registry;
 mod relation;
+mod relation_serde;
 mod session;
 
 pub use column::{Operand, TextType, TypedColumn};
@@ -47,46 +48,7 @@ pub use relation::{Many, NotLoaded, One, Relationship};
 pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};
 
 /// Values for `#[column(default = …)]`.
-pub mod defaults {
-    /// The current time, for `default = now` / `onupdate = now` on `DateTime<Utc>` or
-    /// `NaiveDateTime` fields. Microsecond precision, so what is stored equals what is kept.
-    pub fn now<T: Now>() -> T {
-        T::now()
-    }
-
-    /// Types `default = now` / `onupdate = now` can fill: timestamps, and `Option`s of them.
-    pub trait Now {
-        /// The current time, truncated to microseconds.
-        fn now() -> Self;
-    }
-    impl Now for chrono::DateTime<chrono::Utc> {
-        fn now() -> Self {
-            let t = chrono::Utc::now();
-            let micros = t.timestamp_subsec_micros();
-            t.with_nanosecond_truncated(micros)
-        }
-    }
-    impl Now for chrono::NaiveDateTime {
-        fn now() -> Self {
-            <chrono::DateTime<chrono::Utc> as Now>::now().naive_utc()
-        }
-    }
-    impl<T: Now> Now for Option<T> {
-        fn now() -> Self {
-            Some(T::now())
-        }
-    }
-
-    trait Truncate {
-        fn with_nanosecond_truncated(self, micros: u32) -> Self;
-    }
-    impl Truncate for chrono::DateTime<chrono::Utc> {
-        fn with_nanosecond_truncated(self, micros: u32) -> Self {
-            use chrono::Timelike;
-            self.with_nanosecond(micros * 1000).unwrap_or(self)
-        }
-    }
-}
+pub mod defaults;
 
 /// Used by generated code only; not a stable API.
 #[doc(hidden)]

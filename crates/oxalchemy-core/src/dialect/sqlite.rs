@@ -30,6 +30,12 @@ fn storable_year(year: i32) -> bool {
 /// UTC with `+00:00` appended.
 pub const SQLITE_DATETIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f";
 
+/// The SQL function the engine registers on every SQLite connection: Unicode lower-casing
+/// (Rust's `str::to_lowercase`), which `ilike` compiles to on SQLite because SQLite's own
+/// `lower()` and `LIKE` only fold ASCII (`'Ärger'` would not match `'%är%'`). A connection
+/// oxalchemy did not open does not have it.
+pub const SQLITE_UNICODE_LOWER: &str = "oxalchemy_lower";
+
 impl Dialect for Sqlite {
     fn name(&self) -> &'static str {
         "sqlite"
@@ -43,6 +49,9 @@ impl Dialect for Sqlite {
     }
     fn native_ilike(&self) -> bool {
         false
+    }
+    fn case_fold_function(&self) -> &'static str {
+        SQLITE_UNICODE_LOWER
     }
     fn now_sql(&self) -> &'static str {
         "CURRENT_TIMESTAMP"

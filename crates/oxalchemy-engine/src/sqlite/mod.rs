@@ -8,6 +8,7 @@
 
 mod busy;
 mod errors;
+mod functions;
 mod memory;
 
 use std::path::Path;
@@ -61,6 +62,7 @@ impl SqliteConn {
         conn.busy_timeout(Duration::ZERO).map_err(fail)?;
         conn.execute_batch("PRAGMA foreign_keys = ON")
             .map_err(fail)?;
+        functions::register(&conn).map_err(fail)?;
         Ok(SqliteConn { conn, busy_timeout })
     }
 
