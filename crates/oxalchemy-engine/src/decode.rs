@@ -166,9 +166,25 @@ impl<'a> Row<'a> {
         }
     }
 
-    /// Index of the column named `name`.
+    /// Index of the column named `name` (the first, if several have it).
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        (0..self.len()).find(|&i| self.column_name(i) == name)
+        (0..self.len()).find(|&i| self.name_ref(i) == Some(name))
+    }
+
+    /// The name of column `idx`, borrowed (no allocation, for lookups by name).
+    fn name_ref(&self, idx: usize) -> Option<&str> {
+        match &self.inner {
+            #[cfg(feature = "sqlite")]
+            RowInner::Sqlite(r) => r.as_ref().column_name(idx).ok(),
+            #[cfg(feature = "postgres")]
+            RowInner::Postgres(r) => r.columns().get(idx).map(|c| c.name()),
+        }
+    }
+
+    /// The result's column names, comma-separated, for "no such column" messages.
+    fn column_list(&self) -> String {
+        let names: Vec<String> = (0..self.len()).map(|i| self.column_name(i)).collect();
+        names.join(", ")
     }
 
     /// Decodes column `idx` as `T`.
@@ -216,7 +232,11 @@ impl<'a> Row<'a> {
             None => Err(Error::Decode {
                 column: name.to_owned(),
                 rust_type: type_name::<T>(),
-                reason: "no column with this name in the result".to_owned(),
+                reason: format!(
+                    "no column with this name in the result (its columns: {}); select it, \
+                     or label the expression with `.label(\"{name}\")`",
+                    self.column_list()
+                ),
             }),
         }
     }

@@ -37,6 +37,7 @@ mod error;
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod transparent;
 mod url;
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
@@ -47,3 +48,12 @@ pub use database::{ConnectOptions, Database, PoolStatus};
 pub use decode::{DecodeError, FromRow, FromSql, Row};
 pub use error::{BoxDynError, CompileError, Error, IntegrityError, Result, ValidationError};
 pub use url::redact_url;
+
+/// The driver types `__impl_transparent_from_sql!` names; not a stable API.
+#[doc(hidden)]
+pub mod __driver {
+    #[cfg(feature = "sqlite")]
+    pub use rusqlite::types::ValueRef as SqliteValueRef;
+    #[cfg(feature = "postgres")]
+    pub use tokio_postgres::types::Type as PgType;
+}

@@ -56,7 +56,9 @@ pub mod __private {
     pub use crate::model::{column_for, json_column_for, read_model, SqlField};
     pub use oxalchemy_core::schema::{Column, Index, ReferentialAction, Table};
     pub use oxalchemy_core::{Expr, SqlType, ToValue, Value};
-    pub use oxalchemy_engine::{DecodeError, Error, FromRow, FromSql, Row, ValidationError};
+    pub use oxalchemy_engine::{
+        __impl_transparent_from_sql, DecodeError, Error, FromRow, FromSql, Row, ValidationError,
+    };
     pub use serde;
     pub use std::sync::OnceLock;
 
@@ -87,6 +89,20 @@ pub mod __private {
             Ok(j) => Value::Json(j),
             Err(_) => Value::Null,
         }
+    }
+
+    /// Reads the JSON column named `name` into any `DeserializeOwned` type
+    /// (`#[derive(FromRow)]`'s `#[from_row(json)]`).
+    pub fn json_get_named<T: serde::de::DeserializeOwned>(
+        row: &Row<'_>,
+        name: &str,
+    ) -> Result<T, Error> {
+        let j: serde_json::Value = row.get_named(name)?;
+        serde_json::from_value(j).map_err(|e| Error::Decode {
+            column: name.to_owned(),
+            rust_type: std::any::type_name::<T>(),
+            reason: e.to_string(),
+        })
     }
 
     /// Reads a JSON column into any `DeserializeOwned` type.

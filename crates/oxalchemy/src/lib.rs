@@ -14,7 +14,7 @@ pub use oxalchemy_orm as orm;
 #[cfg(feature = "testing")]
 pub use oxalchemy_testing as testing;
 
-pub use oxalchemy_macros::{DbEnum, Mixin, Model};
+pub use oxalchemy_macros::{DbEnum, DbType, FromRow, Mixin, Model};
 
 /// What a `#[column(validate = f)]` / `#[model(validate = f)]` function returns: `Err` with
 /// a message a person can act on.
@@ -40,7 +40,7 @@ pub mod prelude {
         Connection, Database, Error, FromRow, FromSql, IntegrityError, Row, Transaction,
         ValidationError,
     };
-    pub use oxalchemy_macros::{DbEnum, Mixin, Model};
+    pub use oxalchemy_macros::{DbEnum, DbType, FromRow, Mixin, Model};
     pub use oxalchemy_orm::{
         query, DbEnum, Handle, Many, Model, One, Query, Registry, Session, SessionExt, TypedColumn,
     };
