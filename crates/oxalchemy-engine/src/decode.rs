@@ -2,6 +2,10 @@
 //! per-cell allocation. [`FromSql`] decodes one column; [`FromRow`] a whole row (tuples,
 //! and later the models `#[derive(Model)]` generates).
 
+mod types;
+
+pub use types::ArrayElement;
+
 use std::any::type_name;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
@@ -627,7 +631,20 @@ impl FromSql for Value {
             Type::INT8 => Value::I64(pg(ty, raw)?),
             Type::FLOAT4 => Value::F32(pg(ty, raw)?),
             Type::FLOAT8 => Value::F64(pg(ty, raw)?),
-            Type::NUMERIC => Value::Decimal(pg(ty, raw)?),
+            // Beyond rust_decimal's 28 digits (or NaN / infinity): the exact text.
+            Type::NUMERIC => match pg(ty, raw) {
+                Ok(d) => Value::Decimal(d),
+                Err(_) => Value::Numeric(crate::postgres::wire::numeric_from_sql(
+                    raw.unwrap_or_default(),
+                )?),
+            },
+            Type::INET | Type::CIDR => {
+                let (addr, prefix) = crate::postgres::wire::inet_from_sql(raw.unwrap_or_default())?;
+                Value::Inet { addr, prefix }
+            }
+            _ if matches!(ty.kind(), tokio_postgres::types::Kind::Array(_)) => {
+                Value::Array(Vec::<Value>::from_postgres(ty, raw)?)
+            }
             Type::BYTEA => Value::Bytes(Vec::<u8>::from_postgres(ty, raw)?),
             Type::JSON | Type::JSONB => Value::Json(pg(ty, raw)?),
             Type::UUID => Value::Uuid(pg(ty, raw)?),

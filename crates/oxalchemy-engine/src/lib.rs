@@ -45,7 +45,7 @@ compile_error!("oxalchemy-engine needs at least one driver feature: `sqlite` or 
 
 pub use connection::{Connection, IsolationLevel, OwnedTransaction, Transaction, TransactionGuard};
 pub use database::{ConnectOptions, Database, PoolStatus};
-pub use decode::{DecodeError, FromRow, FromSql, Row};
+pub use decode::{ArrayElement, DecodeError, FromRow, FromSql, Row};
 pub use error::{BoxDynError, CompileError, Error, IntegrityError, Result, ValidationError};
 pub use url::redact_url;
 

@@ -59,6 +59,21 @@ impl Now for chrono::NaiveDateTime {
     }
 }
 
+#[cfg(feature = "time")]
+impl Now for time::OffsetDateTime {
+    fn from_utc(t: DateTime<Utc>) -> Self {
+        oxalchemy_core::value_types::time_offset(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+    }
+}
+
+#[cfg(feature = "time")]
+impl Now for time::PrimitiveDateTime {
+    fn from_utc(t: DateTime<Utc>) -> Self {
+        let t = <time::OffsetDateTime as Now>::from_utc(t);
+        time::PrimitiveDateTime::new(t.date(), t.time())
+    }
+}
+
 impl<T: Now> Now for Option<T> {
     fn from_utc(t: DateTime<Utc>) -> Self {
         Some(T::from_utc(t))

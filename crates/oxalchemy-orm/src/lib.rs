@@ -21,6 +21,7 @@
 
 mod column;
 mod errors;
+mod field_types;
 mod loading;
 mod model;
 mod persist;
@@ -31,6 +32,8 @@ mod relation_serde;
 mod session;
 
 pub use column::{Operand, TextType, TypedColumn};
+#[cfg(feature = "ipnetwork")]
+pub use field_types::Cidr;
 // Plumbing of the loader options: named by `Loader::joined` only, not for users.
 #[doc(hidden)]
 pub use loading::JoinedLoader;
@@ -47,7 +50,6 @@ pub use relation::RelationshipSlot;
 pub use relation::{Many, NotLoaded, One, Relationship};
 pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};
 
-/// Values for `#[column(default = …)]`.
 pub mod defaults;
 
 /// Used by generated code only; not a stable API.

@@ -86,6 +86,27 @@ impl Dialect for Sqlite {
             SqlType::DateTime { .. } => out.push_str("DATETIME"),
             SqlType::Uuid => out.push_str("CHAR(36)"),
             SqlType::Json | SqlType::JsonB => out.push_str("JSON"),
+            // Declared like PostgreSQL's (reflection reads them back); stored as text. Any
+            // affinity leaves address text and JSON arrays (never numbers) alone.
+            SqlType::Inet => out.push_str("INET"),
+            SqlType::Cidr => out.push_str("CIDR"),
+            // SQLite's type names take no `[]`: `INTEGER ARRAY`, `VARCHAR ARRAY(20)` (the
+            // word goes before any arguments, which must end the name).
+            SqlType::Array(elem) => {
+                let mut inner = String::new();
+                self.write_type(&mut inner, elem);
+                match inner.find('(') {
+                    Some(open) => {
+                        out.push_str(&inner[..open]);
+                        out.push_str(" ARRAY");
+                        out.push_str(&inner[open..]);
+                    }
+                    None => {
+                        out.push_str(&inner);
+                        out.push_str(" ARRAY");
+                    }
+                }
+            }
             SqlType::Enum { variants, .. } => {
                 let len = variants.iter().map(|v| v.len()).max().unwrap_or(1);
                 let _ = write!(out, "VARCHAR({len})");
@@ -100,7 +121,10 @@ impl Dialect for Sqlite {
             | SqlType::Time
             | SqlType::DateTime { .. }
             | SqlType::Json
-            | SqlType::JsonB => out.push_str("TEXT"),
+            | SqlType::JsonB
+            | SqlType::Inet
+            | SqlType::Cidr
+            | SqlType::Array(_) => out.push_str("TEXT"),
             ty => self.write_type(out, ty),
         }
     }
@@ -112,7 +136,7 @@ impl Dialect for Sqlite {
         true
     }
     /// Booleans and small integers become integers, floats `f64`, and UUIDs, JSON, dates,
-    /// times and decimals text. A date or timestamp outside the years 0000–9999 is left as
+    /// times, decimals, addresses text, and arrays a JSON array of their elements' encodings. A date or timestamp outside the years 0000–9999 is left as
     /// it is (its text would not sort or read back), and so is NaN (SQLite would store
     /// NULL): the SQLite driver refuses both before anything is written.
     fn encode(&self, value: Value) -> Value {
@@ -134,6 +158,19 @@ impl Dialect for Sqlite {
                 Value::Text(t.naive_utc().format(SQLITE_DATETIME_FORMAT).to_string() + "+00:00")
             }
             Value::Decimal(d) => Value::Text(d.to_string()),
+            Value::Numeric(n) => Value::Text(n),
+            Value::Inet { addr, prefix } => {
+                Value::Text(crate::value_types::inet_text(&addr, prefix))
+            }
+            // A JSON array of the elements' own encodings; left as it is (and refused by the
+            // driver) when an element has no JSON form.
+            Value::Array(items) => {
+                let items: Vec<Value> = items.into_iter().map(|v| self.encode(v)).collect();
+                match crate::value_types::array_json_text(&items) {
+                    Some(text) => Value::Text(text),
+                    None => Value::Array(items),
+                }
+            }
             v
             @ (Value::Null | Value::I64(_) | Value::F64(_) | Value::Text(_) | Value::Bytes(_)) => v,
         }

@@ -228,6 +228,14 @@ fn check_storable(value: &Value) -> Result<()> {
                 }
             }
         }
+        Value::Array(_) => match oxalchemy_core::Sqlite.encode(value.clone()) {
+            Value::Text(_) => return Ok(()),
+            _ => {
+                "SQLite stores an array as a JSON array, and an element of this one has no \
+                 JSON form (a blob, NaN, or a nested array); store such values in a table of \
+                 their own, or use PostgreSQL"
+            }
+        },
         _ => return Ok(()),
     };
     Err(Error::UnstorableValue {
