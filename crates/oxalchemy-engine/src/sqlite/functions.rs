@@ -5,6 +5,10 @@
 //! `'Ärger'` with `'%är%'` as PostgreSQL's ILIKE does; SQLite's own `lower()` and `LIKE` fold
 //! ASCII only. `lower` itself is not replaced: an index on `lower(x)` built by another
 //! connection must keep meaning what SQLite computed.
+//!
+//! Cost (`cargo bench -p oxalchemy --bench ilike`, a 20,000-row scan, same run): about the
+//! same as `lower() LIKE lower()` on mostly-ASCII text (1.00–1.05x; ASCII takes a fast path)
+//! and 1.2–1.3x on mostly non-ASCII text, where it is also the only one that matches.
 
 use oxalchemy_core::dialect::SQLITE_UNICODE_LOWER;
 use rusqlite::functions::{Context, FunctionFlags};
