@@ -69,6 +69,8 @@ pub(crate) fn expand_db_type(input: &DeriveInput) -> syn::Result<TokenStream2> {
             }
             const NULLABLE: bool = <#inner as ::oxalchemy::orm::SqlField>::NULLABLE;
         }
+        // An array element as its inner type is (`Vec<Email>` is `TEXT[]`).
+        impl #p::ArrayElement for #name {}
         impl ::oxalchemy::orm::Operand<#name> for #name {
             fn into_operand(self) -> #p::Expr { #p::Expr::Bind(#p::ToValue::to_value(&self)) }
         }

@@ -277,8 +277,8 @@ pub fn derive_db_enum(input: TokenStream) -> TokenStream {
 /// # What it generates
 ///
 /// `ToValue`, `From<Newtype> for Value`, `FromSql` (every driver method delegates to the
-/// inner type), `SqlField`, `Operand` for the newtype and `Option` of it, and `TextType`
-/// when the inner type is `String`.
+/// inner type), `SqlField`, `ArrayElement` (a `Vec` of it is an array column), `Operand` for
+/// the newtype and `Option` of it, and `TextType` when the inner type is `String`.
 #[proc_macro_derive(DbType)]
 pub fn derive_db_type(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

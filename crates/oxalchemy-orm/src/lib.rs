@@ -59,7 +59,8 @@ pub mod __private {
     pub use oxalchemy_core::schema::{Column, Index, ReferentialAction, Table};
     pub use oxalchemy_core::{Expr, SqlType, ToValue, Value};
     pub use oxalchemy_engine::{
-        __impl_transparent_from_sql, DecodeError, Error, FromRow, FromSql, Row, ValidationError,
+        __impl_transparent_from_sql, ArrayElement, DecodeError, Error, FromRow, FromSql, Row,
+        ValidationError,
     };
     pub use serde;
     pub use std::sync::OnceLock;

@@ -62,6 +62,7 @@ struct Arrays {
     days: Vec<time::Date>,
     holes: Vec<Option<i32>>,
     maybe: Option<Vec<String>>,
+    labels: Vec<Label>,
 }
 
 fn big(s: &str) -> BigDecimal {
@@ -164,6 +165,7 @@ fn array_rows(postgres: bool) -> Vec<Arrays> {
         days: vec![time::macros::date!(2000 - 01 - 01)],
         holes: vec![None, Some(1), None],
         maybe: Some(vec!["only".into()]),
+        labels: vec![Label("a".into()), Label("".into())],
         ..Default::default()
     };
     // Every array empty, and the nullable one NULL.

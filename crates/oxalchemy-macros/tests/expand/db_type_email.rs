@@ -28,6 +28,7 @@ impl ::oxalchemy::orm::SqlField for Email {
     }
     const NULLABLE: bool = <String as ::oxalchemy::orm::SqlField>::NULLABLE;
 }
+impl ::oxalchemy::orm::__private::ArrayElement for Email {}
 impl ::oxalchemy::orm::Operand<Email> for Email {
     fn into_operand(self) -> ::oxalchemy::orm::__private::Expr {
         ::oxalchemy::orm::__private::Expr::Bind(
