@@ -28,6 +28,10 @@
 //! | `Vec<T>` (`T` a scalar above, not `u8`) | `Array` | TEXT (a JSON array) | `T[]` |
 //! | `Option<T>` | `T`'s value, or `Null` | NULL | NULL |
 //!
+//! A decimal is bound as its exact text on SQLite, but a column declared `NUMERIC` has
+//! NUMERIC affinity: SQLite keeps 15 significant digits of it (it stores a REAL), so
+//! `BigDecimal`s beyond that keep every digit on PostgreSQL only.
+//!
 //! The SQLite timestamp text is SQLAlchemy's format and sorts chronologically, so ORDER BY
 //! and comparisons work on it. A `DateTime<FixedOffset>` keeps the instant but not its
 //! offset (it is converted to UTC), as PostgreSQL's `TIMESTAMPTZ` does.
