@@ -35,6 +35,7 @@ pub mod expr;
 pub mod query;
 pub mod schema;
 pub mod value;
+pub mod value_types;
 
 pub use dialect::{compile, CompileError, Compiled, Dialect, Postgres, Sqlite};
 pub use expr::{

@@ -21,7 +21,16 @@
 //! | `chrono::NaiveDateTime` | `DateTime` | TEXT `2024-01-02 03:04:05.000000` | `TIMESTAMP` |
 //! | `chrono::DateTime<Utc>`, `DateTime<FixedOffset>` | `DateTimeTz` (in UTC) | TEXT `… +00:00` | `TIMESTAMPTZ` |
 //! | `rust_decimal::Decimal` | `Decimal` | TEXT (exact digits) | `NUMERIC` |
+//! | `bigdecimal::BigDecimal` (feature `bigdecimal`) | `Numeric` (plain text) | TEXT | `NUMERIC` |
+//! | `time::Date`, `Time`, `PrimitiveDateTime`, `OffsetDateTime` (feature `time`) | `Date`, `Time`, `DateTime`, `DateTimeTz` | as chrono's | `DATE`, `TIME`, `TIMESTAMP`, `TIMESTAMPTZ` |
+//! | `std::net::IpAddr` | `Inet` (full prefix) | TEXT `10.0.0.1` | `INET` |
+//! | `ipnetwork::IpNetwork` (feature `ipnetwork`) | `Inet` | TEXT `10.0.0.0/8` | `INET` / `CIDR` |
+//! | `Vec<T>` (`T` a scalar above, not `u8`) | `Array` | TEXT (a JSON array) | `T[]` |
 //! | `Option<T>` | `T`'s value, or `Null` | NULL | NULL |
+//!
+//! A decimal is bound as its exact text on SQLite, but a column declared `NUMERIC` has
+//! NUMERIC affinity: SQLite keeps 15 significant digits of it (it stores a REAL), so
+//! `BigDecimal`s beyond that keep every digit on PostgreSQL only.
 //!
 //! The SQLite timestamp text is SQLAlchemy's format and sorts chronologically, so ORDER BY
 //! and comparisons work on it. A `DateTime<FixedOffset>` keeps the instant but not its
@@ -78,6 +87,21 @@ pub enum Value {
     DateTimeTz(DateTime<Utc>),
     /// An exact decimal (`NUMERIC`; its digits as text on SQLite, so none are lost).
     Decimal(Decimal),
+    /// An exact decimal of any precision, as plain decimal text (`-12.3400`, no exponent):
+    /// what `bigdecimal::BigDecimal` binds as (`NUMERIC`; text on SQLite).
+    Numeric(String),
+    /// An IP address with a network prefix length (`INET` / `CIDR`; text on SQLite, the
+    /// prefix written only when shorter than the address): `std::net::IpAddr` binds with the
+    /// full length (32 / 128), `ipnetwork::IpNetwork` with its own.
+    Inet {
+        /// The address (for a network, any address in it; CIDR needs the host bits zero).
+        addr: std::net::IpAddr,
+        /// The prefix length in bits.
+        prefix: u8,
+    },
+    /// An array of one element type (`T[]` on PostgreSQL; a JSON array as text on SQLite).
+    /// Elements are values of one variant, or `Null`.
+    Array(Vec<Value>),
 }
 
 impl Value {
@@ -223,6 +247,13 @@ pub enum SqlType {
     Json,
     /// Binary JSON (`JSONB`) on PostgreSQL; plain JSON text elsewhere.
     JsonB,
+    /// `INET`: an IP address, optionally with a netmask (`INET` text on SQLite).
+    Inet,
+    /// `CIDR`: an IP network, host bits zero (`CIDR` text on SQLite).
+    Cidr,
+    /// `elem[]`: a one-dimensional array (PostgreSQL); on SQLite the same declared type
+    /// holding a JSON array as text.
+    Array(Box<SqlType>),
     /// An enumerated text type. On PostgreSQL it is a `CREATE TYPE … AS ENUM` when `native`
     /// (the type must be created first); otherwise a VARCHAR with a CHECK of the allowed values.
     Enum {

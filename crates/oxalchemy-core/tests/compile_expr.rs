@@ -392,19 +392,19 @@ fn like_not_like_and_escape() {
 fn ilike_is_lower_like_lower_on_sqlite() {
     check_where(
         col("name").ilike("A%"),
-        r#"lower("name") LIKE lower(?)"#,
+        r#"oxalchemy_lower("name") LIKE oxalchemy_lower(?)"#,
         r#""name" ILIKE $1"#,
         &[t("A%")],
     );
     check_where(
         col("name").not_ilike("A%"),
-        r#"lower("name") NOT LIKE lower(?)"#,
+        r#"oxalchemy_lower("name") NOT LIKE oxalchemy_lower(?)"#,
         r#""name" NOT ILIKE $1"#,
         &[t("A%")],
     );
     check_where(
         col("name").ilike_escape("A!_%", '!'),
-        r#"lower("name") LIKE lower(?) ESCAPE ?"#,
+        r#"oxalchemy_lower("name") LIKE oxalchemy_lower(?) ESCAPE ?"#,
         r#""name" ILIKE $1 ESCAPE $2"#,
         &[t("A!_%"), t("!")],
     );
@@ -433,7 +433,7 @@ fn contains_startswith_endswith_escape_the_users_string() {
     );
     check_where(
         col("name").icontains("A_b"),
-        r#"lower("name") LIKE lower(?) ESCAPE ?"#,
+        r#"oxalchemy_lower("name") LIKE oxalchemy_lower(?) ESCAPE ?"#,
         r#""name" ILIKE $1 ESCAPE $2"#,
         &[t("%A/_b%"), t("/")],
     );

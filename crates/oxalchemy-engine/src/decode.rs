@@ -2,6 +2,10 @@
 //! per-cell allocation. [`FromSql`] decodes one column; [`FromRow`] a whole row (tuples,
 //! and later the models `#[derive(Model)]` generates).
 
+mod types;
+
+pub use types::ArrayElement;
+
 use std::any::type_name;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
@@ -166,9 +170,25 @@ impl<'a> Row<'a> {
         }
     }
 
-    /// Index of the column named `name`.
+    /// Index of the column named `name` (the first, if several have it).
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        (0..self.len()).find(|&i| self.column_name(i) == name)
+        (0..self.len()).find(|&i| self.name_ref(i) == Some(name))
+    }
+
+    /// The name of column `idx`, borrowed (no allocation, for lookups by name).
+    fn name_ref(&self, idx: usize) -> Option<&str> {
+        match &self.inner {
+            #[cfg(feature = "sqlite")]
+            RowInner::Sqlite(r) => r.as_ref().column_name(idx).ok(),
+            #[cfg(feature = "postgres")]
+            RowInner::Postgres(r) => r.columns().get(idx).map(|c| c.name()),
+        }
+    }
+
+    /// The result's column names, comma-separated, for "no such column" messages.
+    fn column_list(&self) -> String {
+        let names: Vec<String> = (0..self.len()).map(|i| self.column_name(i)).collect();
+        names.join(", ")
     }
 
     /// Decodes column `idx` as `T`.
@@ -216,7 +236,11 @@ impl<'a> Row<'a> {
             None => Err(Error::Decode {
                 column: name.to_owned(),
                 rust_type: type_name::<T>(),
-                reason: "no column with this name in the result".to_owned(),
+                reason: format!(
+                    "no column with this name in the result (its columns: {}); select it, \
+                     or label the expression with `.label(\"{name}\")`",
+                    self.column_list()
+                ),
             }),
         }
     }
@@ -607,7 +631,20 @@ impl FromSql for Value {
             Type::INT8 => Value::I64(pg(ty, raw)?),
             Type::FLOAT4 => Value::F32(pg(ty, raw)?),
             Type::FLOAT8 => Value::F64(pg(ty, raw)?),
-            Type::NUMERIC => Value::Decimal(pg(ty, raw)?),
+            // Beyond rust_decimal's 28 digits (or NaN / infinity): the exact text.
+            Type::NUMERIC => match pg(ty, raw) {
+                Ok(d) => Value::Decimal(d),
+                Err(_) => Value::Numeric(crate::postgres::wire::numeric_from_sql(
+                    raw.unwrap_or_default(),
+                )?),
+            },
+            Type::INET | Type::CIDR => {
+                let (addr, prefix) = crate::postgres::wire::inet_from_sql(raw.unwrap_or_default())?;
+                Value::Inet { addr, prefix }
+            }
+            _ if matches!(ty.kind(), tokio_postgres::types::Kind::Array(_)) => {
+                Value::Array(Vec::<Value>::from_postgres(ty, raw)?)
+            }
             Type::BYTEA => Value::Bytes(Vec::<u8>::from_postgres(ty, raw)?),
             Type::JSON | Type::JSONB => Value::Json(pg(ty, raw)?),
             Type::UUID => Value::Uuid(pg(ty, raw)?),

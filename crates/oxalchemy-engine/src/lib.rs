@@ -38,6 +38,7 @@ mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod stats;
+mod transparent;
 mod url;
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
@@ -45,7 +46,16 @@ compile_error!("oxalchemy-engine needs at least one driver feature: `sqlite` or 
 
 pub use connection::{Connection, IsolationLevel, OwnedTransaction, Transaction, TransactionGuard};
 pub use database::{ConnectOptions, Database, PoolStatus};
-pub use decode::{DecodeError, FromRow, FromSql, Row};
+pub use decode::{ArrayElement, DecodeError, FromRow, FromSql, Row};
 pub use error::{BoxDynError, CompileError, Error, IntegrityError, Result, ValidationError};
 pub use stats::StatementStats;
 pub use url::redact_url;
+
+/// The driver types `__impl_transparent_from_sql!` names; not a stable API.
+#[doc(hidden)]
+pub mod __driver {
+    #[cfg(feature = "sqlite")]
+    pub use rusqlite::types::ValueRef as SqliteValueRef;
+    #[cfg(feature = "postgres")]
+    pub use tokio_postgres::types::Type as PgType;
+}

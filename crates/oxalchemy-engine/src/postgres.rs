@@ -13,6 +13,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
 mod cancel;
+pub(crate) mod wire;
 
 use crate::decode::{FromRow, Row};
 use crate::error::{chain_text, Error, IntegrityError, Result};
@@ -424,6 +425,33 @@ impl ToSql for PgBind<'_> {
                     float_to_sql(f, v, ty, out)
                 }
                 _ => d.to_sql(ty, out),
+            },
+            Value::Numeric(n) => match *ty {
+                Type::NUMERIC => {
+                    wire::numeric_to_sql(n, out)?;
+                    Ok(IsNull::No)
+                }
+                Type::FLOAT8 | Type::FLOAT4 => float_to_sql(n.parse()?, v, ty, out),
+                Type::TEXT | Type::VARCHAR => n.as_str().to_sql(ty, out),
+                _ => Err(mismatch(v, ty)),
+            },
+            Value::Inet { addr, prefix } => match *ty {
+                Type::INET | Type::CIDR => {
+                    wire::inet_to_sql(*addr, *prefix, *ty == Type::CIDR, out);
+                    Ok(IsNull::No)
+                }
+                Type::TEXT | Type::VARCHAR => {
+                    oxalchemy_core::value_types::inet_text(addr, *prefix).to_sql(ty, out)
+                }
+                _ => Err(mismatch(v, ty)),
+            },
+            // Each element is encoded for the array's element type, as a scalar would be.
+            Value::Array(items) => match ty.kind() {
+                tokio_postgres::types::Kind::Array(_) => {
+                    let items: Vec<PgBind<'_>> = items.iter().map(PgBind).collect();
+                    items.as_slice().to_sql(ty, out)
+                }
+                _ => Err(mismatch(v, ty)),
             },
         }
     }

@@ -220,6 +220,39 @@ fn db_enum_native() {
     check("db_enum_native", input, super::expand_db_enum);
 }
 
+/// A transparent newtype of `String`: delegating impls plus the text operators.
+#[test]
+fn db_type_email() {
+    let input = syn::parse_quote! {
+        #[derive(DbType)]
+        pub struct Email(String);
+    };
+    check("db_type_email", input, |i| {
+        super::db_type::expand_db_type(&i)
+    });
+}
+
+/// A DTO read by column name, with a renamed and a JSON field; a tuple DTO by position.
+#[test]
+fn from_row_dto() {
+    let input = syn::parse_quote! {
+        #[derive(FromRow)]
+        pub struct PostCount {
+            pub username: String,
+            #[from_row(rename = "n")]
+            pub posts: i64,
+            #[from_row(json)]
+            pub tags: Vec<String>,
+        }
+    };
+    check("from_row_dto", input, |i| super::dto::expand_from_row(&i));
+    let input = syn::parse_quote! {
+        #[derive(FromRow)]
+        pub struct Pair(String, Option<i64>);
+    };
+    check("from_row_tuple", input, |i| super::dto::expand_from_row(&i));
+}
+
 /// The failure message shows only the changed lines, with their position.
 #[test]
 fn changed_lines_shows_the_change() {

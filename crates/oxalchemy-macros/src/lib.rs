@@ -1,4 +1,6 @@
-//! oxalchemy's derives (`#[derive(Model)]`, `#[derive(Mixin)]`, `#[derive(DbEnum)]`) and the `#[oxalchemy::test]` attribute.
+//! oxalchemy's derives: `#[derive(Model)]`, `#[derive(Mixin)]`, `#[derive(DbEnum)]`,
+//! `#[derive(DbType)]` (transparent newtypes) and `#[derive(FromRow)]` (query result structs),
+//! and the `#[oxalchemy::test]` attribute.
 //!
 //! Use them through the `oxalchemy` crate (`use oxalchemy::prelude::*;`): the generated code
 //! names `::oxalchemy::orm`, so this crate is not meant to be a direct dependency.
@@ -21,6 +23,8 @@ use syn::{parse_macro_input, DeriveInput};
 mod attrs;
 mod columns;
 mod db_enum;
+mod db_type;
+mod dto;
 mod field;
 mod fields_impl;
 mod from_row;
@@ -239,6 +243,96 @@ pub fn derive_mixin(input: TokenStream) -> TokenStream {
 pub fn derive_db_enum(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand_db_enum(input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// A single-field struct stored exactly as the type it wraps (a transparent newtype).
+///
+/// ```
+/// use oxalchemy::prelude::*;
+///
+/// #[derive(DbType, Clone, Debug, Default, PartialEq)]
+/// pub struct Email(String);
+///
+/// #[derive(Model, Clone, Debug, Default, PartialEq)]
+/// #[model(table = "accounts")]
+/// pub struct Account {
+///     #[column(primary_key)]
+///     pub id: i64,
+///     #[column(length = 255, unique)]
+///     pub email: Email,
+///     pub backup: Option<Email>,
+/// }
+///
+/// // Compared with its own type; a `String` wrapper also gets like / ilike / contains.
+/// let _ = Account::email.eq(Email("ann@example.com".into()));
+/// let _ = Account::email.ilike("%@example.com");
+/// assert_eq!(Value::from(Email("a".into())), Value::Text("a".into()));
+/// ```
+///
+/// The wrapped type can be any column type (`i64`, `Uuid`, `DateTime<Utc>`, …): the column's
+/// SQL type, binding and decoding are the inner type's, so autogenerate sees the inner type
+/// and a newtype round trips as it. The struct must have exactly one field (tuple or named)
+/// and no generic parameters.
+///
+/// # What it generates
+///
+/// `ToValue`, `From<Newtype> for Value`, `FromSql` (every driver method delegates to the
+/// inner type), `SqlField`, `ArrayElement` (a `Vec` of it is an array column), `Operand` for
+/// the newtype and `Option` of it, and `TextType` when the inner type is `String`.
+#[proc_macro_derive(DbType)]
+pub fn derive_db_type(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    db_type::expand_db_type(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Decodes a plain struct (a DTO) from the rows of any query: joins, aggregates, `text()`.
+///
+/// ```
+/// use oxalchemy::prelude::*;
+///
+/// #[derive(FromRow, Debug, PartialEq)]
+/// struct PostCount {
+///     username: String,
+///     #[from_row(rename = "n")]
+///     posts: i64,
+///     last_post: Option<String>,
+/// }
+///
+/// # async fn demo(db: &Database) -> Result<(), Error> {
+/// let counts: Vec<PostCount> = db
+///     .query(
+///         select([col("username"), func::count(col("posts.id")).label("n"), func::max(col("title")).label("last_post")])
+///             .from(table("users"))
+///             .join(table("posts"), col("users.id").eq(col("posts.author_id")))
+///             .group_by([col("username")]),
+///     )
+///     .await?;
+/// # Ok(()) }
+/// ```
+///
+/// A struct with named fields reads each field from the column with the field's name, in
+/// any order; a tuple struct reads by position. A column missing from the result is
+/// `Error::Decode` naming it and listing the columns the result has; a value of the wrong
+/// type names the column and the Rust type. Use `Option<T>` for columns that can be NULL
+/// (an outer join, an aggregate over no rows).
+///
+/// # Field attributes: `#[from_row(…)]`
+///
+/// | key | meaning |
+/// | --- | --- |
+/// | `rename = "column"` | read this column instead of the field's name |
+/// | `json` | the column holds JSON, decoded into the field's type through serde |
+///
+/// A model already implements `FromRow` (`#[derive(Model)]` generates it); this derive is
+/// for the shapes a query returns that are not models.
+#[proc_macro_derive(FromRow, attributes(from_row))]
+pub fn derive_from_row(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    dto::expand_from_row(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -33,6 +33,9 @@ fn sql_type(ty: &SqlType) -> String {
         SqlType::Uuid => "SqlType::Uuid".into(),
         SqlType::Json => "SqlType::Json".into(),
         SqlType::JsonB => "SqlType::JsonB".into(),
+        SqlType::Inet => "SqlType::Inet".into(),
+        SqlType::Cidr => "SqlType::Cidr".into(),
+        SqlType::Array(elem) => format!("SqlType::Array(Box::new({}))", sql_type(elem)),
         // A non-native enum is a VARCHAR plus a CHECK, and the table's CHECK is written out
         // on its own: as a String here, so the CHECK is not added twice.
         SqlType::Enum {
@@ -100,6 +103,10 @@ fn value_default(v: &Value) -> String {
                 Value::Time(t) => quoted_literal(&t.to_string()),
                 Value::DateTime(t) => quoted_literal(&t.to_string()),
                 Value::DateTimeTz(t) => quoted_literal(&t.to_rfc3339()),
+                Value::Numeric(n) => quoted_literal(n),
+                Value::Inet { addr, prefix } => {
+                    quoted_literal(&oxalchemy_core::value_types::inet_text(addr, *prefix))
+                }
                 _ => "NULL".to_owned(),
             };
             return format!(".server_default({})", lit(&sql));

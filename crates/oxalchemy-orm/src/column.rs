@@ -126,10 +126,11 @@ impl<E: crate::model::DbEnum + oxalchemy_core::ToValue> Operand<Option<E>> for O
     }
 }
 
-/// Column types that LIKE / ILIKE / contains apply to.
+/// Column types that LIKE / ILIKE / contains apply to: `String`, `#[derive(DbType)]`
+/// wrappers of it, and `Option`s of those.
 pub trait TextType {}
 impl TextType for String {}
-impl TextType for Option<String> {}
+impl<T: TextType> TextType for Option<T> {}
 
 impl<M: Model, T> TypedColumn<M, T> {
     #[doc(hidden)]

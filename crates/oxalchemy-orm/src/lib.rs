@@ -21,15 +21,19 @@
 
 mod column;
 mod errors;
+mod field_types;
 mod loading;
 mod model;
 mod persist;
 mod query;
 mod registry;
 mod relation;
+mod relation_serde;
 mod session;
 
 pub use column::{Operand, TextType, TypedColumn};
+#[cfg(feature = "ipnetwork")]
+pub use field_types::Cidr;
 // Plumbing of the loader options: named by `Loader::joined` only, not for users.
 #[doc(hidden)]
 pub use loading::JoinedLoader;
@@ -46,47 +50,7 @@ pub use relation::RelationshipSlot;
 pub use relation::{Many, NotLoaded, One, Relationship};
 pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};
 
-/// Values for `#[column(default = …)]`.
-pub mod defaults {
-    /// The current time, for `default = now` / `onupdate = now` on `DateTime<Utc>` or
-    /// `NaiveDateTime` fields. Microsecond precision, so what is stored equals what is kept.
-    pub fn now<T: Now>() -> T {
-        T::now()
-    }
-
-    /// Types `default = now` / `onupdate = now` can fill: timestamps, and `Option`s of them.
-    pub trait Now {
-        /// The current time, truncated to microseconds.
-        fn now() -> Self;
-    }
-    impl Now for chrono::DateTime<chrono::Utc> {
-        fn now() -> Self {
-            let t = chrono::Utc::now();
-            let micros = t.timestamp_subsec_micros();
-            t.with_nanosecond_truncated(micros)
-        }
-    }
-    impl Now for chrono::NaiveDateTime {
-        fn now() -> Self {
-            <chrono::DateTime<chrono::Utc> as Now>::now().naive_utc()
-        }
-    }
-    impl<T: Now> Now for Option<T> {
-        fn now() -> Self {
-            Some(T::now())
-        }
-    }
-
-    trait Truncate {
-        fn with_nanosecond_truncated(self, micros: u32) -> Self;
-    }
-    impl Truncate for chrono::DateTime<chrono::Utc> {
-        fn with_nanosecond_truncated(self, micros: u32) -> Self {
-            use chrono::Timelike;
-            self.with_nanosecond(micros * 1000).unwrap_or(self)
-        }
-    }
-}
+pub mod defaults;
 
 /// Used by generated code only; not a stable API.
 #[doc(hidden)]
@@ -94,7 +58,10 @@ pub mod __private {
     pub use crate::model::{column_for, json_column_for, read_model, SqlField};
     pub use oxalchemy_core::schema::{Column, Index, ReferentialAction, Table};
     pub use oxalchemy_core::{Expr, SqlType, ToValue, Value};
-    pub use oxalchemy_engine::{DecodeError, Error, FromRow, FromSql, Row, ValidationError};
+    pub use oxalchemy_engine::{
+        __impl_transparent_from_sql, ArrayElement, DecodeError, Error, FromRow, FromSql, Row,
+        ValidationError,
+    };
     pub use serde;
     pub use std::sync::OnceLock;
 
@@ -125,6 +92,20 @@ pub mod __private {
             Ok(j) => Value::Json(j),
             Err(_) => Value::Null,
         }
+    }
+
+    /// Reads the JSON column named `name` into any `DeserializeOwned` type
+    /// (`#[derive(FromRow)]`'s `#[from_row(json)]`).
+    pub fn json_get_named<T: serde::de::DeserializeOwned>(
+        row: &Row<'_>,
+        name: &str,
+    ) -> Result<T, Error> {
+        let j: serde_json::Value = row.get_named(name)?;
+        serde_json::from_value(j).map_err(|e| Error::Decode {
+            column: name.to_owned(),
+            rust_type: std::any::type_name::<T>(),
+            reason: e.to_string(),
+        })
     }
 
     /// Reads a JSON column into any `DeserializeOwned` type.

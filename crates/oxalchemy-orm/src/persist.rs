@@ -25,7 +25,7 @@ pub(crate) fn key_filter(pk: &[(&'static str, Value)]) -> Expr {
 /// Inserts `obj` after applying its defaults and validators; `obj` is then replaced by the
 /// stored row (generated key, server defaults).
 pub async fn insert<'e, M: Model>(ex: impl Into<Exec<'e>>, obj: &mut M) -> Result<(), Error> {
-    obj.apply_defaults();
+    crate::defaults::with_one_now(|| obj.apply_defaults());
     obj.validate()?;
     let mut values = Vec::with_capacity(M::columns().len());
     obj.insert_values(&mut values);
@@ -49,8 +49,9 @@ pub async fn insert_many<M: Model>(conn: &mut Connection, objs: &mut [M]) -> Res
     }
     let mut rows = Vec::with_capacity(objs.len());
     let mut columns: Option<Vec<&'static str>> = None;
+    // One instant for every `default = now` of the batch, as a session flush has.
+    crate::defaults::with_one_now(|| objs.iter_mut().for_each(M::apply_defaults));
     for obj in objs.iter_mut() {
-        obj.apply_defaults();
         obj.validate()?;
         let mut values = Vec::with_capacity(M::columns().len());
         obj.insert_values(&mut values);
@@ -106,7 +107,7 @@ pub async fn insert_many<M: Model>(conn: &mut Connection, objs: &mut [M]) -> Res
 /// with its primary key; `obj` is replaced by the stored row. No matching row is
 /// [`Error::NotFound`].
 pub async fn update<'e, M: Model>(ex: impl Into<Exec<'e>>, obj: &mut M) -> Result<(), Error> {
-    obj.apply_onupdate();
+    crate::defaults::with_one_now(|| obj.apply_onupdate());
     obj.validate()?;
     let mut values = Vec::new();
     obj.update_values(&mut values);

@@ -1,5 +1,6 @@
 //! Relationship fields. They hold what was loaded, never load by themselves: reading one that
-//! was not loaded is an error naming the loader option to add (no silent N+1).
+//! was not loaded is an error naming the loader option to add (no silent N+1). They are
+//! `Serialize`/`Deserialize` as their loaded value (`relation_serde.rs`).
 
 use oxalchemy_engine::Error;
 
@@ -47,6 +48,12 @@ impl<T> Many<T> {
     pub fn is_loaded(&self) -> bool {
         self.loaded.is_some()
     }
+    /// Whether the collection was not loaded: for
+    /// `#[serde(default, skip_serializing_if = "Many::is_not_loaded")]`, since serializing an
+    /// unloaded relationship is an error.
+    pub fn is_not_loaded(&self) -> bool {
+        self.loaded.is_none()
+    }
     /// The loaded items, or [`NotLoaded`].
     pub fn get(&self) -> Result<&[T], NotLoaded> {
         self.loaded.as_deref().ok_or(NotLoaded {
@@ -86,6 +93,12 @@ impl<T> One<T> {
     /// Whether the reference was loaded (by a loader option, `load` or `set`).
     pub fn is_loaded(&self) -> bool {
         self.loaded.is_some()
+    }
+    /// Whether the reference was not loaded: for
+    /// `#[serde(default, skip_serializing_if = "One::is_not_loaded")]`, since serializing an
+    /// unloaded relationship is an error.
+    pub fn is_not_loaded(&self) -> bool {
+        self.loaded.is_none()
     }
     /// The referenced object (`None` for a NULL foreign key), or [`NotLoaded`].
     pub fn get(&self) -> Result<Option<&T>, NotLoaded> {

@@ -18,7 +18,7 @@ pub use oxalchemy_testing as testing;
 /// (the testing kit, [`testing`]).
 #[cfg(feature = "testing")]
 pub use oxalchemy_macros::test;
-pub use oxalchemy_macros::{DbEnum, Mixin, Model};
+pub use oxalchemy_macros::{DbEnum, DbType, FromRow, Mixin, Model};
 
 /// What a `#[column(validate = f)]` / `#[model(validate = f)]` function returns: `Err` with
 /// a message a person can act on.
@@ -44,7 +44,7 @@ pub mod prelude {
         Connection, Database, Error, FromRow, FromSql, IntegrityError, Row, Transaction,
         ValidationError,
     };
-    pub use oxalchemy_macros::{DbEnum, Mixin, Model};
+    pub use oxalchemy_macros::{DbEnum, DbType, FromRow, Mixin, Model};
     pub use oxalchemy_orm::{
         query, DbEnum, Handle, Many, Model, One, Query, Registry, Session, SessionExt, TypedColumn,
     };

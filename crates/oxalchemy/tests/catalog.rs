@@ -176,6 +176,10 @@ fn type_name(ty: &SqlType, pg: bool) -> String {
             true,
         ) => return name.to_lowercase(),
         (SqlType::Enum { variants, .. }, _) => return varchar(enum_len(variants), pg),
+        (SqlType::Inet, _) => "inet",
+        (SqlType::Cidr, _) => "cidr",
+        (SqlType::Array(_), true) => "array",
+        (SqlType::Array(elem), false) => return format!("{} array", type_name(elem, pg)),
     };
     s.to_owned()
 }

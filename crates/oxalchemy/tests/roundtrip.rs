@@ -318,7 +318,7 @@ async fn filters_return_the_right_rows() {
             names(base().filter(users.col("name").contains("; DROP"))).await,
             [NASTY]
         );
-        // ILIKE (native on PostgreSQL, lower() LIKE lower() on SQLite)
+        // ILIKE (native on PostgreSQL, oxalchemy_lower() LIKE oxalchemy_lower() on SQLite)
         assert_eq!(
             names(base().filter(users.col("name").ilike("ZO%"))).await,
             ["Zoë"]

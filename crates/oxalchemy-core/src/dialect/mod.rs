@@ -19,7 +19,7 @@
 //! );
 //! assert_eq!(
 //!     compile(&Sqlite, &stmt).unwrap().sql,
-//!     r#"SELECT "id" FROM "users" WHERE lower("name") LIKE lower(?)"#
+//!     r#"SELECT "id" FROM "users" WHERE oxalchemy_lower("name") LIKE oxalchemy_lower(?)"#
 //! );
 //! ```
 
@@ -31,7 +31,7 @@ mod sqlite;
 pub(crate) use compiler::bind_count;
 pub use compiler::{column_definition, compile, constraint_definition, CompileError, Compiled};
 pub use postgres::Postgres;
-pub use sqlite::{Sqlite, SQLITE_DATETIME_FORMAT};
+pub use sqlite::{Sqlite, SQLITE_DATETIME_FORMAT, SQLITE_UNICODE_LOWER};
 
 use crate::value::{SqlType, Value};
 
@@ -48,8 +48,15 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn write_placeholder(&self, out: &mut String, index: usize);
     /// The largest number of bind parameters one statement may carry; bulk paths chunk to it.
     fn max_binds(&self) -> usize;
-    /// Whether `ILIKE` exists; otherwise it is compiled as `lower(x) LIKE lower(pattern)`.
+    /// Whether `ILIKE` exists; otherwise it is compiled as `f(x) LIKE f(pattern)` with
+    /// `f` = [`Dialect::case_fold_function`].
     fn native_ilike(&self) -> bool;
+    /// The function that lower-cases both sides of an emulated ILIKE. The default is SQL's
+    /// `lower`; SQLite's `lower` only knows ASCII, so its dialect names a Unicode-aware
+    /// function the engine registers on every connection.
+    fn case_fold_function(&self) -> &'static str {
+        "lower"
+    }
     /// The SQL for the current timestamp.
     fn now_sql(&self) -> &'static str;
     /// Literal true / false, used for empty AND / OR lists.

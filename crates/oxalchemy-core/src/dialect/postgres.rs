@@ -67,6 +67,12 @@ impl Dialect for Postgres {
             SqlType::Uuid => out.push_str("UUID"),
             SqlType::Json => out.push_str("JSON"),
             SqlType::JsonB => out.push_str("JSONB"),
+            SqlType::Inet => out.push_str("INET"),
+            SqlType::Cidr => out.push_str("CIDR"),
+            SqlType::Array(elem) => {
+                self.write_type(out, elem);
+                out.push_str("[]");
+            }
             SqlType::Enum {
                 name, native: true, ..
             } => super::quote_ident(out, name),
@@ -98,7 +104,11 @@ impl Dialect for Postgres {
             Value::Time(_) => "TIME",
             Value::DateTime(_) => "TIMESTAMP",
             Value::DateTimeTz(_) => "TIMESTAMPTZ",
-            Value::Decimal(_) => "NUMERIC",
+            Value::Decimal(_) | Value::Numeric(_) => "NUMERIC",
+            Value::Inet { .. } => "INET",
+            // The element type is the array's; without a cast the server infers it from
+            // context (a column it is compared with or stored in).
+            Value::Array(_) => return None,
         })
     }
     fn encode(&self, value: Value) -> Value {

@@ -30,6 +30,12 @@ fn storable_year(year: i32) -> bool {
 /// UTC with `+00:00` appended.
 pub const SQLITE_DATETIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f";
 
+/// The SQL function the engine registers on every SQLite connection: Unicode lower-casing
+/// (Rust's `str::to_lowercase`), which `ilike` compiles to on SQLite because SQLite's own
+/// `lower()` and `LIKE` only fold ASCII (`'Ärger'` would not match `'%är%'`). A connection
+/// oxalchemy did not open does not have it.
+pub const SQLITE_UNICODE_LOWER: &str = "oxalchemy_lower";
+
 impl Dialect for Sqlite {
     fn name(&self) -> &'static str {
         "sqlite"
@@ -43,6 +49,9 @@ impl Dialect for Sqlite {
     }
     fn native_ilike(&self) -> bool {
         false
+    }
+    fn case_fold_function(&self) -> &'static str {
+        SQLITE_UNICODE_LOWER
     }
     fn now_sql(&self) -> &'static str {
         "CURRENT_TIMESTAMP"
@@ -77,6 +86,27 @@ impl Dialect for Sqlite {
             SqlType::DateTime { .. } => out.push_str("DATETIME"),
             SqlType::Uuid => out.push_str("CHAR(36)"),
             SqlType::Json | SqlType::JsonB => out.push_str("JSON"),
+            // Declared like PostgreSQL's (reflection reads them back); stored as text. Any
+            // affinity leaves address text and JSON arrays (never numbers) alone.
+            SqlType::Inet => out.push_str("INET"),
+            SqlType::Cidr => out.push_str("CIDR"),
+            // SQLite's type names take no `[]`: `INTEGER ARRAY`, `VARCHAR ARRAY(20)` (the
+            // word goes before any arguments, which must end the name).
+            SqlType::Array(elem) => {
+                let mut inner = String::new();
+                self.write_type(&mut inner, elem);
+                match inner.find('(') {
+                    Some(open) => {
+                        out.push_str(&inner[..open]);
+                        out.push_str(" ARRAY");
+                        out.push_str(&inner[open..]);
+                    }
+                    None => {
+                        out.push_str(&inner);
+                        out.push_str(" ARRAY");
+                    }
+                }
+            }
             SqlType::Enum { variants, .. } => {
                 let len = variants.iter().map(|v| v.len()).max().unwrap_or(1);
                 let _ = write!(out, "VARCHAR({len})");
@@ -91,7 +121,10 @@ impl Dialect for Sqlite {
             | SqlType::Time
             | SqlType::DateTime { .. }
             | SqlType::Json
-            | SqlType::JsonB => out.push_str("TEXT"),
+            | SqlType::JsonB
+            | SqlType::Inet
+            | SqlType::Cidr
+            | SqlType::Array(_) => out.push_str("TEXT"),
             ty => self.write_type(out, ty),
         }
     }
@@ -103,7 +136,7 @@ impl Dialect for Sqlite {
         true
     }
     /// Booleans and small integers become integers, floats `f64`, and UUIDs, JSON, dates,
-    /// times and decimals text. A date or timestamp outside the years 0000–9999 is left as
+    /// times, decimals, addresses text, and arrays a JSON array of their elements' encodings. A date or timestamp outside the years 0000–9999 is left as
     /// it is (its text would not sort or read back), and so is NaN (SQLite would store
     /// NULL): the SQLite driver refuses both before anything is written.
     fn encode(&self, value: Value) -> Value {
@@ -125,6 +158,19 @@ impl Dialect for Sqlite {
                 Value::Text(t.naive_utc().format(SQLITE_DATETIME_FORMAT).to_string() + "+00:00")
             }
             Value::Decimal(d) => Value::Text(d.to_string()),
+            Value::Numeric(n) => Value::Text(n),
+            Value::Inet { addr, prefix } => {
+                Value::Text(crate::value_types::inet_text(&addr, prefix))
+            }
+            // A JSON array of the elements' own encodings; left as it is (and refused by the
+            // driver) when an element has no JSON form.
+            Value::Array(items) => {
+                let items: Vec<Value> = items.into_iter().map(|v| self.encode(v)).collect();
+                match crate::value_types::array_json_text(&items) {
+                    Some(text) => Value::Text(text),
+                    None => Value::Array(items),
+                }
+            }
             v
             @ (Value::Null | Value::I64(_) | Value::F64(_) | Value::Text(_) | Value::Bytes(_)) => v,
         }

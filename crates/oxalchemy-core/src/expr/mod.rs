@@ -113,7 +113,7 @@ pub enum Expr {
         pattern: Box<Expr>,
         /// The escape character that makes the next wildcard literal (bound).
         escape: Option<char>,
-        /// ILIKE (PostgreSQL) / `lower(x) LIKE lower(p)` (SQLite) rather than LIKE.
+        /// ILIKE (PostgreSQL) / `oxalchemy_lower(x) LIKE oxalchemy_lower(p)` (SQLite) rather than LIKE.
         case_insensitive: bool,
         /// `NOT LIKE` rather than `LIKE`.
         negated: bool,

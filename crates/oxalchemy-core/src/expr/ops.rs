@@ -167,7 +167,9 @@ impl Expr {
         self.like_op(pattern, Like::CASE_SENSITIVE.negated(), None)
     }
 
-    /// Case-insensitive LIKE (native ILIKE on PostgreSQL, `lower(x) LIKE lower(p)` on SQLite).
+    /// Case-insensitive LIKE (native ILIKE on PostgreSQL; on SQLite
+    /// `oxalchemy_lower(x) LIKE oxalchemy_lower(p)`, a Unicode-aware lower-casing registered on
+    /// every connection, so `ilike("%är%")` matches `Ärger` on both).
     pub fn ilike(self, pattern: impl IntoExpr) -> Expr {
         self.like_op(pattern, Like::CASE_INSENSITIVE, None)
     }

@@ -8,6 +8,7 @@
 
 mod busy;
 mod errors;
+mod functions;
 mod memory;
 
 use std::path::Path;
@@ -64,6 +65,7 @@ impl SqliteConn {
         conn.busy_timeout(Duration::ZERO).map_err(fail)?;
         conn.execute_batch("PRAGMA foreign_keys = ON")
             .map_err(fail)?;
+        functions::register(&conn).map_err(fail)?;
         Ok(SqliteConn {
             conn,
             busy_timeout,
@@ -257,6 +259,14 @@ fn check_storable(value: &Value) -> Result<()> {
                 }
             }
         }
+        Value::Array(_) => match oxalchemy_core::Sqlite.encode(value.clone()) {
+            Value::Text(_) => return Ok(()),
+            _ => {
+                "SQLite stores an array as a JSON array, and an element of this one has no \
+                 JSON form (a blob, NaN, or a nested array); store such values in a table of \
+                 their own, or use PostgreSQL"
+            }
+        },
         _ => return Ok(()),
     };
     Err(Error::UnstorableValue {

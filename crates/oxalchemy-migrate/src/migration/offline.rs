@@ -121,7 +121,10 @@ fn literal(v: &Value) -> String {
         Value::Decimal(d) => d.to_string(),
         other => {
             let text = match other {
-                Value::Text(s) => s.clone(),
+                Value::Text(s) | Value::Numeric(s) => s.clone(),
+                Value::Inet { addr, prefix } => {
+                    oxalchemy_core::value_types::inet_text(addr, *prefix)
+                }
                 v => format!("{v:?}"),
             };
             let mut out = String::new();

@@ -41,6 +41,10 @@ pub(super) async fn schema_table_names(
 }
 
 fn map_type(format_type: &str) -> Option<SqlType> {
+    // `integer[]`, `character varying(20)[]`: a one-dimensional array of the element type.
+    if let Some(elem) = format_type.trim_end().strip_suffix("[]") {
+        return Some(SqlType::Array(Box::new(map_type(elem)?)));
+    }
     let (base, args) = split_type(format_type)?;
     Some(match (base.as_str(), args.as_slice()) {
         ("SMALLINT", []) => SqlType::SmallInteger,
@@ -61,6 +65,8 @@ fn map_type(format_type: &str) -> Option<SqlType> {
         ("TIMESTAMP WITH TIME ZONE", []) => SqlType::DateTime { timezone: true },
         ("UUID", []) => SqlType::Uuid,
         ("JSON", []) => SqlType::Json,
+        ("INET", []) => SqlType::Inet,
+        ("CIDR", []) => SqlType::Cidr,
         ("JSONB", []) => SqlType::JsonB,
         _ => return None,
     })

@@ -120,7 +120,16 @@ fn parse_item(toks: &[Tok<'_>], ddl: &mut Ddl) {
 
 fn map_type(decl: &str) -> Option<SqlType> {
     let (base, args) = split_type(decl)?;
-    Some(match (base.as_str(), args.as_slice()) {
+    // `INTEGER ARRAY`, `VARCHAR ARRAY(20)`: how the SQLite dialect declares arrays.
+    if let Some(elem) = base.strip_suffix(" ARRAY") {
+        return Some(SqlType::Array(Box::new(map_parts(elem, &args)?)));
+    }
+    map_parts(&base, &args)
+}
+
+/// A type from its upper-cased base name and numeric arguments.
+fn map_parts(base: &str, args: &[u32]) -> Option<SqlType> {
+    Some(match (base, args) {
         ("INTEGER" | "INT", []) => SqlType::Integer,
         ("BIGINT", []) => SqlType::BigInteger,
         ("SMALLINT", []) => SqlType::SmallInteger,
@@ -139,6 +148,8 @@ fn map_type(decl: &str) -> Option<SqlType> {
         ("DATETIME" | "TIMESTAMP", []) => SqlType::DateTime { timezone: false },
         ("CHAR" | "CHARACTER", [36]) | ("UUID", []) => SqlType::Uuid,
         ("JSON", []) => SqlType::Json,
+        ("INET", []) => SqlType::Inet,
+        ("CIDR", []) => SqlType::Cidr,
         _ => return None,
     })
 }

@@ -42,6 +42,25 @@ impl Compiler<'_> {
             Value::Decimal(d) => {
                 let _ = write!(self.sql, "{d}");
             }
+            // Quoted: the text is not checked to be digits, and both databases read a quoted
+            // number or address in a NUMERIC / INET context.
+            Value::Numeric(n) => quote_literal(&mut self.sql, &n),
+            Value::Inet { addr, prefix } => {
+                quote_literal(&mut self.sql, &crate::value_types::inet_text(&addr, prefix))
+            }
+            // SQLite encodes arrays as JSON text; on PostgreSQL an ARRAY constructor (an
+            // empty one as the literal '{}', whose type comes from the column).
+            Value::Array(items) if items.is_empty() => self.push("'{}'"),
+            Value::Array(items) => {
+                self.push("ARRAY[");
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.push(", ");
+                    }
+                    self.literal(v)?;
+                }
+                self.push("]");
+            }
         }
         Ok(())
     }

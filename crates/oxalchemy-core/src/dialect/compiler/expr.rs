@@ -242,7 +242,8 @@ impl Compiler<'_> {
     }
 
     /// `x [NOT] LIKE p [ESCAPE c]`; a case-insensitive match is `ILIKE` where the dialect has
-    /// it ([`crate::Dialect::native_ilike`]) and `lower(x) LIKE lower(p)` elsewhere.
+    /// it ([`crate::Dialect::native_ilike`]) and `f(x) LIKE f(p)` elsewhere, with `f` the
+    /// dialect's [`crate::Dialect::case_fold_function`].
     fn like(
         &mut self,
         expr: &Expr,
@@ -253,11 +254,15 @@ impl Compiler<'_> {
     ) -> R {
         let not = if negated { " NOT" } else { "" };
         if case_insensitive && !self.d.native_ilike() {
-            self.push("lower(");
+            let fold = self.d.case_fold_function();
+            self.push(fold);
+            self.push("(");
             self.expr(expr)?;
             self.push(")");
             self.push(not);
-            self.push(" LIKE lower(");
+            self.push(" LIKE ");
+            self.push(fold);
+            self.push("(");
             self.expr(pattern)?;
             self.push(")");
         } else {

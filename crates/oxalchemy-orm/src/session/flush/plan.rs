@@ -116,7 +116,13 @@ impl Plan {
 impl Session {
     /// Works out the flush on copies: defaults, onupdate values and validators are applied
     /// to clones, so a failure leaves every held object untouched.
+    /// The clock is read once for the whole flush: every `default = now` / `onupdate = now`
+    /// column it fills gets the same instant.
     pub(super) fn plan(&self) -> Result<Plan, Error> {
+        crate::defaults::with_one_now(|| self.plan_now())
+    }
+
+    fn plan_now(&self) -> Result<Plan, Error> {
         let mut plan = Plan::default();
         self.plan_links(&mut plan);
         let relinked: FxHashSet<usize> = plan.links.iter().map(|l| l.child).collect();
