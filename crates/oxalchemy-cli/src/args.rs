@@ -39,6 +39,9 @@ pub(crate) enum Command {
     Stamp(StampArgs),
     /// Fail if the database is not at head, or the models and the database differ.
     Check,
+    /// Show the current revision(s), pending migrations and their lints, and differences
+    /// between the models and the database.
+    Status,
 }
 
 /// `revision -m MSG [--autogenerate]`.
@@ -72,7 +75,8 @@ pub(crate) struct MoveArgs {
     /// Print the SQL instead of running it (no connection is made).
     #[arg(long)]
     pub(crate) sql: bool,
-    /// With --sql: the revision the database is at (default: base).
+    /// With --sql: where the database is (head, heads, base, a revision, +N, -N; default:
+    /// base for upgrade, heads for downgrade).
     #[arg(long, requires = "sql", value_name = "REV")]
     pub(crate) from: Option<String>,
 }
@@ -190,7 +194,9 @@ mod tests {
             panic!()
         };
         assert_eq!((m.message.as_str(), m.revisions.len()), ("merge_heads", 2));
-        for line in ["init", "current", "history", "heads", "branches", "check"] {
+        for line in [
+            "init", "current", "history", "heads", "branches", "check", "status",
+        ] {
             command(line);
         }
     }

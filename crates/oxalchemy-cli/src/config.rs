@@ -17,8 +17,9 @@ pub struct Config<'a> {
     pub migrations: &'a [Migration],
     /// Where migration files live (`src/migrations`).
     pub versions_dir: PathBuf,
-    /// Which tables autogenerate may touch (default: all).
-    pub include_table: Box<dyn Fn(&str) -> bool + 'a>,
+    /// Which tables autogenerate may touch (default: all). `Send + Sync` so the future of
+    /// [`run`](crate::run) is `Send` (migrations can run in `tokio::spawn` at start-up).
+    pub include_table: Box<dyn Fn(&str) -> bool + Send + Sync + 'a>,
 }
 
 impl<'a> Config<'a> {

@@ -52,6 +52,16 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// The command failed after it had printed something worth reading: usually the lints
+    /// of the migrations it was about to run, which say why a migration failed. The display
+    /// is that output followed by the error.
+    #[error("{output}{source}")]
+    AfterOutput {
+        /// What the command printed before failing.
+        output: String,
+        /// Why it failed.
+        source: Box<CliError>,
+    },
     /// `check`: migrations are waiting to be applied.
     #[error(
         "{output}the database is not at head: {pending} migrations to apply; run `upgrade heads`"
@@ -76,6 +86,30 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// `error`, keeping what the command had already printed (`output`) in front of it, when
+    /// there is any.
+    pub(crate) fn after(output: &str, error: impl Into<CliError>) -> Self {
+        let error = error.into();
+        if output.is_empty() {
+            return error;
+        }
+        CliError::AfterOutput {
+            output: output.to_owned(),
+            source: Box::new(error),
+        }
+    }
+
+    /// The text the command printed before it failed (lints of the migrations it was about
+    /// to run), if any.
+    pub fn output(&self) -> &str {
+        match self {
+            CliError::AfterOutput { output, .. }
+            | CliError::NotAtHead { output, .. }
+            | CliError::ModelsDiffer { output, .. } => output,
+            _ => "",
+        }
+    }
+
     /// An I/O failure on `path` while doing `action`.
     pub(crate) fn io(
         action: &'static str,

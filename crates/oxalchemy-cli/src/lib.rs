@@ -21,6 +21,7 @@ mod args;
 mod commands;
 mod config;
 mod error;
+mod format;
 
 pub use commands::write_mod_rs;
 pub use config::Config;

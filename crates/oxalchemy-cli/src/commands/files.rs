@@ -10,9 +10,11 @@ use oxalchemy_migrate::script::migration_file;
 use super::database::autogenerate;
 use super::{CliError, Ctx};
 use crate::args::{MergeArgs, RevisionArgs};
+use crate::format::rustfmt;
 
 /// Rewrites `mod.rs` in `dir` so it lists every migration file in the directory (the files
-/// named `m….rs`) in a `pub const ALL`.
+/// named `m….rs`) in a `pub const ALL`. The commands then format it with `rustfmt`; a caller
+/// of this function formats it itself (`cargo fmt`).
 pub fn write_mod_rs(dir: &Path) -> Result<(), CliError> {
     let mut modules: Vec<String> = std::fs::read_dir(dir)
         .map_err(CliError::io("read the folder", dir))?
@@ -42,8 +44,9 @@ pub(super) fn init(ctx: &Ctx<'_, '_>) -> Result<String, CliError> {
     let dir = &ctx.config.versions_dir;
     create_dir(dir)?;
     write_mod_rs(dir)?;
+    let note = rustfmt(&[&dir.join("mod.rs")]).unwrap_or_default();
     Ok(format!(
-        "created {}/mod.rs; add `mod migrations;` to your migrate binary and pass migrations::ALL\n",
+        "created {}/mod.rs; add `mod migrations;` to your migrate binary and pass migrations::ALL\n{note}",
         dir.display()
     ))
 }
@@ -81,6 +84,7 @@ pub(super) async fn revision(ctx: &Ctx<'_, '_>, args: &RevisionArgs) -> Result<S
         new.path.display(),
         up.len()
     );
+    out.push_str(&new.format(&ctx.config.versions_dir).unwrap_or_default());
     for w in warnings {
         let _ = writeln!(out, "REVIEW: {w}");
     }
@@ -105,7 +109,11 @@ pub(super) fn merge(ctx: &Ctx<'_, '_>, args: &MergeArgs) -> Result<String, CliEr
         &[],
     ))?;
     write_mod_rs(&ctx.config.versions_dir)?;
-    Ok(format!("wrote merge revision {}\n", new.path.display()))
+    let note = new.format(&ctx.config.versions_dir).unwrap_or_default();
+    Ok(format!(
+        "wrote merge revision {}\n{note}",
+        new.path.display()
+    ))
 }
 
 fn create_dir(dir: &Path) -> Result<(), CliError> {
@@ -134,6 +142,11 @@ impl NewFile {
             date: today.format("%Y-%m-%d").to_string(),
             path,
         }
+    }
+
+    /// Formats the new file and the folder's `mod.rs`; a note when that was not possible.
+    fn format(&self, dir: &Path) -> Option<String> {
+        rustfmt(&[&self.path, &dir.join("mod.rs")])
     }
 
     fn write(&self, text: &str) -> Result<(), CliError> {
