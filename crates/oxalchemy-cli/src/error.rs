@@ -38,6 +38,12 @@ pub enum CliError {
     /// Reading the database's schema for `check` or `revision --autogenerate` failed.
     #[error(transparent)]
     Reflect(#[from] ReflectError),
+    /// A command that connects found no database URL.
+    #[error(
+        "no database URL: set DATABASE_URL in the environment or in the project's .env file \
+         (e.g. DATABASE_URL=sqlite://app.db), or pass --database-url to `oxalchemy`"
+    )]
+    NoDatabaseUrl,
     /// Connecting to the database failed.
     #[error(transparent)]
     Engine(#[from] oxalchemy_engine::Error),

@@ -20,17 +20,28 @@
 mod args;
 mod commands;
 mod config;
+mod entry;
 mod error;
 mod format;
 
 pub use commands::write_mod_rs;
 pub use config::Config;
+pub use entry::{exit, main, DATABASE_URL};
 pub use error::CliError;
 
 use oxalchemy_migrate::migration::Graph;
 
 use crate::args::Parsed;
 use crate::commands::Ctx;
+
+/// The command line's clap definition (for the `oxalchemy` binary's help and completions).
+#[doc(hidden)]
+pub fn command_line() -> clap::Command {
+    <args::Cli as clap::CommandFactory>::command()
+}
+
+#[doc(hidden)]
+pub use entry::{print_error, print_output};
 
 /// Runs one command and returns what it prints. `args` are the command-line arguments after
 /// the program name; `--help` (or `help`) returns the help text.

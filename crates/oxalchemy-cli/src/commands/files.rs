@@ -24,13 +24,21 @@ pub fn write_mod_rs(dir: &Path) -> Result<(), CliError> {
         .map(|n| n.trim_end_matches(".rs").to_owned())
         .collect();
     modules.sort();
+    // Written the way rustfmt writes it (an empty list on one line, a non-empty one
+    // vertical: module names are too long for one line).
     let mut s = String::from(
-        "//! Migrations, listed by `migrate` (regenerated on `revision`; do not edit by hand).\n\n",
+        "//! Migrations, listed by `oxalchemy` (regenerated on `revision`; do not edit by hand).\n\n",
     );
     for m in &modules {
         let _ = writeln!(s, "pub mod {m};");
     }
-    s.push_str("\n/// Every migration of this project.\npub const ALL: &[oxalchemy::migrate::migration::Migration] = &[\n");
+    if !modules.is_empty() {
+        s.push('\n');
+    }
+    s.push_str("/// Every migration of this project.\npub const ALL: &[oxalchemy::migrate::migration::Migration] = &[");
+    if !modules.is_empty() {
+        s.push('\n');
+    }
     for m in &modules {
         let _ = writeln!(s, "    {m}::MIGRATION,");
     }

@@ -31,6 +31,9 @@ impl Ctx<'_, '_> {
     }
 
     async fn connect(&self) -> Result<Database, CliError> {
+        if self.config.url.is_empty() {
+            return Err(CliError::NoDatabaseUrl);
+        }
         Ok(Database::connect(&self.config.url).await?)
     }
 }
