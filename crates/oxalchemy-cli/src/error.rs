@@ -44,6 +44,9 @@ pub enum CliError {
          (e.g. DATABASE_URL=sqlite://app.db), or pass --database-url to `oxalchemy`"
     )]
     NoDatabaseUrl,
+    /// `generate models --tables` named a table the database does not have.
+    #[error("the database has no table `{0}` (in its default schema); check --tables")]
+    NoSuchTable(String),
     /// Connecting to the database failed.
     #[error(transparent)]
     Engine(#[from] oxalchemy_engine::Error),

@@ -48,6 +48,30 @@ fn package_edition(file: &Path) -> Option<String> {
     })
 }
 
+/// `source` formatted by `rustfmt` (edition 2021, the configuration of the current
+/// directory), or `None` when rustfmt is not available or rejects it.
+pub fn rustfmt_source(source: &str) -> Option<String> {
+    use std::io::Write as _;
+    let rustfmt = std::env::var_os("RUSTFMT").unwrap_or_else(|| "rustfmt".into());
+    let mut child = Command::new(rustfmt)
+        .args(["--edition", "2021", "--emit", "stdout"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take()?;
+    let text = source.to_owned();
+    // Written from a thread: rustfmt may fill its stdout before reading all of stdin.
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child.wait_with_output().ok()?;
+    writer.join().ok()?.ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8(out.stdout).ok())
+        .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

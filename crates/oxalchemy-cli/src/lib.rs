@@ -23,11 +23,16 @@ mod config;
 mod entry;
 mod error;
 mod format;
+mod generate;
 
 pub use commands::write_mod_rs;
 pub use config::Config;
 pub use entry::{exit, main, DATABASE_URL};
 pub use error::CliError;
+#[doc(hidden)]
+pub use format::rustfmt_source;
+#[doc(hidden)]
+pub use generate::{generate_models, write_baseline, GeneratedModels};
 
 use oxalchemy_migrate::migration::Graph;
 

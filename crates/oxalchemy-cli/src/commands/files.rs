@@ -5,6 +5,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use oxalchemy_migrate::migration::MigrateError;
+use oxalchemy_migrate::ops::Op;
 use oxalchemy_migrate::script::migration_file;
 
 use super::database::autogenerate;
@@ -122,6 +123,31 @@ pub(super) fn merge(ctx: &Ctx<'_, '_>, args: &MergeArgs) -> Result<String, CliEr
         "wrote merge revision {}\n{note}",
         new.path.display()
     ))
+}
+
+/// Writes a new migration (with `parents`) into `dir`, regenerates `mod.rs`, formats both;
+/// the new file's path and revision, and a note when formatting was not possible.
+pub(crate) fn write_new_migration(
+    dir: &Path,
+    message: &str,
+    parents: &[&str],
+    upgrade: &[Op],
+    downgrade: &[Op],
+) -> Result<(PathBuf, String, Option<String>), CliError> {
+    let new = NewFile::new(dir, message);
+    create_dir(dir)?;
+    new.write(&migration_file(
+        &new.id,
+        parents,
+        message,
+        &new.date,
+        upgrade,
+        downgrade,
+        &[],
+    ))?;
+    write_mod_rs(dir)?;
+    let note = new.format(dir);
+    Ok((new.path, new.id, note))
 }
 
 fn create_dir(dir: &Path) -> Result<(), CliError> {

@@ -12,6 +12,7 @@ mod files;
 mod graph;
 
 pub use files::write_mod_rs;
+pub(crate) use files::write_new_migration;
 
 use oxalchemy_engine::Database;
 use oxalchemy_migrate::migration::{Graph, Runner};

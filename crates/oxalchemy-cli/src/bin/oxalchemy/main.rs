@@ -7,6 +7,7 @@
 //! found the database behind or the models differing; 4 the project's migrate binary did not
 //! build.
 
+mod generate;
 mod project;
 mod scaffold;
 
@@ -50,7 +51,12 @@ fn main() -> ExitCode {
         std::env::set_var("NO_COLOR", "1");
     }
     let code = match matches.subcommand() {
+        Some(("init", m)) if m.get_flag("from-database") => generate::init_from_database(),
         Some(("init", _)) => scaffold::init(),
+        Some(("generate", m)) => match m.subcommand() {
+            Some(("models", m)) => generate::models(m),
+            _ => exit::USAGE,
+        },
         Some(("completions", m)) => completions(m),
         Some((name, _)) => project::run_migrate(name, &forwarded(&argv)),
         None => exit::USAGE,
@@ -80,7 +86,48 @@ fn command() -> Command {
                 "Scaffold src/migrations/mod.rs and src/bin/migrate.rs (no database needed; \
                  existing files are kept)",
             )
+            .arg(
+                Arg::new("from-database")
+                    .long("from-database")
+                    .action(ArgAction::SetTrue)
+                    .help(
+                        "Also write src/models.rs from the live database, a baseline migration \
+                         equal to its schema, and stamp the database at it",
+                    ),
+            )
         })
+        .subcommand(
+            Command::new("generate")
+                .about("Generate code from a live database")
+                .subcommand_required(true)
+                .subcommand(
+                    Command::new("models")
+                        .about(
+                            "Reflect the database into #[derive(Model)] structs (relationships, \
+                             indexes, constraints, enums) and a registry()",
+                        )
+                        .arg(
+                            Arg::new("url")
+                                .long("url")
+                                .value_name("URL")
+                                .help("The database (default: --database-url / DATABASE_URL)"),
+                        )
+                        .arg(
+                            Arg::new("tables")
+                                .long("tables")
+                                .value_name("TABLE,...")
+                                .value_delimiter(',')
+                                .help("Only these tables (default: every table)"),
+                        )
+                        .arg(
+                            Arg::new("output")
+                                .short('o')
+                                .long("output")
+                                .value_name("FILE")
+                                .help("Write the source to FILE (default: standard output)"),
+                        ),
+                ),
+        )
         .subcommand(
             Command::new("completions")
                 .about("Print a shell completion script (bash, zsh, fish, elvish, powershell)")

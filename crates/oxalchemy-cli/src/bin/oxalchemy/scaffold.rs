@@ -42,9 +42,23 @@ fn main() -> std::process::ExitCode {
 }
 "#;
 
+/// What the migrate binary registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Registry {
+    /// Nothing yet: the user lists their models.
+    Empty,
+    /// `src/models.rs`, written by `generate models` (its `registry()`).
+    GeneratedModels,
+}
+
 /// `init`: `src/migrations/mod.rs` (an empty list of migrations, valid as it is) and
 /// `src/bin/migrate.rs`.
 pub(crate) fn init() -> u8 {
+    init_with(Registry::Empty)
+}
+
+/// `init`, with the migrate binary registering `registry`.
+pub(crate) fn init_with(registry: Registry) -> u8 {
     let root = match package_root() {
         Ok(r) => r,
         Err(e) => return fail(&e),
@@ -66,7 +80,19 @@ pub(crate) fn init() -> u8 {
     if bin.is_file() {
         let _ = writeln!(out, "kept {MIGRATE_BIN}");
     } else {
-        if let Err(e) = write_new(&bin, MIGRATE_RS) {
+        let text = match registry {
+            Registry::Empty => MIGRATE_RS.to_owned(),
+            Registry::GeneratedModels => MIGRATE_RS
+                .replace(
+                    "mod migrations;\n",
+                    "mod migrations;\n#[path = \"../models.rs\"]\nmod models;\n",
+                )
+                .replace(
+                    "/// The models autogenerate compares with the database: register each of them, e.g.\n/// `Registry::new().model::<my_app::models::User>()`.\nfn registry() -> Registry {\n    Registry::new()\n}",
+                    "/// The models autogenerate compares with the database (src/models.rs).\nfn registry() -> Registry {\n    models::registry()\n}",
+                ),
+        };
+        if let Err(e) = write_new(&bin, &text) {
             return fail(&format!("could not write {}: {e}", bin.display()));
         }
         let _ = writeln!(
