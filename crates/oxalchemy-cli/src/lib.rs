@@ -20,6 +20,7 @@
 mod args;
 mod commands;
 mod config;
+mod diagram;
 mod entry;
 mod error;
 mod format;

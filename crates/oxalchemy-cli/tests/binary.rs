@@ -402,6 +402,24 @@ fn adopt(label: &str, live: &str, empty: &str, rt: &tokio::runtime::Runtime) {
         "cargo fmt --check: {}",
         String::from_utf8_lossy(&fmt.stdout)
     );
+    // Pictures of the live database and of the models agree on the relationships.
+    let live_er = expect(ox(live, &["schema", "--database"]), 0, "schema --database");
+    let models_er = expect(ox(live, &["schema", "--format", "mermaid"]), 0, "schema");
+    for er in [&live_er, &models_er] {
+        assert!(
+            er.contains("articles ||--o{ article_tags : \"article_id\""),
+            "{er}"
+        );
+        assert!(
+            er.contains("categories |o--o{ categories : \"parent_id\""),
+            "{er}"
+        );
+    }
+    let dot = expect(ox(live, &["schema", "--format", "dot"]), 0, "schema dot");
+    assert!(
+        dot.contains("\"articles\" -> \"authors\" [label=\"author_id\"];"),
+        "{dot}"
+    );
     // The baseline builds the same schema on an empty database, and the models match it.
     expect(
         ox(empty, &["upgrade", "head"]),

@@ -10,7 +10,7 @@ use oxalchemy_migrate::reflect::reflect_for;
 use oxalchemy_migrate::script::op_code;
 
 use super::{CliError, Ctx};
-use crate::args::{MoveArgs, StampArgs};
+use crate::args::{MoveArgs, SchemaArgs, StampArgs};
 
 /// `current`: the revision(s) the database is at, or `<base>`.
 pub(super) async fn current(ctx: &Ctx<'_, '_>) -> Result<String, CliError> {
@@ -188,4 +188,15 @@ pub(super) async fn autogenerate(ctx: &Ctx<'_, '_>, db: &Database) -> Result<Dif
         &current,
         &*ctx.config.include_table,
     ))
+}
+
+/// `schema`: the entity-relationship diagram of the models, or of the live database.
+pub(super) async fn schema(ctx: &Ctx<'_, '_>, args: &SchemaArgs) -> Result<String, CliError> {
+    if !args.database {
+        return Ok(crate::diagram::render(&ctx.config.metadata, args.format));
+    }
+    let db = ctx.connect().await?;
+    let mut conn = db.connection().await?;
+    let live = oxalchemy_migrate::reflect::reflect(&mut conn).await?;
+    Ok(crate::diagram::render(&live, args.format))
 }

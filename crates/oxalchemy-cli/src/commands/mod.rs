@@ -31,7 +31,7 @@ impl Ctx<'_, '_> {
         Runner::new(self.graph)
     }
 
-    async fn connect(&self) -> Result<Database, CliError> {
+    pub(crate) async fn connect(&self) -> Result<Database, CliError> {
         if self.config.url.is_empty() {
             return Err(CliError::NoDatabaseUrl);
         }
@@ -48,11 +48,13 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_, '_>, command: Command) -> Result<Stri
         Command::Upgrade(args) => database::upgrade(ctx, &args).await,
         Command::Downgrade(args) => database::downgrade(ctx, &args).await,
         Command::Current => database::current(ctx).await,
-        Command::History => graph::history(ctx),
+        Command::History(args) if args.graph => graph::history_graph(ctx).await,
+        Command::History(_) => graph::history(ctx),
         Command::Heads => Ok(graph::heads(ctx)),
         Command::Branches => Ok(graph::branches(ctx)),
         Command::Stamp(args) => database::stamp(ctx, &args).await,
         Command::Check => database::check(ctx).await,
         Command::Status => database::status(ctx).await,
+        Command::Schema(args) => database::schema(ctx, &args).await,
     }
 }
