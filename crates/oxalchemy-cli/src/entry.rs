@@ -58,6 +58,14 @@ pub fn main(
             print_output(&out);
             ExitCode::from(exit::OK)
         }
+        Err(CliError::Usage { source, .. })
+            if source.kind()
+                == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            // No command: the help, as help (on stderr, exit code 2), not as an error.
+            anstream::eprint!("{}", source.render().ansi());
+            ExitCode::from(exit::USAGE)
+        }
         Err(e) => {
             print_output(e.output());
             print_error(&message(&e));
@@ -85,14 +93,27 @@ fn message(e: &CliError) -> String {
     if let Some(rest) = text.strip_prefix(e.output()) {
         text = rest.to_owned();
     }
-    if let CliError::Usage { source, .. } = e {
-        // clap's report has the usage line; its own `error:` prefix is ours here.
-        let report = source.render().to_string();
-        return report
-            .strip_prefix("error: ")
-            .unwrap_or(&report)
-            .trim_end()
-            .to_owned();
+    match e {
+        CliError::Usage { source, .. } => {
+            // clap's report has the usage line; its own `error:` prefix is ours here.
+            let report = source.render().to_string();
+            return report
+                .strip_prefix("error: ")
+                .unwrap_or(&report)
+                .trim_end()
+                .to_owned();
+        }
+        CliError::UnknownCommand { source, .. } => {
+            // Our line, then clap's suggestion of a close name, if it has one.
+            for line in source.render().to_string().lines() {
+                if line.trim_start().starts_with("tip:") {
+                    text.push('\n');
+                    text.push_str(line);
+                }
+            }
+            return text;
+        }
+        _ => {}
     }
     let mut cause = std::error::Error::source(e);
     while let Some(c) = cause {

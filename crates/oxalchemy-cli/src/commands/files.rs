@@ -25,8 +25,8 @@ pub fn write_mod_rs(dir: &Path) -> Result<(), CliError> {
         .map(|n| n.trim_end_matches(".rs").to_owned())
         .collect();
     modules.sort();
-    // Written the way rustfmt writes it (an empty list on one line, a non-empty one
-    // vertical: module names are too long for one line).
+    // Close to rustfmt's layout (an empty list is exactly it); the commands then run
+    // rustfmt on it.
     let mut s = String::from(
         "//! Migrations, listed by `oxalchemy` (regenerated on `revision`; do not edit by hand).\n\n",
     );
