@@ -89,6 +89,8 @@ fn oxalchemy(project: &Path, url: &str, args: &[&str]) -> Output {
         .env("DATABASE_URL", url)
         .env("CARGO_TARGET_DIR", target_dir())
         .env("CARGO_NET_OFFLINE", "true")
+        // The projects are built once or twice each: incremental state would only take disk.
+        .env("CARGO_INCREMENTAL", "0")
         .env("NO_COLOR", "1")
         .output()
         .unwrap()
@@ -401,6 +403,20 @@ fn adopt(label: &str, live: &str, empty: &str, rt: &tokio::runtime::Runtime) {
         fmt.status.success(),
         "cargo fmt --check: {}",
         String::from_utf8_lossy(&fmt.stdout)
+    );
+    // The generated code (models, migrate binary, baseline) passes the user's clippy.
+    let clippy = Command::new("cargo")
+        .args(["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"])
+        .current_dir(&p)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env("CARGO_NET_OFFLINE", "true")
+        .env("CARGO_INCREMENTAL", "0")
+        .output()
+        .unwrap();
+    assert!(
+        clippy.status.success(),
+        "[{label}] cargo clippy: {}",
+        String::from_utf8_lossy(&clippy.stderr)
     );
     // Pictures of the live database and of the models agree on the relationships.
     let live_er = expect(ox(live, &["schema", "--database"]), 0, "schema --database");

@@ -140,7 +140,9 @@ pub(super) async fn status(ctx: &Ctx<'_, '_>) -> Result<String, CliError> {
             d.upgrade.len()
         );
         for op in &d.upgrade {
+            // op_code indents continuation lines for a function body (4 spaces).
             for line in op_code(op).lines() {
+                let line = line.strip_prefix("    ").unwrap_or(line);
                 let _ = writeln!(out, "  {line}");
             }
         }
