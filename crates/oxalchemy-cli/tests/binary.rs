@@ -230,6 +230,43 @@ fn session(label: &str, url: &str) {
     assert!(out.contains("not at head: 1 migrations to apply"), "{out}");
     assert_eq!(expect(ox(&["current"]), 0, "current"), "<base>\n");
 
+    // Without DATABASE_URL the error names it; --database-url is the same as the variable.
+    let bare = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_oxalchemy"));
+        c.args(args)
+            .current_dir(&p)
+            .env_remove("DATABASE_URL")
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env("CARGO_NET_OFFLINE", "true")
+            .env("CARGO_INCREMENTAL", "0")
+            .env("NO_COLOR", "1");
+        c.output().unwrap()
+    };
+    let out = expect(bare(&["current"]), 1, "no database url");
+    assert!(
+        out.contains("error: no database URL: set DATABASE_URL"),
+        "{out}"
+    );
+    let out = expect(
+        bare(&["--database-url", url, "current"]),
+        0,
+        "--database-url",
+    );
+    assert_eq!(out, "<base>\n");
+    // A migrate binary that does not build is exit code 4, after cargo's errors.
+    let source = std::fs::read_to_string(&bin).unwrap();
+    std::fs::write(
+        &bin,
+        format!("{source}\nfn broken() -> u8 {{ \"not a number\" }}\n"),
+    )
+    .unwrap();
+    let out = expect(ox(&["heads"]), 4, "broken migrate binary");
+    assert!(
+        out.contains("mismatched types") && out.contains("could not build the migrate binary"),
+        "{out}"
+    );
+    std::fs::write(&bin, source).unwrap();
+
     // The command line itself.
     let out = expect(ox(&["--help"]), 0, "help");
     assert!(
