@@ -20,6 +20,9 @@ pub struct Config<'a> {
     /// Which tables autogenerate may touch (default: all). `Send + Sync` so the future of
     /// [`run`](crate::run) is `Send` (migrations can run in `tokio::spawn` at start-up).
     pub include_table: Box<dyn Fn(&str) -> bool + Send + Sync + 'a>,
+    /// Show a progress line on stderr while migrations run for more than a second (default:
+    /// off; [`main`](crate::main) turns it on when stderr is a terminal).
+    pub progress: bool,
 }
 
 impl<'a> Config<'a> {
@@ -32,6 +35,7 @@ impl<'a> Config<'a> {
             migrations,
             versions_dir: PathBuf::from("src/migrations"),
             include_table: Box::new(|_| true),
+            progress: false,
         }
     }
 

@@ -42,6 +42,7 @@ pub fn main(
     let url = std::env::var(DATABASE_URL).unwrap_or_default();
     let mut config = Config::new(url, metadata, migrations);
     config.versions_dir = versions_dir.into();
+    config.progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let args: Vec<String> = std::env::args().skip(1).collect();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -36,6 +36,7 @@ mod entry;
 mod error;
 mod format;
 mod generate;
+mod progress;
 
 pub use commands::write_mod_rs;
 pub use config::Config;

@@ -46,10 +46,14 @@ async fn online(ctx: &Ctx<'_, '_>, args: &MoveArgs) -> Result<String, CliError> 
     let db = ctx.connect().await?;
     let runner = ctx.runner();
     let mut out = lints(ctx, &db, &args.target).await?;
-    let report = runner
-        .run(&db, &args.target)
-        .await
-        .map_err(|e| CliError::after(&out, e))?;
+    let run = runner.run(&db, &args.target);
+    let report = if ctx.config.progress {
+        let what = format!("migrating to {}", args.target);
+        crate::progress::with_progress(&what, run, crate::progress::on_stderr).await
+    } else {
+        run.await
+    }
+    .map_err(|e| CliError::after(&out, e))?;
     for r in &report.applied {
         let _ = writeln!(out, "upgraded {r}");
     }
