@@ -29,8 +29,8 @@ pub(crate) enum Command {
     Downgrade(MoveArgs),
     /// Print the database's current revision(s).
     Current,
-    /// List the revisions, newest first.
-    History,
+    /// List the revisions, newest first (--graph: as a tree, the current one marked).
+    History(HistoryArgs),
     /// List the heads.
     Heads,
     /// List the branch points.
@@ -39,6 +39,32 @@ pub(crate) enum Command {
     Stamp(StampArgs),
     /// Fail if the database is not at head, or the models and the database differ.
     Check,
+    /// Show the current revision(s), pending migrations and their lints, and differences
+    /// between the models and the database.
+    Status,
+    /// Print the entity-relationship diagram of the models (or, with --database, of the
+    /// live database) as Mermaid or Graphviz DOT.
+    Schema(SchemaArgs),
+}
+
+/// `history [--graph]`.
+#[derive(Debug, Args)]
+pub(crate) struct HistoryArgs {
+    /// Draw the revision graph (branches, merges, heads; `@` is the database's current
+    /// revision when DATABASE_URL is set).
+    #[arg(long)]
+    pub(crate) graph: bool,
+}
+
+/// `schema [--format mermaid|dot] [--database]`.
+#[derive(Debug, Args)]
+pub(crate) struct SchemaArgs {
+    /// The diagram language.
+    #[arg(long, value_enum, default_value = "mermaid")]
+    pub(crate) format: crate::diagram::Format,
+    /// Diagram the live database's tables instead of the models.
+    #[arg(long)]
+    pub(crate) database: bool,
 }
 
 /// `revision -m MSG [--autogenerate]`.
@@ -72,7 +98,8 @@ pub(crate) struct MoveArgs {
     /// Print the SQL instead of running it (no connection is made).
     #[arg(long)]
     pub(crate) sql: bool,
-    /// With --sql: the revision the database is at (default: base).
+    /// With --sql: where the database is (head, heads, base, a revision, +N, -N; default:
+    /// base for upgrade, heads for downgrade).
     #[arg(long, requires = "sql", value_name = "REV")]
     pub(crate) from: Option<String>,
 }
@@ -190,7 +217,9 @@ mod tests {
             panic!()
         };
         assert_eq!((m.message.as_str(), m.revisions.len()), ("merge_heads", 2));
-        for line in ["init", "current", "history", "heads", "branches", "check"] {
+        for line in [
+            "init", "current", "history", "heads", "branches", "check", "status", "schema",
+        ] {
             command(line);
         }
     }

@@ -17,8 +17,12 @@ pub struct Config<'a> {
     pub migrations: &'a [Migration],
     /// Where migration files live (`src/migrations`).
     pub versions_dir: PathBuf,
-    /// Which tables autogenerate may touch (default: all).
-    pub include_table: Box<dyn Fn(&str) -> bool + 'a>,
+    /// Which tables autogenerate may touch (default: all). `Send + Sync` so the future of
+    /// [`run`](crate::run) is `Send` (migrations can run in `tokio::spawn` at start-up).
+    pub include_table: Box<dyn Fn(&str) -> bool + Send + Sync + 'a>,
+    /// Show a progress line on stderr while migrations run for more than a second (default:
+    /// off; [`main`](crate::main) turns it on when stderr is a terminal).
+    pub progress: bool,
 }
 
 impl<'a> Config<'a> {
@@ -31,6 +35,7 @@ impl<'a> Config<'a> {
             migrations,
             versions_dir: PathBuf::from("src/migrations"),
             include_table: Box::new(|_| true),
+            progress: false,
         }
     }
 

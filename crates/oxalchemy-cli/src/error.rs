@@ -38,6 +38,15 @@ pub enum CliError {
     /// Reading the database's schema for `check` or `revision --autogenerate` failed.
     #[error(transparent)]
     Reflect(#[from] ReflectError),
+    /// A command that connects found no database URL.
+    #[error(
+        "no database URL: set DATABASE_URL in the environment or in the project's .env file \
+         (e.g. DATABASE_URL=sqlite://app.db), or pass --database-url to `oxalchemy`"
+    )]
+    NoDatabaseUrl,
+    /// `generate models --tables` named a table the database does not have.
+    #[error("the database has no table `{0}` (in its default schema); check --tables")]
+    NoSuchTable(String),
     /// Connecting to the database failed.
     #[error(transparent)]
     Engine(#[from] oxalchemy_engine::Error),
@@ -51,6 +60,16 @@ pub enum CliError {
         /// The operating system's reason.
         #[source]
         source: std::io::Error,
+    },
+    /// The command failed after it had printed something worth reading: usually the lints
+    /// of the migrations it was about to run, which say why a migration failed. The display
+    /// is that output followed by the error.
+    #[error("{output}{source}")]
+    AfterOutput {
+        /// What the command printed before failing.
+        output: String,
+        /// Why it failed.
+        source: Box<CliError>,
     },
     /// `check`: migrations are waiting to be applied.
     #[error(
@@ -76,6 +95,30 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// `error`, keeping what the command had already printed (`output`) in front of it, when
+    /// there is any.
+    pub(crate) fn after(output: &str, error: impl Into<CliError>) -> Self {
+        let error = error.into();
+        if output.is_empty() {
+            return error;
+        }
+        CliError::AfterOutput {
+            output: output.to_owned(),
+            source: Box::new(error),
+        }
+    }
+
+    /// The text the command printed before it failed (lints of the migrations it was about
+    /// to run), if any.
+    pub fn output(&self) -> &str {
+        match self {
+            CliError::AfterOutput { output, .. }
+            | CliError::NotAtHead { output, .. }
+            | CliError::ModelsDiffer { output, .. } => output,
+            _ => "",
+        }
+    }
+
     /// An I/O failure on `path` while doing `action`.
     pub(crate) fn io(
         action: &'static str,

@@ -81,6 +81,21 @@ fn args(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_owned).collect()
 }
 
+/// `rustfmt --check` accepts the file as written (what a user's `cargo fmt --check` runs).
+fn assert_rustfmt_clean(path: &std::path::Path) {
+    let out = std::process::Command::new("rustfmt")
+        .args(["--check", "--edition", "2021"])
+        .arg(path)
+        .output()
+        .expect("rustfmt runs (it comes with rustup's default profile)");
+    assert!(
+        out.status.success(),
+        "{} is not formatted:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 #[tokio::test]
 async fn commands_on_both_databases() {
     let file = TempSqliteFile::new("cli");
@@ -98,6 +113,7 @@ async fn commands_on_both_databases() {
             async move { run(config(&url, &dir, MIGRATIONS), &args(&cmd)).await }
         };
         assert!(go("init").await.unwrap().contains("mod.rs"));
+        assert_rustfmt_clean(&dir.join("mod.rs"));
         assert_eq!(go("current").await.unwrap(), "<base>\n");
         let err = go("check").await.unwrap_err().to_string();
         assert!(err.contains("not at head"), "[{label}] {err}");
@@ -139,7 +155,7 @@ async fn commands_on_both_databases() {
         assert_eq!(written.len(), 1);
         let text = std::fs::read_to_string(dir.join(&written[0])).unwrap();
         assert!(
-            text.contains("ops.add_column(\"users\", Column::new(\"status\""),
+            text.contains("ops.add_column(\n        \"users\",\n        Column::new(\"status\""),
             "{text}"
         );
         assert!(
@@ -151,6 +167,8 @@ async fn commands_on_both_databases() {
         assert!(text.contains("down_revisions: &[\"bbb222\"]"), "{text}");
         let modrs = std::fs::read_to_string(dir.join("mod.rs")).unwrap();
         assert!(modrs.contains(&written[0].replace(".rs", "")), "{modrs}");
+        assert_rustfmt_clean(&dir.join(&written[0]));
+        assert_rustfmt_clean(&dir.join("mod.rs"));
         // Unknown revisions and bad commands are clear errors.
         let err = go("upgrade nope").await.unwrap_err().to_string();
         assert!(err.contains("unknown revision `nope`"), "{err}");

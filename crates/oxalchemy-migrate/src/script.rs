@@ -279,6 +279,12 @@ fn change(c: &ColumnChange) -> String {
     format!("ColumnChange {{ {} }}", parts.join(", "))
 }
 
+/// A table as `Table::new(…)` builder code (for tables written as code outside a migration,
+/// like the association tables of generated models).
+pub fn table_code(t: &Table) -> String {
+    table(t)
+}
+
 /// One operation as a line of the ops DSL.
 pub fn op_code(op: &Op) -> String {
     match op {

@@ -5,14 +5,17 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use oxalchemy_migrate::migration::MigrateError;
+use oxalchemy_migrate::ops::Op;
 use oxalchemy_migrate::script::migration_file;
 
 use super::database::autogenerate;
 use super::{CliError, Ctx};
 use crate::args::{MergeArgs, RevisionArgs};
+use crate::format::rustfmt;
 
 /// Rewrites `mod.rs` in `dir` so it lists every migration file in the directory (the files
-/// named `m….rs`) in a `pub const ALL`.
+/// named `m….rs`) in a `pub const ALL`. The commands then format it with `rustfmt`; a caller
+/// of this function formats it itself (`cargo fmt`).
 pub fn write_mod_rs(dir: &Path) -> Result<(), CliError> {
     let mut modules: Vec<String> = std::fs::read_dir(dir)
         .map_err(CliError::io("read the folder", dir))?
@@ -22,13 +25,21 @@ pub fn write_mod_rs(dir: &Path) -> Result<(), CliError> {
         .map(|n| n.trim_end_matches(".rs").to_owned())
         .collect();
     modules.sort();
+    // Close to rustfmt's layout (an empty list is exactly it); the commands then run
+    // rustfmt on it.
     let mut s = String::from(
-        "//! Migrations, listed by `migrate` (regenerated on `revision`; do not edit by hand).\n\n",
+        "//! Migrations, listed by `oxalchemy` (regenerated on `revision`; do not edit by hand).\n\n",
     );
     for m in &modules {
         let _ = writeln!(s, "pub mod {m};");
     }
-    s.push_str("\n/// Every migration of this project.\npub const ALL: &[oxalchemy::migrate::migration::Migration] = &[\n");
+    if !modules.is_empty() {
+        s.push('\n');
+    }
+    s.push_str("/// Every migration of this project.\npub const ALL: &[oxalchemy::migrate::migration::Migration] = &[");
+    if !modules.is_empty() {
+        s.push('\n');
+    }
     for m in &modules {
         let _ = writeln!(s, "    {m}::MIGRATION,");
     }
@@ -42,8 +53,9 @@ pub(super) fn init(ctx: &Ctx<'_, '_>) -> Result<String, CliError> {
     let dir = &ctx.config.versions_dir;
     create_dir(dir)?;
     write_mod_rs(dir)?;
+    let note = rustfmt(&[&dir.join("mod.rs")]).unwrap_or_default();
     Ok(format!(
-        "created {}/mod.rs; add `mod migrations;` to your migrate binary and pass migrations::ALL\n",
+        "created {}/mod.rs; add `mod migrations;` to your migrate binary and pass migrations::ALL\n{note}",
         dir.display()
     ))
 }
@@ -81,6 +93,7 @@ pub(super) async fn revision(ctx: &Ctx<'_, '_>, args: &RevisionArgs) -> Result<S
         new.path.display(),
         up.len()
     );
+    out.push_str(&new.format(&ctx.config.versions_dir).unwrap_or_default());
     for w in warnings {
         let _ = writeln!(out, "REVIEW: {w}");
     }
@@ -105,7 +118,36 @@ pub(super) fn merge(ctx: &Ctx<'_, '_>, args: &MergeArgs) -> Result<String, CliEr
         &[],
     ))?;
     write_mod_rs(&ctx.config.versions_dir)?;
-    Ok(format!("wrote merge revision {}\n", new.path.display()))
+    let note = new.format(&ctx.config.versions_dir).unwrap_or_default();
+    Ok(format!(
+        "wrote merge revision {}\n{note}",
+        new.path.display()
+    ))
+}
+
+/// Writes a new migration (with `parents`) into `dir`, regenerates `mod.rs`, formats both;
+/// the new file's path and revision, and a note when formatting was not possible.
+pub(crate) fn write_new_migration(
+    dir: &Path,
+    message: &str,
+    parents: &[&str],
+    upgrade: &[Op],
+    downgrade: &[Op],
+) -> Result<(PathBuf, String, Option<String>), CliError> {
+    let new = NewFile::new(dir, message);
+    create_dir(dir)?;
+    new.write(&migration_file(
+        &new.id,
+        parents,
+        message,
+        &new.date,
+        upgrade,
+        downgrade,
+        &[],
+    ))?;
+    write_mod_rs(dir)?;
+    let note = new.format(dir);
+    Ok((new.path, new.id, note))
 }
 
 fn create_dir(dir: &Path) -> Result<(), CliError> {
@@ -134,6 +176,11 @@ impl NewFile {
             date: today.format("%Y-%m-%d").to_string(),
             path,
         }
+    }
+
+    /// Formats the new file and the folder's `mod.rs`; a note when that was not possible.
+    fn format(&self, dir: &Path) -> Option<String> {
+        rustfmt(&[&self.path, &dir.join("mod.rs")])
     }
 
     fn write(&self, text: &str) -> Result<(), CliError> {

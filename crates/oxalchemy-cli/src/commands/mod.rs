@@ -4,7 +4,7 @@
 //!
 //! * `graph`: commands that read only the migrations (`heads`, `branches`, `history`).
 //! * `database`: commands that read or move the database (`current`, `upgrade`,
-//!   `downgrade`, `stamp`, `check`).
+//!   `downgrade`, `stamp`, `check`, `status`).
 //! * `files`: commands that write migration files (`init`, `revision`, `merge`).
 
 mod database;
@@ -12,6 +12,7 @@ mod files;
 mod graph;
 
 pub use files::write_mod_rs;
+pub(crate) use files::write_new_migration;
 
 use oxalchemy_engine::Database;
 use oxalchemy_migrate::migration::{Graph, Runner};
@@ -30,7 +31,10 @@ impl Ctx<'_, '_> {
         Runner::new(self.graph)
     }
 
-    async fn connect(&self) -> Result<Database, CliError> {
+    pub(crate) async fn connect(&self) -> Result<Database, CliError> {
+        if self.config.url.is_empty() {
+            return Err(CliError::NoDatabaseUrl);
+        }
         Ok(Database::connect(&self.config.url).await?)
     }
 }
@@ -41,12 +45,16 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_, '_>, command: Command) -> Result<Stri
         Command::Init => files::init(ctx),
         Command::Revision(args) => files::revision(ctx, &args).await,
         Command::Merge(args) => files::merge(ctx, &args),
-        Command::Upgrade(args) | Command::Downgrade(args) => database::move_to(ctx, &args).await,
+        Command::Upgrade(args) => database::upgrade(ctx, &args).await,
+        Command::Downgrade(args) => database::downgrade(ctx, &args).await,
         Command::Current => database::current(ctx).await,
-        Command::History => graph::history(ctx),
+        Command::History(args) if args.graph => graph::history_graph(ctx).await,
+        Command::History(_) => graph::history(ctx),
         Command::Heads => Ok(graph::heads(ctx)),
         Command::Branches => Ok(graph::branches(ctx)),
         Command::Stamp(args) => database::stamp(ctx, &args).await,
         Command::Check => database::check(ctx).await,
+        Command::Status => database::status(ctx).await,
+        Command::Schema(args) => database::schema(ctx, &args).await,
     }
 }

@@ -187,20 +187,7 @@ impl Graph {
     /// `heads`, `base`, a revision id or prefix, `+N`, `-N`.
     pub fn plan(&self, applied: &HashSet<&'static str>, target: &str) -> Result<Plan> {
         let order = self.topological()?;
-        let target_set: HashSet<&'static str> = match target {
-            "head" | "heads" => {
-                let heads = self.heads();
-                if target == "head" && heads.len() > 1 {
-                    return Err(MigrateError::MultipleHeads(
-                        heads.iter().map(|s| (*s).to_owned()).collect(),
-                    ));
-                }
-                heads.iter().flat_map(|h| self.ancestors(h)).collect()
-            }
-            "base" => HashSet::new(),
-            t if t.starts_with('+') || t.starts_with('-') => relative_target(&order, applied, t)?,
-            id => self.ancestors(self.resolve(id)?),
-        };
+        let target_set = self.revisions_at(applied, target)?;
         let mut steps = Vec::new();
         // Down first (children before parents), then up (parents before children).
         for r in order.iter().rev() {
@@ -214,6 +201,31 @@ impl Graph {
             }
         }
         Ok(Plan { steps })
+    }
+
+    /// The revisions a database with `applied` revisions has after moving to `target`
+    /// (`head`, `heads`, `base`, a revision id or prefix, `+N`, `-N`). From an empty set it
+    /// answers "what does a database at `target` have", which offline scripts start from.
+    pub fn revisions_at(
+        &self,
+        applied: &HashSet<&'static str>,
+        target: &str,
+    ) -> Result<HashSet<&'static str>> {
+        let order = self.topological()?;
+        Ok(match target {
+            "head" | "heads" => {
+                let heads = self.heads();
+                if target == "head" && heads.len() > 1 {
+                    return Err(MigrateError::MultipleHeads(
+                        heads.iter().map(|s| (*s).to_owned()).collect(),
+                    ));
+                }
+                heads.iter().flat_map(|h| self.ancestors(h)).collect()
+            }
+            "base" => HashSet::new(),
+            t if t.starts_with('+') || t.starts_with('-') => relative_target(&order, applied, t)?,
+            id => self.ancestors(self.resolve(id)?),
+        })
     }
 }
 

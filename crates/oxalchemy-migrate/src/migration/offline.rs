@@ -31,7 +31,7 @@ impl Runner<'_> {
         let plan = graph.plan(applied, target)?;
         check_plan(graph, &plan)?;
         let mut applied = applied.clone();
-        let mut out = create_sql() + ";\n";
+        let mut out = create_sql(dialect) + ";\n";
         for (rev, dir) in plan.steps {
             let Some(m) = graph.migration(rev) else {
                 continue;
