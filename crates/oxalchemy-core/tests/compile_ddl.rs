@@ -128,6 +128,48 @@ fn not_null_and_server_defaults() {
 }
 
 #[test]
+fn arrays_and_addresses_in_ddl() {
+    let text_array = SqlType::Array(Box::new(SqlType::String(Some(20))));
+    let table = Table::new("hosts")
+        .column(
+            Column::new("tags", text_array)
+                .not_null()
+                .server_default_value(Value::Array(vec![])),
+        )
+        .column(
+            Column::new("ports", SqlType::Array(Box::new(SqlType::Integer)))
+                .server_default_value(vec![80i32, 443]),
+        )
+        .column(
+            Column::new("ip", SqlType::Inet)
+                .server_default_value(std::net::IpAddr::from([127, 0, 0, 1])),
+        )
+        .column(
+            Column::new("net", SqlType::Cidr).server_default_value(Value::Inet {
+                addr: std::net::IpAddr::from([10, 0, 0, 0]),
+                prefix: 8,
+            }),
+        )
+        .column(
+            Column::new("big", SqlType::Numeric(None))
+                .server_default_value(Value::Numeric("0.10".into())),
+        );
+    check_ddl(
+        table.create(),
+        concat!(
+            r#"CREATE TABLE "hosts" ("tags" VARCHAR ARRAY(20) NOT NULL DEFAULT '[]', "#,
+            r#""ports" INTEGER ARRAY DEFAULT '[80,443]', "ip" INET DEFAULT '127.0.0.1', "#,
+            r#""net" CIDR DEFAULT '10.0.0.0/8', "big" NUMERIC DEFAULT '0.10')"#
+        ),
+        concat!(
+            r#"CREATE TABLE "hosts" ("tags" VARCHAR(20)[] NOT NULL DEFAULT '{}', "#,
+            r#""ports" INTEGER[] DEFAULT ARRAY[80, 443], "ip" INET DEFAULT '127.0.0.1', "#,
+            r#""net" CIDR DEFAULT '10.0.0.0/8', "big" NUMERIC DEFAULT '0.10')"#
+        ),
+    );
+}
+
+#[test]
 fn server_default_literals_of_every_value_kind() {
     let day = NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
     let table = Table::new("defaults")

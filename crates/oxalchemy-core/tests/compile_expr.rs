@@ -1064,3 +1064,35 @@ fn comparing_with_null_becomes_is_null() {
         &[],
     );
 }
+
+#[test]
+fn arrays_and_addresses_bind_as_one_value() {
+    let ip = std::net::IpAddr::from([10, 0, 0, 1]);
+    check_each(
+        select([lit(vec![1i64, 2]), lit(ip), lit(vec![None, Some("a")])]),
+        (
+            "SELECT ?, ?, ?",
+            &[t("[1,2]"), t("10.0.0.1"), t(r#"[null,"a"]"#)],
+        ),
+        (
+            "SELECT $1::BIGINT[], $2::INET, $3::TEXT[]",
+            &[
+                Value::Array(vec![i(1), i(2)]),
+                Value::Inet {
+                    addr: ip,
+                    prefix: 32,
+                },
+                Value::Array(vec![Value::Null, t("a")]),
+            ],
+        ),
+    );
+    // An array of NULLs only: the server infers its type from context.
+    check_each(
+        users_where(col("tags").eq(lit(vec![None::<String>]))),
+        (r#"SELECT * FROM "users" WHERE "tags" = ?"#, &[t("[null]")]),
+        (
+            r#"SELECT * FROM "users" WHERE "tags" = $1"#,
+            &[Value::Array(vec![Value::Null])],
+        ),
+    );
+}

@@ -385,4 +385,30 @@ mod tests {
         assert!(col(Value::F64(1.5)).ends_with(".server_default_value(1.5f64)"));
         assert!(col(Value::Null).ends_with(".server_default(\"NULL\")"));
     }
+
+    #[test]
+    fn the_new_column_types_are_written_as_builder_code() {
+        let ty = SqlType::Array(Box::new(SqlType::String(Some(20))));
+        assert_eq!(
+            sql_type(&ty),
+            "SqlType::Array(Box::new(SqlType::String(Some(20))))"
+        );
+        assert_eq!(sql_type(&SqlType::Inet), "SqlType::Inet");
+        assert_eq!(sql_type(&SqlType::Cidr), "SqlType::Cidr");
+        let addr = std::net::IpAddr::from([10, 0, 0, 0]);
+        let c =
+            Column::new("n", SqlType::Cidr).server_default_value(Value::Inet { addr, prefix: 8 });
+        assert!(
+            column(&c).ends_with(".server_default(\"'10.0.0.0/8'\")"),
+            "{}",
+            column(&c)
+        );
+        let c = Column::new("n", SqlType::Numeric(None))
+            .server_default_value(Value::Numeric("1.50".into()));
+        assert!(
+            column(&c).ends_with(".server_default(\"'1.50'\")"),
+            "{}",
+            column(&c)
+        );
+    }
 }

@@ -141,7 +141,7 @@ impl std::fmt::Debug for RelationshipDef {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in a column",
     label = "unsupported column type",
-    note = "use an integer, float, bool, String, Vec<u8>, chrono, uuid, Decimal or serde_json::Value field (or Option of one); #[column(json)] for serde types; #[derive(DbEnum)] for enums"
+    note = "use an integer, float, bool, String, Vec<u8>, chrono, uuid, Decimal, IpAddr or serde_json::Value field, a Vec of one (an array), or Option of one; time / bigdecimal / ipnetwork types with their features; #[column(json)] for serde types; #[derive(DbEnum)] for enums; #[derive(DbType)] for newtypes"
 )]
 pub trait SqlField: ToValue + FromSql {
     /// The column type; `length` comes from `#[column(length = n)]`.

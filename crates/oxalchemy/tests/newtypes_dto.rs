@@ -114,7 +114,7 @@ async fn newtypes_round_trip_as_their_inner_type() {
             t.label
         );
         let found = orm::query::<Account>()
-            .filter(Account::email.ilike("änne%"))
+            .filter(Account::email.ilike("ÄNNE@%"))
             .all(&db)
             .await
             .unwrap();

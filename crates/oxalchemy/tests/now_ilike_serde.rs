@@ -108,6 +108,18 @@ async fn one_flush_stores_one_instant_in_every_now_column() {
 async fn ilike_folds_unicode_case_on_every_database() {
     for t in common::all_targets("ilike_unicode").await {
         let db = t.connect().await;
+        if t.is_postgres() {
+            let folds: bool = db
+                .query_scalar(text("SELECT lower('Ä') = 'ä'"))
+                .await
+                .unwrap();
+            if !folds {
+                // The reference behaviour needs a Unicode LC_CTYPE; SQLite is checked anyway.
+                println!("[{}] the database's LC_CTYPE folds ASCII only (e.g. the C locale): PostgreSQL's ILIKE is not the Unicode reference here; skipped", t.label);
+                t.finish().await;
+                continue;
+            }
+        }
         let mut md = MetaData::new();
         md.add(
             Table::new("words")

@@ -35,6 +35,8 @@ struct Scalars {
     clock: Option<time::Time>,
     local: Option<time::PrimitiveDateTime>,
     instant: Option<time::OffsetDateTime>,
+    #[column(default = now)]
+    stamped: Option<time::OffsetDateTime>,
 }
 
 #[derive(Model, Clone, Debug, Default, PartialEq)]
@@ -60,6 +62,10 @@ struct Arrays {
     nets: Vec<IpNetwork>,
     bigs: Vec<BigDecimal>,
     days: Vec<time::Date>,
+    clocks: Vec<time::Time>,
+    locals: Vec<time::PrimitiveDateTime>,
+    moments: Vec<time::OffsetDateTime>,
+    cidrs: Vec<Cidr>,
     holes: Vec<Option<i32>>,
     maybe: Option<Vec<String>>,
     labels: Vec<Label>,
@@ -163,6 +169,16 @@ fn array_rows(postgres: bool) -> Vec<Arrays> {
         nets: vec![net("10.1.2.3/8"), net("fe80::/10")],
         bigs: bigs(postgres),
         days: vec![time::macros::date!(2000 - 01 - 01)],
+        clocks: vec![
+            time::macros::time!(0:00),
+            time::macros::time!(23:59:59.999_999),
+        ],
+        locals: vec![
+            time::macros::datetime!(0001-01-01 0:00),
+            time::macros::datetime!(9999-12-31 23:59:59.999_999),
+        ],
+        moments: vec![time::macros::datetime!(2024-02-29 23:30:00.000_001 -08:00)],
+        cidrs: vec![Cidr(net("10.0.0.0/8")), Cidr(net("2001:db8::/32"))],
         holes: vec![None, Some(1), None],
         maybe: Some(vec!["only".into()]),
         labels: vec![Label("a".into()), Label("".into())],
@@ -192,15 +208,17 @@ async fn new_scalar_types_round_trip() {
             .await
             .unwrap();
         for (got, want) in back.iter().zip(&rows) {
-            assert_eq!(
-                Scalars {
-                    id: 0,
-                    ..got.clone()
-                },
-                *want,
-                "[{}]",
+            assert!(
+                got.stamped.is_some(),
+                "[{}] default = now on a time field",
                 t.label
             );
+            let got = Scalars {
+                id: 0,
+                stamped: None,
+                ..got.clone()
+            };
+            assert_eq!(got, *want, "[{}]", t.label);
         }
         // Filters bind the same way.
         let hits = orm::query::<Scalars>()

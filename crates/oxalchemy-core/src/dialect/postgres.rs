@@ -106,9 +106,12 @@ impl Dialect for Postgres {
             Value::DateTimeTz(_) => "TIMESTAMPTZ",
             Value::Decimal(_) | Value::Numeric(_) => "NUMERIC",
             Value::Inet { .. } => "INET",
-            // The element type is the array's; without a cast the server infers it from
-            // context (a column it is compared with or stored in).
-            Value::Array(_) => return None,
+            // The array of its first non-NULL element's type; an array of only NULLs (or
+            // none) is left to the server to infer from context.
+            Value::Array(items) => {
+                let elem = items.iter().find(|v| !v.is_null())?;
+                return array_cast(self.bind_cast(elem)?);
+            }
         })
     }
     fn encode(&self, value: Value) -> Value {
@@ -127,4 +130,27 @@ impl Dialect for Postgres {
         super::push_hex(out, bytes);
         out.push('\'');
     }
+}
+
+/// The array type of a scalar cast (`BIGINT` → `BIGINT[]`); nested arrays are left alone.
+fn array_cast(elem: &str) -> Option<&'static str> {
+    Some(match elem {
+        "BOOLEAN" => "BOOLEAN[]",
+        "SMALLINT" => "SMALLINT[]",
+        "INTEGER" => "INTEGER[]",
+        "BIGINT" => "BIGINT[]",
+        "REAL" => "REAL[]",
+        "DOUBLE PRECISION" => "DOUBLE PRECISION[]",
+        "TEXT" => "TEXT[]",
+        "BYTEA" => "BYTEA[]",
+        "JSONB" => "JSONB[]",
+        "UUID" => "UUID[]",
+        "DATE" => "DATE[]",
+        "TIME" => "TIME[]",
+        "TIMESTAMP" => "TIMESTAMP[]",
+        "TIMESTAMPTZ" => "TIMESTAMPTZ[]",
+        "NUMERIC" => "NUMERIC[]",
+        "INET" => "INET[]",
+        _ => return None,
+    })
 }

@@ -9,6 +9,12 @@ impl<T: ToValue> ToValue for Vec<T> {
     }
 }
 
+impl<T: ToValue> From<Vec<T>> for Value {
+    fn from(v: Vec<T>) -> Value {
+        v.as_slice().to_value()
+    }
+}
+
 impl<T: ToValue> ToValue for [T] {
     fn to_value(&self) -> Value {
         Value::Array(self.iter().map(ToValue::to_value).collect())

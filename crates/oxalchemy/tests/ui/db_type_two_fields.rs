@@ -1,0 +1,6 @@
+use oxalchemy::prelude::*;
+
+#[derive(DbType)]
+pub struct Pair(String, String);
+
+fn main() {}
