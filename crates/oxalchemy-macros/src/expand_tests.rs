@@ -286,3 +286,21 @@ fn test_attr_session() {
     };
     compare("test_attr_session", &source, &expanded);
 }
+
+/// `#[oxalchemy::test]` for a `fresh` test on a connection, its schema from migrations.
+#[test]
+fn test_attr_fresh_connection() {
+    let args = quote::quote!(sqlite_file, fresh, migrations = migrations::ALL);
+    let item: syn::ItemFn = syn::parse_quote! {
+        async fn runs_sql(conn: &mut Connection) -> Result<(), Error> {
+            conn.execute(text("DELETE FROM users")).await?;
+            Ok(())
+        }
+    };
+    let source = pretty(quote::quote!(#[oxalchemy::test(#args)] #item));
+    let expanded = match crate::test_attr::expand(args, quote::quote!(#item)) {
+        Ok(tokens) => pretty(tokens),
+        Err(e) => panic!("the attribute rejected its input: {e}"),
+    };
+    compare("test_attr_fresh_connection", &source, &expanded);
+}

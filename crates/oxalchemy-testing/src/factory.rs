@@ -193,6 +193,18 @@ impl FactoryCtx<'_> {
         range.start + (self.rng.next() % width as u64) as i64
     }
 
+    /// Fake data from the `fake` crate's fakers, drawn from the factories' seeded generator
+    /// (so the same seed gives the same names): `f.fake(fake::faker::name::en::Name())`.
+    /// Feature `fake`.
+    #[cfg(feature = "fake")]
+    pub fn fake<T, F>(&mut self, faker: F) -> T
+    where
+        F: fake::Fake,
+        T: fake::Dummy<F>,
+    {
+        faker.fake_with_rng(&mut *self.rng)
+    }
+
     /// A seeded choice among `items`.
     ///
     /// # Panics
@@ -340,7 +352,8 @@ impl<M: Factory> Build<'_, M> {
 }
 
 /// SplitMix64: a tiny, well-known seeded generator; plenty for test data, and it keeps a
-/// random-number crate out of the test kit.
+/// random-number crate out of the test kit (with feature `fake` it also drives `fake`'s
+/// fakers, through `rand`'s traits).
 #[derive(Debug, Clone)]
 struct SplitMix64(u64);
 
@@ -351,5 +364,26 @@ impl SplitMix64 {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+}
+
+#[cfg(feature = "fake")]
+impl fake::rand::TryRng for SplitMix64 {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok((self.next() >> 32) as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(self.next())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            let bytes = self.next().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+        Ok(())
     }
 }

@@ -49,6 +49,9 @@ pub use ephemeral::EPHEMERAL_VAR;
 #[doc(hidden)]
 pub use ephemeral::{ephemeral_unavailable_reason, start_ephemeral, start_ephemeral_with_password};
 pub use factory::{Build, Factories, Factory, FactoryCtx, SubFactories};
+/// The `fake` crate (feature `fake`), for [`FactoryCtx::fake`]'s fakers.
+#[cfg(feature = "fake")]
+pub use fake;
 #[cfg(feature = "migrate")]
 pub use migration_tests::{MigrationTestError, MigrationTests};
 pub use outcome::TestResult;

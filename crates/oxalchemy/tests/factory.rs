@@ -184,3 +184,28 @@ fn the_same_seed_builds_the_same_objects() {
     assert_eq!(karma(build(1)), karma(build(1)));
     assert_ne!(karma(build(1)), karma(build(2)));
 }
+
+/// Tags named with fake data (feature `fake`), from the factories' seeded generator.
+impl Factory for Tag {
+    fn defaults(f: &mut FactoryCtx<'_>) -> Self {
+        use oxalchemy::testing::fake::faker::name::en::Name;
+        Tag {
+            name: f.fake(Name()),
+            ..Default::default()
+        }
+    }
+}
+
+#[test]
+fn fake_data_is_realistic_and_follows_the_seed() {
+    let names = |seed| {
+        let mut factories = Factories::new(seed);
+        let tags = factories.of::<Tag>().build_batch(5);
+        tags.into_iter().map(|t| t.name).collect::<Vec<_>>()
+    };
+    let first = names(3);
+    assert_eq!(first, names(3));
+    assert_ne!(first, names(4));
+    // Full names: a first and a last name.
+    assert!(first.iter().all(|n| n.contains(' ')), "{first:?}");
+}

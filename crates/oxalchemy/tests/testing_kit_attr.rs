@@ -142,6 +142,32 @@ async fn fresh_database_commits_for_real(db: Database) -> Result<(), Error> {
     Ok(())
 }
 
+// `fresh` with a connection: a pooled one of the test's own database, autocommitting.
+#[oxalchemy::test(sqlite, sqlite_file, postgres, fresh, schema = blog::registry)]
+async fn fresh_connection_commits_for_real(conn: &mut Connection) -> Result<(), Error> {
+    assert!(!conn.in_transaction());
+    conn.execute(text("INSERT INTO tags (name) VALUES (:name)").bind("name", "rust"))
+        .await?;
+    let tags: i64 = conn.query_scalar(text("SELECT count(*) FROM tags")).await?;
+    assert_eq!(tags, 1);
+    Ok(())
+}
+
+// `&Database` with `fresh`: a second connection sees what the first committed.
+#[oxalchemy::test(sqlite_file, postgres, fresh, schema = blog::registry)]
+async fn fresh_database_by_reference(db: &Database) -> Result<(), Error> {
+    let mut first = db.connection().await?;
+    first
+        .execute(text("INSERT INTO tags (name) VALUES (:name)").bind("name", "sql"))
+        .await?;
+    let mut second = db.connection().await?;
+    let tags: i64 = second
+        .query_scalar(text("SELECT count(*) FROM tags"))
+        .await?;
+    assert_eq!(tags, 1);
+    Ok(())
+}
+
 // The schema from the example project's migrations (version table included).
 #[oxalchemy::test(sqlite, postgres, migrations = migrations::ALL, fixtures("tests/fixtures/testing_kit_users.sql"))]
 async fn schema_from_migrations(conn: &mut Connection) -> anyhow::Result<()> {
