@@ -37,6 +37,20 @@ pub enum Error {
         #[source]
         source: Option<BoxDynError>,
     },
+    /// The URL carries a query parameter no reader of it knows (a misspelling, or a
+    /// parameter of another driver). Nothing was connected.
+    #[error(
+        "invalid database URL `{url}`: unknown parameter `{parameter}`; this URL accepts {}",
+        supported.join(", ")
+    )]
+    UnknownUrlParameter {
+        /// The URL as given, with its password replaced by `***`.
+        url: String,
+        /// The parameter's name as written (percent-decoded).
+        parameter: String,
+        /// The parameters this kind of URL accepts.
+        supported: &'static [&'static str],
+    },
     /// An option was given a value it cannot take (`pool_size(0)`, an unknown URL parameter).
     #[error("invalid option `{option}`: {reason}")]
     InvalidOption {

@@ -37,7 +37,8 @@ pub(crate) struct PgConn {
 }
 
 impl PgConn {
-    pub(crate) async fn connect(config: &tokio_postgres::Config, url: &str) -> Result<Self> {
+    pub(crate) async fn connect(pg: &crate::url::postgres::PgUrl, url: &str) -> Result<Self> {
+        let config = &pg.config;
         let (client, connection) =
             config
                 .connect(tokio_postgres::NoTls)

@@ -98,7 +98,8 @@ pub struct ConnectOptions {
     pool_pre_ping: bool,
     echo: bool,
     hide_parameters: bool,
-    busy_timeout: Duration,
+    /// Set by [`busy_timeout`](Self::busy_timeout); else the URL's, else 5 s.
+    busy_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -126,7 +127,7 @@ impl ConnectOptions {
             pool_pre_ping: false,
             echo: false,
             hide_parameters: false,
-            busy_timeout: Duration::from_secs(5),
+            busy_timeout: None,
         }
     }
 
@@ -172,9 +173,10 @@ impl ConnectOptions {
         self
     }
     /// SQLite files: how long a writer waits for the database's write lock before
-    /// [`Error::Sqlite`] `SQLITE_BUSY` (default 5 s). Ignored by PostgreSQL.
+    /// [`Error::Sqlite`] `SQLITE_BUSY` (default: the URL's `busy_timeout` in milliseconds,
+    /// else 5 s). Ignored by PostgreSQL.
     pub fn busy_timeout(mut self, d: Duration) -> Self {
-        self.busy_timeout = d;
+        self.busy_timeout = Some(d);
         self
     }
 
@@ -185,11 +187,11 @@ impl ConnectOptions {
         let (dialect, begin_sql, memory, file): (&'static dyn Dialect, &'static str, bool, bool) =
             match &target {
                 #[cfg(feature = "sqlite")]
-                Target::SqliteMemory(_) => {
+                Target::SqliteMemory(..) => {
                     (&oxalchemy_core::Sqlite, "BEGIN IMMEDIATE", true, false)
                 }
                 #[cfg(feature = "sqlite")]
-                Target::SqliteFile(_) => (&oxalchemy_core::Sqlite, "BEGIN IMMEDIATE", false, true),
+                Target::SqliteFile(..) => (&oxalchemy_core::Sqlite, "BEGIN IMMEDIATE", false, true),
                 #[cfg(feature = "postgres")]
                 Target::Postgres(_) => (&oxalchemy_core::Postgres, "BEGIN", false, false),
             };
@@ -200,13 +202,22 @@ impl ConnectOptions {
             });
         }
         let (pool_size, max_overflow) = (self.pool_size, self.max_overflow);
+        let busy_timeout = self
+            .busy_timeout
+            .or(match &target {
+                #[cfg(feature = "sqlite")]
+                Target::SqliteFile(_, s) | Target::SqliteMemory(_, s) => s.busy_timeout,
+                #[cfg(feature = "postgres")]
+                Target::Postgres(_) => None,
+            })
+            .unwrap_or(Duration::from_secs(5));
         // One writer queue per database file in the process, shared by every Database on it;
         // an in-memory database is private to this Database, and so is its queue.
         let write_gate = match &target {
             #[cfg(feature = "sqlite")]
-            Target::SqliteFile(path) => Some(crate::sqlite::write_gate(path)),
+            Target::SqliteFile(path, _) => Some(crate::sqlite::write_gate(path)),
             #[cfg(feature = "sqlite")]
-            Target::SqliteMemory(_) => Some(Default::default()),
+            Target::SqliteMemory(..) => Some(Default::default()),
             #[cfg(feature = "postgres")]
             Target::Postgres(_) => None,
         };
@@ -216,7 +227,7 @@ impl ConnectOptions {
             pool_recycle: self.pool_recycle,
             pre_ping: self.pool_pre_ping,
             #[cfg(feature = "sqlite")]
-            busy_timeout: self.busy_timeout,
+            busy_timeout,
         };
         let pool = Pool::builder(manager)
             .max_size(pool_size + max_overflow)
@@ -238,7 +249,7 @@ impl ConnectOptions {
             max_overflow,
             pool_timeout: self.pool_timeout,
             write_gate,
-            busy_timeout: self.busy_timeout,
+            busy_timeout,
             begin_sql,
             isolation_levels: !memory && !file,
             statements_epoch: Default::default(),

@@ -100,14 +100,16 @@ impl managed::Manager for Manager {
     async fn create(&self) -> Result<Pooled> {
         let conn = match &self.target {
             #[cfg(feature = "sqlite")]
-            Target::SqliteMemory(db) => AnyConn::Sqlite(db.open(self.busy_timeout)?),
+            Target::SqliteMemory(db, settings) => AnyConn::Sqlite(
+                crate::sqlite::SqliteConn::open_memory(db, settings, self.busy_timeout).await?,
+            ),
             #[cfg(feature = "sqlite")]
-            Target::SqliteFile(path) => AnyConn::Sqlite(
-                crate::sqlite::SqliteConn::open_file(path, self.busy_timeout).await?,
+            Target::SqliteFile(path, settings) => AnyConn::Sqlite(
+                crate::sqlite::SqliteConn::open_file(path, settings, self.busy_timeout).await?,
             ),
             #[cfg(feature = "postgres")]
-            Target::Postgres(config) => {
-                AnyConn::Postgres(crate::postgres::PgConn::connect(config, &self.url).await?)
+            Target::Postgres(pg) => {
+                AnyConn::Postgres(crate::postgres::PgConn::connect(pg, &self.url).await?)
             }
         };
         tracing::debug!(target: "oxalchemy::pool", url = %self.url, "connection opened");
