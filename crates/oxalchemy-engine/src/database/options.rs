@@ -100,6 +100,8 @@ pub struct ConnectOptions {
     hide_parameters: bool,
     /// Set by [`busy_timeout`](Self::busy_timeout); else the URL's, else 5 s.
     busy_timeout: Option<Duration>,
+    /// Set by [`statement_cache_size`](Self::statement_cache_size); else the URL's, else 256.
+    statement_cache_size: Option<usize>,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -128,6 +130,7 @@ impl ConnectOptions {
             echo: false,
             hide_parameters: false,
             busy_timeout: None,
+            statement_cache_size: None,
         }
     }
 
@@ -180,6 +183,17 @@ impl ConnectOptions {
         self
     }
 
+    /// PostgreSQL: prepared statements kept per connection (default: the URL's
+    /// `statement_cache_size`, else 256). `0` sends every statement as the unnamed statement,
+    /// parsed anew each time (one round trip, like a cached one, but planned every time): use
+    /// it behind PgBouncer in transaction pooling mode, which sends each transaction to any
+    /// server connection, where a named prepared statement does not exist (PgBouncer 1.21 and
+    /// later track them instead when `max_prepared_statements` is set). Ignored by SQLite.
+    pub fn statement_cache_size(mut self, n: usize) -> Self {
+        self.statement_cache_size = Some(n);
+        self
+    }
+
     /// Checks the options, builds the pool and opens its first connection.
     async fn build(self) -> Result<Database> {
         let target = parse(&self.url)?;
@@ -221,11 +235,25 @@ impl ConnectOptions {
             #[cfg(feature = "postgres")]
             Target::Postgres(_) => None,
         };
+        #[cfg(feature = "postgres")]
+        let statement_cache_size = self
+            .statement_cache_size
+            .or(match &target {
+                Target::Postgres(pg) => pg.statement_cache_size,
+                #[allow(
+                    unreachable_patterns,
+                    reason = "SQLite targets exist only with its feature"
+                )]
+                _ => None,
+            })
+            .unwrap_or(crate::postgres::STATEMENT_CACHE_CAPACITY);
         let manager = Manager {
             target,
             url: url.clone(),
             pool_recycle: self.pool_recycle,
             pre_ping: self.pool_pre_ping,
+            #[cfg(feature = "postgres")]
+            statement_cache_size,
             #[cfg(feature = "sqlite")]
             busy_timeout,
         };

@@ -89,6 +89,9 @@ pub(crate) struct Manager {
     pub(super) url: String,
     pub(super) pool_recycle: Option<Duration>,
     pub(super) pre_ping: bool,
+    /// PostgreSQL prepared statements kept per connection; 0 = unnamed statements only.
+    #[cfg(feature = "postgres")]
+    pub(super) statement_cache_size: usize,
     #[cfg(feature = "sqlite")]
     pub(super) busy_timeout: Duration,
 }
@@ -108,9 +111,9 @@ impl managed::Manager for Manager {
                 crate::sqlite::SqliteConn::open_file(path, settings, self.busy_timeout).await?,
             ),
             #[cfg(feature = "postgres")]
-            Target::Postgres(pg) => {
-                AnyConn::Postgres(crate::postgres::PgConn::connect(pg, &self.url).await?)
-            }
+            Target::Postgres(pg) => AnyConn::Postgres(
+                crate::postgres::PgConn::connect(pg, &self.url, self.statement_cache_size).await?,
+            ),
         };
         tracing::debug!(target: "oxalchemy::pool", url = %self.url, "connection opened");
         Ok(Pooled::new(conn))

@@ -19,6 +19,7 @@ pub(crate) struct Param {
 /// the decoded parameters. The query starts at the first `?` after the first `@` when there
 /// is one (tokio-postgres reads credentials up to the first `@`, so a `?` in a password does
 /// not start the query).
+#[cfg(feature = "postgres")]
 pub(crate) fn split(rest: &str) -> (&str, Option<&str>) {
     let after_credentials = rest.find('@').map_or(0, |at| at + 1);
     match rest[after_credentials..].find('?') {
@@ -64,6 +65,7 @@ pub(crate) fn percent<'a>(s: &'a str, url: &str) -> Result<Cow<'a, str>> {
 }
 
 /// A boolean URL parameter: `1/0`, `true/false`, `on/off`, `yes/no`.
+#[cfg(feature = "sqlite")]
 pub(crate) fn boolean(p: &Param, url: &str) -> Result<bool> {
     match p.value.to_ascii_lowercase().as_str() {
         "1" | "true" | "on" | "yes" => Ok(true),
@@ -73,6 +75,7 @@ pub(crate) fn boolean(p: &Param, url: &str) -> Result<bool> {
 }
 
 /// A whole number of milliseconds.
+#[cfg(feature = "sqlite")]
 pub(crate) fn millis(p: &Param, url: &str) -> Result<std::time::Duration> {
     p.value
         .parse::<u64>()
@@ -81,6 +84,7 @@ pub(crate) fn millis(p: &Param, url: &str) -> Result<std::time::Duration> {
 }
 
 /// A whole number.
+#[cfg(feature = "postgres")]
 pub(crate) fn number(p: &Param, url: &str) -> Result<usize> {
     p.value
         .parse::<usize>()
@@ -112,6 +116,7 @@ pub(crate) fn unknown(p: &Param, supported: &'static [&'static str], url: &str) 
 mod tests {
     use super::*;
 
+    #[cfg(feature = "postgres")]
     #[test]
     fn the_query_starts_after_the_credentials() {
         assert_eq!(split("//a:p?w@h/db?x=1"), ("//a:p?w@h/db", Some("x=1")));
