@@ -13,6 +13,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
 mod cancel;
+#[cfg(feature = "rustls")]
+pub(crate) mod tls;
 mod unnamed;
 
 use crate::decode::{FromRow, Row};
@@ -41,27 +43,27 @@ pub(crate) struct PgConn {
 
 impl PgConn {
     /// Opens a connection; `statement_cache_size` prepared statements are kept (0: none,
-    /// every statement is sent unnamed).
+    /// every statement is sent unnamed). `tls` is the pool's TLS connector (`None`: the URL
+    /// says `sslmode=disable`, or this build has no TLS).
     pub(crate) async fn connect(
         pg: &crate::url::postgres::PgUrl,
         url: &str,
         statement_cache_size: usize,
+        tls: Option<&Tls>,
     ) -> Result<Self> {
         let config = &pg.config;
-        let (client, connection) =
-            config
-                .connect(tokio_postgres::NoTls)
-                .await
-                .map_err(|e| Error::Connect {
-                    url: url.to_owned(),
-                    reason: connect_reason(&e),
-                    source: Some(Box::new(e)),
-                })?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(target: "oxalchemy::pool", error = %e, "PostgreSQL connection ended");
-            }
-        });
+        let connected = match tls {
+            #[cfg(feature = "rustls")]
+            Some(tls) => open(config, tls.clone()).await,
+            #[cfg(not(feature = "rustls"))]
+            Some(never) => match *never {},
+            None => open(config, tokio_postgres::NoTls).await,
+        };
+        let client = connected.map_err(|e| Error::Connect {
+            url: url.to_owned(),
+            reason: connect_reason(&e, pg.tls.mode),
+            source: Some(Box::new(e)),
+        })?;
         Ok(PgConn {
             client: Arc::new(client),
             statements: LruCache::new(statement_cache_size.max(1)),
@@ -306,15 +308,82 @@ async fn run_unnamed(
     Ok(stream.rows_affected().unwrap_or(0))
 }
 
+/// The pool's TLS connector; without a TLS feature there is none to have.
+#[cfg(feature = "rustls")]
+pub(crate) type Tls = tls::Connector;
+/// The pool's TLS connector; without a TLS feature there is none to have.
+#[cfg(not(feature = "rustls"))]
+pub(crate) type Tls = std::convert::Infallible;
+
+/// The TLS connector for a URL's settings: `None` for `sslmode=disable`; without a TLS
+/// feature, also `None` for `prefer`, and an error naming the feature for anything stricter.
+pub(crate) fn tls_for(tls: &crate::url::postgres::TlsSettings, url: &str) -> Result<Option<Tls>> {
+    #[cfg(feature = "rustls")]
+    {
+        tls::connector(tls, url)
+    }
+    #[cfg(not(feature = "rustls"))]
+    {
+        use crate::url::postgres::SslMode;
+        match tls.mode {
+            SslMode::Disable | SslMode::Prefer => Ok(None),
+            mode => Err(Error::InvalidUrl {
+                url: url.to_owned(),
+                reason: format!(
+                    "sslmode={} needs TLS, and this build has none: enable oxalchemy's \
+                     `rustls` feature",
+                    mode.as_str()
+                ),
+                source: None,
+            }),
+        }
+    }
+}
+
+/// Connects with `tls` and drives the connection on a task of its own.
+async fn open<T>(
+    config: &tokio_postgres::Config,
+    tls: T,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket> + Send,
+    T::Stream: Send + 'static,
+    T::TlsConnect: Send,
+    <T::TlsConnect as tokio_postgres::tls::TlsConnect<tokio_postgres::Socket>>::Future: Send,
+{
+    let (client, connection) = config.connect(tls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(target: "oxalchemy::pool", error = %e, "PostgreSQL connection ended");
+        }
+    });
+    Ok(client)
+}
+
 /// Why a connection attempt failed, as the server or the operating system put it: the
 /// server's message and SQLSTATE for a refused login (`password authentication failed for
-/// user "app"`, `database "x" does not exist`), else the driver's error chain (`error
-/// connecting to server: Connection refused (os error 111)`). tokio-postgres' own `Display`
-/// says only "db error" for the former.
-fn connect_reason(e: &tokio_postgres::Error) -> String {
+/// user "app"`, `database "x" does not exist`), which TLS check failed, else the driver's
+/// error chain (`error connecting to server: Connection refused (os error 111)`).
+/// tokio-postgres' own `Display` says only "db error" for the former.
+fn connect_reason(e: &tokio_postgres::Error, mode: crate::url::postgres::SslMode) -> String {
+    use crate::url::postgres::SslMode;
+    #[cfg(feature = "rustls")]
+    if let Some(reason) = tls::explain(e, mode) {
+        return reason;
+    }
     match e.as_db_error() {
         Some(db) => {
             let mut reason = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+            if mode == SslMode::Disable
+                && *db.code() == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+                && db.message().contains("no encryption")
+            {
+                reason.push_str(
+                    "; the server accepts only TLS connections from here (hostssl in its \
+                     pg_hba.conf) and the URL says sslmode=disable: use sslmode=require, or \
+                     verify-full with sslrootcert",
+                );
+            }
             if let Some(detail) = db.detail() {
                 reason.push_str("; detail: ");
                 reason.push_str(detail);

@@ -247,6 +247,15 @@ impl ConnectOptions {
                 _ => None,
             })
             .unwrap_or(crate::postgres::STATEMENT_CACHE_CAPACITY);
+        #[cfg(feature = "postgres")]
+        let tls = match &target {
+            Target::Postgres(pg) => crate::postgres::tls_for(&pg.tls, &url)?,
+            #[allow(
+                unreachable_patterns,
+                reason = "SQLite targets exist only with its feature"
+            )]
+            _ => None,
+        };
         let manager = Manager {
             target,
             url: url.clone(),
@@ -254,6 +263,8 @@ impl ConnectOptions {
             pre_ping: self.pool_pre_ping,
             #[cfg(feature = "postgres")]
             statement_cache_size,
+            #[cfg(feature = "postgres")]
+            tls,
             #[cfg(feature = "sqlite")]
             busy_timeout,
         };

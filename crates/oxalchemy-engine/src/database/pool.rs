@@ -92,6 +92,9 @@ pub(crate) struct Manager {
     /// PostgreSQL prepared statements kept per connection; 0 = unnamed statements only.
     #[cfg(feature = "postgres")]
     pub(super) statement_cache_size: usize,
+    /// The TLS connector, built once from the URL (`None`: `sslmode=disable`).
+    #[cfg(feature = "postgres")]
+    pub(super) tls: Option<crate::postgres::Tls>,
     #[cfg(feature = "sqlite")]
     pub(super) busy_timeout: Duration,
 }
@@ -112,7 +115,13 @@ impl managed::Manager for Manager {
             ),
             #[cfg(feature = "postgres")]
             Target::Postgres(pg) => AnyConn::Postgres(
-                crate::postgres::PgConn::connect(pg, &self.url, self.statement_cache_size).await?,
+                crate::postgres::PgConn::connect(
+                    pg,
+                    &self.url,
+                    self.statement_cache_size,
+                    self.tls.as_ref(),
+                )
+                .await?,
             ),
         };
         tracing::debug!(target: "oxalchemy::pool", url = %self.url, "connection opened");

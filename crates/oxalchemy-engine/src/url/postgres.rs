@@ -86,7 +86,6 @@ pub(crate) enum SslMode {
     VerifyFull,
 }
 
-#[expect(dead_code, reason = "used by the TLS errors of the next commits")]
 impl SslMode {
     /// The name libpq uses.
     pub(crate) fn as_str(self) -> &'static str {
@@ -113,13 +112,6 @@ pub(crate) struct TlsSettings {
 
 /// A parsed PostgreSQL URL.
 #[derive(Debug, Clone)]
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "tls and statement_cache_size are read by the next commits"
-    )
-)]
 pub(crate) struct PgUrl {
     pub(crate) config: tokio_postgres::Config,
     pub(crate) tls: TlsSettings,
