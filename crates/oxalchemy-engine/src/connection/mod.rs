@@ -10,6 +10,8 @@
 //! other crates compiled themselves in `compiled`.
 
 mod compiled;
+mod explain;
+mod trace;
 mod transaction;
 
 use std::sync::atomic::Ordering;
@@ -78,6 +80,11 @@ pub(crate) enum WireState {
 pub struct Connection {
     obj: Option<Object<Manager>>,
     shared: Arc<Shared>,
+    /// The span of the open transaction: parent of statement spans made outside any span
+    /// (boxed: a Connection is moved around a lot and most never open a span).
+    tx_span: Option<Box<tracing::Span>>,
+    /// How long the checkout waited (µs), for the first statement's span.
+    pool_wait_us: Option<u32>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -100,10 +107,16 @@ fn exactly_one<T>(mut rows: Vec<T>) -> Result<T> {
 }
 
 impl Connection {
-    pub(crate) fn new(obj: Object<Manager>, shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(
+        obj: Object<Manager>,
+        shared: Arc<Shared>,
+        pool_wait: std::time::Duration,
+    ) -> Self {
         Connection {
             obj: Some(obj),
             shared,
+            tx_span: None,
+            pool_wait_us: Some(u32::try_from(pool_wait.as_micros()).unwrap_or(u32::MAX)),
         }
     }
 
@@ -169,20 +182,6 @@ impl Connection {
     /// Compiles a statement for this connection's dialect.
     pub fn compile(&self, stmt: &Statement) -> Result<Compiled> {
         Ok(compile(self.shared.dialect, stmt)?)
-    }
-
-    fn echo(&self, c: &Compiled) {
-        let s = &self.shared;
-        match (s.echo, s.hide_parameters) {
-            (true, true) => tracing::info!(target: "oxalchemy::sql", sql = %c.sql),
-            (true, false) => {
-                tracing::info!(target: "oxalchemy::sql", sql = %c.sql, params = ?c.binds)
-            }
-            (false, true) => tracing::debug!(target: "oxalchemy::sql", sql = %c.sql),
-            (false, false) => {
-                tracing::debug!(target: "oxalchemy::sql", sql = %c.sql, params = ?c.binds)
-            }
-        }
     }
 
     /// On SQLite files, a write outside a transaction waits (asynchronously) for the

@@ -99,6 +99,7 @@ impl Database {
 
     /// Checks a connection out of the pool (waiting up to `pool_timeout`).
     pub async fn connection(&self) -> Result<Connection> {
+        let started = std::time::Instant::now();
         loop {
             let obj = self.checkout().await?;
             if self.shared.invalidated(Object::metrics(&obj).created) {
@@ -106,7 +107,7 @@ impl Database {
                 drop(Object::take(obj));
                 continue;
             }
-            return Ok(Connection::new(obj, self.shared.clone()));
+            return Ok(Connection::new(obj, self.shared.clone(), started.elapsed()));
         }
     }
 
@@ -175,6 +176,12 @@ impl Database {
     /// Runs one query on a pooled connection.
     pub async fn query<T: FromRow + Send>(&self, stmt: impl Into<Statement>) -> Result<Vec<T>> {
         self.connection().await?.query(stmt).await
+    }
+
+    /// The database's plan for `stmt` (`EXPLAIN` / `EXPLAIN QUERY PLAN`), for debugging; see
+    /// [`Connection::explain`].
+    pub async fn explain(&self, stmt: impl Into<Statement>) -> Result<String> {
+        self.connection().await?.explain(stmt).await
     }
 
     /// Runs one query on a pooled connection; exactly one row, else [`Error::NotFound`] /

@@ -86,8 +86,15 @@ use oxalchemy_core::Dialect;
 /// # Logging
 ///
 /// Every statement is logged through `tracing` on target `oxalchemy::sql`: at DEBUG, or at
-/// INFO with [`echo`](Self::echo). [`hide_parameters`](Self::hide_parameters) leaves bind
-/// values out of those logs. URLs in logs, `Debug` output and errors never show the password.
+/// INFO with [`echo`](Self::echo) (printed to stderr when no subscriber is installed).
+/// [`hide_parameters`](Self::hide_parameters) leaves bind values out of those logs. Every
+/// statement also gets a span, `oxalchemy.statement`, with OpenTelemetry's database fields
+/// (`db.system`, `db.statement`, `db.operation`, `db.sql.table`, `db.rows`,
+/// `db.duration_us`, `db.pool.wait_us`) and never bind values unless
+/// [`trace_parameters`](Self::trace_parameters); transactions get `oxalchemy.transaction`
+/// spans, session flushes `oxalchemy.flush`. [`slow_query_threshold`](Self::slow_query_threshold)
+/// logs slow statements at WARN. URLs in logs, `Debug` output and errors never show the
+/// password.
 #[must_use = "a ConnectOptions does nothing until it is awaited"]
 pub struct ConnectOptions {
     url: String,
@@ -98,6 +105,8 @@ pub struct ConnectOptions {
     pool_pre_ping: bool,
     echo: bool,
     hide_parameters: bool,
+    trace_parameters: bool,
+    slow_query_threshold: Option<Duration>,
     /// Set by [`busy_timeout`](Self::busy_timeout); else the URL's, else 5 s.
     busy_timeout: Option<Duration>,
     /// Set by [`statement_cache_size`](Self::statement_cache_size); else the URL's, else 256.
@@ -129,6 +138,8 @@ impl ConnectOptions {
             pool_pre_ping: false,
             echo: false,
             hide_parameters: false,
+            trace_parameters: false,
+            slow_query_threshold: None,
             busy_timeout: None,
             statement_cache_size: None,
         }
@@ -164,9 +175,24 @@ impl ConnectOptions {
         self.pool_pre_ping = on;
         self
     }
-    /// Log every statement at INFO on target `oxalchemy::sql` (default off: at DEBUG).
+    /// Log every statement at INFO on target `oxalchemy::sql` (default off: at DEBUG). With
+    /// no `tracing` subscriber installed, statements are printed to stderr instead, like
+    /// SQLAlchemy's `echo=True`.
     pub fn echo(mut self, on: bool) -> Self {
         self.echo = on;
+        self
+    }
+    /// Put bind values on statement spans as `db.params` (default off: spans carry the SQL
+    /// with its placeholders only, since values may be personal data).
+    /// [`hide_parameters`](Self::hide_parameters) wins over this.
+    pub fn trace_parameters(mut self, on: bool) -> Self {
+        self.trace_parameters = on;
+        self
+    }
+    /// Log statements that take at least `d` at WARN on target `oxalchemy::sql::slow`, with
+    /// their duration and SQL (default: none).
+    pub fn slow_query_threshold(mut self, d: Duration) -> Self {
+        self.slow_query_threshold = Some(d);
         self
     }
     /// Leave bind values out of statement logs (default off), for values that must not
@@ -284,6 +310,8 @@ impl ConnectOptions {
             dialect,
             echo: self.echo,
             hide_parameters: self.hide_parameters,
+            trace_parameters: self.trace_parameters,
+            slow_query_threshold: self.slow_query_threshold,
             pool_size,
             max_overflow,
             pool_timeout: self.pool_timeout,

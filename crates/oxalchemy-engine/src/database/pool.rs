@@ -25,6 +25,10 @@ pub(crate) struct Shared {
     pub(crate) dialect: &'static dyn Dialect,
     pub(crate) echo: bool,
     pub(crate) hide_parameters: bool,
+    /// Bind values on statement spans (`db.params`); off by default.
+    pub(crate) trace_parameters: bool,
+    /// Statements at least this slow are logged at WARN.
+    pub(crate) slow_query_threshold: Option<Duration>,
     pub(crate) pool_size: usize,
     pub(crate) max_overflow: usize,
     pub(crate) pool_timeout: Duration,
