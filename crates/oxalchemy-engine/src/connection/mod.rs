@@ -36,6 +36,8 @@ pub(crate) struct Pooled {
     pub(crate) depth: u32,
     /// Whether every request sent has been answered; see [`WireState`].
     pub(crate) state: WireState,
+    /// Opened and not yet handed out: the `on_connect` hook has not run on it.
+    pub(crate) fresh: bool,
     /// The database's statements epoch this connection's statement cache belongs to.
     statements_epoch: u64,
 }
@@ -47,6 +49,7 @@ impl Pooled {
             conn,
             depth: 0,
             state: WireState::Settled,
+            fresh: true,
             statements_epoch: 0,
         }
     }
@@ -120,7 +123,7 @@ impl Connection {
         }
     }
 
-    fn pooled(&mut self) -> &mut Pooled {
+    pub(crate) fn pooled(&mut self) -> &mut Pooled {
         // `obj` is only None inside Drop.
         self.obj.as_deref_mut().expect("connection used after drop")
     }
@@ -172,6 +175,13 @@ impl Connection {
     /// The SQL dialect this connection's statements are compiled for.
     pub fn dialect(&self) -> &'static dyn Dialect {
         self.shared.dialect
+    }
+
+    /// One round trip to the server, for health checks: an empty query on PostgreSQL, a
+    /// no-op statement on SQLite.
+    pub async fn ping(&mut self) -> Result<()> {
+        let result = self.send().await?.ping().await;
+        self.answered(result)
     }
 
     /// Whether a transaction is open on this connection.

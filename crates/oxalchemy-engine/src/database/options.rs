@@ -107,6 +107,10 @@ pub struct ConnectOptions {
     hide_parameters: bool,
     trace_parameters: bool,
     slow_query_threshold: Option<Duration>,
+    min_idle: usize,
+    idle_timeout: Option<Duration>,
+    max_lifetime: Option<Duration>,
+    on_connect: Option<super::OnConnect>,
     /// Set by [`busy_timeout`](Self::busy_timeout); else the URL's, else 5 s.
     busy_timeout: Option<Duration>,
     /// Set by [`statement_cache_size`](Self::statement_cache_size); else the URL's, else 256.
@@ -140,6 +144,10 @@ impl ConnectOptions {
             hide_parameters: false,
             trace_parameters: false,
             slow_query_threshold: None,
+            min_idle: 0,
+            idle_timeout: None,
+            max_lifetime: None,
+            on_connect: None,
             busy_timeout: None,
             statement_cache_size: None,
         }
@@ -166,6 +174,56 @@ impl ConnectOptions {
     /// it below the idle timeout of the server or any proxy in between.
     pub fn pool_recycle(mut self, d: Duration) -> Self {
         self.pool_recycle = Some(d);
+        self
+    }
+    /// Keep at least this many connections open and idle (default 0), opened in the
+    /// background: the first requests after a quiet period do not pay for a connect. At most
+    /// `pool_size + max_overflow`.
+    pub fn min_idle(mut self, n: usize) -> Self {
+        self.min_idle = n;
+        self
+    }
+    /// Close connections idle for this long, in the background, beyond `min_idle`
+    /// (default: never). Set it below the idle limit of the server or proxies.
+    pub fn idle_timeout(mut self, d: Duration) -> Self {
+        self.idle_timeout = Some(d);
+        self
+    }
+    /// Replace connections older than this, idle ones in the background and others at their
+    /// next checkout, each a little earlier than `d` (up to a tenth, fixed per connection) so
+    /// that connections opened together are not replaced together (default: never).
+    pub fn max_lifetime(mut self, d: Duration) -> Self {
+        self.max_lifetime = Some(d);
+        self
+    }
+    /// Runs `hook` with every new connection before its first use, like SQLAlchemy's
+    /// `connect` event: `SET` a setting, a `PRAGMA`, register something. A hook that fails
+    /// makes that checkout fail with [`Error::Connect`] and the connection is discarded.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), oxalchemy_engine::Error> {
+    /// use oxalchemy_core::text;
+    /// use oxalchemy_engine::Database;
+    /// let db = Database::connect("postgresql://app@db/app")
+    ///     .on_connect(|conn| {
+    ///         Box::pin(async move {
+    ///             conn.execute(text("SET application_name = 'worker'")).await?;
+    ///             Ok(())
+    ///         })
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn on_connect<F>(mut self, hook: F) -> Self
+    where
+        F: for<'c> Fn(
+                &'c mut crate::Connection,
+            ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'c>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.on_connect = Some(Arc::new(hook));
         self
     }
     /// Test each connection with a round trip when it is checked out, and replace it if it is
@@ -282,10 +340,13 @@ impl ConnectOptions {
             )]
             _ => None,
         };
+        // One jitter seed for checkouts and the background task alike.
+        let lifetime = self.max_lifetime.map(super::upkeep::Lifetime::new);
         let manager = Manager {
             target,
             url: url.clone(),
             pool_recycle: self.pool_recycle,
+            lifetime: lifetime.clone(),
             pre_ping: self.pool_pre_ping,
             #[cfg(feature = "postgres")]
             statement_cache_size,
@@ -312,6 +373,8 @@ impl ConnectOptions {
             hide_parameters: self.hide_parameters,
             trace_parameters: self.trace_parameters,
             slow_query_threshold: self.slow_query_threshold,
+            on_connect: self.on_connect,
+            timeouts: Default::default(),
             pool_size,
             max_overflow,
             pool_timeout: self.pool_timeout,
@@ -325,6 +388,14 @@ impl ConnectOptions {
         let db = Database { pool, shared };
         // Connect once now, so a bad URL or password fails here and not at first use.
         drop(db.connection().await?);
+        super::upkeep::spawn(
+            &db.pool,
+            super::upkeep::Upkeep {
+                min_idle: self.min_idle.min(pool_size + max_overflow),
+                idle_timeout: self.idle_timeout,
+                lifetime,
+            },
+        );
         Ok(db)
     }
 }

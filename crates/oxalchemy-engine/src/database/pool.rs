@@ -29,6 +29,10 @@ pub(crate) struct Shared {
     pub(crate) trace_parameters: bool,
     /// Statements at least this slow are logged at WARN.
     pub(crate) slow_query_threshold: Option<Duration>,
+    /// Run on every new connection before its first use.
+    pub(crate) on_connect: Option<super::OnConnect>,
+    /// Checkouts that gave up after `pool_timeout`, since the pool was built.
+    pub(crate) timeouts: std::sync::atomic::AtomicU64,
     pub(crate) pool_size: usize,
     pub(crate) max_overflow: usize,
     pub(crate) pool_timeout: Duration,
@@ -92,6 +96,8 @@ pub(crate) struct Manager {
     /// The URL with its password hidden, for logs and errors.
     pub(super) url: String,
     pub(super) pool_recycle: Option<Duration>,
+    /// `max_lifetime`, with its per-connection jitter.
+    pub(super) lifetime: Option<super::upkeep::Lifetime>,
     pub(super) pre_ping: bool,
     /// PostgreSQL prepared statements kept per connection; 0 = unnamed statements only.
     #[cfg(feature = "postgres")]
@@ -137,6 +143,13 @@ impl managed::Manager for Manager {
             if metrics.created.elapsed() >= max_age {
                 return Err(RecycleError::message("older than pool_recycle"));
             }
+        }
+        if self
+            .lifetime
+            .as_ref()
+            .is_some_and(|l| l.expired(metrics.created))
+        {
+            return Err(RecycleError::message("older than max_lifetime"));
         }
         if obj.conn.is_closed() {
             return Err(RecycleError::message("connection closed by the server"));

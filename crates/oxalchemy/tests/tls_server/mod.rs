@@ -66,8 +66,21 @@ fn leaf(
 }
 
 impl TlsServer {
-    /// Starts the server, or says why it cannot (no PostgreSQL binaries).
+    /// Starts the server, TLS only, or says why it cannot (no PostgreSQL binaries).
     pub(crate) fn start() -> Result<TlsServer, String> {
+        Self::start_with_hba(&format!(
+            "local all all trust\n\
+             hostssl all {CERT_USER} 127.0.0.1/32 trust clientcert=verify-full\n\
+             hostssl all all 127.0.0.1/32 trust\n"
+        ))
+    }
+
+    /// Starts the server accepting plaintext as well as TLS (for comparing the two).
+    pub(crate) fn start_accepting_plaintext() -> Result<TlsServer, String> {
+        Self::start_with_hba("local all all trust\nhost all all 127.0.0.1/32 trust\n")
+    }
+
+    fn start_with_hba(hba: &str) -> Result<TlsServer, String> {
         let bindir = bindir().ok_or("no PostgreSQL server binaries (initdb, pg_ctl) found")?;
         let root = is_root();
         let dir = PathBuf::from(format!(
@@ -91,11 +104,11 @@ impl TlsServer {
             root,
             port,
         };
-        server.init()?;
+        server.init(hba)?;
         Ok(server)
     }
 
-    fn init(&mut self) -> Result<(), String> {
+    fn init(&mut self, hba: &str) -> Result<(), String> {
         let ca = make_ca("oxalchemy test CA")?;
         let wrong = make_ca("some other CA")?;
         let (server_cert, server_key) = leaf(&["localhost"], "localhost", &ca)?;
@@ -131,14 +144,7 @@ impl TlsServer {
             std::fs::read_to_string(data.join("postgresql.conf")).map_err(|e| e.to_string())?;
         pg_conf.push_str(&conf);
         write(&data.join("postgresql.conf"), &pg_conf)?;
-        write(
-            &data.join("pg_hba.conf"),
-            &format!(
-                "local all all trust\n\
-                 hostssl all {CERT_USER} 127.0.0.1/32 trust clientcert=verify-full\n\
-                 hostssl all all 127.0.0.1/32 trust\n"
-            ),
-        )?;
+        write(&data.join("pg_hba.conf"), hba)?;
         if self.root {
             self.sh("chown", &["-R", "postgres:postgres", &data_s])?;
         }
