@@ -26,6 +26,8 @@ use crate::decode::{FromRow, FromSql};
 use crate::error::{Error, Result};
 use compiled::Access;
 use oxalchemy_core::{compile, Compiled, Dialect, Statement};
+#[cfg(feature = "metrics")]
+pub(crate) use trace::db_system;
 pub use transaction::{OwnedTransaction, Transaction, TransactionGuard};
 
 /// A driver connection as the pool stores it, with the transaction depth it is at and

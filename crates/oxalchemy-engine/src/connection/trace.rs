@@ -26,6 +26,8 @@ pub(super) struct StatementTrace {
     span: Span,
     start: Option<Instant>,
     slow: Option<Duration>,
+    #[cfg(feature = "metrics")]
+    shared: std::sync::Arc<crate::database::Shared>,
 }
 
 impl Connection {
@@ -56,7 +58,13 @@ impl Connection {
         }
         let slow = s.slow_query_threshold;
         let start = (!span.is_disabled() || slow.is_some()).then(Instant::now);
-        StatementTrace { span, start, slow }
+        StatementTrace {
+            span,
+            start,
+            slow,
+            #[cfg(feature = "metrics")]
+            shared: self.shared.clone(),
+        }
     }
 
     /// The statement log: INFO with `echo`, else DEBUG, on target `oxalchemy::sql`; with
@@ -93,6 +101,8 @@ impl Connection {
 impl StatementTrace {
     /// Records the outcome: rows, duration, error; and the slow-query WARN.
     pub(super) fn finish(self, outcome: Result<u64, &Error>, sql: &str) {
+        #[cfg(feature = "metrics")]
+        crate::database::pool_metrics::statement(&self.shared, outcome.is_ok());
         let Some(start) = self.start else { return };
         let elapsed = start.elapsed();
         if !self.span.is_disabled() {
@@ -124,7 +134,7 @@ impl StatementTrace {
 }
 
 /// OpenTelemetry's `db.system` for a dialect name.
-pub(super) fn db_system(dialect: &str) -> &str {
+pub(crate) fn db_system(dialect: &str) -> &str {
     match dialect {
         "postgresql" | "postgres" => "postgresql",
         other => other,

@@ -6,6 +6,8 @@
 
 mod options;
 mod pool;
+#[cfg(feature = "metrics")]
+pub(crate) mod pool_metrics;
 mod upkeep;
 
 use std::sync::Arc;
@@ -138,6 +140,8 @@ impl Database {
                 drop(Object::take(obj));
                 continue;
             }
+            #[cfg(feature = "metrics")]
+            pool_metrics::checkout(&self.shared, started.elapsed(), self.pool.status());
             let fresh = obj.fresh;
             let mut conn = Connection::new(obj, self.shared.clone(), started.elapsed());
             if fresh {
@@ -166,6 +170,8 @@ impl Database {
                 self.shared
                     .timeouts
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                #[cfg(feature = "metrics")]
+                pool_metrics::timeout(&self.shared, self.pool.status());
                 Err(Error::PoolTimeout {
                     waited: self.shared.pool_timeout,
                     pool_size: self.shared.pool_size,

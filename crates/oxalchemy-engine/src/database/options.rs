@@ -394,6 +394,8 @@ impl ConnectOptions {
                 min_idle: self.min_idle.min(pool_size + max_overflow),
                 idle_timeout: self.idle_timeout,
                 lifetime,
+                #[cfg(feature = "metrics")]
+                shared: db.shared.clone(),
             },
         );
         Ok(db)

@@ -46,6 +46,9 @@ pub(crate) struct Upkeep {
     pub(crate) min_idle: usize,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) lifetime: Option<Lifetime>,
+    /// For sampling the pool's gauges every second.
+    #[cfg(feature = "metrics")]
+    pub(crate) shared: std::sync::Arc<super::Shared>,
 }
 
 impl Upkeep {
@@ -60,7 +63,7 @@ impl Upkeep {
         if let Some(l) = &self.lifetime {
             consider(l.max / 20);
         }
-        if self.min_idle > 0 {
+        if self.min_idle > 0 || cfg!(feature = "metrics") {
             consider(Duration::from_secs(1));
         }
         period.map(|p| p.clamp(Duration::from_millis(10), Duration::from_secs(30)))
@@ -88,6 +91,8 @@ pub(crate) fn spawn(pool: &Pool<Manager>, upkeep: Upkeep) {
 }
 
 async fn tick(pool: &Pool<Manager>, upkeep: &Upkeep) {
+    #[cfg(feature = "metrics")]
+    super::pool_metrics::sample(&upkeep.shared, pool.status());
     let mut idle = pool.status().available;
     let retired = pool.retain(|_, metrics| {
         let expired = upkeep
