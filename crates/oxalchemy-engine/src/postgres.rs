@@ -13,7 +13,9 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
 mod cancel;
-#[cfg(feature = "rustls")]
+#[cfg(feature = "native-tls")]
+mod native;
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
 pub(crate) mod tls;
 mod unnamed;
 
@@ -53,9 +55,9 @@ impl PgConn {
     ) -> Result<Self> {
         let config = &pg.config;
         let connected = match tls {
-            #[cfg(feature = "rustls")]
+            #[cfg(any(feature = "rustls", feature = "native-tls"))]
             Some(tls) => open(config, tls.clone()).await,
-            #[cfg(not(feature = "rustls"))]
+            #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
             Some(never) => match *never {},
             None => open(config, tokio_postgres::NoTls).await,
         };
@@ -308,21 +310,31 @@ async fn run_unnamed(
     Ok(stream.rows_affected().unwrap_or(0))
 }
 
-/// The pool's TLS connector; without a TLS feature there is none to have.
-#[cfg(feature = "rustls")]
+/// The pool's TLS connector: the platform's library with `native-tls`, else rustls;
+/// without a TLS feature there is none to have.
+#[cfg(feature = "native-tls")]
+pub(crate) type Tls = native::Connector;
+/// The pool's TLS connector: the platform's library with `native-tls`, else rustls;
+/// without a TLS feature there is none to have.
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
 pub(crate) type Tls = tls::Connector;
-/// The pool's TLS connector; without a TLS feature there is none to have.
-#[cfg(not(feature = "rustls"))]
+/// The pool's TLS connector: the platform's library with `native-tls`, else rustls;
+/// without a TLS feature there is none to have.
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
 pub(crate) type Tls = std::convert::Infallible;
 
 /// The TLS connector for a URL's settings: `None` for `sslmode=disable`; without a TLS
 /// feature, also `None` for `prefer`, and an error naming the feature for anything stricter.
 pub(crate) fn tls_for(tls: &crate::url::postgres::TlsSettings, url: &str) -> Result<Option<Tls>> {
-    #[cfg(feature = "rustls")]
+    #[cfg(feature = "native-tls")]
+    {
+        native::connector(tls, url)
+    }
+    #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
     {
         tls::connector(tls, url)
     }
-    #[cfg(not(feature = "rustls"))]
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
     {
         use crate::url::postgres::SslMode;
         match tls.mode {
@@ -331,7 +343,7 @@ pub(crate) fn tls_for(tls: &crate::url::postgres::TlsSettings, url: &str) -> Res
                 url: url.to_owned(),
                 reason: format!(
                     "sslmode={} needs TLS, and this build has none: enable oxalchemy's \
-                     `rustls` feature",
+                     `rustls` (or `native-tls`) feature",
                     mode.as_str()
                 ),
                 source: None,
@@ -367,7 +379,11 @@ where
 /// tokio-postgres' own `Display` says only "db error" for the former.
 fn connect_reason(e: &tokio_postgres::Error, mode: crate::url::postgres::SslMode) -> String {
     use crate::url::postgres::SslMode;
-    #[cfg(feature = "rustls")]
+    #[cfg(feature = "native-tls")]
+    if let Some(reason) = native::explain(e, mode) {
+        return reason;
+    }
+    #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
     if let Some(reason) = tls::explain(e, mode) {
         return reason;
     }
