@@ -86,8 +86,11 @@ pub(crate) type OnConnect = Arc<
 >;
 
 impl Database {
-    /// Connects to `sqlite://path`, `sqlite::memory:` or `postgresql://user:pass@host/db`.
-    /// Set pool options on the result, then `.await` it.
+    /// Connects to `sqlite:///relative.db` (SQLAlchemy's three slashes: relative to the
+    /// working directory), `sqlite:////absolute.db`, `sqlite://` (in memory) or
+    /// `postgresql://user:pass@host/db?sslmode=verify-full…` (libpq's parameters). Set pool
+    /// options on the result, then `.await` it. The README's "Connecting" lists every URL
+    /// form and parameter; an unknown parameter is [`Error::UnknownUrlParameter`].
     ///
     /// `sqlite::memory:` is a new in-memory database, private to this `Database`, that its
     /// pooled connections share (a named shared-cache database, not SQLAlchemy's single
