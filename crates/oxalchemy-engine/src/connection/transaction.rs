@@ -41,12 +41,14 @@ impl<C: BorrowMut<Connection>> TransactionGuard<C> {
         if depth == 1 {
             // Statements made outside any span of the caller's nest under this one.
             let c = conn.borrow_mut();
-            c.tx_span = Some(Box::new(tracing::info_span!(
+            let span = tracing::info_span!(
                 target: "oxalchemy::sql",
                 "oxalchemy.transaction",
                 "db.system" = super::trace::db_system(c.shared.dialect.name()),
                 outcome = tracing::field::Empty,
-            )));
+            );
+            // No allocation when no subscriber wants it.
+            c.tx_span = (!span.is_disabled()).then(|| Box::new(span));
         }
         TransactionGuard {
             conn,
