@@ -168,3 +168,51 @@ async fn postgres_parameters_reach_the_server() {
     db.close();
     schema.drop().await;
 }
+
+#[tokio::test]
+async fn three_slashes_are_relative_to_the_working_directory() {
+    let name = format!("oxalchemy-url-relative-{}.db", std::process::id());
+    let here = std::env::current_dir().expect("cwd").join(&name);
+    let db = Database::connect(format!("sqlite:///{name}"))
+        .await
+        .expect("connect");
+    db.execute(text("CREATE TABLE t (x INTEGER)"))
+        .await
+        .expect("create");
+    db.close();
+    drop(db);
+    let created = here.exists();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", here.display()));
+    }
+    assert!(created, "{} was created", here.display());
+    assert!(!std::path::Path::new(&format!("/{name}")).exists());
+}
+
+#[tokio::test]
+async fn immutable_and_shared_cache_files_read() {
+    let file = TempSqliteFile::new("url_immutable");
+    let db = Database::connect(file.url()).await.expect("connect");
+    db.execute(text("CREATE TABLE t (x INTEGER)"))
+        .await
+        .expect("create");
+    db.execute(text("INSERT INTO t VALUES (7)"))
+        .await
+        .expect("insert");
+    // Back to a rollback journal, so an immutable reader needs no -wal file.
+    db.execute(text("PRAGMA journal_mode = DELETE"))
+        .await
+        .expect("journal");
+    db.close();
+    drop(db);
+    for params in ["immutable=1", "cache=shared&mode=ro"] {
+        let ro = Database::connect(format!("{}?{params}", file.url()))
+            .await
+            .expect(params);
+        let x: i64 = ro
+            .query_scalar(text("SELECT x FROM t"))
+            .await
+            .expect(params);
+        assert_eq!(x, 7, "{params}");
+    }
+}
