@@ -119,7 +119,8 @@ impl AnyConn {
     }
 }
 
-/// Every SQLite connection the engine hands out enforces foreign keys; a reset or a dropped
+/// Every SQLite connection the engine hands out enforces foreign keys (unless its URL says
+/// `foreign_keys=off`); a reset or a dropped
 /// transaction restores it, because a SQLite migration turns them off around its
 /// transaction and may be cut off before it turns them back on.
 #[cfg(feature = "sqlite")]
@@ -140,7 +141,11 @@ impl AnyConn {
                 if !c.conn.is_autocommit() {
                     crate::sqlite::SqliteConn::batch(c, "ROLLBACK").await?;
                 }
-                crate::sqlite::SqliteConn::batch(c, SQLITE_FOREIGN_KEYS_ON).await
+                if c.foreign_keys {
+                    crate::sqlite::SqliteConn::batch(c, SQLITE_FOREIGN_KEYS_ON).await
+                } else {
+                    Ok(())
+                }
             }
             #[cfg(feature = "postgres")]
             AnyConn::Postgres(p) => crate::postgres::PgConn::batch(p, PG_RESET).await,
@@ -194,7 +199,7 @@ impl AnyConn {
                 }
                 // Back in autocommit: put foreign keys back on, in case the dropped work
                 // turned them off around its transaction (a SQLite migration does).
-                if c.conn.is_autocommit() {
+                if c.conn.is_autocommit() && c.foreign_keys {
                     if let Err(e) = crate::sqlite::SqliteConn::batch_now(c, SQLITE_FOREIGN_KEYS_ON)
                     {
                         tracing::warn!(target: "oxalchemy::engine", error = %e, "re-enabling foreign keys after a dropped transaction failed");

@@ -37,6 +37,37 @@ pub enum Error {
         #[source]
         source: Option<BoxDynError>,
     },
+    /// The URL carries a query parameter no reader of it knows (a misspelling, or a
+    /// parameter of another driver). Nothing was connected.
+    #[error(
+        "invalid database URL `{url}`: unknown parameter `{parameter}`; this URL accepts {}",
+        supported.join(", ")
+    )]
+    UnknownUrlParameter {
+        /// The URL as given, with its password replaced by `***`.
+        url: String,
+        /// The parameter's name as written (percent-decoded).
+        parameter: String,
+        /// The parameters this kind of URL accepts.
+        supported: &'static [&'static str],
+    },
+    /// A prepared statement this connection made is missing on the server (or another one
+    /// has its name): a connection pooler in transaction mode (PgBouncer's `pool_mode =
+    /// transaction`) sent the request to a different server connection than the one that
+    /// prepared it. The statement did not run.
+    #[error(
+        "{message}: a connection pooler in transaction mode (PgBouncer) sent this request to \
+         another server connection than the one that prepared the statement; add \
+         statement_cache_size=0 to the database URL (unnamed statements only), or use \
+         PgBouncer 1.21 or later with max_prepared_statements set, or connect directly"
+    )]
+    PreparedStatementMissing {
+        /// The server's message (`prepared statement "s3" does not exist`).
+        message: String,
+        /// The driver's error.
+        #[source]
+        source: BoxDynError,
+    },
     /// An option was given a value it cannot take (`pool_size(0)`, an unknown URL parameter).
     #[error("invalid option `{option}`: {reason}")]
     InvalidOption {

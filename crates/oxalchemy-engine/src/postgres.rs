@@ -13,6 +13,11 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
 mod cancel;
+#[cfg(feature = "native-tls")]
+mod native;
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+pub(crate) mod tls;
+mod unnamed;
 pub(crate) mod wire;
 
 use crate::decode::{FromRow, Row};
@@ -20,9 +25,9 @@ use crate::error::{chain_text, Error, IntegrityError, Result};
 use cancel::{CancelAddr, CancelOnDrop};
 use oxalchemy_core::Value;
 
-/// Server-side prepared statements kept per connection; the least recently used is closed
-/// beyond this.
-const STATEMENT_CACHE_CAPACITY: usize = 256;
+/// Server-side prepared statements kept per connection by default; the least recently used
+/// is closed beyond this. `statement_cache_size` changes it; 0 means unnamed statements only.
+pub(crate) const STATEMENT_CACHE_CAPACITY: usize = 256;
 
 pub(crate) struct PgConn {
     /// Shared so that a transaction dropped without commit can send its ROLLBACK from a task
@@ -31,6 +36,8 @@ pub(crate) struct PgConn {
     /// SQL → prepared statement, least recently used first. Dropping the last handle of an
     /// evicted statement closes it on the server.
     statements: LruCache<String, tokio_postgres::Statement>,
+    /// `statement_cache_size=0`: every statement is the unnamed one (`unnamed`).
+    unnamed: bool,
     /// A ROLLBACK sent by a dropped transaction; awaited before the next statement.
     pub(crate) pending_cleanup: Option<tokio::task::JoinHandle<()>>,
     /// Where cancel requests for this connection's statements go.
@@ -38,24 +45,32 @@ pub(crate) struct PgConn {
 }
 
 impl PgConn {
-    pub(crate) async fn connect(config: &tokio_postgres::Config, url: &str) -> Result<Self> {
-        let (client, connection) =
-            config
-                .connect(tokio_postgres::NoTls)
-                .await
-                .map_err(|e| Error::Connect {
-                    url: url.to_owned(),
-                    reason: connect_reason(&e),
-                    source: Some(Box::new(e)),
-                })?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(target: "oxalchemy::pool", error = %e, "PostgreSQL connection ended");
-            }
-        });
+    /// Opens a connection; `statement_cache_size` prepared statements are kept (0: none,
+    /// every statement is sent unnamed). `tls` is the pool's TLS connector (`None`: the URL
+    /// says `sslmode=disable`, or this build has no TLS).
+    pub(crate) async fn connect(
+        pg: &crate::url::postgres::PgUrl,
+        url: &str,
+        statement_cache_size: usize,
+        tls: Option<&Tls>,
+    ) -> Result<Self> {
+        let config = &pg.config;
+        let connected = match tls {
+            #[cfg(any(feature = "rustls", feature = "native-tls"))]
+            Some(tls) => open(config, tls.clone()).await,
+            #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+            Some(never) => match *never {},
+            None => open(config, tokio_postgres::NoTls).await,
+        };
+        let client = connected.map_err(|e| Error::Connect {
+            url: url.to_owned(),
+            reason: connect_reason(&e, pg.tls.mode),
+            source: Some(Box::new(e)),
+        })?;
         Ok(PgConn {
             client: Arc::new(client),
-            statements: LruCache::new(STATEMENT_CACHE_CAPACITY),
+            statements: LruCache::new(statement_cache_size.max(1)),
+            unnamed: statement_cache_size == 0,
             pending_cleanup: None,
             cancel_addr: CancelAddr::of(config),
         })
@@ -89,6 +104,9 @@ impl PgConn {
     }
 
     pub(crate) async fn execute(&mut self, sql: &str, binds: &[Value]) -> Result<u64> {
+        if self.unnamed {
+            return self.execute_unnamed(sql, binds).await;
+        }
         let stmt = self.statement(sql).await?;
         let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
@@ -99,13 +117,7 @@ impl PgConn {
     }
 
     pub(crate) async fn query<T: FromRow>(&mut self, sql: &str, binds: &[Value]) -> Result<Vec<T>> {
-        let stmt = self.statement(sql).await?;
-        let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
-        let guard = CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
-        let rows = self.client.query(&stmt, &refs).await;
-        guard.disarm();
-        let rows = self.after(sql, rows)?;
+        let rows = self.rows(sql, binds).await?;
         // Sized up front: collecting into Result<Vec> would grow the Vec by doubling.
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -120,18 +132,48 @@ impl PgConn {
         binds: &[Value],
         f: &mut (dyn FnMut(&Row<'_>) -> Result<T> + Send),
     ) -> Result<Vec<T>> {
+        let rows = self.rows(sql, binds).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(f(&Row::postgres(r))?);
+        }
+        Ok(out)
+    }
+
+    /// Runs a query and returns the driver's rows.
+    async fn rows(&mut self, sql: &str, binds: &[Value]) -> Result<Vec<tokio_postgres::Row>> {
+        if self.unnamed {
+            self.settle().await;
+            let guard =
+                CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
+            let rows = async {
+                let stream = self
+                    .client
+                    .query_typed_raw(sql, unnamed::params(binds))
+                    .await?;
+                futures_util::TryStreamExt::try_collect(stream).await
+            }
+            .await;
+            guard.disarm();
+            return rows.map_err(map_error);
+        }
         let stmt = self.statement(sql).await?;
         let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
         let guard = CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
         let rows = self.client.query(&stmt, &refs).await;
         guard.disarm();
-        let rows = self.after(sql, rows)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            out.push(f(&Row::postgres(r))?);
-        }
-        Ok(out)
+        self.after(sql, rows)
+    }
+
+    /// `execute` with the unnamed statement: the rows (of a RETURNING) are drained, the
+    /// count comes from the command tag.
+    async fn execute_unnamed(&mut self, sql: &str, binds: &[Value]) -> Result<u64> {
+        self.settle().await;
+        let guard = CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
+        let result = run_unnamed(&self.client, sql, binds).await;
+        guard.disarm();
+        result.map_err(map_error)
     }
 
     /// Streams rows to `f` in batches of `batch` as they arrive, never holding the whole
@@ -145,10 +187,22 @@ impl PgConn {
         f: &mut (dyn FnMut(Vec<T>) -> Result<()> + Send),
     ) -> Result<u64> {
         use futures_util::StreamExt;
-        let stmt = self.statement(sql).await?;
+        let prepared = if self.unnamed {
+            self.settle().await;
+            None
+        } else {
+            Some(self.statement(sql).await?)
+        };
         let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
         let guard = CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
-        let stream = self.client.query_raw(&stmt, params.iter()).await;
+        let stream = match &prepared {
+            Some(stmt) => self.client.query_raw(stmt, params.iter()).await,
+            None => {
+                self.client
+                    .query_typed_raw(sql, unnamed::params(binds))
+                    .await
+            }
+        };
         let stream = match stream {
             Ok(stream) => stream,
             Err(e) => {
@@ -184,6 +238,17 @@ impl PgConn {
     /// Runs several statements pipelined: every request is sent before the first answer is
     /// awaited, so N statements cost about one round trip instead of N.
     pub(crate) async fn execute_many(&mut self, stmts: &[(&str, &[Value])]) -> Result<Vec<u64>> {
+        if self.unnamed {
+            self.settle().await;
+            let client = &self.client;
+            let futures = stmts
+                .iter()
+                .map(|(sql, binds)| run_unnamed(client, sql, binds));
+            let guard = CancelOnDrop::arm(client, &self.cancel_addr, &mut self.pending_cleanup);
+            let results = futures_util::future::join_all(futures).await;
+            guard.disarm();
+            return results.into_iter().map(|r| r.map_err(map_error)).collect();
+        }
         let mut prepared = Vec::with_capacity(stmts.len());
         for (sql, _) in stmts {
             prepared.push(self.statement(sql).await?);
@@ -231,15 +296,111 @@ impl PgConn {
     }
 }
 
+/// Runs one statement as the unnamed statement and returns how many rows it changed.
+async fn run_unnamed(
+    client: &tokio_postgres::Client,
+    sql: &str,
+    binds: &[Value],
+) -> Result<u64, tokio_postgres::Error> {
+    use futures_util::StreamExt;
+    let stream = client.query_typed_raw(sql, unnamed::params(binds)).await?;
+    futures_util::pin_mut!(stream);
+    while let Some(row) = stream.next().await {
+        row?;
+    }
+    Ok(stream.rows_affected().unwrap_or(0))
+}
+
+/// The pool's TLS connector: the platform's library with `native-tls`, else rustls;
+/// without a TLS feature there is none to have.
+#[cfg(feature = "native-tls")]
+pub(crate) type Tls = native::Connector;
+/// The pool's TLS connector: the platform's library with `native-tls`, else rustls;
+/// without a TLS feature there is none to have.
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+pub(crate) type Tls = tls::Connector;
+/// The pool's TLS connector: the platform's library with `native-tls`, else rustls;
+/// without a TLS feature there is none to have.
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+pub(crate) type Tls = std::convert::Infallible;
+
+/// The TLS connector for a URL's settings: `None` for `sslmode=disable`; without a TLS
+/// feature, also `None` for `prefer`, and an error naming the feature for anything stricter.
+pub(crate) fn tls_for(tls: &crate::url::postgres::TlsSettings, url: &str) -> Result<Option<Tls>> {
+    #[cfg(feature = "native-tls")]
+    {
+        native::connector(tls, url)
+    }
+    #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+    {
+        tls::connector(tls, url)
+    }
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    {
+        use crate::url::postgres::SslMode;
+        match tls.mode {
+            SslMode::Disable | SslMode::Prefer => Ok(None),
+            mode => Err(Error::InvalidUrl {
+                url: url.to_owned(),
+                reason: format!(
+                    "sslmode={} needs TLS, and this build has none: enable oxalchemy's \
+                     `rustls` (or `native-tls`) feature",
+                    mode.as_str()
+                ),
+                source: None,
+            }),
+        }
+    }
+}
+
+/// Connects with `tls` and drives the connection on a task of its own.
+async fn open<T>(
+    config: &tokio_postgres::Config,
+    tls: T,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket> + Send,
+    T::Stream: Send + 'static,
+    T::TlsConnect: Send,
+    <T::TlsConnect as tokio_postgres::tls::TlsConnect<tokio_postgres::Socket>>::Future: Send,
+{
+    let (client, connection) = config.connect(tls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(target: "oxalchemy::pool", error = %e, "PostgreSQL connection ended");
+        }
+    });
+    Ok(client)
+}
+
 /// Why a connection attempt failed, as the server or the operating system put it: the
 /// server's message and SQLSTATE for a refused login (`password authentication failed for
-/// user "app"`, `database "x" does not exist`), else the driver's error chain (`error
-/// connecting to server: Connection refused (os error 111)`). tokio-postgres' own `Display`
-/// says only "db error" for the former.
-fn connect_reason(e: &tokio_postgres::Error) -> String {
+/// user "app"`, `database "x" does not exist`), which TLS check failed, else the driver's
+/// error chain (`error connecting to server: Connection refused (os error 111)`).
+/// tokio-postgres' own `Display` says only "db error" for the former.
+fn connect_reason(e: &tokio_postgres::Error, mode: crate::url::postgres::SslMode) -> String {
+    use crate::url::postgres::SslMode;
+    #[cfg(feature = "native-tls")]
+    if let Some(reason) = native::explain(e, mode) {
+        return reason;
+    }
+    #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+    if let Some(reason) = tls::explain(e, mode) {
+        return reason;
+    }
     match e.as_db_error() {
         Some(db) => {
             let mut reason = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+            if mode == SslMode::Disable
+                && *db.code() == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+                && db.message().contains("no encryption")
+            {
+                reason.push_str(
+                    "; the server accepts only TLS connections from here (hostssl in its \
+                     pg_hba.conf) and the URL says sslmode=disable: use sslmode=require, or \
+                     verify-full with sslrootcert",
+                );
+            }
             if let Some(detail) = db.detail() {
                 reason.push_str("; detail: ");
                 reason.push_str(detail);
@@ -276,6 +437,12 @@ pub(crate) fn map_error(e: tokio_postgres::Error) -> Error {
     if let Some(i) = integrity_error(db) {
         return Error::Integrity(i);
     }
+    if is_pooler_statement_error(db) {
+        return Error::PreparedStatementMissing {
+            message: db.message().to_owned(),
+            source: Box::new(e),
+        };
+    }
     let code = db.code();
     let message = db.message().to_owned();
     if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED {
@@ -299,6 +466,19 @@ pub(crate) fn map_error(e: tokio_postgres::Error) -> Error {
         hint: db.hint().map(str::to_owned),
         source: Some(Box::new(e)),
     }
+}
+
+/// Whether the server lost (26000) or already had (42P05) one of the driver's own prepared
+/// statements (`s<n>`): what a connection pooler in transaction mode does to them.
+fn is_pooler_statement_error(db: &tokio_postgres::error::DbError) -> bool {
+    let code = db.code();
+    if *code != SqlState::INVALID_SQL_STATEMENT_NAME && *code != SqlState::DUPLICATE_PSTATEMENT {
+        return false;
+    }
+    db.message()
+        .strip_prefix("prepared statement \"s")
+        .and_then(|rest| rest.split_once('"'))
+        .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Whether the server ended the session with this error: a backend terminated by an

@@ -38,9 +38,9 @@ impl TempSqliteFile {
         TempSqliteFile { path, dir }
     }
 
-    /// `sqlite://<path>`, for `Database::connect`.
+    /// `sqlite:////<absolute path>` (SQLAlchemy's four slashes), for `Database::connect`.
     pub fn url(&self) -> String {
-        format!("sqlite://{}", self.path.display())
+        format!("sqlite:///{}", self.path.display())
     }
 
     /// The temporary directory holding the database file (for tests that want to put

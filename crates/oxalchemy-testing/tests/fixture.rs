@@ -129,7 +129,7 @@ fn temp_sqlite_file_is_deleted_on_drop() {
     let b = TempSqliteFile::new("temp_sqlite_file_is_deleted_on_drop");
     assert_ne!(a.path, b.path);
     assert!(!a.path.exists());
-    assert_eq!(a.url(), format!("sqlite://{}", a.path.display()));
+    assert_eq!(a.url(), format!("sqlite:///{}", a.path.display()));
     assert!(a.url().starts_with("sqlite:///"));
 
     let path = a.path.clone();

@@ -158,7 +158,7 @@ fn report(db: &str, raw: Vec<Duration>, ours: Vec<Duration>) {
 
 async fn bench_sqlite() {
     let path = common::sqlite_path("loading");
-    let db = Database::connect(format!("sqlite://{}", path.display()))
+    let db = Database::connect(format!("sqlite:///{}", path.display()))
         .await
         .expect("sqlite");
     fill(&db).await;

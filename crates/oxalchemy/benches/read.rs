@@ -58,7 +58,7 @@ fn query() -> oxalchemy::core::Select {
 
 async fn bench_sqlite() {
     let dir = common::sqlite_path("read");
-    let url = format!("sqlite://{}", dir.display());
+    let url = format!("sqlite:///{}", dir.display());
     let db = Database::connect(&url).await.expect("sqlite");
     fill(&db).await;
     let raw = rusqlite::Connection::open(&dir).expect("raw sqlite");

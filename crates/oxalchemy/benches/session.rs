@@ -140,7 +140,7 @@ fn values_sql(rows: usize, pg: bool) -> String {
 
 async fn bench_sqlite() {
     let path = common::sqlite_path("session");
-    let db = Database::connect(format!("sqlite://{}", path.display()))
+    let db = Database::connect(format!("sqlite:///{}", path.display()))
         .await
         .expect("sqlite");
     let raw = rusqlite::Connection::open(&path).expect("raw");

@@ -81,7 +81,7 @@ async fn run(label: &str, db: &Database, fill: &str) {
 fn main() {
     common::run(async {
         let path = common::sqlite_path("stream");
-        let db = Database::connect(format!("sqlite://{}", path.display()))
+        let db = Database::connect(format!("sqlite:///{}", path.display()))
             .await
             .expect("sqlite");
         run(

@@ -218,7 +218,7 @@ pub async fn run(url: &str) -> Result<(), Error> {
 async fn main() -> Result<(), Error> {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| {
         let path = std::env::temp_dir().join("oxalchemy-readme.db");
-        format!("sqlite://{}", path.display())
+        format!("sqlite:///{}", path.display())
     });
     run(&url).await?;
     println!(

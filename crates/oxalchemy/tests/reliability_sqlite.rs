@@ -127,9 +127,9 @@ async fn nan_is_refused_at_write_time_and_infinity_round_trips() {
     assert_eq!(nulls, 0, "NaN was never stored as NULL");
 }
 
-/// The file's path, from its `sqlite://` URL.
+/// The file's path.
 fn path_of(file: &TempSqliteFile) -> String {
-    file.url().trim_start_matches("sqlite://").to_owned()
+    file.path.display().to_string()
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -139,7 +139,7 @@ async fn two_databases_on_one_file_queue_their_writers() {
     // The same file spelled another way is the same database, with the same writer queue.
     let path = std::path::PathBuf::from(path_of(&file));
     let name = path.file_name().expect("file name").to_string_lossy();
-    let b = Database::connect(format!("sqlite://{}/./{name}", file.dir().display()))
+    let b = Database::connect(format!("sqlite:///{}/./{name}", file.dir().display()))
         .await
         .expect("connect b");
     let started = std::time::Instant::now();

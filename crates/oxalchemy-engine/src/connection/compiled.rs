@@ -53,9 +53,11 @@ impl Connection {
     }
 
     pub(super) async fn run_execute(&mut self, c: &Compiled, access: Access) -> Result<u64> {
-        self.echo(c);
+        let trace = self.trace(c);
         let _slot = self.write_slot(access).await?;
-        round_trip!(self, conn => conn.execute(&c.sql, &c.binds).await)
+        let result = round_trip!(self, conn => conn.execute(&c.sql, &c.binds).await);
+        trace.finish(result.as_ref().map(|n| *n), &c.sql);
+        result
     }
 
     /// Runs a compiled query that cannot write and decodes its rows.
@@ -76,9 +78,11 @@ impl Connection {
         c: &Compiled,
         access: Access,
     ) -> Result<Vec<T>> {
-        self.echo(c);
+        let trace = self.trace(c);
         let _slot = self.write_slot(access).await?;
-        round_trip!(self, conn => conn.query(&c.sql, &c.binds).await)
+        let result = round_trip!(self, conn => conn.query(&c.sql, &c.binds).await);
+        trace.finish(result.as_ref().map(|rows| rows.len() as u64), &c.sql);
+        result
     }
 
     /// Runs a compiled statement that may write and turns each returned row into a `T`
@@ -109,14 +113,16 @@ impl Connection {
         access: Access,
         mut f: impl FnMut(&Row<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
-        self.echo(c);
+        let trace = self.trace(c);
         let _slot = self.write_slot(access).await?;
-        round_trip!(self, conn => match conn {
+        let result = round_trip!(self, conn => match conn {
             #[cfg(feature = "sqlite")]
             AnyConn::Sqlite(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
             #[cfg(feature = "postgres")]
             AnyConn::Postgres(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
-        })
+        });
+        trace.finish(result.as_ref().map(|rows| rows.len() as u64), &c.sql);
+        result
     }
 
     /// Streams a compiled query's rows in batches of `batch` (SQLAlchemy's `yield_per`): `f`
@@ -130,7 +136,7 @@ impl Connection {
         batch: usize,
         mut f: impl FnMut(Vec<T>) -> Result<()> + Send,
     ) -> Result<u64> {
-        self.echo(c);
+        let trace = self.trace(c);
         let batch = batch.max(1);
         let mut decode = |row: &Row<'_>| T::from_row(row);
         // Not retried on a stale plan: batches may already have reached `f`.
@@ -146,7 +152,9 @@ impl Connection {
                     .await
             }
         };
-        self.answered(result)
+        let result = self.answered(result);
+        trace.finish(result.as_ref().map(|n| *n), &c.sql);
+        result
     }
 
     /// Runs several compiled statements that may write, in order; returns each one's
@@ -154,9 +162,7 @@ impl Connection {
     /// SQLite they run one after another on this thread. Stops at the first error.
     #[doc(hidden)]
     pub async fn execute_many_compiled(&mut self, stmts: &[Compiled]) -> Result<Vec<u64>> {
-        for c in stmts {
-            self.echo(c);
-        }
+        let traces: Vec<_> = stmts.iter().map(|c| self.trace(c)).collect();
         let _slot = self.write_slot(Access::Write).await?;
         let result = match self.send().await? {
             #[cfg(feature = "postgres")]
@@ -172,7 +178,16 @@ impl Connection {
             #[allow(unreachable_patterns)]
             conn => execute_each(conn, stmts).await,
         };
-        self.answered(result)
+        let result = self.answered(result);
+        // Pipelined: each span gets its own count, and all of them the batch's duration.
+        for (i, (trace, c)) in traces.into_iter().zip(stmts).enumerate() {
+            let one = match &result {
+                Ok(counts) => Ok(counts.get(i).copied().unwrap_or(0)),
+                Err(e) => Err(e),
+            };
+            trace.finish(one, &c.sql);
+        }
+        result
     }
 
     /// Whether `result` failed on a PostgreSQL statement whose cached plan DDL made stale
@@ -222,12 +237,20 @@ impl Connection {
     ) -> Result<Option<Vec<i64>>> {
         #[cfg(feature = "sqlite")]
         {
-            self.echo(c);
-            let _slot = self.write_slot(Access::Write).await?;
             // With only the `sqlite` feature, `AnyConn` has no other variant.
             #[allow(irrefutable_let_patterns)]
+            let sqlite = matches!(self.pooled().conn, AnyConn::Sqlite(_));
+            if !sqlite {
+                let _ = (c, table, rows);
+                return Ok(None);
+            }
+            let trace = self.trace(c);
+            let _slot = self.write_slot(Access::Write).await?;
+            #[allow(irrefutable_let_patterns)]
             if let AnyConn::Sqlite(conn) = &mut self.pooled().conn {
-                let changed = crate::sqlite::SqliteConn::execute(conn, &c.sql, &c.binds).await?;
+                let changed = crate::sqlite::SqliteConn::execute(conn, &c.sql, &c.binds).await;
+                trace.finish(changed.as_ref().map(|n| *n), &c.sql);
+                let changed = changed?;
                 let last = conn.conn.last_insert_rowid();
                 let first = last - rows as i64 + 1;
                 if changed != rows as u64 || first < 1 {

@@ -10,6 +10,8 @@
 //! other crates compiled themselves in `compiled`.
 
 mod compiled;
+mod explain;
+mod trace;
 mod transaction;
 
 use std::sync::atomic::Ordering;
@@ -25,6 +27,8 @@ use crate::error::{Error, Result};
 use crate::stats::StatementStats;
 use compiled::Access;
 use oxalchemy_core::{compile, Compiled, Dialect, Statement};
+#[cfg(feature = "metrics")]
+pub(crate) use trace::db_system;
 pub use transaction::{OwnedTransaction, Transaction, TransactionGuard};
 
 /// A driver connection as the pool stores it, with the transaction depth it is at and
@@ -35,6 +39,8 @@ pub(crate) struct Pooled {
     pub(crate) depth: u32,
     /// Whether every request sent has been answered; see [`WireState`].
     pub(crate) state: WireState,
+    /// Opened and not yet handed out: the `on_connect` hook has not run on it.
+    pub(crate) fresh: bool,
     /// The database's statements epoch this connection's statement cache belongs to.
     statements_epoch: u64,
 }
@@ -46,6 +52,7 @@ impl Pooled {
             conn,
             depth: 0,
             state: WireState::Settled,
+            fresh: true,
             statements_epoch: 0,
         }
     }
@@ -79,6 +86,11 @@ pub(crate) enum WireState {
 pub struct Connection {
     obj: Option<Object<Manager>>,
     shared: Arc<Shared>,
+    /// The span of the open transaction: parent of statement spans made outside any span
+    /// (boxed: a Connection is moved around a lot and most never open a span).
+    tx_span: Option<Box<tracing::Span>>,
+    /// How long the checkout waited (µs), for the first statement's span.
+    pool_wait_us: Option<u32>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -101,14 +113,20 @@ fn exactly_one<T>(mut rows: Vec<T>) -> Result<T> {
 }
 
 impl Connection {
-    pub(crate) fn new(obj: Object<Manager>, shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(
+        obj: Object<Manager>,
+        shared: Arc<Shared>,
+        pool_wait: std::time::Duration,
+    ) -> Self {
         Connection {
             obj: Some(obj),
             shared,
+            tx_span: None,
+            pool_wait_us: Some(u32::try_from(pool_wait.as_micros()).unwrap_or(u32::MAX)),
         }
     }
 
-    fn pooled(&mut self) -> &mut Pooled {
+    pub(crate) fn pooled(&mut self) -> &mut Pooled {
         // `obj` is only None inside Drop.
         self.obj.as_deref_mut().expect("connection used after drop")
     }
@@ -162,6 +180,13 @@ impl Connection {
         self.shared.dialect
     }
 
+    /// One round trip to the server, for health checks: an empty query on PostgreSQL, a
+    /// no-op statement on SQLite.
+    pub async fn ping(&mut self) -> Result<()> {
+        let result = self.send().await?.ping().await;
+        self.answered(result)
+    }
+
     /// Whether a transaction is open on this connection.
     pub fn in_transaction(&self) -> bool {
         self.obj.as_ref().is_some_and(|o| o.depth > 0)
@@ -179,20 +204,6 @@ impl Connection {
     /// Compiles a statement for this connection's dialect.
     pub fn compile(&self, stmt: &Statement) -> Result<Compiled> {
         Ok(compile(self.shared.dialect, stmt)?)
-    }
-
-    fn echo(&self, c: &Compiled) {
-        let s = &self.shared;
-        match (s.echo, s.hide_parameters) {
-            (true, true) => tracing::info!(target: "oxalchemy::sql", sql = %c.sql),
-            (true, false) => {
-                tracing::info!(target: "oxalchemy::sql", sql = %c.sql, params = ?c.binds)
-            }
-            (false, true) => tracing::debug!(target: "oxalchemy::sql", sql = %c.sql),
-            (false, false) => {
-                tracing::debug!(target: "oxalchemy::sql", sql = %c.sql, params = ?c.binds)
-            }
-        }
     }
 
     /// On SQLite files, a write outside a transaction waits (asynchronously) for the

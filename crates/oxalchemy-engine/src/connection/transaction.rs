@@ -37,7 +37,19 @@ impl<C: BorrowMut<Connection>> std::fmt::Debug for TransactionGuard<C> {
 
 impl<C: BorrowMut<Connection>> TransactionGuard<C> {
     /// Wraps a transaction [`Connection::start`] opened at `depth`.
-    pub(super) fn new(conn: C, depth: u32, gate: Option<OwnedMutexGuard<()>>) -> Self {
+    pub(super) fn new(mut conn: C, depth: u32, gate: Option<OwnedMutexGuard<()>>) -> Self {
+        if depth == 1 {
+            // Statements made outside any span of the caller's nest under this one.
+            let c = conn.borrow_mut();
+            let span = tracing::info_span!(
+                target: "oxalchemy::sql",
+                "oxalchemy.transaction",
+                "db.system" = super::trace::db_system(c.shared.dialect.name()),
+                outcome = tracing::field::Empty,
+            );
+            // No allocation when no subscriber wants it.
+            c.tx_span = (!span.is_disabled()).then(|| Box::new(span));
+        }
         TransactionGuard {
             conn,
             depth,
@@ -94,6 +106,12 @@ impl<C: BorrowMut<Connection>> TransactionGuard<C> {
         let depth = self.depth;
         let conn = self.conn.borrow_mut();
         let result = conn.send().await?.batch(&sql).await;
+        if depth == 1 {
+            if let Some(span) = conn.tx_span.take() {
+                let committed = commit && !abandoned && result.is_ok();
+                span.record("outcome", if committed { "commit" } else { "rollback" });
+            }
+        }
         match conn.answered(result) {
             Ok(()) => {
                 conn.pooled().depth = depth - 1;
@@ -152,6 +170,11 @@ impl<C: BorrowMut<Connection>> Drop for TransactionGuard<C> {
         }
         let sql = self.end_sql(false);
         let depth = self.depth;
+        if depth == 1 {
+            if let Some(span) = self.conn.borrow_mut().tx_span.take() {
+                span.record("outcome", "rollback (dropped)");
+            }
+        }
         if let Some(pooled) = self.conn.borrow_mut().obj.as_deref_mut() {
             // A lost connection has nothing to roll back: it is discarded with its Connection.
             if pooled.state == WireState::Lost {

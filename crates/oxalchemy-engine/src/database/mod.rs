@@ -6,6 +6,9 @@
 
 mod options;
 mod pool;
+#[cfg(feature = "metrics")]
+pub(crate) mod pool_metrics;
+mod upkeep;
 
 use std::sync::Arc;
 
@@ -54,20 +57,40 @@ impl std::fmt::Display for Database {
     }
 }
 
-/// Pool counters, for monitoring and tests.
+/// Pool counters, for monitoring, health endpoints and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PoolStatus {
     /// Connections open (idle + checked out).
     pub open: usize,
     /// Connections idle in the pool.
     pub idle: usize,
+    /// Connections checked out (in use).
+    pub in_use: usize,
     /// Tasks waiting for a connection.
     pub waiting: usize,
+    /// The most connections the pool opens (`pool_size + max_overflow`).
+    pub max: usize,
+    /// Checkouts that gave up after `pool_timeout` ([`Error::PoolTimeout`]) so far.
+    pub timeouts: u64,
 }
 
+/// The `on_connect` hook: run with every new connection before its first use.
+pub(crate) type OnConnect = Arc<
+    dyn for<'c> Fn(
+            &'c mut Connection,
+        )
+            -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'c>>
+        + Send
+        + Sync,
+>;
+
 impl Database {
-    /// Connects to `sqlite://path`, `sqlite::memory:` or `postgresql://user:pass@host/db`.
-    /// Set pool options on the result, then `.await` it.
+    /// Connects to `sqlite:///relative.db` (SQLAlchemy's three slashes: relative to the
+    /// working directory), `sqlite:////absolute.db`, `sqlite://` (in memory) or
+    /// `postgresql://user:pass@host/db?sslmode=verify-full…` (libpq's parameters). Set pool
+    /// options on the result, then `.await` it. The README's "Connecting" lists every URL
+    /// form and parameter; an unknown parameter is [`Error::UnknownUrlParameter`].
     ///
     /// `sqlite::memory:` is a new in-memory database, private to this `Database`, that its
     /// pooled connections share (a named shared-cache database, not SQLAlchemy's single
@@ -93,12 +116,26 @@ impl Database {
         PoolStatus {
             open: s.size,
             idle: s.available,
+            in_use: s.size.saturating_sub(s.available),
             waiting: s.waiting,
+            max: s.max_size,
+            timeouts: self
+                .shared
+                .timeouts
+                .load(std::sync::atomic::Ordering::Relaxed),
         }
+    }
+
+    /// Checks that the database answers: a pooled connection (opened if needed) makes one
+    /// round trip. For health checks; fails with the reason ([`Error::Connect`],
+    /// [`Error::PoolTimeout`], [`Error::ConnectionLost`] …).
+    pub async fn ping(&self) -> Result<()> {
+        self.connection().await?.ping().await
     }
 
     /// Checks a connection out of the pool (waiting up to `pool_timeout`).
     pub async fn connection(&self) -> Result<Connection> {
+        let started = std::time::Instant::now();
         loop {
             let obj = self.checkout().await?;
             if self.shared.invalidated(Object::metrics(&obj).created) {
@@ -106,7 +143,25 @@ impl Database {
                 drop(Object::take(obj));
                 continue;
             }
-            return Ok(Connection::new(obj, self.shared.clone()));
+            #[cfg(feature = "metrics")]
+            pool_metrics::checkout(&self.shared, started.elapsed(), self.pool.status());
+            let fresh = obj.fresh;
+            let mut conn = Connection::new(obj, self.shared.clone(), started.elapsed());
+            if fresh {
+                if let Some(hook) = self.shared.on_connect.clone() {
+                    if let Err(e) = hook(&mut conn).await {
+                        // Never hand out a connection its hook did not finish on.
+                        conn.pooled().state = crate::connection::WireState::Lost;
+                        return Err(Error::Connect {
+                            url: self.shared.url.clone(),
+                            reason: format!("the on_connect hook failed: {e}"),
+                            source: Some(Box::new(e)),
+                        });
+                    }
+                }
+                conn.pooled().fresh = false;
+            }
+            return Ok(conn);
         }
     }
 
@@ -114,11 +169,18 @@ impl Database {
     async fn checkout(&self) -> Result<Object<Manager>> {
         match self.pool.get().await {
             Ok(obj) => Ok(obj),
-            Err(PoolError::Timeout(TimeoutType::Wait)) => Err(Error::PoolTimeout {
-                waited: self.shared.pool_timeout,
-                pool_size: self.shared.pool_size,
-                max_overflow: self.shared.max_overflow,
-            }),
+            Err(PoolError::Timeout(TimeoutType::Wait)) => {
+                self.shared
+                    .timeouts
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                #[cfg(feature = "metrics")]
+                pool_metrics::timeout(&self.shared, self.pool.status());
+                Err(Error::PoolTimeout {
+                    waited: self.shared.pool_timeout,
+                    pool_size: self.shared.pool_size,
+                    max_overflow: self.shared.max_overflow,
+                })
+            }
             Err(PoolError::Timeout(kind)) => Err(Error::Connect {
                 url: self.shared.url.clone(),
                 reason: format!("timed out after {:?} ({kind:?})", self.shared.pool_timeout),
@@ -175,6 +237,12 @@ impl Database {
     /// Runs one query on a pooled connection.
     pub async fn query<T: FromRow + Send>(&self, stmt: impl Into<Statement>) -> Result<Vec<T>> {
         self.connection().await?.query(stmt).await
+    }
+
+    /// The database's plan for `stmt` (`EXPLAIN` / `EXPLAIN QUERY PLAN`), for debugging; see
+    /// [`Connection::explain`].
+    pub async fn explain(&self, stmt: impl Into<Statement>) -> Result<String> {
+        self.connection().await?.explain(stmt).await
     }
 
     /// Runs one query on a pooled connection; exactly one row, else [`Error::NotFound`] /

@@ -86,8 +86,15 @@ use oxalchemy_core::Dialect;
 /// # Logging
 ///
 /// Every statement is logged through `tracing` on target `oxalchemy::sql`: at DEBUG, or at
-/// INFO with [`echo`](Self::echo). [`hide_parameters`](Self::hide_parameters) leaves bind
-/// values out of those logs. URLs in logs, `Debug` output and errors never show the password.
+/// INFO with [`echo`](Self::echo) (printed to stderr when no subscriber is installed).
+/// [`hide_parameters`](Self::hide_parameters) leaves bind values out of those logs. Every
+/// statement also gets a span, `oxalchemy.statement`, with OpenTelemetry's database fields
+/// (`db.system`, `db.statement`, `db.operation`, `db.sql.table`, `db.rows`,
+/// `db.duration_us`, `db.pool.wait_us`) and never bind values unless
+/// [`trace_parameters`](Self::trace_parameters); transactions get `oxalchemy.transaction`
+/// spans, session flushes `oxalchemy.flush`. [`slow_query_threshold`](Self::slow_query_threshold)
+/// logs slow statements at WARN. URLs in logs, `Debug` output and errors never show the
+/// password.
 #[must_use = "a ConnectOptions does nothing until it is awaited"]
 pub struct ConnectOptions {
     url: String,
@@ -98,7 +105,16 @@ pub struct ConnectOptions {
     pool_pre_ping: bool,
     echo: bool,
     hide_parameters: bool,
-    busy_timeout: Duration,
+    trace_parameters: bool,
+    slow_query_threshold: Option<Duration>,
+    min_idle: usize,
+    idle_timeout: Option<Duration>,
+    max_lifetime: Option<Duration>,
+    on_connect: Option<super::OnConnect>,
+    /// Set by [`busy_timeout`](Self::busy_timeout); else the URL's, else 5 s.
+    busy_timeout: Option<Duration>,
+    /// Set by [`statement_cache_size`](Self::statement_cache_size); else the URL's, else 256.
+    statement_cache_size: Option<usize>,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -126,7 +142,14 @@ impl ConnectOptions {
             pool_pre_ping: false,
             echo: false,
             hide_parameters: false,
-            busy_timeout: Duration::from_secs(5),
+            trace_parameters: false,
+            slow_query_threshold: None,
+            min_idle: 0,
+            idle_timeout: None,
+            max_lifetime: None,
+            on_connect: None,
+            busy_timeout: None,
+            statement_cache_size: None,
         }
     }
 
@@ -153,6 +176,56 @@ impl ConnectOptions {
         self.pool_recycle = Some(d);
         self
     }
+    /// Keep at least this many connections open and idle (default 0), opened in the
+    /// background: the first requests after a quiet period do not pay for a connect. At most
+    /// `pool_size + max_overflow`.
+    pub fn min_idle(mut self, n: usize) -> Self {
+        self.min_idle = n;
+        self
+    }
+    /// Close connections idle for this long, in the background, beyond `min_idle`
+    /// (default: never). Set it below the idle limit of the server or proxies.
+    pub fn idle_timeout(mut self, d: Duration) -> Self {
+        self.idle_timeout = Some(d);
+        self
+    }
+    /// Replace connections older than this, idle ones in the background and others at their
+    /// next checkout, each a little earlier than `d` (up to a tenth, fixed per connection) so
+    /// that connections opened together are not replaced together (default: never).
+    pub fn max_lifetime(mut self, d: Duration) -> Self {
+        self.max_lifetime = Some(d);
+        self
+    }
+    /// Runs `hook` with every new connection before its first use, like SQLAlchemy's
+    /// `connect` event: `SET` a setting, a `PRAGMA`, register something. A hook that fails
+    /// makes that checkout fail with [`Error::Connect`] and the connection is discarded.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), oxalchemy_engine::Error> {
+    /// use oxalchemy_core::text;
+    /// use oxalchemy_engine::Database;
+    /// let db = Database::connect("postgresql://app@db/app")
+    ///     .on_connect(|conn| {
+    ///         Box::pin(async move {
+    ///             conn.execute(text("SET application_name = 'worker'")).await?;
+    ///             Ok(())
+    ///         })
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn on_connect<F>(mut self, hook: F) -> Self
+    where
+        F: for<'c> Fn(
+                &'c mut crate::Connection,
+            ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'c>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.on_connect = Some(Arc::new(hook));
+        self
+    }
     /// Test each connection with a round trip when it is checked out, and replace it if it is
     /// dead (default off): one extra round trip per checkout against never handing out a
     /// connection the server already closed.
@@ -160,9 +233,24 @@ impl ConnectOptions {
         self.pool_pre_ping = on;
         self
     }
-    /// Log every statement at INFO on target `oxalchemy::sql` (default off: at DEBUG).
+    /// Log every statement at INFO on target `oxalchemy::sql` (default off: at DEBUG). With
+    /// no `tracing` subscriber installed, statements are printed to stderr instead, like
+    /// SQLAlchemy's `echo=True`.
     pub fn echo(mut self, on: bool) -> Self {
         self.echo = on;
+        self
+    }
+    /// Put bind values on statement spans as `db.params` (default off: spans carry the SQL
+    /// with its placeholders only, since values may be personal data).
+    /// [`hide_parameters`](Self::hide_parameters) wins over this.
+    pub fn trace_parameters(mut self, on: bool) -> Self {
+        self.trace_parameters = on;
+        self
+    }
+    /// Log statements that take at least `d` at WARN on target `oxalchemy::sql::slow`, with
+    /// their duration and SQL (default: none).
+    pub fn slow_query_threshold(mut self, d: Duration) -> Self {
+        self.slow_query_threshold = Some(d);
         self
     }
     /// Leave bind values out of statement logs (default off), for values that must not
@@ -172,9 +260,21 @@ impl ConnectOptions {
         self
     }
     /// SQLite files: how long a writer waits for the database's write lock before
-    /// [`Error::Sqlite`] `SQLITE_BUSY` (default 5 s). Ignored by PostgreSQL.
+    /// [`Error::Sqlite`] `SQLITE_BUSY` (default: the URL's `busy_timeout` in milliseconds,
+    /// else 5 s). Ignored by PostgreSQL.
     pub fn busy_timeout(mut self, d: Duration) -> Self {
-        self.busy_timeout = d;
+        self.busy_timeout = Some(d);
+        self
+    }
+
+    /// PostgreSQL: prepared statements kept per connection (default: the URL's
+    /// `statement_cache_size`, else 256). `0` sends every statement as the unnamed statement,
+    /// parsed anew each time (one round trip, like a cached one, but planned every time): use
+    /// it behind PgBouncer in transaction pooling mode, which sends each transaction to any
+    /// server connection, where a named prepared statement does not exist (PgBouncer 1.21 and
+    /// later track them instead when `max_prepared_statements` is set). Ignored by SQLite.
+    pub fn statement_cache_size(mut self, n: usize) -> Self {
+        self.statement_cache_size = Some(n);
         self
     }
 
@@ -185,11 +285,11 @@ impl ConnectOptions {
         let (dialect, begin_sql, memory, file): (&'static dyn Dialect, &'static str, bool, bool) =
             match &target {
                 #[cfg(feature = "sqlite")]
-                Target::SqliteMemory(_) => {
+                Target::SqliteMemory(..) => {
                     (&oxalchemy_core::Sqlite, "BEGIN IMMEDIATE", true, false)
                 }
                 #[cfg(feature = "sqlite")]
-                Target::SqliteFile(_) => (&oxalchemy_core::Sqlite, "BEGIN IMMEDIATE", false, true),
+                Target::SqliteFile(..) => (&oxalchemy_core::Sqlite, "BEGIN IMMEDIATE", false, true),
                 #[cfg(feature = "postgres")]
                 Target::Postgres(_) => (&oxalchemy_core::Postgres, "BEGIN", false, false),
             };
@@ -200,23 +300,60 @@ impl ConnectOptions {
             });
         }
         let (pool_size, max_overflow) = (self.pool_size, self.max_overflow);
+        let busy_timeout = self
+            .busy_timeout
+            .or(match &target {
+                #[cfg(feature = "sqlite")]
+                Target::SqliteFile(_, s) | Target::SqliteMemory(_, s) => s.busy_timeout,
+                #[cfg(feature = "postgres")]
+                Target::Postgres(_) => None,
+            })
+            .unwrap_or(Duration::from_secs(5));
         // One writer queue per database file in the process, shared by every Database on it;
         // an in-memory database is private to this Database, and so is its queue.
         let write_gate = match &target {
             #[cfg(feature = "sqlite")]
-            Target::SqliteFile(path) => Some(crate::sqlite::write_gate(path)),
+            Target::SqliteFile(path, _) => Some(crate::sqlite::write_gate(path)),
             #[cfg(feature = "sqlite")]
-            Target::SqliteMemory(_) => Some(Default::default()),
+            Target::SqliteMemory(..) => Some(Default::default()),
             #[cfg(feature = "postgres")]
             Target::Postgres(_) => None,
         };
+        #[cfg(feature = "postgres")]
+        let statement_cache_size = self
+            .statement_cache_size
+            .or(match &target {
+                Target::Postgres(pg) => pg.statement_cache_size,
+                #[allow(
+                    unreachable_patterns,
+                    reason = "SQLite targets exist only with its feature"
+                )]
+                _ => None,
+            })
+            .unwrap_or(crate::postgres::STATEMENT_CACHE_CAPACITY);
+        #[cfg(feature = "postgres")]
+        let tls = match &target {
+            Target::Postgres(pg) => crate::postgres::tls_for(&pg.tls, &url)?,
+            #[allow(
+                unreachable_patterns,
+                reason = "SQLite targets exist only with its feature"
+            )]
+            _ => None,
+        };
+        // One jitter seed for checkouts and the background task alike.
+        let lifetime = self.max_lifetime.map(super::upkeep::Lifetime::new);
         let manager = Manager {
             target,
             url: url.clone(),
             pool_recycle: self.pool_recycle,
+            lifetime: lifetime.clone(),
             pre_ping: self.pool_pre_ping,
+            #[cfg(feature = "postgres")]
+            statement_cache_size,
+            #[cfg(feature = "postgres")]
+            tls,
             #[cfg(feature = "sqlite")]
-            busy_timeout: self.busy_timeout,
+            busy_timeout,
         };
         let pool = Pool::builder(manager)
             .max_size(pool_size + max_overflow)
@@ -234,11 +371,15 @@ impl ConnectOptions {
             dialect,
             echo: self.echo,
             hide_parameters: self.hide_parameters,
+            trace_parameters: self.trace_parameters,
+            slow_query_threshold: self.slow_query_threshold,
+            on_connect: self.on_connect,
+            timeouts: Default::default(),
             pool_size,
             max_overflow,
             pool_timeout: self.pool_timeout,
             write_gate,
-            busy_timeout: self.busy_timeout,
+            busy_timeout,
             begin_sql,
             isolation_levels: !memory && !file,
             statements_epoch: Default::default(),
@@ -247,6 +388,16 @@ impl ConnectOptions {
         let db = Database { pool, shared };
         // Connect once now, so a bad URL or password fails here and not at first use.
         drop(db.connection().await?);
+        super::upkeep::spawn(
+            &db.pool,
+            super::upkeep::Upkeep {
+                min_idle: self.min_idle.min(pool_size + max_overflow),
+                idle_timeout: self.idle_timeout,
+                lifetime,
+                #[cfg(feature = "metrics")]
+                shared: db.shared.clone(),
+            },
+        );
         Ok(db)
     }
 }

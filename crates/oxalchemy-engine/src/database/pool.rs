@@ -25,6 +25,14 @@ pub(crate) struct Shared {
     pub(crate) dialect: &'static dyn Dialect,
     pub(crate) echo: bool,
     pub(crate) hide_parameters: bool,
+    /// Bind values on statement spans (`db.params`); off by default.
+    pub(crate) trace_parameters: bool,
+    /// Statements at least this slow are logged at WARN.
+    pub(crate) slow_query_threshold: Option<Duration>,
+    /// Run on every new connection before its first use.
+    pub(crate) on_connect: Option<super::OnConnect>,
+    /// Checkouts that gave up after `pool_timeout`, since the pool was built.
+    pub(crate) timeouts: std::sync::atomic::AtomicU64,
     pub(crate) pool_size: usize,
     pub(crate) max_overflow: usize,
     pub(crate) pool_timeout: Duration,
@@ -88,7 +96,15 @@ pub(crate) struct Manager {
     /// The URL with its password hidden, for logs and errors.
     pub(super) url: String,
     pub(super) pool_recycle: Option<Duration>,
+    /// `max_lifetime`, with its per-connection jitter.
+    pub(super) lifetime: Option<super::upkeep::Lifetime>,
     pub(super) pre_ping: bool,
+    /// PostgreSQL prepared statements kept per connection; 0 = unnamed statements only.
+    #[cfg(feature = "postgres")]
+    pub(super) statement_cache_size: usize,
+    /// The TLS connector, built once from the URL (`None`: `sslmode=disable`).
+    #[cfg(feature = "postgres")]
+    pub(super) tls: Option<crate::postgres::Tls>,
     #[cfg(feature = "sqlite")]
     pub(super) busy_timeout: Duration,
 }
@@ -100,15 +116,23 @@ impl managed::Manager for Manager {
     async fn create(&self) -> Result<Pooled> {
         let conn = match &self.target {
             #[cfg(feature = "sqlite")]
-            Target::SqliteMemory(db) => AnyConn::Sqlite(db.open(self.busy_timeout)?),
+            Target::SqliteMemory(db, settings) => AnyConn::Sqlite(
+                crate::sqlite::SqliteConn::open_memory(db, settings, self.busy_timeout).await?,
+            ),
             #[cfg(feature = "sqlite")]
-            Target::SqliteFile(path) => AnyConn::Sqlite(
-                crate::sqlite::SqliteConn::open_file(path, self.busy_timeout).await?,
+            Target::SqliteFile(path, settings) => AnyConn::Sqlite(
+                crate::sqlite::SqliteConn::open_file(path, settings, self.busy_timeout).await?,
             ),
             #[cfg(feature = "postgres")]
-            Target::Postgres(config) => {
-                AnyConn::Postgres(crate::postgres::PgConn::connect(config, &self.url).await?)
-            }
+            Target::Postgres(pg) => AnyConn::Postgres(
+                crate::postgres::PgConn::connect(
+                    pg,
+                    &self.url,
+                    self.statement_cache_size,
+                    self.tls.as_ref(),
+                )
+                .await?,
+            ),
         };
         tracing::debug!(target: "oxalchemy::pool", url = %self.url, "connection opened");
         Ok(Pooled::new(conn))
@@ -119,6 +143,13 @@ impl managed::Manager for Manager {
             if metrics.created.elapsed() >= max_age {
                 return Err(RecycleError::message("older than pool_recycle"));
             }
+        }
+        if self
+            .lifetime
+            .as_ref()
+            .is_some_and(|l| l.expired(metrics.created))
+        {
+            return Err(RecycleError::message("older than max_lifetime"));
         }
         if obj.conn.is_closed() {
             return Err(RecycleError::message("connection closed by the server"));

@@ -10,6 +10,7 @@ mod busy;
 mod errors;
 mod functions;
 mod memory;
+mod open;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -34,22 +35,45 @@ pub(crate) struct SqliteConn {
     busy_timeout: Duration,
     /// Recompilations of cached statements seen so far (see [`StatementStats`]).
     reprepares: AtomicU64,
+    /// Whether foreign keys are enforced (`foreign_keys=off` in the URL turns them off); a
+    /// reset restores this.
+    pub(crate) foreign_keys: bool,
 }
 
 impl SqliteConn {
-    /// Opens a database file (creating it), in WAL mode; a locked file is waited for up to
-    /// `busy_timeout`, asynchronously.
-    pub(crate) async fn open_file(path: &Path, busy_timeout: Duration) -> Result<Self> {
-        let url = format!("sqlite://{}", path.display());
-        let conn = rusqlite::Connection::open(path).map_err(|e| connect_error(&url, e))?;
+    /// Opens a database file as its URL's settings ask (created if missing, in WAL mode, by
+    /// default); a locked file is waited for up to `busy_timeout`, asynchronously.
+    pub(crate) async fn open_file(
+        path: &Path,
+        settings: &crate::url::sqlite::SqliteSettings,
+        busy_timeout: Duration,
+    ) -> Result<Self> {
+        // Four slashes: the absolute path in SQLAlchemy's form.
+        let url = format!("sqlite:///{}", path.display());
+        let conn = open::connection(path, settings, &url)?;
         let mut conn = Self::configure(conn, busy_timeout, &url)?;
-        // WAL lets readers proceed while one writer writes; NORMAL sync is safe with WAL.
         // Switching a new file to WAL needs it unlocked: wait like any writer.
-        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"] {
-            busy::retry(&mut conn, pragma, || true, |c| c.batch_now(pragma))
+        for pragma in open::journal_pragmas(settings) {
+            busy::retry(&mut conn, &pragma, || true, |c| c.batch_now(&pragma))
                 .await
                 .map_err(|e| connect_failed(&url, e))?;
         }
+        open::apply(&mut conn, settings)
+            .await
+            .map_err(|e| connect_failed(&url, e))?;
+        Ok(conn)
+    }
+
+    /// Opens an in-memory connection with the URL's settings applied.
+    pub(crate) async fn open_memory(
+        db: &MemoryDb,
+        settings: &crate::url::sqlite::SqliteSettings,
+        busy_timeout: Duration,
+    ) -> Result<Self> {
+        let mut conn = db.open(busy_timeout)?;
+        open::apply(&mut conn, settings)
+            .await
+            .map_err(|e| connect_failed("sqlite::memory:", e))?;
         Ok(conn)
     }
 
@@ -70,6 +94,7 @@ impl SqliteConn {
             conn,
             busy_timeout,
             reprepares: AtomicU64::new(0),
+            foreign_keys: true,
         })
     }
 

@@ -27,6 +27,10 @@ pub(super) type Checkout = Arc<dyn Fn() -> Result<JoinedConn, Error> + Send + Sy
 pub(super) type JoinedConn = Box<dyn BorrowMut<Connection> + Send>;
 
 /// The connection a session's transaction runs on.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "Own is the usual variant; boxing it would cost an allocation per session"
+)]
 pub(super) enum SessionConn {
     /// A connection of the session's own, from the pool (the usual case).
     Own(Connection),

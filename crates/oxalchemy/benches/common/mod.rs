@@ -18,8 +18,17 @@ pub(crate) fn median(mut v: Vec<Duration>) -> Duration {
 
 /// The PostgreSQL URL benchmarks use: `TEST_DATABASE_URL`, else the machine's local server.
 pub(crate) fn postgres_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/test".to_owned())
+    let url = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/test".to_owned());
+    // The raw driver connects with `NoTls`; oxalchemy's default `sslmode=prefer` would take
+    // TLS where the server offers it. Compare like with like: plaintext on both sides.
+    if url.contains("sslmode=") {
+        url
+    } else if url.contains('?') {
+        format!("{url}&sslmode=disable")
+    } else {
+        format!("{url}?sslmode=disable")
+    }
 }
 
 /// A connection to the benchmark PostgreSQL, or `None` after printing why it is skipped.

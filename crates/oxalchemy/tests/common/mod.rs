@@ -5,14 +5,18 @@
     reason = "each test (bench) binary uses a different part of this shared module"
 )]
 
+pub(crate) mod pgbouncer;
+
 use oxalchemy::Database;
-use oxalchemy_testing::{pg_schema, PgSchema, TempSqliteFile};
+use oxalchemy_testing::{pg_schema, postgres_base_url, PgSchema, TempSqliteFile};
 
 pub(crate) struct Target {
     pub label: &'static str,
     pub url: String,
     _file: Option<TempSqliteFile>,
     pg: Option<PgSchema>,
+    /// Declared after `pg`: the bouncer stops after the schema is dropped through it.
+    _bouncer: Option<pgbouncer::Bouncer>,
 }
 
 impl Target {
@@ -43,12 +47,14 @@ pub(crate) async fn sqlite_targets(test: &str) -> Vec<Target> {
             url: "sqlite::memory:".into(),
             _file: None,
             pg: None,
+            _bouncer: None,
         },
         Target {
             label: "sqlite-file",
             url: file.url(),
             _file: Some(file),
             pg: None,
+            _bouncer: None,
         },
     ]
 }
@@ -59,6 +65,26 @@ pub(crate) async fn postgres_target(test: &str) -> Option<Target> {
         url: pg.url.clone(),
         _file: None,
         pg: Some(pg),
+        _bouncer: None,
+    })
+}
+
+/// PostgreSQL through a PgBouncer in transaction pooling mode with `statement_cache_size=0`,
+/// when `OXALCHEMY_TEST_PGBOUNCER=1` (a schema of its own; the server from the test kit).
+pub(crate) async fn pgbouncer_target(test: &str) -> Option<Target> {
+    if std::env::var(pgbouncer::PGBOUNCER_VAR).ok().as_deref() != Some("1") {
+        return None;
+    }
+    let pg = pg_schema(&format!("{test}_pgb")).await?;
+    let base = postgres_base_url().unwrap_or_else(|e| panic!("PostgreSQL for PgBouncer: {e}"));
+    let bouncer = pgbouncer::Bouncer::start(&base, &[("oxa", &pg.schema)], 4)
+        .unwrap_or_else(|e| panic!("PgBouncer: {e}"));
+    Some(Target {
+        label: "postgresql-pgbouncer",
+        url: bouncer.url("oxa", "statement_cache_size=0"),
+        _file: None,
+        pg: Some(pg),
+        _bouncer: Some(bouncer),
     })
 }
 
@@ -66,5 +92,6 @@ pub(crate) async fn postgres_target(test: &str) -> Option<Target> {
 pub(crate) async fn all_targets(test: &str) -> Vec<Target> {
     let mut t = sqlite_targets(test).await;
     t.extend(postgres_target(test).await);
+    t.extend(pgbouncer_target(test).await);
     t
 }

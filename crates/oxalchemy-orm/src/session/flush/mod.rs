@@ -34,7 +34,13 @@ impl Session {
             Some(tx) => tx,
             None => self.open_transaction().await?,
         };
-        let result = run::run_plan(&mut plan, &mut tx, self.db.dialect(), &mut self.log).await;
+        // A span around the flush's statements (their spans nest under it).
+        let span = tracing::info_span!(target: "oxalchemy::orm", "oxalchemy.flush");
+        let result = tracing::Instrument::instrument(
+            run::run_plan(&mut plan, &mut tx, self.db.dialect(), &mut self.log),
+            span,
+        )
+        .await;
         self.tx = Some(tx);
         let inserted = result?;
         self.apply(plan, inserted);

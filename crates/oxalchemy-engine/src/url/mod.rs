@@ -1,6 +1,8 @@
-//! Database URLs: which driver a URL names (`sqlite://path`, `sqlite::memory:`,
-//! `postgres://…` / `postgresql://…`), and [`redact_url`], the one place that hides a URL's
-//! password.
+//! Database URLs: which driver a URL names and what its parameters ask for (`sqlite`:
+//! SQLAlchemy's and sqlx's path forms, `postgres`: libpq's parameters), and [`redact_url`],
+//! the one place that hides a URL's password. Query strings are split where the driver splits
+//! them and percent-decoded as libpq decodes them (`query`); a parameter no reader knows is
+//! [`Error::UnknownUrlParameter`].
 //!
 //! A password never leaves this module except inside the driver's connection config: every
 //! URL the engine stores, logs, shows in `Debug`/`Display` or puts in an error has been through
@@ -10,21 +12,34 @@
 //! `/ ? #` in a password, several hosts (`h1:5432,h2:5433`) and key=value strings, and SQLite
 //! paths are relative (`sqlite://data/app.db`); a WHATWG parser rejects or re-reads these, and
 //! a redactor that reads a URL differently from the driver can miss the password. PostgreSQL
-//! URLs are therefore parsed by tokio-postgres itself, and redaction follows a rule that hides
-//! at least what any of the readers takes for the password.
+//! URLs are therefore parsed by tokio-postgres itself (after the parameters it does not know
+//! are taken out), query strings are decoded with `percent-encoding` (the `url` crate's own
+//! decoder), and redaction follows a rule that hides at least what any of the readers takes
+//! for the password.
+
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
+mod query;
+#[cfg(feature = "sqlite")]
+pub(crate) mod sqlite;
 
 use crate::error::{Error, Result};
 
 /// What a URL connects to.
 #[derive(Clone)]
 pub(crate) enum Target {
-    /// `sqlite::memory:`: a new in-memory database, private to the `Database` connecting.
+    /// `sqlite://`, `sqlite::memory:`: a new in-memory database, private to the `Database`
+    /// connecting.
     #[cfg(feature = "sqlite")]
-    SqliteMemory(std::sync::Arc<crate::sqlite::MemoryDb>),
+    SqliteMemory(
+        std::sync::Arc<crate::sqlite::MemoryDb>,
+        sqlite::SqliteSettings,
+    ),
+    /// A SQLite file (absolute: a relative path was resolved when the URL was read).
     #[cfg(feature = "sqlite")]
-    SqliteFile(std::path::PathBuf),
+    SqliteFile(std::path::PathBuf, sqlite::SqliteSettings),
     #[cfg(feature = "postgres")]
-    Postgres(Box<tokio_postgres::Config>),
+    Postgres(Box<postgres::PgUrl>),
 }
 
 /// The text shown instead of a password.
@@ -128,55 +143,43 @@ fn value_len(s: &str) -> usize {
     s.len()
 }
 
-/// Reads a database URL: which driver, and for PostgreSQL the driver's own connection config.
+/// Reads a database URL: which driver, and what its parameters ask for.
 pub(crate) fn parse(url: &str) -> Result<Target> {
-    let invalid = |reason: String, source: Option<crate::error::BoxDynError>| Error::InvalidUrl {
-        url: redact_url(url),
-        reason,
-        source,
-    };
     #[cfg(feature = "sqlite")]
     {
-        if url == "sqlite::memory:" || url == "sqlite://:memory:" || url == "sqlite://" {
-            return Ok(Target::SqliteMemory(Default::default()));
-        }
-        if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
-            if path.is_empty() {
-                return Err(invalid(
-                    "no file path; use sqlite://path/to/file.db or sqlite::memory:".to_owned(),
-                    None,
-                ));
-            }
-            return Ok(Target::SqliteFile(path.into()));
+        if url.starts_with("sqlite:") {
+            return Ok(match sqlite::parse(url)? {
+                sqlite::SqliteUrl::Memory(settings) => {
+                    Target::SqliteMemory(Default::default(), settings)
+                }
+                sqlite::SqliteUrl::File(path, settings) => Target::SqliteFile(path, settings),
+            });
         }
     }
     #[cfg(feature = "postgres")]
     {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return match url.parse::<tokio_postgres::Config>() {
-                Ok(config) => Ok(Target::Postgres(Box::new(config))),
-                Err(e) => Err(invalid(crate::error::chain_text(&e), Some(Box::new(e)))),
-            };
+            let env = |name: &str| std::env::var(name).ok();
+            return Ok(Target::Postgres(Box::new(postgres::parse(url, &env)?)));
         }
     }
+    let invalid = |reason: String| Error::InvalidUrl {
+        url: redact_url(url),
+        reason,
+        source: None,
+    };
     let scheme = url.split(':').next().unwrap_or("");
     let known = [
         #[cfg(feature = "sqlite")]
-        "sqlite://",
+        "sqlite:",
         #[cfg(feature = "postgres")]
         "postgresql://",
     ];
-    Err(invalid(
-        format!(
-            "unsupported scheme `{scheme}`; this build supports {} (enable the crate's \
+    Err(invalid(format!(
+        "unsupported scheme `{scheme}`; this build supports {} (enable the crate's \
              `sqlite` / `postgres` features for more)",
-            known.join(", ")
-        ),
-        None,
-    ))
+        known.join(", ")
+    )))
 }
 
 #[cfg(test)]

@@ -1,0 +1,165 @@
+//! Health and pool control on every backend: `ping`, the extended `status()` (in use,
+//! waiting, max, timeouts so far), the `on_connect` hook (once per new connection, its
+//! failure refusing the connection), `min_idle`, `idle_timeout` and `max_lifetime`.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use oxalchemy::engine::ConnectOptions;
+use oxalchemy::{text, Database, Error};
+
+/// Options whose `on_connect` counts the connections it ran on and leaves a mark on each.
+fn counted(url: &str, postgres: bool, opened: &Arc<AtomicUsize>) -> ConnectOptions {
+    let opened = opened.clone();
+    Database::connect(url).on_connect(move |conn| {
+        let opened = opened.clone();
+        Box::pin(async move {
+            let mark = if postgres {
+                "SET application_name = 'hooked'"
+            } else {
+                "PRAGMA cache_size = -1234"
+            };
+            conn.execute(text(mark)).await?;
+            opened.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        })
+    })
+}
+
+async fn marked(db: &Database, postgres: bool) -> bool {
+    if postgres {
+        let name: String = db
+            .query_scalar(text("SELECT current_setting('application_name')"))
+            .await
+            .expect("setting");
+        name == "hooked"
+    } else {
+        let size: i64 = db
+            .query_scalar(text("PRAGMA cache_size"))
+            .await
+            .expect("pragma");
+        size == -1234
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn ping_status_and_timeouts() {
+    for t in common::all_targets("pool_status").await {
+        let db = Database::connect(&t.url)
+            .pool_size(1)
+            .max_overflow(0)
+            .pool_timeout(Duration::from_millis(100))
+            .await
+            .expect("connect");
+        db.ping().await.expect("ping");
+        let held = db.connection().await.expect("conn");
+        let s = db.status();
+        assert_eq!(
+            (s.open, s.in_use, s.idle, s.max),
+            (1, 1, 0, 1),
+            "[{}] {s:?}",
+            t.label
+        );
+        assert_eq!(s.timeouts, 0);
+        let err = db.ping().await.expect_err("pool exhausted");
+        assert!(matches!(err, Error::PoolTimeout { .. }), "{err:?}");
+        assert_eq!(db.status().timeouts, 1, "[{}]", t.label);
+        drop(held);
+        db.ping().await.expect("ping again");
+        assert_eq!(db.status().in_use, 0);
+        db.close();
+        t.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn on_connect_runs_once_per_new_connection_and_a_failure_refuses_it() {
+    for t in common::all_targets("pool_on_connect").await {
+        let opened = Arc::new(AtomicUsize::new(0));
+        let db = counted(&t.url, t.is_postgres(), &opened)
+            .pool_size(2)
+            .await
+            .expect("connect");
+        assert!(marked(&db, t.is_postgres()).await, "[{}]", t.label);
+        let a = db.connection().await.expect("a");
+        let b = db.connection().await.expect("b");
+        drop((a, b));
+        assert!(marked(&db, t.is_postgres()).await);
+        assert_eq!(
+            opened.load(Ordering::SeqCst),
+            2,
+            "[{}] two connections, two runs",
+            t.label
+        );
+        db.close();
+
+        let err = Database::connect(&t.url)
+            .on_connect(|conn| {
+                Box::pin(async move {
+                    conn.execute(text("SELECT * FROM no_such_table_for_the_hook"))
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
+            .expect_err("hook fails");
+        assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+        assert!(err.to_string().contains("on_connect hook failed"), "{err}");
+        t.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn min_idle_idle_timeout_and_max_lifetime() {
+    for t in common::all_targets("pool_upkeep").await {
+        // min_idle: opened in the background.
+        let db = Database::connect(&t.url)
+            .pool_size(3)
+            .min_idle(3)
+            .await
+            .expect("connect");
+        let mut waited = Duration::ZERO;
+        while db.status().idle < 3 && waited < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            waited += Duration::from_millis(20);
+        }
+        assert_eq!(db.status().idle, 3, "[{}] {:?}", t.label, db.status());
+        db.close();
+
+        // idle_timeout: idle connections beyond min_idle are closed.
+        let db = Database::connect(&t.url)
+            .pool_size(3)
+            .min_idle(1)
+            .idle_timeout(Duration::from_millis(100))
+            .await
+            .expect("connect");
+        let held: Vec<_> = [
+            db.connection().await.expect("1"),
+            db.connection().await.expect("2"),
+            db.connection().await.expect("3"),
+        ]
+        .into();
+        drop(held);
+        assert_eq!(db.status().idle, 3);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_eq!(db.status().open, 1, "[{}] {:?}", t.label, db.status());
+        db.close();
+
+        // max_lifetime: an old connection is replaced by a new one.
+        let opened = Arc::new(AtomicUsize::new(0));
+        let db = counted(&t.url, t.is_postgres(), &opened)
+            .pool_size(1)
+            .max_lifetime(Duration::from_millis(150))
+            .await
+            .expect("connect");
+        assert_eq!(opened.load(Ordering::SeqCst), 1);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        db.ping().await.expect("ping");
+        assert!(opened.load(Ordering::SeqCst) >= 2, "[{}] replaced", t.label);
+        db.close();
+        t.finish().await;
+    }
+}
