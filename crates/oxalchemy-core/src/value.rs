@@ -29,8 +29,10 @@
 //! | `Option<T>` | `T`'s value, or `Null` | NULL | NULL |
 //!
 //! A decimal is bound as its exact text on SQLite, but a column declared `NUMERIC` has
-//! NUMERIC affinity: SQLite keeps 15 significant digits of it (it stores a REAL), so
-//! `BigDecimal`s beyond that keep every digit on PostgreSQL only.
+//! NUMERIC affinity: SQLite keeps 15 significant digits of it (it stores a REAL), so a
+//! decimal it would round (more digits, unless an integer that fits 64 bits) stays a decimal
+//! when encoded and the SQLite driver refuses it before anything is written; `BigDecimal`s
+//! beyond that keep every digit on PostgreSQL only (and inside arrays, stored as JSON text).
 //!
 //! The SQLite timestamp text is SQLAlchemy's format and sorts chronologically, so ORDER BY
 //! and comparisons work on it. A `DateTime<FixedOffset>` keeps the instant but not its

@@ -352,3 +352,65 @@ async fn memory_database_outlives_its_pooled_connections() {
         .expect("count");
     assert_eq!(n, 3);
 }
+
+/// A NUMERIC column on SQLite turns decimal text into a REAL (15 significant digits): a
+/// decimal it would round is refused before anything is written; one it keeps round trips.
+#[tokio::test]
+async fn decimals_a_numeric_column_would_round_are_refused() {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let file = TempSqliteFile::new("decimal_digits");
+    let db = Database::connect(file.url()).await.expect("connect");
+    db.execute(text("CREATE TABLE d (v NUMERIC)"))
+        .await
+        .expect("create table");
+    let into_d = |v: Value| -> Statement { insert(table("d")).columns(["v"]).values([v]).into() };
+    for bad in [
+        "1234567890.1234567",
+        "0.1234567890123456",
+        "-9999999999999999.5",
+    ] {
+        let err = db
+            .execute(into_d(Value::Decimal(
+                Decimal::from_str(bad).expect("decimal"),
+            )))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::UnstorableValue { .. }),
+            "{bad}: {err:?}"
+        );
+        assert!(err.to_string().contains("15 significant digits"), "{err}");
+        let err = db
+            .execute(into_d(Value::Numeric(bad.to_owned())))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::UnstorableValue { .. }),
+            "{bad}: {err:?}"
+        );
+    }
+    let count: i64 = db
+        .query_scalar(text("SELECT count(*) FROM d"))
+        .await
+        .expect("count");
+    assert_eq!(count, 0, "nothing was written");
+
+    // 15 significant digits, trailing zeros, and integers that fit 64 bits read back equal.
+    for good in [
+        "123456789.012345",
+        "-0.000000000000001",
+        "1.50000000000000000000",
+        "9223372036854775807",
+        "-42",
+    ] {
+        db.execute(text("DELETE FROM d")).await.expect("clear");
+        let d = Decimal::from_str(good).expect("decimal");
+        db.execute(into_d(Value::Decimal(d))).await.expect(good);
+        let back: Decimal = db
+            .query_scalar(text("SELECT v FROM d"))
+            .await
+            .expect("read");
+        assert_eq!(back, d, "{good}");
+    }
+}

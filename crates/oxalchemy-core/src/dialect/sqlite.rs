@@ -157,15 +157,33 @@ impl Dialect for Sqlite {
             Value::DateTimeTz(t) => {
                 Value::Text(t.naive_utc().format(SQLITE_DATETIME_FORMAT).to_string() + "+00:00")
             }
-            Value::Decimal(d) => Value::Text(d.to_string()),
-            Value::Numeric(n) => Value::Text(n),
+            // Left as they are (and refused by the driver) when a NUMERIC column would round
+            // them: SQLite converts decimal text to a REAL, keeping 15 significant digits.
+            Value::Decimal(d) => {
+                let text = d.to_string();
+                if sqlite_keeps_decimal(&text) {
+                    Value::Text(text)
+                } else {
+                    Value::Decimal(d)
+                }
+            }
+            Value::Numeric(n) if sqlite_keeps_decimal(&n) => Value::Text(n),
+            v @ Value::Numeric(_) => v,
             Value::Inet { addr, prefix } => {
                 Value::Text(crate::value_types::inet_text(&addr, prefix))
             }
             // A JSON array of the elements' own encodings; left as it is (and refused by the
             // driver) when an element has no JSON form.
+            // Decimals inside the JSON text keep every digit (no NUMERIC affinity applies).
             Value::Array(items) => {
-                let items: Vec<Value> = items.into_iter().map(|v| self.encode(v)).collect();
+                let items: Vec<Value> = items
+                    .into_iter()
+                    .map(|v| match v {
+                        Value::Decimal(d) => Value::Text(d.to_string()),
+                        Value::Numeric(n) => Value::Text(n),
+                        v => self.encode(v),
+                    })
+                    .collect();
                 match crate::value_types::array_json_text(&items) {
                     Some(text) => Value::Text(text),
                     None => Value::Array(items),
@@ -184,4 +202,17 @@ impl Dialect for Sqlite {
     fn native_enums(&self) -> bool {
         false
     }
+}
+
+/// Whether a NUMERIC column on SQLite reads decimal `text` back with the same value: an
+/// integer that fits 64 bits is stored as INTEGER; anything else becomes a REAL, which keeps
+/// 15 significant digits (leading and trailing zeros do not count).
+pub(crate) fn sqlite_keeps_decimal(text: &str) -> bool {
+    let unsigned = text.trim_start_matches(['-', '+']);
+    if !unsigned.contains(['.', 'e', 'E']) && text.parse::<i64>().is_ok() {
+        return true;
+    }
+    let mantissa = unsigned.split(['e', 'E']).next().unwrap_or("");
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    digits.trim_start_matches('0').trim_end_matches('0').len() <= 15
 }

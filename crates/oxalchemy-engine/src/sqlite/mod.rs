@@ -284,6 +284,12 @@ fn check_storable(value: &Value) -> Result<()> {
                 }
             }
         }
+        // Still a decimal after encoding: a NUMERIC column would round it.
+        Value::Decimal(_) | Value::Numeric(_) => {
+            "SQLite stores a NUMERIC value as a REAL, which keeps 15 significant digits, so \
+             this decimal would read back rounded; store it in a String column (or as an \
+             integer count of its smallest unit), or use PostgreSQL, which keeps every digit"
+        }
         Value::Array(_) => match oxalchemy_core::Sqlite.encode(value.clone()) {
             Value::Text(_) => return Ok(()),
             _ => {
