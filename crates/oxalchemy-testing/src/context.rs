@@ -46,7 +46,7 @@ impl TestContext {
     pub async fn connection(&self) -> Result<TestConnection, Error> {
         Ok(TestConnection(match &self.outer {
             Some(outer) => Pooled::Joined(outer.connection()?),
-            None => Pooled::Own(self.db.connection().await?),
+            None => Pooled::Own(Box::new(self.db.connection().await?)),
         }))
     }
 }
@@ -68,7 +68,8 @@ pub struct TestConnection(Pooled);
 #[derive(Debug)]
 enum Pooled {
     Joined(JoinedConnection),
-    Own(Connection),
+    // Boxed: a pooled connection is much larger than a joined handle.
+    Own(Box<Connection>),
 }
 
 impl Deref for TestConnection {
