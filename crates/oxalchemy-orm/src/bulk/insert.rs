@@ -8,7 +8,7 @@ use oxalchemy_core::{Compiled, Value};
 use oxalchemy_engine::{Connection, Error};
 
 use super::exec::{finish, log};
-use super::{filled_by, in_column_order, push_grouped, BulkExec, Group, Mapping, Pairs};
+use super::{filled_by, group_for, in_column_order, BulkExec, Group, Mapping, Pairs};
 use crate::errors::mapping;
 use crate::model::Model;
 
@@ -163,14 +163,10 @@ fn group_rows<M: Model>(
     for (i, row) in rows.into_iter().enumerate() {
         pairs.clear();
         row.insert_pairs(&mut defaults, &mut pairs)?;
-        let values = pairs.iter().map(|(_, v)| v.clone()).collect();
-        push_grouped(
-            &mut groups,
-            &mut last,
-            i,
-            pairs.iter().map(|(c, _)| *c),
-            values,
-        );
+        let group = group_for(&mut groups, &mut last, pairs.iter().map(|(c, _)| *c));
+        group
+            .rows
+            .push((i, pairs.drain(..).map(|(_, v)| v).collect()));
         total += 1;
     }
     Ok((groups, total))

@@ -36,15 +36,14 @@ pub(crate) struct Group {
     pub(crate) rows: Vec<(usize, Vec<Value>)>,
 }
 
-/// Appends a row to the group of its column set (most calls have one or two groups, so a
-/// linear search, checking the last group used first, beats hashing every row's columns).
-pub(crate) fn push_grouped(
-    groups: &mut Vec<Group>,
+/// The group of rows with these columns (made if new). Most calls have one or two groups,
+/// so a linear search, checking the last group used first, beats hashing every row's
+/// columns.
+pub(crate) fn group_for<'g>(
+    groups: &'g mut Vec<Group>,
     last: &mut usize,
-    index: usize,
     columns: impl Iterator<Item = &'static str> + Clone,
-    values: Vec<Value>,
-) {
+) -> &'g mut Group {
     let same = |g: &Group| g.columns.iter().copied().eq(columns.clone());
     let at = if groups.get(*last).is_some_and(same) {
         *last
@@ -58,7 +57,7 @@ pub(crate) fn push_grouped(
         groups.len() - 1
     };
     *last = at;
-    groups[at].rows.push((index, values));
+    &mut groups[at]
 }
 
 /// The pairs of `after` whose value differs from `before` for the same column: the columns

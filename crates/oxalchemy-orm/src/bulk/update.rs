@@ -10,7 +10,7 @@ use oxalchemy_core::{Compiled, Value};
 use oxalchemy_engine::{Connection, Error};
 
 use super::exec::{finish, log};
-use super::{filled_by, in_column_order, push_grouped, BulkExec, Group, Mapping, Pairs};
+use super::{filled_by, group_for, in_column_order, BulkExec, Group, Mapping, Pairs};
 use crate::errors::mapping;
 use crate::model::Model;
 
@@ -177,9 +177,10 @@ fn group_rows<M: Model>(
                 M::NAME
             )));
         }
-        let values = set.iter().chain(&key).map(|(_, v)| v.clone()).collect();
         let columns = set.iter().chain(&key).map(|(c, _)| *c);
-        push_grouped(&mut groups, &mut last, i, columns, values);
+        let group = group_for(&mut groups, &mut last, columns);
+        let values = set.drain(..).chain(key.drain(..)).map(|(_, v)| v).collect();
+        group.rows.push((i, values));
     }
     Ok(groups)
 }
@@ -213,21 +214,29 @@ async fn send<M: Model>(
         let (set, key) = group.columns.split_at(split);
         let sql = update_by_key_sql(dialect, M::TABLE, set, key);
         log(&mut log_to, &sql);
-        for batch in group.rows.chunks(PIPELINE) {
-            let stmts: Vec<Compiled> = batch
-                .iter()
-                .map(|(_, values)| Compiled {
-                    sql: sql.clone(),
-                    binds: values.iter().map(|v| dialect.encode(v.clone())).collect(),
+        let mut rows = group.rows.into_iter();
+        loop {
+            let mut row_keys: Vec<Pairs> = Vec::with_capacity(PIPELINE);
+            let stmts: Vec<Compiled> = rows
+                .by_ref()
+                .take(PIPELINE)
+                .map(|(_, mut values)| {
+                    let key_values = values.split_off(split);
+                    let mut binds: Vec<Value> =
+                        values.into_iter().map(|v| dialect.encode(v)).collect();
+                    binds.extend(key_values.iter().map(|v| dialect.encode(v.clone())));
+                    row_keys.push(key.iter().copied().zip(key_values).collect());
+                    Compiled {
+                        sql: sql.clone(),
+                        binds,
+                    }
                 })
                 .collect();
+            if stmts.is_empty() {
+                break;
+            }
             let counts = conn.execute_many_compiled(&stmts).await?;
-            for ((_, values), matched) in batch.iter().zip(counts) {
-                let row_key: Pairs = key
-                    .iter()
-                    .copied()
-                    .zip(values[split..].iter().cloned())
-                    .collect();
+            for (row_key, matched) in row_keys.into_iter().zip(counts) {
                 if matched != 1 {
                     return Err(Error::StaleData {
                         operation: "UPDATE",
@@ -236,12 +245,10 @@ async fn send<M: Model>(
                         matched,
                     });
                 }
-                keys.push(
-                    row_key
-                        .into_iter()
-                        .filter(|(c, _)| pk.contains(c))
-                        .collect(),
-                );
+                // The version column (when checked) is part of the WHERE, not of the key.
+                let mut row_key = row_key;
+                row_key.retain(|(c, _)| pk.contains(c));
+                keys.push(row_key);
             }
         }
     }
