@@ -389,3 +389,60 @@ async fn a_session_flushes_first_and_keeps_its_objects_consistent() {
         t.finish().await;
     }
 }
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "bulk_documents")]
+struct Document {
+    #[column(primary_key)]
+    pub id: i64,
+    pub body: String,
+    #[column(version)]
+    pub version: i64,
+}
+
+#[tokio::test]
+async fn a_row_carrying_its_version_is_checked_and_bumped() {
+    for t in common::all_targets("bulk_version").await {
+        let db = t.connect().await;
+        db.create_all(&Registry::new().model::<Document>().metadata())
+            .await
+            .unwrap();
+        let ids = bulk_insert::<Document>([Mapping::new().set(Document::body, "a")])
+            .returning_keys()
+            .execute(&db)
+            .await
+            .unwrap();
+        let stored = || async {
+            orm::query::<Document>()
+                .filter(Document::id.eq(ids[0]))
+                .one(&db)
+                .await
+                .unwrap()
+        };
+        let v = stored().await.version;
+        let at = |version: i64, body: &str| {
+            Mapping::new()
+                .set(Document::id, ids[0])
+                .set(Document::body, body.to_owned())
+                .set(Document::version, version)
+        };
+        bulk_update::<Document>([at(v, "b")])
+            .execute(&db)
+            .await
+            .unwrap();
+        let d = stored().await;
+        assert_eq!((d.body.as_str(), d.version), ("b", v + 1), "[{}]", t.label);
+        // The same version again: another writer got there first.
+        let err = bulk_update::<Document>([at(v, "c")])
+            .execute(&db)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::StaleData { matched: 0, .. }),
+            "[{}] {err:?}",
+            t.label
+        );
+        assert_eq!(stored().await.body, "b", "[{}]", t.label);
+        t.finish().await;
+    }
+}
