@@ -14,11 +14,15 @@
 //!   as a hidden query.
 //! * [`insert`], [`insert_many`], [`update`], [`delete`]: persistence of single objects
 //!   without a session, applying defaults, onupdate values and validators first.
+//! * [`bulk_insert`], [`bulk_update`], [`bulk_delete`]: many rows (structs or [`Mapping`]s)
+//!   in few statements, nothing read back unless asked; on a pool, a connection or a
+//!   session.
 //! * [`Registry`]: the explicit list of models that makes a `MetaData` (see ARCHITECTURE.md).
 //!
 //! Mistakes in the mapping (a relationship without a foreign key to follow, a key of the
 //! wrong size, …) are `oxalchemy_engine::Error::Mapping`, found before anything is sent.
 
+mod bulk;
 mod column;
 mod errors;
 mod field_types;
@@ -31,6 +35,10 @@ mod relation;
 mod relation_serde;
 mod session;
 
+pub use bulk::{
+    bulk_delete, bulk_insert, bulk_update, BulkDelete, BulkExec, BulkInsert, BulkInsertKeys,
+    BulkUpdate, InsertRow, Mapping, UpdateRow,
+};
 pub use column::{Operand, TextType, TypedColumn};
 #[cfg(feature = "ipnetwork")]
 pub use field_types::Cidr;

@@ -36,7 +36,10 @@
 //! * `flush`: the unit of work — `plan` works out the statements on copies, `run` sends
 //!   them inside a SAVEPOINT, `order` sorts tables and self-referential rows.
 //! * `query`: the terminal calls of a [`Query`](crate::Query) bound to a session.
+//! * `bulk`: what the bulk operations (`crate::bulk`) need: the flushed transaction, and
+//!   held objects refreshed or dropped after rows were written behind their back.
 
+mod bulk;
 mod flush;
 mod joined;
 mod links;

@@ -1,0 +1,307 @@
+//! [`bulk_insert`]: many rows in multi-row INSERTs, chunked to the dialect's bind limit,
+//! reading nothing back unless generated keys are asked for.
+
+use std::marker::PhantomData;
+
+use oxalchemy_core::dialect::bulk::insert_rows_sql;
+use oxalchemy_core::{Compiled, Value};
+use oxalchemy_engine::{Connection, Error};
+
+use super::exec::{finish, log};
+use super::{filled_by, group_for, in_column_order, BulkExec, Group, Mapping, Pairs};
+use crate::errors::mapping;
+use crate::model::Model;
+
+/// A row [`bulk_insert`] accepts: a model struct (its defaults and validators applied, as
+/// [`insert`](crate::insert) does) or a [`Mapping`] of some of its columns (defaults
+/// applied to the columns it leaves out, the rest left to the database).
+pub trait InsertRow<M>: Send {
+    /// The row's columns and values. `defaults` caches, for the whole call, what the
+    /// model's `#[column(default = …)]`s fill.
+    #[doc(hidden)]
+    fn insert_pairs(
+        self,
+        defaults: &mut Option<Vec<(&'static str, Value)>>,
+        out: &mut Vec<(&'static str, Value)>,
+    ) -> Result<(), Error>;
+}
+
+impl<M: Model> InsertRow<M> for M {
+    fn insert_pairs(mut self, _: &mut Option<Pairs>, out: &mut Pairs) -> Result<(), Error> {
+        self.apply_defaults();
+        self.validate()?;
+        self.insert_values(out);
+        Ok(())
+    }
+}
+
+impl<M: Model + Default> InsertRow<M> for Mapping<M> {
+    fn insert_pairs(self, defaults: &mut Option<Pairs>, out: &mut Pairs) -> Result<(), Error> {
+        let defaults = defaults
+            .get_or_insert_with(|| filled_by(M::default(), M::insert_values, M::apply_defaults));
+        out.extend(self.pairs);
+        for (c, v) in defaults.iter() {
+            if !out.iter().any(|(oc, _)| oc == c) {
+                out.push((c, v.clone()));
+            }
+        }
+        in_column_order(out, M::columns());
+        Ok(())
+    }
+}
+
+/// Inserts many rows of `M`: structs or [`Mapping`]s, mixed freely. Rows naming the same
+/// columns share multi-row INSERTs, chunked to the dialect's bind limit; every
+/// `default = now` of the call gets the same instant. Nothing is read back: call
+/// [`returning_keys`](BulkInsert::returning_keys) for the generated keys. Run it with
+/// [`execute`](BulkInsert::execute) on a `&Database`, a `&mut Connection` or a
+/// `&mut Session`; it is all or nothing (a SAVEPOINT inside an open transaction).
+///
+/// ```no_run
+/// # use oxalchemy_orm::{bulk_insert, Mapping, Model};
+/// # async fn f<User: Model + Default + Clone>(db: &oxalchemy_engine::Database,
+/// #     name: oxalchemy_orm::TypedColumn<User, String>) -> Result<(), oxalchemy_engine::Error> {
+/// let rows = (0..1000).map(|i| Mapping::new().set(name, format!("user{i}")));
+/// let inserted = bulk_insert::<User>(rows).execute(db).await?;
+/// # let _ = inserted; Ok(()) }
+/// ```
+pub fn bulk_insert<M: Model>(rows: impl IntoIterator<Item = impl InsertRow<M>>) -> BulkInsert<M> {
+    BulkInsert {
+        rows: crate::defaults::with_one_now(|| group_rows::<M>(rows)),
+        _model: PhantomData,
+    }
+}
+
+/// A prepared [`bulk_insert`]: rows grouped by the columns they set.
+#[must_use = "a bulk insert does nothing until `.execute(…)` is awaited"]
+pub struct BulkInsert<M> {
+    rows: Result<(Vec<Group>, usize), Error>,
+    _model: PhantomData<fn() -> M>,
+}
+
+/// A [`bulk_insert`] that reads back the generated keys (in the order of the rows given).
+#[must_use = "a bulk insert does nothing until `.execute(…)` is awaited"]
+pub struct BulkInsertKeys<M> {
+    insert: BulkInsert<M>,
+}
+
+impl<M> std::fmt::Debug for BulkInsert<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkInsert")
+            .field("rows", &self.rows.as_ref().map(|(_, n)| *n))
+            .finish()
+    }
+}
+
+impl<M> std::fmt::Debug for BulkInsertKeys<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.insert.fmt(f)
+    }
+}
+
+impl<M: Model + Clone> BulkInsert<M> {
+    /// Also read back each row's generated key (RETURNING on PostgreSQL; consecutive rowids
+    /// on SQLite). `M` needs a generated integer key.
+    pub fn returning_keys(self) -> BulkInsertKeys<M> {
+        BulkInsertKeys { insert: self }
+    }
+
+    /// Runs the INSERTs; returns how many rows were inserted.
+    pub async fn execute<'e>(self, ex: impl Into<BulkExec<'e>>) -> Result<u64, Error> {
+        Ok(self.run(ex.into(), None).await?.0)
+    }
+
+    async fn run(
+        self,
+        ex: BulkExec<'_>,
+        key: Option<&'static str>,
+    ) -> Result<(u64, Vec<i64>), Error> {
+        let (groups, total) = self.rows?;
+        let job = Job::<M> {
+            groups,
+            total,
+            key,
+            _model: PhantomData,
+        };
+        match ex {
+            BulkExec::Exec(ex) => {
+                let mut held = None;
+                job.in_transaction(ex.connection(&mut held).await?, None)
+                    .await
+            }
+            BulkExec::Session(s) => {
+                let (conn, log) = s.bulk_begin().await?;
+                job.in_transaction(conn, Some(log)).await
+            }
+        }
+    }
+}
+
+impl<M: Model + Clone> BulkInsertKeys<M> {
+    /// Runs the INSERTs; returns the generated keys, in the order the rows were given.
+    pub async fn execute<'e>(self, ex: impl Into<BulkExec<'e>>) -> Result<Vec<i64>, Error> {
+        let Some(key) = M::generated_key_column() else {
+            return Err(mapping(format!(
+                "bulk_insert::<{}>().returning_keys(): the model has no database-generated \
+                 integer key to return; drop returning_keys() and read the rows back with a query",
+                M::NAME
+            )));
+        };
+        Ok(self.insert.run(ex.into(), Some(key)).await?.1)
+    }
+}
+
+/// Turns the rows into value lists grouped by their column sets.
+fn group_rows<M: Model>(
+    rows: impl IntoIterator<Item = impl InsertRow<M>>,
+) -> Result<(Vec<Group>, usize), Error> {
+    let mut groups = Vec::new();
+    let mut last = 0;
+    let mut defaults = None;
+    let mut total = 0;
+    let mut pairs = Vec::with_capacity(M::columns().len());
+    for (i, row) in rows.into_iter().enumerate() {
+        pairs.clear();
+        row.insert_pairs(&mut defaults, &mut pairs)?;
+        let group = group_for(&mut groups, &mut last, pairs.iter().map(|(c, _)| *c));
+        group
+            .rows
+            .push((i, pairs.drain(..).map(|(_, v)| v).collect()));
+        total += 1;
+    }
+    Ok((groups, total))
+}
+
+/// The rows of one call, ready to send.
+struct Job<M> {
+    groups: Vec<Group>,
+    total: usize,
+    /// The generated key column, when keys are asked for.
+    key: Option<&'static str>,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M: Model> Job<M> {
+    async fn in_transaction(
+        self,
+        conn: &mut Connection,
+        log: Option<&mut Vec<String>>,
+    ) -> Result<(u64, Vec<i64>), Error> {
+        let mut tx = conn.begin().await?;
+        let result = self.send(&mut tx, log).await;
+        finish(tx, result).await
+    }
+
+    async fn send(
+        self,
+        conn: &mut Connection,
+        mut log_to: Option<&mut Vec<String>>,
+    ) -> Result<(u64, Vec<i64>), Error> {
+        let dialect = conn.dialect();
+        let mut keys = vec![0i64; if self.key.is_some() { self.total } else { 0 }];
+        let mut inserted = 0u64;
+        for group in self.groups {
+            // A row of no columns is `DEFAULT VALUES`, one row per statement.
+            let per_chunk = match group.columns.len() {
+                0 => 1,
+                n => (dialect.max_binds() / n).max(1),
+            };
+            let given_key = self
+                .key
+                .and_then(|k| group.columns.iter().position(|c| *c == k));
+            let returning: &[&str] = match self.key {
+                Some(k) if given_key.is_none() => &[k],
+                _ => &[],
+            };
+            // Every full chunk has the same SQL: write it once.
+            let mut full_sql: Option<(String, String)> = None;
+            let mut rows = group.rows.into_iter();
+            loop {
+                let chunk: Vec<(usize, Vec<Value>)> = rows.by_ref().take(per_chunk).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                let n = chunk.len();
+                let (sql, plain) = match &full_sql {
+                    Some(s) if n == per_chunk => s.clone(),
+                    _ => {
+                        let s = (
+                            insert_rows_sql(dialect, M::TABLE, &group.columns, n, returning),
+                            insert_rows_sql(dialect, M::TABLE, &group.columns, n, &[]),
+                        );
+                        if n == per_chunk {
+                            full_sql = Some(s.clone());
+                        }
+                        s
+                    }
+                };
+                let mut order = Vec::with_capacity(if self.key.is_some() { n } else { 0 });
+                let mut binds = Vec::with_capacity(n * group.columns.len());
+                for (i, values) in chunk {
+                    if self.key.is_some() {
+                        order.push(i);
+                        if let Some(at) = given_key {
+                            keys[i] = integer(&values[at]).ok_or_else(|| {
+                                mapping(format!(
+                                    "bulk_insert::<{}>().returning_keys(): a row gives a \
+                                     non-integer key",
+                                    M::NAME
+                                ))
+                            })?;
+                        }
+                    }
+                    binds.extend(values.into_iter().map(|v| dialect.encode(v)));
+                }
+                if self.key.is_none() || given_key.is_some() {
+                    log(&mut log_to, &plain);
+                    inserted += conn.execute_write(&Compiled { sql: plain, binds }).await?;
+                    continue;
+                }
+                let generated = generated_keys::<M>(conn, (sql, plain), binds, n).await?;
+                log(&mut log_to, &generated.1);
+                for (i, k) in order.into_iter().zip(generated.0) {
+                    keys[i] = k;
+                }
+                inserted += n as u64;
+            }
+        }
+        Ok((inserted, keys))
+    }
+}
+
+/// Runs one chunk and reads its generated keys: consecutive rowids on SQLite (RETURNING
+/// costs it a temporary table), RETURNING elsewhere. Returns the keys and the SQL run.
+async fn generated_keys<M: Model>(
+    conn: &mut Connection,
+    (returning, plain): (String, String),
+    binds: Vec<Value>,
+    n: usize,
+) -> Result<(Vec<i64>, String), Error> {
+    let plain = Compiled { sql: plain, binds };
+    if let Some(keys) = conn.insert_returning_rowids(&plain, M::TABLE, n).await? {
+        return Ok((keys, plain.sql));
+    }
+    let c = Compiled {
+        sql: returning,
+        binds: plain.binds,
+    };
+    let rows: Vec<(i64,)> = conn.query_write(&c).await?;
+    if rows.len() != n {
+        return Err(Error::InsertRowCount {
+            table: M::TABLE.to_owned(),
+            sent: n,
+            returned: rows.len(),
+        });
+    }
+    Ok((rows.into_iter().map(|(k,)| k).collect(), c.sql))
+}
+
+/// An integer key value, of any width.
+fn integer(v: &Value) -> Option<i64> {
+    match v {
+        Value::I16(n) => Some(i64::from(*n)),
+        Value::I32(n) => Some(i64::from(*n)),
+        Value::I64(n) => Some(*n),
+        _ => None,
+    }
+}

@@ -1,0 +1,274 @@
+//! [`bulk_update`]: many rows by primary key, grouped by the columns each row sets; one
+//! statement text per group, reused for every row of it (prepared once: rusqlite's statement
+//! cache on SQLite, the connection's cache on PostgreSQL, where the group's statements are
+//! pipelined in one round trip per batch).
+
+use std::marker::PhantomData;
+
+use oxalchemy_core::dialect::bulk::update_by_key_sql;
+use oxalchemy_core::{Compiled, Value};
+use oxalchemy_engine::{Connection, Error};
+
+use super::exec::{finish, log};
+use super::{filled_by, group_for, in_column_order, BulkExec, Group, Mapping, Pairs};
+use crate::errors::mapping;
+use crate::model::Model;
+
+/// Statements sent in one pipeline (bounds the memory of a very large call).
+const PIPELINE: usize = 1000;
+
+/// A row [`bulk_update`] accepts: a model struct (every non-key column set, after its
+/// onupdate values and validators, as [`update`](crate::update) does) or a [`Mapping`]
+/// carrying the primary key and the columns to set.
+pub trait UpdateRow<M>: Send {
+    /// Splits the row into its key and the columns to set; returns the model's version
+    /// column, if it has one. `onupdate` caches, for the whole call, what the model's
+    /// `#[column(onupdate = …)]`s fill.
+    #[doc(hidden)]
+    #[allow(
+        clippy::type_complexity,
+        reason = "spelled out in public types so the hidden method names no private alias"
+    )]
+    fn update_pairs(
+        self,
+        onupdate: &mut Option<(Vec<(&'static str, Value)>, Option<&'static str>)>,
+        key: &mut Vec<(&'static str, Value)>,
+        set: &mut Vec<(&'static str, Value)>,
+    ) -> Result<Option<&'static str>, Error>;
+}
+
+impl<M: Model> UpdateRow<M> for M {
+    fn update_pairs(
+        mut self,
+        _: &mut Option<(Pairs, Option<&'static str>)>,
+        key: &mut Pairs,
+        set: &mut Pairs,
+    ) -> Result<Option<&'static str>, Error> {
+        self.apply_onupdate();
+        self.validate()?;
+        self.primary_key_values(key);
+        self.update_values(set);
+        Ok(self.version().map(|(c, _)| c))
+    }
+}
+
+impl<M: Model + Default> UpdateRow<M> for Mapping<M> {
+    fn update_pairs(
+        self,
+        onupdate: &mut Option<(Pairs, Option<&'static str>)>,
+        key: &mut Pairs,
+        set: &mut Pairs,
+    ) -> Result<Option<&'static str>, Error> {
+        let (filled, version) = onupdate.get_or_insert_with(|| {
+            let version = M::default().version().map(|(c, _)| c);
+            let filled = filled_by(M::default(), M::update_values, M::apply_onupdate);
+            (filled, version)
+        });
+        let pk = M::primary_key_columns();
+        for (c, v) in self.pairs {
+            if pk.contains(&c) {
+                key.push((c, v));
+            } else {
+                set.push((c, v));
+            }
+        }
+        if let Some(missing) = pk.iter().find(|c| !key.iter().any(|(k, _)| k == *c)) {
+            return Err(mapping(format!(
+                "bulk_update::<{}>: a mapping has no value for the primary-key column \
+                 `{missing}`; every row must say which row it updates",
+                M::NAME
+            )));
+        }
+        for (c, v) in filled.iter() {
+            if !set.iter().any(|(s, _)| s == c) && Some(*c) != *version {
+                set.push((c, v.clone()));
+            }
+        }
+        in_column_order(key, pk);
+        in_column_order(set, M::columns());
+        Ok(*version)
+    }
+}
+
+/// Updates many rows of `M` by primary key: each row is a [`Mapping`] (key + columns to
+/// set; onupdate values fill the columns it leaves out) or a struct (every column). Rows
+/// setting the same columns share one statement text. Every row must match exactly one
+/// row (else [`Error::StaleData`], and nothing of the call is kept); a row carrying the
+/// `#[column(version)]` value updates only the row at that version and increments it.
+/// Run it with [`execute`](BulkUpdate::execute); on a session, held objects of the updated
+/// rows are re-read.
+pub fn bulk_update<M: Model>(rows: impl IntoIterator<Item = impl UpdateRow<M>>) -> BulkUpdate<M> {
+    BulkUpdate {
+        rows: crate::defaults::with_one_now(|| group_rows::<M>(rows)),
+        _model: PhantomData,
+    }
+}
+
+/// A prepared [`bulk_update`]: rows grouped by the columns they set.
+#[must_use = "a bulk update does nothing until `.execute(…)` is awaited"]
+pub struct BulkUpdate<M> {
+    rows: Result<Vec<Group>, Error>,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> std::fmt::Debug for BulkUpdate<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkUpdate")
+            .field(
+                "groups",
+                &self.rows.as_ref().map(|g| {
+                    g.iter()
+                        .map(|g| (g.columns.clone(), g.rows.len()))
+                        .collect::<Vec<_>>()
+                }),
+            )
+            .finish()
+    }
+}
+
+impl<M: Model + Clone> BulkUpdate<M> {
+    /// Runs the UPDATEs; returns how many rows were updated.
+    pub async fn execute<'e>(self, ex: impl Into<BulkExec<'e>>) -> Result<u64, Error> {
+        let groups = self.rows?;
+        match ex.into() {
+            BulkExec::Exec(ex) => {
+                let mut held = None;
+                let conn = ex.connection(&mut held).await?;
+                Ok(in_transaction::<M>(conn, groups, None).await?.len() as u64)
+            }
+            BulkExec::Session(s) => {
+                let (conn, log) = s.bulk_begin().await?;
+                let keys = in_transaction::<M>(conn, groups, Some(log)).await?;
+                s.bulk_refresh::<M>(&keys).await?;
+                Ok(keys.len() as u64)
+            }
+        }
+    }
+}
+
+fn group_rows<M: Model>(
+    rows: impl IntoIterator<Item = impl UpdateRow<M>>,
+) -> Result<Vec<Group>, Error> {
+    let mut groups = Vec::new();
+    let mut last = 0;
+    let mut cache = None;
+    let (mut key, mut set) = (Vec::new(), Vec::new());
+    for (i, row) in rows.into_iter().enumerate() {
+        key.clear();
+        set.clear();
+        let version = row.update_pairs(&mut cache, &mut key, &mut set)?;
+        // A row carrying its version: matched only at that version, which it increments.
+        if let Some(v) = version {
+            if let Some(at) = set.iter().position(|(c, _)| *c == v) {
+                let current = set[at].1.clone();
+                let Some(n) = integer(&current) else {
+                    return Err(mapping(format!(
+                        "bulk_update::<{}>: the version column `{v}` must be an integer",
+                        M::NAME
+                    )));
+                };
+                set[at].1 = Value::I64(n + 1);
+                key.push((v, current));
+            }
+        }
+        if set.is_empty() {
+            return Err(mapping(format!(
+                "bulk_update::<{}>: a row sets no column besides its key; leave it out",
+                M::NAME
+            )));
+        }
+        let columns = set.iter().chain(&key).map(|(c, _)| *c);
+        let group = group_for(&mut groups, &mut last, columns);
+        let values = set.drain(..).chain(key.drain(..)).map(|(_, v)| v).collect();
+        group.rows.push((i, values));
+    }
+    Ok(groups)
+}
+
+async fn in_transaction<M: Model>(
+    conn: &mut Connection,
+    groups: Vec<Group>,
+    log: Option<&mut Vec<String>>,
+) -> Result<Vec<Pairs>, Error> {
+    let mut tx = conn.begin().await?;
+    let result = send::<M>(&mut tx, groups, log).await;
+    finish(tx, result).await
+}
+
+/// Sends every group's statements; returns the keys of the updated rows.
+async fn send<M: Model>(
+    conn: &mut Connection,
+    groups: Vec<Group>,
+    mut log_to: Option<&mut Vec<String>>,
+) -> Result<Vec<Pairs>, Error> {
+    let dialect = conn.dialect();
+    let pk = M::primary_key_columns();
+    let mut keys = Vec::new();
+    for group in groups {
+        // The set columns come first; the key (and version) columns after them.
+        let split = group
+            .columns
+            .iter()
+            .position(|c| pk.contains(c))
+            .unwrap_or(group.columns.len());
+        let (set, key) = group.columns.split_at(split);
+        let sql = update_by_key_sql(dialect, M::TABLE, set, key);
+        log(&mut log_to, &sql);
+        let mut rows = group.rows.into_iter();
+        loop {
+            let mut row_keys: Vec<Pairs> = Vec::with_capacity(PIPELINE);
+            let stmts: Vec<Compiled> = rows
+                .by_ref()
+                .take(PIPELINE)
+                .map(|(_, mut values)| {
+                    let key_values = values.split_off(split);
+                    let mut binds: Vec<Value> =
+                        values.into_iter().map(|v| dialect.encode(v)).collect();
+                    binds.extend(key_values.iter().map(|v| dialect.encode(v.clone())));
+                    row_keys.push(key.iter().copied().zip(key_values).collect());
+                    Compiled {
+                        sql: sql.clone(),
+                        binds,
+                    }
+                })
+                .collect();
+            if stmts.is_empty() {
+                break;
+            }
+            let counts = conn.execute_many_compiled(&stmts).await?;
+            for (row_key, matched) in row_keys.into_iter().zip(counts) {
+                if matched != 1 {
+                    return Err(Error::StaleData {
+                        operation: "UPDATE",
+                        table: M::TABLE,
+                        key: describe(&row_key),
+                        matched,
+                    });
+                }
+                // The version column (when checked) is part of the WHERE, not of the key.
+                let mut row_key = row_key;
+                row_key.retain(|(c, _)| pk.contains(c));
+                keys.push(row_key);
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// `id=5` / `a=1, b=2`, for messages.
+fn describe(key: &Pairs) -> String {
+    key.iter()
+        .map(|(c, v)| format!("{c}={v:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An integer version value, of any width.
+fn integer(v: &Value) -> Option<i64> {
+    match v {
+        Value::I16(n) => Some(i64::from(*n)),
+        Value::I32(n) => Some(i64::from(*n)),
+        Value::I64(n) => Some(*n),
+        _ => None,
+    }
+}

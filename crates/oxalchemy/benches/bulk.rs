@@ -1,0 +1,393 @@
+//! Bulk writes, same run, interleaved with the raw driver's best:
+//! * 100,000 new rows: `bulk_insert` vs a raw prepared multi-row INSERT in one transaction
+//!   (both databases) and vs binary COPY (`copy_in` + `BinaryCopyInWriter`, PostgreSQL),
+//!   and vs today's session flush of the same rows;
+//! * 10,000 rows, two columns each: `bulk_update` vs raw prepared UPDATEs in one
+//!   transaction (pipelined on PostgreSQL).
+//!
+//! `cargo bench -p oxalchemy --bench bulk`
+
+mod common;
+
+use common::median;
+
+use std::time::{Duration, Instant};
+
+use oxalchemy::orm::{bulk_insert, bulk_update, Mapping};
+use oxalchemy::prelude::*;
+
+const NEW: usize = 100_000;
+const CHANGED: usize = 10_000;
+const ROUNDS: usize = 5;
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "bench_bulk_users")]
+struct BulkUser {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(length = 50)]
+    pub username: String,
+    #[column(length = 255)]
+    pub email: String,
+    pub karma: Option<i32>,
+    pub active: bool,
+    pub score: f64,
+}
+
+fn user(i: usize) -> BulkUser {
+    BulkUser {
+        id: 0,
+        username: format!("user{i}"),
+        email: format!("user{i}@example.com"),
+        karma: i.is_multiple_of(3).then_some(i as i32),
+        active: i.is_multiple_of(2),
+        score: i as f64 * 0.5,
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn report(db: &str, what: &str, base: &[Duration], ours: &[Duration], base_label: &str) {
+    let (r, o) = (median(base.to_vec()), median(ours.to_vec()));
+    println!(
+        "{db:<10} {what:<28} {base_label:<22} {:>9.2} ms | oxalchemy {:>9.2} ms | ratio {:.2}x",
+        ms(r),
+        ms(o),
+        o.as_secs_f64() / r.as_secs_f64()
+    );
+}
+
+fn metadata() -> MetaData {
+    Registry::new().model::<BulkUser>().metadata()
+}
+
+async fn reset(db: &Database) {
+    db.drop_all(&metadata()).await.expect("drop");
+    db.create_all(&metadata()).await.expect("create");
+}
+
+/// `bulk_insert` of 100,000 structs, nothing read back.
+async fn ours_insert(db: &Database) -> Duration {
+    reset(db).await;
+    let rows: Vec<BulkUser> = (0..NEW).map(user).collect();
+    let start = Instant::now();
+    let n = bulk_insert::<BulkUser>(rows)
+        .execute(db)
+        .await
+        .expect("bulk");
+    let t = start.elapsed();
+    assert_eq!(n as usize, NEW);
+    t
+}
+
+/// Today's session: add 100,000 objects and commit (keys read back into them).
+async fn session_flush(db: &Database) -> Duration {
+    reset(db).await;
+    let rows: Vec<BulkUser> = (0..NEW).map(user).collect();
+    let mut s = db.session();
+    let start = Instant::now();
+    s.add_all(rows);
+    s.commit().await.expect("flush");
+    start.elapsed()
+}
+
+/// `bulk_update` of 10,000 rows, two columns each.
+async fn ours_update(db: &Database, round: usize) -> Duration {
+    let rows: Vec<Mapping<BulkUser>> = (1..=CHANGED as i64)
+        .map(|id| {
+            Mapping::new()
+                .set(BulkUser::id, id)
+                .set(BulkUser::score, (id as usize + round) as f64)
+                .set(BulkUser::karma, Some(round as i32))
+        })
+        .collect();
+    let start = Instant::now();
+    let n = bulk_update::<BulkUser>(rows)
+        .execute(db)
+        .await
+        .expect("bulk update");
+    let t = start.elapsed();
+    assert_eq!(n as usize, CHANGED);
+    t
+}
+
+const INSERT_COLS: &str = "INSERT INTO \"bench_bulk_users\" (\"username\", \"email\", \"karma\", \"active\", \"score\") VALUES ";
+const UPDATE: &str =
+    "UPDATE \"bench_bulk_users\" SET \"karma\" = ?, \"score\" = ? WHERE \"id\" = ?";
+
+fn values_sql(rows: usize, pg: bool) -> String {
+    let mut sql = String::from(INSERT_COLS);
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..5 {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            if pg {
+                sql.push_str(&format!("${n}"));
+            } else {
+                sql.push('?');
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+async fn bench_sqlite() {
+    let path = common::sqlite_path("bulk");
+    let db = Database::connect(format!("sqlite:///{}", path.display()))
+        .await
+        .expect("sqlite");
+    let raw = rusqlite::Connection::open(&path).expect("raw");
+    raw.busy_timeout(Duration::from_secs(5)).expect("busy");
+    let per_stmt = 32766 / 5;
+
+    let raw_insert = |raw: &rusqlite::Connection| {
+        let items: Vec<BulkUser> = (0..NEW).map(user).collect();
+        let start = Instant::now();
+        let tx = raw.unchecked_transaction().expect("tx");
+        for chunk in items.chunks(per_stmt) {
+            let mut stmt = tx
+                .prepare_cached(&values_sql(chunk.len(), false))
+                .expect("prepare");
+            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 5);
+            for a in chunk {
+                params.extend([
+                    &a.username as &dyn rusqlite::ToSql,
+                    &a.email,
+                    &a.karma,
+                    &a.active,
+                    &a.score,
+                ]);
+            }
+            stmt.execute(params.as_slice()).expect("insert");
+        }
+        tx.commit().expect("commit");
+        start.elapsed()
+    };
+
+    let (mut t_raw, mut t_ours, mut t_flush) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        // Rotate who goes first, so drift in the machine's load is shared.
+        for side in 0..3 {
+            match (round + side) % 3 {
+                0 => t_ours.push(ours_insert(&db).await),
+                1 => {
+                    reset(&db).await;
+                    t_raw.push(raw_insert(&raw));
+                }
+                _ => t_flush.push(session_flush(&db).await),
+            }
+        }
+    }
+    report(
+        "sqlite",
+        "insert 100,000",
+        &t_raw,
+        &t_ours,
+        "raw multi-row INSERT",
+    );
+    report(
+        "sqlite",
+        "insert 100,000",
+        &t_flush,
+        &t_ours,
+        "session flush",
+    );
+
+    let (mut t_raw, mut t_ours) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let raw_first = round % 2 == 0;
+        for side in 0..2 {
+            if (side == 0) == raw_first {
+                let start = Instant::now();
+                let tx = raw.unchecked_transaction().expect("tx");
+                {
+                    let mut stmt = tx.prepare_cached(UPDATE).expect("prepare");
+                    for id in 1..=CHANGED as i64 {
+                        let n = stmt
+                            .execute(rusqlite::params![
+                                Some(round as i32),
+                                (id as usize + round) as f64,
+                                id
+                            ])
+                            .expect("update");
+                        assert_eq!(n, 1);
+                    }
+                }
+                tx.commit().expect("commit");
+                t_raw.push(start.elapsed());
+            } else {
+                t_ours.push(ours_update(&db, round).await);
+            }
+        }
+    }
+    report(
+        "sqlite",
+        "update 10,000 (2 cols)",
+        &t_raw,
+        &t_ours,
+        "raw prepared UPDATEs",
+    );
+    drop(db);
+    common::remove_sqlite(&path);
+}
+
+async fn bench_postgres() {
+    use futures_util::pin_mut;
+    use tokio_postgres::binary_copy::BinaryCopyInWriter;
+    use tokio_postgres::types::{ToSql, Type};
+
+    let Some((db, url)) = common::postgres().await else {
+        return;
+    };
+    let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("raw pg");
+    tokio::spawn(connection);
+    let per_stmt = 65535 / 5;
+
+    let (mut t_copy, mut t_raw, mut t_ours, mut t_flush) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        for side in 0..4 {
+            match (round + side) % 4 {
+                0 => t_ours.push(ours_insert(&db).await),
+                1 => t_flush.push(session_flush(&db).await),
+                2 => {
+                    reset(&db).await;
+                    let items: Vec<BulkUser> = (0..NEW).map(user).collect();
+                    let start = Instant::now();
+                    let tx = client.transaction().await.expect("tx");
+                    let sink = tx
+                        .copy_in("COPY \"bench_bulk_users\" (\"username\", \"email\", \"karma\", \"active\", \"score\") FROM STDIN BINARY")
+                        .await
+                        .expect("copy");
+                    let writer = BinaryCopyInWriter::new(
+                        sink,
+                        &[
+                            Type::VARCHAR,
+                            Type::VARCHAR,
+                            Type::INT4,
+                            Type::BOOL,
+                            Type::FLOAT8,
+                        ],
+                    );
+                    pin_mut!(writer);
+                    for a in &items {
+                        writer
+                            .as_mut()
+                            .write(&[&a.username, &a.email, &a.karma, &a.active, &a.score])
+                            .await
+                            .expect("row");
+                    }
+                    let n = writer.finish().await.expect("finish");
+                    tx.commit().await.expect("commit");
+                    t_copy.push(start.elapsed());
+                    assert_eq!(n as usize, NEW);
+                }
+                _ => {
+                    reset(&db).await;
+                    let items: Vec<BulkUser> = (0..NEW).map(user).collect();
+                    let start = Instant::now();
+                    let tx = client.transaction().await.expect("tx");
+                    for chunk in items.chunks(per_stmt) {
+                        let stmt = tx
+                            .prepare(&values_sql(chunk.len(), true))
+                            .await
+                            .expect("prepare");
+                        let mut params: Vec<&(dyn ToSql + Sync)> =
+                            Vec::with_capacity(chunk.len() * 5);
+                        for a in chunk {
+                            params.extend([
+                                &a.username as &(dyn ToSql + Sync),
+                                &a.email,
+                                &a.karma,
+                                &a.active,
+                                &a.score,
+                            ]);
+                        }
+                        tx.execute(&stmt, &params).await.expect("insert");
+                    }
+                    tx.commit().await.expect("commit");
+                    t_raw.push(start.elapsed());
+                }
+            }
+        }
+    }
+    report(
+        "postgresql",
+        "insert 100,000",
+        &t_copy,
+        &t_ours,
+        "raw binary COPY",
+    );
+    report(
+        "postgresql",
+        "insert 100,000",
+        &t_raw,
+        &t_ours,
+        "raw multi-row INSERT",
+    );
+    report(
+        "postgresql",
+        "insert 100,000",
+        &t_flush,
+        &t_ours,
+        "session flush",
+    );
+
+    let update = client
+        .prepare("UPDATE \"bench_bulk_users\" SET \"karma\" = $1, \"score\" = $2 WHERE \"id\" = $3")
+        .await
+        .expect("prepare");
+    let (mut t_raw, mut t_ours) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let raw_first = round % 2 == 0;
+        for side in 0..2 {
+            if (side == 0) == raw_first {
+                let values: Vec<(Option<i32>, f64, i64)> = (1..=CHANGED as i64)
+                    .map(|id| (Some(round as i32), (id as usize + round) as f64, id))
+                    .collect();
+                let start = Instant::now();
+                let tx = client.transaction().await.expect("tx");
+                // Pipelined: every UPDATE sent before the first answer is awaited.
+                let params: Vec<[&(dyn ToSql + Sync); 3]> = values
+                    .iter()
+                    .map(|(k, s, id)| [k as &(dyn ToSql + Sync), s, id])
+                    .collect();
+                let futs = params.iter().map(|p| tx.execute(&update, p));
+                for r in futures_util::future::join_all(futs).await {
+                    assert_eq!(r.expect("update"), 1);
+                }
+                tx.commit().await.expect("commit");
+                t_raw.push(start.elapsed());
+            } else {
+                t_ours.push(ours_update(&db, round).await);
+            }
+        }
+    }
+    report(
+        "postgresql",
+        "update 10,000 (2 cols)",
+        &t_raw,
+        &t_ours,
+        "raw pipelined UPDATEs",
+    );
+    db.drop_all(&metadata()).await.expect("cleanup");
+}
+
+fn main() {
+    common::run(async {
+        bench_sqlite().await;
+        bench_postgres().await;
+    });
+}

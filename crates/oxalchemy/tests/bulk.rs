@@ -1,0 +1,448 @@
+//! Bulk insert / update / delete (the guide's §3 "Bulk Operations"): mappings in, nothing
+//! loaded; defaults and server defaults; all or nothing; sessions kept consistent. Every case
+//! runs on SQLite (memory, file) and PostgreSQL.
+
+mod blog;
+mod common;
+
+use blog::*;
+use oxalchemy::orm::{self, bulk_delete, bulk_insert, bulk_update, Mapping, ObjectState, Session};
+use oxalchemy::prelude::*;
+use oxalchemy::IntegrityError;
+
+/// The guide's `bulk_create_users`: `session.bulk_insert_mappings(User, users_data)` inside
+/// `session_scope`.
+async fn bulk_create_users(db: &Database, users_data: Vec<Mapping<User>>) -> Result<(), Error> {
+    db.session_scope(async |s: &mut Session| {
+        bulk_insert::<User>(users_data).execute(s).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The guide's `bulk_update_posts`: `session.bulk_update_mappings(Post, posts_updates)`.
+async fn bulk_update_posts(db: &Database, posts_updates: Vec<Mapping<Post>>) -> Result<(), Error> {
+    db.session_scope(async |s: &mut Session| {
+        bulk_update::<Post>(posts_updates).execute(s).await?;
+        Ok(())
+    })
+    .await
+}
+
+fn user_mapping(i: usize) -> Mapping<User> {
+    Mapping::new()
+        .set(User::username, format!("user{i}"))
+        .set(User::email, format!("user{i}@example.com"))
+}
+
+async fn setup(t: &common::Target) -> Database {
+    let db = t.connect().await;
+    db.create_all(&registry().metadata()).await.unwrap();
+    db
+}
+
+async fn count(db: &Database, table_name: &'static str) -> i64 {
+    let rows: Vec<(i64,)> = db
+        .query(select([func::count(star())]).from(table(table_name)))
+        .await
+        .unwrap();
+    rows[0].0
+}
+
+#[tokio::test]
+async fn bulk_create_users_fills_defaults_and_server_defaults() {
+    for t in common::all_targets("bulk_create_users").await {
+        let db = setup(&t).await;
+        bulk_create_users(&db, (0..250).map(user_mapping).collect())
+            .await
+            .unwrap();
+        let users = orm::query::<User>()
+            .order_by(User::id.asc())
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(users.len(), 250, "[{}]", t.label);
+        let first = &users[0];
+        assert_eq!(first.username, "user0", "[{}]", t.label);
+        for u in &users {
+            // Server default ('{}') and the Python-side default of `status`.
+            assert_eq!(u.settings, serde_json::json!({}), "[{}]", t.label);
+            assert_eq!(u.status, Status::Active, "[{}]", t.label);
+            assert_eq!(u.karma, None, "[{}]", t.label);
+            // `default = now`: one instant for the whole call.
+            assert_eq!(u.ts.created_at, first.ts.created_at, "[{}]", t.label);
+            assert_eq!(u.ts.updated_at, u.ts.created_at, "[{}]", t.label);
+            assert!(u.base.id > 0, "[{}]", t.label);
+        }
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn given_columns_win_over_defaults_and_structs_run_validators() {
+    for t in common::all_targets("bulk_given_columns").await {
+        let db = setup(&t).await;
+        let when = chrono::DateTime::parse_from_rfc3339("2020-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let rows = vec![
+            user_mapping(1)
+                .set(User::created_at, when)
+                .set(User::status, Status::Suspended)
+                .set(User::settings, serde_json::json!({"theme": "dark"})),
+            user_mapping(2),
+        ];
+        let n = bulk_insert::<User>(rows).execute(&db).await.unwrap();
+        assert_eq!(n, 2, "[{}]", t.label);
+        let u1 = orm::query::<User>()
+            .filter(User::username.eq("user1"))
+            .one(&db)
+            .await
+            .unwrap();
+        assert_eq!(u1.ts.created_at, when, "[{}]", t.label);
+        assert_ne!(u1.ts.updated_at, when, "[{}] updated_at defaulted", t.label);
+        assert_eq!(u1.status, Status::Suspended, "[{}]", t.label);
+        assert_eq!(u1.settings["theme"], "dark", "[{}]", t.label);
+
+        // Structs: defaults applied, validators run before anything is written.
+        let ok = User {
+            username: "struct".into(),
+            email: "struct@example.com".into(),
+            settings: serde_json::json!({}),
+            ..Default::default()
+        };
+        let bad = User {
+            username: " ".into(),
+            email: "blank@example.com".into(),
+            settings: serde_json::json!({}),
+            ..Default::default()
+        };
+        let err = bulk_insert::<User>(vec![ok.clone(), bad])
+            .execute(&db)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Validation(_)), "[{}] {err:?}", t.label);
+        assert_eq!(count(&db, "users").await, 2, "[{}]", t.label);
+        let keys = bulk_insert::<User>(vec![ok])
+            .returning_keys()
+            .execute(&db)
+            .await
+            .unwrap();
+        let stored = orm::query::<User>()
+            .filter(User::id.eq(keys[0]))
+            .one(&db)
+            .await
+            .unwrap();
+        assert_eq!(stored.username, "struct", "[{}]", t.label);
+        assert_eq!(stored.ts.created_at, stored.ts.updated_at, "[{}]", t.label);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_unique_violation_mid_call_writes_nothing_and_names_the_constraint() {
+    for t in common::all_targets("bulk_unique_violation").await {
+        let db = setup(&t).await;
+        // 20,000 rows span several statements on both databases; the duplicate is in a
+        // later one, so earlier statements' rows must be rolled back too.
+        let mut rows: Vec<Mapping<User>> = (0..20_000).map(user_mapping).collect();
+        rows[17_000] = Mapping::new()
+            .set(User::username, "dup")
+            .set(User::email, "user3@example.com");
+        let mut conn = db.connection().await.unwrap();
+        let err = bulk_insert::<User>(rows)
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        match &err {
+            Error::Integrity(IntegrityError::UniqueViolation { constraint, .. }) => {
+                assert_eq!(
+                    constraint.as_deref(),
+                    Some("uq_users_email"),
+                    "[{}] {err}",
+                    t.label
+                );
+            }
+            other => panic!("[{}] expected UniqueViolation, got {other:?}", t.label),
+        }
+        assert_eq!(count(&db, "users").await, 0, "[{}]", t.label);
+        // The connection is usable afterwards (no transaction left open or aborted).
+        let n = bulk_insert::<User>((0..3).map(user_mapping))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(n, 3, "[{}]", t.label);
+        drop(conn);
+        assert_eq!(count(&db, "users").await, 3, "[{}]", t.label);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn bulk_update_posts_with_mixed_column_sets() {
+    for t in common::all_targets("bulk_update_posts").await {
+        let db = setup(&t).await;
+        let author = bulk_insert::<User>([user_mapping(0)])
+            .returning_keys()
+            .execute(&db)
+            .await
+            .unwrap()[0];
+        let ids = bulk_insert::<Post>((0..6).map(|i| {
+            Mapping::new()
+                .set(Post::title, format!("post{i}"))
+                .set(Post::author_id, author)
+        }))
+        .returning_keys()
+        .execute(&db)
+        .await
+        .unwrap();
+        assert_eq!(ids.len(), 6, "[{}]", t.label);
+        let before = orm::query::<Post>().all(&db).await.unwrap();
+
+        // Even rows change the title; odd rows the title and the content.
+        let posts_updates: Vec<Mapping<Post>> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let m = Mapping::new()
+                    .set(Post::id, *id)
+                    .set(Post::title, format!("new{i}"));
+                if i % 2 == 1 {
+                    m.set(Post::content, Some(format!("body{i}")))
+                } else {
+                    m
+                }
+            })
+            .collect();
+        bulk_update_posts(&db, posts_updates).await.unwrap();
+
+        let after = orm::query::<Post>()
+            .order_by(Post::id.asc())
+            .all(&db)
+            .await
+            .unwrap();
+        for (i, p) in after.iter().enumerate() {
+            assert_eq!(p.base.id, ids[i], "[{}]", t.label);
+            assert_eq!(p.title, format!("new{i}"), "[{}]", t.label);
+            let content = (i % 2 == 1).then(|| format!("body{i}"));
+            assert_eq!(p.content, content, "[{}]", t.label);
+            let old = before.iter().find(|b| b.base.id == p.base.id).unwrap();
+            assert_eq!(p.ts.created_at, old.ts.created_at, "[{}]", t.label);
+            assert!(
+                p.ts.updated_at >= old.ts.updated_at,
+                "[{}] onupdate",
+                t.label
+            );
+            assert_eq!(p.author_id, author, "[{}] untouched", t.label);
+        }
+
+        // Two column sets, two statement texts.
+        let mut s = db.session();
+        bulk_update::<Post>(vec![
+            Mapping::new().set(Post::id, ids[0]).set(Post::title, "a"),
+            Mapping::new()
+                .set(Post::id, ids[1])
+                .set(Post::content, None::<String>),
+            Mapping::new().set(Post::id, ids[2]).set(Post::title, "c"),
+        ])
+        .execute(&mut s)
+        .await
+        .unwrap();
+        let updates: Vec<&String> = s
+            .statements()
+            .iter()
+            .filter(|q| q.starts_with("UPDATE"))
+            .collect();
+        assert_eq!(updates.len(), 2, "[{}] {updates:?}", t.label);
+        s.commit().await.unwrap();
+        let p1 = orm::query::<Post>()
+            .filter(Post::id.eq(ids[1]))
+            .one(&db)
+            .await
+            .unwrap();
+        assert_eq!(p1.content, None, "[{}]", t.label);
+        assert_eq!(p1.title, "new1", "[{}]", t.label);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_missing_row_is_stale_data_and_nothing_is_kept() {
+    for t in common::all_targets("bulk_update_stale").await {
+        let db = setup(&t).await;
+        let ids = bulk_insert::<User>((0..2).map(user_mapping))
+            .returning_keys()
+            .execute(&db)
+            .await
+            .unwrap();
+        let err = bulk_update::<User>(vec![
+            Mapping::new().set(User::id, ids[0]).set(User::karma, 5),
+            Mapping::new().set(User::id, 999_999).set(User::karma, 6),
+        ])
+        .execute(&db)
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::StaleData { matched: 0, .. }),
+            "[{}] {err:?}",
+            t.label
+        );
+        let u = orm::query::<User>()
+            .filter(User::id.eq(ids[0]))
+            .one(&db)
+            .await
+            .unwrap();
+        assert_eq!(u.karma, None, "[{}] rolled back", t.label);
+
+        // A mapping without the key says so before anything is sent.
+        let err = bulk_update::<User>(vec![Mapping::new().set(User::karma, 1)])
+            .execute(&db)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("primary-key"),
+            "[{}] {err}",
+            t.label
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn bulk_delete_by_keys() {
+    for t in common::all_targets("bulk_delete").await {
+        let db = setup(&t).await;
+        let ids = bulk_insert::<User>((0..10).map(user_mapping))
+            .returning_keys()
+            .execute(&db)
+            .await
+            .unwrap();
+        let n = bulk_delete::<User, i64>(ids[..4].iter().copied().chain([123_456]))
+            .execute(&db)
+            .await
+            .unwrap();
+        assert_eq!(n, 4, "[{}]", t.label);
+        let left: Vec<i64> = orm::query::<User>()
+            .order_by(User::id.asc())
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.base.id)
+            .collect();
+        assert_eq!(left, ids[4..], "[{}]", t.label);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_session_flushes_first_and_keeps_its_objects_consistent() {
+    for t in common::all_targets("bulk_session").await {
+        let db = setup(&t).await;
+        let ids = bulk_insert::<User>((0..3).map(user_mapping))
+            .returning_keys()
+            .execute(&db)
+            .await
+            .unwrap();
+        let mut s = db.session();
+        let held = s.get::<User>(ids[0]).await.unwrap().unwrap();
+        let doomed = s.get::<User>(ids[1]).await.unwrap().unwrap();
+        // Pending work is flushed before the bulk write (the rows see each other).
+        let pending = s.add(User {
+            username: "pending".into(),
+            email: "pending@example.com".into(),
+            settings: serde_json::json!({}),
+            ..Default::default()
+        });
+        bulk_update::<User>(vec![Mapping::new()
+            .set(User::id, ids[0])
+            .set(User::karma, 7)])
+        .execute(&mut s)
+        .await
+        .unwrap();
+        assert_eq!(s[held].karma, Some(7), "[{}] held object re-read", t.label);
+        assert_eq!(
+            s.state(pending),
+            Some(ObjectState::Persistent),
+            "[{}] flushed first",
+            t.label
+        );
+        bulk_delete::<User, i64>([ids[1]])
+            .execute(&mut s)
+            .await
+            .unwrap();
+        assert!(s.get_ref(doomed).is_none(), "[{}] dropped", t.label);
+        assert!(
+            s.get::<User>(ids[1]).await.unwrap().is_none(),
+            "[{}] gone",
+            t.label
+        );
+        // Everything ran in the session's transaction: a rollback undoes it all.
+        s.rollback().await.unwrap();
+        assert_eq!(count(&db, "users").await, 3, "[{}]", t.label);
+        let u = orm::query::<User>()
+            .filter(User::id.eq(ids[0]))
+            .one(&db)
+            .await
+            .unwrap();
+        assert_eq!(u.karma, None, "[{}]", t.label);
+        t.finish().await;
+    }
+}
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "bulk_documents")]
+struct Document {
+    #[column(primary_key)]
+    pub id: i64,
+    pub body: String,
+    #[column(version)]
+    pub version: i64,
+}
+
+#[tokio::test]
+async fn a_row_carrying_its_version_is_checked_and_bumped() {
+    for t in common::all_targets("bulk_version").await {
+        let db = t.connect().await;
+        db.create_all(&Registry::new().model::<Document>().metadata())
+            .await
+            .unwrap();
+        let ids = bulk_insert::<Document>([Mapping::new().set(Document::body, "a")])
+            .returning_keys()
+            .execute(&db)
+            .await
+            .unwrap();
+        let stored = || async {
+            orm::query::<Document>()
+                .filter(Document::id.eq(ids[0]))
+                .one(&db)
+                .await
+                .unwrap()
+        };
+        let v = stored().await.version;
+        let at = |version: i64, body: &str| {
+            Mapping::new()
+                .set(Document::id, ids[0])
+                .set(Document::body, body.to_owned())
+                .set(Document::version, version)
+        };
+        bulk_update::<Document>([at(v, "b")])
+            .execute(&db)
+            .await
+            .unwrap();
+        let d = stored().await;
+        assert_eq!((d.body.as_str(), d.version), ("b", v + 1), "[{}]", t.label);
+        // The same version again: another writer got there first.
+        let err = bulk_update::<Document>([at(v, "c")])
+            .execute(&db)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::StaleData { matched: 0, .. }),
+            "[{}] {err:?}",
+            t.label
+        );
+        assert_eq!(stored().await.body, "b", "[{}]", t.label);
+        t.finish().await;
+    }
+}
