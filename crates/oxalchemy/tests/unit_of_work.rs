@@ -7,7 +7,7 @@ mod blog;
 mod common;
 
 use blog::*;
-use oxalchemy::orm::{selectinload, NotLoaded};
+use oxalchemy::orm::{selectinload, NotLoaded, ObjectState};
 use oxalchemy::prelude::*;
 
 fn new_user(name: &str) -> User {
@@ -19,10 +19,31 @@ fn new_user(name: &str) -> User {
     }
 }
 
+fn tag(id: i64, name: &str) -> Tag {
+    Tag {
+        id,
+        name: name.to_owned(),
+    }
+}
+
 async fn setup(t: &common::Target) -> Database {
     let db = t.connect().await;
     db.create_all(&registry().metadata()).await.unwrap();
     db
+}
+
+/// The tags in the database, by id.
+async fn stored_tags(db: &Database) -> Vec<(i64, String)> {
+    let mut s = db.session();
+    let hs = s
+        .query::<Tag>()
+        .order_by(Tag::id.asc())
+        .all()
+        .await
+        .unwrap();
+    hs.into_iter()
+        .map(|h| (s[h].id, s[h].name.clone()))
+        .collect()
 }
 
 fn post_count(u: &User) -> Result<usize, Error> {
@@ -88,6 +109,114 @@ async fn not_loaded_names_the_field_and_converts_with_question_mark() {
             .await
             .unwrap();
         assert_eq!(post_count(&s[loaded]).unwrap(), 1, "[{}]", t.label);
+        s.close().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_identity_added_twice_is_an_error_before_any_sql() {
+    for t in common::all_targets("uow_added_twice").await {
+        let db = setup(&t).await;
+
+        // Two new objects with one primary key.
+        let mut s = db.session();
+        s.add(tag(7, "rust"));
+        s.add(tag(7, "python"));
+        let err = s.commit().await.unwrap_err();
+        assert!(
+            matches!(err, Error::Mapping { .. }),
+            "[{}] {err:?}",
+            t.label
+        );
+        let shown = err.to_string();
+        assert!(shown.contains("Tag (id="), "{shown}");
+        assert!(shown.contains('7'), "{shown}");
+        assert!(shown.contains("added to the session twice"), "{shown}");
+        assert!(s.statements().is_empty(), "{:?}", s.statements());
+        s.close().await.unwrap();
+        assert!(stored_tags(&db).await.is_empty(), "[{}]", t.label);
+
+        // A new object whose key the session already holds.
+        let mut s = db.session();
+        s.add(tag(8, "sql"));
+        s.commit().await.unwrap();
+        s.reset_statements();
+        let copy = s.add(tag(8, "nosql"));
+        let err = s.flush().await.unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.contains("Tag (id="), "{shown}");
+        assert!(shown.contains("already held"), "{shown}");
+        assert!(s.statements().is_empty(), "{:?}", s.statements());
+        assert_eq!(s.state(copy), Some(ObjectState::Pending));
+        s.close().await.unwrap();
+        assert_eq!(stored_tags(&db).await, vec![(8, "sql".to_owned())]);
+
+        // Keys the database generates never collide.
+        let mut s = db.session();
+        s.add_all([tag(0, "a"), tag(0, "b")]);
+        s.commit().await.unwrap();
+        assert_eq!(stored_tags(&db).await.len(), 3, "[{}]", t.label);
+    }
+}
+
+#[tokio::test]
+async fn delete_and_add_of_one_identity_is_an_update_of_that_row() {
+    for t in common::all_targets("uow_row_switch").await {
+        let db = setup(&t).await;
+        let mut s = db.session();
+        s.add_all([tag(5, "old"), tag(6, "other")]);
+        s.commit().await.unwrap();
+        s.close().await.unwrap();
+
+        let mut s = db.session();
+        let old = s.get::<Tag>(5).await.unwrap().unwrap();
+        s.delete(old);
+        let new = s.add(tag(5, "new"));
+        s.reset_statements();
+        s.commit().await.unwrap();
+        let sql = s.statements().join("\n");
+        assert!(sql.contains("UPDATE"), "[{}] {sql}", t.label);
+        assert!(!sql.contains("INSERT"), "[{}] {sql}", t.label);
+        assert!(!sql.contains("DELETE"), "[{}] {sql}", t.label);
+        assert_eq!(s.state(new), Some(ObjectState::Persistent));
+        assert_eq!(s.state(old), None, "the deleted object left the session");
+        let again = s.get::<Tag>(5).await.unwrap().unwrap();
+        assert_eq!(again, new, "[{}] the new object owns the identity", t.label);
+        s.close().await.unwrap();
+        assert_eq!(
+            stored_tags(&db).await,
+            vec![(5, "new".to_owned()), (6, "other".to_owned())],
+            "[{}]",
+            t.label
+        );
+
+        // A row others reference: it is updated in place, so its posts stay.
+        let mut s = db.session();
+        let ann = s.add(new_user("ann"));
+        s.flush().await.unwrap();
+        let id = s[ann].base.id;
+        s.add(Post {
+            title: "kept".into(),
+            author_id: id,
+            ..Default::default()
+        });
+        s.commit().await.unwrap();
+        s.delete(ann);
+        let mut replacement = new_user("ann2");
+        replacement.base.id = id;
+        let ann2 = s.add(replacement);
+        s.commit().await.unwrap();
+        assert_eq!(s[ann2].base.id, id);
+        s.close().await.unwrap();
+
+        let mut s = db.session();
+        let users = s.query::<User>().all().await.unwrap();
+        assert_eq!(users.len(), 1, "[{}]", t.label);
+        assert_eq!(s[users[0]].username, "ann2");
+        assert_eq!(s[users[0]].email, "ann2@example.com");
+        let posts = s.query::<Post>().all().await.unwrap();
+        assert_eq!(posts.len(), 1, "[{}]", t.label);
+        assert_eq!(s[posts[0]].author_id, id);
         s.close().await.unwrap();
     }
 }
