@@ -7,7 +7,7 @@ mod blog;
 mod common;
 
 use blog::*;
-use oxalchemy::orm::{selectinload, NotLoaded, ObjectState};
+use oxalchemy::orm::{joinedload, selectinload, NotLoaded, ObjectState};
 use oxalchemy::prelude::*;
 
 fn new_user(name: &str) -> User {
@@ -217,6 +217,86 @@ async fn delete_and_add_of_one_identity_is_an_update_of_that_row() {
         let posts = s.query::<Post>().all().await.unwrap();
         assert_eq!(posts.len(), 1, "[{}]", t.label);
         assert_eq!(s[posts[0]].author_id, id);
+        s.close().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn joinedload_of_many_to_many_equals_selectinload_in_one_statement() {
+    for t in common::all_targets("uow_joined_m2m").await {
+        let db = setup(&t).await;
+        let mut s = db.session();
+        let ann = s.add(new_user("ann"));
+        s.flush().await.unwrap();
+        let author_id = s[ann].base.id;
+        let tags = s.add_all([tag(0, "rust"), tag(0, "sql"), tag(0, "unused")]);
+        let posts = s.add_all(["first", "second", "untagged"].map(|title| Post {
+            title: title.into(),
+            author_id,
+            ..Default::default()
+        }));
+        s.link(posts[0], Post::tags, tags[0]).unwrap();
+        s.link(posts[0], Post::tags, tags[1]).unwrap();
+        s.link(posts[1], Post::tags, tags[1]).unwrap();
+        s.commit().await.unwrap();
+        s.close().await.unwrap();
+
+        // (title, sorted tag names) of every post, as a loader loaded them.
+        async fn shape(db: &Database, joined: bool) -> (Vec<(String, Vec<String>)>, usize) {
+            let mut s = db.session();
+            let q = s.query::<Post>().order_by(Post::title.asc());
+            let hs = if joined {
+                q.options(joinedload(Post::tags)).all().await.unwrap()
+            } else {
+                q.options(selectinload(Post::tags)).all().await.unwrap()
+            };
+            let shape = hs
+                .iter()
+                .map(|&h| {
+                    let mut names: Vec<String> = s[h]
+                        .tags
+                        .get()
+                        .unwrap()
+                        .iter()
+                        .map(|t| t.name.clone())
+                        .collect();
+                    names.sort();
+                    (s[h].title.clone(), names)
+                })
+                .collect();
+            (shape, s.statement_count())
+        }
+        let (joined, joined_statements) = shape(&db, true).await;
+        let (selectin, selectin_statements) = shape(&db, false).await;
+        assert_eq!(joined, selectin, "[{}]", t.label);
+        assert_eq!(
+            joined,
+            [
+                (
+                    "first".to_owned(),
+                    vec!["rust".to_owned(), "sql".to_owned()]
+                ),
+                ("second".to_owned(), vec!["sql".to_owned()]),
+                ("untagged".to_owned(), vec![]),
+            ],
+            "[{}]",
+            t.label
+        );
+        assert_eq!(joined_statements, 1, "[{}]", t.label);
+        assert_eq!(selectin_statements, 2, "[{}]", t.label);
+
+        // A LIMIT applies to posts, not to their joined tag rows.
+        let mut s = db.session();
+        let first = s
+            .query::<Post>()
+            .options(joinedload(Post::tags))
+            .order_by(Post::title.asc())
+            .limit(1)
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(s[first[0]].tags.get().unwrap().len(), 2, "[{}]", t.label);
         s.close().await.unwrap();
     }
 }
