@@ -204,6 +204,17 @@ pub enum Error {
         /// What does not fit, and what to change.
         message: String,
     },
+    /// A relationship field that was not loaded was read (the ORM's `NotLoaded`, kept as
+    /// the `source()`): add a loader option to the query that read the object, or load the
+    /// relationship explicitly. Nothing was sent to the database.
+    #[error("mapping error: {source}")]
+    NotLoaded {
+        /// The field that was read (`User::posts`).
+        relationship: &'static str,
+        /// The ORM's `NotLoaded` error.
+        #[source]
+        source: BoxDynError,
+    },
     /// A bind value the database cannot store so that it reads back as written: on SQLite, a
     /// date or timestamp outside the years 0000–9999, or a NaN float (SQLite would store
     /// NULL). Refused before the statement ran: nothing was written.

@@ -5,6 +5,7 @@
 
 use proc_macro2::{Group, Span, TokenStream as TokenStream2, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use crate::attrs::{DefaultValue, ReferentialAction};
@@ -208,7 +209,18 @@ impl Parts {
             .fields
             .iter()
             .filter(|f| !f.is_stored())
-            .map(|f| &f.ident)
+            .map(|f| {
+                let ident = &f.ident;
+                match &f.role {
+                    // An unloaded relationship names its field when read (`User::posts`).
+                    crate::field::Role::Relationship(_) => {
+                        let ty = &f.ty;
+                        let field = format!("{}::{}", name, ident.unraw());
+                        quote!(#ident: <#ty>::unloaded_field(#field))
+                    }
+                    _ => quote!(#ident: ::core::default::Default::default()),
+                }
+            })
             .collect();
         let Parts {
             describe,
@@ -237,7 +249,7 @@ impl Parts {
                     #(#reads)*
                     ::core::result::Result::Ok(Self {
                         #(#stored,)*
-                        #(#not_stored: ::core::default::Default::default(),)*
+                        #(#not_stored,)*
                     })
                 }
                 fn insert_values(&self, out: &mut ::std::vec::Vec<(&'static str, #p::Value)>) { #(#insert_values)* }

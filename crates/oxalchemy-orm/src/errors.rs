@@ -37,3 +37,20 @@ pub(crate) fn missing_secondary(def: &RelationshipDef) -> Error {
         "a many-to-many relationship needs `secondary = \"<association table>\"`",
     )
 }
+
+/// Two new objects of one flush with the same primary key.
+pub(crate) fn added_twice(model: &str, key: &str) -> Error {
+    mapping(format!(
+        "{model} {key} was added to the session twice (two objects with one primary key); \
+         add it once and change that object through its handle. Nothing was written"
+    ))
+}
+
+/// A new object whose primary key the session already holds (loaded or flushed).
+pub(crate) fn already_held(model: &str, key: &str) -> Error {
+    mapping(format!(
+        "{model} {key} is already held by the session; change the held object through its \
+         handle (`session.get`), use `merge` to copy a detached object onto it, or delete it \
+         first to replace its row. Nothing was written"
+    ))
+}

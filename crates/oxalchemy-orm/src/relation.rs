@@ -7,33 +7,49 @@ use oxalchemy_engine::Error;
 /// Raised when a relationship that was not loaded is read: oxalchemy never loads one
 /// behind your back (no silent N+1), so the message names the loader option to add.
 ///
-/// `?` converts it into [`oxalchemy_engine::Error`] (as [`Error::Mapping`] with this
-/// message), so a function returning the crate's error can read relationships with `?`.
+/// `?` converts it into [`oxalchemy_engine::Error`] (as [`Error::NotLoaded`], keeping this
+/// error as its `source()`), so a function returning the crate's error can read
+/// relationships with `?`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("relationship `{relationship}` was not loaded, and oxalchemy never loads one behind your back: add `.options(selectinload(…))` (or joinedload) to the query, or call `orm::load` explicitly")]
 #[non_exhaustive]
 pub struct NotLoaded {
-    /// The related type (`blog::Post`), naming the relationship that was read.
+    /// The field that was read (`User::posts`) when the object came from a query; the
+    /// related type (`blog::Post`) for a field built by `Default`, which cannot know its name.
     pub relationship: &'static str,
 }
 
 impl From<NotLoaded> for Error {
     fn from(e: NotLoaded) -> Self {
-        Error::Mapping {
-            message: e.to_string(),
+        Error::NotLoaded {
+            relationship: e.relationship,
+            source: Box::new(e),
         }
     }
 }
 
 /// A one-to-many or many-to-many collection (`posts: Many<Post>`).
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Two collections are equal when their loaded values are: the field name an unloaded one
+/// carries for its error message is not part of the value.
+#[derive(Debug, Clone)]
 pub struct Many<T> {
     loaded: Option<Vec<T>>,
+    field: Option<&'static str>,
+}
+
+impl<T: PartialEq> PartialEq for Many<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.loaded == other.loaded
+    }
 }
 
 impl<T> Default for Many<T> {
     fn default() -> Self {
-        Many { loaded: None }
+        Many {
+            loaded: None,
+            field: None,
+        }
     }
 }
 
@@ -42,6 +58,16 @@ impl<T> Many<T> {
     pub fn loaded(items: Vec<T>) -> Self {
         Many {
             loaded: Some(items),
+            field: None,
+        }
+    }
+    /// An unloaded collection that names its field (`User::posts`) when read: what
+    /// `#[derive(Model)]` builds for a row read from the database.
+    #[doc(hidden)]
+    pub fn unloaded_field(field: &'static str) -> Self {
+        Many {
+            loaded: None,
+            field: Some(field),
         }
     }
     /// Whether the collection was loaded (by a loader option, `load` or `set`).
@@ -57,7 +83,7 @@ impl<T> Many<T> {
     /// The loaded items, or [`NotLoaded`].
     pub fn get(&self) -> Result<&[T], NotLoaded> {
         self.loaded.as_deref().ok_or(NotLoaded {
-            relationship: std::any::type_name::<T>(),
+            relationship: self.field.unwrap_or(std::any::type_name::<T>()),
         })
     }
     /// Sets the collection's items; it counts as loaded from then on.
@@ -71,15 +97,26 @@ impl<T> Many<T> {
     }
 }
 
-/// A many-to-one reference (`author: One<User>`).
-#[derive(Debug, Clone, PartialEq)]
+/// A many-to-one reference (`author: One<User>`). Equal when the loaded values are, like
+/// [`Many`].
+#[derive(Debug, Clone)]
 pub struct One<T> {
     loaded: Option<Option<Box<T>>>,
+    field: Option<&'static str>,
+}
+
+impl<T: PartialEq> PartialEq for One<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.loaded == other.loaded
+    }
 }
 
 impl<T> Default for One<T> {
     fn default() -> Self {
-        One { loaded: None }
+        One {
+            loaded: None,
+            field: None,
+        }
     }
 }
 
@@ -88,6 +125,16 @@ impl<T> One<T> {
     pub fn loaded(item: Option<T>) -> Self {
         One {
             loaded: Some(item.map(Box::new)),
+            field: None,
+        }
+    }
+    /// An unloaded reference that names its field (`Post::author`) when read, like
+    /// [`Many::unloaded_field`].
+    #[doc(hidden)]
+    pub fn unloaded_field(field: &'static str) -> Self {
+        One {
+            loaded: None,
+            field: Some(field),
         }
     }
     /// Whether the reference was loaded (by a loader option, `load` or `set`).
@@ -105,7 +152,7 @@ impl<T> One<T> {
         match &self.loaded {
             Some(v) => Ok(v.as_deref()),
             None => Err(NotLoaded {
-                relationship: std::any::type_name::<T>(),
+                relationship: self.field.unwrap_or(std::any::type_name::<T>()),
             }),
         }
     }

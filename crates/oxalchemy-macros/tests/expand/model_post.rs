@@ -95,9 +95,9 @@ impl ::oxalchemy::orm::Fields for Post {
             author_id,
             group_id,
             r#type,
-            author: ::core::default::Default::default(),
-            tags: ::core::default::Default::default(),
-            comments: ::core::default::Default::default(),
+            author: <One<User>>::unloaded_field("Post::author"),
+            tags: <Many<Tag>>::unloaded_field("Post::tags"),
+            comments: <Many<Comment>>::unloaded_field("Post::comments"),
         })
     }
     fn insert_values(

@@ -181,7 +181,7 @@ impl ::oxalchemy::orm::Fields for User {
             tags,
             version,
             scratch: ::core::default::Default::default(),
-            posts: ::core::default::Default::default(),
+            posts: <Many<Post>>::unloaded_field("User::posts"),
         })
     }
     fn insert_values(

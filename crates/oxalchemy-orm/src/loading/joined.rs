@@ -12,15 +12,17 @@ use oxalchemy_core::{Select, Value};
 use oxalchemy_engine::{Connection, Error, Row};
 
 use super::{
-    foreign_key_to, key_value, model_columns, no_relationship, one_to_many_fk, qualified,
-    selectinload, single_column_key, transfer_slot, unsupported, BoxFuture, JoinedLoader, KeyValue,
-    Loader,
+    association_column, foreign_key_to, key_value, model_columns, no_relationship, one_to_many_fk,
+    qualified, selectinload, single_column_key, transfer_slot, unsupported, BoxFuture,
+    JoinedLoader, KeyValue, Loader,
 };
+use crate::errors::missing_secondary;
 use crate::model::{Model, RelationshipDef, RelationshipKind};
 use crate::relation::{Many, One, Relationship, RelationshipSlot};
 
 /// `joinedload(Post::author)`: the target rides on the main query through a LEFT OUTER JOIN
-/// (many-to-one; use `selectinload` for collections, which a JOIN would multiply).
+/// (a collection, one-to-many or many-to-many, repeats its parent once per child; the
+/// query merges those rows).
 pub struct JoinedLoad<M, T> {
     rel: Relationship<M, T>,
     nested: Vec<Arc<dyn Loader<T>>>,
@@ -37,7 +39,8 @@ enum JoinSource {
     QueryJoin,
 }
 
-/// Loads a many-to-one relationship in the same statement (SQLAlchemy's `joinedload`).
+/// Loads a relationship in the same statement (SQLAlchemy's `joinedload`): many-to-one,
+/// one-to-many and many-to-many.
 pub fn joinedload<M: Model, T: Model + Clone>(rel: Relationship<M, T>) -> JoinedLoad<M, T> {
     JoinedLoad {
         rel,
@@ -71,13 +74,18 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
             .rel
             .def()
             .ok_or_else(|| no_relationship::<M>(self.rel.name()))?;
-        if def.kind == RelationshipKind::OneToMany && self.source == JoinSource::OwnJoin {
+        let collection = matches!(
+            def.kind,
+            RelationshipKind::OneToMany | RelationshipKind::ManyToMany
+        );
+        if collection && self.source == JoinSource::OwnJoin {
             return self.extend_collection(def, select, alias);
         }
         if def.kind != RelationshipKind::ManyToOne {
             return Err(unsupported(
                 def,
-                "joinedload supports many-to-one and one-to-many relationships; use selectinload here",
+                "contains_eager fills many-to-one relationships; use joinedload or selectinload \
+                 for a collection",
             ));
         }
         let fk = foreign_key_to(def.foreign_key, &M::table(), T::TABLE)?;
@@ -132,15 +140,15 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
 }
 
 impl<M: Model, T: Model + Clone> JoinedLoad<M, T> {
-    /// `LEFT OUTER JOIN` of a collection. A LIMIT/OFFSET applies to parents, so the parent
-    /// query becomes a subquery named like the parent's table (as SQLAlchemy does).
+    /// `LEFT OUTER JOIN` of a collection (through an alias of the association table for
+    /// a many-to-many one). A LIMIT/OFFSET applies to parents, so the parent query becomes
+    /// a subquery named like the parent's table (as SQLAlchemy does).
     fn extend_collection(
         &self,
         def: &RelationshipDef,
         mut select: Select,
         alias: &str,
     ) -> Result<Select, Error> {
-        let fk = one_to_many_fk::<M, T>(def)?;
         let pk = match M::primary_key_columns() {
             [one] => *one,
             _ => {
@@ -164,11 +172,31 @@ impl<M: Model, T: Model + Clone> JoinedLoad<M, T> {
             select = outer;
         }
         select.columns.extend(model_columns::<T>(alias));
+        let target =
+            FromItem::Table(oxalchemy_core::table(T::TABLE).alias(Ident::from(alias.to_owned())));
+        if def.kind == RelationshipKind::ManyToMany {
+            let secondary = def.secondary.ok_or_else(|| missing_secondary(def))?;
+            let link = format!("{alias}_secondary");
+            let target_key = single_column_key::<T>(def)?;
+            select.joins.push(Join {
+                kind: JoinKind::Left,
+                target: FromItem::Table(
+                    oxalchemy_core::table(secondary).alias(Ident::from(link.clone())),
+                ),
+                on: qualified(&link, &association_column(M::TABLE)).eq(qualified(M::TABLE, pk)),
+            });
+            select.joins.push(Join {
+                kind: JoinKind::Left,
+                target,
+                on: qualified(alias, target_key)
+                    .eq(qualified(&link, &association_column(T::TABLE))),
+            });
+            return Ok(select);
+        }
+        let fk = one_to_many_fk::<M, T>(def)?;
         select.joins.push(Join {
             kind: JoinKind::Left,
-            target: FromItem::Table(
-                oxalchemy_core::table(T::TABLE).alias(Ident::from(alias.to_owned())),
-            ),
+            target,
             on: qualified(alias, &fk).eq(qualified(M::TABLE, pk)),
         });
         Ok(select)

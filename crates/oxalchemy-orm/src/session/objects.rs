@@ -23,6 +23,8 @@ pub(super) type Pairs = Vec<(&'static str, Value)>;
 /// function pointers per model type, monomorphised from the `Model` impl.
 #[derive(Clone, Copy)]
 pub(super) struct Ops {
+    /// The model's name (`User`), for error messages.
+    pub(super) model: &'static str,
     pub(super) table: &'static str,
     pub(super) table_def: fn() -> Table,
     pub(super) insert_values: fn(&dyn Any, &mut Pairs),
@@ -69,6 +71,7 @@ pub(super) fn ops<M: Model + Clone>() -> &'static Ops {
 
 fn make_ops<M: Model + Clone>() -> Ops {
     Ops {
+        model: M::NAME,
         table: M::TABLE,
         table_def: M::table,
         insert_values: |a, out| cast::<M>(a).insert_values(out),

@@ -12,6 +12,7 @@
 mod order;
 mod plan;
 mod run;
+mod switch;
 
 use oxalchemy_engine::Error;
 
@@ -87,6 +88,22 @@ impl Session {
                 e.snapshot.clear();
                 (e.ops.update_values)(&*obj, &mut e.snapshot);
                 e.obj = obj;
+            }
+        }
+        // Row switches: the new object now owns the deleted object's row and identity.
+        for (new, old) in plan.switched {
+            if let Some(gone) = self.entries[old].take() {
+                if let Some(key) = gone.key {
+                    self.identity.remove(&key);
+                }
+            }
+            if let Some(e) = self.entries[new].as_mut() {
+                let mut pk = Vec::new();
+                (e.ops.pk_values)(&*e.obj, &mut pk);
+                let key = identity_key(e.ops.table, &pk);
+                e.state = ObjectState::Persistent;
+                e.key = Some(key.clone());
+                self.identity.insert(key, new);
             }
         }
         for (_, del) in plan.deletes {

@@ -81,6 +81,21 @@ pub(super) struct Plan {
     pub(super) updates: Vec<PlannedWrite>,
     /// Rows (key + column values, for self-referential ordering) and their DELETEs.
     pub(super) deletes: Vec<(Pairs, PlannedWrite)>,
+    /// Deleted slot → the ranges of `cascades` and `cascaded` its DELETE added, so a row
+    /// switch can take them back.
+    pub(super) cascade_spans: FxHashMap<usize, CascadeSpan>,
+    /// Row switches: (new object's slot, deleted object's slot). The new object's row is
+    /// an UPDATE of the deleted one's.
+    pub(super) switched: Vec<(usize, usize)>,
+    /// The integer keys of the new objects of row switches, for their children's links.
+    pub(super) switched_keys: FxHashMap<usize, i64>,
+}
+
+/// What one deleted object added to [`Plan::cascades`] and [`Plan::cascaded`].
+#[derive(Clone)]
+pub(super) struct CascadeSpan {
+    pub(super) cascades: std::ops::Range<usize>,
+    pub(super) cascaded: std::ops::Range<usize>,
 }
 
 impl Plan {
@@ -136,6 +151,7 @@ impl Session {
                 ObjectState::Deleted => self.plan_delete(&mut plan, slot, e)?,
             }
         }
+        self.plan_identities(&mut plan)?;
         plan.insert_at = plan
             .inserts
             .iter()
@@ -203,7 +219,15 @@ impl Session {
             key.push((vc, Value::I64(v)));
         }
         plan.table(e.ops);
+        let (cascades, cascaded) = (plan.cascades.len(), plan.cascaded.len());
         self.plan_cascades(e, &key, plan)?;
+        if plan.cascades.len() > cascades || plan.cascaded.len() > cascaded {
+            let span = CascadeSpan {
+                cascades: cascades..plan.cascades.len(),
+                cascaded: cascaded..plan.cascaded.len(),
+            };
+            plan.cascade_spans.insert(slot, span);
+        }
         plan.deletes.push((
             row,
             PlannedWrite {

@@ -307,8 +307,12 @@ impl Run<'_> {
     }
 }
 
-/// The key of a parent inserted by this flush: generated, or written explicitly.
+/// The key of a parent inserted by this flush (generated, or written explicitly), or of
+/// the new object of a row switch.
 fn planned_key(plan: &Plan, inserted: &[Option<i64>], parent: usize) -> Option<i64> {
+    if let Some(&key) = plan.switched_keys.get(&parent) {
+        return Some(key);
+    }
     let i = *plan.insert_at.get(&parent)?;
     inserted[i].or(plan.inserts[i].explicit_key)
 }
