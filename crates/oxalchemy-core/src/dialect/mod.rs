@@ -110,11 +110,15 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
 pub fn quote_ident(out: &mut String, name: &str) {
     out.reserve(name.len() + 2);
     out.push('"');
-    for c in name.chars() {
-        if c == '"' {
-            out.push('"');
-        }
-        out.push(c);
+    // Split at each quote and double it; a name without one (nearly all) is copied whole,
+    // not pushed char by char (this runs for every identifier of every statement).
+    let mut parts = name.split('"');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for part in parts {
+        out.push_str("\"\"");
+        out.push_str(part);
     }
     out.push('"');
 }
