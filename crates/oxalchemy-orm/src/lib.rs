@@ -33,6 +33,7 @@ mod query;
 mod registry;
 mod relation;
 mod relation_serde;
+mod retry;
 mod session;
 
 pub use bulk::{
@@ -56,6 +57,7 @@ pub use registry::Registry;
 #[doc(hidden)]
 pub use relation::RelationshipSlot;
 pub use relation::{Many, NotLoaded, One, Relationship};
+pub use retry::SessionRetryExt;
 pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};
 
 pub mod defaults;

@@ -8,6 +8,7 @@ mod options;
 mod pool;
 #[cfg(feature = "metrics")]
 pub(crate) mod pool_metrics;
+mod retry;
 mod upkeep;
 
 use std::sync::Arc;
@@ -21,6 +22,9 @@ pub use options::ConnectOptions;
 use oxalchemy_core::schema::DropEnumType;
 use oxalchemy_core::{text, Dialect, MetaData, Statement};
 pub(crate) use pool::{Manager, Shared};
+#[doc(hidden)]
+pub use retry::retry_loop;
+pub use retry::{retry_reason, RetryOptions, RetryReason, RetryableError};
 
 /// A database: a connection pool plus the dialect to speak to it. Cheap to clone (shared).
 ///
