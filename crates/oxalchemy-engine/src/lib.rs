@@ -47,7 +47,7 @@ compile_error!("oxalchemy-engine needs at least one driver feature: `sqlite` or 
 pub use connection::{Connection, IsolationLevel, OwnedTransaction, Transaction, TransactionGuard};
 pub use database::{
     retry_loop, retry_reason, ConnectOptions, Database, PoolStatus, RetryOptions, RetryReason,
-    RetryableError,
+    RetryableError, ShardedDatabase,
 };
 pub use decode::{ArrayElement, DecodeError, FromRow, FromSql, Row};
 pub use error::{BoxDynError, CompileError, Error, IntegrityError, Result, ValidationError};

@@ -35,6 +35,7 @@ mod relation;
 mod relation_serde;
 mod retry;
 mod session;
+mod sharding;
 
 pub use bulk::{
     bulk_delete, bulk_insert, bulk_update, BulkDelete, BulkExec, BulkInsert, BulkInsertKeys,
@@ -59,6 +60,7 @@ pub use relation::RelationshipSlot;
 pub use relation::{Many, NotLoaded, One, Relationship};
 pub use retry::SessionRetryExt;
 pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};
+pub use sharding::{ShardKey, Sharded, ShardedQueryExt};
 
 pub mod defaults;
 

@@ -9,6 +9,7 @@ mod pool;
 #[cfg(feature = "metrics")]
 pub(crate) mod pool_metrics;
 mod retry;
+mod sharded;
 mod upkeep;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub(crate) use pool::{Manager, Shared};
 #[doc(hidden)]
 pub use retry::retry_loop;
 pub use retry::{retry_reason, RetryOptions, RetryReason, RetryableError};
+pub use sharded::ShardedDatabase;
 
 /// A database: a connection pool plus the dialect to speak to it. Cheap to clone (shared).
 ///
