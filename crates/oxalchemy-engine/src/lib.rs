@@ -46,8 +46,8 @@ compile_error!("oxalchemy-engine needs at least one driver feature: `sqlite` or 
 
 pub use connection::{Connection, IsolationLevel, OwnedTransaction, Transaction, TransactionGuard};
 pub use database::{
-    retry_loop, retry_reason, ConnectOptions, Database, PoolStatus, RetryOptions, RetryReason,
-    RetryableError, ShardedDatabase,
+    retry_loop, retry_reason, ConnectOptions, Database, PoolStatus, ReplicaStatus, RetryOptions,
+    RetryReason, RetryableError, ShardedDatabase,
 };
 pub use decode::{ArrayElement, DecodeError, FromRow, FromSql, Row};
 pub use error::{BoxDynError, CompileError, Error, IntegrityError, Result, ValidationError};

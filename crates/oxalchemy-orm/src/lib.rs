@@ -30,6 +30,7 @@ mod loading;
 mod model;
 mod persist;
 mod query;
+mod read_session;
 mod registry;
 mod relation;
 mod relation_serde;
@@ -55,6 +56,7 @@ pub use persist::{delete, insert, insert_many, update};
 pub use query::{query, Exec, Query, Unbound};
 pub use registry::Registry;
 // `RelationshipSlot` is built by `#[derive(Model)]`'s relationship constants; not for users.
+pub use read_session::{ReadSession, ReadSessionExt};
 #[doc(hidden)]
 pub use relation::RelationshipSlot;
 pub use relation::{Many, NotLoaded, One, Relationship};

@@ -8,6 +8,7 @@ mod options;
 mod pool;
 #[cfg(feature = "metrics")]
 pub(crate) mod pool_metrics;
+mod replicas;
 mod retry;
 mod sharded;
 mod upkeep;
@@ -23,6 +24,7 @@ pub use options::ConnectOptions;
 use oxalchemy_core::schema::DropEnumType;
 use oxalchemy_core::{text, Dialect, MetaData, Statement};
 pub(crate) use pool::{Manager, Shared};
+pub use replicas::ReplicaStatus;
 #[doc(hidden)]
 pub use retry::retry_loop;
 pub use retry::{retry_reason, RetryOptions, RetryReason, RetryableError};
@@ -41,6 +43,8 @@ pub use sharded::ShardedDatabase;
 pub struct Database {
     pool: Pool<Manager>,
     shared: Arc<Shared>,
+    /// Read replicas ([`ConnectOptions::replicas`]), each its own `Database`.
+    replicas: Option<Arc<replicas::ReplicaSet>>,
 }
 
 impl std::fmt::Debug for Database {
