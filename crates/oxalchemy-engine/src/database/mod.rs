@@ -336,8 +336,12 @@ impl Database {
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
-    /// Closes the pool: idle connections are closed, checked-out ones when returned.
+    /// Closes the pool: idle connections are closed, checked-out ones when returned. Its
+    /// replicas' pools are closed too.
     pub fn close(&self) {
         self.pool.close();
+        if let Some(set) = &self.replicas {
+            set.close();
+        }
     }
 }

@@ -119,6 +119,13 @@ impl ReplicaSet {
         })
     }
 
+    /// Closes every replica's pool.
+    pub(crate) fn close(&self) {
+        for r in &self.replicas {
+            r.db.close();
+        }
+    }
+
     fn failed(&self, i: usize, e: &Error) {
         self.replicas[i].failed(e, self.settings.retry_backoff);
     }
@@ -255,7 +262,10 @@ impl Database {
 
     /// A connection for reads: from a usable replica, trying the next one when a replica's
     /// checkout fails (it is taken out with backoff), and from the primary when none works.
-    /// Errors only when the primary fails too.
+    /// Errors only when the primary fails too. A replica's connection is pinged before it is
+    /// handed out (one round trip), so that a replica that went away since its connection
+    /// was pooled is found out here, where falling back is free; [`replica`](Self::replica)
+    /// costs no round trip but does not fall back.
     pub async fn read_connection(&self) -> Result<Connection> {
         let Some(set) = &self.replicas else {
             return self.connection().await;
