@@ -242,6 +242,18 @@ pub enum Error {
          transaction finish (put the timeout around the whole transaction)"
     )]
     TransactionAbandoned,
+    /// A retried transaction ([`Database::run_transaction`](crate::Database::run_transaction))
+    /// failed with a conflict on each of its `attempts` attempts, the last time with `last`
+    /// (kept as the `source()`). Nothing of it was committed. Raise `max_attempts` or the
+    /// backoff, or make the transactions conflict less (smaller, touching fewer rows).
+    #[error("transaction failed after {attempts} attempts, the last with: {last}")]
+    RetriesExhausted {
+        /// How many attempts ran.
+        attempts: u32,
+        /// The last attempt's error (a serialization failure, deadlock or lock timeout).
+        #[source]
+        last: Box<Error>,
+    },
     /// PostgreSQL (or the driver talking to it) reported an error that has no more specific
     /// variant: a syntax error, a missing table, a permission denied, a bind value that does
     /// not fit its parameter.
@@ -290,6 +302,7 @@ impl Error {
             Error::Database { code, .. } => code.as_deref(),
             Error::Serialization { code, .. } => Some(code),
             Error::Integrity(i) => Some(i.sqlstate()),
+            Error::RetriesExhausted { last, .. } => last.sqlstate(),
             _ => None,
         }
     }

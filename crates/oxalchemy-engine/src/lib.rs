@@ -45,7 +45,10 @@ mod url;
 compile_error!("oxalchemy-engine needs at least one driver feature: `sqlite` or `postgres`");
 
 pub use connection::{Connection, IsolationLevel, OwnedTransaction, Transaction, TransactionGuard};
-pub use database::{ConnectOptions, Database, PoolStatus};
+pub use database::{
+    retry_loop, retry_reason, ConnectOptions, Database, PoolStatus, ReplicaStatus, RetryOptions,
+    RetryReason, RetryableError, ShardedDatabase,
+};
 pub use decode::{ArrayElement, DecodeError, FromRow, FromSql, Row};
 pub use error::{BoxDynError, CompileError, Error, IntegrityError, Result, ValidationError};
 pub use stats::StatementStats;

@@ -30,10 +30,13 @@ mod loading;
 mod model;
 mod persist;
 mod query;
+mod read_session;
 mod registry;
 mod relation;
 mod relation_serde;
+mod retry;
 mod session;
+mod sharding;
 
 pub use bulk::{
     bulk_delete, bulk_insert, bulk_update, BulkDelete, BulkExec, BulkInsert, BulkInsertKeys,
@@ -53,10 +56,13 @@ pub use persist::{delete, insert, insert_many, update};
 pub use query::{query, Exec, Query, Unbound};
 pub use registry::Registry;
 // `RelationshipSlot` is built by `#[derive(Model)]`'s relationship constants; not for users.
+pub use read_session::{ReadSession, ReadSessionExt};
 #[doc(hidden)]
 pub use relation::RelationshipSlot;
 pub use relation::{Many, NotLoaded, One, Relationship};
+pub use retry::SessionRetryExt;
 pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};
+pub use sharding::{ShardKey, Sharded, ShardedQueryExt};
 
 pub mod defaults;
 

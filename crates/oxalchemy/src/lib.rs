@@ -29,7 +29,8 @@ pub use oxalchemy_core::{
     text, update, Column, Expr, Index, MetaData, SqlType, Statement, Table, Value,
 };
 pub use oxalchemy_engine::{
-    Connection, Database, Error, FromRow, FromSql, IntegrityError, Result, Row, Transaction,
+    Connection, Database, Error, FromRow, FromSql, IntegrityError, Result, RetryOptions, Row,
+    Transaction,
 };
 
 /// The names most programs use.
@@ -41,11 +42,12 @@ pub mod prelude {
         text, update, Column, Expr, Index, IntoExpr, MetaData, SqlType, Table, Value,
     };
     pub use oxalchemy_engine::{
-        Connection, Database, Error, FromRow, FromSql, IntegrityError, Row, Transaction,
-        ValidationError,
+        Connection, Database, Error, FromRow, FromSql, IntegrityError, RetryOptions, Row,
+        Transaction, ValidationError,
     };
     pub use oxalchemy_macros::{DbEnum, DbType, FromRow, Mixin, Model};
     pub use oxalchemy_orm::{
-        query, DbEnum, Handle, Many, Model, One, Query, Registry, Session, SessionExt, TypedColumn,
+        query, DbEnum, Handle, Many, Model, One, Query, Registry, Session, SessionExt,
+        SessionRetryExt, TypedColumn,
     };
 }

@@ -24,10 +24,12 @@
 //! ```
 
 pub mod bulk;
+mod capabilities;
 mod compiler;
 mod postgres;
 mod sqlite;
 
+pub use capabilities::Capabilities;
 pub(crate) use compiler::bind_count;
 pub use compiler::{column_definition, compile, constraint_definition, CompileError, Compiled};
 pub use postgres::Postgres;
@@ -44,6 +46,12 @@ use crate::value::{SqlType, Value};
 pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// The database's name as used in URLs and messages: `"sqlite"`, `"postgresql"`.
     fn name(&self) -> &'static str;
+    /// The features of this database that oxalchemy relies on (advisory locks,
+    /// transactional DDL, …). The default is [`Capabilities::SQLITE`], the most
+    /// conservative of the presets; every dialect states its own.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::SQLITE
+    }
     /// Writes the marker of the `index`-th (1-based) bind parameter.
     fn write_placeholder(&self, out: &mut String, index: usize);
     /// The largest number of bind parameters one statement may carry; bulk paths chunk to it.

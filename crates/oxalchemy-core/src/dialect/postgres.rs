@@ -20,6 +20,9 @@ impl Dialect for Postgres {
     fn name(&self) -> &'static str {
         "postgresql"
     }
+    fn capabilities(&self) -> super::Capabilities {
+        super::Capabilities::POSTGRES
+    }
     fn write_placeholder(&self, out: &mut String, index: usize) {
         use std::fmt::Write;
         let _ = write!(out, "${index}");

@@ -40,6 +40,9 @@ impl Dialect for Sqlite {
     fn name(&self) -> &'static str {
         "sqlite"
     }
+    fn capabilities(&self) -> super::Capabilities {
+        super::Capabilities::SQLITE
+    }
     fn write_placeholder(&self, out: &mut String, _index: usize) {
         out.push('?');
     }

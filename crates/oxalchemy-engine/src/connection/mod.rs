@@ -332,7 +332,7 @@ pub enum IsolationLevel {
 }
 
 impl IsolationLevel {
-    fn sql(self) -> &'static str {
+    pub(crate) fn sql(self) -> &'static str {
         match self {
             IsolationLevel::ReadCommitted => "READ COMMITTED",
             IsolationLevel::RepeatableRead => "REPEATABLE READ",

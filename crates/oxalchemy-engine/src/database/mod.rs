@@ -8,6 +8,9 @@ mod options;
 mod pool;
 #[cfg(feature = "metrics")]
 pub(crate) mod pool_metrics;
+mod replicas;
+mod retry;
+mod sharded;
 mod upkeep;
 
 use std::sync::Arc;
@@ -21,6 +24,11 @@ pub use options::ConnectOptions;
 use oxalchemy_core::schema::DropEnumType;
 use oxalchemy_core::{text, Dialect, MetaData, Statement};
 pub(crate) use pool::{Manager, Shared};
+pub use replicas::ReplicaStatus;
+#[doc(hidden)]
+pub use retry::retry_loop;
+pub use retry::{retry_reason, RetryOptions, RetryReason, RetryableError};
+pub use sharded::ShardedDatabase;
 
 /// A database: a connection pool plus the dialect to speak to it. Cheap to clone (shared).
 ///
@@ -35,6 +43,8 @@ pub(crate) use pool::{Manager, Shared};
 pub struct Database {
     pool: Pool<Manager>,
     shared: Arc<Shared>,
+    /// Read replicas ([`ConnectOptions::replicas`]), each its own `Database`.
+    replicas: Option<Arc<replicas::ReplicaSet>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -326,8 +336,12 @@ impl Database {
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
-    /// Closes the pool: idle connections are closed, checked-out ones when returned.
+    /// Closes the pool: idle connections are closed, checked-out ones when returned. Its
+    /// replicas' pools are closed too.
     pub fn close(&self) {
         self.pool.close();
+        if let Some(set) = &self.replicas {
+            set.close();
+        }
     }
 }

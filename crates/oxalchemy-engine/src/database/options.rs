@@ -115,6 +115,9 @@ pub struct ConnectOptions {
     busy_timeout: Option<Duration>,
     /// Set by [`statement_cache_size`](Self::statement_cache_size); else the URL's, else 256.
     statement_cache_size: Option<usize>,
+    /// Read replicas' URLs ([`replicas`](Self::replicas)) and how they are checked.
+    replicas: Vec<String>,
+    replica_settings: super::replicas::ReplicaSettings,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -150,6 +153,8 @@ impl ConnectOptions {
             on_connect: None,
             busy_timeout: None,
             statement_cache_size: None,
+            replicas: Vec::new(),
+            replica_settings: Default::default(),
         }
     }
 
@@ -278,6 +283,50 @@ impl ConnectOptions {
         self
     }
 
+    /// Read replicas of this (primary) database, e.g. PostgreSQL streaming standbys: each
+    /// gets its own pool with this pool's options, and must be reachable now (it is
+    /// connected like the primary). [`Database::replica`] and
+    /// [`Database::read_connection`] send reads to them; everything else goes to the
+    /// primary. A replica that fails later is taken out and probed again with backoff; reads
+    /// fall back to the primary meanwhile.
+    pub fn replicas<I, S>(mut self, urls: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.replicas = urls.into_iter().map(Into::into).collect();
+        self
+    }
+    /// How often the replicas are probed (a round trip, plus the replay lag on PostgreSQL;
+    /// default 1 s).
+    pub fn replica_check_interval(mut self, d: Duration) -> Self {
+        self.replica_settings.check_interval = d;
+        self
+    }
+    /// Skip a replica whose replay lag (`now() - pg_last_xact_replay_timestamp()`, while it
+    /// has received WAL it has not replayed) is over `d`, as last probed (default: no bound).
+    pub fn max_replica_staleness(mut self, d: Duration) -> Self {
+        self.replica_settings.max_staleness = Some(d);
+        self
+    }
+    /// How long a failed replica stays out before it is probed again, doubling per failure
+    /// in a row up to 30 s (default 500 ms).
+    pub fn replica_retry_backoff(mut self, d: Duration) -> Self {
+        self.replica_settings.retry_backoff = d;
+        self
+    }
+
+    /// The options of a replica at `url`: this pool's, without replicas of its own.
+    fn replica(&self, url: &str) -> ConnectOptions {
+        ConnectOptions {
+            url: url.to_owned(),
+            on_connect: self.on_connect.clone(),
+            replicas: Vec::new(),
+            replica_settings: Default::default(),
+            ..*self
+        }
+    }
+
     /// Checks the options, builds the pool and opens its first connection.
     async fn build(self) -> Result<Database> {
         let target = parse(&self.url)?;
@@ -366,6 +415,9 @@ impl ConnectOptions {
                 option: "pool_timeout",
                 reason: e.to_string(),
             })?;
+        let replica_options: Vec<ConnectOptions> =
+            self.replicas.iter().map(|u| self.replica(u)).collect();
+        let replica_settings = self.replica_settings.clone();
         let shared = Arc::new(Shared {
             url,
             dialect,
@@ -385,9 +437,20 @@ impl ConnectOptions {
             statements_epoch: Default::default(),
             lost_at: Default::default(),
         });
-        let db = Database { pool, shared };
+        let mut db = Database {
+            pool,
+            shared,
+            replicas: None,
+        };
         // Connect once now, so a bad URL or password fails here and not at first use.
         drop(db.connection().await?);
+        if !replica_options.is_empty() {
+            let mut dbs = Vec::with_capacity(replica_options.len());
+            for options in replica_options {
+                dbs.push(options.await?);
+            }
+            db.replicas = Some(super::replicas::ReplicaSet::new(dbs, replica_settings));
+        }
         super::upkeep::spawn(
             &db.pool,
             super::upkeep::Upkeep {

@@ -19,6 +19,7 @@ mod error;
 mod graph;
 mod offline;
 mod runner;
+mod sharded;
 mod version_table;
 
 pub use error::MigrateError;
@@ -26,6 +27,7 @@ pub use graph::{Direction, Graph, Plan};
 pub use runner::{
     execute_ops, Report, Runner, DEFAULT_STATEMENT_TIMEOUT, DEFAULT_TABLE_LOCK_TIMEOUT,
 };
+pub use sharded::ShardedReport;
 pub use version_table::{applied, VERSION_TABLE};
 
 use std::hash::Hasher;
