@@ -146,6 +146,8 @@ fn declared(pg: bool) -> MetaData {
                 ref_columns: vec!["id".into()],
                 on_delete: Some(ReferentialAction::SetNull),
                 on_update: Some(ReferentialAction::Cascade),
+                deferrable: false,
+                initially_deferred: false,
             }),
     );
     md.add(

@@ -70,6 +70,19 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// Writes a column definition's type and identity clause for an autoincrementing integer
     /// primary key; returns true when the primary key is declared inline by this clause.
     fn write_autoincrement_column(&self, out: &mut String, ty: &SqlType, pk_name: &str) -> bool;
+    /// [`Dialect::write_autoincrement_column`] with identity options (PostgreSQL `GENERATED
+    /// ALWAYS`, `START WITH`, `INCREMENT BY`). Databases without identity options (SQLite's
+    /// rowid) ignore them: the default does.
+    fn write_identity_column(
+        &self,
+        out: &mut String,
+        ty: &SqlType,
+        pk_name: &str,
+        identity: &crate::schema::Identity,
+    ) -> bool {
+        let _ = identity;
+        self.write_autoincrement_column(out, ty, pk_name)
+    }
     /// The type a bind is cast to where the database cannot infer it from context (a bind in
     /// the select list, `$1 + $2`): PostgreSQL otherwise rejects or mistypes such parameters.
     fn bind_cast(&self, _value: &Value) -> Option<&'static str> {
