@@ -168,7 +168,17 @@ fn add_column(
     table: &str,
     column: &Column,
 ) -> Result<Vec<Step>, OpError> {
-    if d.name() == "sqlite" && column.computed.as_ref().is_some_and(|c| c.stored) {
+    // SQLite's ADD COLUMN refuses a STORED generated column and a non-constant default
+    // (CURRENT_TIMESTAMP, an expression in parentheses): those are a rebuild.
+    let non_constant = match &column.server_default {
+        Some(oxalchemy_core::schema::ServerDefault::Sql(s)) => {
+            let s = s.trim().to_ascii_uppercase();
+            s.contains('(') || s.starts_with("CURRENT_")
+        }
+        _ => false,
+    };
+    if d.name() == "sqlite" && (non_constant || column.computed.as_ref().is_some_and(|c| c.stored))
+    {
         return op.rebuild(d, state);
     }
     let mut steps = Vec::new();
