@@ -13,7 +13,7 @@ fn lit(s: &str) -> String {
     format!("{s:?}")
 }
 
-fn sql_type(ty: &SqlType) -> String {
+pub(crate) fn sql_type(ty: &SqlType) -> String {
     match ty {
         SqlType::SmallInteger => "SqlType::SmallInteger".into(),
         SqlType::Integer => "SqlType::Integer".into(),

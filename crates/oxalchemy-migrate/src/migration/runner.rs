@@ -162,7 +162,14 @@ impl<'g> Runner<'g> {
                 .migration(&rev)
                 .ok_or_else(|| MigrateError::UnknownApplied(rev.clone()))?;
             if m.checksum() != checksum {
-                return Err(MigrateError::Edited(rev));
+                // A row from before the current checksum format: accepted when it matches
+                // the legacy checksum, and rewritten once.
+                if super::checksum::is_legacy(&checksum) && m.legacy_checksum() == checksum {
+                    super::version_table::rewrite_checksum(conn, &rev, &checksum, &m.checksum())
+                        .await?;
+                } else {
+                    return Err(MigrateError::Edited(rev));
+                }
             }
             set.insert(m.revision);
         }
