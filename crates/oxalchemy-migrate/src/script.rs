@@ -35,6 +35,15 @@ pub(crate) fn sql_type(ty: &SqlType) -> String {
         SqlType::JsonB => "SqlType::JsonB".into(),
         SqlType::Inet => "SqlType::Inet".into(),
         SqlType::Cidr => "SqlType::Cidr".into(),
+        SqlType::Char(n) => format!("SqlType::Char({n})"),
+        SqlType::Interval => "SqlType::Interval".into(),
+        SqlType::TimePrecision(p) => format!("SqlType::TimePrecision({p})"),
+        SqlType::DateTimePrecision {
+            timezone,
+            precision,
+        } => {
+            format!("SqlType::DateTimePrecision {{ timezone: {timezone}, precision: {precision} }}")
+        }
         SqlType::Array(elem) => format!("SqlType::Array(Box::new({}))", sql_type(elem)),
         // A non-native enum is a VARCHAR plus a CHECK, and the table's CHECK is written out
         // on its own: as a String here, so the CHECK is not added twice.

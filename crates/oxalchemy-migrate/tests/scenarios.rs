@@ -278,6 +278,27 @@ fn all() -> Vec<Scenario> {
                 native: true,
             }))],
             &["CreateTable"], None;
+        // types reflection used to reject
+        add_char_column, Both, base, || users_with(Column::new("country", SqlType::Char(2))),
+            &["AddColumn"], None;
+        char_length_change, Both, || users_with(Column::new("country", SqlType::Char(2))),
+            || users_with(Column::new("country", SqlType::Char(3))),
+            &["AlterColumn"], None;
+        add_interval_column, Both, base, || users_with(Column::new("ttl", SqlType::Interval)),
+            &["AddColumn"], None;
+        add_timestamp_precision, Both, base,
+            || users_with(Column::new("seen", SqlType::DateTimePrecision { timezone: true, precision: 3 })),
+            &["AddColumn"], None;
+        timestamp_precision_change, Both,
+            || users_with(Column::new("seen", SqlType::DateTimePrecision { timezone: false, precision: 3 })),
+            || users_with(Column::new("seen", SqlType::DateTimePrecision { timezone: false, precision: 0 })),
+            &["AlterColumn"], None;
+        timestamp_gains_precision, Both,
+            || users_with(Column::new("seen", SqlType::DateTime { timezone: true })),
+            || users_with(Column::new("seen", SqlType::DateTimePrecision { timezone: true, precision: 2 })),
+            &["AlterColumn"], None;
+        add_time_precision, Both, base, || users_with(Column::new("at", SqlType::TimePrecision(0))),
+            &["AddColumn"], None;
         // test_autogen_composition shapes: several changes in one run
         several_changes, Both, || vec![users().column(Column::new("age", SqlType::Integer)), orders()],
             || vec![users().column(Column::new("nick", SqlType::Text))

@@ -65,6 +65,23 @@ impl Dialect for Postgres {
             SqlType::DateTime { timezone: false } => out.push_str("TIMESTAMP WITHOUT TIME ZONE"),
             SqlType::DateTime { timezone: true } => out.push_str("TIMESTAMP WITH TIME ZONE"),
             SqlType::Uuid => out.push_str("UUID"),
+            SqlType::Char(n) => {
+                let _ = write!(out, "CHAR({n})");
+            }
+            SqlType::Interval => out.push_str("INTERVAL"),
+            SqlType::TimePrecision(p) => {
+                let _ = write!(out, "TIME({p}) WITHOUT TIME ZONE");
+            }
+            SqlType::DateTimePrecision {
+                timezone,
+                precision,
+            } => {
+                let _ = write!(
+                    out,
+                    "TIMESTAMP({precision}) {} TIME ZONE",
+                    if *timezone { "WITH" } else { "WITHOUT" }
+                );
+            }
             SqlType::Json => out.push_str("JSON"),
             SqlType::JsonB => out.push_str("JSONB"),
             SqlType::Inet => out.push_str("INET"),

@@ -64,6 +64,17 @@ fn map_type(format_type: &str) -> Option<SqlType> {
         ("TIMESTAMP WITHOUT TIME ZONE", []) => SqlType::DateTime { timezone: false },
         ("TIMESTAMP WITH TIME ZONE", []) => SqlType::DateTime { timezone: true },
         ("UUID", []) => SqlType::Uuid,
+        ("CHARACTER", [n]) => SqlType::Char(*n),
+        ("INTERVAL", []) => SqlType::Interval,
+        ("TIME WITHOUT TIME ZONE", [p]) => SqlType::TimePrecision(*p),
+        ("TIMESTAMP WITHOUT TIME ZONE", [p]) => SqlType::DateTimePrecision {
+            timezone: false,
+            precision: *p,
+        },
+        ("TIMESTAMP WITH TIME ZONE", [p]) => SqlType::DateTimePrecision {
+            timezone: true,
+            precision: *p,
+        },
         ("JSON", []) => SqlType::Json,
         ("INET", []) => SqlType::Inet,
         ("CIDR", []) => SqlType::Cidr,

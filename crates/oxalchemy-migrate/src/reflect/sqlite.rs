@@ -185,6 +185,13 @@ fn map_parts(base: &str, args: &[u32]) -> Option<SqlType> {
         ("TIME", []) => SqlType::Time,
         ("DATETIME" | "TIMESTAMP", []) => SqlType::DateTime { timezone: false },
         ("CHAR" | "CHARACTER", [36]) | ("UUID", []) => SqlType::Uuid,
+        ("CHAR" | "CHARACTER", [n]) => SqlType::Char(*n),
+        ("INTERVAL", []) => SqlType::Interval,
+        ("TIME", [p]) => SqlType::TimePrecision(*p),
+        ("DATETIME" | "TIMESTAMP", [p]) => SqlType::DateTimePrecision {
+            timezone: false,
+            precision: *p,
+        },
         ("JSON", []) => SqlType::Json,
         ("INET", []) => SqlType::Inet,
         ("CIDR", []) => SqlType::Cidr,
