@@ -29,7 +29,10 @@ mod postgres;
 mod sqlite;
 
 pub(crate) use compiler::bind_count;
-pub use compiler::{column_definition, compile, constraint_definition, CompileError, Compiled};
+pub use compiler::{
+    column_definition, comment_on, comment_statements, compile, constraint_definition,
+    CompileError, Compiled,
+};
 pub use postgres::Postgres;
 pub use sqlite::{Sqlite, SQLITE_DATETIME_FORMAT, SQLITE_UNICODE_LOWER};
 
@@ -104,6 +107,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     }
     /// Whether `CREATE TYPE … AS ENUM` exists.
     fn native_enums(&self) -> bool;
+    /// Whether tables and columns keep comments set with `COMMENT ON` (PostgreSQL). A
+    /// database without comments (SQLite) leaves them out of its DDL.
+    fn comment_on(&self) -> bool {
+        false
+    }
     /// Writes a byte string as an inline literal (a server default in DDL). The default is
     /// the SQL standard's `X'0a1b'`.
     fn write_bytes_literal(&self, out: &mut String, bytes: &[u8]) {

@@ -2,7 +2,9 @@
 //! ALTER (constraints, column changes, dropping a constrained column) is handed to
 //! [`super::sqlite_batch`]; everything else is an `ALTER TABLE` or compiled DDL.
 
-use oxalchemy_core::dialect::{column_definition, constraint_definition, quote_literal};
+use oxalchemy_core::dialect::{
+    column_definition, comment_on as comment_sql, comment_statements, constraint_definition,
+};
 use oxalchemy_core::expr::Ident;
 use oxalchemy_core::schema::{
     Column, Constraint, DropEnumType, DropIndex, Identity, Index, MetaData, Table,
@@ -24,16 +26,7 @@ impl Op {
                 for ix in t.create_indexes() {
                     steps.push(Step::Sql(compile(d, &ix.into())?));
                 }
-                if has_comments(d) {
-                    let tsql = qualified(t.schema.as_ref().map(|s| s.as_str()), t.name.as_str());
-                    if let Some(c) = &t.comment {
-                        steps.push(comment_on("TABLE", &tsql, Some(c)));
-                    }
-                    for c in t.columns.iter().filter(|c| c.comment.is_some()) {
-                        let target = format!("{tsql}.{}", quoted(c.name.as_str()));
-                        steps.push(comment_on("COLUMN", &target, c.comment.as_deref()));
-                    }
-                }
+                steps.extend(comment_statements(d, t).into_iter().map(sql));
                 steps
             }
             Op::DropTable(name) => {
@@ -229,28 +222,15 @@ fn unused_enum_types(
     Ok(steps)
 }
 
-/// Whether the dialect keeps comments set with `COMMENT ON` (PostgreSQL). SQLite keeps
-/// none; a dialect that writes them inline would get its own branch here.
+/// Whether the dialect keeps comments set with `COMMENT ON` (PostgreSQL); SQLite keeps
+/// none, so comments are neither written nor compared there.
 pub(crate) fn has_comments(d: &dyn Dialect) -> bool {
-    d.name() == "postgresql"
+    d.comment_on()
 }
 
-/// `COMMENT ON {kind} {target} IS 'text' | NULL`.
+/// `COMMENT ON {kind} {target} IS 'text' | NULL` as a step.
 fn comment_on(kind: &str, target: &str, comment: Option<&str>) -> Step {
-    let mut text = format!("COMMENT ON {kind} {target} IS ");
-    match comment {
-        Some(c) => quote_literal(&mut text, c),
-        None => text.push_str("NULL"),
-    }
-    sql(text)
-}
-
-/// `"schema"."name"`, or `"name"` without a schema.
-fn qualified(schema: Option<&str>, name: &str) -> String {
-    match schema {
-        Some(s) => format!("{}.{}", quoted(s), quoted(name)),
-        None => quoted(name),
-    }
+    sql(comment_sql(kind, target, comment))
 }
 
 /// Whether a table of the state other than `except` has a column of native enum type `ty`.
