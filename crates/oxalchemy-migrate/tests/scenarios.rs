@@ -299,6 +299,61 @@ fn all() -> Vec<Scenario> {
             &["AlterColumn"], None;
         add_time_precision, Both, base, || users_with(Column::new("at", SqlType::TimePrecision(0))),
             &["AddColumn"], None;
+        // more test_autogen_diffs shapes
+        add_two_columns, Both, base,
+            || vec![users().column(Column::new("a", SqlType::Integer)).column(Column::new("b", SqlType::Boolean))],
+            &["AddColumn", "AddColumn"], None;
+        drop_two_columns, Both,
+            || vec![users().column(Column::new("a", SqlType::Integer)).column(Column::new("b", SqlType::Boolean))],
+            base, &["DropColumn", "DropColumn"], None;
+        numeric_precision_change, Both, || users_with(Column::new("bal", SqlType::Numeric(Some((10, 2))))),
+            || users_with(Column::new("bal", SqlType::Numeric(Some((12, 4))))),
+            &["AlterColumn"], None;
+        integer_to_bigint, Both, || users_with(Column::new("n", SqlType::Integer)),
+            || users_with(Column::new("n", SqlType::BigInteger)),
+            &["AlterColumn"], None;
+        boolean_default, Both, base,
+            || users_with(Column::new("active", SqlType::Boolean).not_null().server_default_value(true)),
+            &["AddColumn"], None;
+        type_and_nullability_together, Both, || users_with(Column::new("n", SqlType::Integer).server_default("0")),
+            || users_with(Column::new("n", SqlType::BigInteger).server_default("0").not_null()),
+            &["AlterColumn"], None;
+        check_expression_kept, Both, || vec![users().check_named("ck_users_len", "length(name) > 0")],
+            || vec![users().check_named("ck_users_len", "length(name) > 0")], &[], None;
+        // more test_autogen_fks shapes
+        composite_fk, Both,
+            || vec![users(), Table::new("sc_pairs").column(Column::new("a", SqlType::Integer).primary_key())
+                    .column(Column::new("b", SqlType::Integer).primary_key()),
+                Table::new("sc_refs").column(id()).column(Column::new("pa", SqlType::Integer))
+                    .column(Column::new("pb", SqlType::Integer))],
+            || vec![users(), Table::new("sc_pairs").column(Column::new("a", SqlType::Integer).primary_key())
+                    .column(Column::new("b", SqlType::Integer).primary_key()),
+                Table::new("sc_refs").column(id()).column(Column::new("pa", SqlType::Integer))
+                    .column(Column::new("pb", SqlType::Integer))
+                    .foreign_key(ForeignKey::new(["pa", "pb"], "sc_pairs", ["a", "b"]).named("fk_refs_pair"))],
+            &["AddConstraint"], None;
+        self_referential_fk, Both, base,
+            || vec![users().column(Column::new("boss_id", SqlType::BigInteger))
+                .foreign_key(ForeignKey::new(["boss_id"], "sc_users", ["id"]).named("fk_users_boss"))],
+            &["AddColumn", "AddConstraint"], None;
+        fk_on_update_set_null, Both, || vec![users(), orders().foreign_key(fk(None))],
+            || vec![users(), orders().foreign_key(ForeignKey { on_update: Some(ReferentialAction::Cascade),
+                on_delete: Some(ReferentialAction::SetNull), ..fk(None) })],
+            &["DropConstraint", "AddConstraint"], None;
+        add_column_with_fk, Both, with_orders,
+            || vec![users(), orders().column(Column::new("referrer_id", SqlType::BigInteger))
+                .foreign_key(ForeignKey::new(["referrer_id"], "sc_users", ["id"]).named("fk_orders_referrer"))],
+            &["AddColumn", "AddConstraint"], None;
+        // more test_autogen_indexes shapes
+        unique_constraint_and_index_together, Both, base,
+            || vec![users().unique_named("uq_users_name", ["name"]).index(Index::new(["email"]).named("ix_users_email"))],
+            &["AddConstraint", "CreateIndex"], None;
+        index_on_new_column, Both, base,
+            || vec![users().column(Column::new("city", SqlType::Text)).index(Index::new(["city"]).named("ix_users_city"))],
+            &["AddColumn", "CreateIndex"], None;
+        drop_column_and_its_index, Both,
+            || vec![users().column(Column::new("city", SqlType::Text)).index(Index::new(["city"]).named("ix_users_city"))],
+            base, &["DropIndex", "DropColumn"], None;
         // test_autogen_composition shapes: several changes in one run
         several_changes, Both, || vec![users().column(Column::new("age", SqlType::Integer)), orders()],
             || vec![users().column(Column::new("nick", SqlType::Text))
