@@ -29,6 +29,7 @@ pub struct Runner<'g> {
     lock_timeout: Duration,
     table_lock_timeout: Duration,
     statement_timeout: Duration,
+    deny: &'static [&'static str],
 }
 
 /// What [`Runner::run`] did.
@@ -113,7 +114,18 @@ impl<'g> Runner<'g> {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             table_lock_timeout: DEFAULT_TABLE_LOCK_TIMEOUT,
             statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
+            deny: &[],
         }
+    }
+
+    /// Makes the lints with these codes errors ([`Level::Error`](crate::lint::Level)):
+    /// [`run`](Runner::run) then refuses a plan with one that its migration does not allow
+    /// (`ops.allow(code)`), before anything runs, with [`MigrateError::LintDenied`]. For
+    /// example `["drop-table", "drop-column", "change-type"]` for a production database.
+    /// `not-null-without-default` is always an error.
+    pub fn deny(mut self, codes: &'static [&'static str]) -> Self {
+        self.deny = codes;
+        self
     }
 
     /// How long a migration's statement waits on PostgreSQL for a lock on a table (held by
@@ -219,6 +231,19 @@ impl<'g> Runner<'g> {
             .graph
             .plan(&self.applied_locked(&mut conn).await?, target)?;
         check_plan(self.graph, &plan)?;
+        if !self.deny.is_empty() {
+            if let Some((revision, lint)) = self
+                .lints(db, target)
+                .await?
+                .into_iter()
+                .find(|(_, l)| l.level == crate::lint::Level::Error)
+            {
+                return Err(MigrateError::LintDenied {
+                    revision: revision.to_owned(),
+                    lint: Box::new(lint),
+                });
+            }
+        }
         let mut report = Report {
             applied: Vec::new(),
             reverted: Vec::new(),
@@ -429,7 +454,7 @@ impl<'g> Runner<'g> {
                 adopt_table(&mut conn, op, &mut state).await?;
             }
             out.extend(
-                crate::lint::lint(dialect, &ops, &state)
+                crate::lint::lint_denying(dialect, &ops, &state, self.deny)
                     .into_iter()
                     .map(|l| (m.revision, l)),
             );
