@@ -271,7 +271,7 @@ pub fn diff(
         }
         if counterpart(current, t).is_none() {
             out.upgrade.push(Op::CreateTable((*t).clone()));
-            down_early.push(Op::DropTable(t.name.to_string()));
+            down_early.push(Op::DropTable(op_table_name(t)));
         }
     }
     // Changed tables.
@@ -294,7 +294,7 @@ pub fn diff(
         if !include(name) || counterpart(target, t).is_some() {
             continue;
         }
-        up_late.push(Op::DropTable(name.to_owned()));
+        up_late.push(Op::DropTable(op_table_name(t)));
         // Pushed dependents first like the drops, so the reversal below recreates the
         // referenced tables first.
         out.downgrade.push(Op::CreateTable((*t).clone()));
@@ -317,11 +317,20 @@ pub fn diff(
 
 /// `t`'s table in `md`: same name, same schema (`None` is the default schema).
 fn counterpart<'a>(md: &'a MetaData, t: &Table) -> Option<&'a Table> {
-    md.table(t.name.as_str()).filter(|c| c.schema == t.schema)
+    md.table_in(t.schema.as_ref().map(|s| s.as_str()), t.name.as_str())
+}
+
+/// How operations name table `t`: `schema.name` for a table in a named schema (so one
+/// name in two schemas stays two tables, see [`MetaData::table`]), else its name.
+pub fn op_table_name(t: &Table) -> String {
+    match &t.schema {
+        Some(s) => format!("{s}.{}", t.name),
+        None => t.name.to_string(),
+    }
 }
 
 fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) {
-    let table = target.name.to_string();
+    let table = op_table_name(target);
     let added: Vec<&Column> = target
         .columns
         .iter()
@@ -389,7 +398,7 @@ fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) 
 
 /// Columns in both tables whose type, nullability or server default differ.
 fn changed_columns(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) {
-    let table = target.name.to_string();
+    let table = op_table_name(target);
     for c in &target.columns {
         let Some(cur) = current.column_named(c.name.as_str()) else {
             continue;
@@ -487,7 +496,7 @@ fn extras_changed(
 
 /// Named constraints, compared by name and content: dropped ones first, then added ones.
 fn constraints_diff(target: &Table, current: &Table, out: &mut Diff) {
-    let table = target.name.to_string();
+    let table = op_table_name(target);
     for con in &current.constraints {
         let Some(name) = constraint_key(con) else {
             continue;
@@ -530,7 +539,7 @@ fn constraints_diff(target: &Table, current: &Table, out: &mut Diff) {
 
 /// Named indexes, compared by name and content: dropped ones first, then created ones.
 fn indexes_diff(target: &Table, current: &Table, out: &mut Diff) {
-    let table = target.name.to_string();
+    let table = op_table_name(target);
     let named =
         |ix: &Index, name: &str| ix.name.as_ref().map(Ident::to_string).as_deref() == Some(name);
     for ix in &current.indexes {

@@ -138,3 +138,92 @@ async fn new_schema_features_reflect_on_every_backend() {
         pg.drop().await;
     }
 }
+
+/// One table name in two PostgreSQL schemas is two tables: created, changed and dropped
+/// each in its own schema, and autogenerate converges.
+#[tokio::test]
+async fn same_table_name_in_two_schemas() {
+    use oxalchemy_migrate::diff::diff;
+    use oxalchemy_migrate::migration::execute_ops;
+    use oxalchemy_migrate::ops::Op;
+    use oxalchemy_migrate::reflect::reflect_for;
+    let Some(pg) = pg_schema("autogen_two_schemas").await else {
+        return;
+    };
+    let other = format!("{}_o", pg.schema);
+    let db = Database::connect(&pg.url).await.unwrap();
+    db.execute(oxalchemy_core::text(format!("CREATE SCHEMA \"{other}\"")))
+        .await
+        .unwrap();
+    let models = |extra: bool| {
+        let mut md = MetaData::new();
+        md.add(
+            Table::new("ts_items")
+                .column(Column::new("id", SqlType::BigInteger).primary_key())
+                .column(Column::new("here", SqlType::Text)),
+        );
+        let mut t = Table::new("ts_items")
+            .schema(other.clone())
+            .column(Column::new("id", SqlType::BigInteger).primary_key())
+            .column(Column::new("there", SqlType::Integer));
+        if extra {
+            t = t.column(Column::new("more", SqlType::Text));
+        }
+        md.add(t);
+        md
+    };
+    let autogen = |target: MetaData| {
+        let db = db.clone();
+        async move {
+            let mut conn = db.connection().await.unwrap();
+            let current = reflect_for(&mut conn, &target).await.unwrap();
+            diff(db.dialect(), &target, &current, &|_| true)
+        }
+    };
+    let apply = |ops: Vec<Op>| {
+        let db = db.clone();
+        async move {
+            let mut conn = db.connection().await.unwrap();
+            let mut state = reflect_for(&mut conn, &models(false)).await.unwrap();
+            let mut tx = conn.begin().await.unwrap();
+            execute_ops(&mut tx, &ops, &mut state)
+                .await
+                .unwrap_or_else(|e| panic!("{e}: {ops:#?}"));
+            tx.commit().await.unwrap();
+        }
+    };
+    let create = autogen(models(false)).await;
+    assert_eq!(create.upgrade.len(), 2, "{:#?}", create.upgrade);
+    apply(create.upgrade.clone()).await;
+    assert!(autogen(models(false)).await.is_empty());
+    let change = autogen(models(true)).await;
+    assert_eq!(change.upgrade.len(), 1, "{:#?}", change.upgrade);
+    apply(change.upgrade.clone()).await;
+    assert!(autogen(models(true)).await.is_empty());
+    let cols: i64 = db
+        .query_scalar(oxalchemy_core::text(format!(
+            "SELECT count(*) FROM information_schema.columns \
+             WHERE table_name = 'ts_items' AND column_name = 'more' \
+             AND table_schema = '{other}'"
+        )))
+        .await
+        .unwrap();
+    assert_eq!(cols, 1, "the column went to the other schema's table");
+    apply(change.downgrade).await;
+    assert!(autogen(models(false)).await.is_empty());
+    apply(create.downgrade).await;
+    let left: i64 = db
+        .query_scalar(oxalchemy_core::text(
+            "SELECT count(*) FROM pg_class WHERE relname = 'ts_items' AND relkind = 'r'",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "both tables dropped");
+    db.execute(oxalchemy_core::text(format!(
+        "DROP SCHEMA \"{other}\" CASCADE"
+    )))
+    .await
+    .unwrap();
+    drop(db);
+    pg.drop().await;
+}

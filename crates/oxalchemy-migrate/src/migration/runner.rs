@@ -79,12 +79,17 @@ pub(super) async fn adopt_table(
     let Some(name) = op.missing_table(state) else {
         return Ok(());
     };
-    let table = reflect_table(conn, name)
-        .await
-        .map_err(|source| MigrateError::Reflect {
-            table: name.to_owned(),
-            source: Box::new(source),
-        })?;
+    let reflect_error = |source| MigrateError::Reflect {
+        table: name.to_owned(),
+        source: Box::new(source),
+    };
+    let mut table = reflect_table(conn, name).await.map_err(reflect_error)?;
+    // `schema.name`: a table of another schema (how autogenerate names those).
+    if let (None, Some((schema, bare))) = (&table, name.split_once('.')) {
+        table = crate::reflect::reflect_table_in(conn, schema, bare)
+            .await
+            .map_err(reflect_error)?;
+    }
     if let Some(table) = table {
         state.add(table);
     }

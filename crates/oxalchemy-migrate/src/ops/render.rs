@@ -139,7 +139,7 @@ fn drop_enum_types(d: &dyn Dialect, state: &MetaData, name: &str) -> Result<Vec<
     let mut steps = Vec::new();
     let mut seen = Vec::new();
     for ty in t.native_enums() {
-        if seen.contains(&ty.name) || enum_in_use(state, ty.name.as_str(), Some(name)) {
+        if seen.contains(&ty.name) || enum_in_use(state, ty.name.as_str(), Some(t)) {
             continue;
         }
         seen.push(ty.name.clone());
@@ -234,19 +234,22 @@ fn comment_on(kind: &str, target: &str, comment: Option<&str>) -> Step {
 }
 
 /// Whether a table of the state other than `except` has a column of native enum type `ty`.
-fn enum_in_use(state: &MetaData, ty: &str, except: Option<&str>) -> bool {
+fn enum_in_use(state: &MetaData, ty: &str, except: Option<&Table>) -> bool {
     state
         .tables()
         .iter()
-        .filter(|t| Some(t.name.as_str()) != except)
+        .filter(|t| !except.is_some_and(|e| std::ptr::eq(*t, e)))
         .flat_map(Table::native_enums)
         .any(|e| e.name.as_str() == ty)
 }
 
 /// Table `table` as SQL: quoted, and qualified by its schema when the state has it in one.
 fn table_sql(state: &MetaData, table: &str) -> String {
-    match state.table(table).and_then(|t| t.schema.as_ref()) {
-        Some(schema) => format!("{}.{}", quoted(schema.as_str()), quoted(table)),
+    match state.table(table) {
+        Some(t) => match &t.schema {
+            Some(schema) => format!("{}.{}", quoted(schema.as_str()), quoted(t.name.as_str())),
+            None => quoted(t.name.as_str()),
+        },
         None => quoted(table),
     }
 }
