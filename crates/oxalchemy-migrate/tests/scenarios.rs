@@ -471,7 +471,7 @@ async fn alembic_shaped_scenarios_on_sqlite() {
     let mut passed = 0;
     for s in all().iter().filter(|s| s.on != On::Postgres) {
         let file = TempSqliteFile::new(&format!("sc_{}", s.name));
-        let db = Database::connect(&file.url()).await.unwrap();
+        let db = Database::connect(file.url()).await.unwrap();
         match run(s, &db, false).await {
             Ok(()) => passed += 1,
             Err(e) => failures.push(format!("{}: {e}", s.name)),

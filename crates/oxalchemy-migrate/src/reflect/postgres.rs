@@ -402,11 +402,14 @@ fn constraints(cons: Vec<ConRow>, con_cols: &mut ConstraintColumns, parts: &mut 
     }
 }
 
+/// One row per index key: (index, unique, column or NULL for an expression, key text,
+/// predicate).
+type IndexKeyRow = (String, bool, Option<String>, String, Option<String>);
+
 /// Indexes of table `oid` that back no constraint: key columns, key expressions (as
 /// `pg_get_indexdef` prints them) and the partial index's predicate.
 async fn indexes(conn: &mut Connection, oid: i64, parts: &mut Parts) -> Result<()> {
-    // One row per key: (index, unique, column or NULL for an expression, key text, predicate).
-    let index_rows: Vec<(String, bool, Option<String>, String, Option<String>)> = conn
+    let index_rows: Vec<IndexKeyRow> = conn
         .query(text(format!(
             "SELECT i.relname::text, x.indisunique, a.attname::text,
                     pg_get_indexdef(x.indexrelid, u.ord::int, true),

@@ -25,9 +25,13 @@ pub(super) struct Ddl {
     pub(super) fks: Vec<(Option<String>, Vec<String>)>,
     /// `(DEFERRABLE, INITIALLY DEFERRED)` of each of `fks`, in the same order.
     pub(super) fk_deferral: Vec<(bool, bool)>,
-    /// Per column: its `COLLATE` name and its generated expression (`AS (…)`, stored?).
-    pub(super) columns: Vec<(String, Option<String>, Option<(String, bool)>)>,
+    /// Per column: its `COLLATE` name and its generated expression.
+    pub(super) columns: Vec<ColumnDdl>,
 }
+
+/// A column's name, `COLLATE` name and generated expression (`AS (…)`, and whether
+/// `STORED`), from the CREATE TABLE text.
+pub(super) type ColumnDdl = (String, Option<String>, Option<(String, bool)>);
 
 pub(super) fn parse_create_table(create: &str) -> Ddl {
     let mut ddl = Ddl::default();
