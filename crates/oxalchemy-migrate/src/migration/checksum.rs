@@ -6,7 +6,7 @@
 //! legacy checksum (16 hex digits, FNV-1a 64 of the operations' `Debug` text): the runner
 //! accepts one that matches [`legacy`] and rewrites it to the current format once.
 //!
-//! Changing what [`canonical`] writes changes every checksum: bump [`FORMAT`] and keep the
+//! Changing what the canonical writer (`canonical`) writes changes every checksum: bump [`FORMAT`] and keep the
 //! previous writer to upgrade from, as for the legacy one.
 
 use std::fmt::Write;
