@@ -191,6 +191,13 @@ fn type_word(ty: &SqlType) -> String {
         SqlType::Enum { name, .. } => word(name),
         SqlType::Inet => "inet".into(),
         SqlType::Cidr => "cidr".into(),
+        SqlType::Char(_) => "char".into(),
+        SqlType::Interval => "interval".into(),
+        SqlType::TimePrecision(_) => "time".into(),
+        SqlType::DateTimePrecision { timezone: true, .. } => "timestamptz".into(),
+        SqlType::DateTimePrecision {
+            timezone: false, ..
+        } => "timestamp".into(),
         // Brackets are not safe in every Mermaid version's attribute types.
         SqlType::Array(inner) => format!("{}_array", type_word(inner)),
     }

@@ -245,6 +245,21 @@ pub enum SqlType {
     },
     /// `UUID` on PostgreSQL, `CHAR(36)` on SQLite.
     Uuid,
+    /// `CHAR(n)`: fixed-length text, blank-padded (values are [`Value::Text`]).
+    Char(u32),
+    /// `INTERVAL`: a span of time (PostgreSQL; declared `INTERVAL` and stored as text on
+    /// SQLite). No [`Value`] variant reads it yet: for schemas (DDL, reflection, migrations).
+    Interval,
+    /// `TIME(p)`: a time of day with `p` fractional-second digits ([`SqlType::Time`] is the
+    /// database's default, 6 on PostgreSQL).
+    TimePrecision(u32),
+    /// `TIMESTAMP(p)`: [`SqlType::DateTime`] with `p` fractional-second digits.
+    DateTimePrecision {
+        /// `WITH TIME ZONE`, as in [`SqlType::DateTime`].
+        timezone: bool,
+        /// Fractional-second digits (0–6).
+        precision: u32,
+    },
     /// `JSON`: a JSON document stored as text.
     Json,
     /// Binary JSON (`JSONB`) on PostgreSQL; plain JSON text elsewhere.

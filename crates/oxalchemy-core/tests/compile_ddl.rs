@@ -383,6 +383,8 @@ fn composite_foreign_key_and_every_referential_action() {
                 ref_columns: vec!["user_id".into(), "group_id".into()],
                 on_delete: Some(action),
                 on_update: Some(action),
+                deferrable: false,
+                initially_deferred: false,
             });
         let expected = format!(
             r#"CREATE TABLE "grants" ("user_id" BIGINT, "group_id" INTEGER, CONSTRAINT "fk_grants_user_id_memberships" FOREIGN KEY ("user_id", "group_id") REFERENCES "memberships" ("user_id", "group_id") ON DELETE {sql} ON UPDATE {sql})"#
@@ -407,6 +409,8 @@ fn explicit_names_are_kept() {
             ref_columns: vec!["id".into()],
             on_delete: None,
             on_update: None,
+            deferrable: false,
+            initially_deferred: false,
         })
         .index(Index::new(["a"]).named("t_a_idx"));
     let mut named = table.clone();

@@ -13,7 +13,7 @@ use oxalchemy_core::dialect::{column_definition, CompileError, Dialect};
 use oxalchemy_core::expr::Ident;
 use oxalchemy_core::schema::{Column, Constraint, Index, MetaData, ServerDefault, Table};
 
-use crate::ops::{ColumnChange, Op};
+use crate::ops::{has_comments, ColumnChange, Op};
 
 /// The result of a comparison.
 #[derive(Debug, Clone, Default)]
@@ -224,13 +224,31 @@ fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
                     .unwrap_or(oxalchemy_core::ReferentialAction::NoAction)
                     == y.on_update
                         .unwrap_or(oxalchemy_core::ReferentialAction::NoAction)
+                && x.deferrable == y.deferrable
+                && x.initially_deferred == y.initially_deferred
         }
         _ => false,
     }
 }
 
 fn same_index(a: &Index, b: &Index) -> bool {
-    a.columns == b.columns && a.unique == b.unique
+    let exprs = |ix: &Index| ix.expressions.iter().map(|e| loose(e)).collect::<Vec<_>>();
+    a.columns == b.columns
+        && a.unique == b.unique
+        && exprs(a) == exprs(b)
+        && a.where_clause.as_deref().map(loose) == b.where_clause.as_deref().map(loose)
+}
+
+/// An expression (index key, predicate, generated column) for comparison only: the
+/// databases print expressions their own way (PostgreSQL adds casts and parentheses:
+/// `lower((email)::text)` for `lower(email)`), so casts, quotes, case, spaces and
+/// parentheses are dropped. Coarse, like Alembic's, but never reports a change that is
+/// not one.
+pub fn loose(sql: &str) -> String {
+    normalize_default(sql)
+        .chars()
+        .filter(|c| !matches!(c, '(' | ')' | ' '))
+        .collect()
 }
 
 /// Compares `target` (the models) with `current` (the database) for `dialect`.
@@ -253,7 +271,7 @@ pub fn diff(
         }
         if counterpart(current, t).is_none() {
             out.upgrade.push(Op::CreateTable((*t).clone()));
-            down_early.push(Op::DropTable(t.name.to_string()));
+            down_early.push(Op::DropTable(op_table_name(t)));
         }
     }
     // Changed tables.
@@ -276,7 +294,7 @@ pub fn diff(
         if !include(name) || counterpart(target, t).is_some() {
             continue;
         }
-        up_late.push(Op::DropTable(name.to_owned()));
+        up_late.push(Op::DropTable(op_table_name(t)));
         // Pushed dependents first like the drops, so the reversal below recreates the
         // referenced tables first.
         out.downgrade.push(Op::CreateTable((*t).clone()));
@@ -299,11 +317,20 @@ pub fn diff(
 
 /// `t`'s table in `md`: same name, same schema (`None` is the default schema).
 fn counterpart<'a>(md: &'a MetaData, t: &Table) -> Option<&'a Table> {
-    md.table(t.name.as_str()).filter(|c| c.schema == t.schema)
+    md.table_in(t.schema.as_ref().map(|s| s.as_str()), t.name.as_str())
+}
+
+/// How operations name table `t`: `schema.name` for a table in a named schema (so one
+/// name in two schemas stays two tables, see [`MetaData::table`]), else its name.
+pub fn op_table_name(t: &Table) -> String {
+    match &t.schema {
+        Some(s) => format!("{s}.{}", t.name),
+        None => t.name.to_string(),
+    }
 }
 
 fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) {
-    let table = target.name.to_string();
+    let table = op_table_name(target);
     let added: Vec<&Column> = target
         .columns
         .iter()
@@ -336,6 +363,16 @@ fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) 
         ));
     }
     changed_columns(d, target, current, out);
+    if has_comments(d) && target.comment != current.comment {
+        out.upgrade.push(Op::SetTableComment {
+            table: table.clone(),
+            comment: target.comment.clone(),
+        });
+        out.downgrade.push(Op::SetTableComment {
+            table: table.clone(),
+            comment: current.comment.clone(),
+        });
+    }
     constraints_diff(target, current, out);
     indexes_diff(target, current, out);
     // Dropped columns last (constraints on them are gone by now).
@@ -361,7 +398,7 @@ fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) 
 
 /// Columns in both tables whose type, nullability or server default differ.
 fn changed_columns(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) {
-    let table = target.name.to_string();
+    let table = op_table_name(target);
     for c in &target.columns {
         let Some(cur) = current.column_named(c.name.as_str()) else {
             continue;
@@ -391,6 +428,7 @@ fn changed_columns(d: &dyn Dialect, target: &Table, current: &Table, out: &mut D
                 c.name
             )),
         }
+        extras_changed(d, c, target, cur, current, (&mut up, &mut down), out);
         if up != ColumnChange::default() {
             out.upgrade.push(Op::AlterColumn {
                 table: table.clone(),
@@ -406,9 +444,59 @@ fn changed_columns(d: &dyn Dialect, target: &Table, current: &Table, out: &mut D
     }
 }
 
+/// The comparisons beyond type, nullability and default: collation, comment (where the
+/// database keeps comments), identity options (PostgreSQL), and the generated expression
+/// (a warning: no database alters it in place, as in Alembic).
+fn extras_changed(
+    d: &dyn Dialect,
+    c: &Column,
+    target: &Table,
+    cur: &Column,
+    current: &Table,
+    (up, down): (&mut ColumnChange, &mut ColumnChange),
+    out: &mut Diff,
+) {
+    let collation = |c: &Column| {
+        c.collation
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .filter(|n| n != "default")
+    };
+    if collation(c) != collation(cur) {
+        up.collation = Some(c.collation.clone());
+        down.collation = Some(cur.collation.clone());
+    }
+    if has_comments(d) && c.comment != cur.comment {
+        up.comment = Some(c.comment.clone());
+        down.comment = Some(cur.comment.clone());
+    }
+    let identity = |c: &Column| {
+        let i = c.identity.unwrap_or_default();
+        (i.always, i.start.unwrap_or(1), i.increment.unwrap_or(1))
+    };
+    if d.name() == "postgresql"
+        && is_row_identity(d, c, target)
+        && is_row_identity(d, cur, current)
+        && identity(c) != identity(cur)
+    {
+        up.identity = Some(c.identity.unwrap_or_default());
+        down.identity = Some(cur.identity.unwrap_or_default());
+    }
+    let computed = |c: &Column| c.computed.as_ref().map(|x| (loose(&x.sql), x.stored));
+    if computed(c) != computed(cur) {
+        out.warnings.push(format!(
+            "`{}.{}`: the generated expression changed from {:?} to {:?}; the database cannot              alter it in place: drop and add the column by hand",
+            target.name,
+            c.name,
+            cur.computed.as_ref().map(|x| &x.sql),
+            c.computed.as_ref().map(|x| &x.sql)
+        ));
+    }
+}
+
 /// Named constraints, compared by name and content: dropped ones first, then added ones.
 fn constraints_diff(target: &Table, current: &Table, out: &mut Diff) {
-    let table = target.name.to_string();
+    let table = op_table_name(target);
     for con in &current.constraints {
         let Some(name) = constraint_key(con) else {
             continue;
@@ -451,7 +539,7 @@ fn constraints_diff(target: &Table, current: &Table, out: &mut Diff) {
 
 /// Named indexes, compared by name and content: dropped ones first, then created ones.
 fn indexes_diff(target: &Table, current: &Table, out: &mut Diff) {
-    let table = target.name.to_string();
+    let table = op_table_name(target);
     let named =
         |ix: &Index, name: &str| ix.name.as_ref().map(Ident::to_string).as_deref() == Some(name);
     for ix in &current.indexes {

@@ -8,11 +8,25 @@ use oxalchemy_core::{Dialect, SqlType};
 
 use crate::ops::{Op, Ops};
 
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Printed (`status`, `upgrade --sql`, [`crate::migration::Runner::lints`]); the
+    /// migration runs.
+    Warning,
+    /// Blocks [`crate::migration::Runner::run`] before anything runs, unless the migration
+    /// allows it with `ops.allow(code)`. A NOT NULL column without a default always is one;
+    /// [`crate::migration::Runner::deny`] makes other codes errors.
+    Error,
+}
+
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lint {
     /// Stable code, for `ops.allow(code)`.
     pub code: &'static str,
+    /// Whether it blocks the upgrade.
+    pub level: Level,
     /// Index of the operation in its migration.
     pub op: usize,
     /// What is dangerous and what to do instead.
@@ -21,9 +35,13 @@ pub struct Lint {
 
 impl std::fmt::Display for Lint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let level = match self.level {
+            Level::Warning => "warning",
+            Level::Error => "error",
+        };
         write!(
             f,
-            "[{}] op #{}: {} (allow with ops.allow(\"{}\"))",
+            "{level} [{}] op #{}: {} (allow with ops.allow(\"{}\"))",
             self.code, self.op, self.message, self.code
         )
     }
@@ -63,6 +81,7 @@ fn column_type_lints(d: &dyn Dialect, ty: &SqlType, what: &str, i: usize, out: &
     let pg = d.name() == "postgresql";
     if pg && matches!(ty, SqlType::String(Some(_))) {
         out.push(Lint {
+            level: Level::Warning,
             code: "varchar",
             op: i,
             message: format!("{what} is VARCHAR(n); on PostgreSQL prefer TEXT (with a CHECK on length if needed): changing n later rewrites the table"),
@@ -70,11 +89,23 @@ fn column_type_lints(d: &dyn Dialect, ty: &SqlType, what: &str, i: usize, out: &
     }
     if matches!(ty, SqlType::DateTime { timezone: false }) {
         out.push(Lint {
+            level: Level::Warning,
             code: "timestamp-without-time-zone",
             op: i,
             message: format!("{what} is a timestamp without time zone; store instants as TIMESTAMP WITH TIME ZONE"),
         });
     }
+}
+
+/// [`lint`] with the codes in `deny` raised to [`Level::Error`].
+pub fn lint_denying(d: &dyn Dialect, ops: &Ops, state: &MetaData, deny: &[&str]) -> Vec<Lint> {
+    let mut out = lint(d, ops, state);
+    for l in &mut out {
+        if deny.contains(&l.code) {
+            l.level = Level::Error;
+        }
+    }
+    out
 }
 
 /// The lints of `ops` applied to the schema `state` (the schema before them).
@@ -93,6 +124,7 @@ pub fn lint(d: &dyn Dialect, ops: &Ops, state: &MetaData) -> Vec<Lint> {
                 let exists = state.table(table).is_some();
                 if exists && !column.nullable && column.server_default.is_none() {
                     out.push(Lint {
+                        level: Level::Error,
                         code: NOT_NULL_WITHOUT_DEFAULT,
                         op: i,
                         message: format!("adding NOT NULL `{table}.{}` without a server default fails on a table with rows; add a server_default or add it nullable, backfill, then set NOT NULL", column.name),
@@ -107,6 +139,7 @@ pub fn lint(d: &dyn Dialect, ops: &Ops, state: &MetaData) -> Vec<Lint> {
                 );
             }
             Op::DropColumn { table, column } => out.push(Lint {
+                level: Level::Warning,
                 code: "drop-column",
                 op: i,
                 message: format!(
@@ -114,6 +147,7 @@ pub fn lint(d: &dyn Dialect, ops: &Ops, state: &MetaData) -> Vec<Lint> {
                 ),
             }),
             Op::DropTable(t) => out.push(Lint {
+                level: Level::Warning,
                 code: "drop-table",
                 op: i,
                 message: format!("dropping table `{t}` loses its data"),
@@ -125,6 +159,7 @@ pub fn lint(d: &dyn Dialect, ops: &Ops, state: &MetaData) -> Vec<Lint> {
             } => {
                 if let Some(ty) = &change.ty {
                     out.push(Lint {
+                        level: Level::Warning,
                         code: "change-type",
                         op: i,
                         message: format!("changing the type of `{table}.{column}` rewrites the table under a lock and may fail on existing values"),
@@ -133,6 +168,7 @@ pub fn lint(d: &dyn Dialect, ops: &Ops, state: &MetaData) -> Vec<Lint> {
                 }
                 if change.rename_to.is_some() {
                     out.push(Lint {
+                        level: Level::Warning,
                         code: "rename",
                         op: i,
                         message: format!("renaming `{table}.{column}` breaks code that still uses the old name; deploy code that handles both first"),
@@ -140,6 +176,7 @@ pub fn lint(d: &dyn Dialect, ops: &Ops, state: &MetaData) -> Vec<Lint> {
                 }
             }
             Op::RenameTable { from, .. } => out.push(Lint {
+                level: Level::Warning,
                 code: "rename",
                 op: i,
                 message: format!(
@@ -150,6 +187,7 @@ pub fn lint(d: &dyn Dialect, ops: &Ops, state: &MetaData) -> Vec<Lint> {
                 if pg && state.table(table).is_some() && !ops.is_concurrent(i) =>
             {
                 out.push(Lint {
+                    level: Level::Warning,
                     code: "index-not-concurrent",
                     op: i,
                     message: format!("CREATE INDEX {} locks writes to `{table}` while it builds; on a large table build it without blocking writes: ops.create_index(..).concurrently()", index.name.as_ref().map(|n| n.to_string()).unwrap_or_default()),
@@ -163,6 +201,7 @@ pub fn lint(d: &dyn Dialect, ops: &Ops, state: &MetaData) -> Vec<Lint> {
                 };
                 if let Some(kind) = kind {
                     out.push(Lint {
+                        level: Level::Warning,
                         code: "constraint-not-valid",
                         op: i,
                         message: format!("adding a {kind} constraint to `{table}` scans it under a lock; add it NOT VALID and VALIDATE CONSTRAINT separately (ops.execute)"),

@@ -13,7 +13,7 @@ fn lit(s: &str) -> String {
     format!("{s:?}")
 }
 
-fn sql_type(ty: &SqlType) -> String {
+pub(crate) fn sql_type(ty: &SqlType) -> String {
     match ty {
         SqlType::SmallInteger => "SqlType::SmallInteger".into(),
         SqlType::Integer => "SqlType::Integer".into(),
@@ -35,6 +35,15 @@ fn sql_type(ty: &SqlType) -> String {
         SqlType::JsonB => "SqlType::JsonB".into(),
         SqlType::Inet => "SqlType::Inet".into(),
         SqlType::Cidr => "SqlType::Cidr".into(),
+        SqlType::Char(n) => format!("SqlType::Char({n})"),
+        SqlType::Interval => "SqlType::Interval".into(),
+        SqlType::TimePrecision(p) => format!("SqlType::TimePrecision({p})"),
+        SqlType::DateTimePrecision {
+            timezone,
+            precision,
+        } => {
+            format!("SqlType::DateTimePrecision {{ timezone: {timezone}, precision: {precision} }}")
+        }
         SqlType::Array(elem) => format!("SqlType::Array(Box::new({}))", sql_type(elem)),
         // A non-native enum is a VARCHAR plus a CHECK, and the table's CHECK is written out
         // on its own: as a String here, so the CHECK is not added twice.
@@ -79,6 +88,34 @@ fn column(c: &Column) -> String {
         Some(ServerDefault::Value(v)) => s.push_str(&value_default(v)),
         None => {}
     }
+    if let Some(c) = &c.computed {
+        let _ = write!(s, ".computed({}, {})", lit(&c.sql), c.stored);
+    }
+    if let Some(i) = &c.identity {
+        s.push_str(&identity(i));
+    }
+    if let Some(comment) = &c.comment {
+        let _ = write!(s, ".comment({})", lit(comment));
+    }
+    if let Some(collation) = &c.collation {
+        let _ = write!(s, ".collation({})", lit(collation));
+    }
+    s
+}
+
+/// `.identity(Identity::always().start(…)…)`.
+fn identity(i: &oxalchemy_core::schema::Identity) -> String {
+    let mut s = format!(
+        ".identity(oxalchemy::core::schema::Identity::{}()",
+        if i.always { "always" } else { "by_default" }
+    );
+    if let Some(n) = i.start {
+        let _ = write!(s, ".start({n})");
+    }
+    if let Some(n) = i.increment {
+        let _ = write!(s, ".increment({n})");
+    }
+    s.push(')');
     s
 }
 
@@ -167,13 +204,15 @@ fn constraint(c: &Constraint) -> String {
             lit(sql)
         ),
         Constraint::ForeignKey(fk) => format!(
-            "Constraint::ForeignKey(ForeignKey {{ name: {}, columns: vec![{}], ref_table: {}.into(), ref_columns: vec![{}], on_delete: {}, on_update: {} }})",
+            "Constraint::ForeignKey(ForeignKey {{ name: {}, columns: vec![{}], ref_table: {}.into(), ref_columns: vec![{}], on_delete: {}, on_update: {}, deferrable: {}, initially_deferred: {} }})",
             name(&fk.name),
             idents(&fk.columns),
             lit(fk.ref_table.as_str()),
             idents(&fk.ref_columns),
             action(fk.on_delete),
-            action(fk.on_update)
+            action(fk.on_update),
+            fk.deferrable,
+            fk.initially_deferred
         ),
     }
 }
@@ -186,6 +225,12 @@ fn index(ix: &Index) -> String {
     }
     if ix.unique {
         s.push_str(".unique()");
+    }
+    for e in &ix.expressions {
+        let _ = write!(s, ".expression({})", lit(e));
+    }
+    if let Some(w) = &ix.where_clause {
+        let _ = write!(s, ".where_({})", lit(w));
     }
     s
 }
@@ -206,13 +251,15 @@ fn table(t: &Table) -> String {
             Constraint::ForeignKey(fk) => {
                 let _ = write!(
                     s,
-                    "\n            .foreign_key(ForeignKey {{ name: {}, columns: vec![{}], ref_table: {}.into(), ref_columns: vec![{}], on_delete: {}, on_update: {} }})",
+                    "\n            .foreign_key(ForeignKey {{ name: {}, columns: vec![{}], ref_table: {}.into(), ref_columns: vec![{}], on_delete: {}, on_update: {}, deferrable: {}, initially_deferred: {} }})",
                     fk.name.as_ref().map(|n| format!("Some({}.into())", lit(n.as_str()))).unwrap_or_else(|| "None".into()),
                     idents(&fk.columns),
                     lit(fk.ref_table.as_str()),
                     idents(&fk.ref_columns),
                     action(fk.on_delete),
-                    action(fk.on_update)
+                    action(fk.on_update),
+                    fk.deferrable,
+                    fk.initially_deferred
                 );
             }
             Constraint::Unique {
@@ -256,6 +303,9 @@ fn table(t: &Table) -> String {
     for ix in &t.indexes {
         let _ = write!(s, "\n            .index({})", index(ix));
     }
+    if let Some(c) = &t.comment {
+        let _ = write!(s, "\n            .comment({})", lit(c));
+    }
     s
 }
 
@@ -274,6 +324,22 @@ fn change(c: &ColumnChange) -> String {
     }
     if let Some(r) = &c.rename_to {
         parts.push(format!("rename_to: Some({}.into())", lit(r)));
+    }
+    let opt = |o: &Option<String>| match o {
+        Some(v) => format!("Some({}.into())", lit(v)),
+        None => "None".into(),
+    };
+    if let Some(comment) = &c.comment {
+        parts.push(format!("comment: Some({})", opt(comment)));
+    }
+    if let Some(collation) = &c.collation {
+        parts.push(format!("collation: Some({})", opt(collation)));
+    }
+    if let Some(i) = &c.identity {
+        parts.push(format!(
+            "identity: Some(oxalchemy::core::schema::Identity {{ always: {}, start: {:?}, increment: {:?} }})",
+            i.always, i.start, i.increment
+        ));
     }
     parts.push("..ColumnChange::default()".into());
     format!("ColumnChange {{ {} }}", parts.join(", "))
@@ -318,6 +384,10 @@ pub fn op_code(op: &Op) -> String {
         Op::DropConstraint { table, name } => {
             format!("ops.drop_constraint({}, {});", lit(table), lit(name))
         }
+        Op::SetTableComment { table, comment } => match comment {
+            Some(c) => format!("ops.set_table_comment({}, Some({}));", lit(table), lit(c)),
+            None => format!("ops.set_table_comment({}, None);", lit(table)),
+        },
         Op::Execute(t) => format!("ops.execute(text({}));", lit(&t.sql)),
         Op::Run { label, .. } => format!("// data migration `{label}`: write it with ops.run(…)"),
     }

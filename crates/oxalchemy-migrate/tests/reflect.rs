@@ -146,6 +146,8 @@ fn declared(pg: bool) -> MetaData {
                 ref_columns: vec!["id".into()],
                 on_delete: Some(ReferentialAction::SetNull),
                 on_update: Some(ReferentialAction::Cascade),
+                deferrable: false,
+                initially_deferred: false,
             }),
     );
     md.add(
@@ -604,9 +606,19 @@ async fn sqlite_handwritten_ddl() {
             "foreign key ? (parent_id) -> parent (pid) on delete Some(SetNull) on update None",
         ]
     );
-    // Expression and partial indexes are not representable; the DESC one is.
+    // Expression and partial indexes are read from their CREATE INDEX text.
     let indexes: Vec<String> = child.indexes.iter().map(describe_index).collect();
-    assert_eq!(indexes, ["index ix child qty (qty)"]);
+    assert_eq!(
+        indexes,
+        [
+            "index ix child qty (qty)",
+            "index ix_child_expr ()",
+            "index ix_child_partial (qty)"
+        ]
+    );
+    assert_eq!(child.indexes[1].expressions, [r#"lower("key")"#]);
+    assert_eq!(child.indexes[1].where_clause, None);
+    assert_eq!(child.indexes[2].where_clause.as_deref(), Some("qty > 10"));
 
     // Through `reflect`, unnamed constraints get the default naming convention's names.
     let md = reflect(&mut conn).await.unwrap();

@@ -180,6 +180,16 @@ fn type_name(ty: &SqlType, pg: bool) -> String {
         (SqlType::Cidr, _) => "cidr",
         (SqlType::Array(_), true) => "array",
         (SqlType::Array(elem), false) => return format!("{} array", type_name(elem, pg)),
+        (SqlType::Char(_), true) => "character",
+        (SqlType::Char(n), false) => return format!("char({n})"),
+        (SqlType::Interval, _) => "interval",
+        (SqlType::TimePrecision(_), true) => "time without time zone",
+        (SqlType::TimePrecision(p), false) => return format!("time({p})"),
+        (SqlType::DateTimePrecision { timezone: true, .. }, true) => "timestamp with time zone",
+        (SqlType::DateTimePrecision { .. }, true) => "timestamp without time zone",
+        (SqlType::DateTimePrecision { precision, .. }, false) => {
+            return format!("datetime({precision})")
+        }
     };
     s.to_owned()
 }

@@ -338,9 +338,20 @@ impl<'m> Gen<'m> {
             SqlType::Text => "String".to_owned(),
             SqlType::Binary => "Vec<u8>".to_owned(),
             SqlType::Date => self.chrono("NaiveDate"),
-            SqlType::Time => self.chrono("NaiveTime"),
-            SqlType::DateTime { timezone: false } => self.chrono("NaiveDateTime"),
-            SqlType::DateTime { timezone: true } => self.chrono("DateTime<chrono::Utc>"),
+            SqlType::Time | SqlType::TimePrecision(_) => self.chrono("NaiveTime"),
+            SqlType::DateTime { timezone: false }
+            | SqlType::DateTimePrecision {
+                timezone: false, ..
+            } => self.chrono("NaiveDateTime"),
+            SqlType::DateTime { timezone: true }
+            | SqlType::DateTimePrecision { timezone: true, .. } => {
+                self.chrono("DateTime<chrono::Utc>")
+            }
+            SqlType::Char(_) => "String".to_owned(),
+            SqlType::Interval => {
+                note = Some("INTERVAL has no oxalchemy value type yet: map it by hand".to_owned());
+                "String".to_owned()
+            }
             SqlType::Uuid => {
                 self.crates.insert("uuid");
                 "uuid::Uuid".to_owned()

@@ -31,7 +31,10 @@ mod sqlite;
 
 pub use capabilities::Capabilities;
 pub(crate) use compiler::bind_count;
-pub use compiler::{column_definition, compile, constraint_definition, CompileError, Compiled};
+pub use compiler::{
+    column_definition, comment_on, comment_statements, compile, constraint_definition,
+    CompileError, Compiled,
+};
 pub use postgres::Postgres;
 pub use sqlite::{Sqlite, SQLITE_DATETIME_FORMAT, SQLITE_UNICODE_LOWER};
 
@@ -78,6 +81,19 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// Writes a column definition's type and identity clause for an autoincrementing integer
     /// primary key; returns true when the primary key is declared inline by this clause.
     fn write_autoincrement_column(&self, out: &mut String, ty: &SqlType, pk_name: &str) -> bool;
+    /// [`Dialect::write_autoincrement_column`] with identity options (PostgreSQL `GENERATED
+    /// ALWAYS`, `START WITH`, `INCREMENT BY`). Databases without identity options (SQLite's
+    /// rowid) ignore them: the default does.
+    fn write_identity_column(
+        &self,
+        out: &mut String,
+        ty: &SqlType,
+        pk_name: &str,
+        identity: &crate::schema::Identity,
+    ) -> bool {
+        let _ = identity;
+        self.write_autoincrement_column(out, ty, pk_name)
+    }
     /// The type a bind is cast to where the database cannot infer it from context (a bind in
     /// the select list, `$1 + $2`): PostgreSQL otherwise rejects or mistypes such parameters.
     fn bind_cast(&self, _value: &Value) -> Option<&'static str> {
@@ -99,6 +115,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     }
     /// Whether `CREATE TYPE … AS ENUM` exists.
     fn native_enums(&self) -> bool;
+    /// Whether tables and columns keep comments set with `COMMENT ON` (PostgreSQL). A
+    /// database without comments (SQLite) leaves them out of its DDL.
+    fn comment_on(&self) -> bool {
+        false
+    }
     /// Writes a byte string as an inline literal (a server default in DDL). The default is
     /// the SQL standard's `X'0a1b'`.
     fn write_bytes_literal(&self, out: &mut String, bytes: &[u8]) {

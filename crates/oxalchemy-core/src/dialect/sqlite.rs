@@ -88,6 +88,16 @@ impl Dialect for Sqlite {
             SqlType::Time => out.push_str("TIME"),
             SqlType::DateTime { .. } => out.push_str("DATETIME"),
             SqlType::Uuid => out.push_str("CHAR(36)"),
+            SqlType::Char(n) => {
+                let _ = write!(out, "CHAR({n})");
+            }
+            SqlType::Interval => out.push_str("INTERVAL"),
+            SqlType::TimePrecision(p) => {
+                let _ = write!(out, "TIME({p})");
+            }
+            SqlType::DateTimePrecision { precision, .. } => {
+                let _ = write!(out, "DATETIME({precision})");
+            }
             SqlType::Json | SqlType::JsonB => out.push_str("JSON"),
             // Declared like PostgreSQL's (reflection reads them back); stored as text. Any
             // affinity leaves address text and JSON arrays (never numbers) alone.
@@ -123,6 +133,9 @@ impl Dialect for Sqlite {
             SqlType::Date
             | SqlType::Time
             | SqlType::DateTime { .. }
+            | SqlType::TimePrecision(_)
+            | SqlType::DateTimePrecision { .. }
+            | SqlType::Interval
             | SqlType::Json
             | SqlType::JsonB
             | SqlType::Inet

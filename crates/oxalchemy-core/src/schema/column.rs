@@ -18,7 +18,7 @@ use crate::value::{SqlType, Value};
 ///     .column(Column::new("team_id", SqlType::BigInteger).references("teams", "id"));
 /// assert!(users.column_named("id").unwrap().autoincrement);
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Column {
     /// The column's name.
     pub name: Ident,
@@ -34,6 +34,16 @@ pub struct Column {
     pub autoincrement: bool,
     /// The `DEFAULT` the database applies when an insert leaves the column out.
     pub server_default: Option<ServerDefault>,
+    /// A generated column's expression (`GENERATED ALWAYS AS (…) STORED | VIRTUAL`).
+    pub computed: Option<Computed>,
+    /// The options of the identity an autoincrement key is on PostgreSQL (`None`: `BY
+    /// DEFAULT`, the sequence's defaults). SQLite's rowid has none.
+    pub identity: Option<Identity>,
+    /// The column's comment (`COMMENT ON COLUMN`, PostgreSQL; SQLite has no comments).
+    pub comment: Option<String>,
+    /// The column's collation (`COLLATE "name"`): `"C"` or an ICU name on PostgreSQL,
+    /// `NOCASE` / `RTRIM` / `BINARY` on SQLite.
+    pub collation: Option<String>,
     /// Set by [`Column::autoincrement`], so a later `primary_key()` does not override it.
     pub(super) autoincrement_explicit: bool,
     pub(super) unique: bool,
@@ -61,6 +71,10 @@ impl Column {
             primary_key: false,
             autoincrement: false,
             server_default: None,
+            computed: None,
+            identity: None,
+            comment: None,
+            collation: None,
             autoincrement_explicit: false,
             unique: false,
             index: false,
@@ -106,6 +120,38 @@ impl Column {
         self
     }
 
+    /// A generated column: `GENERATED ALWAYS AS (sql) STORED` (`stored`), or `VIRTUAL`
+    /// (computed when read; SQLite, and PostgreSQL 18+). The expression is SQL text,
+    /// inlined in DDL; the column cannot be written.
+    pub fn computed(mut self, sql: impl Into<String>, stored: bool) -> Self {
+        self.computed = Some(Computed {
+            sql: sql.into(),
+            stored,
+        });
+        self
+    }
+
+    /// The identity options of an autoincrement integer key on PostgreSQL (`GENERATED
+    /// ALWAYS` or `BY DEFAULT`, `START WITH`, `INCREMENT BY`); turns autoincrement on.
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self.autoincrement = true;
+        self.autoincrement_explicit = true;
+        self
+    }
+
+    /// The column's comment (PostgreSQL `COMMENT ON COLUMN`; SQLite keeps no comments).
+    pub fn comment(mut self, comment: impl Into<String>) -> Self {
+        self.comment = Some(comment.into());
+        self
+    }
+
+    /// `COLLATE "name"`: how the column's text compares and sorts.
+    pub fn collation(mut self, name: impl Into<String>) -> Self {
+        self.collation = Some(name.into());
+        self
+    }
+
     /// A single-column UNIQUE constraint, named by the naming convention.
     pub fn unique(mut self) -> Self {
         self.unique = true;
@@ -140,6 +186,98 @@ impl Column {
             r.3 = Some(action);
         }
         self
+    }
+}
+
+// Written by hand rather than derived: migration checksums of existing version tables were
+// computed from the derived text, so the fields added since print only when set.
+impl std::fmt::Debug for Column {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Column");
+        d.field("name", &self.name)
+            .field("ty", &self.ty)
+            .field("nullable", &self.nullable)
+            .field("primary_key", &self.primary_key)
+            .field("autoincrement", &self.autoincrement)
+            .field("server_default", &self.server_default)
+            .field("autoincrement_explicit", &self.autoincrement_explicit)
+            .field("unique", &self.unique)
+            .field("index", &self.index)
+            .field("references", &self.references);
+        if let Some(c) = &self.computed {
+            d.field("computed", c);
+        }
+        if let Some(i) = &self.identity {
+            d.field("identity", i);
+        }
+        if let Some(c) = &self.comment {
+            d.field("comment", c);
+        }
+        if let Some(c) = &self.collation {
+            d.field("collation", c);
+        }
+        d.finish()
+    }
+}
+
+/// A generated column's expression: `GENERATED ALWAYS AS (sql) STORED | VIRTUAL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Computed {
+    /// The expression, as SQL text (inlined in DDL, never bound).
+    pub sql: String,
+    /// Stored on write (`STORED`) rather than computed on read (`VIRTUAL`, SQLite and
+    /// PostgreSQL 18+).
+    pub stored: bool,
+}
+
+/// PostgreSQL identity options of an autoincrement key.
+///
+/// ```
+/// use oxalchemy_core::schema::Identity;
+///
+/// let id = Identity::always().start(1000).increment(10);
+/// assert!(id.always);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Identity {
+    /// `GENERATED ALWAYS` (an insert may not give a value) rather than `BY DEFAULT`.
+    pub always: bool,
+    /// `START WITH`; `None`: 1.
+    pub start: Option<i64>,
+    /// `INCREMENT BY`; `None`: 1.
+    pub increment: Option<i64>,
+}
+
+impl Identity {
+    /// `GENERATED ALWAYS AS IDENTITY`.
+    pub fn always() -> Self {
+        Identity {
+            always: true,
+            ..Identity::default()
+        }
+    }
+
+    /// `GENERATED BY DEFAULT AS IDENTITY` (what an autoincrement key is without options).
+    pub fn by_default() -> Self {
+        Identity::default()
+    }
+
+    /// `START WITH n`.
+    pub fn start(mut self, n: i64) -> Self {
+        self.start = Some(n);
+        self
+    }
+
+    /// `INCREMENT BY n`.
+    pub fn increment(mut self, n: i64) -> Self {
+        self.increment = Some(n);
+        self
+    }
+
+    /// Whether these are the options an identity has without any (`BY DEFAULT`, start 1,
+    /// increment 1).
+    pub fn is_default(&self) -> bool {
+        !self.always && self.start.unwrap_or(1) == 1 && self.increment.unwrap_or(1) == 1
     }
 }
 

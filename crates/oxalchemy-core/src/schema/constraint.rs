@@ -33,7 +33,7 @@ pub enum Constraint {
 }
 
 /// A foreign key: `columns` of this table reference `ref_columns` of `ref_table`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ForeignKey {
     /// The constraint's name; `None` until the naming convention fills it.
     pub name: Option<Ident>,
@@ -47,6 +47,67 @@ pub struct ForeignKey {
     pub on_delete: Option<ReferentialAction>,
     /// What changing a referenced key does; `None` is the database default (NO ACTION).
     pub on_update: Option<ReferentialAction>,
+    /// `DEFERRABLE`: the check may be deferred to the end of the transaction.
+    pub deferrable: bool,
+    /// `INITIALLY DEFERRED` (with `deferrable`): checked at commit unless told otherwise.
+    pub initially_deferred: bool,
+}
+
+impl ForeignKey {
+    /// `FOREIGN KEY (columns) REFERENCES ref_table (ref_columns)`, unnamed (the naming
+    /// convention names it), with the databases' default actions.
+    pub fn new<C, R>(columns: C, ref_table: impl Into<Ident>, ref_columns: R) -> Self
+    where
+        C: IntoIterator,
+        C::Item: Into<Ident>,
+        R: IntoIterator,
+        R::Item: Into<Ident>,
+    {
+        ForeignKey {
+            name: None,
+            columns: columns.into_iter().map(Into::into).collect(),
+            ref_table: ref_table.into(),
+            ref_columns: ref_columns.into_iter().map(Into::into).collect(),
+            on_delete: None,
+            on_update: None,
+            deferrable: false,
+            initially_deferred: false,
+        }
+    }
+
+    /// Gives the constraint exactly this name.
+    pub fn named(mut self, name: impl Into<Ident>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// `DEFERRABLE`, and `INITIALLY DEFERRED` when `initially_deferred`.
+    pub fn deferrable(mut self, initially_deferred: bool) -> Self {
+        self.deferrable = true;
+        self.initially_deferred = initially_deferred;
+        self
+    }
+}
+
+// By hand, not derived: the fields added since the first release print only when set, so
+// migration checksums computed from this text stay what version tables recorded.
+impl std::fmt::Debug for ForeignKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("ForeignKey");
+        d.field("name", &self.name)
+            .field("columns", &self.columns)
+            .field("ref_table", &self.ref_table)
+            .field("ref_columns", &self.ref_columns)
+            .field("on_delete", &self.on_delete)
+            .field("on_update", &self.on_update);
+        if self.deferrable {
+            d.field("deferrable", &self.deferrable);
+        }
+        if self.initially_deferred {
+            d.field("initially_deferred", &self.initially_deferred);
+        }
+        d.finish()
+    }
 }
 
 /// An index on a table's columns, created with `CREATE [UNIQUE] INDEX` after the table.
@@ -63,7 +124,7 @@ pub struct ForeignKey {
 /// );
 /// assert_eq!(t.indexes[0].name.as_ref().unwrap().as_str(), "ix_posts_author_id_created");
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Index {
     /// The index's name; `None` until the naming convention fills it.
     pub name: Option<Ident>,
@@ -71,6 +132,27 @@ pub struct Index {
     pub columns: Vec<Ident>,
     /// A UNIQUE index.
     pub unique: bool,
+    /// Key expressions after the columns, as SQL text (`lower(email)`): an expression index.
+    pub expressions: Vec<String>,
+    /// `WHERE …`: a partial index over the rows the condition holds for (SQL text).
+    pub where_clause: Option<String>,
+}
+
+// By hand, not derived: see `ForeignKey`'s Debug.
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Index");
+        d.field("name", &self.name)
+            .field("columns", &self.columns)
+            .field("unique", &self.unique);
+        if !self.expressions.is_empty() {
+            d.field("expressions", &self.expressions);
+        }
+        if let Some(w) = &self.where_clause {
+            d.field("where_clause", w);
+        }
+        d.finish()
+    }
 }
 
 impl Index {
@@ -84,7 +166,43 @@ impl Index {
             name: None,
             columns: columns.into_iter().map(Into::into).collect(),
             unique: false,
+            expressions: Vec::new(),
+            where_clause: None,
         }
+    }
+
+    /// An index on SQL expressions (`lower(email)`), written after any columns; give it a
+    /// name with [`Index::named`] (the naming convention sees only columns).
+    ///
+    /// ```
+    /// use oxalchemy_core::Index;
+    ///
+    /// let ix = Index::on_expressions(["lower(email)"])
+    ///     .named("ix_users_email_lower")
+    ///     .unique()
+    ///     .where_("deleted_at IS NULL");
+    /// assert_eq!(ix.expressions, ["lower(email)"]);
+    /// ```
+    pub fn on_expressions<I>(expressions: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        let mut ix = Index::new(Vec::<Ident>::new());
+        ix.expressions = expressions.into_iter().map(Into::into).collect();
+        ix
+    }
+
+    /// Adds a key expression (SQL text) after the columns.
+    pub fn expression(mut self, sql: impl Into<String>) -> Self {
+        self.expressions.push(sql.into());
+        self
+    }
+
+    /// A partial index: only rows where `sql` holds are indexed (`WHERE deleted_at IS NULL`).
+    pub fn where_(mut self, sql: impl Into<String>) -> Self {
+        self.where_clause = Some(sql.into());
+        self
     }
 
     /// Gives the index exactly this name (the naming convention is not applied).

@@ -52,10 +52,14 @@ impl MetaData {
     }
 
     /// Registers a table, naming its unnamed constraints and indexes. A table with the same
-    /// name replaces the earlier one.
+    /// schema and name replaces the earlier one (one name may be in several schemas).
     pub fn add(&mut self, mut table: Table) -> &Table {
         table.apply_naming(&self.naming_convention);
-        let pos = match self.tables.iter().position(|t| t.name == table.name) {
+        let pos = match self
+            .tables
+            .iter()
+            .position(|t| t.name == table.name && t.schema == table.schema)
+        {
             Some(pos) => {
                 self.tables[pos] = table;
                 pos
@@ -67,14 +71,36 @@ impl MetaData {
         };
         &self.tables[pos]
     }
-    /// Removes a table; returns it if it was registered.
+    /// Removes a table (found as [`MetaData::table`] finds it); returns it if it was
+    /// registered.
     pub fn remove(&mut self, name: &str) -> Option<Table> {
-        let pos = self.tables.iter().position(|t| t.name.as_str() == name)?;
+        let pos = self.position(name)?;
         Some(self.tables.remove(pos))
     }
-    /// The table called `name`, if registered.
+    /// The table called `name`, if registered: the one in the default schema when the name
+    /// is in several; `"schema.name"` names the one in `schema` (when no table is called
+    /// that literally).
     pub fn table(&self, name: &str) -> Option<&Table> {
-        self.tables.iter().find(|t| t.name.as_str() == name)
+        self.position(name).map(|i| &self.tables[i])
+    }
+    /// The table `name` of `schema` (`None`: the default schema).
+    pub fn table_in(&self, schema: Option<&str>, name: &str) -> Option<&Table> {
+        self.tables
+            .iter()
+            .find(|t| t.name.as_str() == name && t.schema.as_ref().map(|s| s.as_str()) == schema)
+    }
+    fn position(&self, name: &str) -> Option<usize> {
+        let named = |t: &Table| t.name.as_str() == name;
+        self.tables
+            .iter()
+            .position(|t| named(t) && t.schema.is_none())
+            .or_else(|| self.tables.iter().position(named))
+            .or_else(|| {
+                let (schema, bare) = name.split_once('.')?;
+                self.tables.iter().position(|t| {
+                    t.name.as_str() == bare && t.schema.as_ref().map(|s| s.as_str()) == Some(schema)
+                })
+            })
     }
     /// Every table, in registration order.
     pub fn tables(&self) -> &[Table] {

@@ -22,7 +22,7 @@ mod metadata;
 mod naming;
 mod table;
 
-pub use column::{Column, ReferentialAction, ServerDefault};
+pub use column::{Column, Computed, Identity, ReferentialAction, ServerDefault};
 pub use constraint::{Constraint, ForeignKey, Index};
 pub use ddl::{CreateEnumType, CreateIndex, CreateTable, DropEnumType, DropIndex, DropTable};
 pub use metadata::{DependencyCycle, MetaData};

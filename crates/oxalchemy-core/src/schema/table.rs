@@ -27,7 +27,7 @@ use super::{
 ///     )
 /// );
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Table {
     /// The schema the table lives in; `None` uses the search path (PostgreSQL) or `main`
     /// (SQLite).
@@ -42,6 +42,26 @@ pub struct Table {
     pub constraints: Vec<Constraint>,
     /// Indexes, including those declared on columns.
     pub indexes: Vec<Index>,
+    /// The table's comment (PostgreSQL `COMMENT ON TABLE`; SQLite keeps no comments).
+    pub comment: Option<String>,
+}
+
+// By hand, not derived: `comment` prints only when set, so migration checksums computed
+// from this text stay what version tables recorded.
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Table");
+        d.field("schema", &self.schema)
+            .field("name", &self.name)
+            .field("columns", &self.columns)
+            .field("primary_key_name", &self.primary_key_name)
+            .field("constraints", &self.constraints)
+            .field("indexes", &self.indexes);
+        if let Some(c) = &self.comment {
+            d.field("comment", c);
+        }
+        d.finish()
+    }
 }
 
 impl Table {
@@ -54,6 +74,7 @@ impl Table {
             primary_key_name: None,
             constraints: Vec::new(),
             indexes: Vec::new(),
+            comment: None,
         }
     }
 
@@ -91,6 +112,8 @@ impl Table {
                 ref_columns: vec![ref_col],
                 on_delete,
                 on_update,
+                deferrable: false,
+                initially_deferred: false,
             }));
         }
         self.columns.push(column);
@@ -162,6 +185,12 @@ impl Table {
     /// A (possibly multi-column) foreign key.
     pub fn foreign_key(mut self, fk: ForeignKey) -> Self {
         self.constraints.push(Constraint::ForeignKey(fk));
+        self
+    }
+
+    /// The table's comment (PostgreSQL `COMMENT ON TABLE`; SQLite keeps no comments).
+    pub fn comment(mut self, comment: impl Into<String>) -> Self {
+        self.comment = Some(comment.into());
         self
     }
 

@@ -298,6 +298,9 @@ impl Database {
             for ix in table.create_indexes() {
                 tx.execute(ix.if_not_exists()).await?;
             }
+            for sql in oxalchemy_core::dialect::comment_statements(self.shared.dialect, table) {
+                tx.execute(text(sql)).await?;
+            }
         }
         tx.commit().await
     }

@@ -193,6 +193,19 @@ pub enum MigrateError {
         /// The column.
         column: String,
     },
+    /// A lint the runner was told to deny ([`Runner::deny`](super::Runner::deny)) was found
+    /// in a migration that does not allow it; refused before anything runs.
+    #[error(
+        "migration `{revision}`: {lint}; nothing was run. Change the migration as the lint \
+         says, or accept the risk in that migration with ops.allow(\"{}\")",
+        lint.code
+    )]
+    LintDenied {
+        /// The migration.
+        revision: String,
+        /// The finding.
+        lint: Box<crate::lint::Lint>,
+    },
     /// An operation cannot be planned or rendered at its point of the history.
     #[error(transparent)]
     Op(#[from] OpError),

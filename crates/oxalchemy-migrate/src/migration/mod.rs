@@ -15,6 +15,7 @@
 //! * `error`: [`MigrateError`].
 
 mod autocommit;
+pub mod checksum;
 mod error;
 mod graph;
 mod offline;
@@ -29,8 +30,6 @@ pub use runner::{
 };
 pub use sharded::ShardedReport;
 pub use version_table::{applied, VERSION_TABLE};
-
-use std::hash::Hasher;
 
 use crate::ops::Ops;
 
@@ -86,19 +85,17 @@ impl Migration {
         }
     }
 
-    /// FNV-1a of the upgrade and downgrade operations: changes when the migration is edited.
+    /// SHA-256 of the canonical text of the upgrade and downgrade operations
+    /// ([`checksum`]): changes when the migration is edited, not when oxalchemy's types
+    /// change their `Debug` output.
     pub fn checksum(&self) -> String {
-        let text = format!(
-            "{:?}|{:?}",
-            self.upgrade_ops().ops(),
-            self.downgrade_ops().ops()
-        );
-        // FNV-1a 64 (what the fnv crate's `write` computes): the value stored in version
-        // tables, so it must never change for the same operations.
-        let mut hasher = fnv::FnvHasher::default();
-        hasher.write(text.as_bytes());
-        let hash = hasher.finish();
-        format!("{hash:016x}")
+        checksum::checksum(self.upgrade_ops().ops(), self.downgrade_ops().ops())
+    }
+
+    /// The checksum version tables recorded before the current format
+    /// ([`checksum::legacy`]); a row holding it is rewritten to [`Migration::checksum`].
+    pub fn legacy_checksum(&self) -> String {
+        checksum::legacy(self.upgrade_ops().ops(), self.downgrade_ops().ops())
     }
 }
 

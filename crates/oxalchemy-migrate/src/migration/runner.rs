@@ -29,6 +29,7 @@ pub struct Runner<'g> {
     lock_timeout: Duration,
     table_lock_timeout: Duration,
     statement_timeout: Duration,
+    deny: &'static [&'static str],
 }
 
 /// What [`Runner::run`] did.
@@ -78,12 +79,17 @@ pub(super) async fn adopt_table(
     let Some(name) = op.missing_table(state) else {
         return Ok(());
     };
-    let table = reflect_table(conn, name)
-        .await
-        .map_err(|source| MigrateError::Reflect {
-            table: name.to_owned(),
-            source: Box::new(source),
-        })?;
+    let reflect_error = |source| MigrateError::Reflect {
+        table: name.to_owned(),
+        source: Box::new(source),
+    };
+    let mut table = reflect_table(conn, name).await.map_err(reflect_error)?;
+    // `schema.name`: a table of another schema (how autogenerate names those).
+    if let (None, Some((schema, bare))) = (&table, name.split_once('.')) {
+        table = crate::reflect::reflect_table_in(conn, schema, bare)
+            .await
+            .map_err(reflect_error)?;
+    }
     if let Some(table) = table {
         state.add(table);
     }
@@ -113,7 +119,18 @@ impl<'g> Runner<'g> {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             table_lock_timeout: DEFAULT_TABLE_LOCK_TIMEOUT,
             statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
+            deny: &[],
         }
+    }
+
+    /// Makes the lints with these codes errors ([`Level::Error`](crate::lint::Level)):
+    /// [`run`](Runner::run) then refuses a plan with one that its migration does not allow
+    /// (`ops.allow(code)`), before anything runs, with [`MigrateError::LintDenied`]. For
+    /// example `["drop-table", "drop-column", "change-type"]` for a production database.
+    /// `not-null-without-default` is always an error.
+    pub fn deny(mut self, codes: &'static [&'static str]) -> Self {
+        self.deny = codes;
+        self
     }
 
     /// How long a migration's statement waits on PostgreSQL for a lock on a table (held by
@@ -162,7 +179,14 @@ impl<'g> Runner<'g> {
                 .migration(&rev)
                 .ok_or_else(|| MigrateError::UnknownApplied(rev.clone()))?;
             if m.checksum() != checksum {
-                return Err(MigrateError::Edited(rev));
+                // A row from before the current checksum format: accepted when it matches
+                // the legacy checksum, and rewritten once.
+                if super::checksum::is_legacy(&checksum) && m.legacy_checksum() == checksum {
+                    super::version_table::rewrite_checksum(conn, &rev, &checksum, &m.checksum())
+                        .await?;
+                } else {
+                    return Err(MigrateError::Edited(rev));
+                }
             }
             set.insert(m.revision);
         }
@@ -212,6 +236,19 @@ impl<'g> Runner<'g> {
             .graph
             .plan(&self.applied_locked(&mut conn).await?, target)?;
         check_plan(self.graph, &plan)?;
+        if !self.deny.is_empty() {
+            if let Some((revision, lint)) = self
+                .lints(db, target)
+                .await?
+                .into_iter()
+                .find(|(_, l)| l.level == crate::lint::Level::Error)
+            {
+                return Err(MigrateError::LintDenied {
+                    revision: revision.to_owned(),
+                    lint: Box::new(lint),
+                });
+            }
+        }
         let mut report = Report {
             applied: Vec::new(),
             reverted: Vec::new(),
@@ -422,7 +459,7 @@ impl<'g> Runner<'g> {
                 adopt_table(&mut conn, op, &mut state).await?;
             }
             out.extend(
-                crate::lint::lint(dialect, &ops, &state)
+                crate::lint::lint_denying(dialect, &ops, &state, self.deny)
                     .into_iter()
                     .map(|l| (m.revision, l)),
             );

@@ -133,6 +133,25 @@ async fn upgrade_sqlite(conn: &mut Connection, dialect: &dyn Dialect) -> Result<
     Ok(())
 }
 
+/// Replaces revision `rev`'s checksum `old` (a legacy one) with `new`.
+pub(super) async fn rewrite_checksum(
+    conn: &mut Connection,
+    rev: &str,
+    old: &str,
+    new: &str,
+) -> Result<()> {
+    conn.execute(
+        text(format!(
+            "UPDATE {VERSION_TABLE} SET checksum = :new WHERE revision = :r AND checksum = :old"
+        ))
+        .bind("new", new)
+        .bind("r", rev)
+        .bind("old", old),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Applied revisions and their checksums, in the order they were applied (creating the
 /// version table first if it does not exist).
 pub async fn applied(conn: &mut Connection) -> Result<Vec<(String, String)>> {

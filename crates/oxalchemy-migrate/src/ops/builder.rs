@@ -147,6 +147,15 @@ impl Ops {
         })
     }
 
+    /// Sets (`Some`) or removes (`None`) a table's comment (PostgreSQL; nothing on SQLite,
+    /// which keeps no comments).
+    pub fn set_table_comment(&mut self, table: &str, comment: Option<&str>) -> &mut Self {
+        self.push(Op::SetTableComment {
+            table: table.to_owned(),
+            comment: comment.map(str::to_owned),
+        })
+    }
+
     /// Drops an index by name.
     pub fn drop_index(&mut self, table: &str, name: &str) -> &mut Self {
         self.push(Op::DropIndex {

@@ -22,11 +22,12 @@ use std::sync::Arc;
 
 use oxalchemy_core::dialect::quote_ident;
 use oxalchemy_core::expr::TextSql;
-use oxalchemy_core::schema::{Column, Constraint, Index, Table};
+use oxalchemy_core::schema::{Column, Constraint, Identity, Index, Table};
 use oxalchemy_core::{CompileError, Compiled, SqlType};
 use oxalchemy_engine::{Connection, Error as EngineError};
 
 pub use builder::Ops;
+pub(crate) use render::has_comments;
 
 /// Why an operation cannot be planned or rendered.
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +85,7 @@ pub type DataMigration = Arc<
 >;
 
 /// Changes to a column (`None`: unchanged).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ColumnChange {
     /// The new type.
     pub ty: Option<SqlType>,
@@ -94,6 +95,34 @@ pub struct ColumnChange {
     pub server_default: Option<Option<String>>,
     /// The new name.
     pub rename_to: Option<String>,
+    /// The new comment; `Some(None)` removes it (PostgreSQL; SQLite keeps no comments).
+    pub comment: Option<Option<String>>,
+    /// The new collation; `Some(None)` returns to the type's default collation.
+    pub collation: Option<Option<String>>,
+    /// New identity options of an identity column (PostgreSQL).
+    pub identity: Option<Identity>,
+}
+
+// By hand, not derived: migration checksums of existing version tables were computed from
+// the derived text, so the fields added since print only when set.
+impl fmt::Debug for ColumnChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("ColumnChange");
+        d.field("ty", &self.ty)
+            .field("nullable", &self.nullable)
+            .field("server_default", &self.server_default)
+            .field("rename_to", &self.rename_to);
+        if let Some(c) = &self.comment {
+            d.field("comment", c);
+        }
+        if let Some(c) = &self.collation {
+            d.field("collation", c);
+        }
+        if let Some(i) = &self.identity {
+            d.field("identity", i);
+        }
+        d.finish()
+    }
 }
 
 /// One migration operation.
@@ -161,6 +190,13 @@ pub enum Op {
         /// The constraint's name.
         name: String,
     },
+    /// Sets or removes a table's comment (PostgreSQL; nothing on SQLite, which keeps none).
+    SetTableComment {
+        /// The table.
+        table: String,
+        /// The new comment; `None` removes it.
+        comment: Option<String>,
+    },
     /// Raw SQL with bound parameters.
     Execute(TextSql),
     /// Rust code with the connection (data migration).
@@ -191,6 +227,9 @@ impl fmt::Debug for Op {
                 write!(f, "AddConstraint({table}, {constraint:?})")
             }
             Op::DropConstraint { table, name } => write!(f, "DropConstraint({table}, {name})"),
+            Op::SetTableComment { table, comment } => {
+                write!(f, "SetTableComment({table}, {comment:?})")
+            }
             Op::Execute(t) => write!(f, "Execute({t:?})"),
             Op::Run { label, .. } => write!(f, "Run({label})"),
         }
@@ -235,7 +274,8 @@ impl Op {
             | Op::CreateIndex { table, .. }
             | Op::DropIndex { table, .. }
             | Op::AddConstraint { table, .. }
-            | Op::DropConstraint { table, .. } => Some(table),
+            | Op::DropConstraint { table, .. }
+            | Op::SetTableComment { table, .. } => Some(table),
             Op::Execute(_) | Op::Run { .. } => None,
         }
     }

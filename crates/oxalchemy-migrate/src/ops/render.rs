@@ -2,9 +2,13 @@
 //! ALTER (constraints, column changes, dropping a constrained column) is handed to
 //! [`super::sqlite_batch`]; everything else is an `ALTER TABLE` or compiled DDL.
 
-use oxalchemy_core::dialect::{column_definition, constraint_definition};
+use oxalchemy_core::dialect::{
+    column_definition, comment_on as comment_sql, comment_statements, constraint_definition,
+};
 use oxalchemy_core::expr::Ident;
-use oxalchemy_core::schema::{Constraint, DropEnumType, DropIndex, Index, MetaData, Table};
+use oxalchemy_core::schema::{
+    Column, Constraint, DropEnumType, DropIndex, Identity, Index, MetaData, Table,
+};
 use oxalchemy_core::{compile, Compiled, Dialect, Statement};
 
 use super::state::table_of;
@@ -22,6 +26,7 @@ impl Op {
                 for ix in t.create_indexes() {
                     steps.push(Step::Sql(compile(d, &ix.into())?));
                 }
+                steps.extend(comment_statements(d, t).into_iter().map(sql));
                 steps
             }
             Op::DropTable(name) => {
@@ -34,13 +39,12 @@ impl Op {
                 table_sql(state, from),
                 quoted(to)
             ))],
-            Op::AddColumn { table, column } => vec![sql(format!(
-                "ALTER TABLE {} ADD COLUMN {}",
-                table_sql(state, table),
-                column_definition(d, column)?
-            ))],
+            Op::AddColumn { table, column } => add_column(self, d, state, table, column)?,
             Op::DropColumn { table, column } => {
-                if sqlite && is_constrained(&table_of(state, table)?, column) {
+                let t = table_of(state, table)?;
+                // SQLite cannot DROP a column something refers to, nor a generated one.
+                let generated = t.column_named(column).is_some_and(|c| c.computed.is_some());
+                let mut steps = if sqlite && (generated || is_constrained(&t, column)) {
                     self.rebuild(d, state)?
                 } else {
                     vec![sql(format!(
@@ -48,7 +52,15 @@ impl Op {
                         table_sql(state, table),
                         quoted(column)
                     ))]
+                };
+                // A native enum type only this column used goes with it, so adding the
+                // column again (a downgrade, then an upgrade) can create it again.
+                let mut after = state.clone();
+                self.apply_to(&mut after)?;
+                if let Some(c) = t.column_named(column) {
+                    steps.extend(unused_enum_types(d, &after, c)?);
                 }
+                steps
             }
             Op::AlterColumn {
                 table,
@@ -81,6 +93,17 @@ impl Op {
                         table_sql(state, table),
                         quoted(name)
                     ))]
+                }
+            }
+            Op::SetTableComment { table, comment } => {
+                if has_comments(d) {
+                    vec![comment_on(
+                        "TABLE",
+                        &table_sql(state, table),
+                        comment.as_deref(),
+                    )]
+                } else {
+                    Vec::new()
                 }
             }
             Op::Execute(t) => vec![Step::Sql(compile(d, &Statement::Text(t.clone()))?)],
@@ -116,7 +139,7 @@ fn drop_enum_types(d: &dyn Dialect, state: &MetaData, name: &str) -> Result<Vec<
     let mut steps = Vec::new();
     let mut seen = Vec::new();
     for ty in t.native_enums() {
-        if seen.contains(&ty.name) || enum_in_use(state, ty.name.as_str(), Some(name)) {
+        if seen.contains(&ty.name) || enum_in_use(state, ty.name.as_str(), Some(t)) {
             continue;
         }
         seen.push(ty.name.clone());
@@ -129,20 +152,104 @@ fn drop_enum_types(d: &dyn Dialect, state: &MetaData, name: &str) -> Result<Vec<
     Ok(steps)
 }
 
+/// `ALTER TABLE … ADD COLUMN`, after `CREATE TYPE` for a native enum type no table uses yet;
+/// on SQLite a rebuild for a STORED generated column (which it cannot add in place).
+fn add_column(
+    op: &Op,
+    d: &dyn Dialect,
+    state: &MetaData,
+    table: &str,
+    column: &Column,
+) -> Result<Vec<Step>, OpError> {
+    // SQLite's ADD COLUMN refuses a STORED generated column and a non-constant default
+    // (CURRENT_TIMESTAMP, an expression in parentheses): those are a rebuild.
+    let non_constant = match &column.server_default {
+        Some(oxalchemy_core::schema::ServerDefault::Sql(s)) => {
+            let s = s.trim().to_ascii_uppercase();
+            s.contains('(') || s.starts_with("CURRENT_")
+        }
+        _ => false,
+    };
+    if d.name() == "sqlite" && (non_constant || column.computed.as_ref().is_some_and(|c| c.stored))
+    {
+        return op.rebuild(d, state);
+    }
+    let mut steps = Vec::new();
+    if d.native_enums() {
+        let probe = Table::new("_probe").column(column.clone());
+        for ty in probe.native_enums() {
+            if !enum_in_use(state, ty.name.as_str(), None) {
+                steps.push(Step::Sql(compile(d, &Statement::CreateEnumType(ty))?));
+            }
+        }
+    }
+    steps.push(sql(format!(
+        "ALTER TABLE {} ADD COLUMN {}",
+        table_sql(state, table),
+        column_definition(d, column)?
+    )));
+    if let (true, Some(c)) = (has_comments(d), &column.comment) {
+        let target = format!(
+            "{}.{}",
+            table_sql(state, table),
+            quoted(column.name.as_str())
+        );
+        steps.push(comment_on("COLUMN", &target, Some(c)));
+    }
+    Ok(steps)
+}
+
+/// `DROP TYPE` for the native enum types of `column` that no table of `after` uses.
+fn unused_enum_types(
+    d: &dyn Dialect,
+    after: &MetaData,
+    column: &Column,
+) -> Result<Vec<Step>, OpError> {
+    if !d.native_enums() {
+        return Ok(Vec::new());
+    }
+    let probe = Table::new("_probe").column(column.clone());
+    let mut steps = Vec::new();
+    for ty in probe.native_enums() {
+        if !enum_in_use(after, ty.name.as_str(), None) {
+            let drop = DropEnumType {
+                name: ty.name,
+                if_exists: false,
+            };
+            steps.push(Step::Sql(compile(d, &Statement::DropEnumType(drop))?));
+        }
+    }
+    Ok(steps)
+}
+
+/// Whether the dialect keeps comments set with `COMMENT ON` (PostgreSQL); SQLite keeps
+/// none, so comments are neither written nor compared there.
+pub(crate) fn has_comments(d: &dyn Dialect) -> bool {
+    d.comment_on()
+}
+
+/// `COMMENT ON {kind} {target} IS 'text' | NULL` as a step.
+fn comment_on(kind: &str, target: &str, comment: Option<&str>) -> Step {
+    sql(comment_sql(kind, target, comment))
+}
+
 /// Whether a table of the state other than `except` has a column of native enum type `ty`.
-fn enum_in_use(state: &MetaData, ty: &str, except: Option<&str>) -> bool {
+fn enum_in_use(state: &MetaData, ty: &str, except: Option<&Table>) -> bool {
     state
         .tables()
         .iter()
-        .filter(|t| Some(t.name.as_str()) != except)
+        .filter(|t| !except.is_some_and(|e| std::ptr::eq(*t, e)))
         .flat_map(Table::native_enums)
         .any(|e| e.name.as_str() == ty)
 }
 
 /// Table `table` as SQL: quoted, and qualified by its schema when the state has it in one.
 fn table_sql(state: &MetaData, table: &str) -> String {
-    match state.table(table).and_then(|t| t.schema.as_ref()) {
-        Some(schema) => format!("{}.{}", quoted(schema.as_str()), quoted(table)),
+    match state.table(table) {
+        Some(t) => match &t.schema {
+            Some(schema) => format!("{}.{}", quoted(schema.as_str()), quoted(t.name.as_str())),
+            None => quoted(t.name.as_str()),
+        },
         None => quoted(table),
     }
 }
@@ -163,9 +270,15 @@ fn is_constrained(t: &Table, column: &str) -> bool {
             Constraint::ForeignKey(fk) => fk.columns.iter().any(|x| x.as_str() == column),
             Constraint::Check { sql, .. } => sql.contains(column),
         })
-        || t.indexes
+        || t.indexes.iter().any(|ix| {
+            ix.columns.iter().any(|x| x.as_str() == column)
+                || ix.expressions.iter().any(|e| e.contains(column))
+                || ix.where_clause.as_ref().is_some_and(|w| w.contains(column))
+        })
+        || t.columns
             .iter()
-            .any(|ix| ix.columns.iter().any(|x| x.as_str() == column))
+            .filter_map(|c| c.computed.as_ref())
+            .any(|c| c.sql.contains(column))
 }
 
 /// `ALTER COLUMN`: on SQLite a rebuild for type, nullability and default; the rename (any
@@ -178,8 +291,10 @@ fn alter_column(
     change: &ColumnChange,
 ) -> Result<Vec<Step>, OpError> {
     let mut steps = Vec::new();
-    let structural =
-        change.ty.is_some() || change.nullable.is_some() || change.server_default.is_some();
+    let structural = change.ty.is_some()
+        || change.nullable.is_some()
+        || change.server_default.is_some()
+        || change.collation.is_some();
     if structural {
         if d.name() == "sqlite" {
             // Rebuild without the rename; a rename follows as its own ALTER.
@@ -193,13 +308,30 @@ fn alter_column(
             };
             steps.extend(without_rename.rebuild(d, state)?);
         } else {
+            let current = table_of(state, table)?
+                .column_named(column)
+                .map(|c| c.ty.clone());
             steps.extend(alter_column_in_place(
                 d,
                 &table_sql(state, table),
                 column,
                 change,
+                current.as_ref(),
             ));
         }
+    }
+    if let Some(identity) = &change.identity {
+        if d.name() == "postgresql" {
+            steps.push(sql(alter_identity(
+                &table_sql(state, table),
+                column,
+                identity,
+            )));
+        }
+    }
+    if let (true, Some(comment)) = (has_comments(d), &change.comment) {
+        let target = format!("{}.{}", table_sql(state, table), quoted(column));
+        steps.push(comment_on("COLUMN", &target, comment.as_deref()));
     }
     if let Some(new) = &change.rename_to {
         steps.push(sql(format!(
@@ -219,14 +351,25 @@ fn alter_column_in_place(
     t: &str,
     column: &str,
     change: &ColumnChange,
+    current_ty: Option<&oxalchemy_core::SqlType>,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
     let c = quoted(column);
-    if let Some(ty) = &change.ty {
+    // A collation changes with `TYPE … COLLATE`, so it needs the type even when that stays.
+    if let Some(ty) = change
+        .ty
+        .as_ref()
+        .or(change.collation.as_ref().and(current_ty))
+    {
         let mut ty_sql = String::new();
         d.write_type(&mut ty_sql, ty);
+        let collate = match &change.collation {
+            Some(Some(name)) => format!(" COLLATE {}", quoted(name)),
+            Some(None) => " COLLATE \"default\"".to_owned(),
+            None => String::new(),
+        };
         steps.push(sql(format!(
-            "ALTER TABLE {t} ALTER COLUMN {c} TYPE {ty_sql} USING {c}::{ty_sql}"
+            "ALTER TABLE {t} ALTER COLUMN {c} TYPE {ty_sql}{collate} USING {c}::{ty_sql}"
         )));
     }
     match change.nullable {
@@ -248,6 +391,21 @@ fn alter_column_in_place(
         None => {}
     }
     steps
+}
+
+/// PostgreSQL's `ALTER COLUMN … SET GENERATED … SET START WITH … SET INCREMENT BY …`.
+fn alter_identity(t: &str, column: &str, identity: &Identity) -> String {
+    format!(
+        "ALTER TABLE {t} ALTER COLUMN {} SET GENERATED {} SET START WITH {} SET INCREMENT BY {}",
+        quoted(column),
+        if identity.always {
+            "ALWAYS"
+        } else {
+            "BY DEFAULT"
+        },
+        identity.start.unwrap_or(1),
+        identity.increment.unwrap_or(1)
+    )
 }
 
 /// `CREATE INDEX` on `table` as the state knows it (a bare name when it does not).

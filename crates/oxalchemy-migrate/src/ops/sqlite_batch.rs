@@ -32,7 +32,12 @@ impl Op {
         let common: Vec<String> = new
             .columns
             .iter()
-            .filter(|c| old.column_named(c.name.as_str()).is_some())
+            // Generated columns are computed, not copied (SQLite refuses writes to them).
+            .filter(|c| c.computed.is_none())
+            .filter(|c| {
+                old.column_named(c.name.as_str())
+                    .is_some_and(|o| o.computed.is_none())
+            })
             .map(|c| quoted(c.name.as_str()))
             .collect();
         let mut steps = vec![Step::Sql(compile(d, &temp_table.create().into())?)];

@@ -85,6 +85,11 @@ impl Op {
                 }
                 state.add(t);
             }
+            Op::SetTableComment { table, comment } => {
+                let mut t = table_of(state, table)?;
+                t.comment = comment.clone();
+                state.add(t);
+            }
             Op::Execute(_) | Op::Run { .. } => {}
         }
         Ok(())
@@ -159,6 +164,15 @@ fn alter_column(t: &mut Table, column: &str, change: &ColumnChange) -> Result<()
     }
     if let Some(d) = &change.server_default {
         c.server_default = d.clone().map(ServerDefault::Sql);
+    }
+    if let Some(comment) = &change.comment {
+        c.comment = comment.clone();
+    }
+    if let Some(collation) = &change.collation {
+        c.collation = collation.clone();
+    }
+    if let Some(identity) = change.identity {
+        c.identity = Some(identity);
     }
     let Some(new) = &change.rename_to else {
         return Ok(());

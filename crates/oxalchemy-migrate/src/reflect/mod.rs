@@ -104,8 +104,7 @@ pub async fn reflect_for(conn: &mut Connection, target: &MetaData) -> Result<Met
 }
 
 /// Reflects what [`reflect`] does plus every table of each of `schemas` (PostgreSQL), with
-/// their `Table::schema` set. A [`MetaData`] knows a table by name alone, so a name in two
-/// schemas keeps the last one read.
+/// their `Table::schema` set; one name in two schemas is two tables.
 pub async fn reflect_schemas(conn: &mut Connection, schemas: &[String]) -> Result<MetaData> {
     let mut md = reflect(conn).await?;
     if conn.dialect().name() != "postgresql" {
@@ -138,6 +137,20 @@ pub async fn reflect_table(conn: &mut Connection, name: &str) -> Result<Option<T
     match conn.dialect().name() {
         "sqlite" => sqlite::table(conn, name).await,
         "postgresql" => postgres::table(conn, None, name).await,
+        other => Err(ReflectError::UnsupportedDialect(other)),
+    }
+}
+
+/// Reflects table `name` of PostgreSQL schema `schema` (its `Table::schema` set), or
+/// `None` when it does not exist; SQLite has no schemas to read (always `None`).
+pub async fn reflect_table_in(
+    conn: &mut Connection,
+    schema: &str,
+    name: &str,
+) -> Result<Option<Table>> {
+    match conn.dialect().name() {
+        "postgresql" => postgres::table(conn, Some(schema), name).await,
+        "sqlite" => Ok(None),
         other => Err(ReflectError::UnsupportedDialect(other)),
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use oxalchemy_core::schema::{ForeignKey, Index, ReferentialAction, Table};
+use oxalchemy_core::schema::{Computed, ForeignKey, Identity, Index, ReferentialAction, Table};
 use oxalchemy_core::{text, Ident, SqlType};
 use oxalchemy_engine::Connection;
 
@@ -64,6 +64,17 @@ fn map_type(format_type: &str) -> Option<SqlType> {
         ("TIMESTAMP WITHOUT TIME ZONE", []) => SqlType::DateTime { timezone: false },
         ("TIMESTAMP WITH TIME ZONE", []) => SqlType::DateTime { timezone: true },
         ("UUID", []) => SqlType::Uuid,
+        ("CHARACTER", [n]) => SqlType::Char(*n),
+        ("INTERVAL", []) => SqlType::Interval,
+        ("TIME WITHOUT TIME ZONE", [p]) => SqlType::TimePrecision(*p),
+        ("TIMESTAMP WITHOUT TIME ZONE", [p]) => SqlType::DateTimePrecision {
+            timezone: false,
+            precision: *p,
+        },
+        ("TIMESTAMP WITH TIME ZONE", [p]) => SqlType::DateTimePrecision {
+            timezone: true,
+            precision: *p,
+        },
         ("JSON", []) => SqlType::Json,
         ("INET", []) => SqlType::Inet,
         ("CIDR", []) => SqlType::Cidr,
@@ -131,8 +142,8 @@ fn action(code: &str) -> Option<ReferentialAction> {
     }
 }
 
-/// `(name, format_type, notnull, default, identity, generated, typtype, typname, type oid)`
-/// rows of `pg_attribute`.
+/// `(name, format_type, notnull, default, identity, generated, typtype, typname, type oid,
+/// collation, comment, identity "start increment")` rows of `pg_attribute`.
 type ColumnRow = (
     String,
     String,
@@ -143,11 +154,24 @@ type ColumnRow = (
     String,
     String,
     i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
 );
 
-/// `(constraint oid, name, kind, definition, referred table, on delete, on update)` rows of
-/// `pg_constraint`.
-type ConRow = (i64, String, String, String, String, String, String);
+/// `(constraint oid, name, kind, definition, referred table, on delete, on update,
+/// deferrable, initially deferred)` rows of `pg_constraint`.
+type ConRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    bool,
+    bool,
+);
 
 /// The key columns of the table's constraints, by constraint oid: the local columns and the
 /// referred ones (foreign keys), each in key order.
@@ -183,7 +207,8 @@ pub(super) async fn table(
         .query(text(format!(
             "SELECT c.oid::bigint, c.conname::text, c.contype::text,
                     pg_get_constraintdef(c.oid), coalesce(f.relname::text, ''),
-                    c.confdeltype::text, c.confupdtype::text
+                    c.confdeltype::text, c.confupdtype::text,
+                    c.condeferrable, c.condeferred
              FROM pg_constraint c LEFT JOIN pg_class f ON f.oid = c.confrelid
              WHERE c.conrelid = {oid} AND c.contype IN ('p', 'u', 'c', 'f')
              ORDER BY c.conname"
@@ -196,6 +221,12 @@ pub(super) async fn table(
         .cloned()
         .unwrap_or_default();
     let mut table = Table::new(name);
+    let comment: Vec<(Option<String>,)> = conn
+        .query(text(format!(
+            "SELECT obj_description({oid}::oid, 'pg_class')"
+        )))
+        .await?;
+    table.comment = comment.into_iter().next().and_then(|c| c.0);
     table.schema = schema.map(|s| Ident::from(s.to_owned()));
     table.primary_key_name = pk.map(|c| Ident::from(c.1.clone()));
     columns(conn, oid, &mut table, &pk_cols).await?;
@@ -248,16 +279,27 @@ async fn columns(
             "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                     pg_get_expr(d.adbin, d.adrelid), a.attidentity::text,
                     a.attgenerated::text, t.typtype::text, t.typname::text,
-                    a.atttypid::bigint
+                    a.atttypid::bigint,
+                    CASE WHEN a.attcollation <> t.typcollation THEN co.collname::text END,
+                    col_description(a.attrelid, a.attnum),
+                    (SELECT s.seqstart || ' ' || s.seqincrement FROM pg_depend dep
+                     JOIN pg_sequence s ON s.seqrelid = dep.objid
+                     WHERE dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
+                       AND dep.classid = 'pg_class'::regclass AND dep.deptype = 'i')
              FROM pg_attribute a
              JOIN pg_type t ON t.oid = a.atttypid
+             LEFT JOIN pg_collation co ON co.oid = a.attcollation
              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
              WHERE a.attrelid = {oid} AND a.attnum > 0 AND NOT a.attisdropped
              ORDER BY a.attnum"
         )))
         .await?;
     let mut enum_labels: HashMap<i64, Vec<String>> = HashMap::new();
-    for (col, ty, not_null, default, identity, generated, typtype, typname, typoid) in cols {
+    for row in cols {
+        let (col, ty, not_null, default, identity, generated, typtype, typname, typoid) = (
+            row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8,
+        );
+        let (collation, comment, sequence) = (row.9, row.10, row.11);
         let sql_ty = if typtype == "e" {
             let variants = match enum_labels.get(&typoid) {
                 Some(v) => v.clone(),
@@ -280,8 +322,15 @@ async fn columns(
             })?
         };
         let in_pk = pk_cols.contains(&col);
+        // A generated column's expression is kept where its default would be.
+        let computed = match generated.as_str() {
+            "" => None,
+            g => default.as_deref().map(|d| Computed {
+                sql: sql::unwrap_parens(d).to_owned(),
+                stored: g == "s",
+            }),
+        };
         let mut default = match generated.as_str() {
-            // A generated column's expression is not a default.
             "" => default.map(|d| normalize_default(&d)),
             _ => None,
         };
@@ -294,14 +343,26 @@ async fn columns(
             autoincrement = true;
             default = None;
         }
-        table.columns.push(column(
-            col,
-            sql_ty,
-            !not_null,
-            in_pk,
-            autoincrement,
-            default,
-        ));
+        let mut c = column(col, sql_ty, !not_null, in_pk, autoincrement, default);
+        c.computed = computed;
+        c.collation = collation;
+        c.comment = comment;
+        if !identity.is_empty() {
+            let mut nums = sequence
+                .as_deref()
+                .unwrap_or("")
+                .split(' ')
+                .map(|n| n.parse::<i64>().ok());
+            let (start, increment) = (nums.next().flatten(), nums.next().flatten());
+            let options = Identity {
+                always: identity == "a",
+                start: start.filter(|n| *n != 1),
+                increment: increment.filter(|n| *n != 1),
+            };
+            // Without options the key reads back as a plain autoincrement key, as written.
+            c.identity = (!options.is_default()).then_some(options);
+        }
+        table.columns.push(c);
     }
     Ok(())
 }
@@ -321,7 +382,7 @@ async fn enum_variants(conn: &mut Connection, typoid: i64) -> Result<Vec<String>
 /// Sorts the UNIQUE, CHECK and FOREIGN KEY constraints into `parts` (the primary key is read
 /// with the columns).
 fn constraints(cons: Vec<ConRow>, con_cols: &mut ConstraintColumns, parts: &mut Parts) {
-    for (con, cname, kind, def, ref_table, del, upd) in cons {
+    for (con, cname, kind, def, ref_table, del, upd, deferrable, deferred) in cons {
         let cols = con_cols.local.remove(&con).unwrap_or_default();
         match kind.as_str() {
             "u" => parts.uniques.push((Some(cname), cols)),
@@ -333,43 +394,59 @@ fn constraints(cons: Vec<ConRow>, con_cols: &mut ConstraintColumns, parts: &mut 
                 ref_columns: idents(con_cols.referred.remove(&con).unwrap_or_default()),
                 on_delete: action(&del),
                 on_update: action(&upd),
+                deferrable,
+                initially_deferred: deferred,
             }),
             _ => {} // the primary key, read above
         }
     }
 }
 
-/// Indexes of table `oid` that back no constraint, without expressions or predicates.
+/// One row per index key: (index, unique, column or NULL for an expression, key text,
+/// predicate).
+type IndexKeyRow = (String, bool, Option<String>, String, Option<String>);
+
+/// Indexes of table `oid` that back no constraint: key columns, key expressions (as
+/// `pg_get_indexdef` prints them) and the partial index's predicate.
 async fn indexes(conn: &mut Connection, oid: i64, parts: &mut Parts) -> Result<()> {
-    // One row per key column.
-    let index_rows: Vec<(String, bool, String)> = conn
+    let index_rows: Vec<IndexKeyRow> = conn
         .query(text(format!(
-            "SELECT i.relname::text, x.indisunique, a.attname::text
+            "SELECT i.relname::text, x.indisunique, a.attname::text,
+                    pg_get_indexdef(x.indexrelid, u.ord::int, true),
+                    pg_get_expr(x.indpred, x.indrelid, true)
              FROM pg_index x
              JOIN pg_class i ON i.oid = x.indexrelid
              CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS u(attnum, ord)
-             JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = u.attnum
-             WHERE x.indrelid = {oid} AND x.indexprs IS NULL AND x.indpred IS NULL
-               AND u.ord <= x.indnkeyatts
+             LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = u.attnum
+                                     AND u.attnum > 0
+             WHERE x.indrelid = {oid} AND u.ord <= x.indnkeyatts
                AND NOT EXISTS (SELECT 1 FROM pg_constraint c
                                WHERE c.conindid = x.indexrelid AND c.conrelid = x.indrelid)
              ORDER BY i.relname, u.ord"
         )))
         .await?;
-    let mut indexes: Vec<(String, bool, Vec<String>)> = Vec::new();
-    for (ix, unique, col) in index_rows {
-        match indexes.last_mut() {
-            Some(last) if last.0 == ix => last.2.push(col),
-            _ => indexes.push((ix, unique, vec![col])),
+    let mut indexes: Vec<Index> = Vec::new();
+    for (ix, unique, col, key, pred) in index_rows {
+        if indexes
+            .last()
+            .and_then(|l| l.name.as_ref())
+            .map(Ident::as_str)
+            != Some(ix.as_str())
+        {
+            let mut index = Index::new(Vec::<Ident>::new()).named(ix);
+            index.unique = unique;
+            index.where_clause = pred;
+            indexes.push(index);
+        }
+        let Some(index) = indexes.last_mut() else {
+            continue;
+        };
+        match col {
+            Some(c) => index.columns.push(Ident::from(c)),
+            None => index.expressions.push(sql::unwrap_parens(&key).to_owned()),
         }
     }
-    for (ix, unique, cols) in indexes {
-        let mut index = Index::new(idents(cols)).named(ix);
-        if unique {
-            index = index.unique();
-        }
-        parts.indexes.push(index);
-    }
+    parts.indexes.extend(indexes);
     Ok(())
 }
 

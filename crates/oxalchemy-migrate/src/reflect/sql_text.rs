@@ -153,6 +153,28 @@ pub(super) fn name_list(group: &str) -> Vec<String> {
         .collect()
 }
 
+/// Splits raw SQL text at its top-level commas (not inside parentheses or quotes), trimmed.
+pub(super) fn split_top_level(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start, mut quote) = (0i32, 0usize, None::<char>);
+    for (i, c) in s.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                out.push(s[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(s[start..].trim());
+    out
+}
+
 /// Drops every pair of parentheses around the whole of `s`.
 pub(super) fn unwrap_parens(mut s: &str) -> &str {
     s = s.trim();

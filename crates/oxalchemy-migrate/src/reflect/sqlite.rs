@@ -3,7 +3,7 @@
 //! text in `sqlite_schema`, so that text is parsed ([`parse_create_table`]) and its names
 //! matched to the pragmas' constraints by column list.
 
-use oxalchemy_core::schema::{ForeignKey, Index, ReferentialAction, Table};
+use oxalchemy_core::schema::{Computed, ForeignKey, Index, ReferentialAction, Table};
 use oxalchemy_core::{text, Ident, SqlType};
 use oxalchemy_engine::Connection;
 
@@ -23,7 +23,15 @@ pub(super) struct Ddl {
     pub(super) uniques: Vec<(Option<String>, Vec<String>)>,
     pub(super) checks: Vec<(Option<String>, String)>,
     pub(super) fks: Vec<(Option<String>, Vec<String>)>,
+    /// `(DEFERRABLE, INITIALLY DEFERRED)` of each of `fks`, in the same order.
+    pub(super) fk_deferral: Vec<(bool, bool)>,
+    /// Per column: its `COLLATE` name and its generated expression.
+    pub(super) columns: Vec<ColumnDdl>,
 }
+
+/// A column's name, `COLLATE` name and generated expression (`AS (…)`, and whether
+/// `STORED`), from the CREATE TABLE text.
+pub(super) type ColumnDdl = (String, Option<String>, Option<(String, bool)>);
 
 pub(super) fn parse_create_table(create: &str) -> Ddl {
     let mut ddl = Ddl::default();
@@ -58,6 +66,38 @@ fn parse_item(toks: &[Tok<'_>], ddl: &mut Ddl) {
         Tok::Group(g) => *g,
         _ => "",
     };
+    let kw = |i: usize| toks.get(i).and_then(Tok::keyword);
+    // Deferral applies to the item's foreign key (one per column or table constraint).
+    let deferral = {
+        let mut d = (false, false);
+        for i in 0..toks.len() {
+            match kw(i).as_deref() {
+                Some("DEFERRABLE") if kw(i.wrapping_sub(1)).as_deref() != Some("NOT") => {
+                    d.0 = true;
+                }
+                Some("INITIALLY") if kw(i + 1).as_deref() == Some("DEFERRED") => d.1 = true,
+                _ => {}
+            }
+        }
+        (d.0, d.0 && d.1)
+    };
+    if let Some(c) = &column {
+        let mut collation = None;
+        let mut generated = None;
+        for i in 0..toks.len() {
+            match kw(i).as_deref() {
+                Some("COLLATE") => collation = toks.get(i + 1).and_then(Tok::name),
+                Some("AS") => {
+                    if let Some(Tok::Group(g)) = toks.get(i + 1) {
+                        let stored = kw(i + 2).as_deref() == Some("STORED");
+                        generated = Some((sql::unwrap_parens(g).to_owned(), stored));
+                    }
+                }
+                _ => {}
+            }
+        }
+        ddl.columns.push((c.clone(), collation, generated));
+    }
     let mut pending: Option<String> = None;
     let mut i = usize::from(column.is_some());
     while i < toks.len() {
@@ -90,6 +130,7 @@ fn parse_item(toks: &[Tok<'_>], ddl: &mut Ddl) {
                 let name = pending.take();
                 if let Some(g) = next_group(i + 1) {
                     ddl.fks.push((name, sql::name_list(group_text(g))));
+                    ddl.fk_deferral.push(deferral);
                     i = g;
                 }
                 // Skip `REFERENCES table`, so it is not read as a column-level one.
@@ -103,6 +144,7 @@ fn parse_item(toks: &[Tok<'_>], ddl: &mut Ddl) {
             Some("REFERENCES") => {
                 if let Some(c) = &column {
                     ddl.fks.push((pending.take(), vec![c.clone()]));
+                    ddl.fk_deferral.push(deferral);
                 }
                 // The referred table's name is not a keyword, whatever it is spelt.
                 i += 1;
@@ -147,6 +189,13 @@ fn map_parts(base: &str, args: &[u32]) -> Option<SqlType> {
         ("TIME", []) => SqlType::Time,
         ("DATETIME" | "TIMESTAMP", []) => SqlType::DateTime { timezone: false },
         ("CHAR" | "CHARACTER", [36]) | ("UUID", []) => SqlType::Uuid,
+        ("CHAR" | "CHARACTER", [n]) => SqlType::Char(*n),
+        ("INTERVAL", []) => SqlType::Interval,
+        ("TIME", [p]) => SqlType::TimePrecision(*p),
+        ("DATETIME" | "TIMESTAMP", [p]) => SqlType::DateTimePrecision {
+            timezone: false,
+            precision: *p,
+        },
         ("JSON", []) => SqlType::Json,
         ("INET", []) => SqlType::Inet,
         ("CIDR", []) => SqlType::Cidr,
@@ -154,8 +203,9 @@ fn map_parts(base: &str, args: &[u32]) -> Option<SqlType> {
     })
 }
 
-/// `(name, type, notnull, dflt_value, pk)` rows of `pragma_table_info`.
-type ColumnRow = (String, String, i64, Option<String>, i64);
+/// `(name, type, notnull, dflt_value, pk, hidden)` rows of `pragma_table_xinfo` (hidden 2:
+/// a VIRTUAL generated column, 3: a STORED one).
+type ColumnRow = (String, String, i64, Option<String>, i64, i64);
 
 async fn pk_columns(conn: &mut Connection, table: &str) -> Result<Vec<String>> {
     let rows: Vec<(String, i64)> = conn
@@ -203,7 +253,7 @@ pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Ta
         )
         .await?;
     let mut table = Table::new(name.clone());
-    let pk_count = columns(conn, &mut table, &index_list).await?;
+    let pk_count = columns(conn, &mut table, &index_list, &ddl).await?;
     if pk_count > 0 {
         table.primary_key_name = ddl.pk_name.take().map(Ident::from);
     }
@@ -222,13 +272,14 @@ async fn columns(
     conn: &mut Connection,
     table: &mut Table,
     index_list: &[IndexRow],
+    ddl: &Ddl,
 ) -> Result<usize> {
     let name = table.name.to_string();
     let cols: Vec<ColumnRow> = conn
         .query(
             text(
-                r#"SELECT name, type, "notnull", dflt_value, pk
-                   FROM pragma_table_info(:t) ORDER BY cid"#,
+                r#"SELECT name, type, "notnull", dflt_value, pk, hidden
+                   FROM pragma_table_xinfo(:t) WHERE hidden IN (0, 2, 3) ORDER BY cid"#,
             )
             .bind("t", name.as_str()),
         )
@@ -237,7 +288,16 @@ async fn columns(
     // (`INTEGER PRIMARY KEY DESC` and WITHOUT ROWID tables do).
     let pk_count = cols.iter().filter(|c| c.4 > 0).count();
     let pk_index = index_list.iter().any(|ix| ix.2 == "pk");
-    for (col, ty, not_null, default, pk) in cols {
+    for (col, ty, not_null, default, pk, hidden) in cols {
+        let parsed = ddl.columns.iter().find(|c| c.0.eq_ignore_ascii_case(&col));
+        let collation = parsed.and_then(|c| c.1.clone());
+        let computed = parsed
+            .and_then(|c| c.2.clone())
+            .filter(|_| hidden >= 2)
+            .map(|(sql, _)| Computed {
+                sql,
+                stored: hidden == 3,
+            });
         let rowid = pk > 0 && pk_count == 1 && !pk_index && ty.eq_ignore_ascii_case("INTEGER");
         let sql_ty = map_type(&ty).ok_or_else(|| ReflectError::UnsupportedType {
             table: name.clone(),
@@ -245,9 +305,10 @@ async fn columns(
             ty: ty.clone(),
         })?;
         let nullable = not_null == 0 && !rowid;
-        table
-            .columns
-            .push(column(col, sql_ty, nullable, pk > 0, rowid, default));
+        let mut c = column(col, sql_ty, nullable, pk > 0, rowid, default);
+        c.collation = collation;
+        c.computed = computed;
+        table.columns.push(c);
     }
     Ok(pk_count)
 }
@@ -262,8 +323,18 @@ async fn indexes(
 ) -> Result<()> {
     for (ix, unique, origin, partial) in index_list {
         let cols = index_columns(conn, &ix).await?;
-        // An expression index has NULL names; it cannot be represented.
-        let Some(cols) = cols.into_iter().collect::<Option<Vec<String>>>() else {
+        // An expression key has no name, and a partial index has a WHERE: both are read
+        // from the CREATE INDEX text.
+        let Some(cols) = cols
+            .into_iter()
+            .collect::<Option<Vec<String>>>()
+            .filter(|_| partial == 0)
+        else {
+            if origin == "c" {
+                if let Some(index) = index_from_sql(conn, &ix, unique != 0).await? {
+                    parts.indexes.push(index);
+                }
+            }
             continue;
         };
         match origin.as_str() {
@@ -283,6 +354,54 @@ async fn indexes(
         }
     }
     Ok(())
+}
+
+/// An index read from its `CREATE INDEX` text: key columns, key expressions and `WHERE`.
+async fn index_from_sql(conn: &mut Connection, name: &str, unique: bool) -> Result<Option<Index>> {
+    let rows: Vec<(Option<String>,)> = conn
+        .query(
+            text("SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = :ix")
+                .bind("ix", name),
+        )
+        .await?;
+    let Some(create) = rows.into_iter().next().and_then(|r| r.0) else {
+        return Ok(None);
+    };
+    Ok(
+        parse_create_index(&create).map(|(columns, expressions, where_clause)| {
+            let mut index = Index::new(idents(columns)).named(name.to_owned());
+            index.unique = unique;
+            index.expressions = expressions;
+            index.where_clause = where_clause;
+            index
+        }),
+    )
+}
+
+/// `CREATE [UNIQUE] INDEX ix ON t (keys) [WHERE …]` → (columns, expressions, predicate).
+fn parse_create_index(create: &str) -> Option<(Vec<String>, Vec<String>, Option<String>)> {
+    let open = create.find('(')?;
+    let close = sql::group_end(create, open);
+    let keys = create.get(open + 1..close)?;
+    let rest = create.get(close + 1..).unwrap_or("").trim();
+    let where_clause = rest
+        .get(..5)
+        .filter(|w| w.eq_ignore_ascii_case("WHERE"))
+        .map(|_| rest[5..].trim().to_owned());
+    let (mut columns, mut expressions) = (Vec::new(), Vec::new());
+    for key in sql::split_top_level(keys) {
+        let toks = sql::tokenize(key);
+        let plain = toks.first().and_then(Tok::name).filter(|_| {
+            !matches!(toks.first(), Some(Tok::Str(_)))
+                && toks[1..].iter().all(|t| t.keyword().is_some())
+                && !matches!(toks.get(1), Some(Tok::Group(_)))
+        });
+        match plain {
+            Some(c) => columns.push(c),
+            None => expressions.push(sql::unwrap_parens(key).to_owned()),
+        }
+    }
+    Some((columns, expressions, where_clause))
 }
 
 /// `(id, table, from, to, on_update, on_delete)` rows of `pragma_foreign_key_list`, one per
@@ -322,6 +441,10 @@ async fn foreign_keys(
         };
         let pos = ddl.fks.iter().position(|f| same_columns(&f.1, &columns));
         let fk_name = pos.and_then(|p| ddl.fks.remove(p).0);
+        let (deferrable, initially_deferred) = pos
+            .filter(|p| *p < ddl.fk_deferral.len())
+            .map(|p| ddl.fk_deferral.remove(p))
+            .unwrap_or_default();
         parts.fks.push(ForeignKey {
             name: fk_name.map(Ident::from),
             columns: idents(columns),
@@ -329,6 +452,8 @@ async fn foreign_keys(
             ref_columns: idents(ref_columns),
             on_delete: action(&rows[0].5),
             on_update: action(&rows[0].4),
+            deferrable,
+            initially_deferred,
         });
     }
     Ok(())

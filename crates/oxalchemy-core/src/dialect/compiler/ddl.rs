@@ -99,9 +99,18 @@ impl Compiler<'_> {
             self.ident(&c.name);
             self.push(" ");
             if c.autoincrement && c.primary_key && pk.len() == 1 && c.ty.is_integer() {
-                pk_inline =
-                    self.d
-                        .write_autoincrement_column(&mut self.sql, &c.ty, pk_name.as_str());
+                pk_inline = match &c.identity {
+                    Some(identity) => self.d.write_identity_column(
+                        &mut self.sql,
+                        &c.ty,
+                        pk_name.as_str(),
+                        identity,
+                    ),
+                    None => {
+                        self.d
+                            .write_autoincrement_column(&mut self.sql, &c.ty, pk_name.as_str())
+                    }
+                };
                 if !pk_inline {
                     self.push(" NOT NULL");
                 }
@@ -125,11 +134,28 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    /// A column's type, NOT NULL and DEFAULT (everything after its name).
+    /// A column's type, COLLATE, GENERATED, NOT NULL and DEFAULT (everything after its
+    /// name). A generated column has no default.
     pub(super) fn column_body(&mut self, c: &Column) -> R {
         self.d.write_type(&mut self.sql, &c.ty);
+        if let Some(collation) = &c.collation {
+            self.push(" COLLATE ");
+            self.ident(&Ident::from(collation.clone()));
+        }
+        if let Some(computed) = &c.computed {
+            self.push(" GENERATED ALWAYS AS (");
+            self.push(&computed.sql);
+            self.push(if computed.stored {
+                ") STORED"
+            } else {
+                ") VIRTUAL"
+            });
+        }
         if !c.nullable {
             self.push(" NOT NULL");
+        }
+        if c.computed.is_some() {
+            return Ok(());
         }
         self.server_default(c)
     }
@@ -195,6 +221,12 @@ impl Compiler<'_> {
                     self.push(" ON UPDATE ");
                     self.push(a.sql());
                 }
+                if fk.deferrable {
+                    self.push(" DEFERRABLE");
+                    if fk.initially_deferred {
+                        self.push(" INITIALLY DEFERRED");
+                    }
+                }
             }
         }
     }
@@ -240,7 +272,25 @@ impl Compiler<'_> {
         self.unaliased_table_ref(&s.table);
         self.push(" (");
         self.idents(&s.index.columns);
+        for (i, e) in s.index.expressions.iter().enumerate() {
+            if i > 0 || !s.index.columns.is_empty() {
+                self.push(", ");
+            }
+            // An expression key needs its own parentheses unless it is a function call.
+            let call = e.ends_with(')') && !e.starts_with('(');
+            if call {
+                self.push(e);
+            } else {
+                self.push("(");
+                self.push(e);
+                self.push(")");
+            }
+        }
         self.push(")");
+        if let Some(w) = &s.index.where_clause {
+            self.push(" WHERE ");
+            self.push(w);
+        }
     }
 
     /// `CREATE TYPE "t" AS ENUM ('a', …)`, where the dialect has native enums.

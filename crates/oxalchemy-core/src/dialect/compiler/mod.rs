@@ -54,6 +54,54 @@ pub fn column_definition(dialect: &dyn Dialect, column: &Column) -> Result<Strin
     Ok(c.sql)
 }
 
+/// `COMMENT ON TABLE` / `COMMENT ON COLUMN` for the comments of `table`, where the dialect
+/// keeps comments ([`Dialect::comment_on`]); none elsewhere. Run after `CREATE TABLE`.
+///
+/// ```
+/// use oxalchemy_core::{dialect::comment_statements, Column, Postgres, Sqlite, SqlType, Table};
+///
+/// let t = Table::new("users")
+///     .column(Column::new("name", SqlType::Text).comment("shown to others"))
+///     .comment("people");
+/// assert_eq!(
+///     comment_statements(&Postgres, &t),
+///     [
+///         r#"COMMENT ON TABLE "users" IS 'people'"#,
+///         r#"COMMENT ON COLUMN "users"."name" IS 'shown to others'"#,
+///     ]
+/// );
+/// assert!(comment_statements(&Sqlite, &t).is_empty());
+/// ```
+pub fn comment_statements(dialect: &dyn Dialect, table: &crate::schema::Table) -> Vec<String> {
+    if !dialect.comment_on() {
+        return Vec::new();
+    }
+    let mut c = Compiler::new(dialect);
+    c.table_ref(&table.as_ref());
+    let t = c.sql;
+    let mut out = Vec::new();
+    if let Some(comment) = &table.comment {
+        out.push(comment_on("TABLE", &t, Some(comment)));
+    }
+    for col in table.columns.iter().filter(|c| c.comment.is_some()) {
+        let mut target = t.clone();
+        target.push('.');
+        super::quote_ident(&mut target, col.name.as_str());
+        out.push(comment_on("COLUMN", &target, col.comment.as_deref()));
+    }
+    out
+}
+
+/// `COMMENT ON {kind} {target} IS 'text' | NULL`; `target` is already quoted.
+pub fn comment_on(kind: &str, target: &str, comment: Option<&str>) -> String {
+    let mut sql = format!("COMMENT ON {kind} {target} IS ");
+    match comment {
+        Some(c) => super::quote_literal(&mut sql, c),
+        None => sql.push_str("NULL"),
+    }
+    sql
+}
+
 /// A table constraint for `ALTER TABLE … ADD`: `CONSTRAINT "n" UNIQUE (…)` and friends.
 pub fn constraint_definition(
     dialect: &dyn Dialect,

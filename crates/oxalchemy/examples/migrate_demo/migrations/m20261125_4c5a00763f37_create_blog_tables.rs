@@ -61,6 +61,8 @@ fn upgrade(ops: &mut Ops) {
                 ref_columns: vec!["id".into()],
                 on_delete: Some(ReferentialAction::Cascade),
                 on_update: None,
+                deferrable: false,
+                initially_deferred: false,
             })
             .check_named("ck_posts_title_not_empty", "length(title) > 0")
             .index(Index::new(["author_id", "created_at"]).named("idx_posts_author_created")),
@@ -92,6 +94,8 @@ fn upgrade(ops: &mut Ops) {
                 ref_columns: vec!["id".into()],
                 on_delete: Some(ReferentialAction::Cascade),
                 on_update: None,
+                deferrable: false,
+                initially_deferred: false,
             })
             .foreign_key(ForeignKey {
                 name: Some("fk_post_tags_tag_id_tags".into()),
@@ -100,6 +104,8 @@ fn upgrade(ops: &mut Ops) {
                 ref_columns: vec!["id".into()],
                 on_delete: Some(ReferentialAction::Cascade),
                 on_update: None,
+                deferrable: false,
+                initially_deferred: false,
             }),
     );
 }
