@@ -48,6 +48,8 @@ pub use connection::{Connection, IsolationLevel, OwnedTransaction, Transaction, 
 pub use database::{ConnectOptions, Database, PoolStatus};
 pub use decode::{ArrayElement, DecodeError, FromRow, FromSql, Row};
 pub use error::{BoxDynError, CompileError, Error, IntegrityError, Result, ValidationError};
+#[cfg(feature = "postgres")]
+pub use postgres::copy::CopyIn;
 pub use stats::StatementStats;
 pub use url::redact_url;
 

@@ -13,6 +13,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
 mod cancel;
+pub(crate) mod copy;
 #[cfg(feature = "native-tls")]
 mod native;
 #[cfg(all(feature = "rustls", not(feature = "native-tls")))]

@@ -36,8 +36,9 @@ mod relation_serde;
 mod session;
 
 pub use bulk::{
-    bulk_delete, bulk_insert, bulk_update, BulkDelete, BulkExec, BulkInsert, BulkInsertKeys,
-    BulkUpdate, InsertRow, Mapping, UpdateRow,
+    bulk_delete, bulk_insert, bulk_update, copy_in, copy_in_stream, BulkDelete, BulkExec,
+    BulkInsert, BulkInsertKeys, BulkUpdate, CopyRows, InsertRow, Mapping, UpdateRow,
+    DEFAULT_COPY_THRESHOLD,
 };
 pub use column::{Operand, TextType, TypedColumn};
 #[cfg(feature = "ipnetwork")]
