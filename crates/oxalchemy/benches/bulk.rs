@@ -1,7 +1,8 @@
 //! Bulk writes, same run, interleaved with the raw driver's best:
 //! * 100,000 new rows: `bulk_insert` vs a raw prepared multi-row INSERT in one transaction
 //!   (both databases) and vs binary COPY (`copy_in` + `BinaryCopyInWriter`, PostgreSQL),
-//!   and vs today's session flush of the same rows;
+//!   and vs today's session flush of the same rows; on PostgreSQL also `orm::copy_in`
+//!   (bulk_insert goes by COPY there too, past its threshold);
 //! * 10,000 rows, two columns each: `bulk_update` vs raw prepared UPDATEs in one
 //!   transaction (pipelined on PostgreSQL).
 //!
@@ -13,7 +14,7 @@ use common::median;
 
 use std::time::{Duration, Instant};
 
-use oxalchemy::orm::{bulk_insert, bulk_update, Mapping};
+use oxalchemy::orm::{bulk_insert, bulk_update, copy_in, Mapping};
 use oxalchemy::prelude::*;
 
 const NEW: usize = 100_000;
@@ -77,6 +78,17 @@ async fn ours_insert(db: &Database) -> Duration {
         .execute(db)
         .await
         .expect("bulk");
+    let t = start.elapsed();
+    assert_eq!(n as usize, NEW);
+    t
+}
+
+/// `copy_in` of 100,000 structs, streamed from the vector's iterator.
+async fn ours_copy(db: &Database) -> Duration {
+    reset(db).await;
+    let rows: Vec<BulkUser> = (0..NEW).map(user).collect();
+    let start = Instant::now();
+    let n = copy_in::<BulkUser>(rows).execute(db).await.expect("copy");
     let t = start.elapsed();
     assert_eq!(n as usize, NEW);
     t
@@ -255,12 +267,13 @@ async fn bench_postgres() {
     tokio::spawn(connection);
     let per_stmt = 65535 / 5;
 
-    let (mut t_copy, mut t_raw, mut t_ours, mut t_flush) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut t_copy, mut t_raw, mut t_ours, mut t_flush, mut t_ours_copy) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
-        for side in 0..4 {
-            match (round + side) % 4 {
+        for side in 0..5 {
+            match (round + side) % 5 {
                 0 => t_ours.push(ours_insert(&db).await),
+                4 => t_ours_copy.push(ours_copy(&db).await),
                 1 => t_flush.push(session_flush(&db).await),
                 2 => {
                     reset(&db).await;
@@ -328,6 +341,13 @@ async fn bench_postgres() {
         "insert 100,000",
         &t_copy,
         &t_ours,
+        "raw binary COPY",
+    );
+    report(
+        "postgresql",
+        "insert 100,000 (copy_in)",
+        &t_copy,
+        &t_ours_copy,
         "raw binary COPY",
     );
     report(
