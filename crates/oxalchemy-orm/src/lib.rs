@@ -16,7 +16,8 @@
 //!   without a session, applying defaults, onupdate values and validators first.
 //! * [`bulk_insert`], [`bulk_update`], [`bulk_delete`]: many rows (structs or [`Mapping`]s)
 //!   in few statements, nothing read back unless asked; on a pool, a connection or a
-//!   session.
+//!   session. [`copy_in`] / [`copy_in_stream`]: PostgreSQL binary COPY of streamed rows.
+//!   [`upsert`]: INSERT … ON CONFLICT of model rows.
 //! * [`Registry`]: the explicit list of models that makes a `MetaData` (see ARCHITECTURE.md).
 //!
 //! Mistakes in the mapping (a relationship without a foreign key to follow, a key of the
@@ -36,9 +37,9 @@ mod relation_serde;
 mod session;
 
 pub use bulk::{
-    bulk_delete, bulk_insert, bulk_update, copy_in, copy_in_stream, BulkDelete, BulkExec,
-    BulkInsert, BulkInsertKeys, BulkUpdate, CopyRows, InsertRow, Mapping, UpdateRow,
-    DEFAULT_COPY_THRESHOLD,
+    bulk_delete, bulk_insert, bulk_update, copy_in, copy_in_stream, upsert, BulkDelete, BulkExec,
+    BulkInsert, BulkInsertKeys, BulkUpdate, Columns, CopyRows, InsertRow, Mapping, UpdateRow,
+    Upsert, DEFAULT_COPY_THRESHOLD,
 };
 pub use column::{Operand, TextType, TypedColumn};
 #[cfg(feature = "ipnetwork")]

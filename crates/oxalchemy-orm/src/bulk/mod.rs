@@ -18,6 +18,7 @@ mod exec;
 mod insert;
 mod mapping;
 mod update;
+mod upsert;
 
 pub use copy::{copy_in, copy_in_stream, CopyRows};
 pub use delete::{bulk_delete, BulkDelete};
@@ -25,6 +26,7 @@ pub use exec::BulkExec;
 pub use insert::{bulk_insert, BulkInsert, BulkInsertKeys, InsertRow, DEFAULT_COPY_THRESHOLD};
 pub use mapping::Mapping;
 pub use update::{bulk_update, BulkUpdate, UpdateRow};
+pub use upsert::{upsert, Columns, Upsert};
 
 use oxalchemy_core::Value;
 
