@@ -16,6 +16,7 @@ mod cancel;
 pub(crate) mod copy;
 #[cfg(feature = "native-tls")]
 mod native;
+pub(crate) mod stream;
 #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
 pub(crate) mod tls;
 mod unnamed;

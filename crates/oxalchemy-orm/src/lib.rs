@@ -35,6 +35,7 @@ mod registry;
 mod relation;
 mod relation_serde;
 mod session;
+mod stream;
 
 pub use bulk::{
     bulk_delete, bulk_insert, bulk_update, copy_in, copy_in_stream, upsert, BulkDelete, BulkExec,
@@ -59,6 +60,7 @@ pub use registry::Registry;
 pub use relation::RelationshipSlot;
 pub use relation::{Many, NotLoaded, One, Relationship};
 pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};
+pub use stream::STREAM_CHUNK;
 
 pub mod defaults;
 

@@ -145,6 +145,13 @@ pub fn query<M: Model>() -> Query<M> {
     }
 }
 
+impl<M, X> Query<M, X> {
+    /// The SELECT built so far (for terminals in other modules: `stream.rs`).
+    pub(crate) fn into_select(self) -> Select {
+        self.select
+    }
+}
+
 /// The builder methods, shared by every executor.
 impl<M: Model, X> Query<M, X> {
     /// Adds a WHERE condition; several are ANDed.
