@@ -24,6 +24,7 @@
 //! wrong size, …) are `oxalchemy_engine::Error::Mapping`, found before anything is sent.
 
 mod bulk;
+mod cache;
 mod column;
 mod errors;
 mod field_types;
@@ -41,6 +42,10 @@ pub use bulk::{
     bulk_delete, bulk_insert, bulk_update, copy_in, copy_in_stream, upsert, BulkDelete, BulkExec,
     BulkInsert, BulkInsertKeys, BulkUpdate, Columns, CopyRows, InsertRow, Mapping, UpdateRow,
     Upsert, DEFAULT_COPY_THRESHOLD,
+};
+pub use cache::{
+    cached, clear_process_cache, invalidate_tables, process_cache_stats, CachedQuery, CachedSelect,
+    ProcessCacheStats, PROCESS_CACHE_CAPACITY,
 };
 pub use column::{Operand, TextType, TypedColumn};
 #[cfg(feature = "ipnetwork")]

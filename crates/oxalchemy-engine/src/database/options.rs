@@ -366,7 +366,9 @@ impl ConnectOptions {
                 option: "pool_timeout",
                 reason: e.to_string(),
             })?;
+        static INSTANCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let shared = Arc::new(Shared {
+            instance: INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             url,
             dialect,
             echo: self.echo,

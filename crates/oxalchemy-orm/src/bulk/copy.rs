@@ -105,11 +105,15 @@ where
             BulkExec::Exec(ex) => {
                 let mut held = None;
                 let conn = ex.connection(&mut held).await?;
-                self.in_transaction(conn, None).await
+                let n = self.in_transaction(conn, None).await?;
+                crate::cache::invalidate_tables([M::TABLE]);
+                Ok(n)
             }
             BulkExec::Session(s) => {
                 let (conn, log) = s.bulk_begin().await?;
-                self.in_transaction(conn, Some(log)).await
+                let n = self.in_transaction(conn, Some(log)).await?;
+                s.wrote_tables(std::iter::once(M::TABLE));
+                Ok(n)
             }
         }
     }

@@ -52,11 +52,14 @@ impl<M: Model + Clone> BulkDelete<M> {
             BulkExec::Exec(ex) => {
                 let mut held = None;
                 let conn = ex.connection(&mut held).await?;
-                in_transaction::<M>(conn, key, &self.keys, None).await
+                let n = in_transaction::<M>(conn, key, &self.keys, None).await?;
+                crate::cache::invalidate_tables([M::TABLE]);
+                Ok(n)
             }
             BulkExec::Session(s) => {
                 let (conn, log) = s.bulk_begin().await?;
                 let n = in_transaction::<M>(conn, key, &self.keys, Some(log)).await?;
+                s.wrote_tables(std::iter::once(M::TABLE));
                 let keys: Vec<Pairs> = self.keys.into_iter().map(|v| vec![(*key, v)]).collect();
                 s.bulk_forget::<M>(&keys);
                 Ok(n)

@@ -137,12 +137,17 @@ impl<M: Model + Clone> BulkInsert<M> {
         match ex {
             BulkExec::Exec(ex) => {
                 let mut held = None;
-                job.in_transaction(ex.connection(&mut held).await?, None)
-                    .await
+                let done = job
+                    .in_transaction(ex.connection(&mut held).await?, None)
+                    .await?;
+                crate::cache::invalidate_tables([M::TABLE]);
+                Ok(done)
             }
             BulkExec::Session(s) => {
                 let (conn, log) = s.bulk_begin().await?;
-                job.in_transaction(conn, Some(log)).await
+                let done = job.in_transaction(conn, Some(log)).await?;
+                s.wrote_tables(std::iter::once(M::TABLE));
+                Ok(done)
             }
         }
     }

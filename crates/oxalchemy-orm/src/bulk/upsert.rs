@@ -243,11 +243,13 @@ impl<M: Model + Clone> Upsert<M> {
                 let mut held = None;
                 let conn = ex.connection(&mut held).await?;
                 let (n, rows, _) = job.in_transaction(conn, None).await?;
+                crate::cache::invalidate_tables([M::TABLE]);
                 Ok((n, rows))
             }
             BulkExec::Session(s) => {
                 let (conn, log) = s.bulk_begin().await?;
                 let (n, rows, keys) = job.in_transaction(conn, Some(log)).await?;
+                s.wrote_tables(std::iter::once(M::TABLE));
                 s.bulk_refresh::<M>(&keys).await?;
                 Ok((n, rows))
             }
