@@ -21,7 +21,7 @@ mod update;
 mod upsert;
 
 pub use copy::{copy_in, copy_in_stream, CopyRows};
-pub use delete::{bulk_delete, BulkDelete};
+pub use delete::{bulk_delete, BulkDelete, DeleteKey};
 pub use exec::BulkExec;
 pub use insert::{bulk_insert, BulkInsert, BulkInsertKeys, InsertRow, DEFAULT_COPY_THRESHOLD};
 pub use mapping::Mapping;
