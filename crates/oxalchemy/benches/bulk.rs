@@ -4,7 +4,9 @@
 //!   and vs today's session flush of the same rows; on PostgreSQL also `orm::copy_in`
 //!   (bulk_insert goes by COPY there too, past its threshold);
 //! * 10,000 rows, two columns each: `bulk_update` vs raw prepared UPDATEs in one
-//!   transaction (pipelined on PostgreSQL).
+//!   transaction (pipelined on PostgreSQL);
+//! * a query of 50 rows by key range: `.cache(ttl)` hit vs the same query run against the
+//!   database (the ratio is the cache's speed-up).
 //!
 //! `cargo bench -p oxalchemy --bench bulk`
 
@@ -14,7 +16,7 @@ use common::median;
 
 use std::time::{Duration, Instant};
 
-use oxalchemy::orm::{bulk_insert, bulk_update, copy_in, Mapping};
+use oxalchemy::orm::{self, bulk_insert, bulk_update, copy_in, Mapping};
 use oxalchemy::prelude::*;
 
 const NEW: usize = 100_000;
@@ -249,6 +251,7 @@ async fn bench_sqlite() {
         &t_ours,
         "raw prepared UPDATEs",
     );
+    cache_hit(&db, "sqlite").await;
     drop(db);
     common::remove_sqlite(&path);
 }
@@ -402,7 +405,44 @@ async fn bench_postgres() {
         &t_ours,
         "raw pipelined UPDATEs",
     );
+    cache_hit(&db, "postgresql").await;
     db.drop_all(&metadata()).await.expect("cleanup");
+}
+
+/// 1,000 runs of a 50-row query: cached hits vs the database, interleaved.
+async fn cache_hit(db: &Database, label: &str) {
+    const RUNS: usize = 1_000;
+    let q = || {
+        orm::query::<BulkUser>()
+            .filter(BulkUser::id.le(50))
+            .order_by(BulkUser::id.asc())
+    };
+    let ttl = Duration::from_secs(600);
+    assert_eq!(q().cache(ttl).all(db).await.expect("warm").len(), 50);
+    let (mut t_db, mut t_hit) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        for side in 0..2 {
+            let start = Instant::now();
+            if (side + round) % 2 == 0 {
+                for _ in 0..RUNS {
+                    std::hint::black_box(q().all(db).await.expect("query"));
+                }
+                t_db.push(start.elapsed());
+            } else {
+                for _ in 0..RUNS {
+                    std::hint::black_box(q().cache(ttl).all(db).await.expect("hit"));
+                }
+                t_hit.push(start.elapsed());
+            }
+        }
+    }
+    report(
+        label,
+        "50-row query x1,000",
+        &t_db,
+        &t_hit,
+        "uncached (database)",
+    );
 }
 
 fn main() {
