@@ -60,7 +60,7 @@ impl<M: Model> Query<M, Unbound> {
 
 enum Conn<'e> {
     Pool(&'e Database),
-    Owned(Connection),
+    Owned(Box<Connection>),
     Borrowed(&'e mut Connection),
 }
 
@@ -94,7 +94,7 @@ struct State<'e, M> {
 impl<M: Model> State<'_, M> {
     async fn connection(&mut self) -> Result<&mut Connection, Error> {
         if let Conn::Pool(db) = self.conn {
-            self.conn = Conn::Owned(db.connection().await?);
+            self.conn = Conn::Owned(Box::new(db.connection().await?));
         }
         match &mut self.conn {
             Conn::Owned(c) => Ok(c),

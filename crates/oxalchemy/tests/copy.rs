@@ -50,7 +50,7 @@ fn row(i: usize) -> CopyRow {
     CopyRow {
         id: 0,
         code: format!("c{i:05}"),
-        note: (i % 3 != 0).then(|| text.to_owned()),
+        note: (!i.is_multiple_of(3)).then(|| text.to_owned()),
         doc: serde_json::json!({
             "i": i,
             "text": text,
@@ -60,7 +60,7 @@ fn row(i: usize) -> CopyRow {
             .unwrap()
             .and_hms_micro_opt(23, 59, 59, 999_999 - i as u32)
             .unwrap(),
-        instant: (i % 2 == 0).then(|| {
+        instant: i.is_multiple_of(2).then(|| {
             DateTime::from_timestamp(1_700_000_000 + i as i64, (i as u32 % 1000) * 1000).unwrap()
         }),
         amount: Decimal::from_str(&format!("{i}.{:04}", i % 10_000)).unwrap()
@@ -70,7 +70,7 @@ fn row(i: usize) -> CopyRow {
         key: uuid::Uuid::from_u128(0x1234_5678_9abc_def0_0000_0000_0000_0000 + i as u128),
         flag: i % 2 == 1,
         score: i as f64 / 7.0,
-        karma: (i % 5 != 0).then_some(i as i32 - 50),
+        karma: (!i.is_multiple_of(5)).then_some(i as i32 - 50),
         status: "given".into(),
     }
 }
