@@ -25,7 +25,7 @@ pub struct User {
     #[column(unique, length = 100)]
     pub email: String,
     pub name: String,
-    #[column(default = 0)]
+    #[column(server_default = "0")]
     pub karma: i32,
 }
 
@@ -56,7 +56,7 @@ pub async fn run(url: &str) -> Result<(), Error> {
     bulk_delete::<User, _>([2i64, 3]).execute(&db).await?;
     // Insert or update by the unique email, returning the rows written.
     let written = upsert::<User>([User {
-        email: "u1@example.com".into(),
+        email: "u0@example.com".into(),
         name: "Ann".into(),
         ..Default::default()
     }])
