@@ -292,19 +292,43 @@ impl Select {
     }
 }
 
+/// Which unique constraint an upsert's `ON CONFLICT` is about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConflictTarget {
+    /// `(a, b)`: the columns of a unique constraint or index; empty (DO NOTHING only) means
+    /// any unique constraint.
+    Columns(Vec<Ident>),
+    /// `ON CONSTRAINT name` (PostgreSQL; SQLite names the columns instead).
+    Constraint(Ident),
+}
+
+impl ConflictTarget {
+    /// Whether the target names nothing (no columns).
+    pub fn is_empty(&self) -> bool {
+        matches!(self, ConflictTarget::Columns(c) if c.is_empty())
+    }
+}
+
+impl<I: Into<Ident>> FromIterator<I> for ConflictTarget {
+    fn from_iter<T: IntoIterator<Item = I>>(iter: T) -> Self {
+        ConflictTarget::Columns(iter.into_iter().map(Into::into).collect())
+    }
+}
+
 /// `ON CONFLICT` handling for INSERT (an upsert), on SQLite 3.35+ and PostgreSQL.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OnConflict {
-    /// `ON CONFLICT [(target)] DO NOTHING`: conflicting rows are skipped.
+    /// `ON CONFLICT [target] DO NOTHING`: conflicting rows are skipped.
     DoNothing {
-        /// The unique key's columns; empty skips a conflict on any unique constraint.
-        target: Vec<Ident>,
+        /// The unique key's columns or constraint; no columns skips a conflict on any
+        /// unique constraint.
+        target: ConflictTarget,
     },
-    /// `ON CONFLICT (target) DO UPDATE SET … [WHERE …]`: a conflicting row updates the
+    /// `ON CONFLICT target DO UPDATE SET … [WHERE …]`: a conflicting row updates the
     /// existing one instead.
     DoUpdate {
-        /// The unique key's columns (required).
-        target: Vec<Ident>,
+        /// The unique key's columns or constraint (required).
+        target: ConflictTarget,
         /// The assignments; [`crate::expr::excluded`] names the proposed row's values.
         set: Vec<(Ident, Expr)>,
         /// Updates only existing rows matching this condition.
@@ -326,6 +350,9 @@ pub struct Insert {
     pub on_conflict: Option<OnConflict>,
     /// `RETURNING` expressions: what the database sends back for each inserted row.
     pub returning: Vec<Expr>,
+    /// [`Insert::on_conflict_where`] was called with no DO UPDATE to apply it to (a
+    /// compile error, rather than a condition silently dropped).
+    pub conflict_where_without_update: bool,
 }
 
 /// `INSERT INTO table …`: starts an insert.
@@ -338,7 +365,7 @@ pub struct Insert {
 /// let upsert = insert(counters)
 ///     .columns(["name", "hits"])
 ///     .values([lit("home"), lit(1i64)])
-///     .on_conflict_do_update(["name"], [("hits".into(), hits)])
+///     .on_conflict_do_update(["name"], [("hits", hits)])
 ///     .returning([col("hits")]);
 /// let c = compile(&Postgres, &upsert.into()).unwrap();
 /// assert_eq!(
@@ -357,6 +384,7 @@ pub fn insert(table: TableRef) -> Insert {
         rows: Vec::new(),
         on_conflict: None,
         returning: Vec::new(),
+        conflict_where_without_update: false,
     }
 }
 
@@ -388,22 +416,65 @@ impl Insert {
         I::Item: Into<Ident>,
     {
         self.on_conflict = Some(OnConflict::DoNothing {
-            target: target.into_iter().map(Into::into).collect(),
+            target: target.into_iter().collect(),
         });
         self
     }
-    /// `ON CONFLICT (target) DO UPDATE SET …`; use [`crate::expr::excluded`] for the proposed row.
-    pub fn on_conflict_do_update<I, S>(mut self, target: I, set: S) -> Self
+    /// `ON CONFLICT (target) DO UPDATE SET …`; use [`crate::expr::excluded`] for the
+    /// proposed row. Columns are names (`"hits"`) or [`Ident`]s, values anything
+    /// [`IntoExpr`].
+    pub fn on_conflict_do_update<I, S, K, E>(mut self, target: I, set: S) -> Self
     where
         I: IntoIterator,
         I::Item: Into<Ident>,
-        S: IntoIterator<Item = (Ident, Expr)>,
+        S: IntoIterator<Item = (K, E)>,
+        K: Into<Ident>,
+        E: IntoExpr,
     {
         self.on_conflict = Some(OnConflict::DoUpdate {
-            target: target.into_iter().map(Into::into).collect(),
-            set: set.into_iter().collect(),
+            target: target.into_iter().collect(),
+            set: set
+                .into_iter()
+                .map(|(k, e)| (k.into(), e.into_expr()))
+                .collect(),
             where_: None,
         });
+        self
+    }
+    /// `ON CONFLICT ON CONSTRAINT name DO NOTHING` (PostgreSQL).
+    pub fn on_constraint_do_nothing(mut self, constraint: impl Into<Ident>) -> Self {
+        self.on_conflict = Some(OnConflict::DoNothing {
+            target: ConflictTarget::Constraint(constraint.into()),
+        });
+        self
+    }
+    /// `ON CONFLICT ON CONSTRAINT name DO UPDATE SET …` (PostgreSQL).
+    pub fn on_constraint_do_update<S, K, E>(mut self, constraint: impl Into<Ident>, set: S) -> Self
+    where
+        S: IntoIterator<Item = (K, E)>,
+        K: Into<Ident>,
+        E: IntoExpr,
+    {
+        self.on_conflict = Some(OnConflict::DoUpdate {
+            target: ConflictTarget::Constraint(constraint.into()),
+            set: set
+                .into_iter()
+                .map(|(k, e)| (k.into(), e.into_expr()))
+                .collect(),
+            where_: None,
+        });
+        self
+    }
+    /// `… DO UPDATE SET … WHERE cond`: only existing rows matching `cond` are updated (the
+    /// others are left as they are, and return no row). Applies to the DO UPDATE set by
+    /// [`on_conflict_do_update`](Self::on_conflict_do_update) /
+    /// [`on_constraint_do_update`](Self::on_constraint_do_update), so call it after them;
+    /// with no DO UPDATE the statement fails to compile, naming the mistake.
+    pub fn on_conflict_where(mut self, cond: impl IntoExpr) -> Self {
+        match &mut self.on_conflict {
+            Some(OnConflict::DoUpdate { where_, .. }) => *where_ = Some(cond.into_expr()),
+            _ => self.conflict_where_without_update = true,
+        }
         self
     }
     /// `RETURNING exprs`: the database sends these back for every inserted row (generated
@@ -442,6 +513,7 @@ impl Insert {
             rows,
             on_conflict,
             returning,
+            conflict_where_without_update,
         } = self;
         let mut out = Vec::new();
         let mut chunk = Vec::new();
@@ -462,6 +534,7 @@ impl Insert {
                 rows,
                 on_conflict: on_conflict.clone(),
                 returning: returning.clone(),
+                conflict_where_without_update,
             })
             .collect()
     }

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{check, check_each, check_err, compile_on, i, t};
-use oxalchemy_core::query::{FromItem, OnConflict};
+use oxalchemy_core::query::{ConflictTarget, FromItem, OnConflict};
 use oxalchemy_core::{
     and_, col, delete, excluded, func, insert, lit, scalar, select, star, table, update,
     CompileError, Dialect, Expr, Ident, Insert, Postgres, Sqlite, Statement, TableRef, Value,
@@ -577,7 +577,7 @@ fn insert_on_conflict_do_update_where_and_composite_target() {
         .columns(["user_id", "group_id", "role"])
         .values([lit(1i64), lit(2i64), lit("admin")]);
     ins.on_conflict = Some(OnConflict::DoUpdate {
-        target: vec!["user_id".into(), "group_id".into()],
+        target: ConflictTarget::Columns(vec!["user_id".into(), "group_id".into()]),
         set: vec![("role".into(), excluded("role"))],
         where_: Some(table("memberships").col("role").ne(excluded("role"))),
     });
@@ -854,11 +854,70 @@ fn on_conflict_do_update_without_assignments_is_an_error() {
     let stmt = insert(table("t"))
         .columns(["a"])
         .values([1])
-        .on_conflict_do_update(["a"], Vec::new());
+        .on_conflict_do_update(["a"], Vec::<(&str, Expr)>::new());
     for d in [&Sqlite as &dyn Dialect, &Postgres] {
         assert_eq!(
             oxalchemy_core::compile(d, &stmt.clone().into()),
             Err(CompileError::EmptyUpdate("t".into()))
         );
+    }
+}
+
+#[test]
+fn upsert_set_takes_str_names_and_a_where() {
+    let stmt = insert(table("counters"))
+        .columns(["name", "hits"])
+        .values([lit("home"), lit(1i64)])
+        .on_conflict_do_update(
+            ["name"],
+            [("hits", table("counters").col("hits") + excluded("hits"))],
+        )
+        .on_conflict_where(table("counters").col("hits").lt(lit(100i64)));
+    check(
+        stmt,
+        r#"INSERT INTO "counters" ("name", "hits") VALUES (?, ?) ON CONFLICT ("name") DO UPDATE SET "hits" = "counters"."hits" + excluded."hits" WHERE "counters"."hits" < ?"#,
+        r#"INSERT INTO "counters" ("name", "hits") VALUES ($1, $2) ON CONFLICT ("name") DO UPDATE SET "hits" = "counters"."hits" + excluded."hits" WHERE "counters"."hits" < $3"#,
+        &[t("home"), i(1), i(100)],
+    );
+}
+
+#[test]
+fn upsert_on_a_named_constraint_is_postgresql_only() {
+    let stmt = insert(table("users"))
+        .columns(["email"])
+        .values(["a@x.org"])
+        .on_constraint_do_update("users_email_key", [("email", excluded("email"))]);
+    assert_eq!(
+        compile_on(&Postgres, &stmt.clone().into()).sql,
+        r#"INSERT INTO "users" ("email") VALUES ($1) ON CONFLICT ON CONSTRAINT "users_email_key" DO UPDATE SET "email" = excluded."email""#
+    );
+    let nothing = insert(table("users"))
+        .columns(["email"])
+        .values(["a@x.org"])
+        .on_constraint_do_nothing("users_email_key");
+    assert_eq!(
+        compile_on(&Postgres, &nothing.clone().into()).sql,
+        r#"INSERT INTO "users" ("email") VALUES ($1) ON CONFLICT ON CONSTRAINT "users_email_key" DO NOTHING"#
+    );
+    for stmt in [stmt, nothing] {
+        assert!(matches!(
+            oxalchemy_core::compile(&Sqlite, &stmt.into()),
+            Err(CompileError::Unsupported(_, "sqlite"))
+        ));
+    }
+}
+
+#[test]
+fn a_conflict_where_without_do_update_is_an_error() {
+    let stmt = insert(table("t"))
+        .columns(["a"])
+        .values([1])
+        .on_conflict_do_nothing(["a"])
+        .on_conflict_where(col("a").gt(lit(0i64)));
+    for d in [&Sqlite as &dyn Dialect, &Postgres] {
+        assert!(matches!(
+            oxalchemy_core::compile(d, &stmt.clone().into()),
+            Err(CompileError::Unsupported(..))
+        ));
     }
 }

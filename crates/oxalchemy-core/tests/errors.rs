@@ -78,7 +78,7 @@ fn missing_conflict_target() {
     let stmt = insert(table("users"))
         .columns(["name"])
         .values(["ann"])
-        .on_conflict_do_update(Vec::<&str>::new(), [("name".into(), excluded("name"))]);
+        .on_conflict_do_update(Vec::<&str>::new(), [("name", excluded("name"))]);
     let err = err_on_both(stmt);
     assert_eq!(err, CompileError::MissingConflictTarget);
     assert_mentions(&err, &["ON CONFLICT DO UPDATE", "conflict target columns"]);

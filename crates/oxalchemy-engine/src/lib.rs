@@ -51,6 +51,11 @@ pub use database::{
 };
 pub use decode::{ArrayElement, DecodeError, FromRow, FromSql, Row};
 pub use error::{BoxDynError, CompileError, Error, IntegrityError, Result, ValidationError};
+#[cfg(feature = "postgres")]
+pub use postgres::copy::CopyIn;
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+pub use postgres::stream::PgRowStream;
 pub use stats::StatementStats;
 pub use url::redact_url;
 

@@ -13,8 +13,10 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
 mod cancel;
+pub(crate) mod copy;
 #[cfg(feature = "native-tls")]
 mod native;
+pub(crate) mod stream;
 #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
 pub(crate) mod tls;
 mod unnamed;

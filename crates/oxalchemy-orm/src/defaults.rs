@@ -41,6 +41,28 @@ pub fn with_one_now<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// The instant a call that converts its rows in several synchronous steps (a streamed COPY)
+/// pins with [`with_now`] around each step, so all its rows share one `now`.
+pub(crate) fn one_instant() -> DateTime<Utc> {
+    PINNED.with(Cell::get).unwrap_or_else(read_clock)
+}
+
+/// [`with_one_now`] with the instant given: every [`now`] inside returns `at`.
+pub(crate) fn with_now<R>(at: DateTime<Utc>, f: impl FnOnce() -> R) -> R {
+    if PINNED.with(Cell::get).is_some() {
+        return f();
+    }
+    PINNED.with(|p| p.set(Some(at)));
+    struct Unpin;
+    impl Drop for Unpin {
+        fn drop(&mut self) {
+            PINNED.with(|p| p.set(None));
+        }
+    }
+    let _unpin = Unpin;
+    f()
+}
+
 /// Types `default = now` / `onupdate = now` can fill: timestamps, and `Option`s of them.
 pub trait Now {
     /// The value for the instant `t` (already truncated to microseconds).

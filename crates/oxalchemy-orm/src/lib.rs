@@ -16,13 +16,15 @@
 //!   without a session, applying defaults, onupdate values and validators first.
 //! * [`bulk_insert`], [`bulk_update`], [`bulk_delete`]: many rows (structs or [`Mapping`]s)
 //!   in few statements, nothing read back unless asked; on a pool, a connection or a
-//!   session.
+//!   session. [`copy_in`] / [`copy_in_stream`]: PostgreSQL binary COPY of streamed rows.
+//!   [`upsert`]: INSERT … ON CONFLICT of model rows.
 //! * [`Registry`]: the explicit list of models that makes a `MetaData` (see ARCHITECTURE.md).
 //!
 //! Mistakes in the mapping (a relationship without a foreign key to follow, a key of the
 //! wrong size, …) are `oxalchemy_engine::Error::Mapping`, found before anything is sent.
 
 mod bulk;
+mod cache;
 mod column;
 mod errors;
 mod field_types;
@@ -37,10 +39,16 @@ mod relation_serde;
 mod retry;
 mod session;
 mod sharding;
+mod stream;
 
 pub use bulk::{
-    bulk_delete, bulk_insert, bulk_update, BulkDelete, BulkExec, BulkInsert, BulkInsertKeys,
-    BulkUpdate, InsertRow, Mapping, UpdateRow,
+    bulk_delete, bulk_insert, bulk_update, copy_in, copy_in_stream, upsert, BulkDelete, BulkExec,
+    BulkInsert, BulkInsertKeys, BulkUpdate, Columns, CopyRows, DeleteKey, InsertRow, Mapping,
+    UpdateRow, Upsert, DEFAULT_COPY_THRESHOLD,
+};
+pub use cache::{
+    cached, clear_process_cache, invalidate_tables, process_cache_stats, CachedQuery, CachedSelect,
+    ProcessCacheStats, PROCESS_CACHE_CAPACITY,
 };
 pub use column::{Operand, TextType, TypedColumn};
 #[cfg(feature = "ipnetwork")]
@@ -63,6 +71,7 @@ pub use relation::{Many, NotLoaded, One, Relationship};
 pub use retry::SessionRetryExt;
 pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};
 pub use sharding::{ShardKey, Sharded, ShardedQueryExt};
+pub use stream::STREAM_CHUNK;
 
 pub mod defaults;
 

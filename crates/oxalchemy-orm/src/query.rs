@@ -145,6 +145,18 @@ pub fn query<M: Model>() -> Query<M> {
     }
 }
 
+impl<M, X> Query<M, X> {
+    /// The SELECT built so far (for terminals in other modules: `stream.rs`, `cache.rs`).
+    pub(crate) fn into_select(self) -> Select {
+        self.select
+    }
+
+    /// The SELECT built so far, borrowed.
+    pub(crate) fn select_ref(&self) -> &Select {
+        &self.select
+    }
+}
+
 /// The builder methods, shared by every executor.
 impl<M: Model, X> Query<M, X> {
     /// Adds a WHERE condition; several are ANDed.

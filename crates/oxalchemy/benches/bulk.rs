@@ -1,9 +1,12 @@
 //! Bulk writes, same run, interleaved with the raw driver's best:
 //! * 100,000 new rows: `bulk_insert` vs a raw prepared multi-row INSERT in one transaction
 //!   (both databases) and vs binary COPY (`copy_in` + `BinaryCopyInWriter`, PostgreSQL),
-//!   and vs today's session flush of the same rows;
+//!   and vs today's session flush of the same rows; on PostgreSQL also `orm::copy_in`
+//!   (bulk_insert goes by COPY there too, past its threshold);
 //! * 10,000 rows, two columns each: `bulk_update` vs raw prepared UPDATEs in one
-//!   transaction (pipelined on PostgreSQL).
+//!   transaction (pipelined on PostgreSQL);
+//! * a query of 50 rows by key range: `.cache(ttl)` hit vs the same query run against the
+//!   database (the ratio is the cache's speed-up).
 //!
 //! `cargo bench -p oxalchemy --bench bulk`
 
@@ -13,7 +16,7 @@ use common::median;
 
 use std::time::{Duration, Instant};
 
-use oxalchemy::orm::{bulk_insert, bulk_update, Mapping};
+use oxalchemy::orm::{self, bulk_insert, bulk_update, copy_in, Mapping};
 use oxalchemy::prelude::*;
 
 const NEW: usize = 100_000;
@@ -77,6 +80,17 @@ async fn ours_insert(db: &Database) -> Duration {
         .execute(db)
         .await
         .expect("bulk");
+    let t = start.elapsed();
+    assert_eq!(n as usize, NEW);
+    t
+}
+
+/// `copy_in` of 100,000 structs, streamed from the vector's iterator.
+async fn ours_copy(db: &Database) -> Duration {
+    reset(db).await;
+    let rows: Vec<BulkUser> = (0..NEW).map(user).collect();
+    let start = Instant::now();
+    let n = copy_in::<BulkUser>(rows).execute(db).await.expect("copy");
     let t = start.elapsed();
     assert_eq!(n as usize, NEW);
     t
@@ -237,6 +251,7 @@ async fn bench_sqlite() {
         &t_ours,
         "raw prepared UPDATEs",
     );
+    cache_hit(&db, "sqlite").await;
     drop(db);
     common::remove_sqlite(&path);
 }
@@ -255,12 +270,13 @@ async fn bench_postgres() {
     tokio::spawn(connection);
     let per_stmt = 65535 / 5;
 
-    let (mut t_copy, mut t_raw, mut t_ours, mut t_flush) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut t_copy, mut t_raw, mut t_ours, mut t_flush, mut t_ours_copy) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
-        for side in 0..4 {
-            match (round + side) % 4 {
+        for side in 0..5 {
+            match (round + side) % 5 {
                 0 => t_ours.push(ours_insert(&db).await),
+                4 => t_ours_copy.push(ours_copy(&db).await),
                 1 => t_flush.push(session_flush(&db).await),
                 2 => {
                     reset(&db).await;
@@ -332,6 +348,13 @@ async fn bench_postgres() {
     );
     report(
         "postgresql",
+        "insert 100,000 (copy_in)",
+        &t_copy,
+        &t_ours_copy,
+        "raw binary COPY",
+    );
+    report(
+        "postgresql",
         "insert 100,000",
         &t_raw,
         &t_ours,
@@ -382,7 +405,44 @@ async fn bench_postgres() {
         &t_ours,
         "raw pipelined UPDATEs",
     );
+    cache_hit(&db, "postgresql").await;
     db.drop_all(&metadata()).await.expect("cleanup");
+}
+
+/// 1,000 runs of a 50-row query: cached hits vs the database, interleaved.
+async fn cache_hit(db: &Database, label: &str) {
+    const RUNS: usize = 1_000;
+    let q = || {
+        orm::query::<BulkUser>()
+            .filter(BulkUser::id.le(50))
+            .order_by(BulkUser::id.asc())
+    };
+    let ttl = Duration::from_secs(600);
+    assert_eq!(q().cache(ttl).all(db).await.expect("warm").len(), 50);
+    let (mut t_db, mut t_hit) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        for side in 0..2 {
+            let start = Instant::now();
+            if (side + round) % 2 == 0 {
+                for _ in 0..RUNS {
+                    std::hint::black_box(q().all(db).await.expect("query"));
+                }
+                t_db.push(start.elapsed());
+            } else {
+                for _ in 0..RUNS {
+                    std::hint::black_box(q().cache(ttl).all(db).await.expect("hit"));
+                }
+                t_hit.push(start.elapsed());
+            }
+        }
+    }
+    report(
+        label,
+        "50-row query x1,000",
+        &t_db,
+        &t_hit,
+        "uncached (database)",
+    );
 }
 
 fn main() {

@@ -446,3 +446,55 @@ async fn a_row_carrying_its_version_is_checked_and_bumped() {
         t.finish().await;
     }
 }
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "bulk_memberships")]
+struct Membership {
+    #[column(primary_key)]
+    user_id: i64,
+    #[column(primary_key, length = 20)]
+    group_name: String,
+    role: String,
+}
+
+#[tokio::test]
+async fn bulk_delete_by_composite_keys() {
+    for t in common::all_targets("bulk_delete_composite").await {
+        let db = t.connect().await;
+        db.create_all(&Registry::new().model::<Membership>().metadata())
+            .await
+            .unwrap();
+        let rows = (0..1_300i64).map(|i| Membership {
+            user_id: i / 2,
+            group_name: format!("g{}", i % 2),
+            role: "member".into(),
+        });
+        bulk_insert::<Membership>(rows).execute(&db).await.unwrap();
+        // 1,200 keys: three statements of at most 500; one key matches nothing.
+        let keys = (0..600i64)
+            .flat_map(|u| [(u, "g0".to_owned()), (u, "g1".to_owned())])
+            .skip(1)
+            .chain([(9_999, "g0".to_owned())]);
+        let n = bulk_delete::<Membership, _>(keys)
+            .execute(&db)
+            .await
+            .unwrap();
+        assert_eq!(n, 1_199, "[{}]", t.label);
+        let left = orm::query::<Membership>()
+            .order_by(Membership::user_id.asc())
+            .order_by(Membership::group_name.asc())
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(left.len(), 101, "[{}]", t.label);
+        assert_eq!((left[0].user_id, left[0].group_name.as_str()), (0, "g0"));
+        assert_eq!(left[1].user_id, 600);
+        // A key of the wrong size is refused before anything is sent.
+        let err = bulk_delete::<Membership, _>([5i64])
+            .execute(&db)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("user_id, group_name"), "{err}");
+        t.finish().await;
+    }
+}

@@ -380,7 +380,7 @@ async fn hostile_names_through_upserts_aliases_ctes_and_reflection() {
             insert(table(TABLE))
                 .columns([ID, VAL])
                 .values([lit(1), lit(v)])
-                .on_conflict_do_update([ID], [(VAL.into(), excluded(VAL))])
+                .on_conflict_do_update([ID], [(VAL, excluded(VAL))])
                 .returning([col(VAL)])
         };
         for v in [HOSTILE_VALUES[4], HOSTILE_VALUES[9]] {

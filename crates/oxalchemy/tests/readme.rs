@@ -13,6 +13,14 @@ mod common;
 )]
 mod readme_orm;
 
+#[path = "../examples/readme_bulk.rs"]
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "the example is a program of its own: its `pub` items and `main` are not used here"
+)]
+mod readme_bulk;
+
 #[path = "../examples/readme_core.rs"]
 #[allow(
     dead_code,
@@ -128,6 +136,16 @@ fn readme_core_runs() {
 async fn readme_orm_runs_on_every_backend() {
     for t in common::all_targets("readme_orm").await {
         readme_orm::run(&t.url)
+            .await
+            .unwrap_or_else(|e| panic!("[{}] {e}", t.label));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn readme_bulk_runs_on_every_backend() {
+    for t in common::all_targets("readme_bulk").await {
+        Box::pin(readme_bulk::run(&t.url))
             .await
             .unwrap_or_else(|e| panic!("[{}] {e}", t.label));
         t.finish().await;

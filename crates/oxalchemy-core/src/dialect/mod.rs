@@ -120,6 +120,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn comment_on(&self) -> bool {
         false
     }
+    /// Whether an upsert may name its conflict target by constraint
+    /// (`ON CONFLICT ON CONSTRAINT name`, PostgreSQL); elsewhere it names the columns.
+    fn conflict_on_constraint(&self) -> bool {
+        false
+    }
     /// Writes a byte string as an inline literal (a server default in DDL). The default is
     /// the SQL standard's `X'0a1b'`.
     fn write_bytes_literal(&self, out: &mut String, bytes: &[u8]) {

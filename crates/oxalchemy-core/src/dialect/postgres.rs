@@ -173,6 +173,9 @@ impl Dialect for Postgres {
     fn native_enums(&self) -> bool {
         true
     }
+    fn conflict_on_constraint(&self) -> bool {
+        true
+    }
     fn write_bytes_literal(&self, out: &mut String, bytes: &[u8]) {
         // bytea's hex input format; PostgreSQL does not read `X'…'` as bytea.
         out.push_str("'\\x");

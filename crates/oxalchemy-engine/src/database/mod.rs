@@ -120,6 +120,13 @@ impl Database {
         &self.shared.url
     }
 
+    /// A number unique to this `Database` (and its clones) in the process: two
+    /// `sqlite::memory:` databases share a URL but not this (the ORM's query cache keys on
+    /// it).
+    pub fn instance_id(&self) -> u64 {
+        self.shared.instance
+    }
+
     /// The pool's counters right now.
     pub fn status(&self) -> PoolStatus {
         let s = self.pool.status();

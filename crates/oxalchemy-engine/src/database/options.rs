@@ -418,7 +418,9 @@ impl ConnectOptions {
         let replica_options: Vec<ConnectOptions> =
             self.replicas.iter().map(|u| self.replica(u)).collect();
         let replica_settings = self.replica_settings.clone();
+        static INSTANCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let shared = Arc::new(Shared {
+            instance: INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             url,
             dialect,
             echo: self.echo,

@@ -21,6 +21,8 @@ const SQLITE_BUSY: i32 = 5;
 
 /// Settings shared by the pool, its connections and their transactions.
 pub(crate) struct Shared {
+    /// Unique per `Database` in the process ([`Database::instance_id`](super::Database::instance_id)).
+    pub(crate) instance: u64,
     pub(crate) url: String,
     pub(crate) dialect: &'static dyn Dialect,
     pub(crate) echo: bool,

@@ -68,14 +68,21 @@ impl<M: Model + Default> InsertRow<M> for Mapping<M> {
 pub fn bulk_insert<M: Model>(rows: impl IntoIterator<Item = impl InsertRow<M>>) -> BulkInsert<M> {
     BulkInsert {
         rows: crate::defaults::with_one_now(|| group_rows::<M>(rows)),
+        copy_threshold: Some(DEFAULT_COPY_THRESHOLD),
         _model: PhantomData,
     }
 }
+
+/// From how many rows (of one column set) [`bulk_insert`] sends them with binary COPY on
+/// PostgreSQL instead of multi-row INSERTs, unless keys are asked for. Below it, COPY's
+/// extra round trips (the column types, the COPY itself) cost more than they save.
+pub const DEFAULT_COPY_THRESHOLD: usize = 1_000;
 
 /// A prepared [`bulk_insert`]: rows grouped by the columns they set.
 #[must_use = "a bulk insert does nothing until `.execute(…)` is awaited"]
 pub struct BulkInsert<M> {
     rows: Result<(Vec<Group>, usize), Error>,
+    copy_threshold: Option<usize>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -106,6 +113,14 @@ impl<M: Model + Clone> BulkInsert<M> {
         BulkInsertKeys { insert: self }
     }
 
+    /// On PostgreSQL, send groups of at least `rows` rows (rows naming the same columns)
+    /// with binary COPY (default [`DEFAULT_COPY_THRESHOLD`]); `None` never uses COPY.
+    /// [`returning_keys`](Self::returning_keys) always uses INSERT … RETURNING.
+    pub fn copy_threshold(mut self, rows: Option<usize>) -> Self {
+        self.copy_threshold = rows;
+        self
+    }
+
     /// Runs the INSERTs; returns how many rows were inserted.
     pub async fn execute<'e>(self, ex: impl Into<BulkExec<'e>>) -> Result<u64, Error> {
         Ok(self.run(ex.into(), None).await?.0)
@@ -117,21 +132,22 @@ impl<M: Model + Clone> BulkInsert<M> {
         key: Option<&'static str>,
     ) -> Result<(u64, Vec<i64>), Error> {
         let (groups, total) = self.rows?;
-        let job = Job::<M> {
-            groups,
-            total,
-            key,
-            _model: PhantomData,
-        };
+        let mut job = Job::<M>::new(groups, total, key);
+        job.copy_threshold = self.copy_threshold;
         match ex {
             BulkExec::Exec(ex) => {
                 let mut held = None;
-                job.in_transaction(ex.connection(&mut held).await?, None)
-                    .await
+                let done = job
+                    .in_transaction(ex.connection(&mut held).await?, None)
+                    .await?;
+                crate::cache::invalidate_tables([M::TABLE]);
+                Ok(done)
             }
             BulkExec::Session(s) => {
                 let (conn, log) = s.bulk_begin().await?;
-                job.in_transaction(conn, Some(log)).await
+                let done = job.in_transaction(conn, Some(log)).await?;
+                s.wrote_tables(std::iter::once(M::TABLE));
+                Ok(done)
             }
         }
     }
@@ -173,15 +189,27 @@ fn group_rows<M: Model>(
 }
 
 /// The rows of one call, ready to send.
-struct Job<M> {
+pub(crate) struct Job<M> {
     groups: Vec<Group>,
     total: usize,
     /// The generated key column, when keys are asked for.
     key: Option<&'static str>,
+    /// Groups of at least this many rows go by COPY on PostgreSQL (when no key is asked for).
+    copy_threshold: Option<usize>,
     _model: PhantomData<fn() -> M>,
 }
 
 impl<M: Model> Job<M> {
+    pub(crate) fn new(groups: Vec<Group>, total: usize, key: Option<&'static str>) -> Self {
+        Job {
+            groups,
+            total,
+            key,
+            copy_threshold: None,
+            _model: PhantomData,
+        }
+    }
+
     async fn in_transaction(
         self,
         conn: &mut Connection,
@@ -192,7 +220,7 @@ impl<M: Model> Job<M> {
         finish(tx, result).await
     }
 
-    async fn send(
+    pub(crate) async fn send(
         self,
         conn: &mut Connection,
         mut log_to: Option<&mut Vec<String>>,
@@ -200,7 +228,15 @@ impl<M: Model> Job<M> {
         let dialect = conn.dialect();
         let mut keys = vec![0i64; if self.key.is_some() { self.total } else { 0 }];
         let mut inserted = 0u64;
+        let copy_from = match self.copy_threshold {
+            Some(n) if self.key.is_none() && super::copy::is_postgres(conn) => n,
+            _ => usize::MAX,
+        };
         for group in self.groups {
+            if group.rows.len() >= copy_from && !group.columns.is_empty() {
+                inserted += super::copy::copy_group(conn, M::TABLE, group, &mut log_to).await?;
+                continue;
+            }
             // A row of no columns is `DEFAULT VALUES`, one row per statement.
             let per_chunk = match group.columns.len() {
                 0 => 1,

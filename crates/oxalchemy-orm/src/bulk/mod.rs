@@ -12,17 +12,21 @@
 //! Layout: `mapping.rs` ([`Mapping`]), `exec.rs` ([`BulkExec`], the savepoint around each
 //! call), one file per operation (`insert.rs`, `update.rs`, `delete.rs`).
 
+mod copy;
 mod delete;
 mod exec;
 mod insert;
 mod mapping;
 mod update;
+mod upsert;
 
-pub use delete::{bulk_delete, BulkDelete};
+pub use copy::{copy_in, copy_in_stream, CopyRows};
+pub use delete::{bulk_delete, BulkDelete, DeleteKey};
 pub use exec::BulkExec;
-pub use insert::{bulk_insert, BulkInsert, BulkInsertKeys, InsertRow};
+pub use insert::{bulk_insert, BulkInsert, BulkInsertKeys, InsertRow, DEFAULT_COPY_THRESHOLD};
 pub use mapping::Mapping;
 pub use update::{bulk_update, BulkUpdate, UpdateRow};
+pub use upsert::{upsert, Columns, Upsert};
 
 use oxalchemy_core::Value;
 

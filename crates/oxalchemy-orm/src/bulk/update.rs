@@ -134,11 +134,14 @@ impl<M: Model + Clone> BulkUpdate<M> {
             BulkExec::Exec(ex) => {
                 let mut held = None;
                 let conn = ex.connection(&mut held).await?;
-                Ok(in_transaction::<M>(conn, groups, None).await?.len() as u64)
+                let n = in_transaction::<M>(conn, groups, None).await?.len() as u64;
+                crate::cache::invalidate_tables([M::TABLE]);
+                Ok(n)
             }
             BulkExec::Session(s) => {
                 let (conn, log) = s.bulk_begin().await?;
                 let keys = in_transaction::<M>(conn, groups, Some(log)).await?;
+                s.wrote_tables(std::iter::once(M::TABLE));
                 s.bulk_refresh::<M>(&keys).await?;
                 Ok(keys.len() as u64)
             }

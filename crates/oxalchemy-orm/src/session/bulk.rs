@@ -22,6 +22,24 @@ impl Session {
         Ok((&mut **tx, &mut self.log))
     }
 
+    /// Records tables written in the session's transaction and invalidates the
+    /// process-local cache's reads of them now (and again at commit).
+    pub(crate) fn wrote_tables(&mut self, tables: impl Iterator<Item = &'static str>) {
+        let tables: Vec<&'static str> = tables.collect();
+        crate::cache::invalidate_tables(tables.iter().copied());
+        for t in tables {
+            if !self.written.contains(&t) {
+                self.written.push(t);
+            }
+        }
+    }
+
+    /// At commit: the written tables' cached reads (possibly filled from the rows as they
+    /// were before the commit) are invalidated again.
+    pub(crate) fn committed_writes(&mut self) {
+        crate::cache::invalidate_tables(self.written.drain(..));
+    }
+
     /// Re-reads the held objects of the rows with these keys (after a bulk UPDATE), as the
     /// query-level update does.
     pub(crate) async fn bulk_refresh<M: Model + Clone>(

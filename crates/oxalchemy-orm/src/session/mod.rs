@@ -88,6 +88,9 @@ pub struct Session {
     /// Many-to-many association rows to insert or delete at the next flush:
     /// (association table, left slot, right slot) → change.
     associations: FxHashMap<(&'static str, usize, usize), AssociationChange>,
+    /// Tables written in the open transaction: their cached reads are invalidated again
+    /// at commit (`crate::cache`).
+    written: Vec<&'static str>,
 }
 
 impl fmt::Debug for Session {
@@ -170,6 +173,7 @@ impl Session {
             log: Vec::new(),
             links: FxHashMap::default(),
             associations: FxHashMap::default(),
+            written: Vec::new(),
         }
     }
 
@@ -438,6 +442,7 @@ impl Session {
             self.log.push(end_label(&tx, "COMMIT", "RELEASE SAVEPOINT"));
             tx.commit().await?;
         }
+        self.committed_writes();
         Ok(())
     }
 
@@ -447,6 +452,7 @@ impl Session {
         self.entries.clear();
         self.identity.clear();
         self.nested.clear();
+        self.written.clear();
         if let Some(tx) = self.tx.take() {
             self.log
                 .push(end_label(&tx, "ROLLBACK", "ROLLBACK TO SAVEPOINT"));

@@ -3,7 +3,7 @@
 
 use super::{CompileError, Compiler, Place, R};
 use crate::expr::{Expr, Ident};
-use crate::query::{Delete, Insert, OnConflict, Update};
+use crate::query::{ConflictTarget, Delete, Insert, OnConflict, Update};
 
 impl Compiler<'_> {
     /// `INSERT INTO t ("a", …) VALUES (…), (…) [ON CONFLICT …] [RETURNING …]`
@@ -15,15 +15,18 @@ impl Compiler<'_> {
         } else {
             self.values(s)?;
         }
+        if s.conflict_where_without_update {
+            return Err(CompileError::Unsupported(
+                "on_conflict_where without an ON CONFLICT … DO UPDATE (call \
+                 on_conflict_do_update / on_constraint_do_update first)",
+                self.d.name(),
+            ));
+        }
         match &s.on_conflict {
             None => {}
             Some(OnConflict::DoNothing { target }) => {
                 self.push(" ON CONFLICT");
-                if !target.is_empty() {
-                    self.push(" (");
-                    self.idents(target);
-                    self.push(")");
-                }
+                self.conflict_target(target)?;
                 self.push(" DO NOTHING");
             }
             Some(OnConflict::DoUpdate {
@@ -37,14 +40,37 @@ impl Compiler<'_> {
                 if set.is_empty() {
                     return Err(CompileError::EmptyUpdate(s.table.name.to_string()));
                 }
-                self.push(" ON CONFLICT (");
-                self.idents(target);
-                self.push(") DO UPDATE SET ");
+                self.push(" ON CONFLICT");
+                self.conflict_target(target)?;
+                self.push(" DO UPDATE SET ");
                 self.assignments(set)?;
                 self.where_clause(where_.as_ref())?;
             }
         }
         self.returning(&s.returning)
+    }
+
+    /// ` ("a", "b")` or ` ON CONSTRAINT "name"`; nothing for no columns.
+    fn conflict_target(&mut self, target: &ConflictTarget) -> R {
+        match target {
+            ConflictTarget::Columns(c) if c.is_empty() => {}
+            ConflictTarget::Columns(c) => {
+                self.push(" (");
+                self.idents(c);
+                self.push(")");
+            }
+            ConflictTarget::Constraint(name) => {
+                if !self.d.conflict_on_constraint() {
+                    return Err(CompileError::Unsupported(
+                        "ON CONFLICT ON CONSTRAINT (name the constraint's columns instead)",
+                        self.d.name(),
+                    ));
+                }
+                self.push(" ON CONSTRAINT ");
+                self.ident(name);
+            }
+        }
+        Ok(())
     }
 
     /// ` DEFAULT VALUES`: an insert naming no columns may carry one empty row at most.

@@ -44,6 +44,13 @@ impl Session {
         .await;
         self.tx = Some(tx);
         let inserted = result?;
+        self.wrote_tables(
+            plan.tables
+                .iter()
+                .map(|(t, _)| *t)
+                .chain(plan.associations.iter().map(|a| a.0))
+                .chain(plan.cascades.iter().map(|c| c.0)),
+        );
         self.apply(plan, inserted);
         Ok(())
     }

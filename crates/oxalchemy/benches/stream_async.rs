@@ -1,0 +1,104 @@
+//! Streaming 1,000,000 rows through `Query::stream` (a `futures::Stream` of models): peak
+//! RSS growth stays under 20 MB, compared with what loading the whole result into a Vec
+//! costs. SQLite (chunks by key) and PostgreSQL (one query, rows as they arrive).
+//!
+//! `cargo bench -p oxalchemy --bench stream_async`
+
+mod common;
+
+use oxalchemy::orm;
+use oxalchemy::prelude::*;
+
+const ROWS: i64 = 1_000_000;
+/// Streaming must not grow the peak RSS by more than this.
+const CEILING_MB: f64 = 20.0;
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "bulk_stream_events")]
+struct Event {
+    #[column(primary_key)]
+    pub id: i64,
+    pub name: String,
+    pub payload: Option<String>,
+}
+
+/// Resets the kernel's peak-RSS mark to the current RSS (Linux: "5" > clear_refs).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Peak resident set size of this process since the last reset, in MB (VmHWM).
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn run(label: &str, db: &Database, fill: &str) {
+    let md = Registry::new().model::<Event>().metadata();
+    db.drop_all(&md).await.expect("drop");
+    db.create_all(&md).await.expect("create");
+    db.execute(text(fill.to_owned())).await.expect("fill");
+    reset_peak();
+    let before = peak_rss_mb();
+    let mut rows = 0usize;
+    let start = std::time::Instant::now();
+    {
+        use futures_util::TryStreamExt;
+        let mut s = std::pin::pin!(orm::query::<Event>().stream(db));
+        while let Some(e) = s.try_next().await.expect("stream") {
+            rows += 1;
+            std::hint::black_box(e);
+        }
+    }
+    let streamed = start.elapsed();
+    let after_stream = peak_rss_mb();
+    assert_eq!(rows as i64, ROWS);
+    let growth = after_stream - before;
+    println!(
+        "{label:<10} streamed {rows} rows in {:.0} ms; peak RSS {before:.0} MB → {after_stream:.0} MB (+{growth:.1} MB, ceiling {CEILING_MB} MB)",
+        streamed.as_secs_f64() * 1e3
+    );
+    assert!(
+        growth < CEILING_MB,
+        "streaming grew the peak RSS by {growth:.1} MB"
+    );
+    // For comparison: the whole result in memory at once.
+    reset_peak();
+    let all = orm::query::<Event>().all(db).await.expect("all");
+    println!(
+        "{label:<10} loading all {} rows at once: peak RSS {:.0} MB",
+        all.len(),
+        peak_rss_mb()
+    );
+    drop(all);
+    db.drop_all(&md).await.expect("cleanup");
+}
+
+fn main() {
+    common::run(async {
+        let path = common::sqlite_path("stream_async");
+        let db = Database::connect(format!("sqlite:///{}", path.display()))
+            .await
+            .expect("sqlite");
+        run(
+            "sqlite",
+            &db,
+            &format!("INSERT INTO bulk_stream_events (id, name, payload) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {ROWS}) SELECT x, 'event number ' || x, CASE WHEN x % 2 = 0 THEN 'payload payload payload ' || x END FROM c"),
+        )
+        .await;
+        drop(db);
+        common::remove_sqlite(&path);
+        if let Some((db, _)) = common::postgres().await {
+            run(
+                "postgresql",
+                &db,
+                &format!("INSERT INTO bulk_stream_events (id, name, payload) SELECT g, 'event number ' || g, CASE WHEN g % 2 = 0 THEN 'payload payload payload ' || g END FROM generate_series(1, {ROWS}) g"),
+            )
+            .await;
+        }
+    });
+}
