@@ -29,7 +29,13 @@ mod postgres;
 mod sqlite;
 
 pub(crate) use compiler::bind_count;
-pub use compiler::{column_definition, compile, constraint_definition, CompileError, Compiled};
+pub mod cache;
+
+pub use cache::{CacheStats, StatementCache};
+pub use compiler::{
+    column_definition, compile, compile_prepared, constraint_definition, CompileError, Compiled,
+    Params, PreparedSql,
+};
 pub use postgres::Postgres;
 pub use sqlite::{Sqlite, SQLITE_DATETIME_FORMAT, SQLITE_UNICODE_LOWER};
 
