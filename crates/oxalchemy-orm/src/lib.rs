@@ -29,6 +29,7 @@ mod field_types;
 mod loading;
 mod model;
 mod persist;
+mod prepared;
 mod query;
 mod registry;
 mod relation;
@@ -50,6 +51,7 @@ pub use model::{
     DbEnum, Fields, Flattens, Model, RelationshipDef, RelationshipKind, SqlField, ValidationError,
 };
 pub use persist::{delete, insert, insert_many, update};
+pub use prepared::{get, Prepared};
 pub use query::{query, Exec, Query, Unbound};
 pub use registry::Registry;
 // `RelationshipSlot` is built by `#[derive(Model)]`'s relationship constants; not for users.

@@ -115,6 +115,8 @@ pub struct ConnectOptions {
     busy_timeout: Option<Duration>,
     /// Set by [`statement_cache_size`](Self::statement_cache_size); else the URL's, else 256.
     statement_cache_size: Option<usize>,
+    /// Set by [`compiled_cache_size`](Self::compiled_cache_size).
+    compiled_cache_size: usize,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -150,6 +152,7 @@ impl ConnectOptions {
             on_connect: None,
             busy_timeout: None,
             statement_cache_size: None,
+            compiled_cache_size: oxalchemy_core::dialect::cache::DEFAULT_CAPACITY,
         }
     }
 
@@ -278,6 +281,14 @@ impl ConnectOptions {
         self
     }
 
+    /// Statement shapes whose compiled SQL is kept (SQLAlchemy's `query_cache_size`, default
+    /// 500): a statement of a kept shape is not compiled again, only its values are bound.
+    /// `0` compiles every statement. See [`Database::compiled_cache_stats`].
+    pub fn compiled_cache_size(mut self, n: usize) -> Self {
+        self.compiled_cache_size = n;
+        self
+    }
+
     /// Checks the options, builds the pool and opens its first connection.
     async fn build(self) -> Result<Database> {
         let target = parse(&self.url)?;
@@ -384,6 +395,9 @@ impl ConnectOptions {
             isolation_levels: !memory && !file,
             statements_epoch: Default::default(),
             lost_at: Default::default(),
+            compiled_cache: std::sync::Mutex::new(oxalchemy_core::dialect::StatementCache::new(
+                self.compiled_cache_size,
+            )),
         });
         let db = Database { pool, shared };
         // Connect once now, so a bad URL or password fails here and not at first use.
