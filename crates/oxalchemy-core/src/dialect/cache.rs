@@ -271,7 +271,7 @@ impl<'a> Shape<'a> {
         self.opt_ident(t.alias.as_ref());
     }
 
-    fn from_item(&mut self, f: &'a FromItem) -> bool {
+    fn source(&mut self, f: &'a FromItem) -> bool {
         match f {
             FromItem::Table(t) => {
                 self.tag(1);
@@ -315,14 +315,14 @@ impl<'a> Shape<'a> {
         }
         self.num(s.from.len() as u64);
         for f in &s.from {
-            if !self.from_item(f) {
+            if !self.source(f) {
                 return false;
             }
         }
         self.num(s.joins.len() as u64);
         for j in &s.joins {
             self.tag(j.kind as u8);
-            if !self.from_item(&j.target) || !self.expr(&j.on) {
+            if !self.source(&j.target) || !self.expr(&j.on) {
                 return false;
             }
         }
