@@ -39,8 +39,8 @@ pub mod value_types;
 
 pub use dialect::{compile, CompileError, Compiled, Dialect, Postgres, Sqlite};
 pub use expr::{
-    and_, case, col, escape_like, excluded, exists, func, lit, not_, or_, scalar, star, table,
-    text, Expr, Ident, IntoExpr, Nulls, OrderBy, TableRef, TextSql,
+    and_, case, col, escape_like, excluded, exists, func, lit, not_, or_, param, scalar, star,
+    table, text, Expr, Ident, IntoExpr, Nulls, OrderBy, TableRef, TextSql,
 };
 pub use query::{delete, insert, select, update, Cte, Delete, Insert, Select, Statement, Update};
 pub use schema::{

@@ -31,6 +31,7 @@ mod field_types;
 mod loading;
 mod model;
 mod persist;
+mod prepared;
 mod query;
 mod read_session;
 mod registry;
@@ -61,6 +62,7 @@ pub use model::{
     DbEnum, Fields, Flattens, Model, RelationshipDef, RelationshipKind, SqlField, ValidationError,
 };
 pub use persist::{delete, insert, insert_many, update};
+pub use prepared::{get, Prepared};
 pub use query::{query, Exec, Query, Unbound};
 pub use registry::Registry;
 // `RelationshipSlot` is built by `#[derive(Model)]`'s relationship constants; not for users.

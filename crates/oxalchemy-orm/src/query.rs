@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use oxalchemy_core::expr::{func, Ident, OrderBy};
 use oxalchemy_core::query::select;
-use oxalchemy_core::{compile, Expr, Select, Statement};
+use oxalchemy_core::{Expr, Select, Statement};
 use oxalchemy_engine::{Connection, Database, Error, FromRow, TransactionGuard};
 
 use crate::loading::{JoinedLoader, Loader};
@@ -265,60 +265,79 @@ impl<M: Model> Query<M> {
         conn: &mut Connection,
         log: &mut Vec<String>,
     ) -> Result<Vec<M>, Error> {
-        let mut select = self.select;
-        let joined: Vec<&dyn JoinedLoader<M>> =
-            self.loaders.iter().filter_map(|l| l.joined()).collect();
-        for (i, j) in joined.iter().enumerate() {
+        let select = self.joined_select()?;
+        let c = conn.compile(&select.into())?;
+        log.push(c.sql.clone());
+        fetch_compiled(&self.loaders, &c, conn, log).await
+    }
+
+    /// The SELECT with the joined loaders' joins and columns added.
+    pub(crate) fn joined_select(&self) -> Result<Select, Error> {
+        let mut select = self.select.clone();
+        let joined = self.loaders.iter().filter_map(|l| l.joined());
+        for (i, j) in joined.enumerate() {
             select = j.extend(select, &format!("oxalchemy_joined_{i}"))?;
         }
-        let c = compile(conn.dialect(), &select.into())?;
-        log.push(c.sql.clone());
-        let mut objects: Vec<M> = if joined.is_empty() {
-            conn.query_read(&c).await?
-        } else {
-            conn.query_map_read(&c, |row| {
-                let mut idx = 0;
-                let mut m = M::read(row, &mut idx)?;
-                for j in &joined {
-                    j.decode(row, &mut idx, &mut m)?;
-                }
-                Ok(m)
-            })
-            .await?
-        };
-        if joined.iter().any(|j| j.repeats_parents()) {
-            objects = Self::merge_repeated(objects, &joined);
-        }
-        for l in &self.loaders {
-            l.load(conn, &mut objects, log).await?;
-        }
-        Ok(objects)
+        Ok(select)
     }
+}
 
-    /// A joined collection repeats its parent once per child: keep each parent once, in
-    /// first-seen order, with every child.
-    fn merge_repeated(rows: Vec<M>, joined: &[&dyn JoinedLoader<M>]) -> Vec<M> {
-        let mut out: Vec<M> = Vec::new();
-        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        for mut row in rows {
-            let mut pk = Vec::new();
-            row.primary_key_values(&mut pk);
-            let key = format!("{pk:?}");
-            match seen.get(&key) {
-                Some(&i) => {
-                    for j in joined {
-                        j.merge(&mut row, &mut out[i]);
-                    }
-                }
-                None => {
-                    seen.insert(key, out.len());
-                    out.push(row);
+/// Runs `c`, a model query compiled from [`Query::joined_select`], on `conn`: rows decoded
+/// with the joined loaders' columns, repeated parents merged, then the other loaders run.
+pub(crate) async fn fetch_compiled<M: Model>(
+    loaders: &[Arc<dyn Loader<M>>],
+    c: &oxalchemy_core::Compiled,
+    conn: &mut Connection,
+    log: &mut Vec<String>,
+) -> Result<Vec<M>, Error> {
+    let joined: Vec<&dyn JoinedLoader<M>> = loaders.iter().filter_map(|l| l.joined()).collect();
+    let mut objects: Vec<M> = if joined.is_empty() {
+        conn.query_read(c).await?
+    } else {
+        conn.query_map_read(c, |row| {
+            let mut idx = 0;
+            let mut m = M::read(row, &mut idx)?;
+            for j in &joined {
+                j.decode(row, &mut idx, &mut m)?;
+            }
+            Ok(m)
+        })
+        .await?
+    };
+    if joined.iter().any(|j| j.repeats_parents()) {
+        objects = merge_repeated(objects, &joined);
+    }
+    for l in loaders {
+        l.load(conn, &mut objects, log).await?;
+    }
+    Ok(objects)
+}
+
+/// A joined collection repeats its parent once per child: keep each parent once, in
+/// first-seen order, with every child.
+fn merge_repeated<M: Model>(rows: Vec<M>, joined: &[&dyn JoinedLoader<M>]) -> Vec<M> {
+    let mut out: Vec<M> = Vec::new();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for mut row in rows {
+        let mut pk = Vec::new();
+        row.primary_key_values(&mut pk);
+        let key = format!("{pk:?}");
+        match seen.get(&key) {
+            Some(&i) => {
+                for j in joined {
+                    j.merge(&mut row, &mut out[i]);
                 }
             }
+            None => {
+                seen.insert(key, out.len());
+                out.push(row);
+            }
         }
-        out
     }
+    out
+}
 
+impl<M: Model> Query<M> {
     async fn run(self, ex: Exec<'_>) -> Result<Vec<M>, Error> {
         if self.loaders.is_empty() {
             return ex.fetch(self.select.into()).await;
@@ -361,7 +380,7 @@ impl<M: Model> Query<M> {
     ) -> Result<u64, Error> {
         let mut held = None;
         let conn = ex.into().connection(&mut held).await?;
-        let c = compile(conn.dialect(), &self.select.into())?;
+        let c = conn.compile(&self.select.into())?;
         conn.query_batches(&c, batch, f).await
     }
 

@@ -1,7 +1,14 @@
-//! Primary-key lookups: 1,000 `orm::query::<User>().filter(User::id.eq(k)).one(&mut conn)`
-//! against the raw driver running the same statement shape (`… WHERE "id" = ? LIMIT 2`,
-//! prepared once, one row decoded by hand into the same struct), interleaved in the same
-//! run, on SQLite (an ANALYZEd table, as a production database has) and PostgreSQL.
+//! Primary-key lookups, 1,000 per side, interleaved in the same run, on SQLite (an ANALYZEd
+//! table, as a production database has) and PostgreSQL:
+//!
+//! * raw: the driver running `SELECT "id", "username", "karma" … WHERE "id" = ? LIMIT 2`,
+//!   prepared once (rusqlite `prepare_cached`, a tokio-postgres `Statement`), one row
+//!   decoded by hand into the same struct;
+//! * `query().one()`: `orm::query::<User>().filter(User::id.eq(k)).one(&mut conn)` (the
+//!   same SQL; compiled once, then from the compiled-statement cache);
+//! * `prepared.one()`: `query::<User>().filter(User::id.eq(param())).prepare()` once, then
+//!   `q.one(&mut conn, k)` (the same SQL);
+//! * `get`: `orm::get::<User>(&mut conn, k)` (the same SQL without LIMIT).
 //!
 //! `cargo bench -p oxalchemy --bench lookup`
 
@@ -34,14 +41,19 @@ const SQLITE_SQL: &str = "SELECT \"bench_lookup_users\".\"id\", \"bench_lookup_u
 const PG_SQL: &str = "SELECT \"bench_lookup_users\".\"id\", \"bench_lookup_users\".\"username\", \
      \"bench_lookup_users\".\"karma\" FROM \"bench_lookup_users\" WHERE \"bench_lookup_users\".\"id\" = $1 LIMIT $2";
 
-fn report(db: &str, raw: Vec<Duration>, ours: Vec<Duration>) {
-    let (r, o) = (median(raw), median(ours));
-    println!(
-        "{db:<11} {ROWS} lookups by key: raw driver {:>8.3} ms | query().one() {:>8.3} ms | ratio {:.3}x",
-        r.as_secs_f64() * 1e3,
-        o.as_secs_f64() * 1e3,
-        o.as_secs_f64() / r.as_secs_f64()
-    );
+const SIDES: [&str; 4] = ["raw driver", "query().one()", "prepared.one()", "get"];
+
+fn report(db: &str, times: Vec<Vec<Duration>>) {
+    let medians: Vec<Duration> = times.into_iter().map(median).collect();
+    let raw = medians[0].as_secs_f64();
+    println!("{db:<11} {ROWS} lookups by key (median of {ROUNDS} interleaved rounds):");
+    for (name, m) in SIDES.iter().zip(&medians) {
+        println!(
+            "    {name:<15} {:>8.3} ms   {:.3}x raw",
+            m.as_secs_f64() * 1e3,
+            m.as_secs_f64() / raw
+        );
+    }
 }
 
 async fn fill(db: &Database) {
@@ -62,39 +74,41 @@ async fn fill(db: &Database) {
     conn.execute(text("ANALYZE")).await.expect("analyze");
 }
 
-/// Runs both sides `ROUNDS` times, alternating which goes first.
-async fn measure<F, Fut>(mut raw: F, conn: &mut Connection) -> (Vec<Duration>, Vec<Duration>)
+/// Runs every side `ROUNDS` times, rotating which goes first.
+async fn measure<F, Fut>(mut raw: F, conn: &mut Connection) -> Vec<Vec<Duration>>
 where
     F: FnMut(i64) -> Fut,
     Fut: std::future::Future<Output = User>,
 {
-    let (mut t_raw, mut t_ours) = (Vec::new(), Vec::new());
+    let prepared = orm::query::<User>().filter(User::id.eq(param())).prepare();
+    let mut times = vec![Vec::new(); SIDES.len()];
     for round in 0..ROUNDS {
-        for which in [round % 2, 1 - round % 2] {
+        for i in 0..SIDES.len() {
+            let which = (round + i) % SIDES.len();
             let start = Instant::now();
             let mut karma = 0i64;
             for k in 1..=ROWS {
-                let u = if which == 0 {
-                    raw(k).await
-                } else {
-                    orm::query::<User>()
+                let u = match which {
+                    0 => raw(k).await,
+                    1 => orm::query::<User>()
                         .filter(User::id.eq(k))
                         .one(&mut *conn)
                         .await
-                        .expect("ours")
+                        .expect("query"),
+                    2 => prepared.one(&mut *conn, k).await.expect("prepared"),
+                    _ => orm::get::<User>(&mut *conn, k)
+                        .await
+                        .expect("get")
+                        .expect("row"),
                 };
                 karma += i64::from(u.karma.unwrap_or(0));
             }
             let elapsed = start.elapsed();
             assert!(karma > 0);
-            if which == 0 {
-                t_raw.push(elapsed);
-            } else {
-                t_ours.push(elapsed);
-            }
+            times[which].push(elapsed);
         }
     }
-    (t_raw, t_ours)
+    times
 }
 
 async fn bench_sqlite() {
@@ -105,7 +119,7 @@ async fn bench_sqlite() {
     fill(&db).await;
     let raw = rusqlite::Connection::open(&path).expect("raw sqlite");
     let mut conn = db.connection().await.expect("conn");
-    let (t_raw, t_ours) = measure(
+    let times = measure(
         |k| {
             let mut stmt = raw.prepare_cached(SQLITE_SQL).expect("prepare");
             let user = stmt
@@ -122,7 +136,7 @@ async fn bench_sqlite() {
         &mut conn,
     )
     .await;
-    report("sqlite", t_raw, t_ours);
+    report("sqlite", times);
     drop(conn);
     drop(db);
     common::remove_sqlite(&path);
@@ -139,7 +153,7 @@ async fn bench_postgres() {
     tokio::spawn(connection);
     let stmt = client.prepare(PG_SQL).await.expect("prepare");
     let mut conn = db.connection().await.expect("conn");
-    let (t_raw, t_ours) = measure(
+    let times = measure(
         |k| {
             let (client, stmt) = (&client, &stmt);
             async move {
@@ -155,7 +169,7 @@ async fn bench_postgres() {
         &mut conn,
     )
     .await;
-    report("postgresql", t_raw, t_ours);
+    report("postgresql", times);
     drop(conn);
     db.drop_all(&Registry::new().model::<User>().metadata())
         .await

@@ -38,8 +38,8 @@ pub mod prelude {
     pub use oxalchemy_core::expr::excluded;
     pub use oxalchemy_core::schema::ReferentialAction;
     pub use oxalchemy_core::{
-        and_, case, col, delete, exists, func, insert, lit, not_, or_, scalar, select, star, table,
-        text, update, Column, Expr, Index, IntoExpr, MetaData, SqlType, Table, Value,
+        and_, case, col, delete, exists, func, insert, lit, not_, or_, param, scalar, select, star,
+        table, text, update, Column, Expr, Index, IntoExpr, MetaData, SqlType, Table, Value,
     };
     pub use oxalchemy_engine::{
         Connection, Database, Error, FromRow, FromSql, IntegrityError, RetryOptions, Row,

@@ -31,9 +31,12 @@ mod sqlite;
 
 pub use capabilities::Capabilities;
 pub(crate) use compiler::bind_count;
+pub mod cache;
+
+pub use cache::{CacheStats, StatementCache};
 pub use compiler::{
-    column_definition, comment_on, comment_statements, compile, constraint_definition,
-    CompileError, Compiled,
+    column_definition, comment_on, comment_statements, compile, compile_prepared,
+    constraint_definition, CompileError, Compiled, Params, PreparedSql,
 };
 pub use postgres::Postgres;
 pub use sqlite::{Sqlite, SQLITE_DATETIME_FORMAT, SQLITE_UNICODE_LOWER};

@@ -31,6 +31,15 @@ impl Ident {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The name, when it was given as a `&'static str` (the statement cache keys such
+    /// names by address instead of copying them).
+    pub(crate) fn as_static(&self) -> Option<&'static str> {
+        match self.0 {
+            Cow::Borrowed(s) => Some(s),
+            Cow::Owned(_) => None,
+        }
+    }
 }
 
 impl fmt::Debug for Ident {

@@ -163,6 +163,27 @@ pub enum Expr {
     Text(TextSql),
     /// A parenthesised sub-expression (kept explicit so the compiler needs no precedence table).
     Nested(Box<Expr>),
+    /// A parameter of a prepared statement ([`param`]): a placeholder whose value is given
+    /// each time the statement runs. Only [`crate::dialect::compile_prepared`] accepts it.
+    Param,
+}
+
+/// A parameter of a prepared statement: compiled once into a placeholder, its value given
+/// at each execution. Parameters are numbered in the order their placeholders appear in the
+/// SQL text.
+///
+/// ```
+/// use oxalchemy_core::dialect::compile_prepared;
+/// use oxalchemy_core::{col, param, select, table, Sqlite, Value};
+///
+/// let stmt = select([col("name")]).from(table("users")).filter(col("id").eq(param()));
+/// let p = compile_prepared(&Sqlite, &stmt.into()).unwrap();
+/// assert_eq!(p.sql(), r#"SELECT "name" FROM "users" WHERE "id" = ?"#);
+/// let c = p.bind(&Sqlite, vec![Value::I64(5)]).unwrap();
+/// assert_eq!(c.binds, [Value::I64(5)]);
+/// ```
+pub fn param() -> Expr {
+    Expr::Param
 }
 
 /// A binary operator of [`Expr::Binary`].

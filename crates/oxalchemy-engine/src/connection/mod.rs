@@ -26,7 +26,7 @@ use crate::decode::{FromRow, FromSql};
 use crate::error::{Error, Result};
 use crate::stats::StatementStats;
 use compiled::Access;
-use oxalchemy_core::{compile, Compiled, Dialect, Statement};
+use oxalchemy_core::{Compiled, Dialect, Statement};
 #[cfg(feature = "metrics")]
 pub(crate) use trace::db_system;
 pub use transaction::{OwnedTransaction, Transaction, TransactionGuard};
@@ -201,9 +201,17 @@ impl Connection {
             .unwrap_or_default()
     }
 
-    /// Compiles a statement for this connection's dialect.
+    /// Compiles a statement for this connection's dialect, through its database's
+    /// compiled-statement cache (a statement of a shape compiled before only has its
+    /// values bound again).
     pub fn compile(&self, stmt: &Statement) -> Result<Compiled> {
-        Ok(compile(self.shared.dialect, stmt)?)
+        Ok(self.shared.compile(stmt)?)
+    }
+
+    /// Its database's compiled-statement cache statistics
+    /// ([`Database::compiled_cache_stats`](crate::Database::compiled_cache_stats)).
+    pub fn compiled_cache_stats(&self) -> oxalchemy_core::dialect::CacheStats {
+        self.shared.compiled_cache_stats()
     }
 
     /// On SQLite files, a write outside a transaction waits (asynchronously) for the

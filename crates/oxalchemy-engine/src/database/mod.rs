@@ -115,6 +115,19 @@ impl Database {
         self.shared.dialect
     }
 
+    /// Compiles a statement for this database's dialect through its compiled-statement
+    /// cache ([`Connection::compile`] on any of its connections does the same).
+    pub fn compile(&self, stmt: &Statement) -> Result<oxalchemy_core::Compiled> {
+        Ok(self.shared.compile(stmt)?)
+    }
+
+    /// What the compiled-statement cache has done: statements compiled from a cached shape
+    /// (hits) and compiled anew (misses); see
+    /// [`ConnectOptions::compiled_cache_size`](crate::ConnectOptions::compiled_cache_size).
+    pub fn compiled_cache_stats(&self) -> oxalchemy_core::dialect::CacheStats {
+        self.shared.compiled_cache_stats()
+    }
+
     /// The URL with its password hidden.
     pub fn url(&self) -> &str {
         &self.shared.url

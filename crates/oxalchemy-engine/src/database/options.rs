@@ -118,6 +118,8 @@ pub struct ConnectOptions {
     /// Read replicas' URLs ([`replicas`](Self::replicas)) and how they are checked.
     replicas: Vec<String>,
     replica_settings: super::replicas::ReplicaSettings,
+    /// Set by [`compiled_cache_size`](Self::compiled_cache_size).
+    compiled_cache_size: usize,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -155,6 +157,7 @@ impl ConnectOptions {
             statement_cache_size: None,
             replicas: Vec::new(),
             replica_settings: Default::default(),
+            compiled_cache_size: oxalchemy_core::dialect::cache::DEFAULT_CAPACITY,
         }
     }
 
@@ -327,6 +330,14 @@ impl ConnectOptions {
         }
     }
 
+    /// Statement shapes whose compiled SQL is kept (SQLAlchemy's `query_cache_size`, default
+    /// 500): a statement of a kept shape is not compiled again, only its values are bound.
+    /// `0` compiles every statement. See [`Database::compiled_cache_stats`].
+    pub fn compiled_cache_size(mut self, n: usize) -> Self {
+        self.compiled_cache_size = n;
+        self
+    }
+
     /// Checks the options, builds the pool and opens its first connection.
     async fn build(self) -> Result<Database> {
         let target = parse(&self.url)?;
@@ -438,6 +449,9 @@ impl ConnectOptions {
             isolation_levels: !memory && !file,
             statements_epoch: Default::default(),
             lost_at: Default::default(),
+            compiled_cache: std::sync::Mutex::new(oxalchemy_core::dialect::StatementCache::new(
+                self.compiled_cache_size,
+            )),
         });
         let mut db = Database {
             pool,

@@ -52,9 +52,33 @@ pub(crate) struct Shared {
     /// discarded at checkout (SQLAlchemy's pool invalidation), since whatever broke one
     /// (a server restart, a failover) has likely broken them too.
     pub(crate) lost_at: std::sync::Mutex<Option<std::time::Instant>>,
+    /// Compiled statements by shape, shared by every connection of the pool (the
+    /// dialect is the pool's, so a shape compiles once per database).
+    pub(crate) compiled_cache: std::sync::Mutex<oxalchemy_core::dialect::StatementCache>,
 }
 
 impl Shared {
+    /// Compiles `stmt` for this pool's dialect, through the compiled-statement cache.
+    pub(crate) fn compile(
+        &self,
+        stmt: &oxalchemy_core::Statement,
+    ) -> std::result::Result<oxalchemy_core::Compiled, oxalchemy_core::CompileError> {
+        // A poisoned lock only means another thread panicked mid-lookup; the cache's
+        // entries are written whole, so it stays usable.
+        self.compiled_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .compile(self.dialect, stmt)
+    }
+
+    /// The compiled-statement cache's hit/miss counts and size.
+    pub(crate) fn compiled_cache_stats(&self) -> oxalchemy_core::dialect::CacheStats {
+        self.compiled_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .stats()
+    }
+
     /// Records that a connection was lost now: every connection opened before is
     /// discarded at its next checkout.
     pub(crate) fn connection_lost(&self) {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use oxalchemy_core::query::{select, FromItem, Join, JoinKind};
-use oxalchemy_core::{compile, Expr, Select, Value};
+use oxalchemy_core::{Expr, Select, Value};
 use oxalchemy_engine::{Connection, Error};
 
 use super::{
@@ -34,7 +34,7 @@ async fn keyed_rows<T: Model>(
         let stmt = base
             .clone()
             .filter(key_column.clone().in_(part.iter().cloned()));
-        let c = compile(conn.dialect(), &stmt.into())?;
+        let c = conn.compile(&stmt.into())?;
         log.push(c.sql.clone());
         // Decoded straight into the two vectors (no tuple, no unzip).
         conn.query_map_read(&c, |row| {

@@ -52,8 +52,7 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Index, IndexMut};
 
-use oxalchemy_core::expr::{and_, Ident};
-use oxalchemy_core::{compile, Compiled, Expr, Statement, Value};
+use oxalchemy_core::{Compiled, Statement, Value};
 use oxalchemy_engine::{Database, Error, FromRow};
 
 use crate::errors::mapping;
@@ -216,7 +215,7 @@ impl Session {
     }
 
     fn compile(&self, stmt: &Statement) -> Result<Compiled, Error> {
-        Ok(compile(self.db.dialect(), stmt)?)
+        self.db.compile(stmt)
     }
 
     /// Adds a new object; it is inserted at the next flush.
@@ -325,17 +324,13 @@ impl Session {
         if self.autoflush {
             self.flush().await?;
         }
-        let table = Ident::new_static(M::TABLE);
-        let cond = and_(pk.iter().map(|(c, v)| {
-            Expr::Column {
-                table: Some(table.clone()),
-                name: Ident::new_static(c),
-            }
-            .eq(v.clone())
-        }));
-        let rows: Vec<M> = self
-            .load(query::<M>().filter(cond).statement().clone().into())
-            .await?;
+        // The SQL is compiled once per model and dialect (crate::prepared::get_sql).
+        let dialect = self.db.dialect();
+        let key = pk.into_iter().map(|(_, v)| v).collect();
+        let c = crate::prepared::get_sql::<M>(dialect)?.bind(dialect, key)?;
+        self.log.push(c.sql.clone());
+        let tx = self.transaction().await?;
+        let rows: Vec<M> = tx.query_read(&c).await?;
         Ok(rows.into_iter().next().map(|m| self.track(m)))
     }
 

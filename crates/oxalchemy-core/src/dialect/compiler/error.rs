@@ -17,6 +17,26 @@
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CompileError {
+    /// A statement with [`param`](crate::expr::param) placeholders was compiled as an
+    /// ordinary statement, which has no values for them.
+    #[error(
+        "the statement has param() placeholders: prepare it (Query::prepare, or \
+         dialect::compile_prepared) and give their values at each execution, or bind the \
+         values directly instead of param()"
+    )]
+    UnpreparedParam,
+    /// A prepared statement was run with a different number of values than it has
+    /// placeholders.
+    #[error(
+        "the prepared statement has {expected} param() placeholders but {got} values were \
+         given; pass one value per placeholder, in the order they appear in the SQL"
+    )]
+    ParamCount {
+        /// The placeholders in the statement.
+        expected: usize,
+        /// The values given.
+        got: usize,
+    },
     /// A `text()` statement uses `:name` but no value was bound under that name.
     #[error(
         "text(): the SQL uses :{0} but no value was bound for it; add .bind(\"{0}\", value) \

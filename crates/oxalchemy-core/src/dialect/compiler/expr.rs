@@ -56,7 +56,8 @@ impl Compiler<'_> {
                 self.ident(t);
                 self.push(".*");
             }
-            Expr::Bind(v) => self.bind(v.clone()),
+            Expr::Bind(v) => self.bind_from(v),
+            Expr::Param => self.param(),
             Expr::Excluded(name) => {
                 self.push("excluded.");
                 self.ident(name);
@@ -175,9 +176,11 @@ impl Compiler<'_> {
     /// The operand of a prefix operator (`-`, `NOT`): parenthesised unless it is atomic.
     fn operand_always_paren(&mut self, e: &Expr) -> R {
         match e {
-            Expr::Column { .. } | Expr::Bind(_) | Expr::Func { .. } | Expr::Nested(_) => {
-                self.expr(e)
-            }
+            Expr::Column { .. }
+            | Expr::Bind(_)
+            | Expr::Param
+            | Expr::Func { .. }
+            | Expr::Nested(_) => self.expr(e),
             _ => {
                 self.push("(");
                 self.expr(e)?;

@@ -14,10 +14,13 @@ mod ddl;
 mod dml;
 mod error;
 mod expr;
+mod prepared;
 mod select;
 mod text;
 
 pub use error::CompileError;
+pub(crate) use prepared::BindSource;
+pub use prepared::{compile_prepared, Params, PreparedSql};
 
 use super::{quote_ident, Dialect};
 use crate::expr::{Expr, Ident, TableRef};
@@ -125,7 +128,36 @@ pub fn constraint_definition(
 /// assert_eq!(c.binds, [Value::I64(1)]); // SQLite stores booleans as 0 / 1
 /// ```
 pub fn compile(dialect: &dyn Dialect, stmt: &Statement) -> Result<Compiled, CompileError> {
+    let c = compile_tracked(dialect, stmt, false)?;
+    if !c.params.is_empty() {
+        return Err(CompileError::UnpreparedParam);
+    }
+    Ok(Compiled {
+        sql: c.sql,
+        binds: c.binds,
+    })
+}
+
+/// A compiled statement with where its binds came from.
+pub(crate) struct Tracked {
+    pub(crate) sql: String,
+    pub(crate) binds: Vec<Value>,
+    /// With tracking on, per bind: see `Compiler::origins`.
+    pub(crate) origins: Vec<Option<*const Value>>,
+    /// The bind positions of [`Expr::Param`] placeholders, in SQL order.
+    pub(crate) params: Vec<usize>,
+}
+
+/// Compiles `stmt`, saying where each bind came from: with `track`, the address of the
+/// tree's value it copies (for the statement cache); always, which binds are
+/// [`Expr::Param`] placeholders.
+pub(crate) fn compile_tracked(
+    dialect: &dyn Dialect,
+    stmt: &Statement,
+    track: bool,
+) -> Result<Tracked, CompileError> {
     let mut c = Compiler::new(dialect);
+    c.track = track;
     c.sql.reserve(128);
     match stmt {
         Statement::Select(s) => c.select(s)?,
@@ -140,9 +172,11 @@ pub fn compile(dialect: &dyn Dialect, stmt: &Statement) -> Result<Compiled, Comp
         Statement::CreateEnumType(s) => c.create_enum_type(s)?,
         Statement::DropEnumType(s) => c.drop_enum_type(s)?,
     }
-    Ok(Compiled {
+    Ok(Tracked {
         sql: c.sql,
         binds: c.binds,
+        origins: c.origins,
+        params: c.params,
     })
 }
 
@@ -182,6 +216,14 @@ struct Compiler<'d> {
     binds: Vec<Value>,
     /// Inside an expression made only of binds, where the database cannot infer their types.
     cast_binds: bool,
+    /// Record in `origins` where each bind's value came from (the statement cache asks).
+    track: bool,
+    /// With `track`: per bind, the address of the tree's value it copies (an `Expr::Bind`
+    /// or a `text()` value), or `None` for values the compiler made itself (LIMIT counts,
+    /// LIKE escapes), which the statement's shape fixes.
+    origins: Vec<Option<*const Value>>,
+    /// The bind positions of [`Expr::Param`] placeholders, in SQL order.
+    params: Vec<usize>,
 }
 
 impl<'d> Compiler<'d> {
@@ -191,6 +233,9 @@ impl<'d> Compiler<'d> {
             sql: String::new(),
             binds: Vec::new(),
             cast_binds: false,
+            track: false,
+            origins: Vec::new(),
+            params: Vec::new(),
         }
     }
 
@@ -215,6 +260,33 @@ impl<'d> Compiler<'d> {
     /// Appends `v` to the binds (in the dialect's wire encoding) and writes its placeholder,
     /// cast to the value's type where the database could not infer it.
     fn bind(&mut self, v: Value) {
+        if self.track {
+            self.origins.push(None);
+        }
+        self.bind_value(v);
+    }
+
+    /// [`Compiler::bind`] of a value copied from the statement tree, remembering where it
+    /// came from when tracking.
+    fn bind_from(&mut self, v: &Value) {
+        if self.track {
+            self.origins.push(Some(v as *const Value));
+        }
+        self.bind_value(v.clone());
+    }
+
+    /// A prepared statement's parameter: a placeholder whose value comes later (bound as
+    /// NULL until then, never cast: the database infers its type from where it stands).
+    fn param(&mut self) {
+        if self.track {
+            self.origins.push(None);
+        }
+        self.params.push(self.binds.len());
+        self.binds.push(Value::Null);
+        self.d.write_placeholder(&mut self.sql, self.binds.len());
+    }
+
+    fn bind_value(&mut self, v: Value) {
         let cast = if self.cast_binds {
             self.d.bind_cast(&v)
         } else {

@@ -30,7 +30,7 @@ impl Compiler<'_> {
                         .position(|(n, _)| n == name)
                         .ok_or_else(|| CompileError::MissingBind(name.to_owned()))?;
                     used[pos] = true;
-                    self.bind(t.binds[pos].1.clone());
+                    self.bind_from(&t.binds[pos].1);
                 }
             }
         }

@@ -1,0 +1,667 @@
+//! The compiled-statement cache, as SQLAlchemy's: a statement is compiled once per *shape*
+//! and later statements of the same shape only have their values bound again.
+//!
+//! A statement's shape is everything the compiler's output depends on except the values
+//! of its literals: node kinds, names, operators, LIMIT/OFFSET counts, and of each literal
+//! only its type (which decides the casts PostgreSQL needs) and whether it is NULL. The
+//! shape is written as a byte string ([`Shape`]), one walk over the tree that is much
+//! cheaper than compiling it; names given as `&'static str` (every model's table and column
+//! names) are written as their address, not copied. The literals met on the walk, in walk
+//! order, are the values a cached [`PreparedSql`] fills its slots with.
+//!
+//! On a miss the statement is compiled with each bind's origin tracked (the address of the
+//! tree's value it copies), which maps every bind to one of the walk's values or marks it
+//! as fixed by the shape (LIMIT counts, LIKE escapes). A bind whose origin the walk did not
+//! see would make a cached entry wrong for other values, so such statements are compiled
+//! every time instead of cached (none are today; a test walks every statement kind).
+//!
+//! SELECT and `text()` statements are cached: they are what runs in loops. INSERT, UPDATE,
+//! DELETE and DDL compile directly (the ORM's flush has its own SQL builders).
+
+use hashlink::LruCache;
+
+use super::compiler::{compile, compile_tracked, BindSource, CompileError, Compiled, PreparedSql};
+use super::Dialect;
+use crate::expr::{Expr, Ident, OrderBy, TableRef, TextSql};
+use crate::query::{FromItem, Select, Statement};
+use crate::value::Value;
+
+/// How many statement shapes a cache keeps by default (SQLAlchemy's `query_cache_size`).
+pub const DEFAULT_CAPACITY: usize = 500;
+
+/// What a [`StatementCache`] has done: hits (compiled from a kept shape, values bound
+/// again), misses (compiled and kept), and its size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Statements whose shape was cached: no compilation.
+    pub hits: u64,
+    /// Statements compiled because their shape was not cached (then kept).
+    pub misses: u64,
+    /// Shapes held now.
+    pub size: usize,
+    /// The most shapes held; the least recently used is dropped beyond it. 0: caching off.
+    pub capacity: usize,
+}
+
+/// An LRU cache of compiled statements keyed by statement shape (see the module docs).
+pub struct StatementCache {
+    entries: LruCache<Box<[u8]>, PreparedSql, foldhash::fast::RandomState>,
+    capacity: usize,
+    hits: u64,
+    misses: u64,
+    /// The key being built, reused between lookups.
+    scratch: Vec<u8>,
+}
+
+impl std::fmt::Debug for StatementCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatementCache")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl Default for StatementCache {
+    fn default() -> Self {
+        StatementCache::new(DEFAULT_CAPACITY)
+    }
+}
+
+impl StatementCache {
+    /// A cache of at most `capacity` shapes; 0 turns caching off (every statement compiles).
+    pub fn new(capacity: usize) -> Self {
+        StatementCache {
+            entries: LruCache::with_hasher(capacity.max(1), foldhash::fast::RandomState::default()),
+            capacity,
+            hits: 0,
+            misses: 0,
+            scratch: Vec::with_capacity(256),
+        }
+    }
+
+    /// Its hit/miss counts and size.
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits,
+            misses: self.misses,
+            size: self.entries.len(),
+            capacity: self.capacity,
+        }
+    }
+
+    /// Drops every cached shape (the counts stay).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// Compiles `stmt` for `dialect`, from the cached shape when there is one: the same
+    /// result as [`compile`], cheaper.
+    pub fn compile(
+        &mut self,
+        dialect: &dyn Dialect,
+        stmt: &Statement,
+    ) -> Result<Compiled, CompileError> {
+        if self.capacity == 0 {
+            return compile(dialect, stmt);
+        }
+        let mut shape = Shape {
+            key: std::mem::take(&mut self.scratch),
+            values: Vec::new(),
+        };
+        shape.key.clear();
+        shape.str(dialect.name());
+        if !shape.statement(stmt) {
+            self.scratch = shape.key;
+            return compile(dialect, stmt);
+        }
+        let Shape { key, values } = shape;
+        if let Some(entry) = self.entries.get(&key[..]) {
+            self.hits += 1;
+            let c = entry.fill(dialect, |i| values[i].clone());
+            self.scratch = key;
+            return Ok(c);
+        }
+        self.misses += 1;
+        let tracked = compile_tracked(dialect, stmt, true)?;
+        if !tracked.params.is_empty() {
+            return Err(CompileError::UnpreparedParam);
+        }
+        let mut sources = Vec::with_capacity(tracked.binds.len());
+        for (v, origin) in tracked.binds.iter().zip(&tracked.origins) {
+            match origin {
+                None => sources.push(BindSource::Const(v.clone())),
+                Some(p) => match values.iter().position(|w| std::ptr::eq(*w, *p)) {
+                    Some(i) => sources.push(BindSource::Param(i)),
+                    // Not seen by the walk: this shape cannot be reused safely.
+                    None => {
+                        self.scratch = key;
+                        return Ok(Compiled {
+                            sql: tracked.sql,
+                            binds: tracked.binds,
+                        });
+                    }
+                },
+            }
+        }
+        let entry = PreparedSql::new(tracked.sql.clone(), sources, values.len());
+        self.entries.insert(key.clone().into_boxed_slice(), entry);
+        self.scratch = key;
+        Ok(Compiled {
+            sql: tracked.sql,
+            binds: tracked.binds,
+        })
+    }
+}
+
+/// A statement's shape as bytes, and the literals met on the way. Every node starts with a
+/// tag and every list with its length, so two different shapes never write the same bytes.
+struct Shape<'a> {
+    key: Vec<u8>,
+    values: Vec<&'a Value>,
+}
+
+impl<'a> Shape<'a> {
+    fn tag(&mut self, t: u8) {
+        self.key.push(t);
+    }
+
+    fn num(&mut self, n: u64) {
+        self.key.extend_from_slice(&n.to_le_bytes());
+    }
+
+    fn str(&mut self, s: &str) {
+        self.num(s.len() as u64);
+        self.key.extend_from_slice(s.as_bytes());
+    }
+
+    fn flag(&mut self, b: bool) {
+        self.tag(u8::from(b));
+    }
+
+    /// A `&'static str` name by address and length (its text can never change), any other
+    /// by its text.
+    fn ident(&mut self, i: &Ident) {
+        match i.as_static() {
+            Some(s) => {
+                self.tag(1);
+                self.num(s.as_ptr() as usize as u64);
+                self.num(s.len() as u64);
+            }
+            None => {
+                self.tag(2);
+                self.str(i.as_str());
+            }
+        }
+    }
+
+    fn opt_ident(&mut self, i: Option<&Ident>) {
+        match i {
+            Some(i) => self.ident(i),
+            None => self.tag(0),
+        }
+    }
+
+    /// A literal: only its type goes in the key (casts depend on it), its value is kept.
+    fn value(&mut self, v: &'a Value) {
+        self.value_type(v);
+        self.values.push(v);
+    }
+
+    fn value_type(&mut self, v: &Value) {
+        let t = match v {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::I16(_) => 2,
+            Value::I32(_) => 3,
+            Value::I64(_) => 4,
+            Value::F32(_) => 5,
+            Value::F64(_) => 6,
+            Value::Text(_) => 7,
+            Value::Bytes(_) => 8,
+            Value::Json(_) => 9,
+            Value::Uuid(_) => 10,
+            Value::Date(_) => 11,
+            Value::Time(_) => 12,
+            Value::DateTime(_) => 13,
+            Value::DateTimeTz(_) => 14,
+            Value::Decimal(_) => 15,
+            Value::Numeric(_) => 16,
+            Value::Inet { .. } => 17,
+            Value::Array(items) => {
+                // An array is cast after its first non-NULL element's type.
+                self.tag(18);
+                match items.iter().find(|v| !v.is_null()) {
+                    Some(first) => self.value_type(first),
+                    None => self.tag(0),
+                }
+                return;
+            }
+        };
+        self.tag(t);
+    }
+
+    /// Whether the statement is of a kind the cache keeps.
+    fn statement(&mut self, s: &'a Statement) -> bool {
+        match s {
+            Statement::Select(s) => {
+                self.tag(1);
+                self.select(s)
+            }
+            Statement::Text(t) => {
+                self.tag(2);
+                self.text(t);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn text(&mut self, t: &'a TextSql) {
+        self.str(&t.sql);
+        self.num(t.binds.len() as u64);
+        for (name, v) in &t.binds {
+            self.str(name);
+            self.value(v);
+        }
+    }
+
+    fn table(&mut self, t: &TableRef) {
+        self.opt_ident(t.schema.as_ref());
+        self.ident(&t.name);
+        self.opt_ident(t.alias.as_ref());
+    }
+
+    fn source(&mut self, f: &'a FromItem) -> bool {
+        match f {
+            FromItem::Table(t) => {
+                self.tag(1);
+                self.table(t);
+                true
+            }
+            FromItem::Subquery { query, alias } => {
+                self.tag(2);
+                self.ident(alias);
+                self.select(query)
+            }
+        }
+    }
+
+    fn opt_num(&mut self, n: Option<u64>) {
+        match n {
+            Some(n) => {
+                self.tag(1);
+                self.num(n);
+            }
+            None => self.tag(0),
+        }
+    }
+
+    fn select(&mut self, s: &'a Select) -> bool {
+        self.num(s.ctes.len() as u64);
+        for cte in &s.ctes {
+            self.ident(&cte.name);
+            self.num(cte.columns.len() as u64);
+            for c in &cte.columns {
+                self.ident(c);
+            }
+            if !self.select(&cte.query) {
+                return false;
+            }
+        }
+        self.flag(s.recursive);
+        self.flag(s.distinct);
+        if !self.exprs(&s.columns) {
+            return false;
+        }
+        self.num(s.from.len() as u64);
+        for f in &s.from {
+            if !self.source(f) {
+                return false;
+            }
+        }
+        self.num(s.joins.len() as u64);
+        for j in &s.joins {
+            self.tag(j.kind as u8);
+            if !self.source(&j.target) || !self.expr(&j.on) {
+                return false;
+            }
+        }
+        if !self.opt_expr(s.where_.as_ref()) || !self.exprs(&s.group_by) {
+            return false;
+        }
+        if !self.opt_expr(s.having.as_ref()) {
+            return false;
+        }
+        self.num(s.compound.len() as u64);
+        for (op, member) in &s.compound {
+            self.tag(*op as u8);
+            if !self.select(member) {
+                return false;
+            }
+        }
+        self.num(s.order_by.len() as u64);
+        for o in &s.order_by {
+            if !self.order_item(o) {
+                return false;
+            }
+        }
+        self.opt_num(s.limit);
+        self.opt_num(s.offset);
+        true
+    }
+
+    fn order_item(&mut self, o: &'a OrderBy) -> bool {
+        self.flag(o.desc);
+        self.tag(match o.nulls {
+            None => 0,
+            Some(crate::expr::Nulls::First) => 1,
+            Some(crate::expr::Nulls::Last) => 2,
+        });
+        self.expr(&o.expr)
+    }
+
+    fn exprs(&mut self, es: &'a [Expr]) -> bool {
+        self.num(es.len() as u64);
+        es.iter().all(|e| self.expr(e))
+    }
+
+    fn opt_expr(&mut self, e: Option<&'a Expr>) -> bool {
+        match e {
+            Some(e) => {
+                self.tag(1);
+                self.expr(e)
+            }
+            None => {
+                self.tag(0);
+                true
+            }
+        }
+    }
+
+    fn expr(&mut self, e: &'a Expr) -> bool {
+        match e {
+            Expr::Column { table, name } => {
+                self.tag(1);
+                self.opt_ident(table.as_ref());
+                self.ident(name);
+            }
+            Expr::Star(t) => {
+                self.tag(2);
+                self.opt_ident(t.as_ref());
+            }
+            Expr::Bind(v) => {
+                self.tag(3);
+                self.value(v);
+            }
+            Expr::Excluded(name) => {
+                self.tag(4);
+                self.ident(name);
+            }
+            Expr::Binary { op, left, right } => {
+                self.tag(5);
+                self.tag(*op as u8);
+                return self.expr(left) && self.expr(right);
+            }
+            Expr::Neg(x) => {
+                self.tag(6);
+                return self.expr(x);
+            }
+            Expr::Not(x) => {
+                self.tag(7);
+                return self.expr(x);
+            }
+            Expr::And(items) => {
+                self.tag(8);
+                return self.exprs(items);
+            }
+            Expr::Or(items) => {
+                self.tag(9);
+                return self.exprs(items);
+            }
+            Expr::IsNull { expr, negated } => {
+                self.tag(10);
+                self.flag(*negated);
+                return self.expr(expr);
+            }
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => {
+                self.tag(11);
+                self.flag(*negated);
+                return self.expr(expr) && self.exprs(list);
+            }
+            Expr::InSubquery {
+                expr,
+                query,
+                negated,
+            } => {
+                self.tag(12);
+                self.flag(*negated);
+                return self.expr(expr) && self.select(query);
+            }
+            Expr::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => {
+                self.tag(13);
+                self.flag(*negated);
+                return self.expr(expr) && self.expr(low) && self.expr(high);
+            }
+            Expr::Like {
+                expr,
+                pattern,
+                escape,
+                case_insensitive,
+                negated,
+            } => {
+                self.tag(14);
+                self.num(escape.map_or(u64::MAX, u64::from));
+                self.flag(*case_insensitive);
+                self.flag(*negated);
+                return self.expr(expr) && self.expr(pattern);
+            }
+            Expr::Func {
+                func,
+                args,
+                distinct,
+            } => {
+                self.tag(15);
+                self.tag(*func as u8);
+                self.flag(*distinct);
+                return self.exprs(args);
+            }
+            Expr::CountStar => self.tag(16),
+            Expr::Label { expr, name } => {
+                self.tag(17);
+                self.ident(name);
+                return self.expr(expr);
+            }
+            Expr::Case { whens, else_ } => {
+                self.tag(18);
+                self.num(whens.len() as u64);
+                for (when, then) in whens {
+                    if !self.expr(when) || !self.expr(then) {
+                        return false;
+                    }
+                }
+                return self.opt_expr(else_.as_deref());
+            }
+            Expr::Cast { expr, ty } => {
+                self.tag(19);
+                // Rare enough that formatting the type is fine.
+                self.str(&format!("{ty:?}"));
+                return self.expr(expr);
+            }
+            Expr::Subquery(q) => {
+                self.tag(20);
+                return self.select(q);
+            }
+            Expr::Exists { query, negated } => {
+                self.tag(21);
+                self.flag(*negated);
+                return self.select(query);
+            }
+            Expr::Text(t) => {
+                self.tag(22);
+                self.text(t);
+            }
+            Expr::Nested(x) => {
+                self.tag(23);
+                return self.expr(x);
+            }
+            // A prepared statement's placeholder: compiling it as a plain statement fails.
+            Expr::Param => return false,
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::{and_, case, col, func, table, text};
+    use crate::query::select;
+    use crate::{Postgres, Sqlite};
+
+    /// Statements of one shape built with different literals.
+    fn shapes(n: i64) -> Vec<Statement> {
+        let users = table("users");
+        let posts = table("posts").alias("p");
+        vec![
+            select([users.col("id"), users.col("name")])
+                .from(users.clone())
+                .filter(users.col("id").eq(n))
+                .limit(2)
+                .into(),
+            select([col("id")])
+                .from(users.clone())
+                .filter(and_([
+                    col("name").like(format!("a{n}%")),
+                    col("name").ilike("x%"),
+                    col("age").between(n, n + 10),
+                    col("id").in_([n, n + 1, n + 2]),
+                    col("karma").is_null(),
+                ]))
+                .order_by(col("id").desc())
+                .limit(10)
+                .offset(20)
+                .into(),
+            // Untyped binds are cast on PostgreSQL after their type.
+            select([
+                crate::expr::lit(n).label("x"),
+                (crate::expr::lit(n) + 1i64).label("y"),
+            ])
+            .into(),
+            select([func::count_star()])
+                .from(users.clone())
+                .join(posts.clone(), posts.col("user_id").eq(users.col("id")))
+                .filter(posts.col("title").eq(format!("t{n}")))
+                .into(),
+            select([case().when(col("a").gt(n), "big").else_("small")])
+                .from(users.clone())
+                .filter(
+                    col("id").in_subquery(
+                        select([col("user_id")])
+                            .from(table("posts"))
+                            .filter(col("n").eq(n)),
+                    ),
+                )
+                .into(),
+            text("SELECT * FROM users WHERE id = :id AND name <> :name")
+                .bind("id", n)
+                .bind("name", format!("n{n}"))
+                .into(),
+        ]
+    }
+
+    #[test]
+    fn a_cached_shape_compiles_like_the_compiler_with_new_values() {
+        for dialect in [&Sqlite as &dyn Dialect, &Postgres] {
+            let mut cache = StatementCache::new(10);
+            for n in [1, 2, 3] {
+                for stmt in shapes(n) {
+                    assert_eq!(
+                        cache.compile(dialect, &stmt),
+                        compile(dialect, &stmt),
+                        "{stmt:?}"
+                    );
+                }
+            }
+            let stats = cache.stats();
+            assert_eq!(stats.misses, shapes(0).len() as u64, "{}", dialect.name());
+            assert_eq!(stats.hits, 2 * shapes(0).len() as u64);
+        }
+    }
+
+    #[test]
+    fn null_and_typed_literals_are_different_shapes() {
+        let mut cache = StatementCache::new(10);
+        let with = |v: Value| -> Statement { select([crate::expr::lit(v).label("x")]).into() };
+        for v in [
+            Value::I64(1),
+            Value::Text("a".into()),
+            Value::Null,
+            Value::I64(2),
+        ] {
+            let stmt = with(v);
+            assert_eq!(cache.compile(&Postgres, &stmt), compile(&Postgres, &stmt));
+        }
+        assert_eq!((cache.stats().misses, cache.stats().hits), (3, 1));
+    }
+
+    #[test]
+    fn different_names_and_limits_are_different_shapes() {
+        let mut cache = StatementCache::new(10);
+        let q = |name: String, limit: u64| -> Statement {
+            select([col(name)]).from(table("t")).limit(limit).into()
+        };
+        for stmt in [
+            q("a".into(), 1),
+            q("b".into(), 1),
+            q("a".into(), 2),
+            q("a".into(), 1),
+        ] {
+            assert_eq!(cache.compile(&Postgres, &stmt), compile(&Postgres, &stmt));
+        }
+        assert_eq!((cache.stats().misses, cache.stats().hits), (3, 1));
+    }
+
+    #[test]
+    fn the_least_recently_used_shape_is_dropped_beyond_capacity() {
+        let mut cache = StatementCache::new(2);
+        let q =
+            |limit: u64| -> Statement { select([col("a")]).from(table("t")).limit(limit).into() };
+        for l in [1, 2, 1, 3, 1, 2] {
+            cache.compile(&Sqlite, &q(l)).unwrap();
+        }
+        // 1, 2 miss; 1 hits; 3 misses and drops 2; 1 hits; 2 misses again.
+        let s = cache.stats();
+        assert_eq!((s.misses, s.hits, s.size), (4, 2, 2));
+    }
+
+    #[test]
+    fn capacity_zero_compiles_every_time() {
+        let mut cache = StatementCache::new(0);
+        let stmt: Statement = select([col("a")]).from(table("t")).into();
+        assert_eq!(cache.compile(&Sqlite, &stmt), compile(&Sqlite, &stmt));
+        assert_eq!(cache.stats(), CacheStats::default());
+    }
+
+    #[test]
+    fn a_param_placeholder_is_refused_outside_a_prepared_statement() {
+        let mut cache = StatementCache::new(4);
+        let stmt: Statement = select([col("a")])
+            .from(table("t"))
+            .filter(col("a").eq(crate::expr::param()))
+            .into();
+        assert_eq!(
+            cache.compile(&Sqlite, &stmt),
+            Err(CompileError::UnpreparedParam)
+        );
+        assert_eq!(compile(&Sqlite, &stmt), Err(CompileError::UnpreparedParam));
+    }
+}
