@@ -56,7 +56,7 @@ pub use registry::Registry;
 #[doc(hidden)]
 pub use relation::RelationshipSlot;
 pub use relation::{Many, NotLoaded, One, Relationship};
-pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};
+pub use session::{AddAll, AddOne, Handle, ObjectState, Session, SessionExt, SessionQuery};
 
 pub mod defaults;
 
@@ -64,6 +64,7 @@ pub mod defaults;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::model::{column_for, json_column_for, read_model, SqlField};
+    pub use crate::session::{fill_many, fill_one, take_many, take_one, Assigned, Fill};
     pub use oxalchemy_core::schema::{Column, Index, ReferentialAction, Table};
     pub use oxalchemy_core::{Expr, SqlType, ToValue, Value};
     pub use oxalchemy_engine::{
