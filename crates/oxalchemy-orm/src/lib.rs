@@ -33,6 +33,7 @@ mod query;
 mod registry;
 mod relation;
 mod relation_serde;
+mod rows;
 mod session;
 
 pub use bulk::{
@@ -52,6 +53,7 @@ pub use model::{
 pub use persist::{delete, insert, insert_many, update};
 pub use query::{query, Exec, Query, Unbound};
 pub use registry::Registry;
+pub use rows::{Columns, Entity, EntityList, RowsQuery, SelectItem, SelectList};
 // `RelationshipSlot` is built by `#[derive(Model)]`'s relationship constants; not for users.
 #[doc(hidden)]
 pub use relation::RelationshipSlot;

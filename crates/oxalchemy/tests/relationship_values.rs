@@ -357,5 +357,25 @@ async fn collections_are_kept_in_step_after_link_and_commit() {
         assert!(s[ann].posts.get().is_err(), "[{}]", t.label);
         assert_eq!(s[p3].author.get().unwrap().unwrap().base.id, ann_id);
         s.close().await.unwrap();
+
+        // A deleted child leaves its parent's collection at the flush.
+        let mut s = db.session();
+        let bob = s.add(User {
+            posts: vec![post("b1"), post("b2")].into(),
+            ..new_user("bob")
+        });
+        s.commit().await.unwrap();
+        let b1 = s.children(bob, User::posts)[0];
+        s.delete(b1);
+        s.commit().await.unwrap();
+        let left: Vec<&str> = s[bob]
+            .posts
+            .get()
+            .unwrap()
+            .iter()
+            .map(|p| p.title.as_str())
+            .collect();
+        assert_eq!(left, ["b2"], "[{}]", t.label);
+        s.close().await.unwrap();
     }
 }

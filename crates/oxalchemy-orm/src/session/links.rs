@@ -194,6 +194,10 @@ impl Session {
                 ))
             })?;
         self.fk_cache.insert((from_ops.table, def.name), fk);
+        // The other side of a `back_populates` pair goes through the same column.
+        if let Some(back) = def.back_populates {
+            self.fk_cache.entry((to_ops.table, back)).or_insert(fk);
+        }
         Ok(fk)
     }
 

@@ -19,6 +19,7 @@ use super::cascade::Fill;
 use super::links::LinkTo;
 use super::objects::{Obj, ObjectState};
 use super::Session;
+use crate::model::RelationshipKind;
 
 /// The children linked to one parent through one collection field.
 #[derive(Debug, Default)]
@@ -121,6 +122,33 @@ impl Session {
         }
         for (parent, rel) in mem::take(&mut self.dirty_groups) {
             self.rebuild_group(parent, rel);
+        }
+    }
+
+    /// Marks the collections holding objects this flush deletes, so they are rebuilt
+    /// without them.
+    pub(super) fn unlist_removed(&mut self, slots: impl Iterator<Item = usize>) {
+        for slot in slots {
+            let Some(e) = self.entries.get(slot).and_then(Option::as_ref) else {
+                continue;
+            };
+            let table = e.ops.table;
+            for def in (e.ops.relationships)() {
+                if def.kind != RelationshipKind::ManyToOne {
+                    continue;
+                }
+                let Some(&fk) = self.fk_cache.get(&(table, def.name)) else {
+                    continue;
+                };
+                if let Some(LinkTo {
+                    parent,
+                    parent_rel: Some(rel),
+                    ..
+                }) = self.links.get(&(slot, fk)).copied()
+                {
+                    self.dirty_groups.insert((parent, rel));
+                }
+            }
         }
     }
 

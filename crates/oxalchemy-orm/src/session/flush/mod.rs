@@ -49,6 +49,10 @@ impl Session {
         .await;
         self.tx = Some(tx);
         let inserted = result?;
+        let removed: Vec<usize> = (plan.deletes.iter().map(|(_, d)| d.slot))
+            .chain(plan.cascaded.iter().copied())
+            .collect();
+        self.unlist_removed(removed.into_iter());
         self.apply(plan, inserted);
         self.pending_keys = None;
         self.sync_after_flush();
