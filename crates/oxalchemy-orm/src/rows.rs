@@ -25,6 +25,11 @@ use crate::session::Session;
 
 /// One selected item of [`Session::query_columns`]: a model's column (`User::username`),
 /// whose table becomes the FROM when it is the first, or any expression.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be selected by `query_columns`",
+    label = "not a column constant nor an expression",
+    note = "select column constants (`User::username`) or expressions (`func::count(Post::id)`, `lit(5)`); for whole models use `query_models::<(User, Post)>()`"
+)]
 pub trait SelectItem: IntoExpr {
     /// The table this item comes from, when it names one.
     fn table(&self) -> Option<&'static str> {
@@ -47,6 +52,11 @@ pub trait SelectList {
 }
 
 /// One model in a row of [`Session::query_models`]: `M`, or `Option<M>` for an outer join.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a model `query_models` can decode",
+    label = "not a `#[derive(Model)]` struct nor an `Option` of one",
+    note = "query_models selects whole models (`Option<Post>` for an outer-joined one); select columns and expressions with `query_columns((User::username, …))`"
+)]
 pub trait Entity {
     /// What the row holds for it.
     type Out;
