@@ -146,7 +146,7 @@ pub fn fill_many<T: 'static>(field: &mut Many<T>, fill: &mut Fill) {
 /// Whether a key names a row by itself: not an integer key still at 0 that the database
 /// will generate.
 fn explicit_key(ops: &Ops, pk: &[(&'static str, oxalchemy_core::Value)]) -> bool {
-    !(ops.generated_key)().is_some_and(|_| super::objects::integer_key(pk) == Some(0))
+    (ops.generated_key)().is_none_or(|_| super::objects::integer_key(pk) != Some(0))
 }
 
 impl Session {
