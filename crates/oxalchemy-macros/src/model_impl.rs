@@ -26,6 +26,7 @@ pub(crate) fn model_impl(
     let eager = &relationships.eager_loaders;
     let defs = &relationships.defs;
     let n_defs = defs.len();
+    let plumbing = &relationships.plumbing;
     quote! {
         impl ::oxalchemy::orm::Model for #name {
             const TABLE: &'static str = #table_name;
@@ -72,6 +73,7 @@ pub(crate) fn model_impl(
                 #validate
                 ::core::result::Result::Ok(())
             }
+            #plumbing
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use proc_macro2::TokenStream as TokenStream2;
 use quote::quote;
+use syn::ext::IdentExt;
 use syn::LitStr;
 
 use crate::attrs::Lazy;
@@ -18,6 +19,9 @@ pub(crate) struct Relationships {
     pub(crate) defs: Vec<TokenStream2>,
     /// `selectinload(Self::x)` / `joinedload(Self::x)` for `lazy = "selectin"` / `"joined"`.
     pub(crate) eager_loaders: Vec<TokenStream2>,
+    /// The session's plumbing methods (cascade, collections in step); empty without
+    /// relationships (the trait's defaults do nothing).
+    pub(crate) plumbing: TokenStream2,
 }
 
 impl Relationships {
@@ -27,6 +31,7 @@ impl Relationships {
             consts: Vec::new(),
             defs: Vec::new(),
             eager_loaders: Vec::new(),
+            plumbing: plumbing(model),
         };
         for (field, rel) in model.relationships() {
             out.consts.push(relationship_const(field, rel));
@@ -43,6 +48,59 @@ impl Relationships {
             }
         }
         out
+    }
+}
+
+/// `take_assigned`, `fill_relationship`, `take_relationships`, `restore_relationships`:
+/// one call into `__private` per relationship field.
+fn plumbing(model: &StructModel<'_>) -> TokenStream2 {
+    let p = crate::paths::private();
+    let rels: Vec<_> = model.relationships().collect();
+    if rels.is_empty() {
+        return quote!();
+    }
+    let mut take = Vec::new();
+    let mut fill = Vec::new();
+    let mut idents = Vec::new();
+    let mut tys = Vec::new();
+    let mut unloaded = Vec::new();
+    for (field, rel) in &rels {
+        let ident = &field.ident;
+        let ty = &field.ty;
+        // The name the `RelationshipDef` carries (the session matches on it).
+        let name = ident.to_string();
+        let (take_fn, fill_fn) = match rel.cardinality {
+            Cardinality::Many => (quote!(take_many), quote!(fill_many)),
+            Cardinality::One => (quote!(take_one), quote!(fill_one)),
+        };
+        take.push(quote!(#p::#take_fn(&mut self.#ident, #name, out);));
+        fill.push(quote!(#name => #p::#fill_fn(&mut self.#ident, fill),));
+        let qualified = format!("{}::{}", model.name, ident.unraw());
+        unloaded.push(
+            quote!(::core::mem::replace(&mut self.#ident, <#ty>::unloaded_field(#qualified))),
+        );
+        idents.push(ident);
+        tys.push(ty);
+    }
+    quote! {
+        fn take_assigned(&mut self, out: &mut #p::Assigned) {
+            #(#take)*
+        }
+        fn fill_relationship(&mut self, name: &str, fill: &mut #p::Fill) {
+            match name {
+                #(#fill)*
+                _ => {}
+            }
+        }
+        fn take_relationships(&mut self) -> ::std::boxed::Box<dyn ::core::any::Any + ::core::marker::Send> {
+            ::std::boxed::Box::new((#(#unloaded,)*))
+        }
+        fn restore_relationships(&mut self, saved: ::std::boxed::Box<dyn ::core::any::Any + ::core::marker::Send>) {
+            if let ::core::result::Result::Ok(saved) = saved.downcast::<(#(#tys,)*)>() {
+                let (#(#idents,)*) = *saved;
+                #(self.#idents = #idents;)*
+            }
+        }
     }
 }
 

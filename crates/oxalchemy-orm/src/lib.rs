@@ -38,6 +38,7 @@ mod registry;
 mod relation;
 mod relation_serde;
 mod retry;
+mod rows;
 mod session;
 mod sharding;
 mod stream;
@@ -65,13 +66,14 @@ pub use persist::{delete, insert, insert_many, update};
 pub use prepared::{get, Prepared};
 pub use query::{query, Exec, Query, Unbound};
 pub use registry::Registry;
+pub use rows::{ColumnRows, Entity, EntityList, RowsQuery, SelectItem, SelectList};
 // `RelationshipSlot` is built by `#[derive(Model)]`'s relationship constants; not for users.
 pub use read_session::{ReadSession, ReadSessionExt};
 #[doc(hidden)]
 pub use relation::RelationshipSlot;
 pub use relation::{Many, NotLoaded, One, Relationship};
 pub use retry::SessionRetryExt;
-pub use session::{Handle, ObjectState, Session, SessionExt, SessionQuery};
+pub use session::{AddAll, AddOne, Handle, ObjectState, Session, SessionExt, SessionQuery};
 pub use sharding::{ShardKey, Sharded, ShardedQueryExt};
 pub use stream::STREAM_CHUNK;
 
@@ -81,6 +83,7 @@ pub mod defaults;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::model::{column_for, json_column_for, read_model, SqlField};
+    pub use crate::session::{fill_many, fill_one, take_many, take_one, Assigned, Fill};
     pub use oxalchemy_core::schema::{Column, Index, ReferentialAction, Table};
     pub use oxalchemy_core::{Expr, SqlType, ToValue, Value};
     pub use oxalchemy_engine::{

@@ -83,6 +83,23 @@ pub trait Model: Fields + FromRow + Send + Sync + 'static {
     fn primary_key_columns() -> &'static [&'static str];
     /// Per-field validators, then the whole-object validator.
     fn validate(&self) -> Result<(), ValidationError>;
+    /// Takes the values and handles assigned into relationship fields, for the session's
+    /// save-update cascade. Generated; plumbing.
+    #[doc(hidden)]
+    fn take_assigned(&mut self, _out: &mut crate::session::Assigned) {}
+    /// Fills relationship field `name` with copies of held objects (the session keeping
+    /// collections in step). Generated; plumbing.
+    #[doc(hidden)]
+    fn fill_relationship(&mut self, _name: &str, _fill: &mut crate::session::Fill) {}
+    /// Moves the relationship fields out (leaving them unloaded), so a copy of the object
+    /// does not copy what they hold. Generated; plumbing.
+    #[doc(hidden)]
+    fn take_relationships(&mut self) -> Box<dyn std::any::Any + Send> {
+        Box::new(())
+    }
+    /// Puts back what [`Model::take_relationships`] took. Generated; plumbing.
+    #[doc(hidden)]
+    fn restore_relationships(&mut self, _saved: Box<dyn std::any::Any + Send>) {}
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

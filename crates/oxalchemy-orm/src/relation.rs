@@ -1,8 +1,19 @@
 //! Relationship fields. They hold what was loaded, never load by themselves: reading one that
 //! was not loaded is an error naming the loader option to add (no silent N+1). They are
 //! `Serialize`/`Deserialize` as their loaded value (`relation_serde.rs`).
+//!
+//! They are also how objects are related before they are stored: a value or a [`Handle`]
+//! assigned into a field (`author: user.into()`, `posts: vec![p1, p2].into()`) is
+//! *assigned*, and the session adds and links it when the object is added or flushed
+//! (save-update cascade). What a loader fills is not assigned: it only mirrors the rows.
 
 use oxalchemy_engine::Error;
+
+use crate::session::Handle;
+
+/// A handle's (slot, generation), without its model type: what a relationship field keeps
+/// of a [`Handle`] assigned into it until the session links it.
+pub(crate) type RawHandle = (u32, u32);
 
 /// Raised when a relationship that was not loaded is read: oxalchemy never loads one
 /// behind your back (no silent N+1), so the message names the loader option to add.
@@ -36,6 +47,10 @@ impl From<NotLoaded> for Error {
 pub struct Many<T> {
     loaded: Option<Vec<T>>,
     field: Option<&'static str>,
+    /// Set by the public setters: the session adds and links these items (cascade).
+    assigned: bool,
+    /// Handles assigned into the collection, linked when the owner is added or flushed.
+    handles: Vec<RawHandle>,
 }
 
 impl<T: PartialEq> PartialEq for Many<T> {
@@ -49,16 +64,50 @@ impl<T> Default for Many<T> {
         Many {
             loaded: None,
             field: None,
+            assigned: false,
+            handles: Vec::new(),
+        }
+    }
+}
+
+impl<T> From<Vec<T>> for Many<T> {
+    /// New related objects: added and linked with the object that holds them
+    /// (`User { posts: vec![p1, p2].into(), .. }`).
+    fn from(items: Vec<T>) -> Self {
+        Many::loaded(items)
+    }
+}
+
+impl<T> From<Vec<Handle<T>>> for Many<T> {
+    /// Objects the session already holds, linked when the owner is added or flushed.
+    fn from(handles: Vec<Handle<T>>) -> Self {
+        Many {
+            loaded: None,
+            field: None,
+            assigned: true,
+            handles: handles.into_iter().map(Handle::raw).collect(),
         }
     }
 }
 
 impl<T> Many<T> {
-    /// A loaded collection.
+    /// A loaded collection. Assigned into an object added to a session, its items are
+    /// added and linked too (save-update cascade).
     pub fn loaded(items: Vec<T>) -> Self {
         Many {
             loaded: Some(items),
             field: None,
+            assigned: true,
+            handles: Vec::new(),
+        }
+    }
+    /// A collection as a loader or the session filled it: mirrors rows, nothing to cascade.
+    pub(crate) fn fetched(items: Vec<T>) -> Self {
+        Many {
+            loaded: Some(items),
+            field: None,
+            assigned: false,
+            handles: Vec::new(),
         }
     }
     /// An unloaded collection that names its field (`User::posts`) when read: what
@@ -68,6 +117,8 @@ impl<T> Many<T> {
         Many {
             loaded: None,
             field: Some(field),
+            assigned: false,
+            handles: Vec::new(),
         }
     }
     /// Whether the collection was loaded (by a loader option, `load` or `set`).
@@ -86,9 +137,27 @@ impl<T> Many<T> {
             relationship: self.field.unwrap_or(std::any::type_name::<T>()),
         })
     }
-    /// Sets the collection's items; it counts as loaded from then on.
+    /// Sets the collection's items; it counts as loaded from then on. In an object held
+    /// by a session, new items are added and linked at the next flush.
     pub fn set(&mut self, items: Vec<T>) {
         self.loaded = Some(items);
+        self.assigned = true;
+    }
+    /// Takes what was assigned (items and handles) for the session's cascade, leaving the
+    /// collection unloaded; `None` when nothing was assigned.
+    pub(crate) fn take_assigned(&mut self) -> Option<(Vec<T>, Vec<RawHandle>)> {
+        if !self.assigned {
+            return None;
+        }
+        self.assigned = false;
+        Some((
+            self.loaded.take().unwrap_or_default(),
+            std::mem::take(&mut self.handles),
+        ))
+    }
+    /// The loaded items, mutably, for the session's sync.
+    pub(crate) fn items_mut(&mut self) -> Option<&mut Vec<T>> {
+        self.loaded.as_mut()
     }
     /// Appends `other`'s loaded items (both become loaded).
     pub(crate) fn absorb(&mut self, other: &mut Many<T>) {
@@ -103,6 +172,10 @@ impl<T> Many<T> {
 pub struct One<T> {
     loaded: Option<Option<Box<T>>>,
     field: Option<&'static str>,
+    /// Set by the public setters: the session adds and links the value (cascade).
+    assigned: bool,
+    /// A handle assigned into the field, linked when the owner is added or flushed.
+    handle: Option<RawHandle>,
 }
 
 impl<T: PartialEq> PartialEq for One<T> {
@@ -116,16 +189,50 @@ impl<T> Default for One<T> {
         One {
             loaded: None,
             field: None,
+            assigned: false,
+            handle: None,
+        }
+    }
+}
+
+impl<T> From<T> for One<T> {
+    /// A related object: added (if new) and linked with the object that holds it
+    /// (`Post { author: user.into(), .. }`).
+    fn from(item: T) -> Self {
+        One::loaded(Some(item))
+    }
+}
+
+impl<T> From<Handle<T>> for One<T> {
+    /// An object the session already holds, linked when the owner is added or flushed.
+    fn from(h: Handle<T>) -> Self {
+        One {
+            loaded: None,
+            field: None,
+            assigned: true,
+            handle: Some(h.raw()),
         }
     }
 }
 
 impl<T> One<T> {
-    /// A loaded reference (`None` for a NULL foreign key).
+    /// A loaded reference (`None` for a NULL foreign key). Assigned into an object added to
+    /// a session, the referenced object is added and linked too (save-update cascade).
     pub fn loaded(item: Option<T>) -> Self {
         One {
             loaded: Some(item.map(Box::new)),
             field: None,
+            assigned: true,
+            handle: None,
+        }
+    }
+    /// A reference as a loader or the session filled it: nothing to cascade.
+    pub(crate) fn fetched(item: Option<T>) -> Self {
+        One {
+            loaded: Some(item.map(Box::new)),
+            field: None,
+            assigned: false,
+            handle: None,
         }
     }
     /// An unloaded reference that names its field (`Post::author`) when read, like
@@ -135,6 +242,8 @@ impl<T> One<T> {
         One {
             loaded: None,
             field: Some(field),
+            assigned: false,
+            handle: None,
         }
     }
     /// Whether the reference was loaded (by a loader option, `load` or `set`).
@@ -156,9 +265,27 @@ impl<T> One<T> {
             }),
         }
     }
-    /// Sets the referenced object; it counts as loaded from then on.
+    /// Sets the referenced object; it counts as loaded from then on. In an object held by a
+    /// session, a new object is added and linked at the next flush.
     pub fn set(&mut self, item: Option<T>) {
         self.loaded = Some(item.map(Box::new));
+        self.assigned = true;
+        self.handle = None;
+    }
+    /// Takes what was assigned for the session's cascade, leaving the field unloaded:
+    /// `Some(Err(handle))`, `Some(Ok(Some(value)))`, `Some(Ok(None))` for an assigned
+    /// `None`, or `None` when nothing was assigned.
+    #[allow(clippy::type_complexity, reason = "one private call site")]
+    pub(crate) fn take_assigned(&mut self) -> Option<Result<Option<T>, RawHandle>> {
+        if !self.assigned {
+            return None;
+        }
+        self.assigned = false;
+        if let Some(h) = self.handle.take() {
+            self.loaded = None;
+            return Some(Err(h));
+        }
+        Some(Ok(self.loaded.take().flatten().map(|b| *b)))
     }
 }
 

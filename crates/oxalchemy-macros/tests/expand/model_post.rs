@@ -351,4 +351,54 @@ impl ::oxalchemy::orm::Model for Post {
         <Self as ::oxalchemy::orm::Fields>::validate_fields(self, Self::NAME)?;
         ::core::result::Result::Ok(())
     }
+    fn take_assigned(&mut self, out: &mut ::oxalchemy::orm::__private::Assigned) {
+        ::oxalchemy::orm::__private::take_one(&mut self.author, "author", out);
+        ::oxalchemy::orm::__private::take_many(&mut self.tags, "tags", out);
+        ::oxalchemy::orm::__private::take_many(&mut self.comments, "comments", out);
+    }
+    fn fill_relationship(
+        &mut self,
+        name: &str,
+        fill: &mut ::oxalchemy::orm::__private::Fill,
+    ) {
+        match name {
+            "author" => ::oxalchemy::orm::__private::fill_one(&mut self.author, fill),
+            "tags" => ::oxalchemy::orm::__private::fill_many(&mut self.tags, fill),
+            "comments" => {
+                ::oxalchemy::orm::__private::fill_many(&mut self.comments, fill)
+            }
+            _ => {}
+        }
+    }
+    fn take_relationships(
+        &mut self,
+    ) -> ::std::boxed::Box<dyn ::core::any::Any + ::core::marker::Send> {
+        ::std::boxed::Box::new((
+            ::core::mem::replace(
+                &mut self.author,
+                <One<User>>::unloaded_field("Post::author"),
+            ),
+            ::core::mem::replace(
+                &mut self.tags,
+                <Many<Tag>>::unloaded_field("Post::tags"),
+            ),
+            ::core::mem::replace(
+                &mut self.comments,
+                <Many<Comment>>::unloaded_field("Post::comments"),
+            ),
+        ))
+    }
+    fn restore_relationships(
+        &mut self,
+        saved: ::std::boxed::Box<dyn ::core::any::Any + ::core::marker::Send>,
+    ) {
+        if let ::core::result::Result::Ok(saved) = saved
+            .downcast::<(One<User>, Many<Tag>, Many<Comment>)>()
+        {
+            let (author, tags, comments) = *saved;
+            self.author = author;
+            self.tags = tags;
+            self.comments = comments;
+        }
+    }
 }

@@ -518,4 +518,36 @@ impl ::oxalchemy::orm::Model for User {
         }
         ::core::result::Result::Ok(())
     }
+    fn take_assigned(&mut self, out: &mut ::oxalchemy::orm::__private::Assigned) {
+        ::oxalchemy::orm::__private::take_many(&mut self.posts, "posts", out);
+    }
+    fn fill_relationship(
+        &mut self,
+        name: &str,
+        fill: &mut ::oxalchemy::orm::__private::Fill,
+    ) {
+        match name {
+            "posts" => ::oxalchemy::orm::__private::fill_many(&mut self.posts, fill),
+            _ => {}
+        }
+    }
+    fn take_relationships(
+        &mut self,
+    ) -> ::std::boxed::Box<dyn ::core::any::Any + ::core::marker::Send> {
+        ::std::boxed::Box::new((
+            ::core::mem::replace(
+                &mut self.posts,
+                <Many<Post>>::unloaded_field("User::posts"),
+            ),
+        ))
+    }
+    fn restore_relationships(
+        &mut self,
+        saved: ::std::boxed::Box<dyn ::core::any::Any + ::core::marker::Send>,
+    ) {
+        if let ::core::result::Result::Ok(saved) = saved.downcast::<(Many<Post>,)>() {
+            let (posts,) = *saved;
+            self.posts = posts;
+        }
+    }
 }

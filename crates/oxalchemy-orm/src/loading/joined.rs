@@ -120,9 +120,9 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
             Some(T::read(row, idx)?)
         };
         match self.rel.slot() {
-            RelationshipSlot::One(slot) => *slot(parent) = One::loaded(target),
+            RelationshipSlot::One(slot) => *slot(parent) = One::fetched(target),
             RelationshipSlot::Many(slot) => {
-                *slot(parent) = Many::loaded(target.into_iter().collect())
+                *slot(parent) = Many::fetched(target.into_iter().collect())
             }
         }
         Ok(())
@@ -241,7 +241,7 @@ impl<M: Model, T: Model + Clone> Loader<M> for JoinedLoad<M, T> {
                 });
                 if let Some(Some(k)) = current {
                     if let Some(t) = by_key.get(&k) {
-                        *slot(p) = One::loaded(Some(t.clone()));
+                        *slot(p) = One::fetched(Some(t.clone()));
                     }
                 }
             }

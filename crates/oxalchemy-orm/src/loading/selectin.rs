@@ -148,7 +148,7 @@ impl<M: Model, T: Model + Clone> SelectIn<M, T> {
         };
         for (p, r) in parents.iter_mut().zip(&refs) {
             let target = key_value(r).and_then(|k| by_key.get(&k).cloned());
-            *slot(p) = One::loaded(target);
+            *slot(p) = One::fetched(target);
         }
         Ok(())
     }
@@ -204,7 +204,7 @@ impl<M: Model, T: Model + Clone> SelectIn<M, T> {
                 }
                 None => Vec::new(),
             };
-            *slot(p) = Many::loaded(items);
+            *slot(p) = Many::fetched(items);
         }
         Ok(())
     }

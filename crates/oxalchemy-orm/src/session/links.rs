@@ -5,7 +5,7 @@
 
 use oxalchemy_engine::Error;
 
-use super::objects::{identity_key, integer_key, Handle, ObjectState};
+use super::objects::{identity_key, integer_key, Handle, ObjectState, Ops};
 use super::Session;
 use crate::errors::{mapping, missing_secondary, no_relationship};
 use crate::loading::{association_column, foreign_key_to, one_to_many_fk};
@@ -27,6 +27,15 @@ pub(super) enum AssociationWrite {
     Insert,
     /// `unlink`: the row is deleted.
     Delete,
+}
+
+/// Where a child's link points: the parent's slot, and the relationship fields on both
+/// sides that show it (the child's `One`, the parent's `Many`), when declared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct LinkTo {
+    pub(super) parent: usize,
+    pub(super) child_rel: Option<&'static str>,
+    pub(super) parent_rel: Option<&'static str>,
 }
 
 /// A child object's foreign key pointing at a parent object held by the same session.
@@ -87,7 +96,8 @@ impl Session {
     /// Links two objects through a many-to-one relationship or its one-to-many side:
     /// `s.link(post, Post::author, user)` or `s.link(user, User::posts, post)`. At flush the
     /// child's foreign key is set to the parent's key — after the parent is inserted when it
-    /// is new — and both sides agree at once ([`Session::parent`], [`Session::children`]).
+    /// is new — and both sides agree at once ([`Session::parent`], [`Session::children`],
+    /// and the relationship fields of both objects when declared with `back_populates`).
     pub fn link<A: Model, B: Model>(
         &mut self,
         from: Handle<A>,
@@ -95,32 +105,100 @@ impl Session {
         to: Handle<B>,
     ) -> Result<(), Error> {
         let def = self.held_pair(from, rel, to)?;
-        let (child, parent, fk_column) = match def.kind {
-            RelationshipKind::ManyToOne => (
-                from.slot(),
-                to.slot(),
-                static_column::<A>(&foreign_key_to(def.foreign_key, &A::table(), B::TABLE)?)?,
-            ),
-            RelationshipKind::OneToMany => (
-                to.slot(),
-                from.slot(),
-                static_column::<B>(&one_to_many_fk::<A, B>(def)?)?,
-            ),
+        let from_ops = self.entries[from.slot()].as_ref().map(|e| e.ops);
+        let to_ops = self.entries[to.slot()].as_ref().map(|e| e.ops);
+        let (Some(from_ops), Some(to_ops)) = (from_ops, to_ops) else {
+            return Err(Error::NotFound);
+        };
+        self.link_slots(from.slot(), from_ops, def, to.slot(), to_ops)
+    }
+
+    /// [`Session::link`] with the types erased: what the cascade of assigned values calls.
+    pub(super) fn link_slots(
+        &mut self,
+        from: usize,
+        from_ops: &'static Ops,
+        def: &'static RelationshipDef,
+        to: usize,
+        to_ops: &'static Ops,
+    ) -> Result<(), Error> {
+        match def.kind {
+            RelationshipKind::ManyToOne => {
+                let fk = self.fk_column(from_ops, def, to_ops)?;
+                let link = LinkTo {
+                    parent: to,
+                    child_rel: Some(def.name),
+                    parent_rel: def.back_populates,
+                };
+                self.set_link(from, fk, link);
+            }
+            RelationshipKind::OneToMany => {
+                let fk = self.fk_column(from_ops, def, to_ops)?;
+                let link = LinkTo {
+                    parent: from,
+                    child_rel: def.back_populates,
+                    parent_rel: Some(def.name),
+                };
+                self.set_link(to, fk, link);
+            }
             RelationshipKind::ManyToMany => {
                 let secondary = def.secondary.ok_or_else(|| missing_secondary(def))?;
                 self.associations.insert(
-                    (secondary, from.slot(), to.slot()),
+                    (secondary, from, to),
                     AssociationChange {
                         write: AssociationWrite::Insert,
-                        left_column: association_column(A::TABLE),
-                        right_column: association_column(B::TABLE),
+                        left_column: association_column(from_ops.table),
+                        right_column: association_column(to_ops.table),
                     },
                 );
-                return Ok(());
             }
-        };
-        self.links.insert((child, fk_column), parent);
+        }
         Ok(())
+    }
+
+    /// The child's foreign-key column of a many-to-one relationship (`from` is the child) or
+    /// a one-to-many one (`to` is the child), worked out once per relationship.
+    fn fk_column(
+        &mut self,
+        from_ops: &'static Ops,
+        def: &'static RelationshipDef,
+        to_ops: &'static Ops,
+    ) -> Result<&'static str, Error> {
+        if let Some(&fk) = self.fk_cache.get(&(from_ops.table, def.name)) {
+            return Ok(fk);
+        }
+        let (child, parent) = match def.kind {
+            RelationshipKind::OneToMany => (to_ops, from_ops),
+            _ => (from_ops, to_ops),
+        };
+        let declared = match def.kind {
+            RelationshipKind::OneToMany => def.foreign_key.or_else(|| {
+                def.back_populates.and_then(|back| {
+                    (to_ops.relationships)()
+                        .iter()
+                        .find(|r| r.name == back)
+                        .and_then(|r| r.foreign_key)
+                })
+            }),
+            _ => def.foreign_key,
+        };
+        let name = foreign_key_to(declared, &(child.table_def)(), parent.table)?;
+        let fk = (child.columns)()
+            .iter()
+            .copied()
+            .find(|c| *c == name)
+            .ok_or_else(|| {
+                mapping(format!(
+                    "{} has no column `{name}`, which its relationship names as the foreign key",
+                    child.model
+                ))
+            })?;
+        self.fk_cache.insert((from_ops.table, def.name), fk);
+        // The other side of a `back_populates` pair goes through the same column.
+        if let Some(back) = def.back_populates {
+            self.fk_cache.entry((to_ops.table, back)).or_insert(fk);
+        }
+        Ok(fk)
     }
 
     /// Undoes a relationship between two objects. Many-to-many: the association row is
@@ -156,7 +234,7 @@ impl Session {
                 Ok(())
             }
             RelationshipKind::OneToMany if def.delete_orphan => {
-                self.links.retain(|(child, _), _| *child != to.slot());
+                self.unlink_child(to.slot());
                 self.delete(to);
                 Ok(())
             }
@@ -180,8 +258,8 @@ impl Session {
         let def = rel.def()?;
         let fk = foreign_key_to(def.foreign_key, &A::table(), B::TABLE).ok()?;
         let fk = static_column::<A>(&fk).ok()?;
-        if let Some(&parent) = self.links.get(&(child.slot(), fk)) {
-            return Some(self.handle(parent)).filter(|h| self.entry::<B>(*h).is_some());
+        if let Some(link) = self.links.get(&(child.slot(), fk)) {
+            return Some(self.handle(link.parent)).filter(|h| self.entry::<B>(*h).is_some());
         }
         let mut values = Vec::new();
         (e.ops.insert_values)(&*e.obj, &mut values);
@@ -217,7 +295,7 @@ impl Session {
             }
             let link = self.links.get(&(slot, fk));
             let belongs = match link {
-                Some(&p) => p == parent.slot(),
+                Some(l) => l.parent == parent.slot(),
                 None => parent_key.is_some_and(|k| {
                     let mut values = Vec::new();
                     (e.ops.insert_values)(&*e.obj, &mut values);
@@ -237,12 +315,12 @@ impl Session {
     /// (and so its key); children of new parents are set during the flush itself.
     pub(super) fn sync_links_to_persistent_parents(&mut self) {
         let entries = &self.entries;
-        self.links.retain(|(child, _), parent| {
+        self.links.retain(|(child, _), link| {
             entries.get(*child).is_some_and(Option::is_some)
-                && entries.get(*parent).is_some_and(Option::is_some)
+                && entries.get(link.parent).is_some_and(Option::is_some)
         });
         let links: Vec<((usize, &'static str), usize)> =
-            self.links.iter().map(|(k, v)| (*k, *v)).collect();
+            self.links.iter().map(|(k, v)| (*k, v.parent)).collect();
         for ((child, fk_column), parent) in links {
             let key = match &self.entries[parent] {
                 Some(p) if p.state == ObjectState::Persistent => {

@@ -39,15 +39,18 @@
 //! * `bulk`: what the bulk operations (`crate::bulk`) need: the flushed transaction, and
 //!   held objects refreshed or dropped after rows were written behind their back.
 
+mod add;
 mod bulk;
+mod cascade;
 mod flush;
 mod joined;
 mod links;
 mod nested;
 mod objects;
 mod query;
+mod sync;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::fmt;
 use std::future::Future;
 use std::ops::{Index, IndexMut};
@@ -60,12 +63,16 @@ use crate::model::Model;
 use crate::persist::key_filter;
 use crate::query::query;
 
+pub use self::add::{AddAll, AddOne};
+pub use self::cascade::{fill_many, fill_one, take_many, take_one, Assigned, Fill};
 use self::joined::{Checkout, SessionTx};
-use self::links::AssociationChange;
+use self::links::{AssociationChange, LinkTo};
 use self::nested::Saved;
+use self::objects::IdentityKey;
 use self::objects::{cast, cast_mut, identity_key, ops, Entry, IdentityMap, Pairs};
 pub use self::objects::{Handle, ObjectState};
 pub use self::query::SessionQuery;
+use self::sync::Group;
 
 /// A unit of work on one database. Create one with [`SessionExt::session`]; it takes a
 /// pooled connection and opens a transaction at its first statement, and gives the
@@ -83,13 +90,27 @@ pub struct Session {
     log: Vec<String>,
     /// Many-to-one links made with [`Session::link`]: child slot → parent slot, through a
     /// foreign-key column of the child.
-    links: FxHashMap<(usize, &'static str), usize>,
+    links: FxHashMap<(usize, &'static str), LinkTo>,
     /// Many-to-many association rows to insert or delete at the next flush:
     /// (association table, left slot, right slot) → change.
     associations: FxHashMap<(&'static str, usize, usize), AssociationChange>,
     /// Tables written in the open transaction: their cached reads are invalidated again
     /// at commit (`crate::cache`).
     written: Vec<&'static str>,
+    /// Relationship values that could not be honoured: (slot, field) → why. The next flush
+    /// fails with the message while the object is held.
+    refused: FxHashMap<(usize, &'static str), String>,
+    /// Pending objects with an explicit key, for matching cascaded values by identity;
+    /// built on first use, dropped at flush.
+    pending_keys: Option<FxHashMap<IdentityKey, usize>>,
+    /// (model table, relationship) → the child's foreign-key column.
+    fk_cache: FxHashMap<(&'static str, &'static str), &'static str>,
+    /// (parent slot, collection field) → the children linked to it (`sync.rs`).
+    groups: FxHashMap<(usize, &'static str), Group>,
+    /// Links made since the last flush, whose copies the next flush refreshes.
+    dirty_links: Vec<(usize, &'static str)>,
+    /// Collections to rebuild at the next flush.
+    dirty_groups: FxHashSet<(usize, &'static str)>,
 }
 
 impl fmt::Debug for Session {
@@ -173,7 +194,24 @@ impl Session {
             links: FxHashMap::default(),
             associations: FxHashMap::default(),
             written: Vec::new(),
+            refused: FxHashMap::default(),
+            pending_keys: None,
+            fk_cache: FxHashMap::default(),
+            groups: FxHashMap::default(),
+            dirty_links: Vec::new(),
+            dirty_groups: FxHashSet::default(),
         }
+    }
+
+    /// Forgets every link and relationship record (the objects are gone).
+    fn forget_links(&mut self) {
+        self.links.clear();
+        self.associations.clear();
+        self.refused.clear();
+        self.pending_keys = None;
+        self.groups.clear();
+        self.dirty_links.clear();
+        self.dirty_groups.clear();
     }
 
     /// Autoflush (on by default) flushes pending changes before every query, so queries see
@@ -218,21 +256,21 @@ impl Session {
         self.db.compile(stmt)
     }
 
-    /// Adds a new object; it is inserted at the next flush.
+    /// Adds a new object; it is inserted at the next flush. Related objects assigned into
+    /// its relationship fields (values or handles: `Post { author: user.into(), .. }`) are
+    /// added too when new and linked (save-update cascade); a value whose identity the
+    /// session already holds is matched to that object, not added twice. A relationship
+    /// value that cannot be honoured fails the next flush with an error naming the field.
     pub fn add<M: Model + Clone>(&mut self, obj: M) -> Handle<M> {
         self.add_with(obj, ops::<M>())
     }
-    /// Adds several new objects.
-    pub fn add_all<M: Model + Clone>(
-        &mut self,
-        objs: impl IntoIterator<Item = M>,
-    ) -> Vec<Handle<M>> {
-        let objs = objs.into_iter();
-        self.entries.reserve(objs.size_hint().0);
-        let ops = ops::<M>();
-        objs.map(|o| self.add_with(o, ops)).collect()
+    /// Adds several new objects: of one model from an array, `Vec` or mapped iterator
+    /// (handles in a `Vec`), or of different models from a tuple (handles in a tuple, an
+    /// element that is already a handle staying as it is):
+    /// `let (user, post) = s.add_all((user, Post { author: user.into(), .. }));`.
+    pub fn add_all<T: AddAll>(&mut self, objs: T) -> T::Handles {
+        objs.add_to(self)
     }
-
     /// Marks an object for deletion at the next flush (a pending one is simply dropped).
     pub fn delete<M: Model>(&mut self, h: Handle<M>) {
         let Some(state) = self.entry(h).map(|e| e.state) else {
@@ -446,6 +484,7 @@ impl Session {
     pub async fn rollback(&mut self) -> Result<(), Error> {
         self.entries.clear();
         self.identity.clear();
+        self.forget_links();
         self.nested.clear();
         self.written.clear();
         if let Some(tx) = self.tx.take() {

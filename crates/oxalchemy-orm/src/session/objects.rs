@@ -41,6 +41,15 @@ pub(super) struct Ops {
     pub(super) set_integer_column: fn(&mut dyn Any, &str, i64) -> bool,
     pub(super) relationships: fn() -> &'static [crate::model::RelationshipDef],
     pub(super) has_defaults: bool,
+    /// Whether the model has relationship fields (else the cascade skips it).
+    pub(super) has_relationships: bool,
+    pub(super) columns: fn() -> &'static [&'static str],
+    /// Takes the relationship values assigned into the object (save-update cascade).
+    pub(super) take_assigned: fn(&mut dyn Any, &mut super::cascade::Assigned),
+    /// Fills one relationship field with copies of held objects (collections in step).
+    pub(super) fill_relationship: fn(&mut dyn Any, &str, &mut super::cascade::Fill),
+    /// A copy without its relationship fields (what another object's field holds).
+    pub(super) shallow_clone: fn(&mut dyn Any) -> Obj,
 }
 
 pub(super) fn cast<M: 'static>(a: &dyn Any) -> &M {
@@ -88,6 +97,17 @@ fn make_ops<M: Model + Clone>() -> Ops {
         set_integer_column: |a, c, k| cast_mut::<M>(a).set_integer_column(c, k),
         relationships: M::relationships,
         has_defaults: M::HAS_DEFAULTS,
+        has_relationships: !M::relationships().is_empty(),
+        columns: M::columns,
+        take_assigned: |a, out| cast_mut::<M>(a).take_assigned(out),
+        fill_relationship: |a, name, fill| cast_mut::<M>(a).fill_relationship(name, fill),
+        shallow_clone: |a| {
+            let m = cast_mut::<M>(a);
+            let saved = m.take_relationships();
+            let copy = m.clone();
+            m.restore_relationships(saved);
+            Box::new(copy)
+        },
     }
 }
 
@@ -103,6 +123,10 @@ impl<M> Handle<M> {
     /// The object's index in the session's object table.
     pub(super) fn slot(self) -> usize {
         self.slot as usize
+    }
+    /// (slot, generation), kept by a relationship field a handle was assigned into.
+    pub(crate) fn raw(self) -> crate::relation::RawHandle {
+        (self.slot, self.generation)
     }
 }
 
@@ -240,16 +264,26 @@ impl Session {
     }
 
     pub(super) fn add_with<M: Model + Clone>(&mut self, obj: M, ops: &'static Ops) -> Handle<M> {
+        let slot = self.hold_new(Box::new(obj), ops);
+        self.handle(slot)
+    }
+
+    /// Holds a new (pending) object and cascades the relationship values assigned into it.
+    pub(super) fn hold_new(&mut self, obj: Obj, ops: &'static Ops) -> usize {
         self.next_generation = self.next_generation.wrapping_add(1);
         let slot = self.insert_entry(Entry {
-            obj: Box::new(obj),
+            obj,
             ops,
             state: ObjectState::Pending,
             snapshot: Vec::new(),
             key: None,
             generation: self.next_generation,
         });
-        self.handle(slot)
+        self.note_pending_key(slot);
+        if ops.has_relationships {
+            self.cascade(slot, true);
+        }
+        slot
     }
 
     /// Holds a row read from the database: if the identity map already has it, that object

@@ -26,9 +26,14 @@ impl Session {
     /// SAVEPOINT. If any statement fails, the database keeps nothing of the flush and the
     /// session is exactly as before (pending objects stay pending).
     pub async fn flush(&mut self) -> Result<(), Error> {
+        self.cascade_held();
+        if let Some(err) = self.refused_error() {
+            return Err(err);
+        }
         self.sync_links_to_persistent_parents();
         let mut plan = self.plan()?;
         if plan.is_empty() {
+            self.sync_after_flush();
             return Ok(());
         }
         let mut tx = match self.tx.take() {
@@ -51,7 +56,13 @@ impl Session {
                 .chain(plan.associations.iter().map(|a| a.0))
                 .chain(plan.cascades.iter().map(|c| c.0)),
         );
+        let removed: Vec<usize> = (plan.deletes.iter().map(|(_, d)| d.slot))
+            .chain(plan.cascaded.iter().copied())
+            .collect();
+        self.unlist_removed(removed.into_iter());
         self.apply(plan, inserted);
+        self.pending_keys = None;
+        self.sync_after_flush();
         Ok(())
     }
 

@@ -179,10 +179,10 @@ impl Session {
         plan.links = self
             .links
             .iter()
-            .filter(|(_, parent)| pending_parent(**parent))
-            .map(|(&(child, fk_column), &parent)| Link {
+            .filter(|(_, link)| pending_parent(link.parent))
+            .map(|(&(child, fk_column), link)| Link {
                 child,
-                parent,
+                parent: link.parent,
                 fk_column,
             })
             .collect();

@@ -1,0 +1,113 @@
+//! Model-level column queries and rows of several models (issue 12, item 3), on SQLite
+//! (memory and file) and PostgreSQL: the guide's `get_posts_count_by_author` without Core,
+//! `(User, Option<Post>)` from an outer join, `(Post, User)` from an inner one.
+
+mod blog;
+mod common;
+
+use blog::*;
+use oxalchemy::prelude::*;
+
+async fn setup(t: &common::Target) -> Database {
+    let db = t.connect().await;
+    db.create_all(&registry().metadata()).await.unwrap();
+    let mut s = db.session();
+    for (name, titles) in [
+        ("ann", &["a1", "a2"][..]),
+        ("bob", &[][..]),
+        ("cyd", &["c1"][..]),
+    ] {
+        s.add(User {
+            username: name.into(),
+            email: format!("{name}@example.com"),
+            settings: serde_json::json!({}),
+            posts: titles
+                .iter()
+                .map(|t| Post {
+                    title: (*t).into(),
+                    ..Default::default()
+                })
+                .collect::<Vec<_>>()
+                .into(),
+            ..Default::default()
+        });
+    }
+    s.commit().await.unwrap();
+    db
+}
+
+/// The guide's query, written with the models only.
+async fn get_posts_count_by_author(s: &mut Session) -> Result<Vec<(String, i64)>, Error> {
+    s.query_columns((User::username, func::count(Post::id).label("post_count")))
+        .join_related(User::posts)?
+        .group_by(User::username)
+        .order_by(User::username.asc())
+        .all()
+        .await
+}
+
+#[tokio::test]
+async fn column_queries_and_rows_of_several_models() {
+    for t in common::all_targets("uow_rows").await {
+        let db = setup(&t).await;
+        let mut s = db.session();
+
+        assert_eq!(
+            get_posts_count_by_author(&mut s).await.unwrap(),
+            [("ann".to_owned(), 2), ("cyd".to_owned(), 1)],
+            "[{}]",
+            t.label
+        );
+
+        // Users without posts are kept, with None.
+        let rows = s
+            .query_models::<(User, Option<Post>)>()
+            .outerjoin_related(User::posts)
+            .unwrap()
+            .order_by(User::username.asc())
+            .order_by(Post::title.asc())
+            .all()
+            .await
+            .unwrap();
+        let shape: Vec<(String, Option<String>)> = rows
+            .iter()
+            .map(|(u, p)| (u.username.clone(), p.as_ref().map(|p| p.title.clone())))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("ann".to_owned(), Some("a1".to_owned())),
+                ("ann".to_owned(), Some("a2".to_owned())),
+                ("bob".to_owned(), None),
+                ("cyd".to_owned(), Some("c1".to_owned())),
+            ],
+            "[{}]",
+            t.label
+        );
+        // Each model is whole: keys, foreign keys and mixin columns decoded.
+        for (u, p) in &rows {
+            assert!(u.base.id > 0);
+            if let Some(p) = p {
+                assert_eq!(p.author_id, u.base.id, "[{}]", t.label);
+                assert!(p.ts.created_at.timestamp() > 0);
+            }
+        }
+
+        let rows = s
+            .query_models::<(Post, User)>()
+            .join_related(Post::author)
+            .unwrap()
+            .filter(User::username.eq("cyd"))
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1, "[{}]", t.label);
+        assert_eq!(rows[0].0.title, "c1");
+        assert_eq!(rows[0].1.username, "cyd");
+        assert_eq!(rows[0].0.author_id, rows[0].1.base.id);
+
+        // Rows are owned values: the session holds none of them.
+        assert!(s.is_empty(), "[{}]", t.label);
+        s.close().await.unwrap();
+    }
+}
