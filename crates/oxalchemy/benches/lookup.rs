@@ -113,7 +113,7 @@ where
 
 async fn bench_sqlite() {
     let path = common::sqlite_path("lookup");
-    let db = Database::connect(format!("sqlite://{}", path.display()))
+    let db = Database::connect(format!("sqlite:///{}", path.display()))
         .await
         .expect("sqlite");
     fill(&db).await;

@@ -58,7 +58,7 @@ fn main() {
     let _profiler = dhat::Profiler::builder().testing().build();
     common::run(async {
         let path = common::sqlite_path("session_memory");
-        let db = Database::connect(format!("sqlite://{}", path.display()))
+        let db = Database::connect(format!("sqlite:///{}", path.display()))
             .await
             .expect("sqlite");
         let md = Registry::new().model::<User>().metadata();

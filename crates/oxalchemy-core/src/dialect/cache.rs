@@ -4,7 +4,7 @@
 //! A statement's shape is everything the compiler's output depends on except the values
 //! of its literals: node kinds, names, operators, LIMIT/OFFSET counts, and of each literal
 //! only its type (which decides the casts PostgreSQL needs) and whether it is NULL. The
-//! shape is written as a byte string ([`Shape`]), one walk over the tree that is much
+//! shape is written as a byte string (`Shape`), one walk over the tree that is much
 //! cheaper than compiling it; names given as `&'static str` (every model's table and column
 //! names) are written as their address, not copied. The literals met on the walk, in walk
 //! order, are the values a cached [`PreparedSql`] fills its slots with.
