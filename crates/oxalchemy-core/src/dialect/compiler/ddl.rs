@@ -122,6 +122,7 @@ impl Compiler<'_> {
             self.constraint(table.schema.as_ref(), con);
         }
         self.push(")");
+        self.push(self.d.create_table_suffix());
         Ok(())
     }
 

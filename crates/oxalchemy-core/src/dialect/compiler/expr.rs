@@ -57,6 +57,11 @@ impl Compiler<'_> {
                 self.push(".*");
             }
             Expr::Bind(v) => self.bind(v.clone()),
+            Expr::Excluded(name) if self.d.on_duplicate_key_update() => {
+                self.push("VALUES(");
+                self.ident(name);
+                self.push(")");
+            }
             Expr::Excluded(name) => {
                 self.push("excluded.");
                 self.ident(name);

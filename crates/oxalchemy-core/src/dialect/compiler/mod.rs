@@ -19,7 +19,7 @@ mod text;
 
 pub use error::CompileError;
 
-use super::{quote_ident, Dialect};
+use super::Dialect;
 use crate::expr::{Expr, Ident, TableRef};
 use crate::query::Statement;
 use crate::schema::{Column, Constraint};
@@ -151,7 +151,7 @@ impl<'d> Compiler<'d> {
     }
 
     fn ident(&mut self, name: &Ident) {
-        quote_ident(&mut self.sql, name.as_str());
+        self.d.quote_ident(&mut self.sql, name.as_str());
     }
 
     /// `"a", "b", …`
