@@ -169,29 +169,9 @@ impl Dialect for MySql {
                 Value::Text(crate::value_types::inet_text(&addr, prefix))
             }
             Value::DateTimeTz(t) => Value::DateTime(t.naive_utc()),
-            Value::Array(items) => {
-                let items: Vec<Value> = items
-                    .into_iter()
-                    .map(|v| match v {
-                        Value::Decimal(d) => Value::Text(d.to_string()),
-                        Value::Numeric(n) => Value::Text(n),
-                        Value::Bool(b) => Value::Bool(b),
-                        Value::Date(d) => Value::Text(d.format("%Y-%m-%d").to_string()),
-                        Value::Time(t) => Value::Text(t.format("%H:%M:%S%.6f").to_string()),
-                        Value::DateTime(t) => {
-                            Value::Text(t.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
-                        }
-                        Value::DateTimeTz(t) => Value::Text(
-                            t.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string() + "+00:00",
-                        ),
-                        v => self.encode(v),
-                    })
-                    .collect();
-                match crate::value_types::array_json_text(&items) {
-                    Some(text) => Value::Text(text),
-                    None => Value::Array(items),
-                }
-            }
+            // The JSON array SQLite stores, element by element in SQLite's encoding, so
+            // both read arrays back the same way.
+            v @ Value::Array(_) => super::Sqlite.encode(v),
             v => v,
         }
     }
