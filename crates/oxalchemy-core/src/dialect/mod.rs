@@ -141,6 +141,17 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn default_values_sql(&self) -> &'static str {
         " DEFAULT VALUES"
     }
+    /// Whether `CREATE TABLE` declares the table's indexes itself (`INDEX "ix" ("a")` among
+    /// the columns; MySQL), so that a column's type is known where its index is written
+    /// (see [`Dialect::index_prefix_length`]); `create_all` then creates no separate indexes.
+    fn indexes_in_create_table(&self) -> bool {
+        false
+    }
+    /// The prefix length an index column of this type needs (MySQL cannot index a whole
+    /// TEXT or BLOB: `"a"(255)`); `None` indexes the whole value.
+    fn index_prefix_length(&self, _ty: &crate::value::SqlType) -> Option<u32> {
+        None
+    }
     /// Table options written after `CREATE TABLE …(…)` (MySQL: `ENGINE=InnoDB`, the
     /// character set); none by default.
     fn create_table_suffix(&self) -> &'static str {

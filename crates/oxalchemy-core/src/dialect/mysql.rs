@@ -14,8 +14,9 @@
 //! The engine opens every connection with `utf8mb4` and `sql_mode` including `ANSI_QUOTES`
 //! (`"name"` is a name, as in standard SQL and in CHECKs this library writes),
 //! `NO_BACKSLASH_ESCAPES` (string literals escape only `'`, as [`super::quote_literal`]
-//! writes them) and `PIPES_AS_CONCAT`; tables are created with `COLLATE utf8mb4_bin`, so
-//! `=` and `LIKE` compare exactly as on PostgreSQL and SQLite and `ilike` is the
+//! writes them) and `PIPES_AS_CONCAT` and `NO_AUTO_VALUE_ON_ZERO`; tables are created with a binary
+//! collation without padding (`utf8mb4_nopad_bin` on MariaDB, `utf8mb4_0900_bin` on MySQL),
+//! so `=` and `LIKE` compare exactly as on PostgreSQL and SQLite and `ilike` is the
 //! case-insensitive operator.
 
 use super::Dialect;
@@ -101,7 +102,8 @@ impl Dialect for MySql {
             SqlType::String(Some(n)) => {
                 let _ = write!(out, "VARCHAR({n})");
             }
-            SqlType::String(None) | SqlType::Text => out.push_str("TEXT"),
+            // LONGTEXT: unbounded like PostgreSQL's TEXT (TEXT stops at 64 KB).
+            SqlType::String(None) | SqlType::Text => out.push_str("LONGTEXT"),
             SqlType::Binary => out.push_str("LONGBLOB"),
             SqlType::Date => out.push_str("DATE"),
             SqlType::Time => out.push_str("TIME(6)"),
@@ -216,8 +218,32 @@ impl Dialect for MySql {
     fn default_values_sql(&self) -> &'static str {
         " () VALUES ()"
     }
+    fn indexes_in_create_table(&self) -> bool {
+        true
+    }
+    /// TEXT, BLOB and JSON index columns are indexed on their first 255 characters (1,020
+    /// bytes in utf8mb4, under InnoDB's 3,072-byte key limit). A UNIQUE *index* on such a
+    /// column therefore compares only that prefix; a UNIQUE *constraint* (`unique` on a
+    /// column) stays exact on MariaDB (a hash key). Give the column a length (`VARCHAR(n)`)
+    /// to index it whole.
+    fn index_prefix_length(&self, ty: &SqlType) -> Option<u32> {
+        match ty {
+            SqlType::String(None)
+            | SqlType::Text
+            | SqlType::Binary
+            | SqlType::Json
+            | SqlType::JsonB
+            | SqlType::Array(_) => Some(255),
+            _ => None,
+        }
+    }
     fn create_table_suffix(&self) -> &'static str {
-        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+        // Binary, without trailing-space padding: `'a' = 'a '` is false, as elsewhere.
+        if self.returning {
+            " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin"
+        } else {
+            " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_bin"
+        }
     }
 }
 
@@ -328,7 +354,27 @@ mod tests {
             sql(&MySql::MARIADB, t.create().into()),
             "CREATE TABLE `users` (`id` BIGINT AUTO_INCREMENT NOT NULL, `ok` TINYINT(1) NOT NULL, \
              `at` DATETIME(6), CONSTRAINT `pk_users` PRIMARY KEY (`id`)) ENGINE=InnoDB \
-             DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+             DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin"
+        );
+    }
+
+    #[test]
+    fn indexes_are_declared_in_create_table_with_prefixes_on_text() {
+        let t = Table::new("docs")
+            .column(Column::new("id", SqlType::Integer).primary_key())
+            .column(Column::new("body", SqlType::Text))
+            .column(Column::new("code", SqlType::String(Some(8))).index())
+            .index(
+                crate::schema::Index::new(["body", "id"])
+                    .named("ix_body")
+                    .unique(),
+            );
+        let sql = sql(&MySql::MARIADB, t.create().into());
+        assert!(
+            sql.contains(
+                ", INDEX `ix_docs_code` (`code`), UNIQUE INDEX `ix_body` (`body`(255), `id`))"
+            ),
+            "{sql}"
         );
     }
 

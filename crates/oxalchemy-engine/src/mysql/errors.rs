@@ -99,6 +99,22 @@ fn server_error(s: ServerError, e: mysql_async::Error) -> Error {
     }
 }
 
+/// The table an INSERT, UPDATE or DELETE writes: the first name after `INSERT INTO`,
+/// `UPDATE` or `DELETE FROM` (backticked, as the dialect writes it, or bare).
+pub(crate) fn statement_table(sql: &str) -> Option<String> {
+    let sql = sql.trim_start();
+    let upper = sql.get(..12)?.to_ascii_uppercase();
+    let rest = ["INSERT INTO ", "UPDATE ", "DELETE FROM "]
+        .iter()
+        .find(|p| upper.starts_with(*p))
+        .map(|p| sql[p.len()..].trim_start())?;
+    let name = match rest.strip_prefix('`') {
+        Some(r) => r.split('`').next()?,
+        None => rest.split(|c: char| c.is_whitespace() || c == '(').next()?,
+    };
+    Some(name.to_owned()).filter(|n| !n.is_empty())
+}
+
 /// The text between the first `open` after `after` and the next `close`.
 fn between<'a>(text: &'a str, after: &str, open: char, close: char) -> Option<&'a str> {
     let rest = &text[text.find(after)? + after.len()..];
@@ -259,6 +275,20 @@ mod tests {
             matches!(&e, Error::Integrity(IntegrityError::NotNullViolation { column: Some(c), .. }) if c == "name"),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn the_table_a_statement_writes() {
+        assert_eq!(
+            statement_table("INSERT INTO `users` (`a`) VALUES (?)").as_deref(),
+            Some("users")
+        );
+        assert_eq!(statement_table("UPDATE t SET a = 1").as_deref(), Some("t"));
+        assert_eq!(
+            statement_table("DELETE FROM `x` WHERE 1").as_deref(),
+            Some("x")
+        );
+        assert_eq!(statement_table("SELECT 1"), None);
     }
 
     #[test]

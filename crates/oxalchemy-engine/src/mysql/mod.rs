@@ -23,15 +23,28 @@ pub(crate) use errors::map_error;
 /// Prepared statements kept per connection unless the URL says otherwise.
 pub(crate) const STATEMENT_CACHE_CAPACITY: usize = 256;
 
-/// What every new connection runs: `utf8mb4` with the binary collation (`=` and `LIKE`
-/// compare exactly, as on PostgreSQL and SQLite), UTC as the session time zone, and a
+/// What every new connection runs: `utf8mb4`, UTC as the session time zone, and a
 /// `sql_mode` that makes MySQL read SQL as the other databases do: strict (an out-of-range
 /// or truncated value is an error, not a warning), `ANSI_QUOTES` (`"name"` is a name),
-/// `NO_BACKSLASH_ESCAPES` (literals escape only `'`), `PIPES_AS_CONCAT` (`||` concatenates).
-pub(crate) const SESSION_SETUP: &str = "SET NAMES utf8mb4 COLLATE utf8mb4_bin, \
+/// `NO_BACKSLASH_ESCAPES` (literals escape only `'`), `PIPES_AS_CONCAT` (`||` concatenates),
+/// `NO_AUTO_VALUE_ON_ZERO` (an explicit key 0 is stored as 0, not replaced by the next
+/// AUTO_INCREMENT value). The connection's collation follows once the server is known
+/// ([`collation`]).
+pub(crate) const SESSION_SETUP: &str = "SET NAMES utf8mb4, \
      time_zone = '+00:00', \
      sql_mode = 'STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES,ANSI_QUOTES,PIPES_AS_CONCAT,\
-NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO,NO_ZERO_DATE,NO_ZERO_IN_DATE'";
+NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO,NO_ZERO_DATE,NO_ZERO_IN_DATE'";
+
+/// The binary collation without trailing-space padding (`'a' = 'a '` is false, as on
+/// PostgreSQL and SQLite): MariaDB's `utf8mb4_nopad_bin`, MySQL 8's `utf8mb4_0900_bin`. The
+/// dialect creates tables with the same one ([`oxalchemy_core::MySql`]).
+pub(crate) fn collation(mariadb: bool) -> &'static str {
+    if mariadb {
+        "utf8mb4_nopad_bin"
+    } else {
+        "utf8mb4_0900_bin"
+    }
+}
 
 /// Puts a connection in an unknown state back into autocommit and releases every named
 /// lock (`GET_LOCK`) it holds.
@@ -98,10 +111,17 @@ impl MysqlConn {
                 reason: "the server answered SELECT VERSION() with no row".into(),
                 source: None,
             })?;
+        let mariadb = version.contains("MariaDB");
+        conn.query_drop(format!(
+            "SET collation_connection = '{}'",
+            collation(mariadb)
+        ))
+        .await
+        .map_err(map_error)?;
         Ok(MysqlConn {
             conn: Some(conn),
             pending: None,
-            mariadb: version.contains("MariaDB"),
+            mariadb,
             autoinc_lock_mode: lock_mode.unwrap_or(2),
             autoinc_increment: increment,
         })
@@ -165,6 +185,13 @@ impl MysqlConn {
     /// Runs a statement; the rows it changed (matched, for an UPDATE), or for a statement
     /// that returns rows, how many it returned.
     pub(crate) async fn execute(&mut self, sql: &str, binds: &[Value]) -> Result<u64> {
+        match self.execute_inner(sql, binds).await {
+            Err(e) => Err(self.explain_unique(sql, e).await),
+            ok => ok,
+        }
+    }
+
+    async fn execute_inner(&mut self, sql: &str, binds: &[Value]) -> Result<u64> {
         let params = bind::params(binds)?;
         let mut result = self
             .ready()
@@ -193,6 +220,18 @@ impl MysqlConn {
     /// refuses stops the read; the rest of the result is drained so the connection stays
     /// usable.
     pub(crate) async fn query_map<T>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+        f: &mut (impl FnMut(&Row<'_>) -> Result<T> + ?Sized),
+    ) -> Result<Vec<T>> {
+        match self.query_map_inner(sql, binds, f).await {
+            Err(e) => Err(self.explain_unique(sql, e).await),
+            ok => ok,
+        }
+    }
+
+    async fn query_map_inner<T>(
         &mut self,
         sql: &str,
         binds: &[Value],
@@ -262,6 +301,51 @@ impl MysqlConn {
             f(buf)?;
         }
         Ok(n)
+    }
+
+    /// Completes a unique violation with its table and columns: MySQL's message names only
+    /// the key (`for key 'uq_users_email'`), so they are read from `information_schema`
+    /// (one query, only after the failure; the table is the statement's own when the
+    /// message does not say). Any other error is returned as it is.
+    async fn explain_unique(&mut self, sql: &str, e: Error) -> Error {
+        use crate::error::IntegrityError;
+        let Error::Integrity(IntegrityError::UniqueViolation {
+            constraint: Some(key),
+            table,
+            columns,
+            message,
+        }) = e
+        else {
+            return e;
+        };
+        let table = table.or_else(|| errors::statement_table(sql));
+        let mut lookup = "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS \
+             WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = ?"
+            .to_owned();
+        let mut binds = vec![Value::Text(key.clone())];
+        if let Some(t) = &table {
+            lookup.push_str(" AND TABLE_NAME = ?");
+            binds.push(Value::Text(t.clone()));
+        }
+        lookup.push_str(" ORDER BY TABLE_NAME, SEQ_IN_INDEX");
+        let found: Result<Vec<(String, String)>> = self
+            .query_map_inner(&lookup, &binds, &mut |r: &Row<'_>| {
+                Ok((r.get::<String>(0)?, r.get::<String>(1)?))
+            })
+            .await;
+        let (table, columns) = match found {
+            Ok(rows) if !rows.is_empty() && rows.iter().all(|(t, _)| *t == rows[0].0) => (
+                Some(rows[0].0.clone()),
+                rows.into_iter().map(|(_, c)| c).collect(),
+            ),
+            _ => (table, columns),
+        };
+        Error::Integrity(IntegrityError::UniqueViolation {
+            constraint: Some(key),
+            table,
+            columns,
+            message,
+        })
     }
 
     /// Runs SQL text without binds (transaction control; several statements may be `;`
