@@ -236,7 +236,8 @@ async fn every_type_round_trips_as_mysql_stores_it() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Database { .. }), "{err}");
-    // As dynamic values: booleans are TINYINT(1) integers, DECIMAL exact, JSON parsed.
+    // As dynamic values: booleans are TINYINT(1) integers, DECIMAL exact; MariaDB's JSON is
+    // LONGTEXT on the wire, so it reads as its text (a typed `serde_json::Value` parses it).
     let dynamic: Vec<Value> = db
         .query_one(
             select([col("flag"), col("amount"), col("doc"), col("day")]).from(table("kinds")),
@@ -248,7 +249,7 @@ async fn every_type_round_trips_as_mysql_stores_it() {
         [
             Value::I64(1),
             Value::Decimal(amount),
-            Value::Json(serde_json::json!({"a": [1, "two", null]})),
+            Value::Text(r#"{"a":[1,"two",null]}"#.to_owned()),
             Value::Date(NaiveDate::from_ymd_opt(1000, 1, 1).unwrap()),
         ]
     );

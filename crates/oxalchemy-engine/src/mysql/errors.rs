@@ -140,6 +140,9 @@ fn fk_names(message: &str) -> (Option<String>, Option<String>) {
 
 fn integrity_error(s: &ServerError) -> Option<IntegrityError> {
     let message = s.message.clone();
+    // Under ANSI_QUOTES (every connection's sql_mode) the server quotes names in messages
+    // with `"`, otherwise with backticks: read both the same way.
+    let quoted = message.replace('"', "`");
     Some(match s.code {
         DUP_ENTRY => {
             // MySQL 8 writes `for key 'table.key'`, MariaDB `for key 'key'`.
@@ -163,7 +166,7 @@ fn integrity_error(s: &ServerError) -> Option<IntegrityError> {
             }
         }
         ROW_IS_REFERENCED | NO_REFERENCED_ROW | ROW_IS_REFERENCED_OLD | NO_REFERENCED_ROW_OLD => {
-            let (table, constraint) = fk_names(&message);
+            let (table, constraint) = fk_names(&quoted);
             IntegrityError::ForeignKeyViolation {
                 constraint,
                 table,
@@ -176,8 +179,8 @@ fn integrity_error(s: &ServerError) -> Option<IntegrityError> {
             message,
         },
         CONSTRAINT_FAILED => IntegrityError::CheckViolation {
-            constraint: between(&message, "CONSTRAINT", '`', '`').map(str::to_owned),
-            table: message
+            constraint: between(&quoted, "CONSTRAINT", '`', '`').map(str::to_owned),
+            table: quoted
                 .rsplit('.')
                 .next()
                 .map(|t| t.trim_matches('`').to_owned())
