@@ -37,7 +37,7 @@ pub mod schema;
 pub mod value;
 pub mod value_types;
 
-pub use dialect::{compile, CompileError, Compiled, Dialect, Postgres, Sqlite};
+pub use dialect::{compile, CompileError, Compiled, Dialect, MySql, Postgres, Sqlite};
 pub use expr::{
     and_, case, col, escape_like, excluded, exists, func, lit, not_, or_, param, scalar, star,
     table, text, Expr, Ident, IntoExpr, Nulls, OrderBy, TableRef, TextSql,

@@ -1,7 +1,7 @@
 //! The one small trait every driver implements, and the enum the pool holds.
 //!
 //! Dispatch is static (an enum, no `dyn`): the hot path pays one `match`, never an
-//! allocation or a virtual call. A new driver (MySQL) adds a variant and an impl.
+//! allocation or a virtual call. A driver is a variant and an impl.
 
 use std::future::Future;
 
@@ -65,6 +65,25 @@ impl Backend for crate::postgres::PgConn {
     }
 }
 
+#[cfg(feature = "mysql")]
+impl Backend for crate::mysql::MysqlConn {
+    async fn execute(&mut self, sql: &str, binds: &[Value]) -> Result<u64> {
+        crate::mysql::MysqlConn::execute(self, sql, binds).await
+    }
+    async fn query<T: FromRow + Send>(&mut self, sql: &str, binds: &[Value]) -> Result<Vec<T>> {
+        crate::mysql::MysqlConn::query(self, sql, binds).await
+    }
+    async fn batch(&mut self, sql: &str) -> Result<()> {
+        crate::mysql::MysqlConn::batch(self, sql).await
+    }
+    async fn ping(&mut self) -> Result<()> {
+        crate::mysql::MysqlConn::ping(self).await
+    }
+    fn is_closed(&self) -> bool {
+        crate::mysql::MysqlConn::is_closed(self)
+    }
+}
+
 /// Puts a PostgreSQL connection back into autocommit with no session-level advisory lock
 /// held. Outside a transaction PostgreSQL answers the ROLLBACK with a warning only.
 #[cfg(feature = "postgres")]
@@ -76,6 +95,8 @@ pub(crate) enum AnyConn {
     Sqlite(crate::sqlite::SqliteConn),
     #[cfg(feature = "postgres")]
     Postgres(crate::postgres::PgConn),
+    #[cfg(feature = "mysql")]
+    Mysql(crate::mysql::MysqlConn),
 }
 
 macro_rules! dispatch {
@@ -85,6 +106,8 @@ macro_rules! dispatch {
             AnyConn::Sqlite($c) => $e,
             #[cfg(feature = "postgres")]
             AnyConn::Postgres($c) => $e,
+            #[cfg(feature = "mysql")]
+            AnyConn::Mysql($c) => $e,
         }
     };
 }
@@ -115,6 +138,8 @@ impl AnyConn {
             AnyConn::Sqlite(c) => c.statement_stats(),
             #[cfg(feature = "postgres")]
             AnyConn::Postgres(_) => crate::stats::StatementStats::default(),
+            #[cfg(feature = "mysql")]
+            AnyConn::Mysql(_) => crate::stats::StatementStats::default(),
         }
     }
 }
@@ -149,6 +174,8 @@ impl AnyConn {
             }
             #[cfg(feature = "postgres")]
             AnyConn::Postgres(p) => crate::postgres::PgConn::batch(p, PG_RESET).await,
+            #[cfg(feature = "mysql")]
+            AnyConn::Mysql(m) => crate::mysql::MysqlConn::batch(m, crate::mysql::RESET).await,
         }
     }
 
@@ -163,6 +190,11 @@ impl AnyConn {
         if matches!(self, AnyConn::Postgres(_)) {
             self.rollback_now(PG_RESET.to_owned());
         }
+        #[cfg(feature = "mysql")]
+        #[allow(irrefutable_let_patterns)]
+        if let AnyConn::Mysql(m) = self {
+            m.rollback_now(crate::mysql::RESET.to_owned());
+        }
     }
 
     /// Finishes cleanup a dropped transaction started (PostgreSQL sends its ROLLBACK from a task).
@@ -172,6 +204,11 @@ impl AnyConn {
         #[allow(irrefutable_let_patterns)]
         if let AnyConn::Postgres(p) = self {
             p.settle().await;
+        }
+        #[cfg(feature = "mysql")]
+        #[allow(irrefutable_let_patterns)]
+        if let AnyConn::Mysql(m) = self {
+            m.settle().await;
         }
     }
 
@@ -228,6 +265,8 @@ impl AnyConn {
                     Err(_) => false,
                 }
             }
+            #[cfg(feature = "mysql")]
+            AnyConn::Mysql(m) => m.rollback_now(sql),
         }
     }
 }

@@ -2,6 +2,8 @@
 //! per-cell allocation. [`FromSql`] decodes one column; [`FromRow`] a whole row (tuples,
 //! and later the models `#[derive(Model)]` generates).
 
+#[cfg(feature = "mysql")]
+mod mysql;
 mod types;
 
 pub use types::ArrayElement;
@@ -73,6 +75,12 @@ pub trait FromSql: Sized {
     fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
         Self::from_text(String::from_postgres(ty, raw)?)
     }
+    /// Decodes a MySQL / MariaDB cell of `column` (the default reads text and calls
+    /// [`FromSql::from_text`]).
+    #[cfg(feature = "mysql")]
+    fn from_mysql(value: &mysql_async::Value, column: &mysql_async::Column) -> D<Self> {
+        Self::from_text(String::from_mysql(value, column)?)
+    }
     /// Decodes a value stored as text.
     fn from_text(_text: String) -> D<Self> {
         Err(DecodeError(format!(
@@ -98,6 +106,8 @@ enum RowInner<'a> {
     Sqlite(&'a rusqlite::Row<'a>),
     #[cfg(feature = "postgres")]
     Postgres(&'a tokio_postgres::Row),
+    #[cfg(feature = "mysql")]
+    Mysql(&'a mysql_async::Row),
 }
 
 /// Decodes a PostgreSQL cell with [`FromSql`] inside tokio-postgres' own lookup, so each
@@ -137,6 +147,13 @@ impl<'a> Row<'a> {
         }
     }
 
+    #[cfg(feature = "mysql")]
+    pub(crate) fn mysql(row: &'a mysql_async::Row) -> Self {
+        Row {
+            inner: RowInner::Mysql(row),
+        }
+    }
+
     /// Number of columns.
     pub fn len(&self) -> usize {
         match &self.inner {
@@ -144,6 +161,8 @@ impl<'a> Row<'a> {
             RowInner::Sqlite(r) => r.as_ref().column_count(),
             #[cfg(feature = "postgres")]
             RowInner::Postgres(r) => r.len(),
+            #[cfg(feature = "mysql")]
+            RowInner::Mysql(r) => r.len(),
         }
     }
 
@@ -167,6 +186,12 @@ impl<'a> Row<'a> {
                 .get(idx)
                 .map(|c| c.name().to_owned())
                 .unwrap_or_else(|| format!("#{idx}")),
+            #[cfg(feature = "mysql")]
+            RowInner::Mysql(r) => r
+                .columns_ref()
+                .get(idx)
+                .map(|c| c.name_str().into_owned())
+                .unwrap_or_else(|| format!("#{idx}")),
         }
     }
 
@@ -182,6 +207,11 @@ impl<'a> Row<'a> {
             RowInner::Sqlite(r) => r.as_ref().column_name(idx).ok(),
             #[cfg(feature = "postgres")]
             RowInner::Postgres(r) => r.columns().get(idx).map(|c| c.name()),
+            #[cfg(feature = "mysql")]
+            RowInner::Mysql(r) => r
+                .columns_ref()
+                .get(idx)
+                .and_then(|c| std::str::from_utf8(c.name_ref()).ok()),
         }
     }
 
@@ -216,6 +246,14 @@ impl<'a> Row<'a> {
                 Ok(cell) => cell.0,
                 Err(e) => Err(DecodeError(e.to_string())),
             },
+            #[cfg(feature = "mysql")]
+            RowInner::Mysql(r) => match (r.as_ref(idx), r.columns_ref().get(idx)) {
+                (Some(v), Some(c)) => T::from_mysql(v, c),
+                _ => Err(DecodeError(format!(
+                    "no column {idx} in a row of {} columns",
+                    r.len()
+                ))),
+            },
         }
     }
 
@@ -247,6 +285,13 @@ impl<'a> Row<'a> {
 }
 
 impl<T: FromSql> FromSql for Option<T> {
+    #[cfg(feature = "mysql")]
+    fn from_mysql(v: &mysql_async::Value, c: &mysql_async::Column) -> D<Self> {
+        match v {
+            mysql_async::Value::NULL => Ok(None),
+            v => T::from_mysql(v, c).map(Some),
+        }
+    }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(value: rusqlite::types::ValueRef<'_>) -> D<Self> {
         match value {
@@ -359,6 +404,10 @@ macro_rules! from_sql_int {
             fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
                 sqlite_text::integer(v)
             }
+            #[cfg(feature = "mysql")]
+            fn from_mysql(v: &mysql_async::Value, _: &mysql_async::Column) -> D<Self> {
+                mysql::int(v)
+            }
             #[cfg(feature = "postgres")]
             fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
                 // Accept any integer width that fits, as SQLAlchemy does.
@@ -379,6 +428,11 @@ macro_rules! from_sql_int {
 from_sql_int!(i16, i32, i64);
 
 impl FromSql for bool {
+    #[cfg(feature = "mysql")]
+    fn from_mysql(v: &mysql_async::Value, c: &mysql_async::Column) -> D<Self> {
+        let _ = c;
+        mysql::boolean(v)
+    }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         match v {
@@ -393,6 +447,11 @@ impl FromSql for bool {
 }
 
 impl FromSql for f64 {
+    #[cfg(feature = "mysql")]
+    fn from_mysql(v: &mysql_async::Value, c: &mysql_async::Column) -> D<Self> {
+        let _ = c;
+        mysql::float(v)
+    }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         match v {
@@ -416,6 +475,11 @@ impl FromSql for f64 {
 }
 
 impl FromSql for f32 {
+    #[cfg(feature = "mysql")]
+    fn from_mysql(v: &mysql_async::Value, c: &mysql_async::Column) -> D<Self> {
+        let _ = c;
+        mysql::float(v).map(|f| f as f32)
+    }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         f64::from_sqlite(v).map(|f| f as f32)
@@ -430,6 +494,11 @@ impl FromSql for f32 {
 }
 
 impl FromSql for String {
+    #[cfg(feature = "mysql")]
+    fn from_mysql(v: &mysql_async::Value, c: &mysql_async::Column) -> D<Self> {
+        let _ = c;
+        mysql::string(v)
+    }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         sqlite_text::text(&v).map(str::to_owned)
@@ -460,6 +529,11 @@ impl FromSql for String {
 }
 
 impl FromSql for Vec<u8> {
+    #[cfg(feature = "mysql")]
+    fn from_mysql(v: &mysql_async::Value, c: &mysql_async::Column) -> D<Self> {
+        let _ = c;
+        mysql::bytes(v)
+    }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         match v {
@@ -476,6 +550,11 @@ impl FromSql for Vec<u8> {
 }
 
 impl FromSql for serde_json::Value {
+    #[cfg(feature = "mysql")]
+    fn from_mysql(v: &mysql_async::Value, c: &mysql_async::Column) -> D<Self> {
+        let _ = c;
+        mysql::json(v)
+    }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         use rusqlite::types::ValueRef;
@@ -499,6 +578,11 @@ impl FromSql for serde_json::Value {
 }
 
 impl FromSql for Uuid {
+    #[cfg(feature = "mysql")]
+    fn from_mysql(v: &mysql_async::Value, c: &mysql_async::Column) -> D<Self> {
+        let _ = c;
+        mysql::uuid(v)
+    }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         match v {
@@ -516,6 +600,11 @@ impl FromSql for Uuid {
 }
 
 impl FromSql for Decimal {
+    #[cfg(feature = "mysql")]
+    fn from_mysql(v: &mysql_async::Value, c: &mysql_async::Column) -> D<Self> {
+        let _ = c;
+        mysql::decimal(v)
+    }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         use rusqlite::types::ValueRef;
@@ -537,6 +626,11 @@ impl FromSql for Decimal {
 }
 
 impl FromSql for NaiveDate {
+    #[cfg(feature = "mysql")]
+    fn from_mysql(v: &mysql_async::Value, c: &mysql_async::Column) -> D<Self> {
+        let _ = c;
+        mysql::date(v)
+    }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         // The date part of a date or timestamp. It is longer than 10 characters for a signed
@@ -552,6 +646,11 @@ impl FromSql for NaiveDate {
 }
 
 impl FromSql for NaiveTime {
+    #[cfg(feature = "mysql")]
+    fn from_mysql(v: &mysql_async::Value, c: &mysql_async::Column) -> D<Self> {
+        let _ = c;
+        mysql::time(v)
+    }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         Ok(NaiveTime::parse_from_str(
@@ -566,6 +665,11 @@ impl FromSql for NaiveTime {
 }
 
 impl FromSql for NaiveDateTime {
+    #[cfg(feature = "mysql")]
+    fn from_mysql(v: &mysql_async::Value, c: &mysql_async::Column) -> D<Self> {
+        let _ = c;
+        mysql::datetime(v)
+    }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         match v {
@@ -585,6 +689,11 @@ impl FromSql for NaiveDateTime {
 }
 
 impl FromSql for DateTime<Utc> {
+    #[cfg(feature = "mysql")]
+    fn from_mysql(v: &mysql_async::Value, c: &mysql_async::Column) -> D<Self> {
+        let _ = c;
+        mysql::datetime(v).map(|t| t.and_utc())
+    }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         if let rusqlite::types::ValueRef::Text(t) = v {
@@ -608,6 +717,10 @@ impl FromSql for DateTime<Utc> {
 
 /// Dynamic decoding, for rows whose shape is not known at compile time.
 impl FromSql for Value {
+    #[cfg(feature = "mysql")]
+    fn from_mysql(v: &mysql_async::Value, c: &mysql_async::Column) -> D<Self> {
+        mysql::value(v, c)
+    }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         use rusqlite::types::ValueRef;

@@ -11,8 +11,9 @@
 //!   retry, the server's SQLSTATE with detail and hint, SQLite's result codes, connection
 //!   failures with the server's reason. [`redact_url`] hides a URL's password.
 //!
-//! The drivers are the `sqlite` and `postgres` features (both on by default); a build needs
-//! at least one.
+//! The drivers are the `sqlite` and `postgres` features (both on by default) and `mysql`
+//! (MySQL 8 and MariaDB 10.5+ through mysql_async: `mysql://` / `mariadb://` URLs; off by
+//! default); a build needs at least one.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), oxalchemy_engine::Error> {
@@ -33,6 +34,8 @@ mod connection;
 mod database;
 mod decode;
 mod error;
+#[cfg(feature = "mysql")]
+mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
@@ -41,8 +44,10 @@ mod stats;
 mod transparent;
 mod url;
 
-#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
-compile_error!("oxalchemy-engine needs at least one driver feature: `sqlite` or `postgres`");
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+compile_error!(
+    "oxalchemy-engine needs at least one driver feature: `sqlite`, `postgres` or `mysql`"
+);
 
 pub use connection::{Connection, IsolationLevel, OwnedTransaction, Transaction, TransactionGuard};
 pub use database::{
@@ -62,6 +67,8 @@ pub use url::redact_url;
 /// The driver types `__impl_transparent_from_sql!` names; not a stable API.
 #[doc(hidden)]
 pub mod __driver {
+    #[cfg(feature = "mysql")]
+    pub use mysql_async::{Column as MysqlColumn, Value as MysqlValue};
     #[cfg(feature = "sqlite")]
     pub use rusqlite::types::ValueRef as SqliteValueRef;
     #[cfg(feature = "postgres")]

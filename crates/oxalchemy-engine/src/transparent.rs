@@ -4,7 +4,7 @@
 //!
 //! The driver methods exist only with their driver feature, which the user's crate cannot
 //! test with `#[cfg]` (the feature is this crate's). So the impl is a `macro_rules!` of this
-//! crate, and `__if_sqlite!` / `__if_postgres!` are defined here once per feature state.
+//! crate, and `__if_sqlite!` / `__if_postgres!` / `__if_mysql!` are defined here once per feature state.
 
 /// Implements [`crate::FromSql`] for `$outer` by decoding `$inner` and wrapping it with
 /// `$wrap`. Used by `#[derive(DbType)]`; not a stable API.
@@ -28,6 +28,15 @@ macro_rules! __impl_transparent_from_sql {
                     raw: ::core::option::Option<&[u8]>,
                 ) -> ::core::result::Result<Self, $crate::DecodeError> {
                     <$inner as $crate::FromSql>::from_postgres(ty, raw).map($wrap)
+                }
+            }
+            $crate::__if_mysql! {
+                #[inline]
+                fn from_mysql(
+                    value: &$crate::__driver::MysqlValue,
+                    column: &$crate::__driver::MysqlColumn,
+                ) -> ::core::result::Result<Self, $crate::DecodeError> {
+                    <$inner as $crate::FromSql>::from_mysql(value, column).map($wrap)
                 }
             }
             fn from_text(
@@ -68,5 +77,21 @@ macro_rules! __if_postgres {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __if_postgres {
+    ($($item:tt)*) => {};
+}
+
+/// Its input when the `mysql` feature is on, nothing otherwise.
+#[cfg(feature = "mysql")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_mysql {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// Its input when the `mysql` feature is on, nothing otherwise.
+#[cfg(not(feature = "mysql"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_mysql {
     ($($item:tt)*) => {};
 }

@@ -117,8 +117,22 @@ pub async fn update<'e, M: Model>(ex: impl Into<Exec<'e>>, obj: &mut M) -> Resul
     for (c, v) in values {
         stmt = stmt.set(Ident::new_static(c), v);
     }
-    let stmt = stmt.filter(key_filter(&pk)).returning(returning_all::<M>());
-    let mut stored: Vec<M> = ex.into().fetch(Statement::Update(stmt)).await?;
+    let stmt = stmt.filter(key_filter(&pk));
+    let mut held = None;
+    let conn = ex.into().connection(&mut held).await?;
+    let mut stored: Vec<M> = if conn.dialect().update_returning() {
+        conn.query(Statement::Update(stmt.returning(returning_all::<M>())))
+            .await?
+    } else {
+        // No UPDATE … RETURNING (MySQL, MariaDB): the row is read back by its key.
+        if conn.execute(Statement::Update(stmt)).await? == 0 {
+            return Err(Error::NotFound);
+        }
+        let select = oxalchemy_core::select(returning_all::<M>())
+            .from(oxalchemy_core::table(M::TABLE))
+            .filter(key_filter(&pk));
+        conn.query(Statement::Select(select)).await?
+    };
     *obj = stored.pop().ok_or(Error::NotFound)?;
     Ok(())
 }

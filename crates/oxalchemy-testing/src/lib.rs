@@ -34,6 +34,8 @@ mod ephemeral;
 mod factory;
 #[cfg(feature = "migrate")]
 mod migration_tests;
+#[cfg(feature = "mysql")]
+mod mysql;
 mod outcome;
 mod postgres;
 mod queries;
@@ -54,6 +56,8 @@ pub use factory::{Build, Factories, Factory, FactoryCtx, SubFactories};
 pub use fake;
 #[cfg(feature = "migrate")]
 pub use migration_tests::{MigrationTestError, MigrationTests};
+#[cfg(feature = "mysql")]
+pub use mysql::{mysql_base_url, mysql_database, MysqlDatabase, SKIP_MYSQL_VAR, TEST_MYSQL_URL};
 pub use outcome::TestResult;
 pub use postgres::{pg_schema, postgres_base_url, PgSchema, SKIP_POSTGRES_VAR};
 pub use queries::{check_count, check_repeats, StatementLog};

@@ -18,7 +18,9 @@ type Facts = BTreeSet<String>;
 #[tokio::test]
 async fn catalog_matches_metadata() {
     let md = blog::registry().metadata();
-    for t in common::all_targets("catalog").await {
+    // Not on MariaDB yet: its catalog (information_schema) is read by migrate's reflection,
+    // which has no MySQL reader yet (issue 18, migrations).
+    for t in common::all_targets_but_mysql("catalog").await {
         let db = t.connect().await;
         db.create_all(&md).await.unwrap();
         let pg = t.is_postgres();

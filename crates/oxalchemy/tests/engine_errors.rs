@@ -154,12 +154,12 @@ async fn sqlite_connect_failures_name_the_result_code() {
 
 #[tokio::test]
 async fn invalid_urls_and_options_are_typed() {
-    let err = Database::connect("mysql://root:hunter2@localhost/db")
+    let err = Database::connect("oracle://root:hunter2@localhost/db")
         .await
         .unwrap_err();
     assert!(matches!(err, Error::InvalidUrl { .. }), "{err:?}");
     assert!(
-        err.to_string().contains("unsupported scheme `mysql`"),
+        err.to_string().contains("unsupported scheme `oracle`"),
         "{err}"
     );
     assert!(!format!("{err} {err:?}").contains("hunter2"));

@@ -18,7 +18,12 @@ async fn text_binds_after_comments_and_strings() {
         let l = t.label;
         let got: (i64, String) = db
             .query_one(
-                text("SELECT CAST(:a AS BIGINT) -- don't :x\n, /* it's :y */ :b || ':z' || 'it''s :w'")
+                text(if t.is_mysql() {
+                    // MySQL's CAST names its integer type SIGNED.
+                    "SELECT CAST(:a AS SIGNED) -- don't :x\n, /* it's :y */ :b || ':z' || 'it''s :w'"
+                } else {
+                    "SELECT CAST(:a AS BIGINT) -- don't :x\n, /* it's :y */ :b || ':z' || 'it''s :w'"
+                })
                     .bind("a", 1i64)
                     .bind("b", "b"),
             )
@@ -54,6 +59,15 @@ async fn text_binds_after_comments_and_strings() {
 // ---------------------------------------------------------------------------------------
 
 /// Text values that would change a statement if they were ever pasted into its SQL.
+/// `SELECT CAST(:v AS TEXT)`; MySQL's CAST names text CHAR.
+fn cast_text(t: &common::Target) -> &'static str {
+    if t.is_mysql() {
+        "SELECT CAST(:v AS CHAR)"
+    } else {
+        "SELECT CAST(:v AS TEXT)"
+    }
+}
+
 const HOSTILE_VALUES: &[&str] = &[
     "'",
     "''",
@@ -257,7 +271,7 @@ async fn hostile_values_through_text_binds() {
         );
         for (i, v) in HOSTILE_VALUES.iter().enumerate() {
             let echoed: String = db
-                .query_scalar(text("SELECT CAST(:v AS TEXT)").bind("v", *v))
+                .query_scalar(text(cast_text(&t)).bind("v", *v))
                 .await
                 .unwrap_or_else(|e| panic!("[{l}] echo {v:?}: {e}"));
             assert_eq!(echoed, *v, "[{l}]");
@@ -322,7 +336,7 @@ async fn huge_and_nul_values() {
             .unwrap_or_else(|e| panic!("[{l}] 10 MB select: {e}"));
         assert!(back == big, "[{l}] the 10 MB string came back changed");
         let echoed: String = db
-            .query_scalar(text("SELECT CAST(:v AS TEXT)").bind("v", big.as_str()))
+            .query_scalar(text(cast_text(&t)).bind("v", big.as_str()))
             .await
             .unwrap_or_else(|e| panic!("[{l}] 10 MB echo: {e}"));
         assert!(echoed == big, "[{l}] the 10 MB bind came back changed");
@@ -405,6 +419,12 @@ async fn hostile_names_through_upserts_aliases_ctes_and_reflection() {
         assert_eq!(got, HOSTILE_VALUES[9], "[{l}]");
         assert_canary(&db, l, "upserts and CTEs").await;
 
+        if t.is_mysql() {
+            // Reflection has no MySQL reader yet (issue 18, migrations): the rest of this
+            // test is the reflected names.
+            t.finish().await;
+            continue;
+        }
         let mut conn = db.connection().await.unwrap();
         let current = reflect(&mut conn)
             .await
@@ -530,7 +550,16 @@ async fn invalid_utf8_read_as_text_is_a_typed_error() {
         let db = t.connect().await;
         let l = t.label;
         let result: Result<String, Error> = db
-            .query_scalar(text("SELECT CAST(:b AS TEXT)").bind("b", HOSTILE_BYTES.to_vec()))
+            .query_scalar(
+                // MariaDB's CAST to text replaces invalid bytes with `?` on the server;
+                // read the bytes themselves as text there, so the driver's check is tested.
+                text(if t.is_mysql() {
+                    "SELECT :v".to_owned()
+                } else {
+                    cast_text(&t).to_owned()
+                })
+                .bind("v", HOSTILE_BYTES.to_vec()),
+            )
             .await;
         match result {
             Ok(s) => panic!("[{l}] invalid UTF-8 came back as the string {s:?}"),

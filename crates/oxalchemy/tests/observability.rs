@@ -125,6 +125,8 @@ async fn a_session_flush_leaves_named_spans_without_bind_values() {
             );
             let system = if t.is_postgres() {
                 "postgresql"
+            } else if t.is_mysql() {
+                "mariadb"
             } else {
                 "sqlite"
             };
@@ -182,10 +184,16 @@ async fn explain_returns_the_plan() {
             )
             .await
             .unwrap_or_else(|e| panic!("[{}] explain: {e}", t.label));
-        assert!(plan.contains("users"), "[{}] {plan}", t.label);
+        if t.is_mysql() {
+            // MariaDB plans a lookup on an empty unique index as "Impossible WHERE", naming
+            // no table: the JSON plan itself is what is checked.
+            assert!(plan.contains("\"query_block\""), "{plan}");
+        } else {
+            assert!(plan.contains("users"), "[{}] {plan}", t.label);
+        }
         if t.is_postgres() {
             assert!(plan.contains("Scan"), "{plan}");
-        } else {
+        } else if !t.is_mysql() {
             assert!(plan.contains("SCAN") || plan.contains("SEARCH"), "{plan}");
         }
         db.close();

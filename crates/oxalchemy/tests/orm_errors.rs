@@ -241,7 +241,9 @@ async fn validation_and_stale_data_name_their_cause() {
 /// hand keys to the wrong objects.
 #[tokio::test]
 async fn a_trigger_skipping_rows_fails_the_insert_and_keeps_nothing() {
-    for t in common::all_targets("orm_errors_insert_row_count").await {
+    // Not on MariaDB: a MySQL trigger cannot skip a row (no RAISE(IGNORE) / RETURN NULL),
+    // so the case this test needs cannot be made there.
+    for t in common::all_targets_but_mysql("orm_errors_insert_row_count").await {
         let db = setup(&t).await;
         if t.is_postgres() {
             db.execute(text(

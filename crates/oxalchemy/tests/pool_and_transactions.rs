@@ -274,13 +274,14 @@ async fn two_hundred_tasks_on_a_pool_of_five() {
             .unwrap();
         let db = Arc::new(db);
         let mut tasks = Vec::new();
-        let pg = t.is_postgres();
+        // Row locks serialise the read-modify-write on PostgreSQL and MariaDB.
+        let pg = t.is_postgres() || t.is_mysql();
         for i in 0..200i64 {
             let db = db.clone();
             tasks.push(tokio::spawn(async move {
                 let mut conn = db.connection().await?;
                 if i % 2 == 0 {
-                    // Read-modify-write in a transaction: the row lock (PostgreSQL) or the
+                    // Read-modify-write in a transaction: the row lock (PostgreSQL, MariaDB) or the
                     // single writer slot (SQLite) must serialise it, or increments are lost.
                     let lock = if pg { " FOR UPDATE" } else { "" };
                     let mut tx = conn.begin().await?;

@@ -313,7 +313,8 @@ async fn arrays_of_every_element_type_round_trip() {
 
 #[tokio::test]
 async fn autogenerate_sees_no_change_after_create_all_of_the_new_types() {
-    for t in common::all_targets("types_autogen").await {
+    // Not on MariaDB yet: migrate's reflection has no MySQL reader (issue 18, migrations).
+    for t in common::all_targets_but_mysql("types_autogen").await {
         let db = t.connect().await;
         let md = Registry::new()
             .model::<Scalars>()

@@ -5,7 +5,7 @@
 //! The ORM's flush calls these; they are public because their output is plain SQL any caller
 //! can bind values to, in the order each function documents.
 
-use super::{quote_ident, Dialect};
+use super::Dialect;
 
 /// `INSERT INTO "t" ("a", "b") VALUES (?, ?), (?, ?) [RETURNING "x", …]` for `rows` rows;
 /// binds go row by row in column order.
@@ -18,12 +18,12 @@ pub fn insert_rows_sql(
 ) -> String {
     let mut out = String::with_capacity(64 + rows * columns.len() * 5);
     out.push_str("INSERT INTO ");
-    quote_ident(&mut out, table);
+    d.quote_ident(&mut out, table);
     if columns.is_empty() {
-        out.push_str(" DEFAULT VALUES");
+        out.push_str(d.default_values_sql());
     } else {
         out.push_str(" (");
-        push_columns(&mut out, columns);
+        push_columns(d, &mut out, columns);
         out.push_str(") VALUES ");
         let mut n = 0;
         for r in 0..rows {
@@ -43,7 +43,7 @@ pub fn insert_rows_sql(
     }
     if !returning.is_empty() {
         out.push_str(" RETURNING ");
-        push_columns(&mut out, returning);
+        push_columns(d, &mut out, returning);
     }
     out
 }
@@ -53,13 +53,13 @@ pub fn insert_rows_sql(
 pub fn update_by_key_sql(d: &dyn Dialect, table: &str, set: &[&str], key: &[&str]) -> String {
     let mut out = String::with_capacity(64 + 16 * (set.len() + key.len()));
     out.push_str("UPDATE ");
-    quote_ident(&mut out, table);
+    d.quote_ident(&mut out, table);
     out.push_str(" SET ");
     for (i, c) in set.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        quote_ident(&mut out, c);
+        d.quote_ident(&mut out, c);
         out.push_str(" = ");
         d.write_placeholder(&mut out, i + 1);
     }
@@ -71,18 +71,18 @@ pub fn update_by_key_sql(d: &dyn Dialect, table: &str, set: &[&str], key: &[&str
 pub fn delete_by_key_sql(d: &dyn Dialect, table: &str, key: &[&str]) -> String {
     let mut out = String::with_capacity(48 + 16 * key.len());
     out.push_str("DELETE FROM ");
-    quote_ident(&mut out, table);
+    d.quote_ident(&mut out, table);
     push_key(d, &mut out, key, 0);
     out
 }
 
 /// `"a", "b", …`
-fn push_columns(out: &mut String, cols: &[&str]) {
+fn push_columns(d: &dyn Dialect, out: &mut String, cols: &[&str]) {
     for (i, c) in cols.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        quote_ident(out, c);
+        d.quote_ident(out, c);
     }
 }
 
@@ -96,14 +96,14 @@ fn push_key(d: &dyn Dialect, out: &mut String, key: &[&str], mut n: usize) {
                 out.push_str(" AND ");
             }
             out.push('(');
-            quote_ident(out, k);
+            d.quote_ident(out, k);
             out.push_str(" = ");
             n += 1;
             d.write_placeholder(out, n);
             out.push(')');
         }
     } else if let Some(k) = key.first() {
-        quote_ident(out, k);
+        d.quote_ident(out, k);
         out.push_str(" = ");
         d.write_placeholder(out, n + 1);
     }

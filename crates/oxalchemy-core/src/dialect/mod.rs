@@ -3,7 +3,7 @@
 //! [`compile`] walks the tree once (the compiler, split by statement kind in `compiler/`);
 //! a [`Dialect`] supplies every piece that differs between databases: placeholders (`?` /
 //! `$1`), type names, ILIKE, identity columns, LIMIT/OFFSET quirks and the wire encoding of
-//! values. [`Sqlite`] and [`Postgres`] are the two dialects. Compilation is pure (no I/O), so
+//! values. [`Sqlite`], [`Postgres`] and [`MySql`] (MySQL and MariaDB) are the dialects. Compilation is pure (no I/O), so
 //! it is tested on its output text and binds.
 //!
 //! [`bulk`] builds the ORM's high-volume INSERT / UPDATE / DELETE text without a tree.
@@ -26,6 +26,7 @@
 pub mod bulk;
 mod capabilities;
 mod compiler;
+mod mysql;
 mod postgres;
 mod sqlite;
 
@@ -38,6 +39,7 @@ pub use compiler::{
     column_definition, comment_on, comment_statements, compile, compile_prepared,
     constraint_definition, CompileError, Compiled, Params, PreparedSql,
 };
+pub use mysql::MySql;
 pub use postgres::Postgres;
 pub use sqlite::{Sqlite, SQLITE_DATETIME_FORMAT, SQLITE_UNICODE_LOWER};
 
@@ -134,6 +136,63 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         out.push_str("X'");
         push_hex(out, bytes);
         out.push('\'');
+    }
+    /// Writes `name` as a quoted identifier. The default is the SQL standard's double quotes
+    /// ([`quote_ident`]); MySQL uses backticks.
+    fn quote_ident(&self, out: &mut String, name: &str) {
+        quote_ident(out, name);
+    }
+    /// The longest identifier (table, column, constraint, index name) in bytes: 63 on
+    /// PostgreSQL, 64 on MySQL. Names over it are refused or truncated by the database.
+    fn max_identifier_length(&self) -> usize {
+        63
+    }
+    /// Whether `INSERT … RETURNING` and `DELETE … RETURNING` exist (MariaDB 10.5+ has them,
+    /// MySQL does not: generated keys come from `LAST_INSERT_ID()` there).
+    fn insert_returning(&self) -> bool {
+        true
+    }
+    /// Whether `UPDATE … RETURNING` exists (neither MariaDB nor MySQL has it: callers
+    /// re-read the rows by key).
+    fn update_returning(&self) -> bool {
+        true
+    }
+    /// Whether an upsert is `ON DUPLICATE KEY UPDATE` (MySQL) instead of
+    /// `ON CONFLICT (…) DO …`; the conflict target is then implied by the table's unique
+    /// keys, and the proposed row's values are `VALUES("col")`.
+    fn on_duplicate_key_update(&self) -> bool {
+        false
+    }
+    /// Whether `NULLS FIRST` / `NULLS LAST` exist in ORDER BY; otherwise they are emulated
+    /// with a leading `expr IS NULL` sort key.
+    fn native_nulls_order(&self) -> bool {
+        true
+    }
+    /// What an OFFSET without a LIMIT gets before it where
+    /// [`Dialect::offset_requires_limit`]: SQLite's `LIMIT -1` by default.
+    fn no_limit_sql(&self) -> &'static str {
+        " LIMIT -1"
+    }
+    /// How an INSERT of a row of defaults only is written: ` DEFAULT VALUES` by default,
+    /// ` () VALUES ()` on MySQL.
+    fn default_values_sql(&self) -> &'static str {
+        " DEFAULT VALUES"
+    }
+    /// Whether `CREATE TABLE` declares the table's indexes itself (`INDEX "ix" ("a")` among
+    /// the columns; MySQL), so that a column's type is known where its index is written
+    /// (see [`Dialect::index_prefix_length`]); `create_all` then creates no separate indexes.
+    fn indexes_in_create_table(&self) -> bool {
+        false
+    }
+    /// The prefix length an index column of this type needs (MySQL cannot index a whole
+    /// TEXT or BLOB: `"a"(255)`); `None` indexes the whole value.
+    fn index_prefix_length(&self, _ty: &crate::value::SqlType) -> Option<u32> {
+        None
+    }
+    /// Table options written after `CREATE TABLE …(…)` (MySQL: `ENGINE=InnoDB`, the
+    /// character set); none by default.
+    fn create_table_suffix(&self) -> &'static str {
+        ""
     }
 }
 

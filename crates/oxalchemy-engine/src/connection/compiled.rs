@@ -120,6 +120,8 @@ impl Connection {
             AnyConn::Sqlite(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
             #[cfg(feature = "postgres")]
             AnyConn::Postgres(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
+            #[cfg(feature = "mysql")]
+            AnyConn::Mysql(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
         });
         trace.finish(result.as_ref().map(|rows| rows.len() as u64), &c.sql);
         result
@@ -148,6 +150,11 @@ impl Connection {
             }
             #[cfg(feature = "postgres")]
             AnyConn::Postgres(conn) => {
+                conn.query_batches(&c.sql, &c.binds, batch, &mut decode, &mut f)
+                    .await
+            }
+            #[cfg(feature = "mysql")]
+            AnyConn::Mysql(conn) => {
                 conn.query_batches(&c.sql, &c.binds, batch, &mut decode, &mut f)
                     .await
             }
@@ -235,6 +242,22 @@ impl Connection {
         table: &str,
         rows: usize,
     ) -> Result<Option<Vec<i64>>> {
+        // MySQL has no RETURNING: keys from LAST_INSERT_ID() (see
+        // `MysqlConn::insert_returning_ids` for when they are consecutive). MariaDB uses
+        // RETURNING like PostgreSQL.
+        #[cfg(feature = "mysql")]
+        if !self.shared.dialect.insert_returning() {
+            let trace = self.trace(c);
+            let result = round_trip!(self, conn => match conn {
+                AnyConn::Mysql(m) => m.insert_returning_ids(&c.sql, &c.binds, table, rows).await,
+                #[allow(unreachable_patterns, reason = "other drivers exist only with their features")]
+                _ => Err(crate::error::Error::Mapping {
+                    message: "a dialect without RETURNING on a driver that is not MySQL".into(),
+                }),
+            });
+            trace.finish(result.as_ref().map(|k| k.len() as u64), &c.sql);
+            return result.map(Some);
+        }
         #[cfg(feature = "sqlite")]
         {
             // With only the `sqlite` feature, `AnyConn` has no other variant.

@@ -1,5 +1,6 @@
 //! `explain()`: the database's plan for a statement, for debugging (the guide's §5): `EXPLAIN`
-//! on PostgreSQL, `EXPLAIN QUERY PLAN` on SQLite, with the statement's binds.
+//! on PostgreSQL, `EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN FORMAT=JSON` on MySQL, with the
+//! statement's binds.
 
 use oxalchemy_core::{Compiled, Statement};
 
@@ -20,6 +21,18 @@ impl Connection {
             };
             let rows: Vec<(i64, i64, i64, String)> = self.run_query(&c, Access::Read).await?;
             Ok(indent_sqlite_plan(&rows))
+        } else if self.dialect().on_duplicate_key_update() {
+            // MySQL / MariaDB: EXPLAIN is a table of columns; its JSON form is one text.
+            let c = Compiled {
+                sql: format!("EXPLAIN FORMAT=JSON {}", c.sql),
+                binds: c.binds,
+            };
+            let rows: Vec<(String,)> = self.run_query(&c, Access::Read).await?;
+            Ok(rows
+                .into_iter()
+                .map(|(plan,)| plan)
+                .collect::<Vec<_>>()
+                .join("\n"))
         } else {
             let c = Compiled {
                 sql: format!("EXPLAIN {}", c.sql),

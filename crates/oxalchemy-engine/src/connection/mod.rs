@@ -314,6 +314,9 @@ impl Connection {
                 Some(level) if self.shared.isolation_levels => {
                     format!("BEGIN ISOLATION LEVEL {}", level.sql())
                 }
+                Some(level) if self.shared.set_transaction_isolation => {
+                    format!("SET TRANSACTION ISOLATION LEVEL {}; BEGIN", level.sql())
+                }
                 _ => self.shared.begin_sql.to_owned(),
             }
         } else {

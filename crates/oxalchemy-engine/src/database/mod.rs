@@ -315,6 +315,9 @@ impl Database {
         }
         for table in tables {
             tx.execute(table.create().if_not_exists()).await?;
+            if self.shared.dialect.indexes_in_create_table() {
+                continue;
+            }
             for ix in table.create_indexes() {
                 tx.execute(ix.if_not_exists()).await?;
             }

@@ -352,7 +352,45 @@ impl ConnectOptions {
                 Target::SqliteFile(..) => (&oxalchemy_core::Sqlite, "BEGIN IMMEDIATE", false, true),
                 #[cfg(feature = "postgres")]
                 Target::Postgres(_) => (&oxalchemy_core::Postgres, "BEGIN", false, false),
+                // MariaDB or MySQL: asked of the server below.
+                #[cfg(feature = "mysql")]
+                Target::Mysql(_) => (&oxalchemy_core::MySql::MARIADB, "BEGIN", false, false),
             };
+        #[cfg(feature = "mysql")]
+        let mysql_statement_cache_size = self
+            .statement_cache_size
+            .or(match &target {
+                Target::Mysql(u) => u.statement_cache_size,
+                #[allow(
+                    unreachable_patterns,
+                    reason = "other targets exist only with their features"
+                )]
+                _ => None,
+            })
+            .unwrap_or(crate::mysql::STATEMENT_CACHE_CAPACITY);
+        // The dialect depends on the server (RETURNING on MariaDB only): one connection
+        // asks before the pool is built.
+        #[cfg(feature = "mysql")]
+        let dialect: &'static dyn Dialect = match &target {
+            Target::Mysql(u) => {
+                let probe =
+                    crate::mysql::MysqlConn::connect(u, &url, mysql_statement_cache_size).await?;
+                if probe.mariadb {
+                    &oxalchemy_core::MySql::MARIADB
+                } else {
+                    &oxalchemy_core::MySql::MYSQL
+                }
+            }
+            #[allow(
+                unreachable_patterns,
+                reason = "other targets exist only with their features"
+            )]
+            _ => dialect,
+        };
+        #[cfg(feature = "mysql")]
+        let set_transaction_isolation = matches!(target, Target::Mysql(_));
+        #[cfg(not(feature = "mysql"))]
+        let set_transaction_isolation = false;
         if self.pool_size == 0 {
             return Err(Error::InvalidOption {
                 option: "pool_size",
@@ -367,6 +405,8 @@ impl ConnectOptions {
                 Target::SqliteFile(_, s) | Target::SqliteMemory(_, s) => s.busy_timeout,
                 #[cfg(feature = "postgres")]
                 Target::Postgres(_) => None,
+                #[cfg(feature = "mysql")]
+                Target::Mysql(_) => None,
             })
             .unwrap_or(Duration::from_secs(5));
         // One writer queue per database file in the process, shared by every Database on it;
@@ -378,6 +418,8 @@ impl ConnectOptions {
             Target::SqliteMemory(..) => Some(Default::default()),
             #[cfg(feature = "postgres")]
             Target::Postgres(_) => None,
+            #[cfg(feature = "mysql")]
+            Target::Mysql(_) => None,
         };
         #[cfg(feature = "postgres")]
         let statement_cache_size = self
@@ -414,6 +456,8 @@ impl ConnectOptions {
             tls,
             #[cfg(feature = "sqlite")]
             busy_timeout,
+            #[cfg(feature = "mysql")]
+            mysql_statement_cache_size,
         };
         let pool = Pool::builder(manager)
             .max_size(pool_size + max_overflow)
@@ -446,7 +490,8 @@ impl ConnectOptions {
             write_gate,
             busy_timeout,
             begin_sql,
-            isolation_levels: !memory && !file,
+            isolation_levels: !memory && !file && !set_transaction_isolation,
+            set_transaction_isolation,
             statements_epoch: Default::default(),
             lost_at: Default::default(),
             compiled_cache: std::sync::Mutex::new(oxalchemy_core::dialect::StatementCache::new(

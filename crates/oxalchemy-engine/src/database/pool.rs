@@ -44,6 +44,9 @@ pub(crate) struct Shared {
     pub(crate) begin_sql: &'static str,
     /// `BEGIN ISOLATION LEVEL …` exists (PostgreSQL).
     pub(crate) isolation_levels: bool,
+    /// An isolation level is set by `SET TRANSACTION ISOLATION LEVEL …` before BEGIN
+    /// (MySQL) instead.
+    pub(crate) set_transaction_isolation: bool,
     /// Bumped by [`Database::forget_prepared_statements`](super::Database::forget_prepared_statements):
     /// a connection that cached its statements under an older value drops them before its
     /// next request.
@@ -133,6 +136,9 @@ pub(crate) struct Manager {
     pub(super) tls: Option<crate::postgres::Tls>,
     #[cfg(feature = "sqlite")]
     pub(super) busy_timeout: Duration,
+    /// MySQL prepared statements kept per connection.
+    #[cfg(feature = "mysql")]
+    pub(super) mysql_statement_cache_size: usize,
 }
 
 impl managed::Manager for Manager {
@@ -158,6 +164,11 @@ impl managed::Manager for Manager {
                     self.tls.as_ref(),
                 )
                 .await?,
+            ),
+            #[cfg(feature = "mysql")]
+            Target::Mysql(u) => AnyConn::Mysql(
+                crate::mysql::MysqlConn::connect(u, &self.url, self.mysql_statement_cache_size)
+                    .await?,
             ),
         };
         tracing::debug!(target: "oxalchemy::pool", url = %self.url, "connection opened");

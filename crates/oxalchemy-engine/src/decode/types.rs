@@ -205,6 +205,13 @@ mod bigdecimal_impl {
     /// `NUMERIC` with every digit; integers; on SQLite the stored text (a NUMERIC column may
     /// have turned it into an INTEGER or, past 15 significant digits, a lossy REAL).
     impl FromSql for BigDecimal {
+        #[cfg(feature = "mysql")]
+        fn from_mysql(v: &mysql_async::Value, c: &mysql_async::Column) -> D<Self> {
+            match v {
+                mysql_async::Value::Int(i) => Ok(BigDecimal::from(*i)),
+                v => parse(&String::from_mysql(v, c)?),
+            }
+        }
         #[cfg(feature = "sqlite")]
         fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
             use rusqlite::types::ValueRef;
@@ -259,6 +266,11 @@ mod time_impl {
                 #[cfg(feature = "postgres")]
                 fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
                     let c = <$chrono>::from_postgres(ty, raw)?;
+                    $to(c).map_or_else(|| out_of_range(c), Ok)
+                }
+                #[cfg(feature = "mysql")]
+                fn from_mysql(v: &mysql_async::Value, col: &mysql_async::Column) -> D<Self> {
+                    let c = <$chrono>::from_mysql(v, col)?;
                     $to(c).map_or_else(|| out_of_range(c), Ok)
                 }
                 fn from_text(text: String) -> D<Self> {

@@ -17,6 +17,8 @@
 //! decoder), and redaction follows a rule that hides at least what any of the readers takes
 //! for the password.
 
+#[cfg(feature = "mysql")]
+pub(crate) mod mysql;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
 mod query;
@@ -40,6 +42,9 @@ pub(crate) enum Target {
     SqliteFile(std::path::PathBuf, sqlite::SqliteSettings),
     #[cfg(feature = "postgres")]
     Postgres(Box<postgres::PgUrl>),
+    /// `mysql://`, `mariadb://`.
+    #[cfg(feature = "mysql")]
+    Mysql(Box<mysql::MysqlUrl>),
 }
 
 /// The text shown instead of a password.
@@ -163,6 +168,12 @@ pub(crate) fn parse(url: &str) -> Result<Target> {
             return Ok(Target::Postgres(Box::new(postgres::parse(url, &env)?)));
         }
     }
+    #[cfg(feature = "mysql")]
+    {
+        if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+            return Ok(Target::Mysql(Box::new(mysql::parse(url)?)));
+        }
+    }
     let invalid = |reason: String| Error::InvalidUrl {
         url: redact_url(url),
         reason,
@@ -174,10 +185,14 @@ pub(crate) fn parse(url: &str) -> Result<Target> {
         "sqlite:",
         #[cfg(feature = "postgres")]
         "postgresql://",
+        #[cfg(feature = "mysql")]
+        "mysql://",
+        #[cfg(feature = "mysql")]
+        "mariadb://",
     ];
     Err(invalid(format!(
         "unsupported scheme `{scheme}`; this build supports {} (enable the crate's \
-             `sqlite` / `postgres` features for more)",
+             `sqlite` / `postgres` / `mysql` features for more)",
         known.join(", ")
     )))
 }

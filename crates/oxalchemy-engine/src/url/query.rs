@@ -19,7 +19,7 @@ pub(crate) struct Param {
 /// the decoded parameters. The query starts at the first `?` after the first `@` when there
 /// is one (tokio-postgres reads credentials up to the first `@`, so a `?` in a password does
 /// not start the query).
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn split(rest: &str) -> (&str, Option<&str>) {
     let after_credentials = rest.find('@').map_or(0, |at| at + 1);
     match rest[after_credentials..].find('?') {
@@ -84,7 +84,7 @@ pub(crate) fn millis(p: &Param, url: &str) -> Result<std::time::Duration> {
 }
 
 /// A whole number.
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn number(p: &Param, url: &str) -> Result<usize> {
     p.value
         .parse::<usize>()

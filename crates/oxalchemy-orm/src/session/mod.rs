@@ -304,6 +304,20 @@ impl Session {
 
     /// Runs a statement with `RETURNING <primary key>` and collects the keys.
     async fn changed_keys<M: Model>(&mut self, stmt: Statement) -> Result<Vec<Pairs>, Error> {
+        let d = self.db.dialect();
+        let stmt = match stmt {
+            Statement::Update(u) if !d.update_returning() => {
+                return self
+                    .changed_keys_by_select::<M>(u.where_.clone(), Statement::Update(u))
+                    .await
+            }
+            Statement::Delete(del) if !d.insert_returning() => {
+                return self
+                    .changed_keys_by_select::<M>(del.where_.clone(), Statement::Delete(del))
+                    .await
+            }
+            stmt => stmt,
+        };
         let c = self.compile(&stmt)?;
         self.log.push(c.sql.clone());
         let columns = M::primary_key_columns();
@@ -316,6 +330,49 @@ impl Session {
                 .collect::<Result<Pairs, Error>>()
         })
         .await
+    }
+
+    /// [`Session::changed_keys`] where the database has no RETURNING for `stmt` (MySQL's
+    /// UPDATE and DELETE, MariaDB's UPDATE): the keys of the rows `where_` matches are read
+    /// first with `SELECT … FOR UPDATE`, which locks them until the transaction ends, so the
+    /// statement then changes exactly those rows.
+    async fn changed_keys_by_select<M: Model>(
+        &mut self,
+        where_: Option<Expr>,
+        mut stmt: Statement,
+    ) -> Result<Vec<Pairs>, Error> {
+        match &mut stmt {
+            Statement::Update(u) => u.returning.clear(),
+            Statement::Delete(d) => d.returning.clear(),
+            _ => {}
+        }
+        let columns = M::primary_key_columns();
+        let mut select = oxalchemy_core::select(
+            columns
+                .iter()
+                .map(|c| oxalchemy_core::col(Ident::new_static(c))),
+        )
+        .from(oxalchemy_core::table(M::TABLE));
+        select.where_ = where_;
+        let mut keys = self.compile(&Statement::Select(select))?;
+        // Only dialects without RETURNING come here (MySQL, MariaDB), and all of them
+        // have FOR UPDATE at the end of a plain SELECT.
+        keys.sql.push_str(" FOR UPDATE");
+        let write = self.compile(&stmt)?;
+        self.log.push(keys.sql.clone());
+        self.log.push(write.sql.clone());
+        let tx = self.transaction().await?;
+        let found = tx
+            .query_map_write(&keys, |row| {
+                columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, col)| Ok((*col, row.get::<Value>(i)?)))
+                    .collect::<Result<Pairs, Error>>()
+            })
+            .await?;
+        tx.execute_write(&write).await?;
+        Ok(found)
     }
 
     /// Runs a SELECT of whole `M` rows in the session's transaction, logging it.

@@ -121,7 +121,8 @@ const MIGRATIONS: &[Migration] = &[
 #[tokio::test]
 async fn hostile_names_through_migration_ops() {
     let graph = Graph::new(MIGRATIONS).unwrap();
-    for t in common::all_targets("injection_migrate").await {
+    // Not on MariaDB yet: migrations do not support MySQL (issue 18, migrations).
+    for t in common::all_targets_but_mysql("injection_migrate").await {
         let db = t.connect().await;
         let l = t.label;
         make_canary(&db, l).await;

@@ -130,7 +130,38 @@ impl Compiler<'_> {
             self.push(", ");
             self.constraint(table.schema.as_ref(), con);
         }
+        if self.d.indexes_in_create_table() {
+            for ix in &table.indexes {
+                self.push(if ix.unique {
+                    ", UNIQUE INDEX "
+                } else {
+                    ", INDEX "
+                });
+                if let Some(name) = &ix.name {
+                    self.ident(name);
+                    self.push(" ");
+                }
+                self.push("(");
+                for (i, name) in ix.columns.iter().enumerate() {
+                    if i > 0 {
+                        self.push(", ");
+                    }
+                    self.ident(name);
+                    let ty = table
+                        .columns
+                        .iter()
+                        .find(|c| c.name == *name)
+                        .map(|c| &c.ty);
+                    if let Some(n) = ty.and_then(|ty| self.d.index_prefix_length(ty)) {
+                        use std::fmt::Write;
+                        let _ = write!(self.sql, "({n})");
+                    }
+                }
+                self.push(")");
+            }
+        }
         self.push(")");
+        self.push(self.d.create_table_suffix());
         Ok(())
     }
 

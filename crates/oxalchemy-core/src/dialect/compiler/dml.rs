@@ -24,6 +24,7 @@ impl Compiler<'_> {
         }
         match &s.on_conflict {
             None => {}
+            Some(c) if self.d.on_duplicate_key_update() => self.on_duplicate_key(s, c)?,
             Some(OnConflict::DoNothing { target }) => {
                 self.push(" ON CONFLICT");
                 self.conflict_target(target)?;
@@ -76,8 +77,8 @@ impl Compiler<'_> {
     /// ` DEFAULT VALUES`: an insert naming no columns may carry one empty row at most.
     fn default_values(&mut self, s: &Insert) -> R {
         match s.rows.as_slice() {
-            [] => self.push(" DEFAULT VALUES"),
-            [row] if row.is_empty() => self.push(" DEFAULT VALUES"),
+            [] => self.push(self.d.default_values_sql()),
+            [row] if row.is_empty() => self.push(self.d.default_values_sql()),
             rows => {
                 return Err(CompileError::RowLength {
                     table: s.table.name.to_string(),
@@ -127,7 +128,45 @@ impl Compiler<'_> {
         self.push(" SET ");
         self.assignments(&s.set)?;
         self.where_clause(s.where_.as_ref())?;
+        if !s.returning.is_empty() && !self.d.update_returning() {
+            return Err(CompileError::Unsupported(
+                "UPDATE … RETURNING (read the rows back with a SELECT by key)",
+                self.d.name(),
+            ));
+        }
         self.returning(&s.returning)
+    }
+
+    /// MySQL's upsert: ` ON DUPLICATE KEY UPDATE "a" = VALUES("a"), …`. The conflict target
+    /// is implied (any unique key); DO NOTHING assigns a conflict column to itself (a no-op
+    /// that, unlike `INSERT IGNORE`, turns no other error into a warning).
+    fn on_duplicate_key(&mut self, s: &Insert, c: &OnConflict) -> R {
+        match c {
+            OnConflict::DoNothing { target } => {
+                let col = target
+                    .first()
+                    .or_else(|| s.columns.first())
+                    .ok_or(CompileError::MissingConflictTarget)?;
+                self.push(" ON DUPLICATE KEY UPDATE ");
+                self.ident(col);
+                self.push(" = ");
+                self.ident(col);
+            }
+            OnConflict::DoUpdate { set, where_, .. } => {
+                if where_.is_some() {
+                    return Err(CompileError::Unsupported(
+                        "ON CONFLICT … DO UPDATE … WHERE (ON DUPLICATE KEY UPDATE has no WHERE; use IF() in the assignments)",
+                        self.d.name(),
+                    ));
+                }
+                if set.is_empty() {
+                    return Err(CompileError::EmptyUpdate(s.table.name.to_string()));
+                }
+                self.push(" ON DUPLICATE KEY UPDATE ");
+                self.assignments(set)?;
+            }
+        }
+        Ok(())
     }
 
     /// `DELETE FROM t [WHERE …] [RETURNING …]`
@@ -153,6 +192,12 @@ impl Compiler<'_> {
 
     /// ` RETURNING expr, …` (labels become `AS` aliases, as in a select list).
     fn returning(&mut self, r: &[Expr]) -> R {
+        if !r.is_empty() && !self.d.insert_returning() {
+            return Err(CompileError::Unsupported(
+                "RETURNING (this server has none: MySQL; MariaDB has it from 10.5)",
+                self.d.name(),
+            ));
+        }
         if !r.is_empty() {
             self.push(" RETURNING ");
             self.expr_list(r, Place::Column)?;

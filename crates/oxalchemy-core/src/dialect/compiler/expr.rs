@@ -58,6 +58,11 @@ impl Compiler<'_> {
             }
             Expr::Bind(v) => self.bind_from(v),
             Expr::Param => self.param(),
+            Expr::Excluded(name) if self.d.on_duplicate_key_update() => {
+                self.push("VALUES(");
+                self.ident(name);
+                self.push(")");
+            }
             Expr::Excluded(name) => {
                 self.push("excluded.");
                 self.ident(name);

@@ -22,7 +22,7 @@ pub use error::CompileError;
 pub(crate) use prepared::BindSource;
 pub use prepared::{compile_prepared, Params, PreparedSql};
 
-use super::{quote_ident, Dialect};
+use super::Dialect;
 use crate::expr::{Expr, Ident, TableRef};
 use crate::query::Statement;
 use crate::schema::{Column, Constraint};
@@ -244,7 +244,7 @@ impl<'d> Compiler<'d> {
     }
 
     fn ident(&mut self, name: &Ident) {
-        quote_ident(&mut self.sql, name.as_str());
+        self.d.quote_ident(&mut self.sql, name.as_str());
     }
 
     /// `"a", "b", …`

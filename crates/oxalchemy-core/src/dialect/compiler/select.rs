@@ -58,7 +58,7 @@ impl Compiler<'_> {
                 self.push(" LIMIT ");
                 self.count(l)?;
             }
-            (None, Some(_)) if self.d.offset_requires_limit() => self.push(" LIMIT -1"),
+            (None, Some(_)) if self.d.offset_requires_limit() => self.push(self.d.no_limit_sql()),
             (None, _) => {}
         }
         if let Some(o) = offset {
@@ -167,6 +167,19 @@ impl Compiler<'_> {
 
     /// `expr [DESC] [NULLS FIRST | NULLS LAST]`
     fn order_item(&mut self, o: &OrderBy) -> R {
+        if o.nulls.is_some() && !self.d.native_nulls_order() {
+            // `expr IS NULL` sorts NULLs last ascending (false < true), first descending.
+            self.expr_in(&o.expr, Place::Other)?;
+            self.push(match o.nulls {
+                Some(Nulls::First) => " IS NULL DESC, ",
+                _ => " IS NULL, ",
+            });
+            self.expr_in(&o.expr, Place::Ordering)?;
+            if o.desc {
+                self.push(" DESC");
+            }
+            return Ok(());
+        }
         self.expr_in(&o.expr, Place::Ordering)?;
         if o.desc {
             self.push(" DESC");

@@ -1,0 +1,331 @@
+//! MySQL / MariaDB specifics, on the server `TEST_MYSQL_URL` names (a database per test):
+//! Core statements, a model session's flush and query, the types as MySQL stores them, and
+//! typed errors. Everything else runs on MariaDB through `common::all_targets`.
+
+mod blog;
+
+use blog::*;
+use oxalchemy::prelude::*;
+use oxalchemy_testing::{mysql_database, MysqlDatabase};
+
+async fn fresh(test: &str) -> Option<(MysqlDatabase, Database)> {
+    let my = mysql_database(test).await?;
+    let db = Database::connect(&my.url)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {}: {e}", my.url));
+    Some((my, db))
+}
+
+#[tokio::test]
+async fn core_statements_and_a_session_run_on_mariadb() {
+    let Some((my, db)) = fresh("mysql_core_session").await else {
+        return;
+    };
+    assert_eq!(
+        db.dialect().name(),
+        "mariadb",
+        "MariaDB has INSERT … RETURNING"
+    );
+
+    // Core: DDL, INSERT … RETURNING, SELECT with binds, UPDATE, DELETE.
+    let items = Table::new("items")
+        .column(Column::new("id", SqlType::BigInteger).primary_key())
+        .column(Column::new("name", SqlType::String(Some(40))).not_null())
+        .column(Column::new("qty", SqlType::Integer).not_null());
+    let mut md = MetaData::new();
+    md.add(items.clone());
+    db.create_all(&md).await.unwrap();
+    let t = table("items");
+    let ids: Vec<(i64,)> = db
+        .query(
+            insert(t.clone())
+                .columns(["name", "qty"])
+                .values([lit("apple"), lit(3i32)])
+                .values([lit("pear"), lit(5i32)])
+                .returning([col("id")]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    assert!(ids[1].0 > ids[0].0);
+    let rows: Vec<(String, i32)> = db
+        .query(
+            select([col("name"), col("qty")])
+                .from(t.clone())
+                .filter(col("qty").gt(4i32))
+                .order_by(col("name")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows, [("pear".to_owned(), 5)]);
+    let changed = db
+        .execute(
+            update(t.clone())
+                .set("qty", 7i32)
+                .filter(col("name").eq("apple")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+    // Matched, not changed: the same value again still counts the row (CLIENT_FOUND_ROWS).
+    let again = db
+        .execute(
+            update(t.clone())
+                .set("qty", 7i32)
+                .filter(col("name").eq("apple")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, 1);
+    let gone = db
+        .execute(delete(t.clone()).filter(col("name").ilike("PEAR")))
+        .await
+        .unwrap();
+    assert_eq!(gone, 1);
+
+    // The ORM: create_all of the guide's models, a flush in FK order, a query back.
+    db.create_all(&registry().metadata()).await.unwrap();
+    let mut s = db.session();
+    let ann = s.add(User {
+        username: "ann".into(),
+        email: "ann@example.com".into(),
+        settings: serde_json::json!({"theme": "dark"}),
+        ..Default::default()
+    });
+    let post = s.add(Post {
+        title: "Hello".into(),
+        ..Default::default()
+    });
+    s.link(post, Post::author, ann).unwrap();
+    s.commit().await.unwrap();
+    let ann_id = s[ann].base.id;
+    assert!(ann_id > 0);
+    assert_eq!(s[post].author_id, ann_id);
+    s.close().await.unwrap();
+
+    let mut s = db.session();
+    let found = s
+        .query::<User>()
+        .filter(User::username.ilike("AN%"))
+        .one()
+        .await
+        .unwrap();
+    assert_eq!(s[found].base.id, ann_id);
+    assert_eq!(s[found].settings, serde_json::json!({"theme": "dark"}));
+    assert_eq!(s[found].status, Status::Active);
+    s[found].karma = Some(5);
+    s.commit().await.unwrap();
+    s.close().await.unwrap();
+    let karma: Option<i32> = db
+        .query_scalar(
+            select([col("karma")])
+                .from(table("users"))
+                .filter(col("id").eq(ann_id)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(karma, Some(5));
+    db.close();
+    my.drop().await;
+}
+
+#[tokio::test]
+async fn every_type_round_trips_as_mysql_stores_it() {
+    use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let Some((my, db)) = fresh("mysql_types").await else {
+        return;
+    };
+    let mood = SqlType::Enum {
+        name: "mood".into(),
+        variants: vec!["happy".into(), "sad".into()],
+        native: true,
+    };
+    let mut md = MetaData::new();
+    md.add(
+        Table::new("kinds")
+            .column(Column::new("id", SqlType::BigInteger).primary_key())
+            .column(Column::new("flag", SqlType::Boolean))
+            .column(Column::new("at", SqlType::DateTime { timezone: true }))
+            .column(Column::new("day", SqlType::Date))
+            .column(Column::new("tod", SqlType::Time))
+            .column(Column::new("amount", SqlType::Numeric(Some((12, 4)))))
+            .column(Column::new("big", SqlType::Numeric(None)))
+            .column(Column::new("doc", SqlType::Json))
+            .column(Column::new("uid", SqlType::Uuid))
+            .column(Column::new("blob", SqlType::Binary))
+            .column(Column::new("mood", mood)),
+    );
+    db.create_all(&md).await.unwrap();
+    let at = Utc.with_ymd_and_hms(2024, 2, 29, 23, 59, 58).unwrap()
+        + chrono::Duration::microseconds(123_456);
+    let uid = uuid::Uuid::new_v4();
+    let amount = Decimal::from_str("-12345678.1234").unwrap();
+    let big = Decimal::from_str("123456789012345.000000001").unwrap();
+    db.execute(
+        insert(table("kinds"))
+            .columns([
+                "flag", "at", "day", "tod", "amount", "big", "doc", "uid", "blob", "mood",
+            ])
+            .values([
+                lit(true),
+                lit(at),
+                lit(NaiveDate::from_ymd_opt(1000, 1, 1).unwrap()),
+                lit(NaiveTime::from_hms_micro_opt(13, 14, 15, 16).unwrap()),
+                lit(amount),
+                lit(big),
+                lit(serde_json::json!({"a": [1, "two", null]})),
+                lit(uid),
+                lit(vec![0u8, 255, 39, 0]),
+                lit("sad"),
+            ]),
+    )
+    .await
+    .unwrap();
+    type Row = (
+        bool,
+        chrono::DateTime<Utc>,
+        NaiveDate,
+        NaiveTime,
+        Decimal,
+        Decimal,
+        serde_json::Value,
+        uuid::Uuid,
+        Vec<u8>,
+        String,
+    );
+    let row: Row = db
+        .query_one(
+            select([
+                col("flag"),
+                col("at"),
+                col("day"),
+                col("tod"),
+                col("amount"),
+                col("big"),
+                col("doc"),
+                col("uid"),
+                col("blob"),
+                col("mood"),
+            ])
+            .from(table("kinds")),
+        )
+        .await
+        .unwrap();
+    assert!(row.0);
+    assert_eq!(row.1, at, "DATETIME(6) keeps microseconds");
+    assert_eq!(row.2, NaiveDate::from_ymd_opt(1000, 1, 1).unwrap());
+    assert_eq!(
+        row.3,
+        NaiveTime::from_hms_micro_opt(13, 14, 15, 16).unwrap()
+    );
+    assert_eq!(row.4, amount);
+    assert_eq!(row.5, big);
+    assert_eq!(row.6, serde_json::json!({"a": [1, "two", null]}));
+    assert_eq!(row.7, uid);
+    assert_eq!(row.8, vec![0u8, 255, 39, 0]);
+    assert_eq!(row.9, "sad");
+    // A native ENUM refuses other values (strict mode).
+    let err = db
+        .execute(
+            insert(table("kinds"))
+                .columns(["mood"])
+                .values([lit("meh")]),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Database { .. }), "{err}");
+    // As dynamic values: booleans are TINYINT(1) integers, DECIMAL exact; MariaDB's JSON is
+    // LONGTEXT on the wire, so it reads as its text (a typed `serde_json::Value` parses it).
+    let dynamic: Vec<Value> = db
+        .query_one(
+            select([col("flag"), col("amount"), col("doc"), col("day")]).from(table("kinds")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        dynamic,
+        [
+            Value::I64(1),
+            Value::Decimal(amount),
+            Value::Text(r#"{"a":[1,"two",null]}"#.to_owned()),
+            Value::Date(NaiveDate::from_ymd_opt(1000, 1, 1).unwrap()),
+        ]
+    );
+    db.close();
+    my.drop().await;
+}
+
+#[tokio::test]
+async fn constraint_errors_are_typed_with_their_names() {
+    let Some((my, db)) = fresh("mysql_errors").await else {
+        return;
+    };
+    db.create_all(&registry().metadata()).await.unwrap();
+    // 1452: a child row without its parent names the constraint and the child table.
+    let err = db
+        .execute(
+            insert(table("posts"))
+                .columns(["title", "author_id", "created_at", "updated_at"])
+                .values([
+                    lit("t"),
+                    lit(999i64),
+                    lit(chrono::Utc::now()),
+                    lit(chrono::Utc::now()),
+                ]),
+        )
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Integrity(IntegrityError::ForeignKeyViolation {
+            constraint, table, ..
+        }) => {
+            assert_eq!(
+                constraint.as_deref(),
+                Some("fk_posts_author_id_users"),
+                "{err}"
+            );
+            assert_eq!(table.as_deref(), Some("posts"), "{err}");
+        }
+        other => panic!("expected a foreign key violation, got {other:?}"),
+    }
+    // 4025 (MariaDB's CHECK): named by the naming convention.
+    let mut s = db.session();
+    let u = s.add(User {
+        username: "ann".into(),
+        email: "ann@example.com".into(),
+        ..Default::default()
+    });
+    s.commit().await.unwrap();
+    let uid = s[u].base.id;
+    s.close().await.unwrap();
+    let err = db
+        .execute(
+            insert(table("posts"))
+                .columns(["title", "author_id", "created_at", "updated_at"])
+                .values([
+                    lit(""),
+                    lit(uid),
+                    lit(chrono::Utc::now()),
+                    lit(chrono::Utc::now()),
+                ]),
+        )
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Integrity(i @ IntegrityError::CheckViolation { .. }) => {
+            assert_eq!(i.constraint(), Some("ck_posts_title_not_empty"), "{err}");
+        }
+        other => panic!("expected a check violation, got {other:?}"),
+    }
+    // A refused login is a typed connect error that hides the password.
+    let mut url = my.url.replacen("mysql://root@", "mysql://root:hunter2@", 1);
+    url.push_str("?ssl-mode=disabled");
+    let err = Database::connect(&url).await.unwrap_err();
+    assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+    assert!(err.to_string().contains("Access denied"), "{err}");
+    assert!(!format!("{err} {err:?}").contains("hunter2"), "{err:?}");
+    db.close();
+    my.drop().await;
+}
