@@ -11,12 +11,15 @@
 //! * `autocommit`: migrations with concurrent index builds, run as transactions around
 //!   them on PostgreSQL.
 //! * `offline`: [`Runner::offline_sql`], the same as a SQL script.
+//! * `mysql`: MySQL / MariaDB, where DDL is not transactional: progress recorded per
+//!   operation, the `GET_LOCK` migration lock.
 //! * `version_table`: the `oxalchemy_version` table.
 //! * `error`: [`MigrateError`].
 
 mod autocommit;
 mod error;
 mod graph;
+mod mysql;
 mod offline;
 mod runner;
 mod version_table;
