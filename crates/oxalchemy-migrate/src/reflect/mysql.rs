@@ -9,7 +9,8 @@
 //!   display widths (`int(11)`) are ignored, and collations are not compared (the dialect
 //!   writes `utf8mb4_bin` for every table).
 //! * MariaDB's `JSON` is `LONGTEXT` with a column-level `CHECK (json_valid(col))` named after
-//!   the column: reflected as JSON, and that CHECK is not reported.
+//!   the column: reflected as JSON, and that CHECK is not reported. (CHECK clauses come
+//!   back with names in double quotes when the session has `ANSI_QUOTES`.)
 //! * `ENUM('a','b')` is a native enum named after its column.
 //! * The primary key is always named `PRIMARY`: reflected unnamed. An index InnoDB created
 //!   for a foreign key (named after the constraint) is not reported as an index.
@@ -109,8 +110,8 @@ fn action(rule: &str) -> Option<ReferentialAction> {
         "CASCADE" => Some(ReferentialAction::Cascade),
         "SET NULL" => Some(ReferentialAction::SetNull),
         "SET DEFAULT" => Some(ReferentialAction::SetDefault),
-        "RESTRICT" => Some(ReferentialAction::Restrict),
-        _ => None, // NO ACTION, the default
+        // InnoDB's NO ACTION is RESTRICT, and MariaDB reports the default as RESTRICT.
+        _ => None,
     }
 }
 
@@ -240,7 +241,7 @@ pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Ta
     let json_checks: HashSet<String> = checks
         .iter()
         .filter(|(n, clause)| {
-            let c = clause.to_ascii_lowercase().replace(['`', ' '], "");
+            let c = clause.to_ascii_lowercase().replace(['`', '"', ' '], "");
             c == format!("json_valid({})", n.to_ascii_lowercase())
         })
         .map(|(n, _)| n.clone())
