@@ -50,9 +50,7 @@ async fn mariadb(test: &str) -> TestDb {
         .await
         .unwrap();
     let (server, _) = base.rsplit_once('/').expect("a URL naming a database");
-    let db = Database::connect(&format!("{server}/{name}"))
-        .await
-        .unwrap();
+    let db = Database::connect(format!("{server}/{name}")).await.unwrap();
     TestDb { db, name, admin }
 }
 

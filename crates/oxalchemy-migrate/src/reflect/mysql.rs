@@ -37,6 +37,9 @@ pub(super) const TABLE_NAMES: &str = "SELECT CAST(TABLE_NAME AS CHAR) \
      AND TABLE_NAME <> :version AND TABLE_NAME <> 'oxalchemy_migration_progress' \
      ORDER BY TABLE_NAME";
 
+/// A constraint's key column: (column, referred table, referred column).
+type KeyColumn<'a> = (&'a str, Option<&'a str>, Option<&'a str>);
+
 /// `(name, data_type, column_type, is_nullable, default, extra)` rows of `COLUMNS`.
 type ColumnRow = (String, String, String, String, Option<String>, String);
 
@@ -225,7 +228,7 @@ pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Ta
         )
         .await?;
 
-    let mut key_cols: HashMap<&str, Vec<(&str, Option<&str>, Option<&str>)>> = HashMap::new();
+    let mut key_cols: HashMap<&str, Vec<KeyColumn<'_>>> = HashMap::new();
     for (con, col, rt, rc) in &keys {
         key_cols.entry(con.as_str()).or_default().push((
             col.as_str(),
