@@ -598,3 +598,91 @@ async fn the_migration_lock_is_get_lock_and_names_its_holder() {
     drop(other);
     t.finish().await;
 }
+
+/// The guide's models (autogenerate.rs): a UNIQUE column, a CHECK, a cascading foreign key
+/// with an index of its own, server defaults.
+fn guide_models(with_status: bool) -> MetaData {
+    let mut users = Table::new("users")
+        .column(Column::new("id", SqlType::BigInteger).primary_key())
+        .column(
+            Column::new("username", SqlType::String(Some(50)))
+                .not_null()
+                .unique(),
+        )
+        .column(Column::new("email", SqlType::String(Some(255))).not_null())
+        .column(
+            Column::new("karma", SqlType::Integer)
+                .server_default("0")
+                .not_null(),
+        )
+        .index(Index::new(["username", "email"]).named("idx_users_username_email"));
+    if with_status {
+        users = users
+            .column(
+                Column::new("status", SqlType::String(Some(20)))
+                    .not_null()
+                    .server_default("'active'"),
+            )
+            .index(Index::new(["status"]).named("idx_users_status"));
+    }
+    let mut md = MetaData::new();
+    md.add(users);
+    md.add(
+        Table::new("posts")
+            .column(Column::new("id", SqlType::BigInteger).primary_key())
+            .column(Column::new("title", SqlType::String(Some(200))).not_null())
+            .column(Column::new("body", SqlType::Text))
+            .column(
+                Column::new("author_id", SqlType::BigInteger)
+                    .not_null()
+                    .references("users", "id")
+                    .on_delete(ReferentialAction::Cascade),
+            )
+            .check("title_not_empty", "length(title) > 0")
+            .index(Index::new(["author_id"]).named("idx_posts_author")),
+    );
+    md
+}
+
+#[tokio::test]
+async fn guide_autogenerate_round_trip_on_mariadb() {
+    let t = mariadb("autogen").await;
+    let first = autogenerate(&t.db, &guide_models(false)).await;
+    assert_eq!(first.upgrade.len(), 2, "{:#?}", first.upgrade);
+    apply(&t.db, &first.upgrade).await;
+    let again = autogenerate(&t.db, &guide_models(false)).await;
+    assert!(again.is_empty(), "{:#?}", again.upgrade);
+    t.db.execute(text(
+        "INSERT INTO users (username, email) VALUES ('ann', 'ann@example.com')",
+    ))
+    .await
+    .unwrap();
+    let change = autogenerate(&t.db, &guide_models(true)).await;
+    let kinds: Vec<String> = change
+        .upgrade
+        .iter()
+        .map(|op| {
+            format!("{op:?}")
+                .split('(')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(kinds, ["AddColumn", "CreateIndex"], "{:#?}", change.upgrade);
+    apply(&t.db, &change.upgrade).await;
+    let status: String =
+        t.db.query_scalar(text("SELECT status FROM users"))
+            .await
+            .unwrap();
+    assert_eq!(status, "active");
+    assert!(autogenerate(&t.db, &guide_models(true)).await.is_empty());
+    apply(&t.db, &change.downgrade).await;
+    assert!(autogenerate(&t.db, &guide_models(false)).await.is_empty());
+    assert_eq!(count(&t.db, "users").await, 1);
+    apply(&t.db, &first.downgrade).await;
+    let mut conn = t.db.connection().await.unwrap();
+    assert!(reflect(&mut conn).await.unwrap().tables().is_empty());
+    drop(conn);
+    t.finish().await;
+}
