@@ -212,6 +212,40 @@ pub fn lint(d: &dyn Dialect, ops: &Ops, state: &MetaData) -> Vec<Lint> {
         }
         let _ = op.apply_to(&mut state);
     }
+    non_transactional_ddl(d, ops, &mut out);
     out.retain(|l| !ops.is_allowed(l.op, l.code));
     out
+}
+
+/// The lint code of a migration with several DDL operations on MySQL / MariaDB.
+pub const NON_TRANSACTIONAL_DDL: &str = "non-transactional-ddl";
+
+/// MySQL / MariaDB commit each DDL statement on its own: a migration with several schema
+/// operations cannot roll back as one, and a failure leaves the first ones applied. One
+/// finding, on the second such operation.
+fn non_transactional_ddl(d: &dyn Dialect, ops: &Ops, out: &mut Vec<Lint>) {
+    if !crate::ops::mysql::is_mysql(d) {
+        return;
+    }
+    let ddl: Vec<usize> = ops
+        .ops()
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| !matches!(op, Op::Run { .. } | Op::Execute(_)))
+        .map(|(i, _)| i)
+        .collect();
+    if let Some(&second) = ddl.get(1) {
+        out.push(Lint {
+            code: NON_TRANSACTIONAL_DDL,
+            op: second,
+            message: format!(
+                "this migration has {} DDL operations, and {} commits each DDL statement on \
+                 its own: if operation #{second} or a later one fails, the ones before it stay \
+                 applied (the runner records them, resumes on the next run, and its error \
+                 lists what ran); prefer one DDL operation per migration",
+                ddl.len(),
+                d.name()
+            ),
+        });
+    }
 }

@@ -206,6 +206,46 @@ pub enum MigrateError {
         /// The finding.
         lint: Box<crate::lint::Lint>,
     },
+    /// A migration failed part way on MySQL / MariaDB, where every DDL statement commits on
+    /// its own: the operations in `ran` are applied and recorded in
+    /// `oxalchemy_migration_progress`, `failed` is not, `not_run` did not run.
+    #[error(
+        "migration `{revision}` ({direction}) failed at operation {failed}: {source}. \
+         MySQL/MariaDB commit each DDL statement on its own, so the operations before it \
+         stay applied: ran {ran:?}; not run {not_run:?}. To resume, fix the cause and run \
+         again: the recorded operations are skipped and the run continues at {failed}. To \
+         undo instead, reverse the operations that ran by hand (last first), then call \
+         `Runner::forget_progress` for `{revision}` (or delete its rows from \
+         oxalchemy_migration_progress)"
+    )]
+    PartiallyApplied {
+        /// The migration.
+        revision: String,
+        /// `upgrade` or `downgrade`.
+        direction: &'static str,
+        /// The operations that ran and are committed, as `#i what`, in order.
+        ran: Vec<String>,
+        /// The operation that failed, as `#i what`.
+        failed: String,
+        /// The operations after it, which did not run.
+        not_run: Vec<String>,
+        /// Why the operation failed.
+        source: Box<MigrateError>,
+    },
+    /// `oxalchemy_migration_progress` records operations of a migration from another
+    /// direction or another version of its operations: it cannot be resumed.
+    #[error(
+        "migration `{revision}` has recorded progress from an earlier failed run \
+         ({recorded}) that does not match what would run now (another direction, or the \
+         migration was edited); finish or undo those operations by hand, then call \
+         `Runner::forget_progress` for `{revision}`"
+    )]
+    PartialProgress {
+        /// The migration.
+        revision: String,
+        /// What is recorded.
+        recorded: String,
+    },
     /// An operation cannot be planned or rendered at its point of the history.
     #[error(transparent)]
     Op(#[from] OpError),

@@ -11,6 +11,8 @@
 //! * `autocommit`: migrations with concurrent index builds, run as transactions around
 //!   them on PostgreSQL.
 //! * `offline`: [`Runner::offline_sql`], the same as a SQL script.
+//! * `mysql`: MySQL / MariaDB, where DDL is not transactional: progress recorded per
+//!   operation, the `GET_LOCK` migration lock.
 //! * `version_table`: the `oxalchemy_version` table.
 //! * `error`: [`MigrateError`].
 
@@ -18,6 +20,7 @@ mod autocommit;
 pub mod checksum;
 mod error;
 mod graph;
+mod mysql;
 mod offline;
 mod runner;
 mod sharded;

@@ -54,7 +54,7 @@ pub async fn execute_ops(conn: &mut Connection, ops: &[Op], state: &mut MetaData
 }
 
 /// Runs one operation on `conn`, advancing `state` (see [`execute_ops`]).
-async fn execute_op(conn: &mut Connection, op: &Op, state: &mut MetaData) -> Result<()> {
+pub(super) async fn execute_op(conn: &mut Connection, op: &Op, state: &mut MetaData) -> Result<()> {
     adopt_table(conn, op, state).await?;
     for step in op.render(conn.dialect(), state)? {
         match step {
@@ -165,13 +165,18 @@ impl<'g> Runner<'g> {
         self
     }
 
+    /// How long to wait for another run's migration lock.
+    pub(super) fn lock_timeout_value(&self) -> Duration {
+        self.lock_timeout
+    }
+
     /// The graph this runner moves databases along.
     pub(super) fn graph(&self) -> &'g Graph {
         self.graph
     }
 
     /// The applied revisions that are known, checking checksums.
-    async fn applied_set(&self, conn: &mut Connection) -> Result<HashSet<&'static str>> {
+    pub(super) async fn applied_set(&self, conn: &mut Connection) -> Result<HashSet<&'static str>> {
         let mut set = HashSet::new();
         for (rev, checksum) in applied(conn).await? {
             let m = self
@@ -201,6 +206,7 @@ impl<'g> Runner<'g> {
         self.lock(&mut tx).await?;
         let applied = self.applied_set(&mut tx).await?;
         tx.commit().await?;
+        self.unlock(conn).await?;
         Ok(applied)
     }
 
@@ -280,6 +286,10 @@ impl<'g> Runner<'g> {
     /// It polls `pg_try_advisory_xact_lock` instead of waiting in `pg_advisory_xact_lock`,
     /// so a cancelled run leaves no lock wait queued on the server.
     pub(super) async fn lock(&self, conn: &mut Connection) -> Result<()> {
+        if is_mysql(conn) {
+            // GET_LOCK is session-scoped: the caller releases it (`unlock`).
+            return self.lock_mysql(conn).await;
+        }
         self.lock_with(conn, "SELECT pg_try_advisory_xact_lock(:k)")
             .await
     }
@@ -316,6 +326,10 @@ impl<'g> Runner<'g> {
     /// [`concurrently`](crate::ops::Ops::concurrently) index runs in several transactions
     /// around it (see `autocommit`).
     async fn run_one(&self, conn: &mut Connection, m: &Migration, dir: Direction) -> Result<bool> {
+        if is_mysql(conn) {
+            // DDL commits statement by statement there: progress is recorded per operation.
+            return self.run_one_mysql(conn, m, dir).await;
+        }
         let sqlite = is_sqlite(conn);
         let ops = m.ops_for(dir);
         let concurrent = concurrent_ops(m, &ops)?;
@@ -485,6 +499,7 @@ impl<'g> Runner<'g> {
             }
         }
         tx.commit().await?;
+        self.unlock(&mut conn).await?;
         Ok(())
     }
 }
@@ -661,4 +676,9 @@ async fn table_lock_holders(conn: &mut Connection, table: &str) -> Result<String
 
 pub(super) fn is_sqlite(conn: &Connection) -> bool {
     conn.dialect().name() == "sqlite"
+}
+
+/// Whether `conn` is MySQL or MariaDB (DDL not transactional, a named lock).
+pub(super) fn is_mysql(conn: &Connection) -> bool {
+    crate::ops::mysql::is_mysql(conn.dialect())
 }

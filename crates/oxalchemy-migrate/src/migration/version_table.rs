@@ -21,6 +21,9 @@ pub const VERSION_TABLE: &str = "oxalchemy_version";
 fn columns(dialect: &dyn Dialect) -> String {
     let applied_at = if is_sqlite(dialect) {
         "TIMESTAMP NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))"
+    } else if crate::ops::mysql::is_mysql(dialect) {
+        // MySQL / MariaDB: no zoned type; the sessions run in UTC.
+        "DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
     } else {
         "TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP"
     };
@@ -90,6 +93,8 @@ async fn ensure_version_table(conn: &mut Connection) -> Result<()> {
         if ty.is_some_and(|(t,)| t.eq_ignore_ascii_case("VARCHAR(40)")) {
             upgrade_sqlite(conn, dialect).await?;
         }
+    } else if crate::ops::mysql::is_mysql(dialect) {
+        // No release before this one wrote the table on MySQL / MariaDB: nothing to convert.
     } else {
         let ty: Option<(String,)> = conn
             .query_opt(text(format!(

@@ -11,6 +11,7 @@
 //! * `sqlite_batch`: SQLite's table rebuild.
 
 mod builder;
+pub(crate) mod mysql;
 mod render;
 mod sqlite_batch;
 mod state;

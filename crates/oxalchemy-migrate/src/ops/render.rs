@@ -18,6 +18,9 @@ impl Op {
     /// The statements for this operation on `d`, given the schema state *before* it.
     /// SQLite operations it cannot ALTER become a table rebuild (batch mode).
     pub fn render(&self, d: &dyn Dialect, state: &MetaData) -> Result<Vec<Step>, OpError> {
+        if super::mysql::is_mysql(d) {
+            return super::mysql::render(self, d, state);
+        }
         let sqlite = d.name() == "sqlite";
         Ok(match self {
             Op::CreateTable(t) => {

@@ -34,6 +34,7 @@
 //! labelled `1`, `2`, … in text order), and [`reflect`]'s `MetaData::add` then names it by the
 //! default naming convention (`uq_t_a_b`, `ck_t_1`, `pk_t`, `fk_t_a_parent`).
 
+pub(crate) mod mysql;
 mod postgres;
 mod sql_text;
 mod sqlite;
@@ -66,10 +67,11 @@ pub enum ReflectError {
         /// The type as the database reports it.
         ty: String,
     },
-    /// The connection's dialect has no reflection (only SQLite and PostgreSQL do).
+    /// The connection's dialect has no reflection (SQLite, PostgreSQL, MySQL and MariaDB
+    /// do).
     #[error(
-        "schema reflection does not support the `{0}` dialect; use a SQLite or PostgreSQL \
-         database"
+        "schema reflection does not support the `{0}` dialect; use a SQLite, PostgreSQL, \
+         MySQL or MariaDB database"
     )]
     UnsupportedDialect(&'static str),
 }
@@ -125,6 +127,7 @@ pub async fn table_names(conn: &mut Connection) -> Result<Vec<String>> {
     let sql = match conn.dialect().name() {
         "sqlite" => sqlite::TABLE_NAMES,
         "postgresql" => postgres::TABLE_NAMES,
+        "mysql" | "mariadb" => mysql::TABLE_NAMES,
         other => return Err(ReflectError::UnsupportedDialect(other)),
     };
     let rows: Vec<(String,)> = conn.query(text(sql).bind("version", VERSION_TABLE)).await?;
@@ -137,6 +140,7 @@ pub async fn reflect_table(conn: &mut Connection, name: &str) -> Result<Option<T
     match conn.dialect().name() {
         "sqlite" => sqlite::table(conn, name).await,
         "postgresql" => postgres::table(conn, None, name).await,
+        "mysql" | "mariadb" => mysql::table(conn, name).await,
         other => Err(ReflectError::UnsupportedDialect(other)),
     }
 }
