@@ -28,6 +28,10 @@ pub(crate) struct ColumnAttrs {
     pub(crate) default: Option<DefaultValue>,
     /// `server_default = "sql"`.
     pub(crate) server_default: Option<LitStr>,
+    /// `comment = "text"` (PostgreSQL `COMMENT ON COLUMN`).
+    pub(crate) comment: Option<LitStr>,
+    /// `collation = "name"`.
+    pub(crate) collation: Option<LitStr>,
     /// `onupdate = …`, applied on every update.
     pub(crate) onupdate: Option<DefaultValue>,
     /// `foreign_key = "table.column"`.
@@ -208,6 +212,10 @@ impl ColumnAttrs {
             self.default = Some(DefaultValue::from_expr(meta.value()?.parse()?));
         } else if p.is_ident("server_default") {
             self.server_default = Some(meta.value()?.parse()?);
+        } else if p.is_ident("comment") {
+            self.comment = Some(meta.value()?.parse()?);
+        } else if p.is_ident("collation") {
+            self.collation = Some(meta.value()?.parse()?);
         } else if p.is_ident("onupdate") {
             self.onupdate = Some(DefaultValue::from_expr(meta.value()?.parse()?));
         } else if p.is_ident("foreign_key") {
@@ -544,7 +552,7 @@ fn parse_field_list(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Ident>> {
 
 /// The keys `#[column(…)]` accepts, for the "unknown attribute" message.
 const COLUMN_KEYS: &str = "primary_key, autoincrement, length, unique, index, default, \
-     server_default, onupdate, foreign_key, on_delete, on_update, json, jsonb, name, validate, \
+     server_default, comment, collation, onupdate, foreign_key, on_delete, on_update, json, jsonb, name, validate, \
      version, skip";
 /// The keys a struct-level `#[model(…)]` accepts.
 const MODEL_KEYS: &str = "table, index, unique, check, validate";

@@ -322,6 +322,12 @@ fn describe_column(field: &Field, column: &Column) -> TokenStream2 {
     if let Some(sd) = &c.server_default {
         def = quote!(#def.server_default(#sd));
     }
+    if let Some(comment) = &c.comment {
+        def = quote!(#def.comment(#comment));
+    }
+    if let Some(collation) = &c.collation {
+        def = quote!(#def.collation(#collation));
+    }
     if let Some(fk) = &c.foreign_key {
         let (table, col) = (&fk.table, &fk.column);
         def = quote!(#def.references(#table, #col));

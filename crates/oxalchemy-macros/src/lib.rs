@@ -120,6 +120,8 @@ use relationships::Relationships;
 /// | `unique`, `index` | a single-column unique constraint / index |
 /// | `default = expr` | set on insert while the field is unset: `now` (the current time), a lower-case function name (called), or a value (converted with `Into`) |
 /// | `server_default = "sql"` | the column's SQL `DEFAULT` |
+/// | `comment = "text"` | the column's comment (PostgreSQL; compared by autogenerate) |
+/// | `collation = "name"` | the column's `COLLATE` (`"C"`, `"NOCASE"`, …) |
 /// | `onupdate = expr` | set on every update; same forms as `default` |
 /// | `foreign_key = "table.column"` | a foreign key |
 /// | `on_delete = "…"`, `on_update = "…"` | the foreign key's action: `"cascade"`, `"set null"`, `"set default"`, `"restrict"`, `"no action"` |
