@@ -237,6 +237,7 @@ fn non_transactional_ddl(d: &dyn Dialect, ops: &Ops, out: &mut Vec<Lint>) {
     if let Some(&second) = ddl.get(1) {
         out.push(Lint {
             code: NON_TRANSACTIONAL_DDL,
+            level: Level::Warning,
             op: second,
             message: format!(
                 "this migration has {} DDL operations, and {} commits each DDL statement on \

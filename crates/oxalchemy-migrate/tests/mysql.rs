@@ -246,6 +246,8 @@ fn version(v: usize) -> MetaData {
             ref_columns: vec!["id".into()],
             on_delete: Some(ReferentialAction::SetNull),
             on_update: None,
+            deferrable: false,
+            initially_deferred: false,
         });
     }
     md.add(books);

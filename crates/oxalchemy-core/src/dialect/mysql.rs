@@ -108,6 +108,19 @@ impl Dialect for MySql {
             SqlType::Date => out.push_str("DATE"),
             SqlType::Time => out.push_str("TIME(6)"),
             SqlType::DateTime { .. } => out.push_str("DATETIME(6)"),
+            // MySQL's fractional seconds stop at 6 digits; time zones are not stored (values
+            // are kept in UTC, as for DATETIME(6)).
+            SqlType::TimePrecision(p) => {
+                let _ = write!(out, "TIME({})", (*p).min(6));
+            }
+            SqlType::DateTimePrecision { precision, .. } => {
+                let _ = write!(out, "DATETIME({})", (*precision).min(6));
+            }
+            SqlType::Char(n) => {
+                let _ = write!(out, "CHAR({n})");
+            }
+            // MySQL has no interval type: the interval's text (PostgreSQL's output form).
+            SqlType::Interval => out.push_str("VARCHAR(64)"),
             SqlType::Uuid => out.push_str("CHAR(36)"),
             SqlType::Json | SqlType::JsonB => out.push_str("JSON"),
             // The longest IPv6 address with a prefix: 39 + 4.
@@ -152,7 +165,8 @@ impl Dialect for MySql {
             | SqlType::Enum { .. }
             | SqlType::Json
             | SqlType::JsonB
-            | SqlType::Array(_) => out.push_str("CHAR"),
+            | SqlType::Array(_)
+            | SqlType::Interval => out.push_str("CHAR"),
             SqlType::Binary => out.push_str("BINARY"),
             ty => self.write_type(out, ty),
         }

@@ -46,6 +46,7 @@ pub(super) fn describe(op: &Op) -> String {
         Op::DropIndex { table, name } => format!("drop_index {name} on {table}"),
         Op::AddConstraint { table, .. } => format!("add_constraint on {table}"),
         Op::DropConstraint { table, name } => format!("drop_constraint {name} on {table}"),
+        Op::SetTableComment { table, .. } => format!("set_table_comment {table}"),
         Op::Execute(_) => "execute".to_owned(),
         Op::Run { label, .. } => format!("run {label}"),
     }

@@ -51,6 +51,9 @@ pub(super) fn render(op: &Op, d: &dyn Dialect, state: &MetaData) -> Result<Vec<S
             }
             steps
         }
+        // Comments are not written on MySQL / MariaDB yet (`Dialect::comment_on` is false
+        // there, as on SQLite), so there is nothing to change.
+        Op::SetTableComment { .. } => Vec::new(),
         Op::DropTable(name) => vec![sql(format!("DROP TABLE {}", t(name)))],
         Op::RenameTable { from, to } => {
             vec![sql(format!("RENAME TABLE {} TO {}", t(from), t(to)))]
@@ -227,6 +230,8 @@ mod tests {
                     ref_columns: vec!["id".into()],
                     on_delete: None,
                     on_update: None,
+                    deferrable: false,
+                    initially_deferred: false,
                 })
                 .index(Index::new(["name"]).named("ix_users_name")),
         );

@@ -307,6 +307,9 @@ pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Ta
                     ),
                     on_delete: del,
                     on_update: upd,
+                    // MySQL / MariaDB check foreign keys at once: no DEFERRABLE.
+                    deferrable: false,
+                    initially_deferred: false,
                 });
             }
             _ => {} // PRIMARY KEY read with the columns; CHECKs below

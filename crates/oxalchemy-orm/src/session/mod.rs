@@ -55,7 +55,7 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Index, IndexMut};
 
-use oxalchemy_core::{Compiled, Statement, Value};
+use oxalchemy_core::{Compiled, Expr, Ident, Statement, Value};
 use oxalchemy_engine::{Database, Error, FromRow};
 
 use crate::errors::mapping;

@@ -143,8 +143,11 @@ impl Compiler<'_> {
     fn on_duplicate_key(&mut self, s: &Insert, c: &OnConflict) -> R {
         match c {
             OnConflict::DoNothing { target } => {
-                let col = target
-                    .first()
+                let named = match target {
+                    ConflictTarget::Columns(cols) => cols.first(),
+                    ConflictTarget::Constraint(_) => None,
+                };
+                let col = named
                     .or_else(|| s.columns.first())
                     .ok_or(CompileError::MissingConflictTarget)?;
                 self.push(" ON DUPLICATE KEY UPDATE ");
