@@ -230,7 +230,7 @@ async fn database_errors_on_both_databases() {
 
         // Reflection of a type oxalchemy cannot represent.
         let ty = if t.pg.is_some() {
-            "interval"
+            "tsvector"
         } else {
             "GEOMETRY"
         };

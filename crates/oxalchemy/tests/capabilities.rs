@@ -13,6 +13,8 @@ async fn capability_flags_match_the_database() {
         let caps = db.dialect().capabilities();
         let expected = if t.is_postgres() {
             Capabilities::POSTGRES
+        } else if t.is_mysql() {
+            Capabilities::MYSQL
         } else {
             Capabilities::SQLITE
         };
@@ -28,10 +30,12 @@ async fn capability_flags_match_the_database() {
         let exists = conn.execute(text("SELECT * FROM caps_ddl")).await.is_ok();
         assert_eq!(!exists, caps.transactional_ddl, "[{}]", t.label);
 
-        let has_advisory = conn
-            .query_scalar::<bool>(text("SELECT pg_try_advisory_xact_lock(42)"))
-            .await
-            .is_ok();
+        let advisory = if t.is_mysql() {
+            "SELECT GET_LOCK('caps', 0) = 1 AND RELEASE_LOCK('caps') = 1"
+        } else {
+            "SELECT pg_try_advisory_xact_lock(42)"
+        };
+        let has_advisory = conn.query_scalar::<bool>(text(advisory)).await.is_ok();
         assert_eq!(has_advisory, caps.advisory_locks, "[{}]", t.label);
         let has_lag = conn
             .query_scalar::<Option<f64>>(text(

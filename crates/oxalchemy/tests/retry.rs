@@ -117,6 +117,10 @@ async fn sixteen_concurrent_serializable_transfers_all_commit_once() {
         if t.is_postgres() {
             // Read-modify-write of shared rows at SERIALIZABLE: conflicts are certain.
             assert!(total_retries > 0, "[{}] no conflict was retried", t.label);
+        } else if t.is_mysql() {
+            // InnoDB at SERIALIZABLE: reads take shared locks, so concurrent transfers
+            // deadlock (1213) and are retried; how often depends on timing, so only the
+            // outcome above is asserted.
         } else {
             // SQLite: one writer at a time; transactions queue for it (BEGIN IMMEDIATE),
             // so they never conflict.

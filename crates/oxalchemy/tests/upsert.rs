@@ -97,7 +97,9 @@ async fn insert_or_update_returns_the_rows_written() {
 
 #[tokio::test]
 async fn do_nothing_skips_conflicts_and_returns_only_inserted_rows() {
-    for t in common::all_targets("upsert_nothing").await {
+    // Not on MariaDB yet: its DO NOTHING is `ON DUPLICATE KEY UPDATE c = c`, whose RETURNING
+    // also returns the conflicting rows; skipping them needs INSERT IGNORE-free detection.
+    for t in common::all_targets_but_mysql("upsert_nothing").await {
         let db = setup(&t).await;
         let rows = [
             Mapping::<Member>::new()
@@ -134,7 +136,9 @@ async fn do_nothing_skips_conflicts_and_returns_only_inserted_rows() {
 
 #[tokio::test]
 async fn where_and_expressions_over_both_rows() {
-    for t in common::all_targets("upsert_where").await {
+    // Not on MariaDB: ON DUPLICATE KEY UPDATE has no WHERE (the compiler refuses it, naming
+    // IF() in the assignments); rewriting the WHERE into IF()s is not built yet.
+    for t in common::all_targets_but_mysql("upsert_where").await {
         let db = setup(&t).await;
         // Add the proposed karma to the existing one, only where the existing is under 100.
         let n = upsert::<Member>([member("ann@x.org", "x", 5), member("bob@x.org", "y", 5)])
@@ -159,7 +163,9 @@ async fn where_and_expressions_over_both_rows() {
 
 #[tokio::test]
 async fn a_constraint_by_name_on_postgresql_and_a_clear_error_on_sqlite() {
-    for t in common::all_targets("upsert_constraint").await {
+    // Not on MariaDB: ON DUPLICATE KEY UPDATE has no conflict target, so a constraint name
+    // is neither checked nor refused there yet.
+    for t in common::all_targets_but_mysql("upsert_constraint").await {
         let db = setup(&t).await;
         let call = || {
             upsert::<Member>([member("ann@x.org", "Ann C.", 1)])

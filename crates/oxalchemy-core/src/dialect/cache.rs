@@ -297,8 +297,26 @@ impl<'a> Shape<'a> {
     }
 
     fn select(&mut self, s: &'a Select) -> bool {
-        self.num(s.ctes.len() as u64);
-        for cte in &s.ctes {
+        // Destructured, not read field by field: a field added to `Select` must be added to
+        // the shape (or the cache would hand one statement's SQL to another), and this makes
+        // forgetting it a compile error.
+        let Select {
+            ctes,
+            recursive,
+            distinct,
+            columns,
+            from,
+            joins,
+            where_,
+            group_by,
+            having,
+            compound,
+            order_by,
+            limit,
+            offset,
+        } = s;
+        self.num(ctes.len() as u64);
+        for cte in ctes {
             self.ident(&cte.name);
             self.num(cte.columns.len() as u64);
             for c in &cte.columns {
@@ -308,45 +326,45 @@ impl<'a> Shape<'a> {
                 return false;
             }
         }
-        self.flag(s.recursive);
-        self.flag(s.distinct);
-        if !self.exprs(&s.columns) {
+        self.flag(*recursive);
+        self.flag(*distinct);
+        if !self.exprs(columns) {
             return false;
         }
-        self.num(s.from.len() as u64);
-        for f in &s.from {
+        self.num(from.len() as u64);
+        for f in from {
             if !self.source(f) {
                 return false;
             }
         }
-        self.num(s.joins.len() as u64);
-        for j in &s.joins {
+        self.num(joins.len() as u64);
+        for j in joins {
             self.tag(j.kind as u8);
             if !self.source(&j.target) || !self.expr(&j.on) {
                 return false;
             }
         }
-        if !self.opt_expr(s.where_.as_ref()) || !self.exprs(&s.group_by) {
+        if !self.opt_expr(where_.as_ref()) || !self.exprs(group_by) {
             return false;
         }
-        if !self.opt_expr(s.having.as_ref()) {
+        if !self.opt_expr(having.as_ref()) {
             return false;
         }
-        self.num(s.compound.len() as u64);
-        for (op, member) in &s.compound {
+        self.num(compound.len() as u64);
+        for (op, member) in compound {
             self.tag(*op as u8);
             if !self.select(member) {
                 return false;
             }
         }
-        self.num(s.order_by.len() as u64);
-        for o in &s.order_by {
+        self.num(order_by.len() as u64);
+        for o in order_by {
             if !self.order_item(o) {
                 return false;
             }
         }
-        self.opt_num(s.limit);
-        self.opt_num(s.offset);
+        self.opt_num(*limit);
+        self.opt_num(*offset);
         true
     }
 

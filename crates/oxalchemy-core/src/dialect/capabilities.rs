@@ -56,6 +56,21 @@ impl Capabilities {
         replica_lag: false,
     };
 
+    /// MySQL 8 and MariaDB 10.5+ (InnoDB): named locks (`GET_LOCK`, the migration runner's
+    /// lock), but every DDL statement commits on its own, so the runner records each
+    /// operation as it completes instead. Indexes are built online by InnoDB itself, not by
+    /// a `CONCURRENTLY` statement; replica lag is not read (`SHOW REPLICA STATUS` needs
+    /// privileges a service rarely has).
+    pub const MYSQL: Capabilities = Capabilities {
+        advisory_locks: true,
+        transactional_ddl: false,
+        sequential_serial: true,
+        serializable_by_default: false,
+        savepoints: true,
+        concurrent_index: false,
+        replica_lag: false,
+    };
+
     /// CockroachDB (PostgreSQL wire protocol; not a backend yet): advisory-lock functions
     /// exist but do nothing, schema changes inside a transaction are limited and not atomic
     /// with its other statements, `SERIAL` is `unique_rowid()`, every transaction is

@@ -55,6 +55,9 @@ impl Default for MySql {
 const NO_LIMIT: &str = " LIMIT 18446744073709551615";
 
 impl Dialect for MySql {
+    fn capabilities(&self) -> super::Capabilities {
+        super::Capabilities::MYSQL
+    }
     fn name(&self) -> &'static str {
         if self.returning {
             "mariadb"

@@ -9,7 +9,7 @@ mod pool;
 #[cfg(feature = "metrics")]
 pub(crate) mod pool_metrics;
 mod replicas;
-mod retry;
+pub(crate) mod retry;
 mod sharded;
 mod upkeep;
 

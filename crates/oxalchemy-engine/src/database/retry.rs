@@ -141,9 +141,14 @@ impl RetryReason {
     }
 }
 
+/// The code MySQL's error 1205 (`innodb_lock_wait_timeout` passed) is typed with: its own
+/// SQLSTATE is the uninformative `HY000`. MySQL's deadlock (1213) is SQLSTATE `40001`.
+pub(crate) const MYSQL_LOCK_WAIT_TIMEOUT: &str = "HY000 (MySQL 1205 lock wait timeout)";
+
 /// Whether `e` is an error after which running the whole transaction again is expected to
 /// succeed, and why. Every backend's conflicts are declared here: PostgreSQL's `40001`,
-/// `40P01` and `55P03` (lock not available: `lock_timeout`, `NOWAIT`); SQLite's
+/// `40P01` and `55P03` (lock not available: `lock_timeout`, `NOWAIT`); MySQL's deadlock
+/// (1213, SQLSTATE `40001`) and lock wait timeout (1205); SQLite's
 /// `SQLITE_BUSY` / `SQLITE_LOCKED` (the busy timeout passed while another writer held the
 /// database). A lost connection is never retried: whether its COMMIT went through is unknown.
 pub fn retry_reason(e: &Error) -> Option<RetryReason> {
@@ -155,6 +160,7 @@ pub fn retry_reason(e: &Error) -> Option<RetryReason> {
             "40001" => Some(RetryReason::SerializationFailure),
             "40P01" => Some(RetryReason::Deadlock),
             "55P03" => Some(RetryReason::LockTimeout("lock timeout (55P03)")),
+            MYSQL_LOCK_WAIT_TIMEOUT => Some(RetryReason::LockTimeout(MYSQL_LOCK_WAIT_TIMEOUT)),
             _ => None,
         },
         Error::Sqlite { code, .. } => match *code {
@@ -402,6 +408,16 @@ mod tests {
             retry_reason(&pg("55P03")),
             Some(RetryReason::LockTimeout(_))
         ));
+        // MySQL: a deadlock (1213) is 40001; a lock wait timeout (1205) is typed with its
+        // own code, a lock timeout that retry_lock_timeouts(false) turns off.
+        assert!(matches!(
+            retry_reason(&ser(MYSQL_LOCK_WAIT_TIMEOUT)),
+            Some(RetryReason::LockTimeout(_))
+        ));
+        assert!(RetryOptions::new()
+            .retry_lock_timeouts(false)
+            .retry_reason(&ser(MYSQL_LOCK_WAIT_TIMEOUT))
+            .is_none());
         assert_eq!(retry_reason(&pg("42P01")), None);
         assert_eq!(retry_reason(&Error::NotFound), None);
         let busy = Error::Sqlite {

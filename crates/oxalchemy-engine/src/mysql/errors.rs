@@ -78,7 +78,7 @@ fn server_error(s: ServerError, e: mysql_async::Error) -> Error {
             code: if s.code == DEADLOCK {
                 s.state.clone()
             } else {
-                "HY000 (MySQL 1205 lock wait timeout)".to_owned()
+                crate::database::retry::MYSQL_LOCK_WAIT_TIMEOUT.to_owned()
             },
             message: s.message.clone(),
             source: Some(Box::new(e)),

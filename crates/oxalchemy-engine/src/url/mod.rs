@@ -281,11 +281,11 @@ mod tests {
 
     #[test]
     fn rejects_unknown_scheme_without_leaking_password() {
-        let err = parse("mysql://root:hunter2@db/app")
+        let err = parse("oracle://root:hunter2@db/app")
             .err()
             .map(|e| e.to_string());
         let err = err.unwrap_or_default();
-        assert!(err.contains("unsupported scheme `mysql`"), "{err}");
+        assert!(err.contains("unsupported scheme `oracle`"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
     }
 

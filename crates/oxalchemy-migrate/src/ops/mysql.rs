@@ -46,8 +46,12 @@ pub(super) fn render(op: &Op, d: &dyn Dialect, state: &MetaData) -> Result<Vec<S
     Ok(match op {
         Op::CreateTable(table) => {
             let mut steps = vec![Step::Sql(compile(d, &table.create().into())?)];
-            for ix in table.create_indexes() {
-                steps.push(Step::Sql(compile(d, &ix.into())?));
+            // The dialect declares indexes inside CREATE TABLE (with prefixes on TEXT
+            // columns); only a dialect that does not needs them as statements of their own.
+            if !d.indexes_in_create_table() {
+                for ix in table.create_indexes() {
+                    steps.push(Step::Sql(compile(d, &ix.into())?));
+                }
             }
             steps
         }
@@ -266,7 +270,7 @@ mod tests {
                 m
             ),
             [
-                "ALTER TABLE `users` MODIFY COLUMN `name` TEXT NOT NULL DEFAULT 'x'",
+                "ALTER TABLE `users` MODIFY COLUMN `name` LONGTEXT NOT NULL DEFAULT 'x'",
                 "ALTER TABLE `users` RENAME COLUMN `name` TO `title`"
             ]
         );
