@@ -31,7 +31,7 @@ type QueryChooser = Arc<dyn Fn(&str, &Select) -> Vec<String> + Send + Sync>;
 ///     // Where a new Order is written: from the object.
 ///     .shard_chooser(|o: &Order| if o.tenant.starts_with("eu-") { "eu".into() } else { "us".into() });
 /// let (name, db) = sharded.shard_for(&Order { tenant: "eu-7".into() })?;
-/// assert_eq!(&*name, "eu");
+/// assert_eq!(&**name, "eu");
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Default)]
