@@ -38,6 +38,8 @@ struct Parts {
     update_values: Vec<TokenStream2>,
     primary_key_values: Vec<TokenStream2>,
     defaults: Vec<TokenStream2>,
+    /// `default_columns`: the columns `apply_defaults` may fill.
+    default_columns: Vec<TokenStream2>,
     onupdates: Vec<TokenStream2>,
     validates: Vec<TokenStream2>,
     versions: Vec<TokenStream2>,
@@ -69,6 +71,8 @@ impl Parts {
             .push(quote!(#fields::primary_key_values(&self.#ident, out);));
         self.defaults
             .push(quote!(#fields::apply_defaults(&mut self.#ident);));
+        self.default_columns
+            .push(quote!(<#ty as #fields>::default_columns(out);));
         self.onupdates
             .push(quote!(#fields::apply_onupdate(&mut self.#ident);));
         self.validates
@@ -166,6 +170,9 @@ impl Parts {
     fn add_defaults(&mut self, field: &Field, column: &Column) {
         let p = private();
         let (ident, name, c) = (&field.ident, &column.name, &column.attrs);
+        if c.default.is_some() || c.version {
+            self.default_columns.push(quote!(out.push(#name);));
+        }
         if let Some(d) = &c.default {
             let v = default_value(d);
             self.defaults
@@ -237,8 +244,15 @@ impl Parts {
             generated_keys,
             set_generated_keys,
             set_integer_columns,
+            default_columns,
             ..
         } = &self;
+        // Emitted only when some column has a default, so other expansions stay as they were.
+        let default_columns_fn = (!default_columns.is_empty()).then(|| {
+            quote! {
+                fn default_columns(out: &mut ::std::vec::Vec<&'static str>) { #(#default_columns)* }
+            }
+        });
         quote! {
             impl ::oxalchemy::orm::Fields for #name {
                 const HAS_PRIMARY_KEY: bool = #own_key #(|| #mixin_keys)*;
@@ -256,6 +270,7 @@ impl Parts {
                 fn update_values(&self, out: &mut ::std::vec::Vec<(&'static str, #p::Value)>) { #(#update_values)* }
                 fn primary_key_values(&self, out: &mut ::std::vec::Vec<(&'static str, #p::Value)>) { #(#primary_key_values)* }
                 fn apply_defaults(&mut self) { #(#defaults)* }
+                #default_columns_fn
                 fn apply_onupdate(&mut self) { #(#onupdates)* }
                 fn validate_fields(&self, model: &'static str) -> ::core::result::Result<(), #p::ValidationError> {
                     let _ = model;

@@ -6,9 +6,15 @@
 //! [`PROCESS_CACHE_CAPACITY`] entries). Each entry remembers the
 //! *generation* of every table its query reads (FROM, JOINs, subqueries in FROM, and the
 //! tables of the model's relationships); a write by this process bumps the generations of
-//! the tables it wrote — a session's at flush and again at commit, the bulk calls
-//! (`bulk_*`, `copy_in`, `upsert`) when they finish — so the next read misses and goes to
-//! the database. Other processes' writes (other servers, `psql`, a migration run
+//! the tables it wrote — a session's at flush (query-level `update` / `delete` included)
+//! and again at commit, the bulk calls (`bulk_*`, `copy_in`, `upsert`) and
+//! `orm::insert` / `insert_many` / `update` / `delete` when they finish — so the next read
+//! misses and goes to the database. A delete also invalidates the tables of the model's
+//! relationships, whose rows `ON DELETE CASCADE` / `SET NULL` may change. A write through
+//! `orm::insert` & co. on a connection inside a transaction invalidates when it runs, not
+//! at that transaction's commit: a cached read made from another connection in between
+//! may keep the rows as they were until the next write of the table or its ttl (a
+//! session's writes are invalidated again at commit, so they do not have this gap). Other processes' writes (other servers, `psql`, a migration run
 //! elsewhere) are **not** seen: their changes show up when the entry's ttl runs out. So are
 //! writes this process makes through raw SQL or Core statements: call
 //! [`invalidate_tables`] after them.
@@ -119,6 +125,18 @@ pub fn invalidate_tables<'t>(tables: impl IntoIterator<Item = &'t str>) {
         *map.entry(t.to_owned()).or_insert(0) += 1;
         c.invalidations.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// The tables a DELETE of `M`'s rows may change: its own, and its relationships' (their rows
+/// may go with it by `ON DELETE CASCADE` or `SET NULL`, or be association rows), so cached
+/// reads of those are invalidated too. Over-invalidating costs one extra read; missing a
+/// table would serve deleted rows.
+pub(crate) fn delete_tables<M: Model>() -> impl Iterator<Item = &'static str> + Clone {
+    std::iter::once(M::TABLE).chain(
+        M::relationships()
+            .iter()
+            .flat_map(|r| std::iter::once(r.target).chain(r.secondary)),
+    )
 }
 
 /// The tables a select reads: FROM and JOIN items, recursively through subqueries and CTEs

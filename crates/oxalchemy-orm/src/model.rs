@@ -34,6 +34,10 @@ pub trait Fields: Sized {
     fn primary_key_values(&self, out: &mut Vec<(&'static str, Value)>);
     /// Fills fields still at their default with their `#[column(default = …)]`.
     fn apply_defaults(&mut self);
+    /// The columns `apply_defaults` may fill (a `#[column(default = …)]` or the version
+    /// column), in select order: what a partial [`Mapping`](crate::Mapping) leaving them out
+    /// gets filled, whatever the default's value.
+    fn default_columns(_out: &mut Vec<&'static str>) {}
     /// Sets `#[column(onupdate = …)]` fields.
     fn apply_onupdate(&mut self);
     /// Runs per-field validators.

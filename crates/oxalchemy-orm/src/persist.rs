@@ -1,5 +1,6 @@
 //! Writing single models (and batches) without a session: defaults and validators run first,
-//! generated keys and server defaults are read back with RETURNING.
+//! generated keys and server defaults are read back with RETURNING. Each write invalidates
+//! the process-local cache's reads of the tables it changed (see [`crate::cache`]).
 
 use oxalchemy_core::expr::{and_, col, Ident};
 use oxalchemy_core::query::{delete as delete_stmt, insert as insert_stmt, update as update_stmt};
@@ -35,6 +36,7 @@ pub async fn insert<'e, M: Model>(ex: impl Into<Exec<'e>>, obj: &mut M) -> Resul
         .values(row.into_iter().map(IntoExpr::into_expr))
         .returning(returning_all::<M>());
     let mut stored: Vec<M> = ex.into().fetch(Statement::Insert(stmt)).await?;
+    crate::cache::invalidate_tables([M::TABLE]);
     *obj = stored.pop().ok_or(Error::NotFound)?;
     Ok(())
 }
@@ -97,6 +99,7 @@ pub async fn insert_many<M: Model>(conn: &mut Connection, objs: &mut [M]) -> Res
         });
     }
     tx.commit().await?;
+    crate::cache::invalidate_tables([M::TABLE]);
     for (obj, row) in objs.iter_mut().zip(stored) {
         *obj = row;
     }
@@ -133,6 +136,7 @@ pub async fn update<'e, M: Model>(ex: impl Into<Exec<'e>>, obj: &mut M) -> Resul
             .filter(key_filter(&pk));
         conn.query(Statement::Select(select)).await?
     };
+    crate::cache::invalidate_tables([M::TABLE]);
     *obj = stored.pop().ok_or(Error::NotFound)?;
     Ok(())
 }
@@ -147,6 +151,7 @@ pub async fn delete<'e, M: Model>(ex: impl Into<Exec<'e>>, obj: &M) -> Result<()
             delete_stmt(oxalchemy_core::table(M::TABLE)).filter(key_filter(&pk)),
         ))
         .await?;
+    crate::cache::invalidate_tables(crate::cache::delete_tables::<M>());
     if n == 0 {
         return Err(Error::NotFound);
     }

@@ -19,7 +19,13 @@ use std::time::{Duration, Instant};
 use oxalchemy::orm::{self, bulk_insert, bulk_update, copy_in, Mapping};
 use oxalchemy::prelude::*;
 
-const NEW: usize = 100_000;
+/// Rows inserted per round: 100,000, or `BULK_ROWS` (a smaller count for callgrind).
+fn new_rows() -> usize {
+    std::env::var("BULK_ROWS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000)
+}
 const CHANGED: usize = 10_000;
 const ROUNDS: usize = 5;
 
@@ -74,32 +80,32 @@ async fn reset(db: &Database) {
 /// `bulk_insert` of 100,000 structs, nothing read back.
 async fn ours_insert(db: &Database) -> Duration {
     reset(db).await;
-    let rows: Vec<BulkUser> = (0..NEW).map(user).collect();
+    let rows: Vec<BulkUser> = (0..new_rows()).map(user).collect();
     let start = Instant::now();
     let n = bulk_insert::<BulkUser>(rows)
         .execute(db)
         .await
         .expect("bulk");
     let t = start.elapsed();
-    assert_eq!(n as usize, NEW);
+    assert_eq!(n as usize, new_rows());
     t
 }
 
 /// `copy_in` of 100,000 structs, streamed from the vector's iterator.
 async fn ours_copy(db: &Database) -> Duration {
     reset(db).await;
-    let rows: Vec<BulkUser> = (0..NEW).map(user).collect();
+    let rows: Vec<BulkUser> = (0..new_rows()).map(user).collect();
     let start = Instant::now();
     let n = copy_in::<BulkUser>(rows).execute(db).await.expect("copy");
     let t = start.elapsed();
-    assert_eq!(n as usize, NEW);
+    assert_eq!(n as usize, new_rows());
     t
 }
 
 /// Today's session: add 100,000 objects and commit (keys read back into them).
 async fn session_flush(db: &Database) -> Duration {
     reset(db).await;
-    let rows: Vec<BulkUser> = (0..NEW).map(user).collect();
+    let rows: Vec<BulkUser> = (0..new_rows()).map(user).collect();
     let mut s = db.session();
     let start = Instant::now();
     s.add_all(rows);
@@ -165,7 +171,7 @@ async fn bench_sqlite() {
     let per_stmt = 32766 / 5;
 
     let raw_insert = |raw: &rusqlite::Connection| {
-        let items: Vec<BulkUser> = (0..NEW).map(user).collect();
+        let items: Vec<BulkUser> = (0..new_rows()).map(user).collect();
         let start = Instant::now();
         let tx = raw.unchecked_transaction().expect("tx");
         for chunk in items.chunks(per_stmt) {
@@ -280,7 +286,7 @@ async fn bench_postgres() {
                 1 => t_flush.push(session_flush(&db).await),
                 2 => {
                     reset(&db).await;
-                    let items: Vec<BulkUser> = (0..NEW).map(user).collect();
+                    let items: Vec<BulkUser> = (0..new_rows()).map(user).collect();
                     let start = Instant::now();
                     let tx = client.transaction().await.expect("tx");
                     let sink = tx
@@ -308,11 +314,11 @@ async fn bench_postgres() {
                     let n = writer.finish().await.expect("finish");
                     tx.commit().await.expect("commit");
                     t_copy.push(start.elapsed());
-                    assert_eq!(n as usize, NEW);
+                    assert_eq!(n as usize, new_rows());
                 }
                 _ => {
                     reset(&db).await;
-                    let items: Vec<BulkUser> = (0..NEW).map(user).collect();
+                    let items: Vec<BulkUser> = (0..new_rows()).map(user).collect();
                     let start = Instant::now();
                     let tx = client.transaction().await.expect("tx");
                     for chunk in items.chunks(per_stmt) {
@@ -450,7 +456,51 @@ async fn cache_hit(db: &Database, label: &str) {
     );
 }
 
+/// `BULK_PROFILE=ours|raw`: one SQLite insert of `new_rows()` rows by that side alone and
+/// nothing else, to compare the two sides' instruction counts under callgrind.
+async fn profile_sqlite(side: &str) {
+    let path = common::sqlite_path("bulk-profile");
+    let db = Database::connect(format!("sqlite:///{}", path.display()))
+        .await
+        .expect("sqlite");
+    reset(&db).await;
+    if side == "raw" {
+        let raw = rusqlite::Connection::open(&path).expect("raw");
+        let items: Vec<BulkUser> = (0..new_rows()).map(user).collect();
+        let tx = raw.unchecked_transaction().expect("tx");
+        for chunk in items.chunks(32766 / 5) {
+            let mut stmt = tx
+                .prepare_cached(&values_sql(chunk.len(), false))
+                .expect("prepare");
+            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 5);
+            for a in chunk {
+                params.extend([
+                    &a.username as &dyn rusqlite::ToSql,
+                    &a.email,
+                    &a.karma,
+                    &a.active,
+                    &a.score,
+                ]);
+            }
+            stmt.execute(params.as_slice()).expect("insert");
+        }
+        tx.commit().expect("commit");
+    } else {
+        let rows: Vec<BulkUser> = (0..new_rows()).map(user).collect();
+        bulk_insert::<BulkUser>(rows)
+            .execute(&db)
+            .await
+            .expect("bulk");
+    }
+    drop(db);
+    common::remove_sqlite(&path);
+}
+
 fn main() {
+    if let Ok(side) = std::env::var("BULK_PROFILE") {
+        common::run(async move { profile_sqlite(&side).await });
+        return;
+    }
     common::run(async {
         bench_sqlite().await;
         bench_postgres().await;

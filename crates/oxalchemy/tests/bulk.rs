@@ -498,3 +498,109 @@ async fn bulk_delete_by_composite_keys() {
         t.finish().await;
     }
 }
+
+/// Client defaults that differ from the type's zero value, and one (`score`) whose client
+/// default *is* the zero value while the server's is not: a mapping is partial by which
+/// columns it names, never by the values it gives.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "bulk_zero_values")]
+struct Setting {
+    #[column(primary_key)]
+    id: i64,
+    #[column(length = 20)]
+    name: String,
+    #[column(default = 7)]
+    level: i32,
+    #[column(default = true)]
+    enabled: bool,
+    #[column(length = 20, default = "anon")]
+    label: String,
+    #[column(default = 0, server_default = "5")]
+    score: i32,
+}
+
+/// `n` mappings: even rows give every defaulted column its type's zero value, odd rows name
+/// none of them.
+fn zero_or_missing(prefix: &str, n: usize) -> Vec<Mapping<Setting>> {
+    (0..n)
+        .map(|i| {
+            let m = Mapping::new().set(Setting::name, format!("{prefix}{i}"));
+            if i % 2 == 0 {
+                m.set(Setting::level, 0)
+                    .set(Setting::enabled, false)
+                    .set(Setting::label, String::new())
+            } else {
+                m
+            }
+        })
+        .collect()
+}
+
+/// Checks the rows whose name starts with `prefix`: zero values kept, defaults for the rest.
+async fn check_zero_or_missing(db: &Database, label: &str, prefix: &str, n: usize) {
+    let rows = orm::query::<Setting>()
+        .filter(Setting::name.like(format!("{prefix}%")))
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), n, "[{label}] {prefix}");
+    for r in rows {
+        let i: usize = r.name[prefix.len()..].parse().unwrap();
+        let expected = if i % 2 == 0 {
+            (0, false, "")
+        } else {
+            (7, true, "anon")
+        };
+        assert_eq!(
+            (r.level, r.enabled, r.label.as_str()),
+            expected,
+            "[{label}] {prefix}{i}: a given zero value must be stored, a missing column defaulted"
+        );
+        // The client default (0) wins over the server default (5) for a column left out.
+        assert_eq!(r.score, 0, "[{label}] {prefix}{i}: score");
+    }
+}
+
+#[tokio::test]
+async fn a_mapping_giving_a_zero_value_is_not_a_missing_column() {
+    for t in common::all_targets("bulk_zero_values").await {
+        let db = t.connect().await;
+        db.create_all(&Registry::new().model::<Setting>().metadata())
+            .await
+            .unwrap();
+        // Multi-row INSERTs (small), COPY on PostgreSQL (past the threshold), a session,
+        // copy_in, and the keys path.
+        bulk_insert::<Setting>(zero_or_missing("small", 10))
+            .execute(&db)
+            .await
+            .unwrap();
+        check_zero_or_missing(&db, t.label, "small", 10).await;
+        bulk_insert::<Setting>(zero_or_missing("large", 2_400))
+            .execute(&db)
+            .await
+            .unwrap();
+        check_zero_or_missing(&db, t.label, "large", 2_400).await;
+        db.session_scope(async |s: &mut Session| {
+            bulk_insert::<Setting>(zero_or_missing("session", 6))
+                .execute(s)
+                .await?;
+            Ok::<(), Error>(())
+        })
+        .await
+        .unwrap();
+        check_zero_or_missing(&db, t.label, "session", 6).await;
+        orm::copy_in::<Setting>(zero_or_missing("copy", 30))
+            .execute(&db)
+            .await
+            .unwrap();
+        check_zero_or_missing(&db, t.label, "copy", 30).await;
+        let keys = bulk_insert::<Setting>(zero_or_missing("keys", 4))
+            .returning_keys()
+            .execute(&db)
+            .await
+            .unwrap();
+        assert_eq!(keys.len(), 4, "[{}]", t.label);
+        check_zero_or_missing(&db, t.label, "keys", 4).await;
+        t.finish().await;
+    }
+}

@@ -112,6 +112,10 @@ impl ::oxalchemy::orm::Fields for Timestamps {
             self.updated_at = ::oxalchemy::orm::defaults::now();
         }
     }
+    fn default_columns(out: &mut ::std::vec::Vec<&'static str>) {
+        out.push("created_at");
+        out.push("modified_at");
+    }
     fn apply_onupdate(&mut self) {
         self.updated_at = ::oxalchemy::orm::defaults::now();
     }

@@ -64,6 +64,9 @@ impl ::oxalchemy::orm::Fields for Event {
     fn apply_defaults(&mut self) {
         ::oxalchemy::orm::Fields::apply_defaults(&mut self.key);
     }
+    fn default_columns(out: &mut ::std::vec::Vec<&'static str>) {
+        <IdKey as ::oxalchemy::orm::Fields>::default_columns(out);
+    }
     fn apply_onupdate(&mut self) {
         ::oxalchemy::orm::Fields::apply_onupdate(&mut self.key);
     }

@@ -279,6 +279,13 @@ impl ::oxalchemy::orm::Fields for User {
             }
         }
     }
+    fn default_columns(out: &mut ::std::vec::Vec<&'static str>) {
+        <Timestamps as ::oxalchemy::orm::Fields>::default_columns(out);
+        out.push("karma");
+        out.push("status");
+        out.push("token");
+        out.push("version");
+    }
     fn apply_onupdate(&mut self) {
         ::oxalchemy::orm::Fields::apply_onupdate(&mut self.ts);
         self.token = new_token();

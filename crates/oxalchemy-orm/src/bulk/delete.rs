@@ -100,13 +100,13 @@ impl<M: Model + Clone> BulkDelete<M> {
                 let mut held = None;
                 let conn = ex.connection(&mut held).await?;
                 let n = in_transaction::<M>(conn, key, &self.keys, None).await?;
-                crate::cache::invalidate_tables([M::TABLE]);
+                crate::cache::invalidate_tables(crate::cache::delete_tables::<M>());
                 Ok(n)
             }
             BulkExec::Session(s) => {
                 let (conn, log) = s.bulk_begin().await?;
                 let n = in_transaction::<M>(conn, key, &self.keys, Some(log)).await?;
-                s.wrote_tables(std::iter::once(M::TABLE));
+                s.wrote_tables(crate::cache::delete_tables::<M>());
                 let keys: Vec<Pairs> = self
                     .keys
                     .into_iter()

@@ -8,7 +8,7 @@ use oxalchemy_core::{Compiled, Value};
 use oxalchemy_engine::{Connection, Error};
 
 use super::exec::{finish, log};
-use super::{filled_by, group_for, in_column_order, BulkExec, Group, Mapping, Pairs};
+use super::{group_for, in_column_order, BulkExec, Group, Mapping, Pairs};
 use crate::errors::mapping;
 use crate::model::Model;
 
@@ -37,8 +37,7 @@ impl<M: Model> InsertRow<M> for M {
 
 impl<M: Model + Default> InsertRow<M> for Mapping<M> {
     fn insert_pairs(self, defaults: &mut Option<Pairs>, out: &mut Pairs) -> Result<(), Error> {
-        let defaults = defaults
-            .get_or_insert_with(|| filled_by(M::default(), M::insert_values, M::apply_defaults));
+        let defaults = defaults.get_or_insert_with(defaults_of::<M>);
         out.extend(self.pairs);
         for (c, v) in defaults.iter() {
             if !out.iter().any(|(oc, _)| oc == c) {
@@ -48,6 +47,24 @@ impl<M: Model + Default> InsertRow<M> for Mapping<M> {
         in_column_order(out, M::columns());
         Ok(())
     }
+}
+
+/// The values `M`'s `#[column(default = …)]`s (and its version column) give a new row: what
+/// a [`Mapping`] leaving those columns out gets. Taken by column, not by comparing with the
+/// type's zero value, so a default that *is* the zero value (`default = 0`) is still
+/// filled and wins over a server default.
+fn defaults_of<M: Model + Default>() -> Pairs {
+    let mut columns = Vec::new();
+    M::default_columns(&mut columns);
+    if columns.is_empty() {
+        return Vec::new();
+    }
+    let mut m = M::default();
+    m.apply_defaults();
+    let mut values = Vec::with_capacity(M::columns().len());
+    m.insert_values(&mut values);
+    values.retain(|(c, _)| columns.contains(c));
+    values
 }
 
 /// Inserts many rows of `M`: structs or [`Mapping`]s, mixed freely. Rows naming the same

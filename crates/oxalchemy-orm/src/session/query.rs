@@ -94,6 +94,7 @@ impl<'s, M: Model + Clone> Query<M, &'s mut Session> {
         let changed = s
             .changed_keys::<M>(stmt.returning(key_columns::<M>()).into())
             .await?;
+        s.wrote_tables(std::iter::once(M::TABLE));
         // Re-read the held objects whose rows changed.
         let held: Vec<Handle<M>> = changed
             .iter()
@@ -115,6 +116,7 @@ impl<'s, M: Model + Clone> Query<M, &'s mut Session> {
         let deleted = s
             .changed_keys::<M>(stmt.returning(key_columns::<M>()).into())
             .await?;
+        s.wrote_tables(crate::cache::delete_tables::<M>());
         for pk in &deleted {
             if let Some(slot) = s.identity.remove(&identity_key(M::TABLE, pk)) {
                 s.entries[slot] = None;
