@@ -40,6 +40,8 @@ struct Parts {
     defaults: Vec<TokenStream2>,
     /// `default_columns`: the columns `apply_defaults` may fill.
     default_columns: Vec<TokenStream2>,
+    /// `onupdate_columns`: the columns `apply_onupdate` sets.
+    onupdate_columns: Vec<TokenStream2>,
     onupdates: Vec<TokenStream2>,
     validates: Vec<TokenStream2>,
     versions: Vec<TokenStream2>,
@@ -73,6 +75,8 @@ impl Parts {
             .push(quote!(#fields::apply_defaults(&mut self.#ident);));
         self.default_columns
             .push(quote!(<#ty as #fields>::default_columns(out);));
+        self.onupdate_columns
+            .push(quote!(<#ty as #fields>::onupdate_columns(out);));
         self.onupdates
             .push(quote!(#fields::apply_onupdate(&mut self.#ident);));
         self.validates
@@ -197,6 +201,7 @@ impl Parts {
             });
         }
         if let Some(u) = &c.onupdate {
+            self.onupdate_columns.push(quote!(out.push(#name);));
             let v = default_value(u);
             self.onupdates.push(quote!(self.#ident = #v;));
         }
@@ -245,12 +250,18 @@ impl Parts {
             set_generated_keys,
             set_integer_columns,
             default_columns,
+            onupdate_columns,
             ..
         } = &self;
         // Emitted only when some column has a default, so other expansions stay as they were.
         let default_columns_fn = (!default_columns.is_empty()).then(|| {
             quote! {
                 fn default_columns(out: &mut ::std::vec::Vec<&'static str>) { #(#default_columns)* }
+            }
+        });
+        let onupdate_columns_fn = (!onupdate_columns.is_empty()).then(|| {
+            quote! {
+                fn onupdate_columns(out: &mut ::std::vec::Vec<&'static str>) { #(#onupdate_columns)* }
             }
         });
         quote! {
@@ -272,6 +283,7 @@ impl Parts {
                 fn apply_defaults(&mut self) { #(#defaults)* }
                 #default_columns_fn
                 fn apply_onupdate(&mut self) { #(#onupdates)* }
+                #onupdate_columns_fn
                 fn validate_fields(&self, model: &'static str) -> ::core::result::Result<(), #p::ValidationError> {
                     let _ = model;
                     #(#validates)*

@@ -40,6 +40,10 @@ pub trait Fields: Sized {
     fn default_columns(_out: &mut Vec<&'static str>) {}
     /// Sets `#[column(onupdate = …)]` fields.
     fn apply_onupdate(&mut self);
+    /// The columns `apply_onupdate` sets, in select order: what a
+    /// [`Mapping`](crate::Mapping) in a bulk update leaving them out gets set, whatever the
+    /// value.
+    fn onupdate_columns(_out: &mut Vec<&'static str>) {}
     /// Runs per-field validators.
     fn validate_fields(&self, model: &'static str) -> Result<(), ValidationError>;
     /// The `#[column(version)]` column and its current value (optimistic concurrency).

@@ -517,6 +517,9 @@ struct Setting {
     label: String,
     #[column(default = 0, server_default = "5")]
     score: i32,
+    /// Set on insert, cleared by every update: an `onupdate` whose value is the zero value.
+    #[column(default = true, onupdate = false)]
+    pending: bool,
 }
 
 /// `n` mappings: even rows give every defaulted column its type's zero value, odd rows name
@@ -525,7 +528,7 @@ fn zero_or_missing(prefix: &str, n: usize) -> Vec<Mapping<Setting>> {
     (0..n)
         .map(|i| {
             let m = Mapping::new().set(Setting::name, format!("{prefix}{i}"));
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 m.set(Setting::level, 0)
                     .set(Setting::enabled, false)
                     .set(Setting::label, String::new())
@@ -546,7 +549,7 @@ async fn check_zero_or_missing(db: &Database, label: &str, prefix: &str, n: usiz
     assert_eq!(rows.len(), n, "[{label}] {prefix}");
     for r in rows {
         let i: usize = r.name[prefix.len()..].parse().unwrap();
-        let expected = if i % 2 == 0 {
+        let expected = if i.is_multiple_of(2) {
             (0, false, "")
         } else {
             (7, true, "anon")
@@ -558,6 +561,7 @@ async fn check_zero_or_missing(db: &Database, label: &str, prefix: &str, n: usiz
         );
         // The client default (0) wins over the server default (5) for a column left out.
         assert_eq!(r.score, 0, "[{label}] {prefix}{i}: score");
+        assert!(r.pending, "[{label}] {prefix}{i}: pending");
     }
 }
 
@@ -601,6 +605,26 @@ async fn a_mapping_giving_a_zero_value_is_not_a_missing_column() {
             .unwrap();
         assert_eq!(keys.len(), 4, "[{}]", t.label);
         check_zero_or_missing(&db, t.label, "keys", 4).await;
+
+        // A bulk update leaving `pending` out applies its onupdate (false), and one giving
+        // `level` the zero value stores it.
+        let n = bulk_update::<Setting>(
+            keys.iter()
+                .map(|k| Mapping::new().set(Setting::id, *k).set(Setting::level, 0)),
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        assert_eq!(n, 4, "[{}]", t.label);
+        let updated = orm::query::<Setting>()
+            .filter(Setting::name.like("keys%"))
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(updated.len(), 4, "[{}]", t.label);
+        for r in updated {
+            assert_eq!((r.level, r.pending), (0, false), "[{}] {}", t.label, r.name);
+        }
         t.finish().await;
     }
 }

@@ -119,6 +119,9 @@ impl ::oxalchemy::orm::Fields for Timestamps {
     fn apply_onupdate(&mut self) {
         self.updated_at = ::oxalchemy::orm::defaults::now();
     }
+    fn onupdate_columns(out: &mut ::std::vec::Vec<&'static str>) {
+        out.push("modified_at");
+    }
     fn validate_fields(
         &self,
         model: &'static str,

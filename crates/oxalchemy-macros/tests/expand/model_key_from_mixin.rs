@@ -70,6 +70,9 @@ impl ::oxalchemy::orm::Fields for Event {
     fn apply_onupdate(&mut self) {
         ::oxalchemy::orm::Fields::apply_onupdate(&mut self.key);
     }
+    fn onupdate_columns(out: &mut ::std::vec::Vec<&'static str>) {
+        <IdKey as ::oxalchemy::orm::Fields>::onupdate_columns(out);
+    }
     fn validate_fields(
         &self,
         model: &'static str,

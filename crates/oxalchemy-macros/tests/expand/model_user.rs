@@ -290,6 +290,10 @@ impl ::oxalchemy::orm::Fields for User {
         ::oxalchemy::orm::Fields::apply_onupdate(&mut self.ts);
         self.token = new_token();
     }
+    fn onupdate_columns(out: &mut ::std::vec::Vec<&'static str>) {
+        <Timestamps as ::oxalchemy::orm::Fields>::onupdate_columns(out);
+        out.push("token");
+    }
     fn validate_fields(
         &self,
         model: &'static str,

@@ -64,20 +64,6 @@ pub(crate) fn group_for<'g>(
     &mut groups[at]
 }
 
-/// The pairs of `after` whose value differs from `before` for the same column: the columns
-/// a `default` / `onupdate` fills on a model at its `Default` (computed once per call).
-pub(crate) fn filled_by<M>(mut m: M, read: fn(&M, &mut Pairs), fill: fn(&mut M)) -> Pairs {
-    let mut before = Vec::new();
-    read(&m, &mut before);
-    fill(&mut m);
-    let mut after = Vec::new();
-    read(&m, &mut after);
-    after
-        .into_iter()
-        .filter(|(c, v)| !before.iter().any(|(bc, bv)| bc == c && bv == v))
-        .collect()
-}
-
 /// Sorts pairs into the model's column order (so rows naming the same columns in any order
 /// share a statement).
 pub(crate) fn in_column_order(pairs: &mut Pairs, columns: &[&'static str]) {

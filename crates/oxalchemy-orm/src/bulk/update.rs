@@ -10,7 +10,7 @@ use oxalchemy_core::{Compiled, Value};
 use oxalchemy_engine::{Connection, Error};
 
 use super::exec::{finish, log};
-use super::{filled_by, group_for, in_column_order, BulkExec, Group, Mapping, Pairs};
+use super::{group_for, in_column_order, BulkExec, Group, Mapping, Pairs};
 use crate::errors::mapping;
 use crate::model::Model;
 
@@ -52,6 +52,23 @@ impl<M: Model> UpdateRow<M> for M {
     }
 }
 
+/// The values `M`'s `#[column(onupdate = …)]`s set: what a [`Mapping`] leaving those
+/// columns out gets. Taken by column, not by comparing with the type's zero value, so an
+/// `onupdate` that sets the zero value (`onupdate = false`) is still applied.
+fn onupdate_of<M: Model + Default>() -> Pairs {
+    let mut columns = Vec::new();
+    M::onupdate_columns(&mut columns);
+    if columns.is_empty() {
+        return Vec::new();
+    }
+    let mut m = M::default();
+    m.apply_onupdate();
+    let mut values = Vec::with_capacity(M::columns().len());
+    m.update_values(&mut values);
+    values.retain(|(c, _)| columns.contains(c));
+    values
+}
+
 impl<M: Model + Default> UpdateRow<M> for Mapping<M> {
     fn update_pairs(
         self,
@@ -61,7 +78,7 @@ impl<M: Model + Default> UpdateRow<M> for Mapping<M> {
     ) -> Result<Option<&'static str>, Error> {
         let (filled, version) = onupdate.get_or_insert_with(|| {
             let version = M::default().version().map(|(c, _)| c);
-            let filled = filled_by(M::default(), M::update_values, M::apply_onupdate);
+            let filled = onupdate_of::<M>();
             (filled, version)
         });
         let pk = M::primary_key_columns();
