@@ -200,8 +200,8 @@ pub async fn get<'e, M: Model>(
     let dialect = conn.dialect();
     let (sql, binds) = get_sql::<M>(dialect)?.bind_shared(dialect, key)?;
     if M::default_loaders().is_empty() {
-        let mut rows: Vec<M> = conn.query_read_sql(&sql, &binds).await?;
-        return Ok(rows.pop());
+        // A key matches at most one row: read the first, as the raw driver's `query_row`.
+        return conn.query_first_read_sql(&sql, &binds).await;
     }
     // Eager relationships (joined ones change the SQL): the ordinary query.
     let cond = and_(M::primary_key_columns().iter().zip(binds).map(|(col, v)| {

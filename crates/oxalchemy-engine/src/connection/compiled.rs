@@ -89,6 +89,20 @@ impl Connection {
         self.run_query(&c.sql, &c.binds, Access::Write).await
     }
 
+    /// The first row of a statement that cannot write, given as its SQL and binds; the
+    /// rest are not read. For lookups by primary key (`orm::get`), which match at most one.
+    #[doc(hidden)]
+    pub async fn query_first_read_sql<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+    ) -> Result<Option<T>> {
+        let trace = self.trace_parts(sql, binds);
+        let result = round_trip!(self, conn => conn.query_first(sql, binds).await);
+        trace.finish(result.as_ref().map(|row| u64::from(row.is_some())), sql);
+        result
+    }
+
     pub(super) async fn run_query<T: FromRow + Send>(
         &mut self,
         sql: &str,
