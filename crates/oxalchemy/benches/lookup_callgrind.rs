@@ -7,7 +7,10 @@
 //! CG_DB=sqlite CG_SIDE=get CG_N=1000 valgrind --tool=callgrind target/release/deps/lookup_callgrind-…
 //! ```
 //!
-//! `CG_DB`: `sqlite` or `postgres`; `CG_SIDE`: `raw`, `query`, `prepared` or `get`.
+//! `CG_DB`: `sqlite` or `postgres`; `CG_SIDE`: `raw`, `query`, `prepared` or `get`; or, on
+//! SQLite, `insert_raw` / `insert_session`: `CG_N` new objects (`benches/session.rs`'s
+//! `Account`) through one multi-row INSERT per 6,553 rows in a transaction (rusqlite,
+//! `prepare_cached`), or `session.add_all` + `commit`.
 //! Under `cargo bench` without `CG_SIDE` it runs each side once and checks they agree.
 
 mod common;
@@ -50,6 +53,84 @@ async fn fill(db: &Database) {
         .await
         .expect("insert");
     conn.execute(text("ANALYZE")).await.expect("analyze");
+}
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "bench_cg_accounts")]
+struct Account {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(length = 50)]
+    pub username: String,
+    #[column(length = 255)]
+    pub email: String,
+    pub karma: Option<i32>,
+    pub active: bool,
+    pub score: f64,
+}
+
+fn account(i: i64) -> Account {
+    Account {
+        id: 0,
+        username: format!("user{i}"),
+        email: format!("user{i}@example.com"),
+        karma: (i % 3 == 0).then_some(i as i32),
+        active: i % 2 == 0,
+        score: i as f64 * 0.5,
+    }
+}
+
+/// `INSERT INTO "bench_cg_accounts" (…) VALUES (?, ?, ?, ?, ?), …` for `rows` rows.
+fn values_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO \"bench_cg_accounts\" (\"username\", \"email\", \"karma\", \"active\", \"score\") VALUES ",
+    );
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str("(?, ?, ?, ?, ?)");
+    }
+    sql
+}
+
+/// `n` new accounts on SQLite, raw or through a session.
+async fn insert(side: &str, db: &Database, raw: &rusqlite::Connection, n: i64) {
+    let md = Registry::new().model::<Account>().metadata();
+    db.drop_all(&md).await.expect("drop");
+    db.create_all(&md).await.expect("create");
+    if side == "insert_raw" {
+        let tx = raw.unchecked_transaction().expect("tx");
+        let items: Vec<Account> = (0..n).map(account).collect();
+        for chunk in items.chunks(32766 / 5) {
+            let mut stmt = tx
+                .prepare_cached(&values_sql(chunk.len()))
+                .expect("prepare");
+            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 5);
+            for a in chunk {
+                params.extend([
+                    &a.username as &dyn rusqlite::ToSql,
+                    &a.email,
+                    &a.karma,
+                    &a.active,
+                    &a.score,
+                ]);
+            }
+            stmt.execute(params.as_slice()).expect("insert");
+        }
+        tx.commit().expect("commit");
+    } else {
+        let mut s = db.session();
+        s.add_all((0..n).map(account));
+        s.commit().await.expect("commit");
+    }
+    let count: Vec<(i64,)> = db
+        .query(text("SELECT count(*) FROM \"bench_cg_accounts\""))
+        .await
+        .expect("count");
+    assert_eq!(count[0].0, n);
+    println!("sqlite {side}: {n} objects");
+    db.drop_all(&md).await.expect("drop");
 }
 
 enum Raw {
@@ -128,6 +209,14 @@ async fn bench() {
         let raw = rusqlite::Connection::open(&path).expect("raw sqlite");
         (db, Raw::Sqlite(raw))
     };
+    if let (Some(side @ ("insert_raw" | "insert_session")), Raw::Sqlite(raw)) =
+        (side.as_deref(), &raw)
+    {
+        insert(side, &db, raw, n).await;
+        drop(db);
+        common::remove_sqlite(&path);
+        return;
+    }
     let prepared = orm::query::<User>().filter(User::id.eq(param())).prepare();
     let mut conn = db.connection().await.expect("conn");
     let sides: Vec<String> = match side {
