@@ -20,6 +20,15 @@ pub(crate) trait Backend: Send {
         sql: &str,
         binds: &[Value],
     ) -> impl Future<Output = Result<Vec<T>>> + Send;
+    /// Runs a statement and decodes its first row, if any; the rest are not read (a
+    /// lookup by primary key, which matches at most one).
+    fn query_first<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+    ) -> impl Future<Output = Result<Option<T>>> + Send {
+        async move { Ok(self.query::<T>(sql, binds).await?.into_iter().next()) }
+    }
     /// Runs SQL text without binds (transaction control).
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send;
     /// A round trip proving the connection is alive.
@@ -34,6 +43,13 @@ impl Backend for crate::sqlite::SqliteConn {
     }
     async fn query<T: FromRow + Send>(&mut self, sql: &str, binds: &[Value]) -> Result<Vec<T>> {
         crate::sqlite::SqliteConn::query(self, sql, binds).await
+    }
+    async fn query_first<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+    ) -> Result<Option<T>> {
+        crate::sqlite::SqliteConn::query_first(self, sql, binds).await
     }
     async fn batch(&mut self, sql: &str) -> Result<()> {
         crate::sqlite::SqliteConn::batch(self, sql).await
@@ -118,6 +134,13 @@ impl Backend for AnyConn {
     }
     async fn query<T: FromRow + Send>(&mut self, sql: &str, binds: &[Value]) -> Result<Vec<T>> {
         dispatch!(self, c => Backend::query(c, sql, binds).await)
+    }
+    async fn query_first<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+    ) -> Result<Option<T>> {
+        dispatch!(self, c => Backend::query_first(c, sql, binds).await)
     }
     async fn batch(&mut self, sql: &str) -> Result<()> {
         dispatch!(self, c => Backend::batch(c, sql).await)

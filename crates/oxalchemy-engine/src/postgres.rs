@@ -37,7 +37,9 @@ pub(crate) struct PgConn {
     pub(crate) client: Arc<tokio_postgres::Client>,
     /// SQL → prepared statement, least recently used first. Dropping the last handle of an
     /// evicted statement closes it on the server.
-    statements: LruCache<String, tokio_postgres::Statement>,
+    /// By SQL, hashed with foldhash: SipHash over each statement's text cost more than
+    /// the rest of a cache hit.
+    statements: LruCache<String, tokio_postgres::Statement, foldhash::fast::RandomState>,
     /// `statement_cache_size=0`: every statement is the unnamed one (`unnamed`).
     unnamed: bool,
     /// A ROLLBACK sent by a dropped transaction; awaited before the next statement.
@@ -71,7 +73,10 @@ impl PgConn {
         })?;
         Ok(PgConn {
             client: Arc::new(client),
-            statements: LruCache::new(statement_cache_size.max(1)),
+            statements: LruCache::with_hasher(
+                statement_cache_size.max(1),
+                foldhash::fast::RandomState::default(),
+            ),
             unnamed: statement_cache_size == 0,
             pending_cleanup: None,
             cancel_addr: CancelAddr::of(config),
@@ -110,10 +115,11 @@ impl PgConn {
             return self.execute_unnamed(sql, binds).await;
         }
         let stmt = self.statement(sql).await?;
-        let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
         let guard = CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
-        let result = self.client.execute(&stmt, &refs).await;
+        let result = self
+            .client
+            .execute_raw(&stmt, binds.iter().map(PgBind))
+            .await;
         guard.disarm();
         self.after(sql, result)
     }
@@ -160,10 +166,17 @@ impl PgConn {
             return rows.map_err(map_error);
         }
         let stmt = self.statement(sql).await?;
-        let params: Vec<PgBind<'_>> = binds.iter().map(PgBind).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
         let guard = CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
-        let rows = self.client.query(&stmt, &refs).await;
+        // The binds go to the driver as an iterator: no vectors of wrappers and references
+        // per statement (what `Client::query` does with a slice, minus the slice).
+        let rows = async {
+            let stream = self
+                .client
+                .query_raw(&stmt, binds.iter().map(PgBind))
+                .await?;
+            futures_util::TryStreamExt::try_collect(stream).await
+        }
+        .await;
         guard.disarm();
         self.after(sql, rows)
     }

@@ -9,6 +9,8 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
+
+use rustc_hash::FxBuildHasher;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use oxalchemy_core::dialect::{compile_prepared, Params, PreparedSql};
@@ -85,7 +87,15 @@ impl<M: Model> Prepared<M> {
         let mut held = None;
         let conn = ex.connection(&mut held).await?;
         let dialect = conn.dialect();
-        let c = self.sql(dialect, rows)?.bind(dialect, params)?;
+        let (sql, binds) = self.sql(dialect, rows)?.bind_shared(dialect, params)?;
+        if self.query.loaders().is_empty() {
+            // No loader needs the statement again: run the shared SQL as it is.
+            return conn.query_read_sql(&sql, &binds).await;
+        }
+        let c = oxalchemy_core::Compiled {
+            sql: sql.as_ref().to_owned(),
+            binds,
+        };
         let mut log = Vec::new();
         fetch_compiled(self.query.loaders(), &c, conn, &mut log).await
     }
@@ -137,7 +147,9 @@ impl<M: Model> Prepared<M> {
 /// `SELECT <M's columns> FROM <M's table> WHERE <key columns> = <params>`, compiled once per
 /// model and dialect for the life of the process.
 pub(crate) fn get_sql<M: Model>(dialect: &dyn Dialect) -> Result<Arc<PreparedSql>, Error> {
-    type Map = RwLock<HashMap<(TypeId, &'static str), Arc<PreparedSql>>>;
+    // Hashed with FxHash: the keys are our own (a type id and a dialect's name), and this
+    // lookup runs on every `get`.
+    type Map = RwLock<HashMap<(TypeId, &'static str), Arc<PreparedSql>, FxBuildHasher>>;
     static SQL: OnceLock<Map> = OnceLock::new();
     let map = SQL.get_or_init(Default::default);
     let key = (TypeId::of::<M>(), dialect.name());
@@ -186,23 +198,18 @@ pub async fn get<'e, M: Model>(
     let mut held = None;
     let conn: &mut Connection = ex.into().connection(&mut held).await?;
     let dialect = conn.dialect();
-    let c = get_sql::<M>(dialect)?.bind(dialect, key)?;
+    let (sql, binds) = get_sql::<M>(dialect)?.bind_shared(dialect, key)?;
     if M::default_loaders().is_empty() {
-        let mut rows: Vec<M> = conn.query_read(&c).await?;
-        return Ok(rows.pop());
+        // A key matches at most one row: read the first, as the raw driver's `query_row`.
+        return conn.query_first_read_sql(&sql, &binds).await;
     }
     // Eager relationships (joined ones change the SQL): the ordinary query.
-    let cond = and_(
-        M::primary_key_columns()
-            .iter()
-            .zip(c.binds)
-            .map(|(col, v)| {
-                Expr::Column {
-                    table: Some(Ident::new_static(M::TABLE)),
-                    name: Ident::new_static(col),
-                }
-                .eq(v)
-            }),
-    );
+    let cond = and_(M::primary_key_columns().iter().zip(binds).map(|(col, v)| {
+        Expr::Column {
+            table: Some(Ident::new_static(M::TABLE)),
+            name: Ident::new_static(col),
+        }
+        .eq(v)
+    }));
     Ok(query::<M>().filter(cond).all(conn).await?.pop())
 }

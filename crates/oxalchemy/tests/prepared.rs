@@ -222,6 +222,14 @@ async fn get_reads_by_primary_key_including_composite_keys() {
             let u: User = get(&mut conn, i).await.unwrap().unwrap();
             assert_eq!(u.name, format!("u{i}"), "[{}]", t.label);
         }
+        // `get` reads only the first row; its statement must still be finished (reset), or
+        // SQLite refuses a DROP TABLE on the same connection ("database table is locked").
+        conn.execute(text("CREATE TABLE prep_get_after (x INTEGER)"))
+            .await
+            .unwrap();
+        conn.execute(text("DROP TABLE prep_get_after"))
+            .await
+            .unwrap_or_else(|e| panic!("[{}] DROP TABLE after get: {e}", t.label));
         assert_eq!(get::<User>(&db, 0i64).await.unwrap(), None, "[{}]", t.label);
         let p: Pair = get(&db, (1i64, "y")).await.unwrap().unwrap();
         assert_eq!(p.note, None, "[{}]", t.label);

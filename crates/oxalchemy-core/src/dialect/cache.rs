@@ -18,6 +18,8 @@
 //! SELECT and `text()` statements are cached: they are what runs in loops. INSERT, UPDATE,
 //! DELETE and DDL compile directly (the ORM's flush has its own SQL builders).
 
+use std::sync::Arc;
+
 use hashlink::LruCache;
 
 use super::compiler::{compile, compile_tracked, BindSource, CompileError, Compiled, PreparedSql};
@@ -101,8 +103,23 @@ impl StatementCache {
         dialect: &dyn Dialect,
         stmt: &Statement,
     ) -> Result<Compiled, CompileError> {
+        let (sql, binds) = self.compile_shared(dialect, stmt)?;
+        Ok(Compiled {
+            sql: sql.as_ref().to_owned(),
+            binds,
+        })
+    }
+
+    /// As [`Self::compile`], with the SQL shared with the cache rather than copied: what
+    /// a connection runs, so a cache hit copies no text.
+    pub fn compile_shared(
+        &mut self,
+        dialect: &dyn Dialect,
+        stmt: &Statement,
+    ) -> Result<(Arc<str>, Vec<Value>), CompileError> {
+        let uncached = |c: Compiled| (Arc::<str>::from(c.sql), c.binds);
         if self.capacity == 0 {
-            return compile(dialect, stmt);
+            return compile(dialect, stmt).map(uncached);
         }
         let mut shape = Shape {
             key: std::mem::take(&mut self.scratch),
@@ -112,12 +129,12 @@ impl StatementCache {
         shape.str(dialect.name());
         if !shape.statement(stmt) {
             self.scratch = shape.key;
-            return compile(dialect, stmt);
+            return compile(dialect, stmt).map(uncached);
         }
         let Shape { key, values } = shape;
         if let Some(entry) = self.entries.get(&key[..]) {
             self.hits += 1;
-            let c = entry.fill(dialect, |i| values[i].clone());
+            let c = entry.fill_shared(dialect, |i| values[i].clone());
             self.scratch = key;
             return Ok(c);
         }
@@ -135,21 +152,16 @@ impl StatementCache {
                     // Not seen by the walk: this shape cannot be reused safely.
                     None => {
                         self.scratch = key;
-                        return Ok(Compiled {
-                            sql: tracked.sql,
-                            binds: tracked.binds,
-                        });
+                        return Ok((tracked.sql.into(), tracked.binds));
                     }
                 },
             }
         }
-        let entry = PreparedSql::new(tracked.sql.clone(), sources, values.len());
+        let entry = PreparedSql::new(tracked.sql, sources, values.len());
+        let sql = entry.shared_sql();
         self.entries.insert(key.clone().into_boxed_slice(), entry);
         self.scratch = key;
-        Ok(Compiled {
-            sql: tracked.sql,
-            binds: tracked.binds,
-        })
+        Ok((sql, tracked.binds))
     }
 }
 

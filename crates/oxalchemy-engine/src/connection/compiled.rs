@@ -8,7 +8,7 @@
 //! name (`*_read` / `*_write`): on a SQLite file a writer outside a transaction first waits
 //! for the database's single writer slot, a reader never does.
 
-use oxalchemy_core::Compiled;
+use oxalchemy_core::{Compiled, Value};
 
 use super::Connection;
 use crate::backend::{AnyConn, Backend};
@@ -42,46 +42,77 @@ impl Connection {
     /// Runs a compiled statement that may write; returns the number of rows changed.
     #[doc(hidden)]
     pub async fn execute_write(&mut self, c: &Compiled) -> Result<u64> {
-        self.run_execute(c, Access::Write).await
+        self.run_execute(&c.sql, &c.binds, Access::Write).await
     }
 
     /// Runs a compiled statement that cannot write (a SELECT); returns the number of rows
     /// it reports.
     #[doc(hidden)]
     pub async fn execute_read(&mut self, c: &Compiled) -> Result<u64> {
-        self.run_execute(c, Access::Read).await
+        self.run_execute(&c.sql, &c.binds, Access::Read).await
     }
 
-    pub(super) async fn run_execute(&mut self, c: &Compiled, access: Access) -> Result<u64> {
-        let trace = self.trace(c);
+    pub(super) async fn run_execute(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+        access: Access,
+    ) -> Result<u64> {
+        let trace = self.trace_parts(sql, binds);
         let _slot = self.write_slot(access).await?;
-        let result = round_trip!(self, conn => conn.execute(&c.sql, &c.binds).await);
-        trace.finish(result.as_ref().map(|n| *n), &c.sql);
+        let result = round_trip!(self, conn => conn.execute(sql, binds).await);
+        trace.finish(result.as_ref().map(|n| *n), sql);
         result
     }
 
     /// Runs a compiled query that cannot write and decodes its rows.
     #[doc(hidden)]
     pub async fn query_read<T: FromRow + Send>(&mut self, c: &Compiled) -> Result<Vec<T>> {
-        self.run_query(c, Access::Read).await
+        self.run_query(&c.sql, &c.binds, Access::Read).await
+    }
+
+    /// [`Self::query_read`] for a statement given as its SQL and binds: the ORM's hot paths
+    /// run SQL they share with a cache, without copying it into a [`Compiled`].
+    #[doc(hidden)]
+    pub async fn query_read_sql<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+    ) -> Result<Vec<T>> {
+        self.run_query(sql, binds, Access::Read).await
     }
 
     /// Runs a compiled statement that may write and returns rows (`INSERT … RETURNING`),
     /// decoded.
     #[doc(hidden)]
     pub async fn query_write<T: FromRow + Send>(&mut self, c: &Compiled) -> Result<Vec<T>> {
-        self.run_query(c, Access::Write).await
+        self.run_query(&c.sql, &c.binds, Access::Write).await
+    }
+
+    /// The first row of a statement that cannot write, given as its SQL and binds; the
+    /// rest are not read. For lookups by primary key (`orm::get`), which match at most one.
+    #[doc(hidden)]
+    pub async fn query_first_read_sql<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+    ) -> Result<Option<T>> {
+        let trace = self.trace_parts(sql, binds);
+        let result = round_trip!(self, conn => conn.query_first(sql, binds).await);
+        trace.finish(result.as_ref().map(|row| u64::from(row.is_some())), sql);
+        result
     }
 
     pub(super) async fn run_query<T: FromRow + Send>(
         &mut self,
-        c: &Compiled,
+        sql: &str,
+        binds: &[Value],
         access: Access,
     ) -> Result<Vec<T>> {
-        let trace = self.trace(c);
+        let trace = self.trace_parts(sql, binds);
         let _slot = self.write_slot(access).await?;
-        let result = round_trip!(self, conn => conn.query(&c.sql, &c.binds).await);
-        trace.finish(result.as_ref().map(|rows| rows.len() as u64), &c.sql);
+        let result = round_trip!(self, conn => conn.query(sql, binds).await);
+        trace.finish(result.as_ref().map(|rows| rows.len() as u64), sql);
         result
     }
 

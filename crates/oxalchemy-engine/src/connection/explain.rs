@@ -19,7 +19,8 @@ impl Connection {
                 sql: format!("EXPLAIN QUERY PLAN {}", c.sql),
                 binds: c.binds,
             };
-            let rows: Vec<(i64, i64, i64, String)> = self.run_query(&c, Access::Read).await?;
+            let rows: Vec<(i64, i64, i64, String)> =
+                self.run_query(&c.sql, &c.binds, Access::Read).await?;
             Ok(indent_sqlite_plan(&rows))
         } else if self.dialect().on_duplicate_key_update() {
             // MySQL / MariaDB: EXPLAIN is a table of columns; its JSON form is one text.
@@ -27,7 +28,7 @@ impl Connection {
                 sql: format!("EXPLAIN FORMAT=JSON {}", c.sql),
                 binds: c.binds,
             };
-            let rows: Vec<(String,)> = self.run_query(&c, Access::Read).await?;
+            let rows: Vec<(String,)> = self.run_query(&c.sql, &c.binds, Access::Read).await?;
             Ok(rows
                 .into_iter()
                 .map(|(plan,)| plan)
@@ -38,7 +39,7 @@ impl Connection {
                 sql: format!("EXPLAIN {}", c.sql),
                 binds: c.binds,
             };
-            let rows: Vec<(String,)> = self.run_query(&c, Access::Read).await?;
+            let rows: Vec<(String,)> = self.run_query(&c.sql, &c.binds, Access::Read).await?;
             Ok(rows
                 .into_iter()
                 .map(|(line,)| line)

@@ -228,15 +228,15 @@ impl Connection {
     /// rows changed.
     pub async fn execute(&mut self, stmt: impl Into<Statement>) -> Result<u64> {
         let stmt = stmt.into();
-        let c = self.compile(&stmt)?;
-        self.run_execute(&c, access(&stmt)).await
+        let (sql, binds) = self.shared.compile_shared(&stmt)?;
+        self.run_execute(&sql, &binds, access(&stmt)).await
     }
 
     /// Runs a statement and decodes every row: `conn.query::<(i64, String)>(select…)`.
     pub async fn query<T: FromRow + Send>(&mut self, stmt: impl Into<Statement>) -> Result<Vec<T>> {
         let stmt = stmt.into();
-        let c = self.compile(&stmt)?;
-        self.run_query(&c, access(&stmt)).await
+        let (sql, binds) = self.shared.compile_shared(&stmt)?;
+        self.run_query(&sql, &binds, access(&stmt)).await
     }
 
     /// Exactly one row, else [`Error::NotFound`] / [`Error::MultipleResults`].

@@ -19,7 +19,7 @@ use tracing::Span;
 
 use super::Connection;
 use crate::error::Error;
-use oxalchemy_core::Compiled;
+use oxalchemy_core::{Compiled, Value};
 
 /// One statement's span and timer, finished with its result.
 pub(super) struct StatementTrace {
@@ -33,15 +33,20 @@ pub(super) struct StatementTrace {
 impl Connection {
     /// Opens the statement's span, and logs it (`echo`).
     pub(super) fn trace(&mut self, c: &Compiled) -> StatementTrace {
-        self.echo(c);
+        self.trace_parts(&c.sql, &c.binds)
+    }
+
+    /// [`Self::trace`] for a statement given as its SQL and binds.
+    pub(super) fn trace_parts(&mut self, sql: &str, binds: &[Value]) -> StatementTrace {
+        self.echo(sql, binds);
         let s = &self.shared;
         let span = match &self.tx_span {
             Some(tx) if Span::current().is_none() => statement_span(Some(tx), s.dialect.name()),
             _ => statement_span(None, s.dialect.name()),
         };
         if !span.is_disabled() {
-            let (operation, table) = operation_and_table(&c.sql);
-            span.record("db.statement", c.sql.as_str());
+            let (operation, table) = operation_and_table(sql);
+            span.record("db.statement", sql);
             span.record("db.operation", operation);
             if let Some(table) = table {
                 span.record("db.sql.table", table);
@@ -50,7 +55,7 @@ impl Connection {
                 span.record("otel.name", operation);
             }
             if s.trace_parameters && !s.hide_parameters {
-                span.record("db.params", format!("{:?}", c.binds));
+                span.record("db.params", format!("{binds:?}"));
             }
             if let Some(wait) = self.pool_wait_us.take() {
                 span.record("db.pool.wait_us", wait);
@@ -71,28 +76,28 @@ impl Connection {
     /// `echo` and no subscriber installed, printed to stderr instead. Bind values are logged
     /// when asked for: with `echo` (as SQLAlchemy's) or `trace_parameters`, never with
     /// `hide_parameters`.
-    fn echo(&self, c: &Compiled) {
+    fn echo(&self, sql: &str, binds: &[Value]) {
         let s = &self.shared;
         if s.echo && no_subscriber() {
             if s.hide_parameters {
-                eprintln!("oxalchemy.sql: {}", c.sql);
+                eprintln!("oxalchemy.sql: {sql}");
             } else {
                 eprintln!(
                     "oxalchemy.sql: {}\noxalchemy.sql: [parameters] {:?}",
-                    c.sql, c.binds
+                    sql, binds
                 );
             }
             return;
         }
         let params = !s.hide_parameters && (s.echo || s.trace_parameters);
         match (s.echo, params) {
-            (true, false) => tracing::info!(target: "oxalchemy::sql", sql = %c.sql),
+            (true, false) => tracing::info!(target: "oxalchemy::sql", sql = %sql),
             (true, true) => {
-                tracing::info!(target: "oxalchemy::sql", sql = %c.sql, params = ?c.binds)
+                tracing::info!(target: "oxalchemy::sql", sql = %sql, params = ?binds)
             }
-            (false, false) => tracing::debug!(target: "oxalchemy::sql", sql = %c.sql),
+            (false, false) => tracing::debug!(target: "oxalchemy::sql", sql = %sql),
             (false, true) => {
-                tracing::debug!(target: "oxalchemy::sql", sql = %c.sql, params = ?c.binds)
+                tracing::debug!(target: "oxalchemy::sql", sql = %sql, params = ?binds)
             }
         }
     }

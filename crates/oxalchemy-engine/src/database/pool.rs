@@ -74,6 +74,20 @@ impl Shared {
             .compile(self.dialect, stmt)
     }
 
+    /// As [`Self::compile`], with the SQL shared with the cache (a hit copies no text).
+    pub(crate) fn compile_shared(
+        &self,
+        stmt: &oxalchemy_core::Statement,
+    ) -> std::result::Result<
+        (std::sync::Arc<str>, Vec<oxalchemy_core::Value>),
+        oxalchemy_core::CompileError,
+    > {
+        self.compiled_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .compile_shared(self.dialect, stmt)
+    }
+
     /// The compiled-statement cache's hit/miss counts and size.
     pub(crate) fn compiled_cache_stats(&self) -> oxalchemy_core::dialect::CacheStats {
         self.compiled_cache

@@ -156,6 +156,31 @@ impl SqliteConn {
         .await
     }
 
+    /// Runs a statement and decodes its first row, if any, without stepping further (as
+    /// rusqlite's `query_row`): for lookups by primary key, which match at most one row.
+    pub(crate) async fn query_first<T: FromRow>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+    ) -> Result<Option<T>> {
+        busy::retry(self, sql, || true, |c| c.query_first_once(sql, binds)).await
+    }
+
+    fn query_first_once<T: FromRow>(&self, sql: &str, binds: &[Value]) -> Result<Option<T>> {
+        let run = || {
+            let mut stmt = self.prepare(sql, binds)?;
+            let mut rows = stmt.raw_query();
+            let first = match rows.next().map_err(map_error)? {
+                Some(row) => Some(T::from_row(&Row::sqlite(row))?),
+                None => None,
+            };
+            drop(rows);
+            self.count_reprepares(&stmt);
+            Ok(first)
+        };
+        run().map_err(|e| name_constraint(&self.conn, e))
+    }
+
     /// Runs a statement and turns every row it returns into a `T` with `f`.
     pub(crate) async fn query_map<T>(
         &mut self,

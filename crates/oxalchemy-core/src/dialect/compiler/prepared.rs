@@ -8,6 +8,8 @@
 //! the literals of a cached statement). [`BindSource`] says which each bind is, so binding
 //! new values is filling slots, never compiling again.
 
+use std::sync::Arc;
+
 use super::{compile_tracked, CompileError, Compiled};
 use crate::dialect::Dialect;
 use crate::query::Statement;
@@ -26,19 +28,29 @@ pub(crate) enum BindSource {
 /// what [`compile_prepared`] returns and the statement cache keeps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreparedSql {
-    sql: String,
+    /// Shared, so each execution hands the driver the same text without copying it.
+    sql: Arc<str>,
     binds: Vec<BindSource>,
     params: usize,
 }
 
 impl PreparedSql {
     pub(crate) fn new(sql: String, binds: Vec<BindSource>, params: usize) -> Self {
-        PreparedSql { sql, binds, params }
+        PreparedSql {
+            sql: sql.into(),
+            binds,
+            params,
+        }
     }
 
     /// The SQL, with the dialect's placeholders.
     pub fn sql(&self) -> &str {
         &self.sql
+    }
+
+    /// The SQL, shared.
+    pub(crate) fn shared_sql(&self) -> Arc<str> {
+        self.sql.clone()
     }
 
     /// How many values each execution takes.
@@ -53,34 +65,67 @@ impl PreparedSql {
         dialect: &dyn Dialect,
         params: Vec<Value>,
     ) -> Result<Compiled, CompileError> {
+        let (sql, binds) = self.bind_shared(dialect, params)?;
+        Ok(Compiled {
+            sql: sql.as_ref().to_owned(),
+            binds,
+        })
+    }
+
+    /// As [`Self::bind`], with the SQL shared rather than copied: what the ORM's hot paths
+    /// (`get`, prepared queries) hand the driver on every execution.
+    pub fn bind_shared(
+        &self,
+        dialect: &dyn Dialect,
+        mut params: Vec<Value>,
+    ) -> Result<(Arc<str>, Vec<Value>), CompileError> {
         if params.len() != self.params {
             return Err(CompileError::ParamCount {
                 expected: self.params,
                 got: params.len(),
             });
         }
-        let mut params: Vec<Option<Value>> = params.into_iter().map(Some).collect();
-        Ok(self.fill(dialect, |i| params[i].take().unwrap_or(Value::Null)))
+        // The usual shape (a lookup by key, a LIMIT written inline): the binds are exactly
+        // the parameters in order, so they are encoded in place, in the caller's vector.
+        let in_order = self.binds.len() == params.len()
+            && self
+                .binds
+                .iter()
+                .enumerate()
+                .all(|(i, b)| matches!(b, BindSource::Param(n) if *n == i));
+        if in_order {
+            for v in &mut params {
+                *v = dialect.encode(std::mem::replace(v, Value::Null));
+            }
+            return Ok((self.sql.clone(), params));
+        }
+        let binds = self.fill_binds(dialect, |i| std::mem::replace(&mut params[i], Value::Null));
+        Ok((self.sql.clone(), binds))
     }
 
-    /// The statement with each [`BindSource::Param`] slot filled by `value(n)`.
-    pub(crate) fn fill(
+    /// The binds with each [`BindSource::Param`] slot filled by `value(n)`.
+    fn fill_binds(
         &self,
         dialect: &dyn Dialect,
         mut value: impl FnMut(usize) -> Value,
-    ) -> Compiled {
-        let binds = self
-            .binds
+    ) -> Vec<Value> {
+        self.binds
             .iter()
             .map(|b| match b {
                 BindSource::Const(v) => v.clone(),
                 BindSource::Param(i) => dialect.encode(value(*i)),
             })
-            .collect();
-        Compiled {
-            sql: self.sql.clone(),
-            binds,
-        }
+            .collect()
+    }
+
+    /// The statement with each [`BindSource::Param`] slot filled by `value(n)`, the SQL
+    /// shared.
+    pub(crate) fn fill_shared(
+        &self,
+        dialect: &dyn Dialect,
+        value: impl FnMut(usize) -> Value,
+    ) -> (Arc<str>, Vec<Value>) {
+        (self.sql.clone(), self.fill_binds(dialect, value))
     }
 }
 
