@@ -332,6 +332,24 @@ mod tests {
             sql(&MySql::MARIADB, stmt.into()),
             "INSERT INTO `t` (`id`) VALUES (?) ON DUPLICATE KEY UPDATE `id` = `id`"
         );
+        // Refused rather than wrong: RETURNING would return the skipped rows too, and a
+        // constraint's name can be neither checked nor used by ON DUPLICATE KEY.
+        for stmt in [
+            insert(table("t"))
+                .columns(["id"])
+                .values([lit(1i64)])
+                .on_conflict_do_nothing(["id"])
+                .returning([col("id")]),
+            insert(table("t"))
+                .columns(["id"])
+                .values([lit(1i64)])
+                .on_constraint_do_nothing("uq_t_id"),
+        ] {
+            assert!(matches!(
+                compile(&MySql::MARIADB, &stmt.into()),
+                Err(CompileError::Unsupported(_, "mariadb"))
+            ));
+        }
     }
 
     #[test]
