@@ -9,9 +9,10 @@
 //! ([`normalize_default`]); value defaults as the literal the DDL writes. A primary-key
 //! change is a warning (written by hand), never a column type change.
 
-use oxalchemy_core::dialect::{column_definition, CompileError, Dialect};
+use oxalchemy_core::dialect::{column_definition, key_sized, CompileError, Dialect};
 use oxalchemy_core::expr::Ident;
 use oxalchemy_core::schema::{Column, Constraint, Index, MetaData, ServerDefault, Table};
+use oxalchemy_core::{ReferentialAction, SqlType, Value};
 
 use crate::ops::{has_comments, ColumnChange, Op};
 
@@ -258,6 +259,8 @@ pub fn diff(
     current: &MetaData,
     include: TableFilter<'_>,
 ) -> Diff {
+    let adapted = adapt_target(dialect, target);
+    let target = &adapted;
     let mut out = Diff::default();
     let mut up_late: Vec<Op> = Vec::new();
     let mut down_early: Vec<Op> = Vec::new();
@@ -313,6 +316,67 @@ pub fn diff(
     full.extend(down_early);
     out.downgrade = full;
     out
+}
+
+/// The models' tables as the database will keep them, so they compare with what it
+/// reflects: key columns in the type the dialect keys them in ([`key_sized`]: MySQL's
+/// `VARCHAR(255)` for an unbounded string), and on MySQL a foreign key's `RESTRICT` as the
+/// default it is there (InnoDB's NO ACTION is RESTRICT) and a boolean default as the `1` /
+/// `0` the server prints.
+fn adapt_target(d: &dyn Dialect, target: &MetaData) -> MetaData {
+    let mysql = crate::ops::mysql::is_mysql(d);
+    let mut md = MetaData::with_naming_convention(target.naming_convention.clone());
+    for t in target.tables() {
+        let mut t = key_sized(d, t);
+        if mysql {
+            // A UNIQUE index and a UNIQUE constraint are one thing there (a unique key, which
+            // the server reports as a constraint): compare and create it as a constraint.
+            let (unique, rest): (Vec<Index>, Vec<Index>) =
+                std::mem::take(&mut t.indexes).into_iter().partition(|ix| {
+                    ix.unique
+                        && ix.name.is_some()
+                        && ix.expressions.is_empty()
+                        && ix.where_clause.is_none()
+                });
+            t.indexes = rest;
+            for ix in unique {
+                t.constraints.push(Constraint::Unique {
+                    name: ix.name,
+                    columns: ix.columns,
+                });
+            }
+            let restrict = |a: &mut Option<ReferentialAction>| {
+                if matches!(
+                    a,
+                    Some(ReferentialAction::Restrict | ReferentialAction::NoAction)
+                ) {
+                    *a = None;
+                }
+            };
+            for con in &mut t.constraints {
+                if let Constraint::ForeignKey(fk) = con {
+                    restrict(&mut fk.on_delete);
+                    restrict(&mut fk.on_update);
+                }
+            }
+            for c in &mut t.columns {
+                if c.ty != SqlType::Boolean {
+                    continue;
+                }
+                let bit = match &c.server_default {
+                    Some(ServerDefault::Value(Value::Bool(b))) => Some(*b),
+                    Some(ServerDefault::Sql(s)) if s.eq_ignore_ascii_case("true") => Some(true),
+                    Some(ServerDefault::Sql(s)) if s.eq_ignore_ascii_case("false") => Some(false),
+                    _ => None,
+                };
+                if let Some(b) = bit {
+                    c.server_default = Some(ServerDefault::Sql(if b { "1" } else { "0" }.into()));
+                }
+            }
+        }
+        md.add(t);
+    }
+    md
 }
 
 /// `t`'s table in `md`: same name, same schema (`None` is the default schema).
@@ -373,8 +437,14 @@ fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) 
             comment: current.comment.clone(),
         });
     }
+    let (up_from, down_from) = (out.upgrade.len(), out.downgrade.len());
     constraints_diff(target, current, out);
     indexes_diff(target, current, out);
+    // Every drop before every add, so a constraint can take the name of an index dropped
+    // here (on MySQL a UNIQUE index becoming a constraint is one name for both).
+    // (The downgrade is reversed at the end: its drops go last here.)
+    out.upgrade[up_from..].sort_by_key(|op| !is_drop(op));
+    out.downgrade[down_from..].sort_by_key(is_drop);
     // Dropped columns last (constraints on them are gone by now).
     for c in &removed {
         out.upgrade.push(Op::DropColumn {
@@ -394,6 +464,11 @@ fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) 
             pk(target)
         ));
     }
+}
+
+/// Whether `op` drops a constraint or an index.
+fn is_drop(op: &Op) -> bool {
+    matches!(op, Op::DropConstraint { .. } | Op::DropIndex { .. })
 }
 
 /// Columns in both tables whose type, nullability or server default differ.

@@ -3,6 +3,8 @@
 //! operations expected, and rows seeded in between. On SQLite (file) and PostgreSQL each
 //! runs: create "before" → seed → autogenerate (expected ops) → upgrade → autogenerate finds
 //! nothing → downgrade → autogenerate against "before" finds nothing, rows kept throughout.
+//! With `--features mysql` the scenarios that can exist there run on MariaDB too
+//! (`TEST_MYSQL_URL`, a database per scenario); [`mysql_plan`] says why the others cannot.
 
 use oxalchemy_core::schema::{Column, ForeignKey, Identity, Index, MetaData, Table};
 use oxalchemy_core::{text, ReferentialAction, SqlType};
@@ -417,6 +419,15 @@ async fn rows(db: &Database) -> Result<i64, String> {
 
 /// One scenario on one database: `Err` says which step failed.
 async fn run(s: &Scenario, db: &Database, pg: bool) -> Result<(), String> {
+    let expect = match (pg, s.expect_pg) {
+        (true, Some(e)) => e,
+        _ => s.expect,
+    };
+    run_expecting(s, db, expect).await
+}
+
+/// [`run`] with the upgrade's operation kinds given (MariaDB has its own for a few).
+async fn run_expecting(s: &Scenario, db: &Database, expect: &[&str]) -> Result<(), String> {
     let before = metadata((s.before)());
     let after = metadata((s.after)());
     let create = autogenerate(db, &before).await;
@@ -431,10 +442,6 @@ async fn run(s: &Scenario, db: &Database, pg: bool) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?;
     let d = autogenerate(db, &after).await;
-    let expect = match (pg, s.expect_pg) {
-        (true, Some(e)) => e,
-        _ => s.expect,
-    };
     if kinds(&d.upgrade) != expect {
         return Err(format!(
             "expected {expect:?}, got {:#?} (warnings {:?})",
@@ -498,5 +505,81 @@ async fn alembic_shaped_scenarios_on_postgres() {
         pg.drop().await;
     }
     println!("postgresql: {passed} scenarios passed");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// What a scenario is on MySQL / MariaDB: `Err` names why it cannot exist there (it is
+/// skipped), `Ok(Some(kinds))` the upgrade's operations where they differ from SQLite's,
+/// `Ok(None)` the same as on SQLite.
+#[cfg(feature = "mysql")]
+fn mysql_plan(name: &str) -> Result<Option<&'static [&'static str]>, &'static str> {
+    match name {
+        // MariaDB has no functional indexes (MySQL 8.0.13 has, MariaDB 10.11 does not).
+        "expression_index"
+        | "expression_index_becomes_unique"
+        | "expression_index_dropped"
+        | "column_and_expression_index" => Err("no expression indexes on MariaDB"),
+        "partial_index" | "partial_index_predicate_change" | "partial_expression_index" => {
+            Err("no partial (WHERE) indexes on MySQL / MariaDB")
+        }
+        "fk_becomes_deferrable"
+        | "fk_initially_deferred"
+        | "fk_deferred_to_immediate"
+        | "new_table_with_deferrable_fk" => {
+            Err("InnoDB checks foreign keys at once: no DEFERRABLE on MySQL / MariaDB")
+        }
+        // A UNIQUE index is a unique key there, which the server reports as a constraint.
+        "add_unique_index" => Ok(Some(&["AddConstraint"])),
+        "index_becomes_unique" => Ok(Some(&["DropIndex", "AddConstraint"])),
+        // MySQL keeps comments (COMMENT '…', COMMENT = '…') as PostgreSQL does.
+        "add_column_comment" => Ok(Some(&["AlterColumn"])),
+        "add_table_comment" => Ok(Some(&["SetTableComment"])),
+        _ => Ok(None),
+    }
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test]
+async fn alembic_shaped_scenarios_on_mariadb() {
+    let base = std::env::var("TEST_MYSQL_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "mysql://root@127.0.0.1:3306/test".to_owned());
+    let admin = Database::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("MariaDB at {base} is needed for these scenarios: {e}"));
+    let (server, _) = base.rsplit_once('/').expect("a URL naming a database");
+    let mut failures = Vec::new();
+    let (mut passed, mut skipped) = (0, 0);
+    for s in all().iter().filter(|s| s.on == On::Both) {
+        let expect = match mysql_plan(s.name) {
+            Err(_) => {
+                skipped += 1;
+                continue;
+            }
+            Ok(e) => e.unwrap_or(s.expect),
+        };
+        let name = format!("msc_{}_{}", s.name, std::process::id());
+        admin
+            .execute(text(format!("DROP DATABASE IF EXISTS `{name}`")))
+            .await
+            .unwrap();
+        admin
+            .execute(text(format!("CREATE DATABASE `{name}`")))
+            .await
+            .unwrap();
+        let db = Database::connect(format!("{server}/{name}")).await.unwrap();
+        match run_expecting(s, &db, expect).await {
+            Ok(()) => passed += 1,
+            Err(e) => failures.push(format!("{}: {e}", s.name)),
+        }
+        db.close();
+        admin
+            .execute(text(format!("DROP DATABASE IF EXISTS `{name}`")))
+            .await
+            .unwrap();
+    }
+    admin.close();
+    println!("mariadb: {passed} scenarios passed, {skipped} cannot exist there");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

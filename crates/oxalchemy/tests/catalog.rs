@@ -18,8 +18,11 @@ type Facts = BTreeSet<String>;
 #[tokio::test]
 async fn catalog_matches_metadata() {
     let md = blog::registry().metadata();
-    // Not on MariaDB yet: its catalog (information_schema) is read by migrate's reflection,
-    // which has no MySQL reader yet (issue 18, migrations).
+    // Not on MariaDB: this test reads each catalog with a reader of its own, and MariaDB's
+    // needs a third one (its primary keys are all named PRIMARY, InnoDB adds an index per
+    // foreign key, CHECKs come back rewritten as `octet_length(…)`), not written yet.
+    // create_all on MariaDB is checked by reflecting it back with no differences instead:
+    // oxalchemy-migrate's tests/mysql.rs and tests/scenarios.rs, and types.rs here.
     for t in common::all_targets_but_mysql("catalog").await {
         let db = t.connect().await;
         db.create_all(&md).await.unwrap();

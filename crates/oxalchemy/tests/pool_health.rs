@@ -140,7 +140,9 @@ async fn on_connect_runs_once_per_new_connection_and_a_failure_refuses_it() {
 async fn min_idle_idle_timeout_and_max_lifetime() {
     // Not on MariaDB yet: right after three connections are returned only two count as
     // idle there (the 100 ms idle_timeout races the slower MySQL handshake, or a returned
-    // MySQL connection is held back); not yet investigated.
+    // MySQL connection is held back); not yet investigated. Seen again on MariaDB 10.11: the
+    // test passes alone (6 of 6 runs) but fails about one run in seven beside the other
+    // pool tests, always at the `idle == 3` right after the drop.
     for t in common::all_targets_but_mysql("pool_upkeep").await {
         // min_idle: opened in the background.
         let db = Database::connect(&t.url)

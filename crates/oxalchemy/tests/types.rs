@@ -313,8 +313,7 @@ async fn arrays_of_every_element_type_round_trip() {
 
 #[tokio::test]
 async fn autogenerate_sees_no_change_after_create_all_of_the_new_types() {
-    // Not on MariaDB yet: migrate's reflection has no MySQL reader (issue 18, migrations).
-    for t in common::all_targets_but_mysql("types_autogen").await {
+    for t in common::all_targets("types_autogen").await {
         let db = t.connect().await;
         let md = Registry::new()
             .model::<Scalars>()

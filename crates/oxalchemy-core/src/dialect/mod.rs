@@ -194,6 +194,65 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn create_table_suffix(&self) -> &'static str {
         ""
     }
+    /// Whether comments are part of the DDL itself (`COMMENT '…'` after a column's
+    /// definition, `COMMENT = '…'` after the table's; MySQL) rather than `COMMENT ON`
+    /// statements ([`Dialect::comment_on`]).
+    fn inline_comments(&self) -> bool {
+        false
+    }
+    /// The type a column of type `ty` takes when it is part of a key (primary key, UNIQUE,
+    /// index, foreign key); `None` keeps `ty`. MySQL cannot key a whole TEXT, so an
+    /// unbounded string there is `VARCHAR(255)` (see [`key_sized`]).
+    fn key_column_type(&self, _ty: &SqlType) -> Option<SqlType> {
+        None
+    }
+}
+
+/// `table` with the columns of its keys (primary key, UNIQUE constraints, indexes, foreign
+/// keys) in the type [`Dialect::key_column_type`] gives them: on MySQL an unbounded
+/// `String` / `Text` key column is `VARCHAR(255)` (a length given on the column,
+/// `SqlType::String(Some(n))`, is kept). `CREATE TABLE` and autogenerate both use it, so
+/// the two agree. Unchanged on dialects that key any type.
+///
+/// ```
+/// use oxalchemy_core::dialect::key_sized;
+/// use oxalchemy_core::{Column, MySql, Postgres, SqlType, Table};
+///
+/// let t = Table::new("tags")
+///     .column(Column::new("name", SqlType::Text).primary_key())
+///     .column(Column::new("note", SqlType::Text));
+/// let my = key_sized(&MySql::MARIADB, &t);
+/// assert_eq!(my.columns[0].ty, SqlType::String(Some(255)));
+/// assert_eq!(my.columns[1].ty, SqlType::Text);
+/// assert_eq!(key_sized(&Postgres, &t).columns[0].ty, SqlType::Text);
+/// ```
+pub fn key_sized(d: &dyn Dialect, table: &crate::schema::Table) -> crate::schema::Table {
+    use crate::schema::Constraint;
+    let mut out = table.clone();
+    let mut keyed: Vec<&str> = table
+        .columns
+        .iter()
+        .filter(|c| c.primary_key)
+        .map(|c| c.name.as_str())
+        .collect();
+    for con in &table.constraints {
+        match con {
+            Constraint::Unique { columns, .. } => keyed.extend(columns.iter().map(|c| c.as_str())),
+            Constraint::ForeignKey(fk) => keyed.extend(fk.columns.iter().map(|c| c.as_str())),
+            Constraint::Check { .. } => {}
+        }
+    }
+    for ix in &table.indexes {
+        keyed.extend(ix.columns.iter().map(|c| c.as_str()));
+    }
+    for c in &mut out.columns {
+        if keyed.contains(&c.name.as_str()) {
+            if let Some(ty) = d.key_column_type(&c.ty) {
+                c.ty = ty;
+            }
+        }
+    }
+    out
 }
 
 /// Writes `name` as a double-quoted identifier, doubling embedded quotes (both dialects).

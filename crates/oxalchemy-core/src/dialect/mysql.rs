@@ -254,6 +254,16 @@ impl Dialect for MySql {
             _ => None,
         }
     }
+    fn inline_comments(&self) -> bool {
+        true
+    }
+    /// An unbounded string that is part of a key is `VARCHAR(255)`: InnoDB keys only a
+    /// prefix of TEXT, so a LONGTEXT primary key, UNIQUE or foreign key cannot be declared,
+    /// and 255 characters (1,020 bytes in utf8mb4) stay under its 3,072-byte key limit. Give
+    /// the column a length (`#[column(length = n)]`, `SqlType::String(Some(n))`) to choose.
+    fn key_column_type(&self, ty: &SqlType) -> Option<SqlType> {
+        matches!(ty, SqlType::String(None) | SqlType::Text).then_some(SqlType::String(Some(255)))
+    }
     fn create_table_suffix(&self) -> &'static str {
         // Binary, without trailing-space padding: `'a' = 'a '` is false, as elsewhere.
         if self.returning {
@@ -322,6 +332,24 @@ mod tests {
             sql(&MySql::MARIADB, stmt.into()),
             "INSERT INTO `t` (`id`) VALUES (?) ON DUPLICATE KEY UPDATE `id` = `id`"
         );
+        // Refused rather than wrong: RETURNING would return the skipped rows too, and a
+        // constraint's name can be neither checked nor used by ON DUPLICATE KEY.
+        for stmt in [
+            insert(table("t"))
+                .columns(["id"])
+                .values([lit(1i64)])
+                .on_conflict_do_nothing(["id"])
+                .returning([col("id")]),
+            insert(table("t"))
+                .columns(["id"])
+                .values([lit(1i64)])
+                .on_constraint_do_nothing("uq_t_id"),
+        ] {
+            assert!(matches!(
+                compile(&MySql::MARIADB, &stmt.into()),
+                Err(CompileError::Unsupported(_, "mariadb"))
+            ));
+        }
     }
 
     #[test]
@@ -376,10 +404,10 @@ mod tests {
     }
 
     #[test]
-    fn indexes_are_declared_in_create_table_with_prefixes_on_text() {
+    fn indexes_are_declared_in_create_table_with_prefixes_on_blobs() {
         let t = Table::new("docs")
             .column(Column::new("id", SqlType::Integer).primary_key())
-            .column(Column::new("body", SqlType::Text))
+            .column(Column::new("body", SqlType::Binary))
             .column(Column::new("code", SqlType::String(Some(8))).index())
             .index(
                 crate::schema::Index::new(["body", "id"])
@@ -393,6 +421,31 @@ mod tests {
             ),
             "{sql}"
         );
+    }
+
+    #[test]
+    fn unbounded_strings_in_keys_are_varchar_255_and_comments_inline() {
+        let t = Table::new("tags")
+            .column(Column::new("name", SqlType::Text).primary_key())
+            .column(Column::new("slug", SqlType::Text).unique())
+            .column(Column::new("owner", SqlType::String(None)).references("users", "login"))
+            .column(Column::new("kind", SqlType::Text).index())
+            .column(Column::new("code", SqlType::String(Some(20))).unique())
+            .column(Column::new("note", SqlType::Text).comment("it's free"))
+            .comment("labels");
+        let sql = sql(&MySql::MARIADB, t.create().into());
+        for part in [
+            "`name` VARCHAR(255) NOT NULL",
+            "`slug` VARCHAR(255),",
+            "`owner` VARCHAR(255),",
+            "`kind` VARCHAR(255),",
+            "`code` VARCHAR(20),",
+            "`note` LONGTEXT COMMENT 'it''s free',",
+            "INDEX `ix_tags_kind` (`kind`)",
+            "COLLATE=utf8mb4_nopad_bin COMMENT='labels'",
+        ] {
+            assert!(sql.contains(part), "no {part} in {sql}");
+        }
     }
 
     #[test]

@@ -15,9 +15,9 @@
 //! Every statement is one DDL statement, and each commits on its own: the runner records
 //! which operations ran (`migration::mysql`).
 
-use oxalchemy_core::dialect::{column_definition, constraint_definition};
-use oxalchemy_core::schema::{Constraint, MetaData, ServerDefault, Table};
-use oxalchemy_core::{compile, Compiled, Dialect, Statement};
+use oxalchemy_core::dialect::{column_definition, constraint_definition, key_sized};
+use oxalchemy_core::schema::{Constraint, Index, MetaData, NamingConvention, ServerDefault, Table};
+use oxalchemy_core::{compile, CompileError, Compiled, Dialect, Statement};
 
 use super::state::table_of;
 use super::{ColumnChange, Op, OpError, Step};
@@ -55,9 +55,12 @@ pub(super) fn render(op: &Op, d: &dyn Dialect, state: &MetaData) -> Result<Vec<S
             }
             steps
         }
-        // Comments are not written on MySQL / MariaDB yet (`Dialect::comment_on` is false
-        // there, as on SQLite), so there is nothing to change.
-        Op::SetTableComment { .. } => Vec::new(),
+        // MySQL has no "no comment": an empty one is none.
+        Op::SetTableComment { table, comment } => {
+            let mut s = format!("ALTER TABLE {} COMMENT = ", t(table));
+            oxalchemy_core::dialect::quote_literal(&mut s, comment.as_deref().unwrap_or(""));
+            vec![sql(s)]
+        }
         Op::DropTable(name) => vec![sql(format!("DROP TABLE {}", t(name)))],
         Op::RenameTable { from, to } => {
             vec![sql(format!("RENAME TABLE {} TO {}", t(from), t(to)))]
@@ -78,6 +81,16 @@ pub(super) fn render(op: &Op, d: &dyn Dialect, state: &MetaData) -> Result<Vec<S
             change,
         } => alter_column(d, state, table, column, change)?,
         Op::CreateIndex { table, index } => {
+            if index.where_clause.is_some() {
+                return Err(OpError::Compile(CompileError::Unsupported(
+                    "partial indexes (CREATE INDEX … WHERE): MySQL / MariaDB index every row; \
+                     drop the WHERE or index a generated column instead",
+                    d.name(),
+                )));
+            }
+            if index.expressions.is_empty() {
+                return Ok(vec![sql(create_index(d, state, table, index))]);
+            }
             let target = state
                 .table(table)
                 .map(Table::as_ref)
@@ -103,6 +116,41 @@ pub(super) fn render(op: &Op, d: &dyn Dialect, state: &MetaData) -> Result<Vec<S
         Op::Execute(text) => vec![Step::Sql(compile(d, &Statement::Text(text.clone()))?)],
         Op::Run { label, f } => vec![Step::Run(label.clone(), f.clone())],
     })
+}
+
+/// `CREATE [UNIQUE] INDEX ix ON t (a, b(255))`: a TEXT / BLOB / JSON column (as the state
+/// has it) is indexed on its first 255 characters ([`Dialect::index_prefix_length`]), since
+/// MySQL cannot index one whole; a UNIQUE index then compares only that prefix.
+fn create_index(d: &dyn Dialect, state: &MetaData, table: &str, index: &Index) -> String {
+    let name = index.name.as_ref().map_or_else(
+        || {
+            let cols: Vec<&str> = index.columns.iter().map(|c| c.as_str()).collect();
+            let conv = NamingConvention::default();
+            conv.render(&conv.index, table, &cols, "", "").to_string()
+        },
+        ToString::to_string,
+    );
+    let current = state.table(table);
+    let mut s = format!(
+        "CREATE {}INDEX {} ON {} (",
+        if index.unique { "UNIQUE " } else { "" },
+        q(d, &name),
+        q(d, table)
+    );
+    for (i, c) in index.columns.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(&q(d, c.as_str()));
+        let ty = current
+            .and_then(|t| t.column_named(c.as_str()))
+            .map(|c| &c.ty);
+        if let Some(n) = ty.and_then(|ty| d.index_prefix_length(ty)) {
+            s.push_str(&format!("({n})"));
+        }
+    }
+    s.push(')');
+    s
 }
 
 /// What kind of constraint `name` is decides the statement: MySQL has no kind-blind drop
@@ -163,7 +211,7 @@ fn alter_column(
     let t = q(d, table);
     let c = q(d, column);
     let mut steps = Vec::new();
-    if change.ty.is_some() || change.nullable.is_some() {
+    if change.ty.is_some() || change.nullable.is_some() || change.comment.is_some() {
         let current = table_of(state, table)?;
         let mut new =
             current
@@ -181,6 +229,17 @@ fn alter_column(
         }
         if let Some(default) = &change.server_default {
             new.server_default = default.clone().map(ServerDefault::Sql);
+        }
+        if let Some(comment) = &change.comment {
+            new.comment.clone_from(comment);
+        }
+        // A key column keeps a type MySQL can key (an unbounded string: VARCHAR(255)).
+        let mut keyed = current.clone();
+        if let Some(slot) = keyed.columns.iter_mut().find(|c| c.name == new.name) {
+            *slot = new.clone();
+        }
+        if let Some(sized) = key_sized(d, &keyed).column_named(column) {
+            new.ty = sized.ty.clone();
         }
         let mut def = column_definition(d, &new)?;
         if new.autoincrement && new.primary_key && new.ty.is_integer() {
@@ -270,7 +329,8 @@ mod tests {
                 m
             ),
             [
-                "ALTER TABLE `users` MODIFY COLUMN `name` LONGTEXT NOT NULL DEFAULT 'x'",
+                // `name` is UNIQUE and indexed: MySQL keys no whole TEXT, so VARCHAR(255).
+                "ALTER TABLE `users` MODIFY COLUMN `name` VARCHAR(255) NOT NULL DEFAULT 'x'",
                 "ALTER TABLE `users` RENAME COLUMN `name` TO `title`"
             ]
         );
@@ -341,5 +401,46 @@ mod tests {
             ),
             ["RENAME TABLE `users` TO `people`"]
         );
+        assert_eq!(
+            sqls(
+                Op::SetTableComment {
+                    table: "users".into(),
+                    comment: Some("it's".into())
+                },
+                m
+            ),
+            ["ALTER TABLE `users` COMMENT = 'it''s'"]
+        );
+    }
+
+    #[test]
+    fn an_index_on_text_gets_a_prefix_and_a_partial_one_an_error() {
+        let mut md = state();
+        md.add(
+            Table::new("docs")
+                .column(Column::new("id", SqlType::BigInteger).primary_key())
+                .column(Column::new("body", SqlType::Text))
+                .column(Column::new("code", SqlType::String(Some(8)))),
+        );
+        let render_ix = |index: Index| {
+            render(
+                &Op::CreateIndex {
+                    table: "docs".into(),
+                    index,
+                },
+                &MySql::MARIADB,
+                &md,
+            )
+        };
+        let steps = render_ix(Index::new(["body", "code"]).named("ix_docs_body").unique()).unwrap();
+        let Step::Sql(c) = &steps[0] else {
+            panic!("a statement")
+        };
+        assert_eq!(
+            c.sql,
+            "CREATE UNIQUE INDEX `ix_docs_body` ON `docs` (`body`(255), `code`)"
+        );
+        let err = render_ix(Index::new(["code"]).named("ix_p").where_("id > 0")).unwrap_err();
+        assert!(err.to_string().contains("partial indexes"), "{err}");
     }
 }

@@ -228,7 +228,7 @@ fn unused_enum_types(
 /// Whether the dialect keeps comments set with `COMMENT ON` (PostgreSQL); SQLite keeps
 /// none, so comments are neither written nor compared there.
 pub(crate) fn has_comments(d: &dyn Dialect) -> bool {
-    d.comment_on()
+    d.comment_on() || d.inline_comments()
 }
 
 /// `COMMENT ON {kind} {target} IS 'text' | NULL` as a step.

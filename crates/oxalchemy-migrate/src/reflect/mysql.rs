@@ -19,7 +19,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use oxalchemy_core::schema::{ForeignKey, Index, ReferentialAction, Table};
+use oxalchemy_core::schema::{Computed, ForeignKey, Index, ReferentialAction, Table};
 use oxalchemy_core::{text, Ident, SqlType};
 use oxalchemy_engine::Connection;
 
@@ -40,8 +40,18 @@ pub(super) const TABLE_NAMES: &str = "SELECT CAST(TABLE_NAME AS CHAR) \
 /// A constraint's key column: (column, referred table, referred column).
 type KeyColumn<'a> = (&'a str, Option<&'a str>, Option<&'a str>);
 
-/// `(name, data_type, column_type, is_nullable, default, extra)` rows of `COLUMNS`.
-type ColumnRow = (String, String, String, String, Option<String>, String);
+/// `(name, data_type, column_type, is_nullable, default, extra, generation expression,
+/// comment)` rows of `COLUMNS`.
+type ColumnRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+);
 
 /// The type of a column from `DATA_TYPE` and `COLUMN_TYPE`; `None` when it has no
 /// [`SqlType`].
@@ -59,14 +69,27 @@ fn map_type(data_type: &str, column_type: &str) -> Option<SqlType> {
         ("decimal" | "numeric", [p, s]) => SqlType::Numeric(Some((*p, *s))),
         ("decimal" | "numeric", _) => SqlType::Numeric(None),
         ("char", [36]) => SqlType::Uuid,
-        ("varchar" | "char", [n]) => SqlType::String(Some(*n)),
+        ("char", [n]) => SqlType::Char(*n),
+        ("varchar", [n]) => SqlType::String(Some(*n)),
         ("tinytext" | "text" | "mediumtext" | "longtext", _) => SqlType::Text,
         ("blob" | "longblob" | "mediumblob" | "tinyblob" | "varbinary" | "binary", _) => {
             SqlType::Binary
         }
         ("date", _) => SqlType::Date,
-        ("time", _) => SqlType::Time,
-        ("datetime" | "timestamp", _) => SqlType::DateTime { timezone: false },
+        // The dialect writes `TIME(6)` / `DATETIME(6)` for the plain kinds; another
+        // precision (none printed is 0) was asked for explicitly.
+        ("time", [6]) => SqlType::Time,
+        ("time", [p]) => SqlType::TimePrecision(*p),
+        ("time", _) => SqlType::TimePrecision(0),
+        ("datetime" | "timestamp", [6]) => SqlType::DateTime { timezone: false },
+        ("datetime" | "timestamp", [p]) => SqlType::DateTimePrecision {
+            timezone: false,
+            precision: *p,
+        },
+        ("datetime" | "timestamp", _) => SqlType::DateTimePrecision {
+            timezone: false,
+            precision: 0,
+        },
         ("json", _) => SqlType::Json,
         ("enum", _) => SqlType::Enum {
             name: String::new(),
@@ -126,8 +149,18 @@ fn normalize_default(
     extra: &str,
 ) -> Option<String> {
     let raw = raw?;
+    // `CURRENT_TIMESTAMP` on a `DATETIME(6)` comes back with the column's precision.
+    let lower = raw.to_ascii_lowercase();
+    if lower.starts_with("current_timestamp(") && lower.ends_with(')') {
+        return Some("CURRENT_TIMESTAMP".to_owned());
+    }
     if mariadb {
         // MariaDB ≥ 10.2.7 prints SQL: `NULL` is "no default" (or DEFAULT NULL, the same).
+        // It escapes quotes in a string literal with a backslash (`'it\'s'`) whatever the
+        // session's sql_mode; written back the standard way, as the models write them.
+        if raw.len() >= 2 && raw.starts_with('\'') && raw.ends_with('\'') {
+            return Some(standard_literal(&raw[1..raw.len() - 1]));
+        }
         return (!raw.eq_ignore_ascii_case("NULL")).then_some(raw);
     }
     // MySQL 8 prints a string literal bare; an expression is marked DEFAULT_GENERATED.
@@ -144,6 +177,54 @@ fn normalize_default(
     }
 }
 
+/// The body of a MariaDB string literal (backslash escapes, `''`) as a standard SQL literal.
+fn standard_literal(body: &str) -> String {
+    let mut out = String::from("'");
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        let c = match c {
+            '\\' => match chars.next() {
+                Some('n') => '\n',
+                Some('t') => '\t',
+                Some('r') => '\r',
+                Some('0') => '\0',
+                Some(other) => other,
+                None => break,
+            },
+            '\'' => {
+                // `''` inside the literal: one quote.
+                chars.next();
+                '\''
+            }
+            c => c,
+        };
+        if c == '\'' {
+            out.push('\'');
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+/// A generated column's expression as the server prints it, without the backticks it puts
+/// around names (`\`a\` * 2`), so it compares with the models' text.
+fn unquote_names(sql: &str) -> String {
+    let mut out = String::new();
+    let mut in_literal = false;
+    for c in sql.chars() {
+        match c {
+            '\'' => {
+                in_literal = !in_literal;
+                out.push(c);
+            }
+            '`' if !in_literal => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Table `name` of the connection's database, or `None` when it does not exist.
 pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Table>> {
     let mariadb = conn.dialect().name() == "mariadb";
@@ -152,7 +233,8 @@ pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Ta
             text(
                 "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR), \
                  CAST(COLUMN_TYPE AS CHAR), CAST(IS_NULLABLE AS CHAR), \
-                 CAST(COLUMN_DEFAULT AS CHAR), CAST(EXTRA AS CHAR) \
+                 CAST(COLUMN_DEFAULT AS CHAR), CAST(EXTRA AS CHAR), \
+                 CAST(GENERATION_EXPRESSION AS CHAR), CAST(COLUMN_COMMENT AS CHAR) \
                  FROM information_schema.COLUMNS \
                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t \
                  ORDER BY ORDINAL_POSITION",
@@ -163,6 +245,15 @@ pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Ta
     if cols.is_empty() {
         return Ok(None);
     }
+    let table_comment: Option<(String,)> = conn
+        .query_opt(
+            text(
+                "SELECT CAST(TABLE_COMMENT AS CHAR) FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t",
+            )
+            .bind("t", name),
+        )
+        .await?;
     // (constraint, type) of TABLE_CONSTRAINTS.
     let cons: Vec<(String, String)> = conn
         .query(
@@ -251,7 +342,9 @@ pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Ta
         .collect();
 
     let mut table = Table::new(name.to_owned());
-    for (col, data_type, column_type, nullable, default, extra) in cols {
+    // An empty TABLE_COMMENT is "no comment".
+    table.comment = table_comment.map(|(c,)| c).filter(|c| !c.is_empty());
+    for (col, data_type, column_type, nullable, default, extra, generated, comment) in cols {
         let mut ty =
             map_type(&data_type, &column_type).ok_or_else(|| ReflectError::UnsupportedType {
                 table: name.to_owned(),
@@ -266,15 +359,31 @@ pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Ta
         }
         let in_pk = pk_cols.contains(&col);
         let autoincrement = extra.to_ascii_lowercase().contains("auto_increment");
-        let default = normalize_default(mariadb, default, &data_type, &extra);
-        table.columns.push(column(
+        let extra_upper = extra.to_ascii_uppercase();
+        let computed = generated
+            .filter(|g| !g.is_empty() && extra_upper.contains("GENERATED"))
+            .map(|g| Computed {
+                sql: unquote_names(&g),
+                stored: extra_upper.contains("STORED") || extra_upper.contains("PERSISTENT"),
+            });
+        // A generated column has no default (MariaDB prints NULL, MySQL the expression).
+        let default = if computed.is_some() {
+            None
+        } else {
+            normalize_default(mariadb, default, &data_type, &extra)
+        };
+        let mut c = column(
             col,
             ty,
             nullable.eq_ignore_ascii_case("YES"),
             in_pk,
             autoincrement,
             default,
-        ));
+        );
+        c.computed = computed;
+        // An empty COLUMN_COMMENT is "no comment" (MySQL cannot tell the two apart).
+        c.comment = (!comment.is_empty()).then_some(comment);
+        table.columns.push(c);
     }
 
     let mut parts = Parts::default();
@@ -381,6 +490,16 @@ mod tests {
             Some(SqlType::Numeric(Some((10, 2))))
         );
         assert_eq!(map_type("geometry", "geometry"), None);
+        assert_eq!(map_type("char", "char(2)"), Some(SqlType::Char(2)));
+        assert_eq!(
+            map_type("datetime", "datetime(3)"),
+            Some(SqlType::DateTimePrecision {
+                timezone: false,
+                precision: 3
+            })
+        );
+        assert_eq!(map_type("time", "time"), Some(SqlType::TimePrecision(0)));
+        assert_eq!(map_type("time", "time(6)"), Some(SqlType::Time));
     }
 
     #[test]
@@ -409,5 +528,14 @@ mod tests {
             normalize_default(false, Some("0".into()), "int", ""),
             Some("0".into())
         );
+        assert_eq!(
+            normalize_default(true, Some(r"'it\'s a \\ b'".into()), "longtext", ""),
+            Some("'it''s a \\ b'".into())
+        );
+        assert_eq!(
+            normalize_default(true, Some("current_timestamp(6)".into()), "datetime", ""),
+            Some("CURRENT_TIMESTAMP".into())
+        );
+        assert_eq!(unquote_names("`a` * 2 || '`'"), "a * 2 || '`'");
     }
 }

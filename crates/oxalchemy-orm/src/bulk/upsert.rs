@@ -168,6 +168,11 @@ impl<M: Model + Clone> Upsert<M> {
     }
 
     /// A conflicting row is skipped (with no target: a conflict on any unique constraint).
+    ///
+    /// On MySQL / MariaDB this is `ON DUPLICATE KEY UPDATE c = c`: the count
+    /// [`execute`](Upsert::execute) returns includes the skipped rows (the connection counts
+    /// rows found), and [`returning`](Upsert::returning) is a compile error, since the
+    /// skipped rows would come back with the inserted ones.
     pub fn do_nothing(mut self) -> Self {
         self.action = Action::Nothing;
         self

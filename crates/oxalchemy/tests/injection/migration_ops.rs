@@ -121,8 +121,7 @@ const MIGRATIONS: &[Migration] = &[
 #[tokio::test]
 async fn hostile_names_through_migration_ops() {
     let graph = Graph::new(MIGRATIONS).unwrap();
-    // Not on MariaDB yet: migrations do not support MySQL (issue 18, migrations).
-    for t in common::all_targets_but_mysql("injection_migrate").await {
+    for t in common::all_targets("injection_migrate").await {
         let db = t.connect().await;
         let l = t.label;
         make_canary(&db, l).await;

@@ -80,6 +80,8 @@ impl Compiler<'_> {
         let mut table = s.table.clone();
         // Names from the table's MetaData win; anything still unnamed gets the default convention.
         table.apply_naming(&NamingConvention::default());
+        // Key columns in a type the database can key (MySQL: no whole-TEXT keys).
+        let table = crate::dialect::key_sized(self.d, &table);
         self.push("CREATE TABLE ");
         if s.if_not_exists {
             self.push("IF NOT EXISTS ");
@@ -115,6 +117,7 @@ impl Compiler<'_> {
                     self.push(" NOT NULL");
                 }
                 self.server_default(c)?;
+                self.inline_comment(c.comment.as_deref(), " COMMENT ");
             } else {
                 self.column_body(c)?;
             }
@@ -162,7 +165,16 @@ impl Compiler<'_> {
         }
         self.push(")");
         self.push(self.d.create_table_suffix());
+        self.inline_comment(table.comment.as_deref(), " COMMENT=");
         Ok(())
+    }
+
+    /// `{keyword}'comment'` where the dialect writes comments in the DDL (MySQL).
+    fn inline_comment(&mut self, comment: Option<&str>, keyword: &str) {
+        if let (true, Some(text)) = (self.d.inline_comments(), comment) {
+            self.push(keyword);
+            quote_literal(&mut self.sql, text);
+        }
     }
 
     /// A column's type, COLLATE, GENERATED, NOT NULL and DEFAULT (everything after its
@@ -185,10 +197,11 @@ impl Compiler<'_> {
         if !c.nullable {
             self.push(" NOT NULL");
         }
-        if c.computed.is_some() {
-            return Ok(());
+        if c.computed.is_none() {
+            self.server_default(c)?;
         }
-        self.server_default(c)
+        self.inline_comment(c.comment.as_deref(), " COMMENT ");
+        Ok(())
     }
 
     /// ` DEFAULT …`, if the column has a server default.

@@ -141,6 +141,27 @@ impl Compiler<'_> {
     /// is implied (any unique key); DO NOTHING assigns a conflict column to itself (a no-op
     /// that, unlike `INSERT IGNORE`, turns no other error into a warning).
     fn on_duplicate_key(&mut self, s: &Insert, c: &OnConflict) -> R {
+        let target = match c {
+            OnConflict::DoNothing { target } | OnConflict::DoUpdate { target, .. } => target,
+        };
+        // ON DUPLICATE KEY has no target: a constraint's name could be neither checked nor
+        // used, so it is refused as on SQLite rather than ignored.
+        if matches!(target, ConflictTarget::Constraint(_)) {
+            return Err(CompileError::Unsupported(
+                "ON CONFLICT ON CONSTRAINT (name the constraint's columns instead)",
+                self.d.name(),
+            ));
+        }
+        // The no-op update that skips a duplicate still "writes" it: RETURNING would return
+        // the skipped rows with the inserted ones, so it is refused rather than wrong.
+        if matches!(c, OnConflict::DoNothing { .. }) && !s.returning.is_empty() {
+            return Err(CompileError::Unsupported(
+                "ON CONFLICT DO NOTHING with RETURNING (ON DUPLICATE KEY UPDATE returns the \
+                 skipped rows too, so the inserted ones cannot be told apart; insert without \
+                 RETURNING, or upsert with an update)",
+                self.d.name(),
+            ));
+        }
         match c {
             OnConflict::DoNothing { target } => {
                 let named = match target {
