@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use oxalchemy_core::schema::{Column, Constraint, Index, ReferentialAction, ServerDefault, Table};
+use oxalchemy_core::schema::{Column, Constraint, ForeignKey, Index, ServerDefault, Table};
 use oxalchemy_core::{SqlType, Value};
 
 use crate::ops::{ColumnChange, Op};
@@ -172,11 +172,36 @@ fn quoted_literal(s: &str) -> String {
     out
 }
 
-fn action(a: Option<ReferentialAction>) -> String {
-    match a {
-        None => "None".into(),
-        Some(a) => format!("Some(ReferentialAction::{a:?})"),
+/// A foreign key as builder code: `ForeignKey::new([…], "t", […]).named(…)` and a call per
+/// option that is not the default, so files stay short and compile when options are added.
+fn foreign_key(fk: &ForeignKey) -> String {
+    let names = |cols: &[oxalchemy_core::Ident]| {
+        cols.iter()
+            .map(|c| lit(c.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut s = format!(
+        "ForeignKey::new([{}], {}, [{}])",
+        names(&fk.columns),
+        lit(fk.ref_table.as_str()),
+        names(&fk.ref_columns)
+    );
+    if let Some(n) = &fk.name {
+        let _ = write!(s, ".named({})", lit(n.as_str()));
     }
+    if let Some(a) = fk.on_delete {
+        let _ = write!(s, ".on_delete(ReferentialAction::{a:?})");
+    }
+    if let Some(a) = fk.on_update {
+        let _ = write!(s, ".on_update(ReferentialAction::{a:?})");
+    }
+    if fk.initially_deferred {
+        s.push_str(".initially_deferred()");
+    } else if fk.deferrable {
+        s.push_str(".deferrable()");
+    }
+    s
 }
 
 fn idents(cols: &[oxalchemy_core::Ident]) -> String {
@@ -197,23 +222,17 @@ fn constraint(c: &Constraint) -> String {
             name(n),
             idents(columns)
         ),
-        Constraint::Check { name: n, label, sql } => format!(
+        Constraint::Check {
+            name: n,
+            label,
+            sql,
+        } => format!(
             "Constraint::Check {{ name: {}, label: {}.into(), sql: {}.into() }}",
             name(n),
             lit(label),
             lit(sql)
         ),
-        Constraint::ForeignKey(fk) => format!(
-            "Constraint::ForeignKey(ForeignKey {{ name: {}, columns: vec![{}], ref_table: {}.into(), ref_columns: vec![{}], on_delete: {}, on_update: {}, deferrable: {}, initially_deferred: {} }})",
-            name(&fk.name),
-            idents(&fk.columns),
-            lit(fk.ref_table.as_str()),
-            idents(&fk.ref_columns),
-            action(fk.on_delete),
-            action(fk.on_update),
-            fk.deferrable,
-            fk.initially_deferred
-        ),
+        Constraint::ForeignKey(fk) => format!("Constraint::ForeignKey({})", foreign_key(fk)),
     }
 }
 
@@ -249,18 +268,7 @@ fn table(t: &Table) -> String {
     for c in &t.constraints {
         match c {
             Constraint::ForeignKey(fk) => {
-                let _ = write!(
-                    s,
-                    "\n            .foreign_key(ForeignKey {{ name: {}, columns: vec![{}], ref_table: {}.into(), ref_columns: vec![{}], on_delete: {}, on_update: {}, deferrable: {}, initially_deferred: {} }})",
-                    fk.name.as_ref().map(|n| format!("Some({}.into())", lit(n.as_str()))).unwrap_or_else(|| "None".into()),
-                    idents(&fk.columns),
-                    lit(fk.ref_table.as_str()),
-                    idents(&fk.ref_columns),
-                    action(fk.on_delete),
-                    action(fk.on_update),
-                    fk.deferrable,
-                    fk.initially_deferred
-                );
+                let _ = write!(s, "\n            .foreign_key({})", foreign_key(fk));
             }
             Constraint::Unique {
                 name: Some(n),

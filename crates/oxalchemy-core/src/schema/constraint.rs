@@ -33,7 +33,21 @@ pub enum Constraint {
 }
 
 /// A foreign key: `columns` of this table reference `ref_columns` of `ref_table`.
+///
+/// Built with [`ForeignKey::new`] and its builder methods; the fields are public to read.
+/// It is `#[non_exhaustive]`, so options added later do not break code that builds one.
+///
+/// ```
+/// use oxalchemy_core::{ForeignKey, ReferentialAction};
+///
+/// let fk = ForeignKey::new(["user_id"], "users", ["id"])
+///     .named("fk_orders_user")
+///     .on_delete(ReferentialAction::Cascade)
+///     .initially_deferred();
+/// assert!(fk.deferrable && fk.initially_deferred);
+/// ```
 #[derive(Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ForeignKey {
     /// The constraint's name; `None` until the naming convention fills it.
     pub name: Option<Ident>,
@@ -81,10 +95,30 @@ impl ForeignKey {
         self
     }
 
-    /// `DEFERRABLE`, and `INITIALLY DEFERRED` when `initially_deferred`.
-    pub fn deferrable(mut self, initially_deferred: bool) -> Self {
+    /// `ON DELETE action`.
+    pub fn on_delete(mut self, action: ReferentialAction) -> Self {
+        self.on_delete = Some(action);
+        self
+    }
+
+    /// `ON UPDATE action`.
+    pub fn on_update(mut self, action: ReferentialAction) -> Self {
+        self.on_update = Some(action);
+        self
+    }
+
+    /// `DEFERRABLE` (`INITIALLY IMMEDIATE`): a transaction may defer the check to its end
+    /// with `SET CONSTRAINTS … DEFERRED`.
+    pub fn deferrable(mut self) -> Self {
         self.deferrable = true;
-        self.initially_deferred = initially_deferred;
+        self
+    }
+
+    /// `DEFERRABLE INITIALLY DEFERRED`: checked at commit unless a transaction says
+    /// otherwise. Implies [`ForeignKey::deferrable`].
+    pub fn initially_deferred(mut self) -> Self {
+        self.deferrable = true;
+        self.initially_deferred = true;
         self
     }
 }

@@ -18,6 +18,12 @@ pub(super) const TABLE_NAMES: &str = "SELECT c.relname::text FROM pg_class c \
      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
      AND NOT c.relispartition AND c.relname <> :version ORDER BY c.relname";
 
+/// The schemas other than `current_schema()` that hold user tables: not PostgreSQL's own
+/// (`pg_*`, `information_schema`).
+pub(super) const OTHER_SCHEMAS: &str = "SELECT nspname::text FROM pg_namespace \
+     WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' \
+     AND nspname <> current_schema() ORDER BY nspname";
+
 /// The same tables of the schema bound as `:schema`.
 const SCHEMA_TABLE_NAMES: &str = "SELECT c.relname::text FROM pg_class c \
      JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -387,16 +393,19 @@ fn constraints(cons: Vec<ConRow>, con_cols: &mut ConstraintColumns, parts: &mut 
         match kind.as_str() {
             "u" => parts.uniques.push((Some(cname), cols)),
             "c" => parts.checks.push((Some(cname), normalize_check(&def))),
-            "f" => parts.fks.push(ForeignKey {
-                name: Some(Ident::from(cname)),
-                columns: idents(cols),
-                ref_table: Ident::from(ref_table),
-                ref_columns: idents(con_cols.referred.remove(&con).unwrap_or_default()),
-                on_delete: action(&del),
-                on_update: action(&upd),
-                deferrable,
-                initially_deferred: deferred,
-            }),
+            "f" => {
+                let mut fk = ForeignKey::new(
+                    idents(cols),
+                    Ident::from(ref_table),
+                    idents(con_cols.referred.remove(&con).unwrap_or_default()),
+                )
+                .named(Ident::from(cname));
+                fk.on_delete = action(&del);
+                fk.on_update = action(&upd);
+                fk.deferrable = deferrable;
+                fk.initially_deferred = deferred;
+                parts.fks.push(fk);
+            }
             _ => {} // the primary key, read above
         }
     }
