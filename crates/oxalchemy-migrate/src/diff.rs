@@ -10,7 +10,7 @@
 //! change is a warning (written by hand), never a column type change.
 
 use oxalchemy_core::dialect::{column_definition, CompileError, Dialect};
-use oxalchemy_core::expr::Ident;
+use oxalchemy_core::expr::{text, Ident, TextSql};
 use oxalchemy_core::schema::{Column, Constraint, Index, MetaData, ServerDefault, Table};
 
 use crate::ops::{has_comments, ColumnChange, Op};
@@ -532,6 +532,32 @@ pub fn op_table_name(t: &Table) -> String {
     }
 }
 
+/// The placeholder the generated backfill UPDATE leaves for the value existing rows get
+/// (see [`diff`]: a NOT NULL column without a server default added to an existing table).
+pub const BACKFILL: &str = "backfill";
+
+/// Whether adding `c` to a table that may hold rows needs the safe sequence: NOT NULL with
+/// nothing the database could fill existing rows with.
+fn needs_backfill(c: &Column) -> bool {
+    !c.nullable && !c.primary_key && c.server_default.is_none() && c.computed.is_none()
+}
+
+/// `UPDATE t SET c = :backfill WHERE c IS NULL`, the value left for the migration's author
+/// to bind: run unbound it stops with an error naming `.bind("backfill", value)`.
+fn backfill(d: &dyn Dialect, t: &Table, column: &str) -> TextSql {
+    let mut table = String::new();
+    if let Some(s) = &t.schema {
+        d.quote_ident(&mut table, s.as_str());
+        table.push('.');
+    }
+    d.quote_ident(&mut table, t.name.as_str());
+    let mut c = String::new();
+    d.quote_ident(&mut c, column);
+    text(format!(
+        "UPDATE {table} SET {c} = :{BACKFILL} WHERE {c} IS NULL"
+    ))
+}
+
 fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) {
     let table = op_table_name(target);
     let added: Vec<&Column> = target
@@ -545,10 +571,38 @@ fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) 
         .filter(|c| target.column_named(c.name.as_str()).is_none())
         .collect();
     for c in &added {
-        out.upgrade.push(Op::AddColumn {
-            table: table.clone(),
-            column: (*c).clone(),
-        });
+        if needs_backfill(c) {
+            // Rows already in the table would break ADD COLUMN … NOT NULL: the safe
+            // sequence adds it nullable, fills it, then sets NOT NULL.
+            let mut nullable = (*c).clone();
+            nullable.nullable = true;
+            out.upgrade.push(Op::AddColumn {
+                table: table.clone(),
+                column: nullable,
+            });
+            out.upgrade
+                .push(Op::Execute(backfill(d, target, c.name.as_str())));
+            out.upgrade.push(Op::AlterColumn {
+                table: table.clone(),
+                column: c.name.to_string(),
+                change: ColumnChange {
+                    nullable: Some(false),
+                    ..ColumnChange::default()
+                },
+            });
+            out.warnings.push(format!(
+                "`{table}.{}` is NOT NULL without a server default: rows already in the table \
+                 need a value, so the migration adds it nullable, fills it, then sets NOT \
+                 NULL. Bind the value existing rows get to `:{BACKFILL}` in the UPDATE (or \
+                 write its SQL); until then the migration stops there and names it",
+                c.name
+            ));
+        } else {
+            out.upgrade.push(Op::AddColumn {
+                table: table.clone(),
+                column: (*c).clone(),
+            });
+        }
         out.downgrade.push(Op::DropColumn {
             table: table.clone(),
             column: c.name.to_string(),

@@ -359,6 +359,11 @@ pub fn table_code(t: &Table) -> String {
     table(t)
 }
 
+/// Whether `sql` is the backfill UPDATE autogenerate writes, its value left to bind.
+fn is_backfill(sql: &str) -> bool {
+    sql.starts_with("UPDATE ") && sql.contains(&format!(" = :{} WHERE ", crate::diff::BACKFILL))
+}
+
 /// One operation as a line of the ops DSL.
 pub fn op_code(op: &Op) -> String {
     match op {
@@ -396,6 +401,12 @@ pub fn op_code(op: &Op) -> String {
             Some(c) => format!("ops.set_table_comment({}, Some({}));", lit(table), lit(c)),
             None => format!("ops.set_table_comment({}, None);", lit(table)),
         },
+        Op::Execute(t) if t.binds.is_empty() && is_backfill(&t.sql) => format!(
+            "// REVIEW: rows already in the table need a value: bind it, \
+             `text(…).bind({}, value)`, or write it in the SQL.\n    ops.execute(text({}));",
+            lit(crate::diff::BACKFILL),
+            lit(&t.sql)
+        ),
         Op::Execute(t) => format!("ops.execute(text({}));", lit(&t.sql)),
         Op::Run { label, .. } => format!("// data migration `{label}`: write it with ops.run(…)"),
     }

@@ -172,7 +172,7 @@ async fn include_schemas_on_postgresql() {
             foreign.schema
         ),
     ] {
-        db.execute(text(&sql)).await.unwrap();
+        db.execute(text(sql)).await.unwrap();
     }
     let mut models = MetaData::new();
     models.add(
@@ -255,7 +255,7 @@ async fn include_schemas_on_postgresql() {
     drop(conn);
     let again = autogenerate(&db, &models, &wide).await;
     assert!(again.is_empty(), "{:#?}", again.upgrade);
-    db.execute(text(&format!(
+    db.execute(text(format!(
         "SELECT id FROM \"{}\".is_theirs",
         foreign.schema
     )))

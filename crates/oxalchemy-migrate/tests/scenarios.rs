@@ -496,7 +496,24 @@ fn all() -> Vec<Scenario> {
                 .column(Column::new("age2", SqlType::Integer).computed("age * 2", true))
                 .column(Column::new("note", SqlType::Text))],
             &["AddColumn"], None;
+        // Beyond Alembic: a NOT NULL column without a server default is added nullable,
+        // backfilled (the value bound by the author; here by `apply`), then made NOT NULL.
+        add_not_null_column_backfilled, Both, base,
+            || users_with(Column::new("nick", SqlType::Text).not_null()),
+            &["AddColumn", "Execute", "AlterColumn"], None;
     ]
+}
+
+/// Autogenerate's backfill UPDATE with its value bound, as the migration's author does.
+fn filled(ops: &[Op]) -> Vec<Op> {
+    ops.iter()
+        .map(|op| match op {
+            Op::Execute(t) if t.sql.contains(":backfill") => {
+                Op::Execute(t.clone().bind("backfill", "filled"))
+            }
+            other => other.clone(),
+        })
+        .collect()
 }
 
 fn metadata(tables: Vec<Table>) -> MetaData {
@@ -519,6 +536,7 @@ async fn apply(db: &Database, ops: &[Op]) -> Result<(), String> {
     let mut conn = db.connection().await.map_err(|e| e.to_string())?;
     let mut state = reflect(&mut conn).await.map_err(|e| e.to_string())?;
     let mut tx = conn.begin().await.map_err(|e| e.to_string())?;
+    let ops = &filled(ops);
     execute_ops(&mut tx, ops, &mut state)
         .await
         .map_err(|e| format!("{e}: {ops:#?}"))?;
