@@ -330,6 +330,7 @@ fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
         (Constraint::ForeignKey(x), Constraint::ForeignKey(y)) => {
             x.columns == y.columns
                 && x.ref_table == y.ref_table
+                && x.ref_schema == y.ref_schema
                 && x.ref_columns == y.ref_columns
                 && x.on_delete
                     .unwrap_or(oxalchemy_core::ReferentialAction::NoAction)

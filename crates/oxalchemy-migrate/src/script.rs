@@ -190,6 +190,9 @@ fn foreign_key(fk: &ForeignKey) -> String {
     if let Some(n) = &fk.name {
         let _ = write!(s, ".named({})", lit(n.as_str()));
     }
+    if let Some(schema) = &fk.ref_schema {
+        let _ = write!(s, ".ref_schema({})", lit(schema.as_str()));
+    }
     if let Some(a) = fk.on_delete {
         let _ = write!(s, ".on_delete(ReferentialAction::{a:?})");
     }
@@ -473,6 +476,36 @@ mod tests {
         assert!(col(Value::Bool(true)).ends_with(".server_default_value(true)"));
         assert!(col(Value::F64(1.5)).ends_with(".server_default_value(1.5f64)"));
         assert!(col(Value::Null).ends_with(".server_default(\"NULL\")"));
+    }
+
+    #[test]
+    fn foreign_keys_are_written_with_the_builder() {
+        use oxalchemy_core::schema::ReferentialAction;
+        let plain = ForeignKey::new(["a"], "t", ["id"]);
+        assert_eq!(
+            foreign_key(&plain),
+            r#"ForeignKey::new(["a"], "t", ["id"])"#
+        );
+        let full = ForeignKey::new(["a", "b"], "t", ["x", "y"])
+            .named("fk_a")
+            .ref_schema("other")
+            .on_delete(ReferentialAction::Cascade)
+            .on_update(ReferentialAction::SetNull)
+            .initially_deferred();
+        assert_eq!(
+            foreign_key(&full),
+            r#"ForeignKey::new(["a", "b"], "t", ["x", "y"]).named("fk_a").ref_schema("other").on_delete(ReferentialAction::Cascade).on_update(ReferentialAction::SetNull).initially_deferred()"#
+        );
+        let deferrable = ForeignKey::new(["a"], "t", ["id"]).deferrable();
+        assert!(foreign_key(&deferrable).ends_with(".deferrable()"));
+        let add = op_code(&Op::AddConstraint {
+            table: "c".into(),
+            constraint: Constraint::ForeignKey(plain),
+        });
+        assert_eq!(
+            add,
+            r#"ops.add_constraint("c", Constraint::ForeignKey(ForeignKey::new(["a"], "t", ["id"])));"#
+        );
     }
 
     #[test]

@@ -266,3 +266,115 @@ async fn include_schemas_on_postgresql() {
     other.drop().await;
     foreign.drop().await;
 }
+
+/// A foreign key to a table of another schema (Alembic's cross-schema FK): created,
+/// reflected with the referenced schema, compared (an action change is a drop and an add),
+/// and written in the migration file with `.ref_schema(…)`.
+#[tokio::test]
+async fn foreign_key_to_another_schema_on_postgresql() {
+    use oxalchemy_core::schema::ForeignKey;
+    use oxalchemy_core::ReferentialAction;
+
+    let Some(main) = pg_schema("fk_cross_schema").await else {
+        return;
+    };
+    let Some(other) = pg_schema("fk_cross_schema_other").await else {
+        return;
+    };
+    let db = Database::connect(&main.url).await.unwrap();
+    let models = |action: Option<ReferentialAction>| {
+        let mut fk = ForeignKey::new(["parent_id"], "xs_parent", ["id"])
+            .named("fk_xs_child_parent")
+            .ref_schema(other.schema.clone());
+        if let Some(a) = action {
+            fk = fk.on_delete(a);
+        }
+        let mut md = MetaData::new();
+        md.add(
+            Table::new("xs_parent")
+                .schema(other.schema.clone())
+                .column(Column::new("id", SqlType::BigInteger).primary_key()),
+        );
+        md.add(
+            Table::new("xs_child")
+                .column(Column::new("id", SqlType::BigInteger).primary_key())
+                .column(Column::new("parent_id", SqlType::BigInteger))
+                .foreign_key(fk),
+        );
+        md
+    };
+    let apply = |d: Diff, md: MetaData| {
+        let db = &db;
+        async move {
+            let mut conn = db.connection().await.unwrap();
+            let mut state = reflect_including(&mut conn, &md, &Include::default())
+                .await
+                .unwrap();
+            let mut tx = conn.begin().await.unwrap();
+            oxalchemy_migrate::migration::execute_ops(&mut tx, &d.upgrade, &mut state)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            d
+        }
+    };
+    let plain = models(None);
+    let d = autogenerate(&db, &plain, &Include::default()).await;
+    assert_eq!(
+        kinds(&d),
+        ["CreateTable", "CreateTable"],
+        "{:#?}",
+        d.upgrade
+    );
+    let file = oxalchemy_migrate::script::migration_file(
+        "xs1",
+        &[],
+        "cross",
+        "2026-11-29",
+        &d.upgrade,
+        &d.downgrade,
+        &[],
+    );
+    assert!(
+        file.contains(&format!(".ref_schema({:?})", other.schema)),
+        "{file}"
+    );
+    apply(d, models(None)).await;
+    // The FK points into the other schema in the database.
+    let target: String = db
+        .query_scalar(text(
+            "SELECT confrelid::regclass::text FROM pg_constraint \
+             WHERE conname = 'fk_xs_child_parent'",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(target, format!("{}.xs_parent", other.schema));
+    let again = autogenerate(&db, &plain, &Include::default()).await;
+    assert!(again.is_empty(), "{:#?}", again.upgrade);
+
+    let cascade = models(Some(ReferentialAction::Cascade));
+    let d = autogenerate(&db, &cascade, &Include::default()).await;
+    assert_eq!(
+        kinds(&d),
+        ["DropConstraint", "AddConstraint"],
+        "{:#?}",
+        d.upgrade
+    );
+    let d = apply(d, models(Some(ReferentialAction::Cascade))).await;
+    let again = autogenerate(&db, &cascade, &Include::default()).await;
+    assert!(again.is_empty(), "{:#?}", again.upgrade);
+    // And back.
+    apply(
+        Diff {
+            upgrade: d.downgrade.clone(),
+            ..Diff::default()
+        },
+        models(Some(ReferentialAction::Cascade)),
+    )
+    .await;
+    let back = autogenerate(&db, &plain, &Include::default()).await;
+    assert!(back.is_empty(), "{:#?}", back.upgrade);
+    drop(db);
+    main.drop().await;
+    other.drop().await;
+}

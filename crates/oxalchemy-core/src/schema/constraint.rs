@@ -53,8 +53,10 @@ pub struct ForeignKey {
     pub name: Option<Ident>,
     /// The referencing columns of this table.
     pub columns: Vec<Ident>,
-    /// The referenced table (in the same schema).
+    /// The referenced table.
     pub ref_table: Ident,
+    /// The referenced table's schema; `None`: the referencing table's own schema.
+    pub ref_schema: Option<Ident>,
     /// The referenced columns, one per referencing column (usually the primary key).
     pub ref_columns: Vec<Ident>,
     /// What deleting a referenced row does; `None` is the database default (NO ACTION).
@@ -81,6 +83,7 @@ impl ForeignKey {
             name: None,
             columns: columns.into_iter().map(Into::into).collect(),
             ref_table: ref_table.into(),
+            ref_schema: None,
             ref_columns: ref_columns.into_iter().map(Into::into).collect(),
             on_delete: None,
             on_update: None,
@@ -92,6 +95,13 @@ impl ForeignKey {
     /// Gives the constraint exactly this name.
     pub fn named(mut self, name: impl Into<Ident>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+
+    /// The referenced table is in `schema` (`REFERENCES "schema"."table"`), not in the
+    /// referencing table's schema.
+    pub fn ref_schema(mut self, schema: impl Into<Ident>) -> Self {
+        self.ref_schema = Some(schema.into());
         self
     }
 
@@ -136,6 +146,9 @@ impl std::fmt::Debug for ForeignKey {
             .field("on_update", &self.on_update);
         if self.deferrable {
             d.field("deferrable", &self.deferrable);
+        }
+        if let Some(s) = &self.ref_schema {
+            d.field("ref_schema", s);
         }
         if self.initially_deferred {
             d.field("initially_deferred", &self.initially_deferred);

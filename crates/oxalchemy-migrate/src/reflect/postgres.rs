@@ -166,7 +166,8 @@ type ColumnRow = (
 );
 
 /// `(constraint oid, name, kind, definition, referred table, on delete, on update,
-/// deferrable, initially deferred)` rows of `pg_constraint`.
+/// deferrable, initially deferred, referred table's schema when not the table's own)` rows
+/// of `pg_constraint`.
 type ConRow = (
     i64,
     String,
@@ -177,6 +178,7 @@ type ConRow = (
     String,
     bool,
     bool,
+    Option<String>,
 );
 
 /// The key columns of the table's constraints, by constraint oid: the local columns and the
@@ -214,8 +216,11 @@ pub(super) async fn table(
             "SELECT c.oid::bigint, c.conname::text, c.contype::text,
                     pg_get_constraintdef(c.oid), coalesce(f.relname::text, ''),
                     c.confdeltype::text, c.confupdtype::text,
-                    c.condeferrable, c.condeferred
-             FROM pg_constraint c LEFT JOIN pg_class f ON f.oid = c.confrelid
+                    c.condeferrable, c.condeferred,
+                    CASE WHEN f.relnamespace <> t.relnamespace THEN fs.nspname::text END
+             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+             LEFT JOIN pg_class f ON f.oid = c.confrelid
+             LEFT JOIN pg_namespace fs ON fs.oid = f.relnamespace
              WHERE c.conrelid = {oid} AND c.contype IN ('p', 'u', 'c', 'f')
              ORDER BY c.conname"
         )))
@@ -388,7 +393,7 @@ async fn enum_variants(conn: &mut Connection, typoid: i64) -> Result<Vec<String>
 /// Sorts the UNIQUE, CHECK and FOREIGN KEY constraints into `parts` (the primary key is read
 /// with the columns).
 fn constraints(cons: Vec<ConRow>, con_cols: &mut ConstraintColumns, parts: &mut Parts) {
-    for (con, cname, kind, def, ref_table, del, upd, deferrable, deferred) in cons {
+    for (con, cname, kind, def, ref_table, del, upd, deferrable, deferred, ref_schema) in cons {
         let cols = con_cols.local.remove(&con).unwrap_or_default();
         match kind.as_str() {
             "u" => parts.uniques.push((Some(cname), cols)),
@@ -404,6 +409,7 @@ fn constraints(cons: Vec<ConRow>, con_cols: &mut ConstraintColumns, parts: &mut 
                 fk.on_update = action(&upd);
                 fk.deferrable = deferrable;
                 fk.initially_deferred = deferred;
+                fk.ref_schema = ref_schema.map(Ident::from);
                 parts.fks.push(fk);
             }
             _ => {} // the primary key, read above
