@@ -376,16 +376,15 @@ fn composite_foreign_key_and_every_referential_action() {
         let table = Table::new("grants")
             .column(Column::new("user_id", SqlType::BigInteger))
             .column(Column::new("group_id", SqlType::Integer))
-            .foreign_key(ForeignKey {
-                name: None,
-                columns: vec!["user_id".into(), "group_id".into()],
-                ref_table: "memberships".into(),
-                ref_columns: vec!["user_id".into(), "group_id".into()],
-                on_delete: Some(action),
-                on_update: Some(action),
-                deferrable: false,
-                initially_deferred: false,
-            });
+            .foreign_key(
+                ForeignKey::new(
+                    ["user_id", "group_id"],
+                    "memberships",
+                    ["user_id", "group_id"],
+                )
+                .on_delete(action)
+                .on_update(action),
+            );
         let expected = format!(
             r#"CREATE TABLE "grants" ("user_id" BIGINT, "group_id" INTEGER, CONSTRAINT "fk_grants_user_id_memberships" FOREIGN KEY ("user_id", "group_id") REFERENCES "memberships" ("user_id", "group_id") ON DELETE {sql} ON UPDATE {sql})"#
         );
@@ -402,16 +401,7 @@ fn explicit_names_are_kept() {
         .primary_key_name("t_pkey")
         .unique_named(long.clone(), ["a"])
         .check_named("a_small", r#""a" < 10"#)
-        .foreign_key(ForeignKey {
-            name: Some("t_a_fkey".into()),
-            columns: vec!["a".into()],
-            ref_table: "t".into(),
-            ref_columns: vec!["id".into()],
-            on_delete: None,
-            on_update: None,
-            deferrable: false,
-            initially_deferred: false,
-        })
+        .foreign_key(ForeignKey::new(["a"], "t", ["id"]).named("t_a_fkey"))
         .index(Index::new(["a"]).named("t_a_idx"));
     let mut named = table.clone();
     named.apply_naming(&NamingConvention::default());

@@ -32,6 +32,10 @@ pub(crate) struct ColumnAttrs {
     pub(crate) comment: Option<LitStr>,
     /// `collation = "name"`.
     pub(crate) collation: Option<LitStr>,
+    /// `computed = "sql"`: a generated column, read and never written.
+    pub(crate) computed: Option<LitStr>,
+    /// `persisted = bool` (with `computed`): `STORED` (the default) or `VIRTUAL`.
+    pub(crate) persisted: Option<LitBool>,
     /// `onupdate = …`, applied on every update.
     pub(crate) onupdate: Option<DefaultValue>,
     /// `foreign_key = "table.column"`.
@@ -216,6 +220,10 @@ impl ColumnAttrs {
             self.comment = Some(meta.value()?.parse()?);
         } else if p.is_ident("collation") {
             self.collation = Some(meta.value()?.parse()?);
+        } else if p.is_ident("computed") {
+            self.computed = Some(meta.value()?.parse()?);
+        } else if p.is_ident("persisted") {
+            self.persisted = Some(meta.value()?.parse()?);
         } else if p.is_ident("onupdate") {
             self.onupdate = Some(DefaultValue::from_expr(meta.value()?.parse()?));
         } else if p.is_ident("foreign_key") {
@@ -244,8 +252,33 @@ impl ColumnAttrs {
         Ok(())
     }
 
-    /// Checks that need all of a field's column keys: referential actions need a foreign key.
+    /// Checks that need all of a field's column keys: referential actions need a foreign key;
+    /// a generated column is written by the database alone.
     pub(crate) fn check(&self) -> syn::Result<()> {
+        if let (Some(p), None) = (&self.persisted, &self.computed) {
+            return Err(syn::Error::new(
+                p.span(),
+                "persisted needs computed = \"sql\" (it chooses STORED or VIRTUAL)",
+            ));
+        }
+        if let Some(sql) = &self.computed {
+            let clash = [
+                (self.primary_key, "primary_key"),
+                (self.default.is_some(), "default"),
+                (self.server_default.is_some(), "server_default"),
+                (self.onupdate.is_some(), "onupdate"),
+                (self.version, "version"),
+            ];
+            if let Some((_, key)) = clash.iter().find(|(set, _)| *set) {
+                return Err(syn::Error::new(
+                    sql.span(),
+                    format!(
+                        "a computed column is written by the database alone: remove `{key}` \
+                         or `computed`"
+                    ),
+                ));
+            }
+        }
         if self.foreign_key.is_none() {
             if let Some(action) = self.on_delete.as_ref().or(self.on_update.as_ref()) {
                 return Err(syn::Error::new(
@@ -552,7 +585,7 @@ fn parse_field_list(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Ident>> {
 
 /// The keys `#[column(…)]` accepts, for the "unknown attribute" message.
 const COLUMN_KEYS: &str = "primary_key, autoincrement, length, unique, index, default, \
-     server_default, comment, collation, onupdate, foreign_key, on_delete, on_update, json, jsonb, name, validate, \
+     server_default, comment, collation, computed, persisted, onupdate, foreign_key, on_delete, on_update, json, jsonb, name, validate, \
      version, skip";
 /// The keys a struct-level `#[model(…)]` accepts.
 const MODEL_KEYS: &str = "table, index, unique, check, validate";

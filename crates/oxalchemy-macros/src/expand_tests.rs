@@ -144,6 +144,27 @@ fn model_post() {
 
 /// A composite primary key (no database-generated key) and a table name derived from the
 /// struct name.
+/// Generated columns: declared with `computed` (STORED, or VIRTUAL with `persisted =
+/// false`), read like any column and left out of INSERT and UPDATE.
+#[test]
+fn model_computed() {
+    let input = syn::parse_quote! {
+        #[derive(Model)]
+        #[model(table = "lines")]
+        pub struct Line {
+            #[column(primary_key)]
+            pub id: i64,
+            pub price: i64,
+            pub qty: i32,
+            #[column(computed = "price * qty")]
+            pub total: i64,
+            #[column(computed = "price * 2", persisted = false)]
+            pub doubled: Option<i64>,
+        }
+    };
+    check("model_computed", input, super::expand_model);
+}
+
 #[test]
 fn model_composite_key() {
     let input = syn::parse_quote! {

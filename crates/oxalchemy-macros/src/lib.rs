@@ -122,6 +122,8 @@ use relationships::Relationships;
 /// | `server_default = "sql"` | the column's SQL `DEFAULT` |
 /// | `comment = "text"` | the column's comment (PostgreSQL; compared by autogenerate) |
 /// | `collation = "name"` | the column's `COLLATE` (`"C"`, `"NOCASE"`, …) |
+/// | `computed = "sql"` | a generated column (`GENERATED ALWAYS AS (sql) STORED`): read, never written by INSERT or UPDATE; the field keeps its value after a flush until the row is loaded again |
+/// | `persisted = false` | with `computed`: `VIRTUAL` instead of `STORED` (SQLite; PostgreSQL 18+) |
 /// | `onupdate = expr` | set on every update; same forms as `default` |
 /// | `foreign_key = "table.column"` | a foreign key |
 /// | `on_delete = "…"`, `on_update = "…"` | the foreign key's action: `"cascade"`, `"set null"`, `"set default"`, `"restrict"`, `"no action"` |

@@ -10,7 +10,7 @@
 //! change is a warning (written by hand), never a column type change.
 
 use oxalchemy_core::dialect::{column_definition, key_sized, CompileError, Dialect};
-use oxalchemy_core::expr::Ident;
+use oxalchemy_core::expr::{text, Ident, TextSql};
 use oxalchemy_core::schema::{Column, Constraint, Index, MetaData, ServerDefault, Table};
 use oxalchemy_core::{ReferentialAction, SqlType, Value};
 
@@ -37,6 +37,121 @@ impl Diff {
 /// Which tables autogenerate looks at (Alembic's include_object): tables it does not own
 /// (extensions, other applications) are left alone.
 pub type TableFilter<'a> = &'a dyn Fn(&str) -> bool;
+
+/// The kind of schema object an [`Include`] filter is asked about (Alembic's `type_`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ObjectKind {
+    /// A schema other than the default one (with [`Include::schemas`]).
+    Schema,
+    /// A table.
+    Table,
+    /// A column of a table.
+    Column,
+    /// An index.
+    Index,
+    /// A UNIQUE constraint.
+    UniqueConstraint,
+    /// A CHECK constraint.
+    CheckConstraint,
+    /// A FOREIGN KEY constraint.
+    ForeignKey,
+}
+
+/// One object autogenerate is about to compare, as an [`Include`] filter sees it (Alembic's
+/// `include_object(object, name, type_, reflected, compare_to)` and `include_name(name,
+/// type_, parent_names)` arguments).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct ObjectRef<'a> {
+    /// What it is.
+    pub kind: ObjectKind,
+    /// Its name (a schema's, a table's, a column's, …).
+    pub name: &'a str,
+    /// The schema of its table (`None`: the default schema).
+    pub schema: Option<&'a str>,
+    /// Its table, for columns, indexes and constraints.
+    pub table: Option<&'a str>,
+    /// Read from the database (`true`) or declared by the models (`false`).
+    pub reflected: bool,
+    /// Whether the other side has an object of that name (Alembic's `compare_to` is set).
+    /// Always `false` for [`Include::name`], which runs before the comparison.
+    pub has_counterpart: bool,
+}
+
+/// A filter over [`ObjectRef`]s: `true` keeps the object in the comparison.
+pub type ObjectFilter<'a> = &'a dyn Fn(&ObjectRef<'_>) -> bool;
+
+/// What autogenerate compares, as Alembic's `include_schemas`, `include_name` and
+/// `include_object` options say. An object a filter leaves out is neither created, dropped
+/// nor altered: the database and the models may disagree about it.
+///
+/// ```
+/// use oxalchemy_migrate::diff::{Include, ObjectKind, ObjectRef};
+///
+/// // Every schema but `audit`, and no table whose name starts with `tmp_`.
+/// let name = |o: &ObjectRef<'_>| !(o.kind == ObjectKind::Schema && o.name == "audit");
+/// let object = |o: &ObjectRef<'_>| !(o.kind == ObjectKind::Table && o.name.starts_with("tmp_"));
+/// let include = Include { schemas: true, name: Some(&name), object: Some(&object) };
+/// # let _ = include;
+/// ```
+#[derive(Clone, Copy, Default)]
+pub struct Include<'a> {
+    /// Also compare every schema of the database, not only the default one and those the
+    /// models name (PostgreSQL; [`crate::reflect::reflect_including`] reads them). Leave
+    /// out schemas the application does not own with `name`, or their tables are dropped.
+    pub schemas: bool,
+    /// Asked about each reflected schema, table, column, index and constraint by name
+    /// (`reflected` is `true`); `false` leaves it unread where it can (schemas, tables) and
+    /// out of the comparison.
+    pub name: Option<ObjectFilter<'a>>,
+    /// Asked about every object of both sides; `false` leaves it out of the comparison.
+    pub object: Option<ObjectFilter<'a>>,
+}
+
+impl std::fmt::Debug for Include<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Include")
+            .field("schemas", &self.schemas)
+            .field("name", &self.name.is_some())
+            .field("object", &self.object.is_some())
+            .finish()
+    }
+}
+
+impl Include<'_> {
+    /// Whether `o` stays in the comparison: `name` for reflected objects, then `object`.
+    pub fn admits(&self, o: &ObjectRef<'_>) -> bool {
+        let by_name = || {
+            let named = ObjectRef {
+                has_counterpart: false,
+                ..*o
+            };
+            self.name.is_none_or(|f| f(&named))
+        };
+        (!o.reflected || by_name()) && self.object.is_none_or(|f| f(o))
+    }
+
+    /// Whether the reflected object `name` of `kind` passes the `name` filter (before it is
+    /// read).
+    pub fn admits_name(
+        &self,
+        kind: ObjectKind,
+        name: &str,
+        schema: Option<&str>,
+        table: Option<&str>,
+    ) -> bool {
+        let o = ObjectRef {
+            kind,
+            name,
+            schema,
+            table,
+            reflected: true,
+            has_counterpart: false,
+        };
+        self.name.is_none_or(|f| f(&o))
+    }
+}
 
 /// Whether `c` is `table`'s lone integer key that the database makes its row identity: an
 /// autoincrement key (SQLite rowid, PostgreSQL identity), or on SQLite any lone key declared
@@ -216,6 +331,7 @@ fn same_constraint(a: &Constraint, b: &Constraint) -> bool {
         (Constraint::ForeignKey(x), Constraint::ForeignKey(y)) => {
             x.columns == y.columns
                 && x.ref_table == y.ref_table
+                && x.ref_schema == y.ref_schema
                 && x.ref_columns == y.ref_columns
                 && x.on_delete
                     .unwrap_or(oxalchemy_core::ReferentialAction::NoAction)
@@ -252,13 +368,108 @@ pub fn loose(sql: &str) -> String {
         .collect()
 }
 
-/// Compares `target` (the models) with `current` (the database) for `dialect`.
+/// Compares `target` (the models) with `current` (the database) for `dialect`, the tables
+/// `include` admits by name on both sides.
 pub fn diff(
     dialect: &dyn Dialect,
     target: &MetaData,
     current: &MetaData,
     include: TableFilter<'_>,
 ) -> Diff {
+    let object = |o: &ObjectRef<'_>| o.kind != ObjectKind::Table || include(o.name);
+    diff_including(
+        dialect,
+        target,
+        current,
+        &Include {
+            schemas: false,
+            name: None,
+            object: Some(&object),
+        },
+    )
+}
+
+/// Compares `target` (the models) with `current` (the database) for `dialect`, the objects
+/// `include` admits (Alembic's `include_name` / `include_object`).
+pub fn diff_including(
+    dialect: &dyn Dialect,
+    target: &MetaData,
+    current: &MetaData,
+    include: &Include<'_>,
+) -> Diff {
+    let (target, current) = filtered(target, current, include);
+    compare(dialect, &target, &current)
+}
+
+/// `target` and `current` without the objects `include` leaves out. A table on one side
+/// only keeps all of itself (it is created or dropped whole, as in Alembic); the columns,
+/// indexes and constraints of a table on both sides are filtered one by one.
+fn filtered(target: &MetaData, current: &MetaData, include: &Include<'_>) -> (MetaData, MetaData) {
+    let side = |md: &MetaData, other: &MetaData, reflected: bool| {
+        let mut out = MetaData::with_naming_convention(md.naming_convention.clone());
+        for t in md.tables() {
+            let schema = t.schema.as_ref().map(Ident::as_str);
+            let twin = counterpart(other, t);
+            let table = ObjectRef {
+                kind: ObjectKind::Table,
+                name: t.name.as_str(),
+                schema,
+                table: None,
+                reflected,
+                has_counterpart: twin.is_some(),
+            };
+            if !include.admits(&table) {
+                continue;
+            }
+            let Some(twin) = twin else {
+                out.add(t.clone());
+                continue;
+            };
+            let sub = |kind, name: &str, exists: bool| {
+                include.admits(&ObjectRef {
+                    kind,
+                    name,
+                    schema,
+                    table: Some(t.name.as_str()),
+                    reflected,
+                    has_counterpart: exists,
+                })
+            };
+            let mut kept = t.clone();
+            kept.columns.retain(|c| {
+                let exists = twin.column_named(c.name.as_str()).is_some();
+                sub(ObjectKind::Column, c.name.as_str(), exists)
+            });
+            kept.indexes.retain(|ix| {
+                let name = ix.name.as_ref().map(Ident::to_string).unwrap_or_default();
+                let exists = twin
+                    .indexes
+                    .iter()
+                    .any(|o| o.name.as_ref().map(Ident::as_str) == Some(&name));
+                sub(ObjectKind::Index, &name, exists)
+            });
+            kept.constraints.retain(|c| {
+                let name = constraint_key(c).unwrap_or_default();
+                let exists = twin
+                    .constraints
+                    .iter()
+                    .any(|o| constraint_key(o).as_deref() == Some(&name));
+                let kind = match c {
+                    Constraint::Unique { .. } => ObjectKind::UniqueConstraint,
+                    Constraint::Check { .. } => ObjectKind::CheckConstraint,
+                    Constraint::ForeignKey(_) => ObjectKind::ForeignKey,
+                };
+                sub(kind, &name, exists)
+            });
+            out.add(kept);
+        }
+        out
+    };
+    (side(target, current, false), side(current, target, true))
+}
+
+/// The comparison itself, of everything in `target` and `current`.
+fn compare(dialect: &dyn Dialect, target: &MetaData, current: &MetaData) -> Diff {
     let adapted = adapt_target(dialect, target);
     let target = &adapted;
     let mut out = Diff::default();
@@ -269,9 +480,6 @@ pub fn diff(
         .unwrap_or_else(|_| target.tables().iter().collect());
     // New tables, referenced ones first.
     for t in &target_tables {
-        if !include(t.name.as_str()) {
-            continue;
-        }
         if counterpart(current, t).is_none() {
             out.upgrade.push(Op::CreateTable((*t).clone()));
             down_early.push(Op::DropTable(op_table_name(t)));
@@ -279,10 +487,6 @@ pub fn diff(
     }
     // Changed tables.
     for t in &target_tables {
-        let name = t.name.as_str();
-        if !include(name) {
-            continue;
-        }
         let Some(cur) = counterpart(current, t) else {
             continue;
         };
@@ -294,7 +498,7 @@ pub fn diff(
         .unwrap_or_else(|_| current.tables().iter().collect());
     for t in current_tables.iter().rev() {
         let name = t.name.as_str();
-        if !include(name) || counterpart(target, t).is_some() {
+        if counterpart(target, t).is_some() {
             continue;
         }
         up_late.push(Op::DropTable(op_table_name(t)));
@@ -393,6 +597,32 @@ pub fn op_table_name(t: &Table) -> String {
     }
 }
 
+/// The placeholder the generated backfill UPDATE leaves for the value existing rows get
+/// (see [`diff`]: a NOT NULL column without a server default added to an existing table).
+pub const BACKFILL: &str = "backfill";
+
+/// Whether adding `c` to a table that may hold rows needs the safe sequence: NOT NULL with
+/// nothing the database could fill existing rows with.
+fn needs_backfill(c: &Column) -> bool {
+    !c.nullable && !c.primary_key && c.server_default.is_none() && c.computed.is_none()
+}
+
+/// `UPDATE t SET c = :backfill WHERE c IS NULL`, the value left for the migration's author
+/// to bind: run unbound it stops with an error naming `.bind("backfill", value)`.
+fn backfill(d: &dyn Dialect, t: &Table, column: &str) -> TextSql {
+    let mut table = String::new();
+    if let Some(s) = &t.schema {
+        d.quote_ident(&mut table, s.as_str());
+        table.push('.');
+    }
+    d.quote_ident(&mut table, t.name.as_str());
+    let mut c = String::new();
+    d.quote_ident(&mut c, column);
+    text(format!(
+        "UPDATE {table} SET {c} = :{BACKFILL} WHERE {c} IS NULL"
+    ))
+}
+
 fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) {
     let table = op_table_name(target);
     let added: Vec<&Column> = target
@@ -406,10 +636,38 @@ fn table_diff(d: &dyn Dialect, target: &Table, current: &Table, out: &mut Diff) 
         .filter(|c| target.column_named(c.name.as_str()).is_none())
         .collect();
     for c in &added {
-        out.upgrade.push(Op::AddColumn {
-            table: table.clone(),
-            column: (*c).clone(),
-        });
+        if needs_backfill(c) {
+            // Rows already in the table would break ADD COLUMN … NOT NULL: the safe
+            // sequence adds it nullable, fills it, then sets NOT NULL.
+            let mut nullable = (*c).clone();
+            nullable.nullable = true;
+            out.upgrade.push(Op::AddColumn {
+                table: table.clone(),
+                column: nullable,
+            });
+            out.upgrade
+                .push(Op::Execute(backfill(d, target, c.name.as_str())));
+            out.upgrade.push(Op::AlterColumn {
+                table: table.clone(),
+                column: c.name.to_string(),
+                change: ColumnChange {
+                    nullable: Some(false),
+                    ..ColumnChange::default()
+                },
+            });
+            out.warnings.push(format!(
+                "`{table}.{}` is NOT NULL without a server default: rows already in the table \
+                 need a value, so the migration adds it nullable, fills it, then sets NOT \
+                 NULL. Bind the value existing rows get to `:{BACKFILL}` in the UPDATE (or \
+                 write its SQL); until then the migration stops there and names it",
+                c.name
+            ));
+        } else {
+            out.upgrade.push(Op::AddColumn {
+                table: table.clone(),
+                column: (*c).clone(),
+            });
+        }
         out.downgrade.push(Op::DropColumn {
             table: table.clone(),
             column: c.name.to_string(),

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use oxalchemy_core::schema::{Column, Constraint, Index, ReferentialAction, ServerDefault, Table};
+use oxalchemy_core::schema::{Column, Constraint, ForeignKey, Index, ServerDefault, Table};
 use oxalchemy_core::{SqlType, Value};
 
 use crate::ops::{ColumnChange, Op};
@@ -172,11 +172,39 @@ fn quoted_literal(s: &str) -> String {
     out
 }
 
-fn action(a: Option<ReferentialAction>) -> String {
-    match a {
-        None => "None".into(),
-        Some(a) => format!("Some(ReferentialAction::{a:?})"),
+/// A foreign key as builder code: `ForeignKey::new([…], "t", […]).named(…)` and a call per
+/// option that is not the default, so files stay short and compile when options are added.
+fn foreign_key(fk: &ForeignKey) -> String {
+    let names = |cols: &[oxalchemy_core::Ident]| {
+        cols.iter()
+            .map(|c| lit(c.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut s = format!(
+        "ForeignKey::new([{}], {}, [{}])",
+        names(&fk.columns),
+        lit(fk.ref_table.as_str()),
+        names(&fk.ref_columns)
+    );
+    if let Some(n) = &fk.name {
+        let _ = write!(s, ".named({})", lit(n.as_str()));
     }
+    if let Some(schema) = &fk.ref_schema {
+        let _ = write!(s, ".ref_schema({})", lit(schema.as_str()));
+    }
+    if let Some(a) = fk.on_delete {
+        let _ = write!(s, ".on_delete(ReferentialAction::{a:?})");
+    }
+    if let Some(a) = fk.on_update {
+        let _ = write!(s, ".on_update(ReferentialAction::{a:?})");
+    }
+    if fk.initially_deferred {
+        s.push_str(".initially_deferred()");
+    } else if fk.deferrable {
+        s.push_str(".deferrable()");
+    }
+    s
 }
 
 fn idents(cols: &[oxalchemy_core::Ident]) -> String {
@@ -197,23 +225,17 @@ fn constraint(c: &Constraint) -> String {
             name(n),
             idents(columns)
         ),
-        Constraint::Check { name: n, label, sql } => format!(
+        Constraint::Check {
+            name: n,
+            label,
+            sql,
+        } => format!(
             "Constraint::Check {{ name: {}, label: {}.into(), sql: {}.into() }}",
             name(n),
             lit(label),
             lit(sql)
         ),
-        Constraint::ForeignKey(fk) => format!(
-            "Constraint::ForeignKey(ForeignKey {{ name: {}, columns: vec![{}], ref_table: {}.into(), ref_columns: vec![{}], on_delete: {}, on_update: {}, deferrable: {}, initially_deferred: {} }})",
-            name(&fk.name),
-            idents(&fk.columns),
-            lit(fk.ref_table.as_str()),
-            idents(&fk.ref_columns),
-            action(fk.on_delete),
-            action(fk.on_update),
-            fk.deferrable,
-            fk.initially_deferred
-        ),
+        Constraint::ForeignKey(fk) => format!("Constraint::ForeignKey({})", foreign_key(fk)),
     }
 }
 
@@ -249,18 +271,7 @@ fn table(t: &Table) -> String {
     for c in &t.constraints {
         match c {
             Constraint::ForeignKey(fk) => {
-                let _ = write!(
-                    s,
-                    "\n            .foreign_key(ForeignKey {{ name: {}, columns: vec![{}], ref_table: {}.into(), ref_columns: vec![{}], on_delete: {}, on_update: {}, deferrable: {}, initially_deferred: {} }})",
-                    fk.name.as_ref().map(|n| format!("Some({}.into())", lit(n.as_str()))).unwrap_or_else(|| "None".into()),
-                    idents(&fk.columns),
-                    lit(fk.ref_table.as_str()),
-                    idents(&fk.ref_columns),
-                    action(fk.on_delete),
-                    action(fk.on_update),
-                    fk.deferrable,
-                    fk.initially_deferred
-                );
+                let _ = write!(s, "\n            .foreign_key({})", foreign_key(fk));
             }
             Constraint::Unique {
                 name: Some(n),
@@ -351,6 +362,11 @@ pub fn table_code(t: &Table) -> String {
     table(t)
 }
 
+/// Whether `sql` is the backfill UPDATE autogenerate writes, its value left to bind.
+fn is_backfill(sql: &str) -> bool {
+    sql.starts_with("UPDATE ") && sql.contains(&format!(" = :{} WHERE ", crate::diff::BACKFILL))
+}
+
 /// One operation as a line of the ops DSL.
 pub fn op_code(op: &Op) -> String {
     match op {
@@ -388,6 +404,12 @@ pub fn op_code(op: &Op) -> String {
             Some(c) => format!("ops.set_table_comment({}, Some({}));", lit(table), lit(c)),
             None => format!("ops.set_table_comment({}, None);", lit(table)),
         },
+        Op::Execute(t) if t.binds.is_empty() && is_backfill(&t.sql) => format!(
+            "// REVIEW: rows already in the table need a value: bind it, \
+             `text(…).bind({}, value)`, or write it in the SQL.\n    ops.execute(text({}));",
+            lit(crate::diff::BACKFILL),
+            lit(&t.sql)
+        ),
         Op::Execute(t) => format!("ops.execute(text({}));", lit(&t.sql)),
         Op::Run { label, .. } => format!("// data migration `{label}`: write it with ops.run(…)"),
     }
@@ -454,6 +476,36 @@ mod tests {
         assert!(col(Value::Bool(true)).ends_with(".server_default_value(true)"));
         assert!(col(Value::F64(1.5)).ends_with(".server_default_value(1.5f64)"));
         assert!(col(Value::Null).ends_with(".server_default(\"NULL\")"));
+    }
+
+    #[test]
+    fn foreign_keys_are_written_with_the_builder() {
+        use oxalchemy_core::schema::ReferentialAction;
+        let plain = ForeignKey::new(["a"], "t", ["id"]);
+        assert_eq!(
+            foreign_key(&plain),
+            r#"ForeignKey::new(["a"], "t", ["id"])"#
+        );
+        let full = ForeignKey::new(["a", "b"], "t", ["x", "y"])
+            .named("fk_a")
+            .ref_schema("other")
+            .on_delete(ReferentialAction::Cascade)
+            .on_update(ReferentialAction::SetNull)
+            .initially_deferred();
+        assert_eq!(
+            foreign_key(&full),
+            r#"ForeignKey::new(["a", "b"], "t", ["x", "y"]).named("fk_a").ref_schema("other").on_delete(ReferentialAction::Cascade).on_update(ReferentialAction::SetNull).initially_deferred()"#
+        );
+        let deferrable = ForeignKey::new(["a"], "t", ["id"]).deferrable();
+        assert!(foreign_key(&deferrable).ends_with(".deferrable()"));
+        let add = op_code(&Op::AddConstraint {
+            table: "c".into(),
+            constraint: Constraint::ForeignKey(plain),
+        });
+        assert_eq!(
+            add,
+            r#"ops.add_constraint("c", Constraint::ForeignKey(ForeignKey::new(["a"], "t", ["id"])));"#
+        );
     }
 
     #[test]

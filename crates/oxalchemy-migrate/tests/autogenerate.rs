@@ -231,16 +231,11 @@ fn version(v: usize) -> MetaData {
         .column(Column::new("author_id", SqlType::BigInteger));
     // 12: add a foreign key; 13: drop it.
     if v == 12 {
-        books = books.foreign_key(oxalchemy_core::schema::ForeignKey {
-            name: Some("fk_books_author".into()),
-            columns: vec!["author_id".into()],
-            ref_table: "authors".into(),
-            ref_columns: vec!["id".into()],
-            on_delete: Some(ReferentialAction::SetNull),
-            on_update: None,
-            deferrable: false,
-            initially_deferred: false,
-        });
+        books = books.foreign_key(
+            oxalchemy_core::schema::ForeignKey::new(["author_id"], "authors", ["id"])
+                .named("fk_books_author")
+                .on_delete(ReferentialAction::SetNull),
+        );
     }
     // 14: a new table; 15: drop it again.
     md.add(books);

@@ -239,16 +239,11 @@ fn version(v: usize) -> MetaData {
         .column(Column::new("title", SqlType::Text).not_null())
         .column(Column::new("author_id", SqlType::BigInteger));
     if v == 12 {
-        books = books.foreign_key(ForeignKey {
-            name: Some("fk_books_author".into()),
-            columns: vec!["author_id".into()],
-            ref_table: "authors".into(),
-            ref_columns: vec!["id".into()],
-            on_delete: Some(ReferentialAction::SetNull),
-            on_update: None,
-            deferrable: false,
-            initially_deferred: false,
-        });
+        books = books.foreign_key(
+            ForeignKey::new(["author_id"], "authors", ["id"])
+                .named("fk_books_author")
+                .on_delete(ReferentialAction::SetNull),
+        );
     }
     md.add(books);
     if v == 14 {

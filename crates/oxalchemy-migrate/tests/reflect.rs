@@ -139,16 +139,12 @@ fn declared(pg: bool) -> MetaData {
                     .unique(),
             )
             .check_named("ck_posts_title_not_empty", "length(title) > 0")
-            .foreign_key(ForeignKey {
-                name: Some("fk_posts_editor".into()),
-                columns: vec!["editor_id".into()],
-                ref_table: "users".into(),
-                ref_columns: vec!["id".into()],
-                on_delete: Some(ReferentialAction::SetNull),
-                on_update: Some(ReferentialAction::Cascade),
-                deferrable: false,
-                initially_deferred: false,
-            }),
+            .foreign_key(
+                ForeignKey::new(["editor_id"], "users", ["id"])
+                    .named("fk_posts_editor")
+                    .on_delete(ReferentialAction::SetNull)
+                    .on_update(ReferentialAction::Cascade),
+            ),
     );
     md.add(
         Table::new("post_tags")

@@ -51,7 +51,7 @@ fn models(pg: bool) -> MetaData {
             .foreign_key(
                 ForeignKey::new(["parent_id"], "rf_parent", ["id"])
                     .named("fk_rf_child_parent")
-                    .deferrable(true),
+                    .initially_deferred(),
             ),
     );
     md

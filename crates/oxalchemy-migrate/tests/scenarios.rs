@@ -17,6 +17,9 @@ use oxalchemy_testing::{pg_schema, TempSqliteFile};
 
 /// Which backends a scenario runs on.
 #[derive(Clone, Copy, PartialEq)]
+// Every scenario runs on both today (`per_db` picks names one database lacks); the others
+// stay for a kind only one database can express.
+#[allow(dead_code)]
 enum On {
     Both,
     Postgres,
@@ -32,6 +35,47 @@ struct Scenario {
     expect: &'static [&'static str],
     /// When PostgreSQL's differ (comments, identity options).
     expect_pg: Option<&'static [&'static str]>,
+}
+
+thread_local! {
+    /// The database the scenario on this thread runs on (each `#[tokio::test]` has its
+    /// own thread), for the names only one database knows (collations).
+    static DB: std::cell::Cell<&'static str> = const { std::cell::Cell::new("sqlite") };
+}
+
+/// `pg` on PostgreSQL, `sqlite` on SQLite: a collation name each database has. MySQL and
+/// MariaDB get a utf8mb4 collation in the same role: byte order for PostgreSQL's `C`, and
+/// a case-insensitive one for the others.
+fn per_db(pg: &'static str, sqlite: &'static str) -> &'static str {
+    match DB.with(std::cell::Cell::get) {
+        "postgresql" => pg,
+        "mysql" | "mariadb" if pg == "C" => "utf8mb4_bin",
+        "mysql" | "mariadb" => "utf8mb4_general_ci",
+        _ => sqlite,
+    }
+}
+
+/// Why a scenario cannot be checked on SQLite: it still runs there, and must find nothing
+/// to do (SQLite keeps no comments and has no identity options, so nothing may churn),
+/// but it is reported as skipped, not passed.
+fn not_on_sqlite(name: &str) -> Option<&'static str> {
+    match name {
+        "add_column_comment" | "add_table_comment" | "change_table_comment" => {
+            Some("SQLite keeps no comments")
+        }
+        "identity_options_change" => Some("SQLite's rowid has no identity options"),
+        _ => None,
+    }
+}
+
+/// Why a scenario cannot run on this PostgreSQL server (`server_version_num`).
+fn not_on_postgres(name: &str, version: i64) -> Option<&'static str> {
+    match name {
+        "add_virtual_computed" if version < 180_000 => {
+            Some("PostgreSQL before 18 has no VIRTUAL generated columns")
+        }
+        _ => None,
+    }
 }
 
 fn id() -> Column {
@@ -73,7 +117,8 @@ fn fk(deferrable: Option<bool>) -> ForeignKey {
     let f = ForeignKey::new(["user_id"], "sc_users", ["id"]).named("fk_orders_user");
     match deferrable {
         None => f,
-        Some(initially) => f.deferrable(initially),
+        Some(false) => f.deferrable(),
+        Some(true) => f.initially_deferred(),
     }
 }
 
@@ -192,7 +237,7 @@ fn all() -> Vec<Scenario> {
         drop_fk, Both, || vec![users(), orders().foreign_key(fk(None))], with_orders,
             &["DropConstraint"], None;
         fk_on_delete_change, Both, || vec![users(), orders().foreign_key(fk(None))],
-            || vec![users(), orders().foreign_key(ForeignKey { on_delete: Some(ReferentialAction::Cascade), ..fk(None) })],
+            || vec![users(), orders().foreign_key(fk(None).on_delete(ReferentialAction::Cascade))],
             &["DropConstraint", "AddConstraint"], None;
         fk_becomes_deferrable, Both, || vec![users(), orders().foreign_key(fk(None))],
             || vec![users(), orders().foreign_key(fk(Some(false)))],
@@ -211,7 +256,7 @@ fn all() -> Vec<Scenario> {
             || vec![users().column(Column::new("age", SqlType::Integer))
                 .column(Column::new("age2", SqlType::Integer).computed("age * 2", true))],
             &["AddColumn"], None;
-        add_virtual_computed, Sqlite, || users_with(Column::new("age", SqlType::Integer)),
+        add_virtual_computed, Both, || users_with(Column::new("age", SqlType::Integer)),
             || vec![users().column(Column::new("age", SqlType::Integer))
                 .column(Column::new("age2", SqlType::Integer).computed("age * 2", false))],
             &["AddColumn"], None;
@@ -230,8 +275,8 @@ fn all() -> Vec<Scenario> {
                 .column(Column::new("email", SqlType::String(Some(100))))],
             &[], Some(&["AlterColumn"]);
         add_table_comment, Both, base, || vec![users().comment("people")], &[], Some(&["SetTableComment"]);
-        change_table_comment, Postgres, || vec![users().comment("people")], || vec![users().comment("customers")],
-            &["SetTableComment"], None;
+        change_table_comment, Both, || vec![users().comment("people")], || vec![users().comment("customers")],
+            &[], Some(&["SetTableComment"]);
         new_table_with_comments, Both, base,
             || vec![users(), orders().comment("what was bought")
                 .column(Column::new("note", SqlType::Text).comment("free text"))],
@@ -240,18 +285,18 @@ fn all() -> Vec<Scenario> {
             || users_with(Column::new("bio", SqlType::Text).comment("about me")),
             &["AddColumn"], None;
         // collations
-        add_collation, Postgres, base,
+        add_collation, Both, base,
             || vec![Table::new("sc_users").column(id())
-                .column(Column::new("name", SqlType::String(Some(50))).not_null().collation("C"))
+                .column(Column::new("name", SqlType::String(Some(50))).not_null().collation(per_db("C", "NOCASE")))
                 .column(Column::new("email", SqlType::String(Some(100))))],
             &["AlterColumn"], None;
-        add_collation_sqlite, Sqlite, base,
+        add_collation_sqlite, Both, base,
             || vec![Table::new("sc_users").column(id())
-                .column(Column::new("name", SqlType::String(Some(50))).not_null().collation("NOCASE"))
+                .column(Column::new("name", SqlType::String(Some(50))).not_null().collation(per_db("POSIX", "RTRIM")))
                 .column(Column::new("email", SqlType::String(Some(100))))],
             &["AlterColumn"], None;
-        new_column_with_collation, Postgres, base,
-            || users_with(Column::new("code", SqlType::Text).collation("C")),
+        new_column_with_collation, Both, base,
+            || users_with(Column::new("code", SqlType::Text).collation(per_db("C", "NOCASE"))),
             &["AddColumn"], None;
         // identity options (PostgreSQL; SQLite's rowid has none)
         new_table_identity_always, Both, base,
@@ -339,8 +384,8 @@ fn all() -> Vec<Scenario> {
                 .foreign_key(ForeignKey::new(["boss_id"], "sc_users", ["id"]).named("fk_users_boss"))],
             &["AddColumn", "AddConstraint"], None;
         fk_on_update_set_null, Both, || vec![users(), orders().foreign_key(fk(None))],
-            || vec![users(), orders().foreign_key(ForeignKey { on_update: Some(ReferentialAction::Cascade),
-                on_delete: Some(ReferentialAction::SetNull), ..fk(None) })],
+            || vec![users(), orders().foreign_key(fk(None).on_update(ReferentialAction::Cascade)
+                .on_delete(ReferentialAction::SetNull))],
             &["DropConstraint", "AddConstraint"], None;
         add_column_with_fk, Both, with_orders,
             || vec![users(), orders().column(Column::new("referrer_id", SqlType::BigInteger))
@@ -373,7 +418,108 @@ fn all() -> Vec<Scenario> {
                     .column(Column::new("order_id", SqlType::BigInteger).references("sc_orders", "id"))],
             base,
             &["DropTable", "DropTable"], None;
+        // Alembic never guesses renames: a renamed table is a new table and a dropped one,
+        // a renamed column a new column and a dropped one (with a warning).
+        table_rename_is_create_and_drop, Both, with_orders,
+            || vec![users(), Table::new("sc_purchases").column(id())
+                .column(Column::new("user_id", SqlType::BigInteger))
+                .column(Column::new("amount", SqlType::Integer).server_default("0"))],
+            &["CreateTable", "DropTable"], None;
+        column_rename_is_add_and_drop, Both, || users_with(Column::new("age", SqlType::Integer)),
+            || users_with(Column::new("years", SqlType::Integer)),
+            &["AddColumn", "DropColumn"], None;
+        // A text default and a value default writing the same literal are the same default.
+        text_default_equals_value_default, Both,
+            || users_with(Column::new("tier", SqlType::Text).server_default("'gold'")),
+            || users_with(Column::new("tier", SqlType::Text).server_default_value("gold")),
+            &[], None;
+        value_default_change, Both,
+            || users_with(Column::new("tier", SqlType::Text).server_default_value("gold")),
+            || users_with(Column::new("tier", SqlType::Text).server_default_value("silver")),
+            &["AlterColumn"], None;
+        boolean_default_change, Both,
+            || users_with(Column::new("active", SqlType::Boolean).server_default_value(true)),
+            || users_with(Column::new("active", SqlType::Boolean).server_default_value(false)),
+            &["AlterColumn"], None;
+        integer_to_text, Both, || users_with(Column::new("n", SqlType::Integer)),
+            || users_with(Column::new("n", SqlType::Text)),
+            &["AlterColumn"], None;
+        varchar_to_unbounded, Both, || users_with(Column::new("code", SqlType::String(Some(10)))),
+            || users_with(Column::new("code", SqlType::String(None))),
+            &["AlterColumn"], None;
+        // test_autogen_indexes: key order matters; a renamed index is dropped and created;
+        // a unique constraint and a unique index are different objects.
+        index_column_order_change, Both, || users_ix(Index::new(["name", "email"]).named("ix_users_ne")),
+            || users_ix(Index::new(["email", "name"]).named("ix_users_ne")),
+            &["DropIndex", "CreateIndex"], None;
+        index_rename, Both, || users_ix(Index::new(["name"]).named("ix_users_name")),
+            || users_ix(Index::new(["name"]).named("ix_users_by_name")),
+            &["DropIndex", "CreateIndex"], None;
+        unique_constraint_to_unique_index, Both, || vec![users().unique_named("uq_users_email", ["email"])],
+            || users_ix(Index::new(["email"]).named("ix_users_email").unique()),
+            &["DropConstraint", "CreateIndex"], None;
+        unique_index_to_unique_constraint, Both, || users_ix(Index::new(["email"]).named("ix_users_email").unique()),
+            || vec![users().unique_named("uq_users_email", ["email"])],
+            &["AddConstraint", "DropIndex"], None;
+        unique_constraint_rename, Both, || vec![users().unique_named("uq_users_email", ["email"])],
+            || vec![users().unique_named("uq_users_mail", ["email"])],
+            &["DropConstraint", "AddConstraint"], None;
+        drop_table_with_constraints_and_indexes, Both,
+            || vec![users(), orders().foreign_key(fk(None)).unique_named("uq_orders_user_amount", ["user_id", "amount"])
+                .index(Index::new(["amount"]).named("ix_orders_amount"))],
+            base, &["DropTable"], None;
+        // test_autogen_fks: the referenced table or columns change; a column with a
+        // foreign key is dropped (the constraint first).
+        fk_target_change, Both,
+            || vec![users(), Table::new("sc_teams").column(id()), orders().foreign_key(fk(None))],
+            || vec![users(), Table::new("sc_teams").column(id()),
+                orders().foreign_key(ForeignKey::new(["user_id"], "sc_teams", ["id"]).named("fk_orders_user"))],
+            &["DropConstraint", "AddConstraint"], None;
+        drop_column_with_fk, Both, || vec![users(), orders().foreign_key(fk(None))],
+            || vec![users(), Table::new("sc_orders").column(id())
+                .column(Column::new("amount", SqlType::Integer).server_default("0"))],
+            &["DropConstraint", "DropColumn"], None;
+        fk_on_delete_removed, Both,
+            || vec![users(), orders().foreign_key(fk(None).on_delete(ReferentialAction::Cascade))],
+            || vec![users(), orders().foreign_key(fk(None))],
+            &["DropConstraint", "AddConstraint"], None;
+        fk_no_change_with_actions, Both,
+            || vec![users(), orders().foreign_key(fk(Some(true)).on_delete(ReferentialAction::SetNull))],
+            || vec![users(), orders().foreign_key(fk(Some(true)).on_delete(ReferentialAction::SetNull))],
+            &[], None;
+        // test_autogen_computed: an unchanged expression is no change, however the database
+        // prints it back.
+        computed_unchanged, Both,
+            || vec![users().column(Column::new("age", SqlType::Integer))
+                .column(Column::new("age2", SqlType::Integer).computed("age * 2 + 1", true))],
+            || vec![users().column(Column::new("age", SqlType::Integer))
+                .column(Column::new("age2", SqlType::Integer).computed("age * 2 + 1", true))],
+            &[], None;
+        add_column_to_computed_table, Both,
+            || vec![users().column(Column::new("age", SqlType::Integer))
+                .column(Column::new("age2", SqlType::Integer).computed("age * 2", true))],
+            || vec![users().column(Column::new("age", SqlType::Integer))
+                .column(Column::new("age2", SqlType::Integer).computed("age * 2", true))
+                .column(Column::new("note", SqlType::Text))],
+            &["AddColumn"], None;
+        // Beyond Alembic: a NOT NULL column without a server default is added nullable,
+        // backfilled (the value bound by the author; here by `apply`), then made NOT NULL.
+        add_not_null_column_backfilled, Both, base,
+            || users_with(Column::new("nick", SqlType::Text).not_null()),
+            &["AddColumn", "Execute", "AlterColumn"], None;
     ]
+}
+
+/// Autogenerate's backfill UPDATE with its value bound, as the migration's author does.
+fn filled(ops: &[Op]) -> Vec<Op> {
+    ops.iter()
+        .map(|op| match op {
+            Op::Execute(t) if t.sql.contains(":backfill") => {
+                Op::Execute(t.clone().bind("backfill", "filled"))
+            }
+            other => other.clone(),
+        })
+        .collect()
 }
 
 fn metadata(tables: Vec<Table>) -> MetaData {
@@ -396,6 +542,7 @@ async fn apply(db: &Database, ops: &[Op]) -> Result<(), String> {
     let mut conn = db.connection().await.map_err(|e| e.to_string())?;
     let mut state = reflect(&mut conn).await.map_err(|e| e.to_string())?;
     let mut tx = conn.begin().await.map_err(|e| e.to_string())?;
+    let ops = &filled(ops);
     execute_ops(&mut tx, ops, &mut state)
         .await
         .map_err(|e| format!("{e}: {ops:#?}"))?;
@@ -428,6 +575,7 @@ async fn run(s: &Scenario, db: &Database, pg: bool) -> Result<(), String> {
 
 /// [`run`] with the upgrade's operation kinds given (MariaDB has its own for a few).
 async fn run_expecting(s: &Scenario, db: &Database, expect: &[&str]) -> Result<(), String> {
+    DB.with(|d| d.set(db.dialect().name()));
     let before = metadata((s.before)());
     let after = metadata((s.after)());
     let create = autogenerate(db, &before).await;
@@ -476,15 +624,24 @@ async fn run_expecting(s: &Scenario, db: &Database, expect: &[&str]) -> Result<(
 async fn alembic_shaped_scenarios_on_sqlite() {
     let mut failures = Vec::new();
     let mut passed = 0;
+    let mut skipped = Vec::new();
     for s in all().iter().filter(|s| s.on != On::Postgres) {
         let file = TempSqliteFile::new(&format!("sc_{}", s.name));
         let db = Database::connect(file.url()).await.unwrap();
-        match run(s, &db, false).await {
-            Ok(()) => passed += 1,
-            Err(e) => failures.push(format!("{}: {e}", s.name)),
+        let skip = not_on_sqlite(s.name);
+        if skip.is_some() && !s.expect.is_empty() {
+            failures.push(format!(
+                "{}: skipped on SQLite but expects ops there",
+                s.name
+            ));
+        }
+        match (run(s, &db, false).await, skip) {
+            (Ok(()), None) => passed += 1,
+            (Ok(()), Some(why)) => skipped.push(format!("{} ({why})", s.name)),
+            (Err(e), _) => failures.push(format!("{}: {e}", s.name)),
         }
     }
-    println!("sqlite: {passed} scenarios passed");
+    println!("sqlite: {passed} scenarios passed; skipped: {skipped:?}");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
@@ -492,11 +649,22 @@ async fn alembic_shaped_scenarios_on_sqlite() {
 async fn alembic_shaped_scenarios_on_postgres() {
     let mut failures = Vec::new();
     let mut passed = 0;
+    let mut skipped = Vec::new();
     for s in all().iter().filter(|s| s.on != On::Sqlite) {
         let Some(pg) = pg_schema(&format!("autogen_sc_{}", s.name)).await else {
             return;
         };
         let db = Database::connect(&pg.url).await.unwrap();
+        let version: String = db
+            .query_scalar(text("SHOW server_version_num"))
+            .await
+            .unwrap();
+        if let Some(why) = not_on_postgres(s.name, version.parse().unwrap_or(0)) {
+            skipped.push(format!("{} ({why})", s.name));
+            drop(db);
+            pg.drop().await;
+            continue;
+        }
         match run(s, &db, true).await {
             Ok(()) => passed += 1,
             Err(e) => failures.push(format!("{}: {e}", s.name)),
@@ -504,7 +672,7 @@ async fn alembic_shaped_scenarios_on_postgres() {
         drop(db);
         pg.drop().await;
     }
-    println!("postgresql: {passed} scenarios passed");
+    println!("postgresql: {passed} scenarios passed; skipped: {skipped:?}");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 

@@ -33,14 +33,30 @@ pub enum Constraint {
 }
 
 /// A foreign key: `columns` of this table reference `ref_columns` of `ref_table`.
+///
+/// Built with [`ForeignKey::new`] and its builder methods; the fields are public to read.
+/// It is `#[non_exhaustive]`, so options added later do not break code that builds one.
+///
+/// ```
+/// use oxalchemy_core::{ForeignKey, ReferentialAction};
+///
+/// let fk = ForeignKey::new(["user_id"], "users", ["id"])
+///     .named("fk_orders_user")
+///     .on_delete(ReferentialAction::Cascade)
+///     .initially_deferred();
+/// assert!(fk.deferrable && fk.initially_deferred);
+/// ```
 #[derive(Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ForeignKey {
     /// The constraint's name; `None` until the naming convention fills it.
     pub name: Option<Ident>,
     /// The referencing columns of this table.
     pub columns: Vec<Ident>,
-    /// The referenced table (in the same schema).
+    /// The referenced table.
     pub ref_table: Ident,
+    /// The referenced table's schema; `None`: the referencing table's own schema.
+    pub ref_schema: Option<Ident>,
     /// The referenced columns, one per referencing column (usually the primary key).
     pub ref_columns: Vec<Ident>,
     /// What deleting a referenced row does; `None` is the database default (NO ACTION).
@@ -67,6 +83,7 @@ impl ForeignKey {
             name: None,
             columns: columns.into_iter().map(Into::into).collect(),
             ref_table: ref_table.into(),
+            ref_schema: None,
             ref_columns: ref_columns.into_iter().map(Into::into).collect(),
             on_delete: None,
             on_update: None,
@@ -81,10 +98,37 @@ impl ForeignKey {
         self
     }
 
-    /// `DEFERRABLE`, and `INITIALLY DEFERRED` when `initially_deferred`.
-    pub fn deferrable(mut self, initially_deferred: bool) -> Self {
+    /// The referenced table is in `schema` (`REFERENCES "schema"."table"`), not in the
+    /// referencing table's schema.
+    pub fn ref_schema(mut self, schema: impl Into<Ident>) -> Self {
+        self.ref_schema = Some(schema.into());
+        self
+    }
+
+    /// `ON DELETE action`.
+    pub fn on_delete(mut self, action: ReferentialAction) -> Self {
+        self.on_delete = Some(action);
+        self
+    }
+
+    /// `ON UPDATE action`.
+    pub fn on_update(mut self, action: ReferentialAction) -> Self {
+        self.on_update = Some(action);
+        self
+    }
+
+    /// `DEFERRABLE` (`INITIALLY IMMEDIATE`): a transaction may defer the check to its end
+    /// with `SET CONSTRAINTS … DEFERRED`.
+    pub fn deferrable(mut self) -> Self {
         self.deferrable = true;
-        self.initially_deferred = initially_deferred;
+        self
+    }
+
+    /// `DEFERRABLE INITIALLY DEFERRED`: checked at commit unless a transaction says
+    /// otherwise. Implies [`ForeignKey::deferrable`].
+    pub fn initially_deferred(mut self) -> Self {
+        self.deferrable = true;
+        self.initially_deferred = true;
         self
     }
 }
@@ -102,6 +146,9 @@ impl std::fmt::Debug for ForeignKey {
             .field("on_update", &self.on_update);
         if self.deferrable {
             d.field("deferrable", &self.deferrable);
+        }
+        if let Some(s) = &self.ref_schema {
+            d.field("ref_schema", s);
         }
         if self.initially_deferred {
             d.field("initially_deferred", &self.initially_deferred);

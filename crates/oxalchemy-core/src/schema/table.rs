@@ -109,6 +109,7 @@ impl Table {
                 name: None,
                 columns: vec![column.name.clone()],
                 ref_table,
+                ref_schema: None,
                 ref_columns: vec![ref_col],
                 on_delete,
                 on_update,

@@ -176,6 +176,11 @@ fn constraint(out: &mut String, c: &Constraint) {
                 u8::from(fk.deferrable),
                 u8::from(fk.initially_deferred)
             );
+            // Written only when set, so the checksums of migrations without it stay.
+            if let Some(schema) = &fk.ref_schema {
+                out.push_str("ref_schema=");
+                s(out, schema.as_str());
+            }
         }
     }
     out.push('}');

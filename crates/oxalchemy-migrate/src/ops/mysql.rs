@@ -286,16 +286,7 @@ mod tests {
                 .column(Column::new("team_id", SqlType::BigInteger))
                 .unique_named("uq_users_name", ["name"])
                 .check_named("ck_users_name", "name <> ''")
-                .foreign_key(ForeignKey {
-                    name: Some("fk_users_team".into()),
-                    columns: vec!["team_id".into()],
-                    ref_table: "users".into(),
-                    ref_columns: vec!["id".into()],
-                    on_delete: None,
-                    on_update: None,
-                    deferrable: false,
-                    initially_deferred: false,
-                })
+                .foreign_key(ForeignKey::new(["team_id"], "users", ["id"]).named("fk_users_team"))
                 .index(Index::new(["name"]).named("ix_users_name")),
         );
         md

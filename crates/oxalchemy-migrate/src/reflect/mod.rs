@@ -43,6 +43,7 @@ use oxalchemy_core::schema::{Column, ForeignKey, Index, MetaData, ServerDefault,
 use oxalchemy_core::{text, Ident, SqlType};
 use oxalchemy_engine::Connection;
 
+use crate::diff::{Include, ObjectKind};
 use crate::migration::VERSION_TABLE;
 
 /// Why reflection failed.
@@ -115,6 +116,55 @@ pub async fn reflect_schemas(conn: &mut Connection, schemas: &[String]) -> Resul
     for schema in schemas {
         for name in postgres::schema_table_names(conn, schema, VERSION_TABLE).await? {
             if let Some(table) = postgres::table(conn, Some(schema), &name).await? {
+                md.add(table);
+            }
+        }
+    }
+    Ok(md)
+}
+
+/// Reflects for [`crate::diff::diff_including`]: the default schema, the schemas `target`'s
+/// tables name and, with [`Include::schemas`], every other schema of the database
+/// (PostgreSQL; not `pg_*` nor `information_schema`). Schemas and tables that
+/// [`Include::name`] refuses are not read, so a table reflection cannot represent can be
+/// left out by name.
+pub async fn reflect_including(
+    conn: &mut Connection,
+    target: &MetaData,
+    include: &Include<'_>,
+) -> Result<MetaData> {
+    let mut md = MetaData::new();
+    for name in table_names(conn).await? {
+        if !include.admits_name(ObjectKind::Table, &name, None, None) {
+            continue;
+        }
+        if let Some(table) = reflect_table(conn, &name).await? {
+            md.add(table);
+        }
+    }
+    if conn.dialect().name() != "postgresql" {
+        return Ok(md);
+    }
+    let mut schemas: Vec<String> = target
+        .tables()
+        .iter()
+        .filter_map(|t| t.schema.as_ref().map(Ident::to_string))
+        .collect();
+    if include.schemas {
+        let rows: Vec<(String,)> = conn.query(text(postgres::OTHER_SCHEMAS)).await?;
+        schemas.extend(rows.into_iter().map(|(s,)| s));
+    }
+    schemas.sort();
+    schemas.dedup();
+    for schema in schemas {
+        if !include.admits_name(ObjectKind::Schema, &schema, None, None) {
+            continue;
+        }
+        for name in postgres::schema_table_names(conn, &schema, VERSION_TABLE).await? {
+            if !include.admits_name(ObjectKind::Table, &name, Some(&schema), None) {
+                continue;
+            }
+            if let Some(table) = postgres::table(conn, Some(&schema), &name).await? {
                 md.add(table);
             }
         }

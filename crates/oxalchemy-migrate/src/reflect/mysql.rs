@@ -405,21 +405,20 @@ pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Ta
                     .map(|r| (action(&r.1), action(&r.2)))
                     .unwrap_or((None, None));
                 let ref_table = cols.first().and_then(|c| c.1).unwrap_or_default();
-                parts.fks.push(ForeignKey {
-                    name: Some(Ident::from(con.clone())),
-                    columns: idents(cols.iter().map(|(c, _, _)| (*c).to_owned()).collect()),
-                    ref_table: Ident::from(ref_table.to_owned()),
-                    ref_columns: idents(
+                // MySQL / MariaDB check foreign keys at once: never DEFERRABLE.
+                let mut fk = ForeignKey::new(
+                    idents(cols.iter().map(|(c, _, _)| (*c).to_owned()).collect()),
+                    Ident::from(ref_table.to_owned()),
+                    idents(
                         cols.iter()
                             .map(|(_, _, rc)| rc.unwrap_or_default().to_owned())
                             .collect(),
                     ),
-                    on_delete: del,
-                    on_update: upd,
-                    // MySQL / MariaDB check foreign keys at once: no DEFERRABLE.
-                    deferrable: false,
-                    initially_deferred: false,
-                });
+                )
+                .named(Ident::from(con.clone()));
+                fk.on_delete = del;
+                fk.on_update = upd;
+                parts.fks.push(fk);
             }
             _ => {} // PRIMARY KEY read with the columns; CHECKs below
         }

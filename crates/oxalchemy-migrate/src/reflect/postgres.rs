@@ -18,6 +18,12 @@ pub(super) const TABLE_NAMES: &str = "SELECT c.relname::text FROM pg_class c \
      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
      AND NOT c.relispartition AND c.relname <> :version ORDER BY c.relname";
 
+/// The schemas other than `current_schema()` that hold user tables: not PostgreSQL's own
+/// (`pg_*`, `information_schema`).
+pub(super) const OTHER_SCHEMAS: &str = "SELECT nspname::text FROM pg_namespace \
+     WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' \
+     AND nspname <> current_schema() ORDER BY nspname";
+
 /// The same tables of the schema bound as `:schema`.
 const SCHEMA_TABLE_NAMES: &str = "SELECT c.relname::text FROM pg_class c \
      JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -160,7 +166,8 @@ type ColumnRow = (
 );
 
 /// `(constraint oid, name, kind, definition, referred table, on delete, on update,
-/// deferrable, initially deferred)` rows of `pg_constraint`.
+/// deferrable, initially deferred, referred table's schema when not the table's own)` rows
+/// of `pg_constraint`.
 type ConRow = (
     i64,
     String,
@@ -171,6 +178,7 @@ type ConRow = (
     String,
     bool,
     bool,
+    Option<String>,
 );
 
 /// The key columns of the table's constraints, by constraint oid: the local columns and the
@@ -208,8 +216,11 @@ pub(super) async fn table(
             "SELECT c.oid::bigint, c.conname::text, c.contype::text,
                     pg_get_constraintdef(c.oid), coalesce(f.relname::text, ''),
                     c.confdeltype::text, c.confupdtype::text,
-                    c.condeferrable, c.condeferred
-             FROM pg_constraint c LEFT JOIN pg_class f ON f.oid = c.confrelid
+                    c.condeferrable, c.condeferred,
+                    CASE WHEN f.relnamespace <> t.relnamespace THEN fs.nspname::text END
+             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+             LEFT JOIN pg_class f ON f.oid = c.confrelid
+             LEFT JOIN pg_namespace fs ON fs.oid = f.relnamespace
              WHERE c.conrelid = {oid} AND c.contype IN ('p', 'u', 'c', 'f')
              ORDER BY c.conname"
         )))
@@ -382,21 +393,25 @@ async fn enum_variants(conn: &mut Connection, typoid: i64) -> Result<Vec<String>
 /// Sorts the UNIQUE, CHECK and FOREIGN KEY constraints into `parts` (the primary key is read
 /// with the columns).
 fn constraints(cons: Vec<ConRow>, con_cols: &mut ConstraintColumns, parts: &mut Parts) {
-    for (con, cname, kind, def, ref_table, del, upd, deferrable, deferred) in cons {
+    for (con, cname, kind, def, ref_table, del, upd, deferrable, deferred, ref_schema) in cons {
         let cols = con_cols.local.remove(&con).unwrap_or_default();
         match kind.as_str() {
             "u" => parts.uniques.push((Some(cname), cols)),
             "c" => parts.checks.push((Some(cname), normalize_check(&def))),
-            "f" => parts.fks.push(ForeignKey {
-                name: Some(Ident::from(cname)),
-                columns: idents(cols),
-                ref_table: Ident::from(ref_table),
-                ref_columns: idents(con_cols.referred.remove(&con).unwrap_or_default()),
-                on_delete: action(&del),
-                on_update: action(&upd),
-                deferrable,
-                initially_deferred: deferred,
-            }),
+            "f" => {
+                let mut fk = ForeignKey::new(
+                    idents(cols),
+                    Ident::from(ref_table),
+                    idents(con_cols.referred.remove(&con).unwrap_or_default()),
+                )
+                .named(Ident::from(cname));
+                fk.on_delete = action(&del);
+                fk.on_update = action(&upd);
+                fk.deferrable = deferrable;
+                fk.initially_deferred = deferred;
+                fk.ref_schema = ref_schema.map(Ident::from);
+                parts.fks.push(fk);
+            }
             _ => {} // the primary key, read above
         }
     }

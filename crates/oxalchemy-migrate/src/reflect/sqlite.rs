@@ -445,16 +445,13 @@ async fn foreign_keys(
             .filter(|p| *p < ddl.fk_deferral.len())
             .map(|p| ddl.fk_deferral.remove(p))
             .unwrap_or_default();
-        parts.fks.push(ForeignKey {
-            name: fk_name.map(Ident::from),
-            columns: idents(columns),
-            ref_table: Ident::from(ref_table),
-            ref_columns: idents(ref_columns),
-            on_delete: action(&rows[0].5),
-            on_update: action(&rows[0].4),
-            deferrable,
-            initially_deferred,
-        });
+        let mut fk = ForeignKey::new(idents(columns), ref_table, idents(ref_columns));
+        fk.name = fk_name.map(Ident::from);
+        fk.on_delete = action(&rows[0].5);
+        fk.on_update = action(&rows[0].4);
+        fk.deferrable = deferrable;
+        fk.initially_deferred = initially_deferred;
+        parts.fks.push(fk);
     }
     Ok(())
 }

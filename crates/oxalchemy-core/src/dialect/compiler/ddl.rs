@@ -249,7 +249,7 @@ impl Compiler<'_> {
                 self.push("FOREIGN KEY (");
                 self.idents(&fk.columns);
                 self.push(") REFERENCES ");
-                if let Some(schema) = schema {
+                if let Some(schema) = fk.ref_schema.as_ref().or(schema) {
                     self.ident(schema);
                     self.push(".");
                 }

@@ -54,16 +54,11 @@ fn upgrade(ops: &mut Ops) {
             .column(Column::new("content", SqlType::Text))
             .column(Column::new("author_id", SqlType::BigInteger).not_null())
             .primary_key_name("pk_posts")
-            .foreign_key(ForeignKey {
-                name: Some("fk_posts_author_id_users".into()),
-                columns: vec!["author_id".into()],
-                ref_table: "users".into(),
-                ref_columns: vec!["id".into()],
-                on_delete: Some(ReferentialAction::Cascade),
-                on_update: None,
-                deferrable: false,
-                initially_deferred: false,
-            })
+            .foreign_key(
+                ForeignKey::new(["author_id"], "users", ["id"])
+                    .named("fk_posts_author_id_users")
+                    .on_delete(ReferentialAction::Cascade),
+            )
             .check_named("ck_posts_title_not_empty", "length(title) > 0")
             .index(Index::new(["author_id", "created_at"]).named("idx_posts_author_created")),
     );
@@ -87,26 +82,16 @@ fn upgrade(ops: &mut Ops) {
                     .autoincrement(false),
             )
             .primary_key_name("pk_post_tags")
-            .foreign_key(ForeignKey {
-                name: Some("fk_post_tags_post_id_posts".into()),
-                columns: vec!["post_id".into()],
-                ref_table: "posts".into(),
-                ref_columns: vec!["id".into()],
-                on_delete: Some(ReferentialAction::Cascade),
-                on_update: None,
-                deferrable: false,
-                initially_deferred: false,
-            })
-            .foreign_key(ForeignKey {
-                name: Some("fk_post_tags_tag_id_tags".into()),
-                columns: vec!["tag_id".into()],
-                ref_table: "tags".into(),
-                ref_columns: vec!["id".into()],
-                on_delete: Some(ReferentialAction::Cascade),
-                on_update: None,
-                deferrable: false,
-                initially_deferred: false,
-            }),
+            .foreign_key(
+                ForeignKey::new(["post_id"], "posts", ["id"])
+                    .named("fk_post_tags_post_id_posts")
+                    .on_delete(ReferentialAction::Cascade),
+            )
+            .foreign_key(
+                ForeignKey::new(["tag_id"], "tags", ["id"])
+                    .named("fk_post_tags_tag_id_tags")
+                    .on_delete(ReferentialAction::Cascade),
+            ),
     );
 }
 
