@@ -354,8 +354,66 @@ async fn a_user_and_their_favourite_post_flush_together_and_delete_together() {
         s.close().await.unwrap();
         assert_eq!(stored(&db).await, (vec![], vec![]), "[{}]", t.label);
 
-        // A NOT NULL foreign key cannot be set after: the error names both models and the
-        // column, before any SQL.
+        t.finish().await;
+    }
+}
+
+/// Two models whose NOT NULL foreign keys reference each other: no order of INSERTs works.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "cyc_eggs")]
+struct Egg {
+    #[column(primary_key)]
+    id: i64,
+    #[column(foreign_key = "cyc_hens.id")]
+    hen_id: i64,
+    hen: One<Hen>,
+}
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "cyc_hens")]
+struct Hen {
+    #[column(primary_key)]
+    id: i64,
+    #[column(foreign_key = "cyc_eggs.id")]
+    egg_id: i64,
+    egg: One<Egg>,
+}
+
+#[tokio::test]
+async fn a_cycle_of_not_null_foreign_keys_is_an_error_naming_it() {
+    for t in common::all_targets("cyc_not_null").await {
+        let db = t.connect().await;
+        let md = Registry::new().model::<Egg>().model::<Hen>().metadata();
+        db.create_all(&md).await.unwrap();
+        let mut s = db.session();
+        let egg = s.add(Egg::default());
+        let hen = s.add(Hen::default());
+        s.link(egg, Egg::hen, hen).unwrap();
+        s.link(hen, Hen::egg, egg).unwrap();
+        let err = s.commit().await.unwrap_err();
+        assert!(
+            matches!(err, Error::Mapping { .. }),
+            "[{}] {err:?}",
+            t.label
+        );
+        let shown = err.to_string();
+        for part in [
+            "cycle",
+            "Egg",
+            "Hen",
+            "NOT NULL",
+            "post_update",
+            "Nothing was written",
+        ] {
+            assert!(shown.contains(part), "[{}] {part}: {shown}", t.label);
+        }
+        assert_eq!(s.state(egg), Some(ObjectState::Pending), "[{}]", t.label);
+        assert_eq!(s.state(hen), Some(ObjectState::Pending));
+        s.rollback().await.unwrap();
+        assert_eq!(s.query::<Egg>().count().await.unwrap(), 0, "[{}]", t.label);
+        assert_eq!(s.query::<Hen>().count().await.unwrap(), 0);
+        s.close().await.unwrap();
+        db.drop_all(&md).await.unwrap();
         t.finish().await;
     }
 }
