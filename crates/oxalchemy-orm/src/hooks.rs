@@ -1,8 +1,10 @@
 //! Model events: SQLAlchemy's mapper events `before_insert`, `after_insert`,
 //! `before_update`, `after_update`, `before_delete` and `after_delete`, as a trait the model
-//! implements ([`Hooks`]) and opts into with `#[model(hooks)]`.
+//! implements ([`Hooks`]) and opts into with `#[model(hooks)]`. In a crate that depends
+//! on `oxalchemy` (the derive writes `::oxalchemy` paths; `tests/cycles.rs` of the facade
+//! compiles and runs this shape):
 //!
-//! ```
+//! ```ignore
 //! use oxalchemy::orm::{HookResult, Hooks};
 //! use oxalchemy::prelude::*;
 //!
