@@ -61,9 +61,19 @@ use crate::model::Model;
 /// flush.
 pub type HookResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
-/// Per-model events the session calls at flush, each a no-op unless overridden. Declare
-/// `#[model(hooks)]` on the model so the session calls them. See the [module
-/// docs](self) for the order and what an error does.
+/// Per-model events the session calls at flush (SQLAlchemy's mapper events), each a no-op
+/// unless overridden. Declare `#[model(hooks)]` on the model so the session calls them.
+///
+/// Order in one flush: while it is planned, before any SQL, each changed object's
+/// `before_insert` / `before_update` / `before_delete` in the order the objects joined the
+/// session (on the flush's copy: changes are written, and reach the session's object only
+/// if the flush succeeds); then the statements; then, still inside the flush's SAVEPOINT,
+/// every `after_insert` (generated key set), every `after_update`, every `after_delete`.
+/// An `Err` from any of them stops the flush: nothing of it is written, the session is as
+/// before (pending objects stay pending), and the error is
+/// [`Error::Hook`](oxalchemy_engine::Error::Hook) naming the model and the hook, with the
+/// hook's error as `source()`. Work that must wait for the COMMIT goes to
+/// [`Session::after_commit`](crate::Session::after_commit).
 pub trait Hooks: Model {
     /// Before the INSERT of a new object, on the flush's copy (defaults applied): derived
     /// columns, normalisation.
