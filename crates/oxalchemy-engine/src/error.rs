@@ -204,6 +204,20 @@ pub enum Error {
         /// What does not fit, and what to change.
         message: String,
     },
+    /// A model hook (`Hooks::before_insert`, `after_update`, …) returned an error: the flush
+    /// stopped, nothing of it was written (its SAVEPOINT rolled back) and the session is as
+    /// it was before the flush. The hook's error is the `source()`; fix its cause and flush
+    /// again.
+    #[error("the `{hook}` hook of {model} failed: {source}; nothing of the flush was written")]
+    Hook {
+        /// The model whose hook failed (`User`).
+        model: &'static str,
+        /// The hook (`before_insert`).
+        hook: &'static str,
+        /// The hook's error.
+        #[source]
+        source: BoxDynError,
+    },
     /// A relationship field that was not loaded was read (the ORM's `NotLoaded`, kept as
     /// the `source()`): add a loader option to the query that read the object, or load the
     /// relationship explicitly. Nothing was sent to the database.

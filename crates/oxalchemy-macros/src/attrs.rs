@@ -169,6 +169,8 @@ pub(crate) struct ModelAttrs {
     pub(crate) checks: Vec<CheckDecl>,
     /// `validate = path`: a `fn(&Self) -> Result<(), impl ToString>`.
     pub(crate) validate: Option<Path>,
+    /// `hooks`: the model implements `Hooks`, whose methods the session calls at flush.
+    pub(crate) hooks: Option<proc_macro2::Span>,
 }
 
 /// `index(name = "…", columns(a, b), unique)` or `unique(name = "…", columns(a, b))`.
@@ -446,6 +448,8 @@ impl ModelAttrs {
             self.table = Some(meta.value()?.parse()?);
         } else if meta.path.is_ident("validate") {
             self.validate = Some(meta.value()?.parse()?);
+        } else if meta.path.is_ident("hooks") {
+            self.hooks = Some(meta.path.span());
         } else if meta.path.is_ident("index") {
             self.indexes.push(IndexDecl::parse(meta, Declared::Index)?);
         } else if meta.path.is_ident("unique") {
@@ -588,7 +592,7 @@ const COLUMN_KEYS: &str = "primary_key, autoincrement, length, unique, index, de
      server_default, comment, collation, computed, persisted, onupdate, foreign_key, on_delete, on_update, json, jsonb, name, validate, \
      version, skip";
 /// The keys a struct-level `#[model(…)]` accepts.
-const MODEL_KEYS: &str = "table, index, unique, check, validate";
+const MODEL_KEYS: &str = "table, index, unique, check, validate, hooks";
 /// The keys a field-level `#[model(…)]` accepts.
 const FIELD_MODEL_KEYS: &str = "flatten, skip";
 /// The keys `#[relationship(…)]` accepts.

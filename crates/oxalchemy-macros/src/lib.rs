@@ -104,6 +104,7 @@ use relationships::Relationships;
 /// | `unique(columns(a, b), name = "…")` | a unique constraint; `name` optional |
 /// | `check(name = "…", sql = "…")` | a CHECK constraint |
 /// | `validate = path` | a `fn(&Self) -> Result<(), impl ToString>` run by `Model::validate` after the field validators |
+/// | `hooks` | the model implements `oxalchemy::orm::Hooks` (`before_insert`, `after_update`, …), which the session calls at flush |
 ///
 /// Several `#[model(…)]` attributes accumulate. `columns(…)` names fields; a renamed column
 /// is found by its field name.

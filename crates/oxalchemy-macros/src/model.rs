@@ -29,6 +29,8 @@ pub(crate) struct TableModel {
     pub(crate) checks: Vec<CheckDecl>,
     /// `validate = path`.
     pub(crate) validate: Option<Path>,
+    /// `hooks`, where it was written.
+    pub(crate) hooks: Option<proc_macro2::Span>,
 }
 
 /// An index or unique constraint over columns.
@@ -173,6 +175,7 @@ impl TableModel {
             uniques: resolve(&attrs.uniques)?,
             checks: attrs.checks,
             validate: attrs.validate,
+            hooks: attrs.hooks,
         })
     }
 }

@@ -23,6 +23,16 @@ pub(crate) fn model_impl(
     let table_name = &table.name;
     let table_decls = table_decls(table);
     let validate = model_validator(table);
+    // `#[model(hooks)]`: the session calls the model's `Hooks` methods; spanned at `hooks`
+    // so a missing `impl Hooks` is reported there.
+    let hooks = match table.hooks {
+        Some(span) => quote_spanned! {span=>
+            fn hook_fns() -> ::core::option::Option<::oxalchemy::orm::HookFns> {
+                ::core::option::Option::Some(::oxalchemy::orm::HookFns::of::<Self>())
+            }
+        },
+        None => quote!(),
+    };
     let eager = &relationships.eager_loaders;
     let defs = &relationships.defs;
     let n_defs = defs.len();
@@ -73,6 +83,7 @@ pub(crate) fn model_impl(
                 #validate
                 ::core::result::Result::Ok(())
             }
+            #hooks
             #plumbing
         }
     }

@@ -11,7 +11,9 @@
 
 use oxalchemy_core::dialect::{column_definition, key_sized, CompileError, Dialect};
 use oxalchemy_core::expr::{text, Ident, TextSql};
-use oxalchemy_core::schema::{Column, Constraint, Index, MetaData, ServerDefault, Table};
+use oxalchemy_core::schema::{
+    Column, Constraint, ForeignKey, Index, MetaData, ServerDefault, Table,
+};
 use oxalchemy_core::{ReferentialAction, SqlType, Value};
 
 use crate::ops::{has_comments, ColumnChange, Op};
@@ -475,14 +477,57 @@ fn compare(dialect: &dyn Dialect, target: &MetaData, current: &MetaData) -> Diff
     let mut out = Diff::default();
     let mut up_late: Vec<Op> = Vec::new();
     let mut down_early: Vec<Op> = Vec::new();
-    let target_tables: Vec<&Table> = target
-        .sorted_tables()
-        .unwrap_or_else(|_| target.tables().iter().collect());
+    // Foreign keys that close a cycle between tables are created after the tables with
+    // ALTER TABLE (inline on SQLite, which has no such ALTER and does not check references
+    // at CREATE), and dropped before them.
+    let alter = dialect.alter_foreign_keys();
+    let target_order = target.creation_order();
+    let target_tables: Vec<&Table> = target_order.tables.clone();
     // New tables, referenced ones first.
+    let mut added_late: Vec<(&Table, &ForeignKey)> = Vec::new();
     for t in &target_tables {
         if counterpart(current, t).is_none() {
-            out.upgrade.push(Op::CreateTable((*t).clone()));
+            let deferred: Vec<&ForeignKey> = target_order
+                .deferred
+                .iter()
+                .filter(|(dt, _)| alter && std::ptr::eq(*dt, *t))
+                .map(|(_, fk)| *fk)
+                .collect();
+            if deferred.is_empty() {
+                out.upgrade.push(Op::CreateTable((*t).clone()));
+            } else {
+                out.upgrade
+                    .push(Op::CreateTable(target_order.without_deferred(t)));
+                added_late.extend(deferred.into_iter().map(|fk| (*t, fk)));
+            }
             down_early.push(Op::DropTable(op_table_name(t)));
+        }
+    }
+    // SQLite keeps a cycle's foreign keys inline: its downgrade defers their checks to the
+    // COMMIT, so dropping one table of the cycle while the other's rows reference it works.
+    let defer = dialect
+        .defer_foreign_keys_sql()
+        .filter(|_| !alter)
+        .map(|sql| Op::Execute(oxalchemy_core::text(sql)));
+    let new_cycle = target_order
+        .deferred
+        .iter()
+        .any(|(t, _)| counterpart(current, t).is_none());
+    if let (Some(op), true) = (&defer, new_cycle) {
+        // Pushed after the drops: the reversal below runs it before them.
+        down_early.push(op.clone());
+    }
+    for (t, fk) in added_late {
+        out.upgrade.push(Op::AddConstraint {
+            table: op_table_name(t),
+            constraint: Constraint::ForeignKey(fk.clone()),
+        });
+        if let Some(name) = &fk.name {
+            // Pushed after the drops: the reversal below runs it before them.
+            down_early.push(Op::DropConstraint {
+                table: op_table_name(t),
+                name: name.to_string(),
+            });
         }
     }
     // Changed tables.
@@ -493,18 +538,41 @@ fn compare(dialect: &dyn Dialect, target: &MetaData, current: &MetaData) -> Diff
         table_diff(dialect, t, cur, &mut out);
     }
     // Dropped tables, dependents first.
-    let current_tables: Vec<&Table> = current
-        .sorted_tables()
-        .unwrap_or_else(|_| current.tables().iter().collect());
+    let current_order = current.creation_order();
+    let current_tables: Vec<&Table> = current_order.tables.clone();
+    let dropped = |t: &Table| counterpart(target, t).is_none();
+    // A dropped cycle: its foreign keys go first, and come back last in the downgrade.
+    for (t, fk) in current_order.deferred.iter().rev() {
+        let (true, true, Some(name)) = (alter, dropped(t), &fk.name) else {
+            continue;
+        };
+        up_late.push(Op::DropConstraint {
+            table: op_table_name(t),
+            name: name.to_string(),
+        });
+        out.downgrade.push(Op::AddConstraint {
+            table: op_table_name(t),
+            constraint: Constraint::ForeignKey((*fk).clone()),
+        });
+    }
+    if let Some(op) = &defer {
+        if current_order.deferred.iter().any(|(t, _)| dropped(t)) {
+            up_late.push(op.clone());
+        }
+    }
     for t in current_tables.iter().rev() {
         let name = t.name.as_str();
-        if counterpart(target, t).is_some() {
+        if !dropped(t) {
             continue;
         }
         up_late.push(Op::DropTable(op_table_name(t)));
         // Pushed dependents first like the drops, so the reversal below recreates the
         // referenced tables first.
-        out.downgrade.push(Op::CreateTable((*t).clone()));
+        out.downgrade.push(Op::CreateTable(if alter {
+            current_order.without_deferred(t)
+        } else {
+            (*t).clone()
+        }));
         out.warnings.push(format!(
             "table `{name}` is in the database but not in the models: the migration drops it \
              (and its data); exclude it with the table filter if another application owns it"

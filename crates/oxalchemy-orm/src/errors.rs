@@ -54,3 +54,25 @@ pub(crate) fn already_held(model: &str, key: &str) -> Error {
          first to replace its row. Nothing was written"
     ))
 }
+
+/// A new row must be inserted before the new row it references (their foreign keys form a
+/// cycle), but its foreign key cannot be NULL meanwhile.
+pub(crate) fn insert_cycle_not_null(model: &str, column: &str, parent: &str) -> Error {
+    mapping(format!(
+        "foreign keys form a cycle between the new {model} and {parent} objects of this flush: \
+         {model} must be inserted first with `{column}` NULL and updated once the {parent} \
+         exists (post_update), but `{column}` is NOT NULL. Make it nullable (`Option<i64>`), \
+         or flush the {parent} first. Nothing was written"
+    ))
+}
+
+/// Two rows deleted in one flush reference each other, and the foreign key that would be
+/// set to NULL first cannot be NULL.
+pub(crate) fn delete_cycle_not_null(model: &str, key: &str, column: &str, parent: &str) -> Error {
+    mapping(format!(
+        "foreign keys form a cycle between {model} {key} and the {parent} it references \
+         through `{column}`, both deleted in this flush: `{column}` would be set to NULL \
+         before the DELETEs (post_update), but it is NOT NULL. Make it nullable, or delete \
+         them in two flushes. Nothing was written"
+    ))
+}

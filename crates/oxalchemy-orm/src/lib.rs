@@ -28,6 +28,7 @@ mod cache;
 mod column;
 mod errors;
 mod field_types;
+mod hooks;
 mod loading;
 mod model;
 mod persist;
@@ -55,6 +56,7 @@ pub use cache::{
 pub use column::{Operand, TextType, TypedColumn};
 #[cfg(feature = "ipnetwork")]
 pub use field_types::Cidr;
+pub use hooks::{HookFns, HookResult, Hooks};
 // Plumbing of the loader options: named by `Loader::joined` only, not for users.
 #[doc(hidden)]
 pub use loading::JoinedLoader;

@@ -91,6 +91,12 @@ pub trait Model: Fields + FromRow + Send + Sync + 'static {
     fn primary_key_columns() -> &'static [&'static str];
     /// Per-field validators, then the whole-object validator.
     fn validate(&self) -> Result<(), ValidationError>;
+    /// The model's [`Hooks`](crate::Hooks), when declared with `#[model(hooks)]`.
+    /// Generated; plumbing.
+    #[doc(hidden)]
+    fn hook_fns() -> Option<crate::HookFns> {
+        None
+    }
     /// Takes the values and handles assigned into relationship fields, for the session's
     /// save-update cascade. Generated; plumbing.
     #[doc(hidden)]

@@ -380,9 +380,11 @@ async fn create_schema(conn: &mut Connection, schema: &str) -> Result<(), Error>
 /// `Database::create_all` on one connection, inside the test transaction (the schema is
 /// new and empty, so nothing can exist yet).
 async fn create_tables(conn: &mut Connection, metadata: &MetaData) -> Result<(), Error> {
-    let tables = metadata.sorted_tables().map_err(|e| Error::Mapping {
-        message: e.to_string(),
-    })?;
+    // Foreign keys closing a cycle between tables are added after the CREATEs, as
+    // `Database::create_all` does.
+    let order = metadata.creation_order();
+    let alter = conn.dialect().alter_foreign_keys();
+    let tables = order.tables.clone();
     if conn.dialect().native_enums() {
         let mut seen = std::collections::HashSet::new();
         for ty in tables.iter().flat_map(|t| t.native_enums()) {
@@ -392,9 +394,23 @@ async fn create_tables(conn: &mut Connection, metadata: &MetaData) -> Result<(),
         }
     }
     for table in tables {
-        conn.execute(table.create()).await?;
+        if alter && !order.deferred.is_empty() {
+            conn.execute(order.without_deferred(table).create()).await?;
+        } else {
+            conn.execute(table.create()).await?;
+        }
         for ix in table.create_indexes() {
             conn.execute(ix).await?;
+        }
+    }
+    if alter {
+        for (table, fk) in &order.deferred {
+            let sql = oxalchemy_core::dialect::foreign_key_add_sql(conn.dialect(), table, fk);
+            conn.execute_write(&Compiled {
+                sql,
+                binds: Vec::new(),
+            })
+            .await?;
         }
     }
     Ok(())

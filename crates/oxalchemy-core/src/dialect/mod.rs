@@ -37,7 +37,8 @@ pub mod cache;
 pub use cache::{CacheStats, StatementCache};
 pub use compiler::{
     column_definition, comment_on, comment_statements, compile, compile_prepared,
-    constraint_definition, CompileError, Compiled, Params, PreparedSql,
+    constraint_definition, foreign_key_add_sql, foreign_key_drop_sql, CompileError, Compiled,
+    Params, PreparedSql,
 };
 pub use mysql::MySql;
 pub use postgres::Postgres;
@@ -193,6 +194,30 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// character set); none by default.
     fn create_table_suffix(&self) -> &'static str {
         ""
+    }
+    /// Whether `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY` exists. `create_all` adds the
+    /// foreign keys that close a cycle between tables this way after the CREATEs; without
+    /// it (SQLite) they stay inline, which works there because references are checked when
+    /// rows are written, not when a table is created.
+    fn alter_foreign_keys(&self) -> bool {
+        true
+    }
+    /// The `ALTER TABLE` clause that drops a foreign key by name: `DROP CONSTRAINT` (the
+    /// standard), `DROP FOREIGN KEY` on MySQL.
+    fn drop_foreign_key_clause(&self) -> &'static str {
+        "DROP CONSTRAINT"
+    }
+    /// A statement that defers every foreign-key check to the end of the transaction, for
+    /// dropping tables whose rows reference each other where the foreign keys cannot be
+    /// dropped first (SQLite: `PRAGMA defer_foreign_keys = ON`, reset at COMMIT); `None`
+    /// where [`Dialect::alter_foreign_keys`] drops them instead.
+    fn defer_foreign_keys_sql(&self) -> Option<&'static str> {
+        None
+    }
+    /// The SQL expression naming the schema unqualified tables live in, for catalog
+    /// queries (`information_schema`): `current_schema()`, `DATABASE()` on MySQL.
+    fn current_schema_sql(&self) -> &'static str {
+        "current_schema()"
     }
     /// Whether comments are part of the DDL itself (`COMMENT '…'` after a column's
     /// definition, `COMMENT = '…'` after the table's; MySQL) rather than `COMMENT ON`

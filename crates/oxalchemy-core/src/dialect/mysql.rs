@@ -238,6 +238,12 @@ impl Dialect for MySql {
     fn indexes_in_create_table(&self) -> bool {
         true
     }
+    fn drop_foreign_key_clause(&self) -> &'static str {
+        "DROP FOREIGN KEY"
+    }
+    fn current_schema_sql(&self) -> &'static str {
+        "DATABASE()"
+    }
     /// TEXT, BLOB and JSON index columns are indexed on their first 255 characters (1,020
     /// bytes in utf8mb4, under InnoDB's 3,072-byte key limit). A UNIQUE *index* on such a
     /// column therefore compares only that prefix; a UNIQUE *constraint* (`unique` on a

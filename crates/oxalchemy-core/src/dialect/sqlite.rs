@@ -40,6 +40,12 @@ impl Dialect for Sqlite {
     fn name(&self) -> &'static str {
         "sqlite"
     }
+    fn alter_foreign_keys(&self) -> bool {
+        false
+    }
+    fn defer_foreign_keys_sql(&self) -> Option<&'static str> {
+        Some("PRAGMA defer_foreign_keys = ON")
+    }
     fn capabilities(&self) -> super::Capabilities {
         super::Capabilities::SQLITE
     }

@@ -25,6 +25,6 @@ mod table;
 pub use column::{Column, Computed, Identity, ReferentialAction, ServerDefault};
 pub use constraint::{Constraint, ForeignKey, Index};
 pub use ddl::{CreateEnumType, CreateIndex, CreateTable, DropEnumType, DropIndex, DropTable};
-pub use metadata::{DependencyCycle, MetaData};
+pub use metadata::{CreationOrder, DependencyCycle, MetaData};
 pub use naming::{NamingConvention, MAX_IDENTIFIER_LEN};
 pub use table::Table;

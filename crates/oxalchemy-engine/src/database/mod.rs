@@ -288,8 +288,16 @@ impl Database {
 
     /// Creates every table of `metadata` (and its indexes) that does not exist yet, in
     /// foreign-key order, in one transaction.
+    ///
+    /// Tables whose foreign keys form a cycle (see [`MetaData::creation_order`]) are
+    /// created without the foreign keys that close the cycle, which are then added with
+    /// `ALTER TABLE … ADD CONSTRAINT` unless a foreign key of that name exists already. On
+    /// SQLite, which has no such ALTER and checks references only when rows are written,
+    /// they stay inline.
     pub async fn create_all(&self, metadata: &MetaData) -> Result<()> {
-        let tables = metadata.sorted_tables()?;
+        let order = metadata.creation_order();
+        let alter = self.shared.dialect.alter_foreign_keys();
+        let tables = order.tables.clone();
         let mut conn = self.connection().await?;
         let mut tx = conn.begin().await?;
         if self.shared.dialect.native_enums() {
@@ -314,7 +322,12 @@ impl Database {
             }
         }
         for table in tables {
-            tx.execute(table.create().if_not_exists()).await?;
+            let create = if alter && !order.deferred.is_empty() {
+                order.without_deferred(table).create()
+            } else {
+                table.create()
+            };
+            tx.execute(create.if_not_exists()).await?;
             if self.shared.dialect.indexes_in_create_table() {
                 continue;
             }
@@ -325,14 +338,60 @@ impl Database {
                 tx.execute(text(sql)).await?;
             }
         }
+        if alter {
+            for (table, fk) in &order.deferred {
+                let Some(name) = &fk.name else { continue };
+                if foreign_key_exists(&mut tx, self.shared.dialect, table, name.as_str()).await? {
+                    continue;
+                }
+                let sql =
+                    oxalchemy_core::dialect::foreign_key_add_sql(self.shared.dialect, table, fk);
+                tx.execute_write(&oxalchemy_core::Compiled {
+                    sql,
+                    binds: Vec::new(),
+                })
+                .await?;
+            }
+        }
         tx.commit().await
     }
 
     /// Drops every table of `metadata` that exists, dependents first, in one transaction.
+    ///
+    /// Foreign keys that close a cycle between tables (see [`MetaData::creation_order`])
+    /// are dropped first, where they exist; on SQLite, which cannot drop a foreign key, the
+    /// checks are deferred to the COMMIT instead, when no row references another any more.
     pub async fn drop_all(&self, metadata: &MetaData) -> Result<()> {
-        let tables = metadata.sorted_tables()?;
+        let order = metadata.creation_order();
+        let tables = order.tables.clone();
         let mut conn = self.connection().await?;
         let mut tx = conn.begin().await?;
+        if self.shared.dialect.alter_foreign_keys() {
+            for (table, fk) in order.deferred.iter().rev() {
+                let Some(name) = &fk.name else { continue };
+                if foreign_key_exists(&mut tx, self.shared.dialect, table, name.as_str()).await? {
+                    let sql = oxalchemy_core::dialect::foreign_key_drop_sql(
+                        self.shared.dialect,
+                        table,
+                        name.as_str(),
+                    );
+                    tx.execute_write(&oxalchemy_core::Compiled {
+                        sql,
+                        binds: Vec::new(),
+                    })
+                    .await?;
+                }
+            }
+        } else if let (Some(sql), false) = (
+            self.shared.dialect.defer_foreign_keys_sql(),
+            order.deferred.is_empty(),
+        ) {
+            tx.execute_write(&oxalchemy_core::Compiled {
+                sql: sql.to_owned(),
+                binds: Vec::new(),
+            })
+            .await?;
+        }
         for table in tables.iter().rev() {
             tx.execute(table.drop().if_exists()).await?;
         }
@@ -370,4 +429,31 @@ impl Database {
             set.close();
         }
     }
+}
+
+/// Whether `table` has a foreign key called `name`, from `information_schema` (PostgreSQL,
+/// MySQL and MariaDB): `create_all` adds and `drop_all` drops a cycle's foreign key only
+/// where that is still to do.
+async fn foreign_key_exists(
+    conn: &mut Connection,
+    dialect: &dyn Dialect,
+    table: &oxalchemy_core::Table,
+    name: &str,
+) -> Result<bool> {
+    let schema = match &table.schema {
+        Some(_) => ":schema",
+        None => dialect.current_schema_sql(),
+    };
+    let mut stmt = text(format!(
+        "SELECT COUNT(*) FROM information_schema.table_constraints \
+         WHERE constraint_type = 'FOREIGN KEY' AND table_schema = {schema} \
+         AND table_name = :table AND constraint_name = :name"
+    ))
+    .bind("table", table.name.as_str())
+    .bind("name", name);
+    if let Some(s) = &table.schema {
+        stmt = stmt.bind("schema", s.as_str());
+    }
+    let found: i64 = conn.query_scalar(stmt).await?;
+    Ok(found > 0)
 }

@@ -111,7 +111,12 @@ pub struct Session {
     dirty_links: Vec<(usize, &'static str)>,
     /// Collections to rebuild at the next flush.
     dirty_groups: FxHashSet<(usize, &'static str)>,
+    /// Work queued with [`Session::after_commit`], run after the next COMMIT.
+    after_commit: Vec<AfterCommit>,
 }
+
+/// A closure queued with [`Session::after_commit`].
+type AfterCommit = Box<dyn FnOnce() + Send + Sync>;
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -200,6 +205,7 @@ impl Session {
             groups: FxHashMap::default(),
             dirty_links: Vec::new(),
             dirty_groups: FxHashSet::default(),
+            after_commit: Vec::new(),
         }
     }
 
@@ -533,12 +539,26 @@ impl Session {
             tx.commit().await?;
         }
         self.committed_writes();
+        for f in std::mem::take(&mut self.after_commit) {
+            f();
+        }
         Ok(())
+    }
+
+    /// Queues `f` to run once the next [`commit`](Session::commit) succeeded (SQLAlchemy's
+    /// `after_commit` event): work that must see the data committed — sending a mail,
+    /// publishing an event, clearing a cache. Queued closures run in order, after the
+    /// COMMIT; a failed commit keeps them queued for the next one, and
+    /// [`rollback`](Session::rollback) / [`close`](Session::close) drop them unrun.
+    /// Model events that run inside the flush are [`Hooks`](crate::Hooks).
+    pub fn after_commit(&mut self, f: impl FnOnce() + Send + Sync + 'static) {
+        self.after_commit.push(Box::new(f));
     }
 
     /// Rolls the transaction back, returns the connection, and empties the session (its
     /// objects no longer match the database).
     pub async fn rollback(&mut self) -> Result<(), Error> {
+        self.after_commit.clear();
         self.entries.clear();
         self.identity.clear();
         self.forget_links();

@@ -50,6 +50,8 @@ pub(super) struct Ops {
     pub(super) fill_relationship: fn(&mut dyn Any, &str, &mut super::cascade::Fill),
     /// A copy without its relationship fields (what another object's field holds).
     pub(super) shallow_clone: fn(&mut dyn Any) -> Obj,
+    /// The model's hooks (`#[model(hooks)]`), called by the flush.
+    pub(super) hooks: Option<crate::HookFns>,
 }
 
 pub(super) fn cast<M: 'static>(a: &dyn Any) -> &M {
@@ -98,6 +100,7 @@ fn make_ops<M: Model + Clone>() -> Ops {
         relationships: M::relationships,
         has_defaults: M::HAS_DEFAULTS,
         has_relationships: !M::relationships().is_empty(),
+        hooks: M::hook_fns(),
         columns: M::columns,
         take_assigned: |a, out| cast_mut::<M>(a).take_assigned(out),
         fill_relationship: |a, name, fill| cast_mut::<M>(a).fill_relationship(name, fill),

@@ -25,7 +25,7 @@ pub use prepared::{compile_prepared, Params, PreparedSql};
 use super::Dialect;
 use crate::expr::{Expr, Ident, TableRef};
 use crate::query::Statement;
-use crate::schema::{Column, Constraint};
+use crate::schema::{Column, Constraint, ForeignKey, Table};
 use crate::value::Value;
 
 /// A compiled statement: SQL text and its bind values, ready for the driver.
@@ -114,6 +114,43 @@ pub fn constraint_definition(
     let mut c = Compiler::new(dialect);
     c.constraint(schema, con);
     c.sql
+}
+
+/// `ALTER TABLE t ADD CONSTRAINT … FOREIGN KEY …`: how `create_all` adds a foreign key that
+/// closes a cycle between tables, once every table of the cycle exists.
+pub fn foreign_key_add_sql(dialect: &dyn Dialect, table: &Table, fk: &ForeignKey) -> String {
+    format!(
+        "ALTER TABLE {} ADD {}",
+        qualified_table(dialect, table),
+        constraint_definition(
+            dialect,
+            table.schema.as_ref(),
+            &Constraint::ForeignKey(fk.clone())
+        )
+    )
+}
+
+/// `ALTER TABLE t DROP CONSTRAINT "name"` (`DROP FOREIGN KEY` on MySQL): how `drop_all`
+/// removes a foreign key that closes a cycle before dropping the tables.
+pub fn foreign_key_drop_sql(dialect: &dyn Dialect, table: &Table, name: &str) -> String {
+    let mut sql = format!(
+        "ALTER TABLE {} {} ",
+        qualified_table(dialect, table),
+        dialect.drop_foreign_key_clause()
+    );
+    dialect.quote_ident(&mut sql, name);
+    sql
+}
+
+/// `"schema"."table"`, or `"table"` in the default schema.
+fn qualified_table(dialect: &dyn Dialect, table: &Table) -> String {
+    let mut out = String::new();
+    if let Some(schema) = &table.schema {
+        dialect.quote_ident(&mut out, schema.as_str());
+        out.push('.');
+    }
+    dialect.quote_ident(&mut out, table.name.as_str());
+    out
 }
 
 /// Compiles any statement for `dialect`: the SQL text and its binds, or why the statement is

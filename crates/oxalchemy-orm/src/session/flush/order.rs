@@ -1,7 +1,7 @@
 //! Orders the flush's writes: tables in foreign-key order (referenced tables first for
 //! INSERTs, last for DELETEs), and rows of a self-referential table parent-first.
 
-use oxalchemy_core::schema::{Constraint, Table};
+use oxalchemy_core::schema::{Constraint, MetaData, Table};
 use oxalchemy_core::Value;
 
 use crate::session::objects::Pairs;
@@ -64,7 +64,25 @@ pub(super) fn table_order(tables: &[(&'static str, Table)]) -> Vec<&'static str>
         match next {
             Some((name, _)) => done.push(name),
             None => {
-                // A cycle between tables: keep declaration order for the rest.
+                // A cycle between tables: the order `create_all` uses, which breaks it at a
+                // nullable foreign key where it can. The rows of that foreign key are then
+                // inserted with NULL and updated after (post_update), or set to NULL before
+                // the deletes (see `run/cycles.rs`).
+                let mut md = MetaData::new();
+                for (name, t) in tables {
+                    if !done.contains(name) {
+                        md.add(t.clone());
+                    }
+                }
+                for t in md.creation_order().tables {
+                    if let Some((name, _)) = tables
+                        .iter()
+                        .find(|(n, _)| *n == t.name.as_str() && !done.contains(n))
+                    {
+                        done.push(name);
+                    }
+                }
+                // Never loop, whatever the names.
                 for (name, _) in tables {
                     if !done.contains(name) {
                         done.push(name);

@@ -89,6 +89,22 @@ pub(super) struct Plan {
     pub(super) switched: Vec<(usize, usize)>,
     /// The integer keys of the new objects of row switches, for their children's links.
     pub(super) switched_keys: FxHashMap<usize, i64>,
+    /// Links of rows inserted before their parent had a key (a cycle): the foreign key is
+    /// inserted as NULL and set by an UPDATE once every row is in (SQLAlchemy's
+    /// post_update).
+    pub(super) post_updates: Vec<PostUpdate>,
+    /// Copies of deleted objects whose model has hooks, for `after_delete`.
+    pub(super) deleted_hooked: Vec<(crate::HookFns, Obj)>,
+}
+
+/// A foreign key set after the INSERTs: see [`Plan::post_updates`].
+#[derive(Clone, Debug)]
+pub(super) struct PostUpdate {
+    /// The child's index in [`Plan::inserts`].
+    pub(super) insert: usize,
+    /// The parent's slot.
+    pub(super) parent: usize,
+    pub(super) fk_column: &'static str,
 }
 
 /// What one deleted object added to [`Plan::cascades`] and [`Plan::cascaded`].
@@ -211,6 +227,10 @@ impl Session {
 
     /// The DELETE of a deleted object, after its cascades.
     fn plan_delete(&self, plan: &mut Plan, slot: usize, e: &Entry) -> Result<(), Error> {
+        if let Some(h) = e.ops.hooks {
+            h.call("before_delete", h.before_delete, &*e.obj as &dyn Any)?;
+            plan.deleted_hooked.push((h, (e.ops.clone)(&*e.obj)));
+        }
         let mut key = Vec::new();
         (e.ops.pk_values)(&*e.obj, &mut key);
         let mut row = key.clone();
@@ -311,9 +331,12 @@ impl Session {
 /// the object (defaults, a foreign key from a link): the held one must stay as it was if
 /// the flush fails.
 fn plan_insert(plan: &mut Plan, slot: usize, e: &Entry, relinked: bool) -> Result<(), Error> {
-    let work = if e.ops.has_defaults || relinked {
+    let work = if e.ops.has_defaults || relinked || e.ops.hooks.is_some() {
         let mut work = (e.ops.clone)(&*e.obj);
         (e.ops.apply_defaults)(&mut *work);
+        if let Some(h) = e.ops.hooks {
+            h.call("before_insert", h.before_insert, &mut *work as &mut dyn Any)?;
+        }
         Some(work)
     } else {
         None
@@ -324,13 +347,15 @@ fn plan_insert(plan: &mut Plan, slot: usize, e: &Entry, relinked: bool) -> Resul
     (e.ops.insert_values)(obj, &mut values);
     let mut pk = Vec::new();
     (e.ops.pk_values)(obj, &mut pk);
+    // A key left to the database is not known before the INSERT (its field holds 0).
+    let generated = (e.ops.generated_key)().is_some_and(|g| !values.iter().any(|(c, _)| *c == g));
     plan.table(e.ops);
     plan.inserts.push(PlannedInsert {
         slot,
         table: e.ops.table,
         values,
         object: work,
-        explicit_key: integer_key(&pk),
+        explicit_key: if generated { None } else { integer_key(&pk) },
     });
     Ok(())
 }
@@ -345,6 +370,9 @@ fn plan_update(plan: &mut Plan, slot: usize, e: &Entry, relinked: bool) -> Resul
         return Ok(());
     }
     let mut work = (e.ops.clone)(&*e.obj);
+    if let Some(h) = e.ops.hooks {
+        h.call("before_update", h.before_update, &mut *work as &mut dyn Any)?;
+    }
     (e.ops.apply_onupdate)(&mut *work);
     (e.ops.validate)(&*work)?;
     let mut after = Vec::with_capacity(now.len());

@@ -5,6 +5,9 @@
 //! session itself is not touched: the caller applies the result only when every statement
 //! succeeded.
 
+mod cycles;
+mod hooks;
+
 use std::collections::HashSet;
 
 use oxalchemy_core::dialect::bulk::{delete_by_key_sql, insert_rows_sql};
@@ -77,6 +80,8 @@ impl Run<'_> {
         for table in &order {
             self.insert_table(table).await?;
         }
+        // Foreign keys of rows inserted before the row they reference (cycles).
+        self.post_updates().await?;
         // UPDATEs of changed columns, pipelined on PostgreSQL.
         self.sync_planned_updates();
         let plan = &*self.plan;
@@ -84,22 +89,34 @@ impl Run<'_> {
         let updates: Vec<&PlannedWrite> =
             plan.updates.iter().filter(|w| !w.set.is_empty()).collect();
         run_checked(&updates, "UPDATE", self.conn, self.dialect, self.log).await?;
+        // Foreign keys between rows deleted together in a cycle are set to NULL first.
+        self.unlink_deleted_cycles(&order).await?;
         // Association rows (both sides now have keys), then cascades.
         self.association_and_cascade_writes().await?;
         // DELETEs, dependent tables (and child rows) first.
-        self.deletes(&order).await
+        self.deletes(&order).await?;
+        // `after_*` hooks, still inside the SAVEPOINT.
+        self.after_hooks()
     }
 
-    /// The INSERTs of one table's new rows, parents before children within the table.
+    /// The INSERTs of one table's new rows, parents before children within the table:
+    /// rows linked to new rows of the same table wait for their keys (see
+    /// [`Run::next_wave`]).
     async fn insert_table(&mut self, table: &'static str) -> Result<(), Error> {
         let plan = &*self.plan;
-        let idx: Vec<usize> = (0..plan.inserts.len())
+        let mut left: Vec<usize> = (0..plan.inserts.len())
             .filter(|&i| plan.inserts[i].table == table)
             .collect();
-        if idx.is_empty() {
-            return Ok(());
+        while !left.is_empty() {
+            self.sync_planned_children(table);
+            let wave = self.next_wave(table, &mut left)?;
+            self.insert_rows(table, wave).await?;
         }
-        self.sync_planned_children(table);
+        Ok(())
+    }
+
+    /// One multi-row INSERT per run of rows that set the same columns.
+    async fn insert_rows(&mut self, table: &'static str, idx: Vec<usize>) -> Result<(), Error> {
         let plan = &*self.plan;
         let self_fks = self_foreign_keys(&plan.table_def(table));
         let rows: Vec<&Pairs> = idx.iter().map(|&i| &plan.inserts[i].values).collect();

@@ -1,0 +1,287 @@
+//! Foreign-key cycles between rows of one flush, broken the way SQLAlchemy's `post_update`
+//! does it, detected from the links and the table order (no attribute declares them):
+//!
+//! - **INSERT**: a new row linked to a new row that has no key yet when its INSERT runs
+//!   (the parent's table comes later in the order — a cycle between tables — or the parent
+//!   is the row itself, or a cycle between rows of one table) is inserted with that foreign
+//!   key NULL, and an UPDATE sets it once every INSERT ran. Rows linked to new rows of
+//!   their own table wait for them instead (one INSERT per level of a tree).
+//! - **DELETE**: a deleted row whose foreign key points at a row deleted before it (the
+//!   referenced table comes later in the order) gets that foreign key set to NULL first.
+//!
+//! Either needs the foreign key to be nullable; where it is not, the flush fails before any
+//! SQL naming both models and the column. The table order breaks a cycle between tables at
+//! a nullable foreign key where one exists (`MetaData::creation_order`).
+
+use rustc_hash::FxHashMap;
+
+use oxalchemy_core::schema::{Constraint, ForeignKey, Table};
+use oxalchemy_core::Value;
+use oxalchemy_engine::Error;
+
+use super::{planned_key, run_checked, Run};
+use crate::errors;
+use crate::session::flush::plan::{Plan, PlannedWrite, PostUpdate};
+use crate::session::objects::describe_key;
+
+impl Run<'_> {
+    /// The rows of `table` to insert next, taken from `left`: those not waiting for a new
+    /// row of the same table. Their links to rows without a key yet become post-updates.
+    pub(super) fn next_wave(
+        &mut self,
+        table: &'static str,
+        left: &mut Vec<usize>,
+    ) -> Result<Vec<usize>, Error> {
+        let plan = &*self.plan;
+        if plan.links.is_empty() {
+            return Ok(std::mem::take(left));
+        }
+        let waiting: rustc_hash::FxHashSet<usize> =
+            left.iter().map(|&i| plan.inserts[i].slot).collect();
+        // Child slot → (parent slot, column) of its links whose parent has no key yet.
+        let mut unresolved: FxHashMap<usize, Vec<(usize, &'static str)>> = FxHashMap::default();
+        for l in &plan.links {
+            if waiting.contains(&l.child) && planned_key(plan, &self.inserted, l.parent).is_none() {
+                unresolved
+                    .entry(l.child)
+                    .or_default()
+                    .push((l.parent, l.fk_column));
+            }
+        }
+        if unresolved.is_empty() {
+            return Ok(std::mem::take(left));
+        }
+        let blocked = |i: usize| {
+            let slot = plan.inserts[i].slot;
+            unresolved
+                .get(&slot)
+                .is_some_and(|ls| ls.iter().any(|&(p, _)| p != slot && waiting.contains(&p)))
+        };
+        let (mut ready, mut rest): (Vec<usize>, Vec<usize>) =
+            left.iter().partition(|&&i| !blocked(i));
+        if ready.is_empty() {
+            // Every row waits for another of this table: a cycle between rows. The first
+            // goes in now and gets its foreign keys after.
+            ready = vec![rest.remove(0)];
+        }
+        *left = rest;
+        let mut deferred = Vec::new();
+        for &i in &ready {
+            if let Some(ls) = unresolved.get(&plan.inserts[i].slot) {
+                deferred.extend(ls.iter().map(|&(parent, fk_column)| PostUpdate {
+                    insert: i,
+                    parent,
+                    fk_column,
+                }));
+            }
+        }
+        if !deferred.is_empty() {
+            self.defer(table, deferred)?;
+        }
+        Ok(ready)
+    }
+
+    /// Inserts the foreign keys of `deferred` as NULL, to be set by [`Run::post_updates`].
+    fn defer(&mut self, table: &'static str, deferred: Vec<PostUpdate>) -> Result<(), Error> {
+        let def = self.plan.table_def(table);
+        for pu in &deferred {
+            let nullable = def
+                .columns
+                .iter()
+                .any(|c| c.name.as_str() == pu.fk_column && c.nullable);
+            if !nullable {
+                let parent = self
+                    .plan
+                    .insert_at
+                    .get(&pu.parent)
+                    .map(|&p| self.plan.ops(self.plan.inserts[p].table).model)
+                    .unwrap_or("referenced");
+                let model = self.plan.ops(table).model;
+                return Err(errors::insert_cycle_not_null(model, pu.fk_column, parent));
+            }
+            for (c, v) in &mut self.plan.inserts[pu.insert].values {
+                if *c == pu.fk_column {
+                    *v = Value::Null;
+                }
+            }
+        }
+        self.plan.post_updates.extend(deferred);
+        Ok(())
+    }
+
+    /// The UPDATEs that set the foreign keys inserted as NULL, now that every row has its
+    /// key; the planned objects get the keys too.
+    pub(super) async fn post_updates(&mut self) -> Result<(), Error> {
+        if self.plan.post_updates.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.plan.post_updates);
+        let mut writes: Vec<PlannedWrite> = Vec::with_capacity(pending.len());
+        for pu in &pending {
+            let table = self.plan.inserts[pu.insert].table;
+            let ops = self.plan.ops(table);
+            let Some(key) = planned_key(self.plan, &self.inserted, pu.parent) else {
+                return Err(errors::mapping(format!(
+                    "a new {} is linked through `{}` to an object this flush did not insert; \
+                     add that object to the session. Nothing was written",
+                    ops.model, pu.fk_column
+                )));
+            };
+            let generated = self.inserted[pu.insert];
+            let ins = &mut self.plan.inserts[pu.insert];
+            let Some(obj) = ins.object.as_mut() else {
+                continue;
+            };
+            (ops.set_integer_column)(&mut **obj, pu.fk_column, key);
+            let mut pk = Vec::new();
+            (ops.pk_values)(&**obj, &mut pk);
+            if let (Some(column), Some(k)) = ((ops.generated_key)(), generated) {
+                for (c, v) in &mut pk {
+                    if *c == column {
+                        *v = Value::I64(k);
+                    }
+                }
+            }
+            writes.push(PlannedWrite {
+                slot: ins.slot,
+                table,
+                set: vec![(pu.fk_column, Value::I64(key))],
+                key: pk,
+                object: Some(Box::new(())),
+            });
+        }
+        let refs: Vec<&PlannedWrite> = writes.iter().collect();
+        run_checked(&refs, "UPDATE", self.conn, self.dialect, self.log).await
+    }
+
+    /// Sets to NULL the foreign keys of deleted rows that point at rows deleted before
+    /// them (a cycle between tables), before any DELETE runs.
+    pub(super) async fn unlink_deleted_cycles(
+        &mut self,
+        order: &[&'static str],
+    ) -> Result<(), Error> {
+        let plan = &*self.plan;
+        if plan.deletes.is_empty() {
+            return Ok(());
+        }
+        let pos = |t: &str| order.iter().position(|o| *o == t);
+        let mut tables: Vec<&'static str> = Vec::new();
+        for (_, w) in &plan.deletes {
+            if !tables.contains(&w.table) {
+                tables.push(w.table);
+            }
+        }
+        let mut writes: Vec<PlannedWrite> = Vec::new();
+        for &t in &tables {
+            let Some(at) = pos(t) else { continue };
+            let def = plan.table_def(t);
+            for c in &def.constraints {
+                let Constraint::ForeignKey(fk) = c else {
+                    continue;
+                };
+                let referenced = fk.ref_table.as_str();
+                let value = |row: &[(&'static str, Value)], col: &str| {
+                    row.iter().find(|(c, _)| *c == col).map(|(_, v)| v.clone())
+                };
+                if referenced == t {
+                    // A row that references itself (a tree's top pointing at itself as its
+                    // root): MariaDB refuses to delete it while it does.
+                    for (row, w) in plan.deletes.iter().filter(|(_, w)| w.table == t) {
+                        let own: Option<Vec<Value>> = fk
+                            .ref_columns
+                            .iter()
+                            .map(|c| value(row, c.as_str()))
+                            .collect();
+                        let points: Option<Vec<Value>> =
+                            fk.columns.iter().map(|c| value(row, c.as_str())).collect();
+                        if own.is_some() && own == points {
+                            writes.push(null_out(plan, t, fk, row, w, &def)?);
+                        }
+                    }
+                    continue;
+                }
+                if pos(referenced).is_none_or(|r| r <= at) {
+                    continue;
+                }
+                // The referenced keys of the rows of `referenced` deleted in this flush.
+                let gone: Vec<Vec<Value>> = plan
+                    .deletes
+                    .iter()
+                    .filter(|(_, w)| w.table == referenced)
+                    .filter_map(|(row, _)| {
+                        fk.ref_columns
+                            .iter()
+                            .map(|rc| value(row, rc.as_str()))
+                            .collect::<Option<Vec<Value>>>()
+                    })
+                    .collect();
+                if gone.is_empty() {
+                    continue;
+                }
+                for (row, w) in plan.deletes.iter().filter(|(_, w)| w.table == t) {
+                    let Some(vals) = fk
+                        .columns
+                        .iter()
+                        .map(|c| value(row, c.as_str()))
+                        .collect::<Option<Vec<Value>>>()
+                    else {
+                        continue;
+                    };
+                    if vals.iter().any(Value::is_null) || !gone.contains(&vals) {
+                        continue;
+                    }
+                    writes.push(null_out(plan, t, fk, row, w, &def)?);
+                }
+            }
+        }
+        let refs: Vec<&PlannedWrite> = writes.iter().collect();
+        run_checked(&refs, "UPDATE", self.conn, self.dialect, self.log).await
+    }
+}
+
+/// The UPDATE that sets foreign key `fk` of the deleted row `row` to NULL before the
+/// DELETEs; an error naming both models when a column of it is NOT NULL.
+fn null_out(
+    plan: &Plan,
+    t: &'static str,
+    fk: &ForeignKey,
+    row: &[(&'static str, Value)],
+    w: &PlannedWrite,
+    def: &Table,
+) -> Result<PlannedWrite, Error> {
+    let mut set = Vec::new();
+    for col in &fk.columns {
+        let nullable = def
+            .columns
+            .iter()
+            .any(|c| c.name == *col && c.nullable && !c.primary_key);
+        let name = row
+            .iter()
+            .find(|(c, _)| *c == col.as_str())
+            .map(|(c, _)| *c);
+        match (nullable, name) {
+            (true, Some(name)) => set.push((name, Value::Null)),
+            _ => {
+                let referenced = fk.ref_table.as_str();
+                let parent = if plan.tables.iter().any(|(n, _)| *n == referenced) {
+                    plan.ops(referenced).model
+                } else {
+                    "row"
+                };
+                return Err(errors::delete_cycle_not_null(
+                    plan.ops(t).model,
+                    &describe_key(&w.key),
+                    col.as_str(),
+                    parent,
+                ));
+            }
+        }
+    }
+    Ok(PlannedWrite {
+        slot: w.slot,
+        table: t,
+        set,
+        key: w.key.clone(),
+        object: Some(Box::new(())),
+    })
+}
