@@ -68,7 +68,10 @@ pub use persist::{delete, insert, insert_many, update};
 pub use prepared::{get, Prepared};
 pub use query::{query, Exec, Query, Unbound};
 pub use registry::Registry;
-pub use rows::{ColumnRows, Entity, EntityList, RowsQuery, SelectItem, SelectList};
+pub use rows::{ColumnRows, Entity, EntityList, OuterJoined, RowsQuery, SelectItem, SelectList};
+// The positions `OuterJoined` infers; named only by its impls.
+#[doc(hidden)]
+pub use rows::at as row_position;
 // `RelationshipSlot` is built by `#[derive(Model)]`'s relationship constants; not for users.
 pub use read_session::{ReadSession, ReadSessionExt};
 #[doc(hidden)]

@@ -15,6 +15,53 @@ use crate::session::Handle;
 /// of a [`Handle`] assigned into it until the session links it.
 pub(crate) type RawHandle = (u32, u32);
 
+/// A value behind a trait object. Relationship fields keep what they hold this way so that
+/// their `Send` and `Sync` are written in their type instead of derived from the target's:
+/// with `Option<Vec<T>>` inside, proving `User: Sync` (which `Model` requires) meant proving
+/// `Post: Sync`, then every model `Post` links to, and so on through the whole model graph —
+/// a chain of ~22 models linked both ways overflowed rustc's recursion limit (E0275). The
+/// price is that a relationship's target must be `Send + Sync + 'static` to be stored, which
+/// every model is.
+trait Held<V>: Send + Sync {
+    fn get(&self) -> &V;
+    fn get_mut(&mut self) -> &mut V;
+    fn into_inner(self: Box<Self>) -> V;
+}
+
+impl<V: Send + Sync> Held<V> for V {
+    fn get(&self) -> &V {
+        self
+    }
+    fn get_mut(&mut self) -> &mut V {
+        self
+    }
+    fn into_inner(self: Box<Self>) -> V {
+        *self
+    }
+}
+
+/// One boxed value whose auto traits do not depend on `V` (see [`Held`]).
+struct Payload<V>(Box<dyn Held<V> + Send + Sync>);
+
+impl<V: Send + Sync + 'static> Payload<V> {
+    fn new(v: V) -> Self {
+        Payload(Box::new(v))
+    }
+}
+
+impl<V> Payload<V> {
+    // Spelled out: `Box<dyn Held<V>>` is itself a `Held<Box<…>>` through the blanket impl.
+    fn get(&self) -> &V {
+        Held::<V>::get(&*self.0)
+    }
+    fn get_mut(&mut self) -> &mut V {
+        Held::<V>::get_mut(&mut *self.0)
+    }
+    fn into_inner(self) -> V {
+        Held::<V>::into_inner(self.0)
+    }
+}
+
 /// Raised when a relationship that was not loaded is read: oxalchemy never loads one
 /// behind your back (no silent N+1), so the message names the loader option to add.
 ///
@@ -43,9 +90,10 @@ impl From<NotLoaded> for Error {
 ///
 /// Two collections are equal when their loaded values are: the field name an unloaded one
 /// carries for its error message is not part of the value.
-#[derive(Debug, Clone)]
 pub struct Many<T> {
-    loaded: Option<Vec<T>>,
+    /// The items (a `Vec<T>`), boxed so that the field's `Send`/`Sync` do not depend on
+    /// `T`'s (see [`Held`]).
+    loaded: Option<Payload<Vec<T>>>,
     field: Option<&'static str>,
     /// Set by the public setters: the session adds and links these items (cascade).
     assigned: bool,
@@ -55,7 +103,29 @@ pub struct Many<T> {
 
 impl<T: PartialEq> PartialEq for Many<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.loaded == other.loaded
+        self.items() == other.items()
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Many<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Many")
+            .field("loaded", &self.items())
+            .field("field", &self.field)
+            .field("assigned", &self.assigned)
+            .field("handles", &self.handles)
+            .finish()
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Clone for Many<T> {
+    fn clone(&self) -> Self {
+        Many {
+            loaded: self.items().map(|items| Payload::new(items.clone())),
+            field: self.field,
+            assigned: self.assigned,
+            handles: self.handles.clone(),
+        }
     }
 }
 
@@ -70,7 +140,7 @@ impl<T> Default for Many<T> {
     }
 }
 
-impl<T> From<Vec<T>> for Many<T> {
+impl<T: Send + Sync + 'static> From<Vec<T>> for Many<T> {
     /// New related objects: added and linked with the object that holds them
     /// (`User { posts: vec![p1, p2].into(), .. }`).
     fn from(items: Vec<T>) -> Self {
@@ -90,12 +160,12 @@ impl<T> From<Vec<Handle<T>>> for Many<T> {
     }
 }
 
-impl<T> Many<T> {
+impl<T: Send + Sync + 'static> Many<T> {
     /// A loaded collection. Assigned into an object added to a session, its items are
     /// added and linked too (save-update cascade).
     pub fn loaded(items: Vec<T>) -> Self {
         Many {
-            loaded: Some(items),
+            loaded: Some(Payload::new(items)),
             field: None,
             assigned: true,
             handles: Vec::new(),
@@ -104,11 +174,31 @@ impl<T> Many<T> {
     /// A collection as a loader or the session filled it: mirrors rows, nothing to cascade.
     pub(crate) fn fetched(items: Vec<T>) -> Self {
         Many {
-            loaded: Some(items),
+            loaded: Some(Payload::new(items)),
             field: None,
             assigned: false,
             handles: Vec::new(),
         }
+    }
+    /// Sets the collection's items; it counts as loaded from then on. In an object held
+    /// by a session, new items are added and linked at the next flush.
+    pub fn set(&mut self, items: Vec<T>) {
+        self.loaded = Some(Payload::new(items));
+        self.assigned = true;
+    }
+    /// Appends `other`'s loaded items (both become loaded).
+    pub(crate) fn absorb(&mut self, other: &mut Many<T>) {
+        let extra = other.loaded.take().map(Payload::into_inner);
+        match &mut self.loaded {
+            Some(items) => items.get_mut().extend(extra.into_iter().flatten()),
+            None => self.loaded = Some(Payload::new(extra.unwrap_or_default())),
+        }
+    }
+}
+
+impl<T> Many<T> {
+    fn items(&self) -> Option<&Vec<T>> {
+        self.loaded.as_ref().map(Payload::get)
     }
     /// An unloaded collection that names its field (`User::posts`) when read: what
     /// `#[derive(Model)]` builds for a row read from the database.
@@ -133,15 +223,9 @@ impl<T> Many<T> {
     }
     /// The loaded items, or [`NotLoaded`].
     pub fn get(&self) -> Result<&[T], NotLoaded> {
-        self.loaded.as_deref().ok_or(NotLoaded {
+        self.items().map(Vec::as_slice).ok_or(NotLoaded {
             relationship: self.field.unwrap_or(std::any::type_name::<T>()),
         })
-    }
-    /// Sets the collection's items; it counts as loaded from then on. In an object held
-    /// by a session, new items are added and linked at the next flush.
-    pub fn set(&mut self, items: Vec<T>) {
-        self.loaded = Some(items);
-        self.assigned = true;
     }
     /// Takes what was assigned (items and handles) for the session's cascade, leaving the
     /// collection unloaded; `None` when nothing was assigned.
@@ -151,26 +235,25 @@ impl<T> Many<T> {
         }
         self.assigned = false;
         Some((
-            self.loaded.take().unwrap_or_default(),
+            self.loaded
+                .take()
+                .map(Payload::into_inner)
+                .unwrap_or_default(),
             std::mem::take(&mut self.handles),
         ))
     }
     /// The loaded items, mutably, for the session's sync.
     pub(crate) fn items_mut(&mut self) -> Option<&mut Vec<T>> {
-        self.loaded.as_mut()
-    }
-    /// Appends `other`'s loaded items (both become loaded).
-    pub(crate) fn absorb(&mut self, other: &mut Many<T>) {
-        let extra = other.loaded.take().unwrap_or_default();
-        self.loaded.get_or_insert_with(Vec::new).extend(extra);
+        self.loaded.as_mut().map(Payload::get_mut)
     }
 }
 
 /// A many-to-one reference (`author: One<User>`). Equal when the loaded values are, like
 /// [`Many`].
-#[derive(Debug, Clone)]
 pub struct One<T> {
-    loaded: Option<Option<Box<T>>>,
+    /// The object (`None` for a NULL foreign key), boxed so that the field's `Send`/`Sync`
+    /// do not depend on `T`'s (see [`Held`]).
+    loaded: Option<Option<Payload<T>>>,
     field: Option<&'static str>,
     /// Set by the public setters: the session adds and links the value (cascade).
     assigned: bool,
@@ -180,7 +263,29 @@ pub struct One<T> {
 
 impl<T: PartialEq> PartialEq for One<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.loaded == other.loaded
+        self.value() == other.value()
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for One<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("One")
+            .field("loaded", &self.value())
+            .field("field", &self.field)
+            .field("assigned", &self.assigned)
+            .field("handle", &self.handle)
+            .finish()
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Clone for One<T> {
+    fn clone(&self) -> Self {
+        One {
+            loaded: self.value().map(|v| v.map(|v| Payload::new(v.clone()))),
+            field: self.field,
+            assigned: self.assigned,
+            handle: self.handle,
+        }
     }
 }
 
@@ -195,7 +300,7 @@ impl<T> Default for One<T> {
     }
 }
 
-impl<T> From<T> for One<T> {
+impl<T: Send + Sync + 'static> From<T> for One<T> {
     /// A related object: added (if new) and linked with the object that holds it
     /// (`Post { author: user.into(), .. }`).
     fn from(item: T) -> Self {
@@ -215,12 +320,12 @@ impl<T> From<Handle<T>> for One<T> {
     }
 }
 
-impl<T> One<T> {
+impl<T: Send + Sync + 'static> One<T> {
     /// A loaded reference (`None` for a NULL foreign key). Assigned into an object added to
     /// a session, the referenced object is added and linked too (save-update cascade).
     pub fn loaded(item: Option<T>) -> Self {
         One {
-            loaded: Some(item.map(Box::new)),
+            loaded: Some(item.map(Payload::new)),
             field: None,
             assigned: true,
             handle: None,
@@ -229,11 +334,24 @@ impl<T> One<T> {
     /// A reference as a loader or the session filled it: nothing to cascade.
     pub(crate) fn fetched(item: Option<T>) -> Self {
         One {
-            loaded: Some(item.map(Box::new)),
+            loaded: Some(item.map(Payload::new)),
             field: None,
             assigned: false,
             handle: None,
         }
+    }
+    /// Sets the referenced object; it counts as loaded from then on. In an object held by a
+    /// session, a new object is added and linked at the next flush.
+    pub fn set(&mut self, item: Option<T>) {
+        self.loaded = Some(item.map(Payload::new));
+        self.assigned = true;
+        self.handle = None;
+    }
+}
+
+impl<T> One<T> {
+    fn value(&self) -> Option<Option<&T>> {
+        self.loaded.as_ref().map(|v| v.as_ref().map(Payload::get))
     }
     /// An unloaded reference that names its field (`Post::author`) when read, like
     /// [`Many::unloaded_field`].
@@ -258,19 +376,12 @@ impl<T> One<T> {
     }
     /// The referenced object (`None` for a NULL foreign key), or [`NotLoaded`].
     pub fn get(&self) -> Result<Option<&T>, NotLoaded> {
-        match &self.loaded {
-            Some(v) => Ok(v.as_deref()),
+        match self.value() {
+            Some(v) => Ok(v),
             None => Err(NotLoaded {
                 relationship: self.field.unwrap_or(std::any::type_name::<T>()),
             }),
         }
-    }
-    /// Sets the referenced object; it counts as loaded from then on. In an object held by a
-    /// session, a new object is added and linked at the next flush.
-    pub fn set(&mut self, item: Option<T>) {
-        self.loaded = Some(item.map(Box::new));
-        self.assigned = true;
-        self.handle = None;
     }
     /// Takes what was assigned for the session's cascade, leaving the field unloaded:
     /// `Some(Err(handle))`, `Some(Ok(Some(value)))`, `Some(Ok(None))` for an assigned
@@ -285,7 +396,7 @@ impl<T> One<T> {
             self.loaded = None;
             return Some(Err(h));
         }
-        Some(Ok(self.loaded.take().flatten().map(|b| *b)))
+        Some(Ok(self.loaded.take().flatten().map(Payload::into_inner)))
     }
 }
 

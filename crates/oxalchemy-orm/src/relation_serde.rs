@@ -37,7 +37,7 @@ impl<T: Serialize> Serialize for Many<T> {
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Many<T> {
+impl<'de, T: Deserialize<'de> + Send + Sync + 'static> Deserialize<'de> for Many<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Vec::<T>::deserialize(deserializer).map(Many::loaded)
     }
@@ -53,7 +53,7 @@ impl<T: Serialize> Serialize for One<T> {
 }
 
 /// `null` is a loaded reference to nothing (a NULL foreign key), as it serializes.
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for One<T> {
+impl<'de, T: Deserialize<'de> + Send + Sync + 'static> Deserialize<'de> for One<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Option::<T>::deserialize(deserializer).map(One::loaded)
     }

@@ -107,6 +107,66 @@ impl<M: Model> Entity for Option<M> {
     }
 }
 
+/// A row of [`Session::query_models`] that selects `B` as `Option<B>`, so
+/// `outerjoin_related` to `B` can read rows without a match. `I` is the position of
+/// `Option<B>` in the tuple, inferred.
+#[diagnostic::on_unimplemented(
+    message = "an outer join needs its joined model as an `Option` in the row `{Self}`",
+    label = "outer-joined here, but the row does not select this relationship's target as an `Option`",
+    note = "rows without a match have NULL in every column of the joined model: select it as `Option<…>` (`query_models::<(User, Option<Post>)>()`), or use `join_related` for an inner join"
+)]
+pub trait OuterJoined<B, I> {}
+
+/// Positions in a row, for [`OuterJoined`].
+#[doc(hidden)]
+pub mod at {
+    /// The first element.
+    pub struct P0;
+    /// The second element.
+    pub struct P1;
+    /// The third element.
+    pub struct P2;
+    /// The fourth element.
+    pub struct P3;
+    /// The fifth element.
+    pub struct P4;
+    /// The sixth element.
+    pub struct P5;
+}
+
+macro_rules! outer_joined {
+    ($( [$($before:ident)*] $pos:ident [$($after:ident)*] )*) => {$(
+        impl<B: Model $(, $before)* $(, $after)*> OuterJoined<B, at::$pos>
+            for ($($before,)* Option<B>, $($after,)*)
+        {
+        }
+    )*};
+}
+
+outer_joined! {
+    [] P0 []
+    [] P0 [A1]
+    [A0] P1 []
+    [] P0 [A1 A2]
+    [A0] P1 [A2]
+    [A0 A1] P2 []
+    [] P0 [A1 A2 A3]
+    [A0] P1 [A2 A3]
+    [A0 A1] P2 [A3]
+    [A0 A1 A2] P3 []
+    [] P0 [A1 A2 A3 A4]
+    [A0] P1 [A2 A3 A4]
+    [A0 A1] P2 [A3 A4]
+    [A0 A1 A2] P3 [A4]
+    [A0 A1 A2 A3] P4 []
+    [] P0 [A1 A2 A3 A4 A5]
+    [A0] P1 [A2 A3 A4 A5]
+    [A0 A1] P2 [A3 A4 A5]
+    [A0 A1 A2] P3 [A4 A5]
+    [A0 A1 A2 A3] P4 [A5]
+    [A0 A1 A2 A3 A4] P5 []
+}
+
 /// What [`Session::query_models`] selects: a tuple of [`Entity`]s.
 pub trait EntityList {
     /// The decoded row: the tuple of each entity's `Out`.
@@ -195,12 +255,13 @@ impl<R> RowsQuery<'_, R> {
         }
         Ok(self)
     }
-    /// A LEFT OUTER JOIN along a relationship: rows of the left side without a match are
-    /// kept (an `Option<M>` model reads them as `None`).
-    pub fn outerjoin_related<A: Model, B: Model>(
-        mut self,
-        rel: Relationship<A, B>,
-    ) -> Result<Self, Error> {
+    /// An explicit LEFT OUTER JOIN: rows of the left side without a match are kept.
+    pub fn left_join(mut self, target: impl Into<FromItem>, on: Expr) -> Self {
+        self.select = self.select.left_join(target, on);
+        self
+    }
+    /// The LEFT OUTER JOINs along a relationship.
+    fn outer_joined<A: Model, B: Model>(mut self, rel: Relationship<A, B>) -> Result<Self, Error> {
         for (target, on) in rel.join_path()? {
             self.select = self.select.left_join(target, on);
         }
@@ -243,6 +304,14 @@ impl<R> RowsQuery<'_, R> {
 }
 
 impl RowsQuery<'_, ColumnRows> {
+    /// A LEFT OUTER JOIN along a relationship: rows of the left side without a match are
+    /// kept, with NULL in the target's columns (read them as `Option<T>`).
+    pub fn outerjoin_related<A: Model, B: Model>(
+        self,
+        rel: Relationship<A, B>,
+    ) -> Result<Self, Error> {
+        self.outer_joined(rel)
+    }
     /// Every row, decoded as `T` (a tuple such as `(String, i64)`, or a
     /// `#[derive(FromRow)]` struct).
     pub async fn all<T: FromRow + Send>(self) -> Result<Vec<T>, Error> {
@@ -251,6 +320,19 @@ impl RowsQuery<'_, ColumnRows> {
 }
 
 impl<E: EntityList> RowsQuery<'_, E> {
+    /// A LEFT OUTER JOIN along a relationship: rows of the left side without a match are
+    /// kept, and the target, which the row must select as `Option<B>`, reads as `None`
+    /// for them (checked at compile time: a bare `B` would fail on the first such row).
+    /// To outer-join a model without selecting it, use [`RowsQuery::left_join`].
+    pub fn outerjoin_related<A: Model, B: Model, I>(
+        self,
+        rel: Relationship<A, B>,
+    ) -> Result<Self, Error>
+    where
+        E: OuterJoined<B, I>,
+    {
+        self.outer_joined(rel)
+    }
     /// Every row, each model decoded from its columns.
     pub async fn all(self) -> Result<Vec<E::Row>, Error> {
         let rows: Vec<Decoded<E>> = self.session.select(self.select).await?;

@@ -109,7 +109,7 @@ pub struct Fill {
 }
 
 /// Writes the session's copy into a `One` field (generated code calls this).
-pub fn fill_one<T: 'static>(field: &mut One<T>, fill: &mut Fill) {
+pub fn fill_one<T: Send + Sync + 'static>(field: &mut One<T>, fill: &mut Fill) {
     let item = fill
         .items
         .pop()
@@ -122,7 +122,7 @@ pub fn fill_one<T: 'static>(field: &mut One<T>, fill: &mut Fill) {
 /// Writes the session's copies into a `Many` field (generated code calls this): the items
 /// the session wrote before are replaced, items loaded from the database stay. An unloaded
 /// collection is left alone unless the session knows all of it.
-pub fn fill_many<T: 'static>(field: &mut Many<T>, fill: &mut Fill) {
+pub fn fill_many<T: Send + Sync + 'static>(field: &mut Many<T>, fill: &mut Fill) {
     let new = fill
         .items
         .drain(..)
