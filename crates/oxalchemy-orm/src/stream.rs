@@ -213,7 +213,8 @@ impl<M: Model> State<'_, M> {
             self.mode = Mode::Rows(rows);
             return Ok(());
         }
-        let _ = c;
+        // Read only by the PostgreSQL paths above, which some builds leave out.
+        let _ = (c, copy);
         let s = &self.select;
         let plain = s.order_by.is_empty()
             && s.limit.is_none()
