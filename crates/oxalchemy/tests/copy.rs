@@ -497,6 +497,76 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     }
 }
 
+#[tokio::test]
+async fn a_failing_writer_abandons_the_copy_and_the_connection_recovers() {
+    for t in common::all_targets("copy_out_writer_fails").await {
+        if !t.is_postgres() {
+            // Raw COPY bytes exist only on PostgreSQL (copy_out_of_a_filtered_query checks
+            // the refusal elsewhere).
+            t.finish().await;
+            continue;
+        }
+        let db = setup(&t).await;
+        copy_in::<CopyRow>((0..500).map(row))
+            .execute(&db)
+            .await
+            .unwrap();
+        let mut conn = db.connection().await.unwrap();
+        let mut out = FailingSink { left: 4_096 };
+        let err = orm::query::<CopyRow>()
+            .copy_out_to(&mut conn, &mut out)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::CopyWrite { .. }),
+            "[{}] {err:?}",
+            t.label
+        );
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("disk full"), "[{}]", t.label);
+        // The same connection, abandoned mid-COPY, is reset and answers the next query.
+        let back = orm::query::<CopyRow>()
+            .copy_out_all(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(back.len(), 500, "[{}]", t.label);
+        drop(conn);
+        t.finish().await;
+    }
+}
+
+/// A writer that accepts `left` bytes, then fails as a full disk would.
+struct FailingSink {
+    left: usize,
+}
+
+impl tokio::io::AsyncWrite for FailingSink {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if self.left == 0 {
+            return std::task::Poll::Ready(Err(std::io::Error::other("disk full")));
+        }
+        let n = buf.len().min(self.left);
+        self.left -= n;
+        std::task::Poll::Ready(Ok(n))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
 /// A writer that keeps nothing but the number of bytes written to it.
 struct CountingSink(u64);
 
