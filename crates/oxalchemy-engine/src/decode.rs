@@ -107,6 +107,13 @@ enum RowInner<'a> {
     Sqlite(&'a rusqlite::Row<'a>),
     #[cfg(feature = "postgres")]
     Postgres(&'a tokio_postgres::Row),
+    /// A row of a binary `COPY … TO STDOUT`, with the result's columns (the row itself
+    /// carries only the types).
+    #[cfg(feature = "postgres")]
+    PgCopy(
+        &'a tokio_postgres::binary_copy::BinaryCopyOutRow,
+        &'a [tokio_postgres::Column],
+    ),
     #[cfg(feature = "mysql")]
     Mysql(&'a mysql_async::Row),
 }
@@ -148,6 +155,16 @@ impl<'a> Row<'a> {
         }
     }
 
+    #[cfg(feature = "postgres")]
+    pub(crate) fn postgres_copy(
+        row: &'a tokio_postgres::binary_copy::BinaryCopyOutRow,
+        columns: &'a [tokio_postgres::Column],
+    ) -> Self {
+        Row {
+            inner: RowInner::PgCopy(row, columns),
+        }
+    }
+
     #[cfg(feature = "mysql")]
     pub(crate) fn mysql(row: &'a mysql_async::Row) -> Self {
         Row {
@@ -162,6 +179,8 @@ impl<'a> Row<'a> {
             RowInner::Sqlite(r) => r.as_ref().column_count(),
             #[cfg(feature = "postgres")]
             RowInner::Postgres(r) => r.len(),
+            #[cfg(feature = "postgres")]
+            RowInner::PgCopy(_, columns) => columns.len(),
             #[cfg(feature = "mysql")]
             RowInner::Mysql(r) => r.len(),
         }
@@ -187,6 +206,11 @@ impl<'a> Row<'a> {
                 .get(idx)
                 .map(|c| c.name().to_owned())
                 .unwrap_or_else(|| format!("#{idx}")),
+            #[cfg(feature = "postgres")]
+            RowInner::PgCopy(_, columns) => columns
+                .get(idx)
+                .map(|c| c.name().to_owned())
+                .unwrap_or_else(|| format!("#{idx}")),
             #[cfg(feature = "mysql")]
             RowInner::Mysql(r) => r
                 .columns_ref()
@@ -208,6 +232,8 @@ impl<'a> Row<'a> {
             RowInner::Sqlite(r) => r.as_ref().column_name(idx).ok(),
             #[cfg(feature = "postgres")]
             RowInner::Postgres(r) => r.columns().get(idx).map(|c| c.name()),
+            #[cfg(feature = "postgres")]
+            RowInner::PgCopy(_, columns) => columns.get(idx).map(|c| c.name()),
             #[cfg(feature = "mysql")]
             RowInner::Mysql(r) => r
                 .columns_ref()
@@ -244,6 +270,13 @@ impl<'a> Row<'a> {
             },
             #[cfg(feature = "postgres")]
             RowInner::Postgres(r) => match r.try_get::<_, PgCell<T>>(idx) {
+                Ok(cell) => cell.0,
+                Err(e) => Err(DecodeError(e.to_string())),
+            },
+            // The same `FromSql::from_postgres` as a query's rows: COPY's binary format
+            // carries each value exactly as the binary result protocol does.
+            #[cfg(feature = "postgres")]
+            RowInner::PgCopy(r, _) => match r.try_get::<PgCell<T>>(idx) {
                 Ok(cell) => cell.0,
                 Err(e) => Err(DecodeError(e.to_string())),
             },

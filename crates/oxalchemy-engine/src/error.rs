@@ -218,6 +218,27 @@ pub enum Error {
         #[source]
         source: BoxDynError,
     },
+    /// The operation does not exist for this input or on this database: PostgreSQL's
+    /// `COPY … TO STDOUT` of a query with bound values (COPY takes no parameters), or COPY on
+    /// SQLite or MariaDB. Nothing was sent to the database; `fix` says what to use instead.
+    #[error("{operation} is unsupported: {reason}; {fix}")]
+    Unsupported {
+        /// What was asked for.
+        operation: &'static str,
+        /// Why it cannot be done here.
+        reason: String,
+        /// What to do instead.
+        fix: String,
+    },
+    /// Writing the output of a `COPY … TO STDOUT` failed (the I/O error is the `source()`).
+    /// The COPY was abandoned (the connection is reset before its next use); the database
+    /// is unchanged. Check the destination (disk space, a closed pipe) and run it again.
+    #[error("writing the COPY output failed: {source}; the COPY was abandoned, run it again once the destination accepts writes")]
+    CopyWrite {
+        /// The writer's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A relationship field that was not loaded was read (the ORM's `NotLoaded`, kept as
     /// the `source()`): add a loader option to the query that read the object, or load the
     /// relationship explicitly. Nothing was sent to the database.

@@ -60,6 +60,9 @@ pub use error::{BoxDynError, CompileError, Error, IntegrityError, Result, Valida
 pub use postgres::copy::CopyIn;
 #[cfg(feature = "postgres")]
 #[doc(hidden)]
+pub use postgres::copy_out::PgCopyOut;
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
 pub use postgres::stream::PgRowStream;
 pub use stats::StatementStats;
 pub use url::redact_url;

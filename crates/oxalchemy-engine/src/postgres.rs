@@ -14,6 +14,7 @@ use tokio_postgres::types::{IsNull, ToSql, Type};
 
 mod cancel;
 pub(crate) mod copy;
+pub(crate) mod copy_out;
 #[cfg(feature = "native-tls")]
 mod native;
 pub(crate) mod stream;

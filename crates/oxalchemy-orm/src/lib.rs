@@ -16,7 +16,8 @@
 //!   without a session, applying defaults, onupdate values and validators first.
 //! * [`bulk_insert`], [`bulk_update`], [`bulk_delete`]: many rows (structs or [`Mapping`]s)
 //!   in few statements, nothing read back unless asked; on a pool, a connection or a
-//!   session. [`copy_in`] / [`copy_in_stream`]: PostgreSQL binary COPY of streamed rows.
+//!   session. [`copy_in`] / [`copy_in_stream`]: PostgreSQL binary COPY of streamed rows;
+//!   [`Query::copy_out`] / [`Query::copy_out_to`]: COPY out, as models or raw bytes.
 //!   [`upsert`]: INSERT … ON CONFLICT of model rows.
 //! * [`Registry`]: the explicit list of models that makes a `MetaData` (see ARCHITECTURE.md).
 //!
@@ -26,6 +27,7 @@
 mod bulk;
 mod cache;
 mod column;
+mod copy_out;
 mod errors;
 mod field_types;
 mod hooks;

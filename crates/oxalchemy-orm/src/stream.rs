@@ -43,6 +43,15 @@ impl<M: Model> Query<M, Unbound> {
         self,
         ex: impl Into<Exec<'e>>,
     ) -> impl Stream<Item = Result<M, Error>> + Send + 'e {
+        self.rows(ex, false)
+    }
+
+    /// [`stream`](Self::stream), read through PostgreSQL's binary COPY when `copy` is set.
+    pub(crate) fn rows<'e>(
+        self,
+        ex: impl Into<Exec<'e>>,
+        copy: bool,
+    ) -> impl Stream<Item = Result<M, Error>> + Send + 'e {
         let state = State::<'e, M> {
             conn: match ex.into() {
                 Exec::Database(db) => Conn::Pool(db),
@@ -50,6 +59,7 @@ impl<M: Model> Query<M, Unbound> {
             },
             select: self.into_select(),
             mode: Mode::Start,
+            copy,
         };
         futures_util::stream::unfold(state, |mut st| async move {
             let item = st.next().await?;
@@ -68,6 +78,8 @@ enum Mode<M> {
     Start,
     #[cfg(feature = "postgres")]
     Rows(oxalchemy_engine::PgRowStream),
+    #[cfg(feature = "postgres")]
+    Copy(oxalchemy_engine::PgCopyOut),
     Chunks(Chunks<M>),
     Done,
 }
@@ -89,6 +101,9 @@ struct State<'e, M> {
     conn: Conn<'e>,
     select: Select,
     mode: Mode<M>,
+    /// Read through PostgreSQL's binary `COPY (SELECT …) TO STDOUT` when the query has no
+    /// bound values ([`Query::copy_out`](crate::Query::copy_out)).
+    copy: bool,
 }
 
 impl<M: Model> State<'_, M> {
@@ -141,6 +156,23 @@ impl<M: Model> State<'_, M> {
                         }
                     };
                 }
+                #[cfg(feature = "postgres")]
+                Mode::Copy(rows) => {
+                    let item = rows.next(|r| M::from_row(r)).await;
+                    let conn = match self.connection().await {
+                        Ok(c) => c,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    return match item {
+                        Some(Ok(m)) => Some(Ok(m)),
+                        Some(Err(e)) => Some(conn.stream_done(Err(e))),
+                        None => {
+                            let end = conn.stream_done(Ok(())).err().map(Err);
+                            self.mode = Mode::Done;
+                            end
+                        }
+                    };
+                }
                 Mode::Chunks(c) => {
                     if let Some(m) = c.buf.pop_front() {
                         if let Some((_, last)) = &mut c.by_key {
@@ -165,14 +197,24 @@ impl<M: Model> State<'_, M> {
 
     async fn start(&mut self) -> Result<(), Error> {
         let select = self.select.clone();
+        let copy = self.copy;
         let conn = self.connection().await?;
         let c = compile(conn.dialect(), &select.into())?;
+        // COPY takes no parameters: a query with bound values is read with the SELECT below.
+        #[cfg(feature = "postgres")]
+        if copy && c.binds.is_empty() {
+            if let Some(rows) = conn.pg_copy_out(&c).await? {
+                self.mode = Mode::Copy(rows);
+                return Ok(());
+            }
+        }
         #[cfg(feature = "postgres")]
         if let Some(rows) = conn.pg_row_stream(&c).await? {
             self.mode = Mode::Rows(rows);
             return Ok(());
         }
-        let _ = c;
+        // Read only by the PostgreSQL paths above, which some builds leave out.
+        let _ = (c, copy);
         let s = &self.select;
         let plain = s.order_by.is_empty()
             && s.limit.is_none()

@@ -69,6 +69,21 @@ pub async fn run(url: &str) -> Result<(), Error> {
     while let Some(user) = users.try_next().await? {
         let _ = user.karma;
     }
+    // Exported through PostgreSQL's binary COPY out, as a Stream of models (a streamed
+    // SELECT on SQLite and MariaDB, and for filters on values, which COPY cannot bind).
+    let mut exported = std::pin::pin!(orm::query::<User>().copy_out(&db));
+    let mut exported_rows = 0;
+    while let Some(user) = exported.try_next().await? {
+        exported_rows += usize::from(!user.email.is_empty());
+    }
+    // The raw bytes for a file or another database's `COPY … FROM STDIN (FORMAT binary)`:
+    // PostgreSQL only, `Error::Unsupported` elsewhere.
+    let mut bytes: Vec<u8> = Vec::new();
+    match orm::query::<User>().copy_out_to(&db, &mut bytes).await {
+        Ok(written) => println!("{written} bytes of binary COPY"),
+        Err(Error::Unsupported { fix, .. }) => println!("no COPY here: {fix}"),
+        Err(e) => return Err(e),
+    }
     // Cached in this process for a minute; this process's writes to the table invalidate
     // it, other processes' writes are seen when it expires.
     let top = orm::query::<User>()
@@ -80,6 +95,8 @@ pub async fn run(url: &str) -> Result<(), Error> {
     assert_eq!(written[0].name, "Ann");
     assert_eq!(written[0].karma, 10);
     assert_eq!(top.len(), 1);
+    assert_eq!(exported_rows, 19_998);
+    assert_eq!(bytes.is_empty(), !url.starts_with("postgres"));
     assert_eq!(orm::query::<User>().count(&db).await?, 19_998);
     db.drop_all(&md).await?;
     Ok(())

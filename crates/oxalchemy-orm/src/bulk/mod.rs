@@ -20,6 +20,7 @@ mod mapping;
 mod update;
 mod upsert;
 
+pub(crate) use copy::is_postgres;
 pub use copy::{copy_in, copy_in_stream, CopyRows};
 pub use delete::{bulk_delete, BulkDelete, DeleteKey};
 pub use exec::BulkExec;
