@@ -325,3 +325,21 @@ fn test_attr_fresh_connection() {
     };
     compare("test_attr_fresh_connection", &source, &expanded);
 }
+
+/// `#[oxalchemy::test]` on MySQL / MariaDB beside PostgreSQL, a test on a `&mut Session`.
+#[test]
+fn test_attr_mysql() {
+    let args = quote::quote!(postgres, mysql, schema = blog::registry);
+    let item: syn::ItemFn = syn::parse_quote! {
+        async fn counts_users(s: &mut Session) -> Result<(), Error> {
+            assert_eq!(s.query::<User>().count().await?, 0);
+            Ok(())
+        }
+    };
+    let source = pretty(quote::quote!(#[oxalchemy::test(#args)] #item));
+    let expanded = match crate::test_attr::expand(args, quote::quote!(#item)) {
+        Ok(tokens) => pretty(tokens),
+        Err(e) => panic!("the attribute rejected its input: {e}"),
+    };
+    compare("test_attr_mysql", &source, &expanded);
+}

@@ -392,7 +392,7 @@ fn expand_db_enum(input: DeriveInput) -> syn::Result<TokenStream2> {
 ///
 /// | argument | meaning |
 /// | --- | --- |
-/// | `sqlite`, `sqlite_file`, `postgres` | the backends (at least one): `my_test::sqlite`, `my_test::postgres`, … |
+/// | `sqlite`, `sqlite_file`, `postgres`, `mysql` | the backends (at least one): `my_test::sqlite`, `my_test::postgres`, … (`mysql` needs the `mysql` feature) |
 /// | `fresh` | a database (schema, on PostgreSQL) of the test's own with real commits, instead of the rollback fixture |
 /// | `schema = path::to::f` | tables created from `f()`, a `Registry` or `MetaData` |
 /// | `migrations = path::to::ALL` | the schema built by running these migrations to `head` |
@@ -400,7 +400,9 @@ fn expand_db_enum(input: DeriveInput) -> syn::Result<TokenStream2> {
 ///
 /// PostgreSQL is `TEST_DATABASE_URL`, else an ephemeral server; without either the test
 /// fails saying how to get one, unless `OXALCHEMY_TEST_SKIP_POSTGRES=1` (then it prints that
-/// it skipped). What it runs is `oxalchemy::testing::TestCase`; the expansion is pinned in
+/// it skipped). MySQL / MariaDB is `TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`),
+/// a database per test, skipped only with `OXALCHEMY_TEST_SKIP_MYSQL=1`.
+/// What it runs is `oxalchemy::testing::TestCase`; the expansion is pinned in
 /// `tests/expand/test_attr.rs`.
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {

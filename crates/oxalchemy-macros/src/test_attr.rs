@@ -86,6 +86,8 @@ enum BackendArg {
     Sqlite,
     SqliteFile,
     Postgres,
+    /// MySQL / MariaDB: needs oxalchemy's `mysql` feature (`Backend::Mysql`).
+    Mysql,
 }
 
 impl BackendArg {
@@ -94,6 +96,7 @@ impl BackendArg {
             BackendArg::Sqlite => "sqlite",
             BackendArg::SqliteFile => "sqlite_file",
             BackendArg::Postgres => "postgres",
+            BackendArg::Mysql => "mysql",
         }
     }
 
@@ -102,6 +105,7 @@ impl BackendArg {
             BackendArg::Sqlite => "Sqlite",
             BackendArg::SqliteFile => "SqliteFile",
             BackendArg::Postgres => "Postgres",
+            BackendArg::Mysql => "Mysql",
         }
     }
 }
@@ -144,7 +148,7 @@ struct Args {
     fixtures: Vec<FixtureArg>,
 }
 
-const USAGE: &str = "expected `sqlite`, `sqlite_file`, `postgres`, `fresh`, \
+const USAGE: &str = "expected `sqlite`, `sqlite_file`, `postgres`, `mysql`, `fresh`, \
                      `schema = path::to::fn` (returning a Registry or MetaData), \
                      `migrations = path::to::ALL` or `fixtures(\"file.sql\", seed_fn, …)`";
 
@@ -158,6 +162,8 @@ impl Args {
             self.add_backend(backend(BackendArg::SqliteFile))
         } else if meta.path.is_ident("postgres") {
             self.add_backend(backend(BackendArg::Postgres))
+        } else if meta.path.is_ident("mysql") {
+            self.add_backend(backend(BackendArg::Mysql))
         } else if meta.path.is_ident("fresh") {
             self.fresh = Some(span);
             Ok(())

@@ -1,6 +1,7 @@
 //! Writing single models (and batches) without a session: defaults and validators run first,
-//! generated keys and server defaults are read back with RETURNING. Each write invalidates
-//! the process-local cache's reads of the tables it changed (see [`crate::cache`]).
+//! generated keys and server defaults are read back with RETURNING (on a server without it,
+//! MySQL, the key from `LAST_INSERT_ID()` and then the row selected by its key). Each write
+//! invalidates the process-local cache's reads of the tables it changed (see [`crate::cache`]).
 
 use oxalchemy_core::expr::{and_, col, Ident};
 use oxalchemy_core::query::{delete as delete_stmt, insert as insert_stmt, update as update_stmt};
@@ -31,12 +32,61 @@ pub async fn insert<'e, M: Model>(ex: impl Into<Exec<'e>>, obj: &mut M) -> Resul
     let mut values = Vec::with_capacity(M::columns().len());
     obj.insert_values(&mut values);
     let (columns, row): (Vec<&'static str>, Vec<Value>) = values.into_iter().unzip();
+    let mut held = None;
+    let conn = ex.into().connection(&mut held).await?;
+    if !conn.dialect().insert_returning() {
+        let done = insert_then_select(conn, obj, columns, row).await;
+        // Invalidated whether or not the read-back worked: the INSERT may have run.
+        crate::cache::invalidate_tables([M::TABLE]);
+        return done;
+    }
     let stmt = insert_stmt(oxalchemy_core::table(M::TABLE))
         .columns(columns.into_iter().map(Ident::new_static))
         .values(row.into_iter().map(IntoExpr::into_expr))
         .returning(returning_all::<M>());
-    let mut stored: Vec<M> = ex.into().fetch(Statement::Insert(stmt)).await?;
+    let mut stored: Vec<M> = conn.query(Statement::Insert(stmt)).await?;
     crate::cache::invalidate_tables([M::TABLE]);
+    *obj = stored.pop().ok_or(Error::NotFound)?;
+    Ok(())
+}
+
+/// [`insert`] on a server without `INSERT … RETURNING` (MySQL; MariaDB before 10.5 or with
+/// `returning=off`): the plain INSERT, the generated key (if the database makes one) from
+/// `LAST_INSERT_ID()` (exact for a single row under every AUTO_INCREMENT lock mode), then
+/// the stored row (server defaults included) selected by its key on the same connection.
+async fn insert_then_select<M: Model>(
+    conn: &mut Connection,
+    obj: &mut M,
+    columns: Vec<&'static str>,
+    row: Vec<Value>,
+) -> Result<(), Error> {
+    let generated = M::generated_key_column().filter(|k| !columns.contains(k));
+    let stmt = Statement::Insert(
+        insert_stmt(oxalchemy_core::table(M::TABLE))
+            .columns(columns.into_iter().map(Ident::new_static))
+            .values(row.into_iter().map(IntoExpr::into_expr)),
+    );
+    if generated.is_some() {
+        let compiled = oxalchemy_core::compile(conn.dialect(), &stmt)?;
+        let keys = conn
+            .insert_returning_rowids(&compiled, M::TABLE, 1)
+            .await?
+            .unwrap_or_default();
+        let key = keys.first().copied().ok_or_else(|| Error::InsertRowCount {
+            table: M::TABLE.to_owned(),
+            sent: 1,
+            returned: 0,
+        })?;
+        obj.set_generated_key(key);
+    } else {
+        conn.execute(stmt).await?;
+    }
+    let mut pk = Vec::new();
+    obj.primary_key_values(&mut pk);
+    let select = oxalchemy_core::select(returning_all::<M>())
+        .from(oxalchemy_core::table(M::TABLE))
+        .filter(key_filter(&pk));
+    let mut stored: Vec<M> = conn.query(Statement::Select(select)).await?;
     *obj = stored.pop().ok_or(Error::NotFound)?;
     Ok(())
 }
@@ -72,6 +122,17 @@ pub async fn insert_many<M: Model>(conn: &mut Connection, objs: &mut [M]) -> Res
         rows.push(row);
     }
     let columns = columns.unwrap_or_default();
+    if !conn.dialect().insert_returning() {
+        // No RETURNING (MySQL): each row as `insert` writes it (its key from
+        // LAST_INSERT_ID(), then its stored row by key), all in one transaction.
+        let mut tx = conn.begin().await?;
+        for (obj, row) in objs.iter_mut().zip(rows) {
+            insert_then_select(&mut tx, obj, columns.clone(), row).await?;
+        }
+        tx.commit().await?;
+        crate::cache::invalidate_tables([M::TABLE]);
+        return Ok(());
+    }
     let max_binds = conn.dialect().max_binds();
     let per_row = columns.len().max(1);
     let rows_per_chunk = (max_binds / per_row).max(1);

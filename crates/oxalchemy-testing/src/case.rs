@@ -44,6 +44,14 @@ pub enum Backend {
     /// PostgreSQL: `TEST_DATABASE_URL`, else an ephemeral server, else the test fails
     /// (skips only with [`SKIP_POSTGRES_VAR`](crate::SKIP_POSTGRES_VAR)` = 1`).
     Postgres,
+    /// MySQL / MariaDB (feature `mysql`): a database of the test's own on the server
+    /// `TEST_MYSQL_URL` names (default `mysql://root@127.0.0.1:3306/test`), dropped at the
+    /// end; without a server the test fails (skips only with
+    /// [`SKIP_MYSQL_VAR`](crate::SKIP_MYSQL_VAR)` = 1`). MySQL's DDL commits, so the
+    /// schema's tables are created (committed) in that database before the rollback fixture
+    /// starts; the fixtures and the body still run inside it.
+    #[cfg(feature = "mysql")]
+    Mysql,
 }
 
 /// A Rust fixture function, boxed: it gets a session and fills it (the case commits).
@@ -256,13 +264,27 @@ impl TestCase {
             Schema::MetaData(metadata) => Some(&**metadata),
             _ => None,
         };
-        let outer = if self.fresh {
+        // MySQL's CREATE TABLE commits the open transaction: its tables are made (in the
+        // test's own database) before the rollback fixture begins.
+        #[cfg(feature = "mysql")]
+        let ddl_commits = backend == Backend::Mysql;
+        #[cfg(not(feature = "mysql"))]
+        let ddl_commits = false;
+        let outer = if self.fresh || ddl_commits {
             if let Some(metadata) = metadata {
                 db.create_all(metadata)
                     .await
                     .map_err(|e| format!("creating the schema's tables failed: {e}"))?;
             }
-            None
+            if self.fresh {
+                None
+            } else {
+                Some(
+                    TestTransaction::begin(db)
+                        .await
+                        .map_err(|e| format!("cannot begin the test transaction: {e}"))?,
+                )
+            }
         } else {
             let outer = TestTransaction::begin(db)
                 .await
@@ -317,6 +339,8 @@ enum Guard {
         TempSqliteFile,
     ),
     Pg(PgSchema),
+    #[cfg(feature = "mysql")]
+    Mysql(crate::mysql::MysqlDatabase),
 }
 
 impl Place {
@@ -351,12 +375,26 @@ impl Place {
                 schema_in_transaction: Some(schema_name(&case.name)),
                 guard: Guard::None,
             },
+            // A database per test whatever the isolation: MySQL has no transactional DDL,
+            // so even a rollback case's tables are committed, where no other test sees them.
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => {
+                let db = crate::mysql::mysql_database(&case.name).await?;
+                Place {
+                    url: db.url.clone(),
+                    schema_in_transaction: None,
+                    guard: Guard::Mysql(db),
+                }
+            }
         })
     }
 
     async fn close(self) {
-        if let Guard::Pg(pg) = self.guard {
-            pg.drop().await;
+        match self.guard {
+            Guard::Pg(pg) => pg.drop().await,
+            #[cfg(feature = "mysql")]
+            Guard::Mysql(db) => db.drop().await,
+            Guard::None | Guard::File(_) => {}
         }
     }
 }

@@ -22,9 +22,30 @@
 use super::Dialect;
 use crate::value::{SqlType, Value};
 
-/// MySQL 8 or MariaDB 10.5+. The only difference the compiler sees is
-/// [`Dialect::insert_returning`]: [`MySql::MARIADB`] has `INSERT`/`DELETE … RETURNING`,
-/// [`MySql::MYSQL`] does not. The engine picks one from the server's version.
+/// MySQL 8 or MariaDB. The differences the compiler sees are [`Dialect::insert_returning`]
+/// ([`MySql::MARIADB`] has `INSERT`/`DELETE … RETURNING`, [`MySql::MYSQL`] does not) and
+/// the collation tables are created with. The engine picks one from the server's version: MariaDB 10.5
+/// or later gets [`MySql::MARIADB`]; older MariaDB, or any with `returning=off` in its URL,
+/// [`MySql::MARIADB_NO_RETURNING`]; MySQL [`MySql::MYSQL`].
+///
+/// # Generated keys without RETURNING
+///
+/// Where the dialect has no RETURNING ([`MySql::MYSQL`], [`MySql::MARIADB_NO_RETURNING`]),
+/// the keys of AUTO_INCREMENT rows come from
+/// `LAST_INSERT_ID()` (the first row of the connection's last INSERT) and the row count:
+///
+/// - one row per INSERT is always exact;
+/// - several rows per INSERT only when the connection read `@@innodb_autoinc_lock_mode`
+///   as 0 ("traditional") or 1 ("consecutive", MariaDB's default) when it opened: InnoDB
+///   then gives one simple INSERT's rows consecutive values (stepped by
+///   `@@auto_increment_increment`). Under mode 2 ("interleaved", MySQL 8's default) a
+///   concurrent INSERT may take values in between, so the session's flush sends such rows
+///   one INSERT each (and a multi-row INSERT whose keys are asked for is refused);
+/// - rows whose key is given are inserted in multi-row INSERTs on every mode.
+///
+/// `persist::insert` and `insert_many`, which return the stored row, then SELECT each row
+/// by its key (server defaults included) on the same connection; the session reads back
+/// only keys, as with RETURNING.
 ///
 /// ```
 /// use oxalchemy_core::{col, compile, select, table, MySql};
@@ -35,14 +56,27 @@ use crate::value::{SqlType, Value};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MySql {
+    mariadb: bool,
     returning: bool,
 }
 
 impl MySql {
     /// MariaDB (10.5 and later): `INSERT … RETURNING` and `DELETE … RETURNING` exist.
-    pub const MARIADB: MySql = MySql { returning: true };
+    pub const MARIADB: MySql = MySql {
+        mariadb: true,
+        returning: true,
+    };
+    /// MariaDB without RETURNING: before 10.5, or with `returning=off` in the URL. Keys
+    /// come from `LAST_INSERT_ID()` as on MySQL; tables still get MariaDB's collation.
+    pub const MARIADB_NO_RETURNING: MySql = MySql {
+        mariadb: true,
+        returning: false,
+    };
     /// MySQL (8.0): no RETURNING; generated keys come from `LAST_INSERT_ID()`.
-    pub const MYSQL: MySql = MySql { returning: false };
+    pub const MYSQL: MySql = MySql {
+        mariadb: false,
+        returning: false,
+    };
 }
 
 impl Default for MySql {
@@ -59,7 +93,7 @@ impl Dialect for MySql {
         super::Capabilities::MYSQL
     }
     fn name(&self) -> &'static str {
-        if self.returning {
+        if self.mariadb {
             "mariadb"
         } else {
             "mysql"
@@ -272,7 +306,7 @@ impl Dialect for MySql {
     }
     fn create_table_suffix(&self) -> &'static str {
         // Binary, without trailing-space padding: `'a' = 'a '` is false, as elsewhere.
-        if self.returning {
+        if self.mariadb {
             " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin"
         } else {
             " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_bin"
@@ -356,6 +390,22 @@ mod tests {
                 Err(CompileError::Unsupported(_, "mariadb"))
             ));
         }
+    }
+
+    #[test]
+    fn mariadb_without_returning_keeps_its_name_and_collation() {
+        let d = MySql::MARIADB_NO_RETURNING;
+        assert!(!d.insert_returning());
+        assert_eq!(d.name(), "mariadb");
+        assert!(d.create_table_suffix().ends_with("utf8mb4_nopad_bin"));
+        assert!(MySql::MYSQL
+            .create_table_suffix()
+            .ends_with("utf8mb4_0900_bin"));
+        let ins = insert(table("t"))
+            .columns(["n"])
+            .values([lit(1i64)])
+            .returning([col("id")]);
+        assert!(compile(&d, &ins.into()).is_err());
     }
 
     #[test]

@@ -260,6 +260,24 @@ impl Connection {
         false
     }
 
+    /// How many rows one INSERT may carry when their generated keys are read back:
+    /// unlimited (`usize::MAX`) where RETURNING or consecutive values give every row's key,
+    /// 1 on a MySQL server without RETURNING whose `innodb_autoinc_lock_mode` is 2
+    /// ("interleaved"), where one INSERT's AUTO_INCREMENT values need not be consecutive.
+    #[doc(hidden)]
+    pub fn rows_per_keyed_insert(&mut self) -> usize {
+        #[cfg(feature = "mysql")]
+        if !self.shared.dialect.insert_returning() {
+            #[allow(irrefutable_let_patterns)]
+            if let AnyConn::Mysql(m) = &self.pooled().conn {
+                if !m.consecutive_autoinc() {
+                    return 1;
+                }
+            }
+        }
+        usize::MAX
+    }
+
     /// Runs a multi-row INSERT into a SQLite table whose key is its rowid and returns the
     /// generated keys, without RETURNING (which costs SQLite a temporary table): SQLite gives
     /// the rows of one INSERT consecutive rowids after the table's largest (its documented

@@ -368,15 +368,18 @@ impl ConnectOptions {
                 _ => None,
             })
             .unwrap_or(crate::mysql::STATEMENT_CACHE_CAPACITY);
-        // The dialect depends on the server (RETURNING on MariaDB only): one connection
+        // The dialect depends on the server (RETURNING on MariaDB 10.5+ only, unless the
+        // URL says `returning=off`): one connection
         // asks before the pool is built.
         #[cfg(feature = "mysql")]
         let dialect: &'static dyn Dialect = match &target {
             Target::Mysql(u) => {
                 let probe =
                     crate::mysql::MysqlConn::connect(u, &url, mysql_statement_cache_size).await?;
-                if probe.mariadb {
+                if probe.returning {
                     &oxalchemy_core::MySql::MARIADB
+                } else if probe.mariadb {
+                    &oxalchemy_core::MySql::MARIADB_NO_RETURNING
                 } else {
                     &oxalchemy_core::MySql::MYSQL
                 }

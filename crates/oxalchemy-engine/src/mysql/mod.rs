@@ -46,6 +46,20 @@ pub(crate) fn collation(mariadb: bool) -> &'static str {
     }
 }
 
+/// Whether a MariaDB `VERSION()` (`10.11.6-MariaDB-0+deb12u1`, or with the
+/// `5.5.5-` prefix old clients needed) is 10.5 or later, the first with `INSERT …
+/// RETURNING`. A version it cannot read counts as having it (every MariaDB still supported).
+fn mariadb_has_returning(version: &str) -> bool {
+    let v = version.strip_prefix("5.5.5-").unwrap_or(version);
+    let mut parts = v.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next().and_then(|p| p.parse::<u32>().ok());
+    let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
+    match (major, minor) {
+        (Some(major), Some(minor)) => (major, minor) >= (10, 5),
+        _ => true,
+    }
+}
+
 /// Puts a connection in an unknown state back into autocommit and releases every named
 /// lock (`GET_LOCK`) it holds.
 pub(crate) const RESET: &str = "ROLLBACK; DO RELEASE_ALL_LOCKS()";
@@ -57,8 +71,11 @@ pub(crate) struct MysqlConn {
     conn: Option<Conn>,
     /// The task rolling back a dropped transaction; it hands the connection back.
     pending: Option<tokio::task::JoinHandle<Option<Conn>>>,
-    /// MariaDB (has INSERT/DELETE … RETURNING) rather than MySQL.
+    /// MariaDB rather than MySQL.
     pub(crate) mariadb: bool,
+    /// Whether `INSERT … RETURNING` is used: MariaDB 10.5 or later, unless the URL says
+    /// `returning=off`. MySQL has none.
+    pub(crate) returning: bool,
     /// `@@innodb_autoinc_lock_mode` (0 traditional, 1 consecutive, 2 interleaved): whether
     /// the rows of one multi-row INSERT get consecutive AUTO_INCREMENT values.
     pub(crate) autoinc_lock_mode: i64,
@@ -112,6 +129,7 @@ impl MysqlConn {
                 source: None,
             })?;
         let mariadb = version.contains("MariaDB");
+        let returning = mariadb && !u.returning_off && mariadb_has_returning(&version);
         conn.query_drop(format!(
             "SET collation_connection = '{}'",
             collation(mariadb)
@@ -122,6 +140,7 @@ impl MysqlConn {
             conn: Some(conn),
             pending: None,
             mariadb,
+            returning,
             autoinc_lock_mode: lock_mode.unwrap_or(2),
             autoinc_increment: increment,
         })
@@ -358,14 +377,22 @@ impl MysqlConn {
         self.ready().await?.ping().await.map_err(map_error)
     }
 
-    /// Runs a multi-row INSERT into a table with an AUTO_INCREMENT key and returns the keys
-    /// it generated, from `LAST_INSERT_ID()` (the first row's) and the row count: MySQL
-    /// has no RETURNING. The values are consecutive (stepped by
-    /// `auto_increment_increment`) only when `innodb_autoinc_lock_mode` is 0 or 1
-    /// ("traditional" / "consecutive"), or for a single row. Under mode 2 ("interleaved",
-    /// MySQL 8's default) a concurrent INSERT may take values in between, so several rows
-    /// are refused here with a message saying what to change; MariaDB uses RETURNING and
-    /// never comes here.
+    /// Whether one multi-row INSERT's AUTO_INCREMENT values are consecutive, so its keys can
+    /// be told from `LAST_INSERT_ID()` (the first row's) and the row count: when
+    /// `innodb_autoinc_lock_mode` is 0 ("traditional") or 1 ("consecutive", MariaDB's and
+    /// MySQL 5.7's default), as read when the connection opened. Under mode 2
+    /// ("interleaved", MySQL 8's default) a concurrent INSERT may take values in between, so
+    /// rows whose keys must be read back are inserted one per statement.
+    pub(crate) fn consecutive_autoinc(&self) -> bool {
+        self.autoinc_lock_mode <= 1
+    }
+
+    /// Runs an INSERT into a table with an AUTO_INCREMENT key and returns the keys it
+    /// generated, from `LAST_INSERT_ID()` (the first row's) and the row count: this server
+    /// has no RETURNING (MySQL; MariaDB before 10.5; `returning=off`). One row is always
+    /// safe; several only where [`Self::consecutive_autoinc`] holds (the callers send rows
+    /// one by one otherwise, and several rows under lock mode 2 are refused here rather
+    /// than given keys that might be wrong). The values step by `auto_increment_increment`.
     pub(crate) async fn insert_returning_ids(
         &mut self,
         sql: &str,
@@ -373,14 +400,14 @@ impl MysqlConn {
         table: &str,
         rows: usize,
     ) -> Result<Vec<i64>> {
-        if rows > 1 && self.autoinc_lock_mode > 1 {
+        if rows > 1 && !self.consecutive_autoinc() {
             return Err(Error::Mapping {
                 message: format!(
                     "cannot read the keys of a {rows}-row INSERT into {table}: this MySQL server \
                      has innodb_autoinc_lock_mode = {} (interleaved), under which one INSERT's \
                      AUTO_INCREMENT values need not be consecutive and MySQL has no RETURNING; \
-                     set innodb_autoinc_lock_mode = 1 in the server's configuration, or flush \
-                     such objects one at a time",
+                     insert such rows one per statement (the session does), or set \
+                     innodb_autoinc_lock_mode = 1 in the server's configuration",
                     self.autoinc_lock_mode
                 ),
             });
@@ -396,5 +423,20 @@ impl MysqlConn {
         }
         let step = self.autoinc_increment.max(1);
         Ok((0..rows as i64).map(|i| first + i * step).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mariadb_has_returning;
+
+    #[test]
+    fn mariadb_returning_from_10_5() {
+        assert!(mariadb_has_returning("10.11.6-MariaDB-0+deb12u1"));
+        assert!(mariadb_has_returning("10.5.0-MariaDB"));
+        assert!(mariadb_has_returning("5.5.5-10.6.12-MariaDB-log"));
+        assert!(mariadb_has_returning("11.4.2-MariaDB"));
+        assert!(!mariadb_has_returning("10.4.32-MariaDB"));
+        assert!(!mariadb_has_returning("5.5.5-10.3.39-MariaDB"));
     }
 }

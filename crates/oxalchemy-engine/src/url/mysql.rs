@@ -9,6 +9,10 @@
 //! - `ssl-ca`: a PEM file of root certificates for `verify_ca` / `verify_identity`.
 //! - `charset`: only `utf8mb4` (the default) is accepted: the decoder reads text as UTF-8.
 //! - `statement_cache_size`: prepared statements kept per connection (default 256).
+//! - `returning`: `auto` (default: `INSERT … RETURNING` where the server has it, MariaDB
+//!   10.5 and later) or `off` (never: generated keys come from `LAST_INSERT_ID()` as on
+//!   MySQL, see [`oxalchemy_core::MySql`]). `off` is for a proxy that does not pass
+//!   RETURNING through, and lets MySQL's path be tested against MariaDB.
 //!
 //! Time zones: every connection sets its session `time_zone` to `+00:00`, so
 //! `CURRENT_TIMESTAMP` and `NOW()` are UTC and `TIMESTAMP` columns convert nothing; a
@@ -40,10 +44,18 @@ pub(crate) struct MysqlUrl {
     pub(crate) ssl_mode: SslMode,
     pub(crate) ssl_ca: Option<PathBuf>,
     pub(crate) statement_cache_size: Option<usize>,
+    /// `returning=off`: use the MySQL dialect (no RETURNING) even on a MariaDB that has it.
+    pub(crate) returning_off: bool,
 }
 
 /// The parameters a MySQL URL accepts (for the unknown-parameter error).
-const SUPPORTED: &[&str] = &["ssl-mode", "ssl-ca", "charset", "statement_cache_size"];
+const SUPPORTED: &[&str] = &[
+    "ssl-mode",
+    "ssl-ca",
+    "charset",
+    "statement_cache_size",
+    "returning",
+];
 
 /// Reads `mysql://` and `mariadb://` URLs.
 pub(crate) fn parse(url: &str) -> Result<MysqlUrl> {
@@ -112,6 +124,7 @@ pub(crate) fn parse(url: &str) -> Result<MysqlUrl> {
         ssl_mode: SslMode::Preferred,
         ssl_ca: None,
         statement_cache_size: None,
+        returning_off: false,
     };
     for p in decode(query.unwrap_or(""), url)? {
         match p.key.replace('_', "-").as_str() {
@@ -138,6 +151,13 @@ pub(crate) fn parse(url: &str) -> Result<MysqlUrl> {
                 }
             }
             "statement-cache-size" => parsed.statement_cache_size = Some(number(&p, url)?),
+            "returning" => {
+                parsed.returning_off = match p.value.to_ascii_lowercase().as_str() {
+                    "auto" => false,
+                    "off" => true,
+                    _ => return Err(invalid_value(&p, "auto or off", url)),
+                }
+            }
             _ => return Err(unknown(&p, SUPPORTED, url)),
         }
     }
@@ -164,6 +184,17 @@ mod tests {
         assert_eq!((u.host.as_str(), u.port), ("::1", 3310));
         assert_eq!(u.ssl_mode, SslMode::Disabled);
         assert_eq!(u.statement_cache_size, Some(0));
+        assert!(!u.returning_off);
+        assert!(parse("mysql://db/app?returning=OFF").unwrap().returning_off);
+        assert!(
+            !parse("mysql://db/app?returning=auto")
+                .unwrap()
+                .returning_off
+        );
+        let Err(e) = parse("mysql://db/app?returning=no") else {
+            panic!("accepted")
+        };
+        assert!(e.to_string().contains("auto or off"), "{e}");
     }
 
     #[test]

@@ -134,7 +134,18 @@ impl Run<'_> {
                 .iter()
                 .map(|(c, _)| *c)
                 .collect();
-            let max_rows = (self.dialect.max_binds() / columns.len().max(1)).max(1);
+            // Only a key the database generates is read back (SQLAlchemy's default;
+            // `refresh` re-reads a whole row).
+            let returning: Vec<&'static str> = generated_key
+                .filter(|k| !columns.contains(k))
+                .into_iter()
+                .collect();
+            let mut max_rows = (self.dialect.max_binds() / columns.len().max(1)).max(1);
+            if !returning.is_empty() {
+                // MySQL without RETURNING under interleaved AUTO_INCREMENT locking: one row
+                // per INSERT, each key from LAST_INSERT_ID().
+                max_rows = max_rows.min(self.conn.rows_per_keyed_insert());
+            }
             let mut end = start + 1;
             while end < ordered.len()
                 && end - start < max_rows
@@ -146,12 +157,6 @@ impl Run<'_> {
             {
                 end += 1;
             }
-            // Only a key the database generates is read back (SQLAlchemy's default;
-            // `refresh` re-reads a whole row).
-            let returning: Vec<&'static str> = generated_key
-                .filter(|k| !columns.contains(k))
-                .into_iter()
-                .collect();
             let batch = InsertBatch {
                 table,
                 rows: &ordered[start..end],
