@@ -199,8 +199,9 @@ fn constraint_name(c: &Constraint) -> Option<String> {
     }
 }
 
-/// `MODIFY COLUMN` with the whole new definition for a type or nullability change; a
-/// default alone is `ALTER COLUMN … SET / DROP DEFAULT`; the rename comes last.
+/// `MODIFY COLUMN` with the whole new definition for a type, nullability, comment or
+/// collation change; a default alone is `ALTER COLUMN … SET / DROP DEFAULT`; the rename
+/// comes last.
 fn alter_column(
     d: &dyn Dialect,
     state: &MetaData,
@@ -211,7 +212,11 @@ fn alter_column(
     let t = q(d, table);
     let c = q(d, column);
     let mut steps = Vec::new();
-    if change.ty.is_some() || change.nullable.is_some() || change.comment.is_some() {
+    if change.ty.is_some()
+        || change.nullable.is_some()
+        || change.comment.is_some()
+        || change.collation.is_some()
+    {
         let current = table_of(state, table)?;
         let mut new =
             current
@@ -232,6 +237,9 @@ fn alter_column(
         }
         if let Some(comment) = &change.comment {
             new.comment.clone_from(comment);
+        }
+        if let Some(collation) = &change.collation {
+            new.collation.clone_from(collation);
         }
         // A key column keeps a type MySQL can key (an unbounded string: VARCHAR(255)).
         let mut keyed = current.clone();

@@ -6,8 +6,9 @@
 //!
 //! * `TINYINT(1)` is a boolean, `CHAR(36)` a UUID, `DATETIME(n)` / `TIMESTAMP(n)` a datetime
 //!   whatever the precision (the dialect writes `DATETIME(6)` for both `DateTime` kinds),
-//!   display widths (`int(11)`) are ignored, and collations are not compared (the dialect
-//!   writes `utf8mb4_bin` for every table).
+//!   display widths (`int(11)`) are ignored, and a column's collation is reported only
+//!   where it differs from its table's (the dialect gives every table one collation, so
+//!   only a collation the model names comes back).
 //! * MariaDB's `JSON` is `LONGTEXT` with a column-level `CHECK (json_valid(col))` named after
 //!   the column: reflected as JSON, and that CHECK is not reported. (CHECK clauses come
 //!   back with names in double quotes when the session has `ANSI_QUOTES`.)
@@ -41,7 +42,7 @@ pub(super) const TABLE_NAMES: &str = "SELECT CAST(TABLE_NAME AS CHAR) \
 type KeyColumn<'a> = (&'a str, Option<&'a str>, Option<&'a str>);
 
 /// `(name, data_type, column_type, is_nullable, default, extra, generation expression,
-/// comment)` rows of `COLUMNS`.
+/// comment, collation)` rows of `COLUMNS`.
 type ColumnRow = (
     String,
     String,
@@ -51,6 +52,7 @@ type ColumnRow = (
     String,
     Option<String>,
     String,
+    Option<String>,
 );
 
 /// The type of a column from `DATA_TYPE` and `COLUMN_TYPE`; `None` when it has no
@@ -234,7 +236,8 @@ pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Ta
                 "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR), \
                  CAST(COLUMN_TYPE AS CHAR), CAST(IS_NULLABLE AS CHAR), \
                  CAST(COLUMN_DEFAULT AS CHAR), CAST(EXTRA AS CHAR), \
-                 CAST(GENERATION_EXPRESSION AS CHAR), CAST(COLUMN_COMMENT AS CHAR) \
+                 CAST(GENERATION_EXPRESSION AS CHAR), CAST(COLUMN_COMMENT AS CHAR), \
+                 CAST(COLLATION_NAME AS CHAR) \
                  FROM information_schema.COLUMNS \
                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t \
                  ORDER BY ORDINAL_POSITION",
@@ -245,10 +248,11 @@ pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Ta
     if cols.is_empty() {
         return Ok(None);
     }
-    let table_comment: Option<(String,)> = conn
+    let table_info: Option<(String, Option<String>)> = conn
         .query_opt(
             text(
-                "SELECT CAST(TABLE_COMMENT AS CHAR) FROM information_schema.TABLES \
+                "SELECT CAST(TABLE_COMMENT AS CHAR), CAST(TABLE_COLLATION AS CHAR) \
+                 FROM information_schema.TABLES \
                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t",
             )
             .bind("t", name),
@@ -343,8 +347,11 @@ pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Ta
 
     let mut table = Table::new(name.to_owned());
     // An empty TABLE_COMMENT is "no comment".
-    table.comment = table_comment.map(|(c,)| c).filter(|c| !c.is_empty());
-    for (col, data_type, column_type, nullable, default, extra, generated, comment) in cols {
+    let (table_comment, table_collation) = table_info.unwrap_or_default();
+    table.comment = Some(table_comment).filter(|c| !c.is_empty());
+    for (col, data_type, column_type, nullable, default, extra, generated, comment, collation) in
+        cols
+    {
         let mut ty =
             map_type(&data_type, &column_type).ok_or_else(|| ReflectError::UnsupportedType {
                 table: name.to_owned(),
@@ -383,6 +390,11 @@ pub(super) async fn table(conn: &mut Connection, name: &str) -> Result<Option<Ta
         c.computed = computed;
         // An empty COLUMN_COMMENT is "no comment" (MySQL cannot tell the two apart).
         c.comment = (!comment.is_empty()).then_some(comment);
+        // The table's own collation is the dialect's, not the model's: only another one is
+        // the column's. MariaDB's JSON (a LONGTEXT) always has `utf8mb4_bin`, its own.
+        if !matches!(c.ty, SqlType::Json) {
+            c.collation = collation.filter(|c| Some(c) != table_collation.as_ref());
+        }
         table.columns.push(c);
     }
 

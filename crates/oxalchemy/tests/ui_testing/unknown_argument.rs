@@ -1,6 +1,6 @@
 use oxalchemy::orm::Session;
 
-#[oxalchemy::test(sqlite, mysql)]
+#[oxalchemy::test(sqlite, mssql)]
 async fn creates_users(_s: Session) {}
 
 fn main() {}
