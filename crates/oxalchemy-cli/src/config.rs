@@ -5,7 +5,13 @@ use std::path::PathBuf;
 
 use oxalchemy_core::schema::MetaData;
 use oxalchemy_core::Dialect;
+use oxalchemy_migrate::diff::ObjectRef;
 use oxalchemy_migrate::migration::Migration;
+
+/// A filter of autogenerate's objects ([`Config::include_name`], [`Config::include_object`]):
+/// `true` keeps the object in the comparison. `Send + Sync` for the same reason as
+/// [`Config::include_table`].
+pub type ObjectPredicate<'a> = Box<dyn Fn(&ObjectRef<'_>) -> bool + Send + Sync + 'a>;
 
 /// What a project's `migrate` binary provides.
 pub struct Config<'a> {
@@ -20,6 +26,17 @@ pub struct Config<'a> {
     /// Which tables autogenerate may touch (default: all). `Send + Sync` so the future of
     /// [`run`](crate::run) is `Send` (migrations can run in `tokio::spawn` at start-up).
     pub include_table: Box<dyn Fn(&str) -> bool + Send + Sync + 'a>,
+    /// Alembic's `include_schemas`: also compare every schema of the database, not only the
+    /// default one and those the models name (PostgreSQL). Default: off. Leave out schemas
+    /// the application does not own with [`include_name`](Self::include_name), or autogenerate
+    /// drops their tables.
+    pub include_schemas: bool,
+    /// Alembic's `include_name`: asked about each reflected schema, table, column, index and
+    /// constraint by name before the comparison; `false` leaves it unread where it can.
+    pub include_name: Option<ObjectPredicate<'a>>,
+    /// Alembic's `include_object`: asked about every object of both sides; `false` leaves it
+    /// out of the comparison (neither created, dropped nor altered).
+    pub include_object: Option<ObjectPredicate<'a>>,
     /// Show a progress line on stderr while migrations run for more than a second (default:
     /// off; [`main`](crate::main) turns it on when stderr is a terminal).
     pub progress: bool,
@@ -35,6 +52,9 @@ impl<'a> Config<'a> {
             migrations,
             versions_dir: PathBuf::from("src/migrations"),
             include_table: Box::new(|_| true),
+            include_schemas: false,
+            include_name: None,
+            include_object: None,
             progress: false,
         }
     }
@@ -42,10 +62,12 @@ impl<'a> Config<'a> {
     /// The dialect an offline (`--sql`) script is written for, from the URL alone: no
     /// connection is made.
     pub(crate) fn offline_dialect(&self) -> &'static dyn Dialect {
-        if self.url.starts_with("sqlite") {
-            &oxalchemy_core::Sqlite
-        } else {
-            &oxalchemy_core::Postgres
+        let scheme = self.url.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" => &oxalchemy_core::Sqlite,
+            "mariadb" => &oxalchemy_core::MySql::MARIADB,
+            "mysql" => &oxalchemy_core::MySql::MYSQL,
+            _ => &oxalchemy_core::Postgres,
         }
     }
 }
@@ -56,6 +78,7 @@ impl std::fmt::Debug for Config<'_> {
         f.debug_struct("Config")
             .field("migrations", &self.migrations.len())
             .field("versions_dir", &self.versions_dir)
+            .field("include_schemas", &self.include_schemas)
             .finish_non_exhaustive()
     }
 }

@@ -39,7 +39,7 @@ mod generate;
 mod progress;
 
 pub use commands::write_mod_rs;
-pub use config::Config;
+pub use config::{Config, ObjectPredicate};
 pub use entry::{exit, main, DATABASE_URL};
 pub use error::CliError;
 #[doc(hidden)]

@@ -301,3 +301,84 @@ async fn offline_downgrades_resolve_on_the_graph() {
         .unwrap();
     assert_eq!(left, 0);
 }
+
+/// `include_object` and `include_name` (Alembic's options, on [`Config`]) keep objects the
+/// application does not own out of autogenerate: a hand-made table is not dropped and a
+/// column left out is not added, while without them both are differences.
+#[tokio::test]
+async fn include_filters_leave_objects_out_of_autogenerate() {
+    use oxalchemy_migrate::diff::{ObjectKind, ObjectRef};
+
+    let file = TempSqliteFile::new("cli_include");
+    let mut urls = vec![file.url()];
+    let pg = pg_schema("cli_include").await;
+    if let Some(pg) = &pg {
+        urls.push(pg.url.clone());
+    }
+    for url in urls {
+        go(&url, TWO, "upgrade head").await.unwrap();
+        let db = oxalchemy_engine::Database::connect(&url).await.unwrap();
+        db.execute(oxalchemy_core::text(
+            "CREATE TABLE legacy (id INTEGER PRIMARY KEY)",
+        ))
+        .await
+        .unwrap();
+        db.close();
+        let status =
+            |config: Config<'static>| async move { run(config, &args("status")).await.unwrap() };
+        let dir = std::env::temp_dir().join("oxalchemy-cli-library-unused");
+        let config = || {
+            let mut c = Config::new(url.clone(), models(), TWO);
+            c.versions_dir = dir.clone();
+            c
+        };
+
+        // Unfiltered: the `rank` column is added and `legacy` dropped.
+        let out = status(config()).await;
+        assert!(out.contains("models: 2 differences"), "{out}");
+
+        // include_object: neither.
+        let mut c = config();
+        c.include_object = Some(Box::new(|o: &ObjectRef<'_>| {
+            !(o.kind == ObjectKind::Table && o.name == "legacy")
+                && !(o.kind == ObjectKind::Column && o.name == "rank")
+        }));
+        let out = status(c).await;
+        assert!(out.contains("models: match the database"), "{out}");
+
+        // include_name: the reflected `legacy` is never read, `rank` is still added.
+        let mut c = config();
+        c.include_name = Some(Box::new(|o: &ObjectRef<'_>| o.name != "legacy"));
+        let out = status(c).await;
+        assert!(out.contains("models: 1 differences"), "{out}");
+        assert!(out.contains("add_column("), "{out}");
+    }
+    if let Some(pg) = pg {
+        pg.drop().await;
+    }
+}
+
+/// An offline script is written in the dialect of the URL's scheme: MySQL and MariaDB URLs
+/// get backticks (they got PostgreSQL's double quotes before), nothing connects.
+#[tokio::test]
+async fn offline_scripts_follow_the_url_scheme() {
+    for url in [
+        "mysql://nobody@127.0.0.1:1/none",
+        "mariadb://nobody@127.0.0.1:1/none",
+    ] {
+        let script = go(url, TWO, "upgrade head --sql").await.unwrap();
+        assert!(
+            script.contains("CREATE TABLE `players`"),
+            "{url}:\n{script}"
+        );
+        assert!(!script.contains("\"players\""), "{url}:\n{script}");
+    }
+    let script = go(
+        "postgresql://nobody@127.0.0.1:1/none",
+        TWO,
+        "upgrade head --sql",
+    )
+    .await
+    .unwrap();
+    assert!(script.contains("CREATE TABLE \"players\""), "{script}");
+}

@@ -38,7 +38,7 @@ impl Diff {
 
 /// Which tables autogenerate looks at (Alembic's include_object): tables it does not own
 /// (extensions, other applications) are left alone.
-pub type TableFilter<'a> = &'a dyn Fn(&str) -> bool;
+pub type TableFilter<'a> = &'a (dyn Fn(&str) -> bool + Sync);
 
 /// The kind of schema object an [`Include`] filter is asked about (Alembic's `type_`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +82,7 @@ pub struct ObjectRef<'a> {
 }
 
 /// A filter over [`ObjectRef`]s: `true` keeps the object in the comparison.
-pub type ObjectFilter<'a> = &'a dyn Fn(&ObjectRef<'_>) -> bool;
+pub type ObjectFilter<'a> = &'a (dyn Fn(&ObjectRef<'_>) -> bool + Sync);
 
 /// What autogenerate compares, as Alembic's `include_schemas`, `include_name` and
 /// `include_object` options say. An object a filter leaves out is neither created, dropped

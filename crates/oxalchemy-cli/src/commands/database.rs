@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::fmt::Write;
 
 use oxalchemy_engine::{redact_url, Database};
-use oxalchemy_migrate::diff::{diff, Diff};
-use oxalchemy_migrate::reflect::reflect_for;
+use oxalchemy_migrate::diff::{diff_including, Diff, Include, ObjectKind, ObjectRef};
+use oxalchemy_migrate::reflect::reflect_including;
 use oxalchemy_migrate::script::op_code;
 
 use super::{CliError, Ctx};
@@ -181,18 +181,31 @@ async fn lints(ctx: &Ctx<'_, '_>, db: &Database, target: &str) -> Result<String,
     Ok(out)
 }
 
-/// What autogenerate finds between the models and the database's schema (the tables
-/// `include_table` admits).
+/// What autogenerate finds between the models and the database's schema: the objects
+/// `include_table`, `include_name` and `include_object` admit, in the schemas
+/// `include_schemas` asks for.
 pub(super) async fn autogenerate(ctx: &Ctx<'_, '_>, db: &Database) -> Result<Diff, CliError> {
+    let config = &ctx.config;
+    // `include_table` is the table-only form of `include_object`: both must admit a table.
+    let object = |o: &ObjectRef<'_>| {
+        (o.kind != ObjectKind::Table || (config.include_table)(o.name))
+            && config.include_object.as_ref().is_none_or(|f| f(o))
+    };
+    let name = |o: &ObjectRef<'_>| config.include_name.as_ref().is_none_or(|f| f(o));
+    let include = Include {
+        schemas: config.include_schemas,
+        name: Some(&name),
+        object: Some(&object),
+    };
     let current = {
         let mut conn = db.connection().await?;
-        reflect_for(&mut conn, &ctx.config.metadata).await?
+        reflect_including(&mut conn, &config.metadata, &include).await?
     };
-    Ok(diff(
+    Ok(diff_including(
         db.dialect(),
-        &ctx.config.metadata,
+        &config.metadata,
         &current,
-        &*ctx.config.include_table,
+        &include,
     ))
 }
 
