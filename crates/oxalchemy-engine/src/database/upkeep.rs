@@ -11,7 +11,7 @@
 use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
-use deadpool::managed::Pool;
+use deadpool::managed::{Pool, PoolError, TimeoutType, Timeouts};
 
 use super::pool::Manager;
 
@@ -123,10 +123,19 @@ async fn tick(pool: &Pool<Manager>, upkeep: &Upkeep) {
     }
     let in_use = status.size.saturating_sub(status.available);
     let missing = upkeep.min_idle.min(status.max_size.saturating_sub(in_use));
+    // Never wait for a slot: a connection still being opened holds one without counting in
+    // `size` yet, so the pool can be full when it looks short. A waiting upkeep would count as
+    // a user (the status then reports a returned connection as not idle) and take the next
+    // returned connection ahead of the application; the next tick tries again instead.
+    let no_wait = Timeouts {
+        wait: Some(Duration::ZERO),
+        ..pool.timeouts()
+    };
     let mut opened = Vec::with_capacity(missing);
     for _ in 0..missing {
-        match pool.get().await {
+        match pool.timeout_get(&no_wait).await {
             Ok(obj) => opened.push(obj),
+            Err(PoolError::Timeout(TimeoutType::Wait)) => break,
             Err(e) => {
                 tracing::debug!(target: "oxalchemy::pool", error = %e, "opening a min_idle connection failed");
                 break;
