@@ -18,18 +18,16 @@ type Facts = BTreeSet<String>;
 #[tokio::test]
 async fn catalog_matches_metadata() {
     let md = blog::registry().metadata();
-    // Not on MariaDB: this test reads each catalog with a reader of its own, and MariaDB's
-    // needs a third one (its primary keys are all named PRIMARY, InnoDB adds an index per
-    // foreign key, CHECKs come back rewritten as `octet_length(…)`), not written yet.
-    // create_all on MariaDB is checked by reflecting it back with no differences instead:
-    // oxalchemy-migrate's tests/mysql.rs and tests/scenarios.rs, and types.rs here.
-    for t in common::all_targets_but_mysql("catalog").await {
+    for t in common::all_targets("catalog").await {
         let db = t.connect().await;
         db.create_all(&md).await.unwrap();
         let pg = t.is_postgres();
-        let expected = expected_facts(&md, pg);
+        let my = t.is_mysql();
+        let expected = expected_facts(&md, db_kind(&t));
         let actual = if pg {
             pg_facts(&db).await
+        } else if my {
+            mysql_facts(&db).await
         } else {
             sqlite_facts(&db).await
         };
@@ -42,17 +40,23 @@ async fn catalog_matches_metadata() {
         );
 
         // Spot checks, independent of how the expectations above are derived.
-        let (varchar, json, id) = if pg {
-            ("character varying", "jsonb", "bigint not null identity")
+        let (varchar, json, id, int, pk) = if pg {
+            let id = "bigint not null identity";
+            ("character varying", "jsonb", id, "integer", "pk_post_tags")
+        } else if my {
+            // MySQL names every primary key PRIMARY.
+            let id = "bigint not null auto_increment";
+            ("varchar", "json", id, "int", "PRIMARY")
         } else {
-            ("varchar", "json", "integer not null rowid")
+            let id = "integer not null rowid";
+            ("varchar", "json", id, "integer", "pk_post_tags")
         };
         for fact in [
             format!("column users.id {id}"),
             format!("column users.username {varchar}(50) not null"),
             format!("column users.settings {json} not null default '{{}}'"),
             format!("column users.status {varchar}(9) not null default 'active'"),
-            "column users.karma integer".into(),
+            format!("column users.karma {int}"),
             "column post_tags.post_id bigint not null".into(),
             "check users ck_users_status status in ('active', 'suspended')".into(),
             "check posts ck_posts_title_not_empty length(title) > 0".into(),
@@ -61,7 +65,7 @@ async fn catalog_matches_metadata() {
                 .into(),
             "index users idx_users_username_email (username, email)".into(),
             "unique users uq_users_username (username)".into(),
-            "primary key post_tags pk_post_tags (post_id, tag_id)".into(),
+            format!("primary key post_tags {pk} (post_id, tag_id)"),
         ] {
             assert!(
                 actual.contains(&fact),
@@ -69,7 +73,7 @@ async fn catalog_matches_metadata() {
                 t.label
             );
         }
-        if !pg {
+        if t.is_sqlite() {
             // A rowid alias has no separate primary-key index; a composite key does.
             let pk_index = |table: &'static str| {
                 db.query_scalar::<i64>(
@@ -86,35 +90,78 @@ async fn catalog_matches_metadata() {
 
 // ---- expectations from the MetaData ----
 
-fn expected_facts(md: &MetaData, pg: bool) -> Facts {
+/// Which catalog a target has.
+#[derive(Clone, Copy, PartialEq)]
+enum Db {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+fn db_kind(t: &common::Target) -> Db {
+    if t.is_postgres() {
+        Db::Postgres
+    } else if t.is_mysql() {
+        Db::Mysql
+    } else {
+        Db::Sqlite
+    }
+}
+
+fn expected_facts(md: &MetaData, db: Db) -> Facts {
+    let pg = db == Db::Postgres;
     let mut facts = Facts::new();
     for t in md.tables() {
         let tn = t.name.as_str();
         facts.insert(format!("table {tn}"));
         let pk: Vec<&str> = t.primary_key().map(|c| c.name.as_str()).collect();
+        // Columns of a key (primary, unique, foreign, index): MySQL keys no whole LONGTEXT,
+        // so an unbounded string there is VARCHAR(255) by design.
+        let mut keyed: BTreeSet<&str> = pk.iter().copied().collect();
+        for con in &t.constraints {
+            match con {
+                Constraint::Unique { columns, .. } => {
+                    keyed.extend(columns.iter().map(Ident::as_str))
+                }
+                Constraint::ForeignKey(fk) => keyed.extend(fk.columns.iter().map(Ident::as_str)),
+                Constraint::Check { .. } => {}
+            }
+        }
+        for ix in &t.indexes {
+            keyed.extend(ix.columns.iter().map(Ident::as_str));
+        }
         for c in &t.columns {
             // Only a single-column integer primary key is generated by the database. The
             // metadata's `autoincrement` flag alone is not enough: `Column::primary_key()` sets
             // it on every integer key column, so post_tags' columns claim it too.
             let identity = c.autoincrement && c.primary_key && pk.len() == 1 && c.ty.is_integer();
-            let ty = match identity {
-                true if !pg => "integer".to_owned(),
+            let unbounded = matches!(c.ty, SqlType::String(None) | SqlType::Text);
+            let ty = match (identity, db) {
+                (true, Db::Sqlite) => "integer".to_owned(),
+                (_, Db::Mysql) if unbounded && keyed.contains(c.name.as_str()) => {
+                    "varchar(255)".to_owned()
+                }
+                (_, Db::Mysql) => mysql_type_name(&c.ty),
                 _ => type_name(&c.ty, pg),
             };
             let default = c.server_default.as_ref().map(|d| match d {
                 ServerDefault::Sql(sql) => norm_default(sql),
                 ServerDefault::Value(v) => panic!("add a literal rendering for {v:?}"),
             });
-            let identity = match identity {
-                false => None,
-                true if pg => Some("identity"),
-                true => Some("rowid"),
-            };
+            let identity = identity.then_some(match db {
+                Db::Postgres => "identity",
+                Db::Mysql => "auto_increment",
+                Db::Sqlite => "rowid",
+            });
             let name = c.name.as_str();
             facts.insert(column_fact(tn, name, &ty, !c.nullable, default, identity));
         }
         if !pk.is_empty() {
-            let name = t.primary_key_name.as_ref().map_or("?", |n| n.as_str());
+            let name = match db {
+                // MySQL names every primary key PRIMARY, whatever the DDL said.
+                Db::Mysql => "PRIMARY",
+                _ => t.primary_key_name.as_ref().map_or("?", |n| n.as_str()),
+            };
             facts.insert(format!("primary key {tn} {name} ({})", pk.join(", ")));
         }
         for con in &t.constraints {
@@ -126,15 +173,21 @@ fn expected_facts(md: &MetaData, pg: bool) -> Facts {
                 Constraint::Check { name: n, sql, .. } => {
                     format!("check {tn} {} {}", name(n.as_ref()), norm_check(sql))
                 }
-                Constraint::ForeignKey(fk) => fk_fact(
-                    tn,
-                    &name(fk.name.as_ref()),
-                    &join(&fk.columns),
-                    fk.ref_table.as_str(),
-                    &join(&fk.ref_columns),
-                    action(fk.on_delete),
-                    action(fk.on_update),
-                ),
+                Constraint::ForeignKey(fk) => {
+                    let act = |a| match db {
+                        Db::Mysql => mysql_action(&action(a)),
+                        _ => action(a),
+                    };
+                    fk_fact(
+                        tn,
+                        &name(fk.name.as_ref()),
+                        &join(&fk.columns),
+                        fk.ref_table.as_str(),
+                        &join(&fk.ref_columns),
+                        act(fk.on_delete),
+                        act(fk.on_update),
+                    )
+                }
             });
         }
         for ix in &t.indexes {
@@ -197,6 +250,48 @@ fn type_name(ty: &SqlType, pg: bool) -> String {
         }
     };
     s.to_owned()
+}
+
+/// The type as MariaDB's `information_schema.columns.column_type` reports it, lower-cased,
+/// integer display widths dropped (`int(11)` → `int`), JSON as `json` (see [`mysql_facts`]).
+fn mysql_type_name(ty: &SqlType) -> String {
+    match ty {
+        SqlType::SmallInteger => "smallint".into(),
+        SqlType::Integer => "int".into(),
+        SqlType::BigInteger => "bigint".into(),
+        SqlType::Boolean => "tinyint(1)".into(),
+        SqlType::Float => "float".into(),
+        SqlType::Double => "double".into(),
+        SqlType::Numeric(None) => "decimal(65,20)".into(),
+        SqlType::Numeric(Some((p, s))) => format!("decimal({p},{s})"),
+        SqlType::String(Some(n)) => format!("varchar({n})"),
+        SqlType::String(None) | SqlType::Text => "longtext".into(),
+        SqlType::Binary => "longblob".into(),
+        SqlType::Date => "date".into(),
+        SqlType::Time => "time(6)".into(),
+        SqlType::DateTime { .. } => "datetime(6)".into(),
+        SqlType::TimePrecision(p) => format!("time({})", (*p).min(6)),
+        SqlType::DateTimePrecision { precision, .. } => {
+            format!("datetime({})", (*precision).min(6))
+        }
+        SqlType::Char(n) => format!("char({n})"),
+        SqlType::Interval => "varchar(64)".into(),
+        SqlType::Uuid => "char(36)".into(),
+        SqlType::Json | SqlType::JsonB | SqlType::Array(_) => "json".into(),
+        SqlType::Inet | SqlType::Cidr => "varchar(43)".into(),
+        SqlType::Enum {
+            variants,
+            native: true,
+            ..
+        } => {
+            let v: Vec<String> = variants.iter().map(|v| format!("'{v}'")).collect();
+            format!("enum({})", v.join(","))
+        }
+        SqlType::Enum { variants, .. } => {
+            let len = variants.iter().map(String::len).max().unwrap_or(1);
+            format!("varchar({len})")
+        }
+    }
 }
 
 fn varchar(n: u32, pg: bool) -> String {
@@ -630,6 +725,175 @@ async fn pg_facts(db: &Database) -> Facts {
         let using = def.find(" USING ").expect("indexdef has USING");
         let unique = def.starts_with("CREATE UNIQUE INDEX");
         facts.insert(index_fact(&t, &name, &ident_list(&def[using..]), unique));
+    }
+    facts
+}
+
+// ---- MariaDB / MySQL catalog ----
+
+/// Strips the backquotes of MySQL identifiers outside string literals (the session's
+/// ANSI_QUOTES gives double quotes instead, which [`norm_check`] strips), spaces list commas
+/// as the metadata does, and spells MariaDB's `octet_length` as the `length` it was written.
+fn mysql_norm_check(clause: &str) -> String {
+    let mut out = String::new();
+    let mut quoted = false;
+    let mut chars = clause.chars().peekable();
+    while let Some(ch) = chars.next() {
+        quoted ^= ch == '\'';
+        match ch {
+            '`' if !quoted => {}
+            ',' if !quoted => {
+                out.push_str(", ");
+                while chars.next_if(|c| *c == ' ').is_some() {}
+            }
+            _ => out.push(ch),
+        }
+    }
+    norm_check(&out.replace("octet_length(", "length("))
+}
+
+/// A referential action as InnoDB means it: it checks keys at once, so RESTRICT (what
+/// MariaDB reports for an action left out) and NO ACTION are one action there.
+fn mysql_action(a: &str) -> String {
+    match a.to_lowercase().as_str() {
+        "restrict" => "no action".into(),
+        other => other.into(),
+    }
+}
+
+async fn mysql_facts(db: &Database) -> Facts {
+    type S = String;
+    let mut facts = Facts::new();
+    // Every table must have a utf8mb4 collation; another one is a fact of its own.
+    let tables: Vec<(S, Option<S>)> = db
+        .query(text(
+            "SELECT table_name, table_collation FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'",
+        ))
+        .await
+        .unwrap();
+    for (t, collation) in tables {
+        match collation.as_deref() {
+            Some(c) if c.starts_with("utf8mb4") => facts.insert(format!("table {t}")),
+            other => facts.insert(format!("table {t} collation {other:?}")),
+        };
+    }
+
+    // CHECKs: MariaDB declares a JSON column as LONGTEXT with a `json_valid(col)` CHECK
+    // named after the column; that pair is read back as one `json` column.
+    let checks: Vec<(S, S, S)> = db
+        .query(text(
+            "SELECT table_name, constraint_name, check_clause \
+             FROM information_schema.check_constraints WHERE constraint_schema = DATABASE()",
+        ))
+        .await
+        .unwrap();
+    let mut json_columns = BTreeSet::new();
+    for (t, name, clause) in checks {
+        let bare = clause.replace(['`', '"'], "");
+        if bare.eq_ignore_ascii_case(&format!("json_valid({name})")) {
+            json_columns.insert((t, name));
+            continue;
+        }
+        facts.insert(format!("check {t} {name} {}", mysql_norm_check(&clause)));
+    }
+
+    let cols: Vec<(S, S, S, S, Option<S>, S)> = db
+        .query(text(
+            "SELECT table_name, column_name, column_type, is_nullable, column_default, extra \
+             FROM information_schema.columns WHERE table_schema = DATABASE()",
+        ))
+        .await
+        .unwrap();
+    for (t, c, ty, nullable, default, extra) in cols {
+        let mut ty = ty.to_lowercase();
+        // Integer display widths (`int(11)`) are not part of the type; TINYINT(1) is the
+        // boolean and keeps its width.
+        for int in ["smallint", "int", "bigint"] {
+            if ty.starts_with(&format!("{int}(")) && ty.ends_with(')') {
+                ty = int.to_owned();
+            }
+        }
+        if ty == "longtext" && json_columns.contains(&(t.clone(), c.clone())) {
+            ty = "json".into();
+        }
+        // MariaDB reports "no default" of a nullable column as the expression NULL.
+        let default = default.filter(|d| d != "NULL").as_deref().map(norm_default);
+        let identity = extra
+            .to_lowercase()
+            .contains("auto_increment")
+            .then_some("auto_increment");
+        facts.insert(column_fact(
+            &t,
+            &c,
+            &ty,
+            nullable == "NO",
+            default,
+            identity,
+        ));
+    }
+
+    // Primary keys, UNIQUE constraints and foreign keys, with their columns in key order.
+    let keys: Vec<(S, S, S, S, S, S)> = db
+        .query(text(
+            "SELECT tc.table_name, tc.constraint_name, tc.constraint_type,
+                    group_concat(k.column_name ORDER BY k.ordinal_position SEPARATOR ', '),
+                    coalesce(max(k.referenced_table_name), ''),
+                    coalesce(group_concat(k.referenced_column_name
+                                          ORDER BY k.ordinal_position SEPARATOR ', '), '')
+             FROM information_schema.table_constraints tc
+             JOIN information_schema.key_column_usage k
+               ON k.constraint_schema = tc.constraint_schema
+              AND k.table_name = tc.table_name
+              AND k.constraint_name = tc.constraint_name
+             WHERE tc.table_schema = DATABASE()
+               AND tc.constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')
+             GROUP BY tc.table_name, tc.constraint_name, tc.constraint_type",
+        ))
+        .await
+        .unwrap();
+    let rules: Vec<(S, S, S, S)> = db
+        .query(text(
+            "SELECT table_name, constraint_name, delete_rule, update_rule \
+             FROM information_schema.referential_constraints \
+             WHERE constraint_schema = DATABASE()",
+        ))
+        .await
+        .unwrap();
+    // (table, name, columns) of every key: their indexes are the keys themselves.
+    let mut key_indexes = BTreeSet::new();
+    for (t, name, kind, cols, rt, rcols) in keys {
+        key_indexes.insert((t.clone(), name.clone(), cols.clone()));
+        facts.insert(match kind.as_str() {
+            "PRIMARY KEY" => format!("primary key {t} {name} ({cols})"),
+            "UNIQUE" => format!("unique {t} {name} ({cols})"),
+            _ => {
+                let (del, upd) = rules
+                    .iter()
+                    .find(|r| r.0 == t && r.1 == name)
+                    .map(|r| (mysql_action(&r.2), mysql_action(&r.3)))
+                    .unwrap_or_else(|| panic!("no referential constraint {t}.{name}"));
+                fk_fact(&t, &name, &cols, &rt, &rcols, del, upd)
+            }
+        });
+    }
+
+    let indexes: Vec<(S, S, i64, S)> = db
+        .query(text(
+            "SELECT table_name, index_name, max(non_unique),
+                    group_concat(column_name ORDER BY seq_in_index SEPARATOR ', ')
+             FROM information_schema.statistics WHERE table_schema = DATABASE()
+             GROUP BY table_name, index_name",
+        ))
+        .await
+        .unwrap();
+    for (t, name, non_unique, cols) in indexes {
+        // A key's own index, or the one InnoDB adds for a foreign key (the key's name, on
+        // exactly its columns).
+        if key_indexes.contains(&(t.clone(), name.clone(), cols.clone())) {
+            continue;
+        }
+        facts.insert(index_fact(&t, &name, &cols, non_unique == 0));
     }
     facts
 }

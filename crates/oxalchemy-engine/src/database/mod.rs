@@ -143,11 +143,22 @@ impl Database {
     /// The pool's counters right now.
     pub fn status(&self) -> PoolStatus {
         let s = self.pool.status();
+        // deadpool's users: checked out, being opened or recycled, and waiting (its
+        // `available` is size − users, `waiting` users − size). The upkeep task's own
+        // checkouts are not the application's: connections it holds count as idle, and one
+        // it is opening does not make a returned connection look in use.
+        let users = s.size.saturating_sub(s.available) + s.waiting;
+        let upkeep = self
+            .shared
+            .upkeep_checkouts
+            .load(std::sync::atomic::Ordering::SeqCst);
+        let users = users.saturating_sub(upkeep);
+        let idle = s.size.saturating_sub(users);
         PoolStatus {
             open: s.size,
-            idle: s.available,
-            in_use: s.size.saturating_sub(s.available),
-            waiting: s.waiting,
+            idle,
+            in_use: s.size - idle,
+            waiting: users.saturating_sub(s.size),
             max: s.max_size,
             timeouts: self
                 .shared

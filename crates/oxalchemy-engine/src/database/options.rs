@@ -497,6 +497,7 @@ impl ConnectOptions {
             set_transaction_isolation,
             statements_epoch: Default::default(),
             lost_at: Default::default(),
+            upkeep_checkouts: Default::default(),
             compiled_cache: std::sync::Mutex::new(oxalchemy_core::dialect::StatementCache::new(
                 self.compiled_cache_size,
             )),
@@ -521,6 +522,7 @@ impl ConnectOptions {
                 min_idle: self.min_idle.min(pool_size + max_overflow),
                 idle_timeout: self.idle_timeout,
                 lifetime,
+                checkouts: db.shared.upkeep_checkouts.clone(),
                 #[cfg(feature = "metrics")]
                 shared: db.shared.clone(),
             },

@@ -55,6 +55,10 @@ pub(crate) struct Shared {
     /// discarded at checkout (SQLAlchemy's pool invalidation), since whatever broke one
     /// (a server restart, a failover) has likely broken them too.
     pub(crate) lost_at: std::sync::Mutex<Option<std::time::Instant>>,
+    /// Checkouts the upkeep task has under way or holds (its `min_idle` top-up). deadpool
+    /// counts them as users of the pool, so [`Database::status`](super::Database::status)
+    /// takes them back out: the application's returned connections are idle, not in use.
+    pub(crate) upkeep_checkouts: Arc<std::sync::atomic::AtomicUsize>,
     /// Compiled statements by shape, shared by every connection of the pool (the
     /// dialect is the pool's, so a shape compiles once per database).
     pub(crate) compiled_cache: std::sync::Mutex<oxalchemy_core::dialect::StatementCache>,

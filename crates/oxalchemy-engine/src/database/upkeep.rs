@@ -9,9 +9,10 @@
 //! replaced at the same moment.
 
 use std::hash::BuildHasher;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use deadpool::managed::Pool;
+use deadpool::managed::{Pool, PoolError, TimeoutType, Timeouts};
 
 use super::pool::Manager;
 
@@ -46,6 +47,8 @@ pub(crate) struct Upkeep {
     pub(crate) min_idle: usize,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) lifetime: Option<Lifetime>,
+    /// Its checkouts under way or held, for the pool's status (`Shared::upkeep_checkouts`).
+    pub(crate) checkouts: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     /// For sampling the pool's gauges every second.
     #[cfg(feature = "metrics")]
     pub(crate) shared: std::sync::Arc<super::Shared>,
@@ -123,14 +126,32 @@ async fn tick(pool: &Pool<Manager>, upkeep: &Upkeep) {
     }
     let in_use = status.size.saturating_sub(status.available);
     let missing = upkeep.min_idle.min(status.max_size.saturating_sub(in_use));
+    // Never wait for a slot: a connection still being opened holds one without counting in
+    // `size` yet, so the pool can be full when it looks short. A waiting upkeep would take
+    // the next returned connection ahead of the application; the next tick tries again.
+    let no_wait = Timeouts {
+        wait: Some(Duration::ZERO),
+        ..pool.timeouts()
+    };
+    // Counted before each checkout starts (deadpool counts it as a user from then on) and
+    // uncounted when it fails or, for those that succeeded, once they are back in the pool.
     let mut opened = Vec::with_capacity(missing);
     for _ in 0..missing {
-        match pool.get().await {
+        upkeep.checkouts.fetch_add(1, Ordering::SeqCst);
+        match pool.timeout_get(&no_wait).await {
             Ok(obj) => opened.push(obj),
+            Err(PoolError::Timeout(TimeoutType::Wait)) => {
+                upkeep.checkouts.fetch_sub(1, Ordering::SeqCst);
+                break;
+            }
             Err(e) => {
+                upkeep.checkouts.fetch_sub(1, Ordering::SeqCst);
                 tracing::debug!(target: "oxalchemy::pool", error = %e, "opening a min_idle connection failed");
                 break;
             }
         }
     }
+    let held = opened.len();
+    drop(opened);
+    upkeep.checkouts.fetch_sub(held, Ordering::SeqCst);
 }
