@@ -600,6 +600,12 @@ fn adapt_target(d: &dyn Dialect, target: &MetaData) -> MetaData {
     let mut md = MetaData::with_naming_convention(target.naming_convention.clone());
     for t in target.tables() {
         let mut t = key_sized(d, t);
+        if !d.computed_not_null() {
+            // The database keeps such a column nullable whatever the model says (MariaDB).
+            for c in t.columns.iter_mut().filter(|c| c.computed.is_some()) {
+                c.nullable = true;
+            }
+        }
         if mysql {
             // A UNIQUE index and a UNIQUE constraint are one thing there (a unique key, which
             // the server reports as a constraint): compare and create it as a constraint.

@@ -32,10 +32,9 @@ fn the_generated_column_is_on_the_table() {
     assert!(t.column_named("price").unwrap().computed.is_none());
 }
 
-// MariaDB: its reflection of generated columns is another helper's work in progress.
 #[tokio::test]
 async fn computed_columns_are_read_never_written() {
-    for t in common::all_targets_but_mysql("model_computed").await {
+    for t in common::all_targets("model_computed").await {
         let db = t.connect().await;
         let mut md = MetaData::new();
         md.add(Line::table());

@@ -225,6 +225,12 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn inline_comments(&self) -> bool {
         false
     }
+    /// Whether a generated (computed) column may be declared NOT NULL. MariaDB refuses it
+    /// (its generated columns are always nullable), so there the constraint is left out of
+    /// the DDL and autogenerate compares such a column as nullable.
+    fn computed_not_null(&self) -> bool {
+        true
+    }
     /// The type a column of type `ty` takes when it is part of a key (primary key, UNIQUE,
     /// index, foreign key); `None` keeps `ty`. MySQL cannot key a whole TEXT, so an
     /// unbounded string there is `VARCHAR(255)` (see [`key_sized`]).

@@ -297,6 +297,10 @@ impl Dialect for MySql {
     fn inline_comments(&self) -> bool {
         true
     }
+    fn computed_not_null(&self) -> bool {
+        // MySQL 8 takes `… STORED NOT NULL`; MariaDB's generated columns are always nullable.
+        !self.mariadb
+    }
     /// An unbounded string that is part of a key is `VARCHAR(255)`: InnoDB keys only a
     /// prefix of TEXT, so a LONGTEXT primary key, UNIQUE or foreign key cannot be declared,
     /// and 255 characters (1,020 bytes in utf8mb4) stay under its 3,072-byte key limit. Give

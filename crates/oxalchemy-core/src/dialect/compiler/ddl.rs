@@ -194,7 +194,7 @@ impl Compiler<'_> {
                 ") VIRTUAL"
             });
         }
-        if !c.nullable {
+        if !c.nullable && (c.computed.is_none() || self.d.computed_not_null()) {
             self.push(" NOT NULL");
         }
         if c.computed.is_none() {
