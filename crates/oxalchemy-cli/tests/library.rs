@@ -340,8 +340,10 @@ async fn include_filters_leave_objects_out_of_autogenerate() {
         // include_object: neither.
         let mut c = config();
         c.include_object = Some(Box::new(|o: &ObjectRef<'_>| {
-            !(o.kind == ObjectKind::Table && o.name == "legacy")
-                && !(o.kind == ObjectKind::Column && o.name == "rank")
+            !matches!(
+                (o.kind, o.name),
+                (ObjectKind::Table, "legacy") | (ObjectKind::Column, "rank")
+            )
         }));
         let out = status(c).await;
         assert!(out.contains("models: match the database"), "{out}");
