@@ -9,19 +9,23 @@
 //! ([`normalize_default`]); value defaults as the literal the DDL writes. A primary-key
 //! change is a warning (written by hand), never a column type change.
 
-use oxalchemy_core::dialect::{column_definition, key_sized, CompileError, Dialect};
+use oxalchemy_core::dialect::{column_definition, CompileError, Dialect};
 use oxalchemy_core::expr::{text, Ident, TextSql};
 use oxalchemy_core::schema::{
     Column, Constraint, ForeignKey, Index, MetaData, ServerDefault, Table,
 };
-use oxalchemy_core::{ReferentialAction, SqlType, Value};
 
 use crate::ops::{has_comments, ColumnChange, Op};
 
+mod adapt;
 mod include;
+mod normalize;
 
 use include::filtered;
 pub use include::{Include, ObjectFilter, ObjectKind, ObjectRef, TableFilter};
+pub use normalize::{loose, normalize_default};
+
+use adapt::adapt_target;
 
 /// The result of a comparison.
 #[derive(Debug, Clone, Default)]
@@ -92,99 +96,6 @@ fn type_changed(
     !(key_change && c.ty.is_integer() && cur.ty.is_integer())
 }
 
-/// A server default as the database keeps it, for comparison: no outer parentheses, no
-/// `::type` casts, case-folded keywords.
-pub fn normalize_default(sql: &str) -> String {
-    let mut s = sql.trim().to_owned();
-    loop {
-        let t = s.trim();
-        if t.starts_with('(') && t.ends_with(')') && balanced(&t[1..t.len() - 1]) {
-            s = t[1..t.len() - 1].to_owned();
-        } else {
-            break;
-        }
-    }
-    // Strip casts outside quotes: 'active'::character varying → 'active'.
-    let mut out = String::new();
-    let mut in_quote = false;
-    let chars: Vec<char> = s.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\'' {
-            in_quote = !in_quote;
-            out.push(c);
-        } else if !in_quote && c == ':' && chars.get(i + 1) == Some(&':') {
-            i += 2;
-            while i < chars.len()
-                && (chars[i].is_alphanumeric()
-                    || chars[i] == ' '
-                    || chars[i] == '_'
-                    || chars[i] == '"')
-            {
-                i += 1;
-            }
-            continue;
-        } else if in_quote {
-            out.push(c);
-        } else if c == '"' {
-            // PostgreSQL quotes identifiers it prints (`"substring"(…)`); the models rarely
-            // do. Names are case-folded here anyway, so the quotes carry nothing.
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-        i += 1;
-    }
-    let out = squeeze_spaces(out.trim());
-    match out.as_str() {
-        "current_timestamp" | "now()" | "current_timestamp()" => "now()".into(),
-        _ => out,
-    }
-}
-
-/// Whitespace outside string literals as the database prints it: runs become one space, and
-/// none next to parentheses and commas (`f( 'a' ,1)` → `f('a',1)`).
-fn squeeze_spaces(s: &str) -> String {
-    let mut out = String::new();
-    let mut in_quote = false;
-    let mut pending_space = false;
-    for c in s.chars() {
-        if !in_quote && c.is_whitespace() {
-            pending_space = true;
-            continue;
-        }
-        if pending_space {
-            let tight = |x: char| matches!(x, '(' | ')' | ',');
-            if !tight(c) && !out.ends_with(tight) && !out.is_empty() {
-                out.push(' ');
-            }
-            pending_space = false;
-        }
-        if c == '\'' {
-            in_quote = !in_quote;
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn balanced(s: &str) -> bool {
-    let mut depth = 0i32;
-    for c in s.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth < 0 {
-                    return false;
-                }
-            }
-            _ => {}
-        }
-    }
-    depth == 0
-}
-
 /// A column's server default as SQL text on `d`: a value default is the literal the DDL
 /// writes for it, so it compares with what the database keeps and ALTERs to valid SQL.
 fn default_text(d: &dyn Dialect, c: &Column) -> Result<Option<String>, CompileError> {
@@ -242,18 +153,6 @@ fn same_index(a: &Index, b: &Index) -> bool {
         && a.unique == b.unique
         && exprs(a) == exprs(b)
         && a.where_clause.as_deref().map(loose) == b.where_clause.as_deref().map(loose)
-}
-
-/// An expression (index key, predicate, generated column) for comparison only: the
-/// databases print expressions their own way (PostgreSQL adds casts and parentheses:
-/// `lower((email)::text)` for `lower(email)`), so casts, quotes, case, spaces and
-/// parentheses are dropped. Coarse, like Alembic's, but never reports a change that is
-/// not one.
-pub fn loose(sql: &str) -> String {
-    normalize_default(sql)
-        .chars()
-        .filter(|c| !matches!(c, '(' | ')' | ' '))
-        .collect()
 }
 
 /// Compares `target` (the models) with `current` (the database) for `dialect`, the tables
@@ -407,73 +306,6 @@ fn compare(dialect: &dyn Dialect, target: &MetaData, current: &MetaData) -> Diff
     full.extend(down_early);
     out.downgrade = full;
     out
-}
-
-/// The models' tables as the database will keep them, so they compare with what it
-/// reflects: key columns in the type the dialect keys them in ([`key_sized`]: MySQL's
-/// `VARCHAR(255)` for an unbounded string), and on MySQL a foreign key's `RESTRICT` as the
-/// default it is there (InnoDB's NO ACTION is RESTRICT) and a boolean default as the `1` /
-/// `0` the server prints.
-fn adapt_target(d: &dyn Dialect, target: &MetaData) -> MetaData {
-    let mysql = crate::ops::mysql::is_mysql(d);
-    let mut md = MetaData::with_naming_convention(target.naming_convention.clone());
-    for t in target.tables() {
-        let mut t = key_sized(d, t);
-        if !d.computed_not_null() {
-            // The database keeps such a column nullable whatever the model says (MariaDB).
-            for c in t.columns.iter_mut().filter(|c| c.computed.is_some()) {
-                c.nullable = true;
-            }
-        }
-        if mysql {
-            // A UNIQUE index and a UNIQUE constraint are one thing there (a unique key, which
-            // the server reports as a constraint): compare and create it as a constraint.
-            let (unique, rest): (Vec<Index>, Vec<Index>) =
-                std::mem::take(&mut t.indexes).into_iter().partition(|ix| {
-                    ix.unique
-                        && ix.name.is_some()
-                        && ix.expressions.is_empty()
-                        && ix.where_clause.is_none()
-                });
-            t.indexes = rest;
-            for ix in unique {
-                t.constraints.push(Constraint::Unique {
-                    name: ix.name,
-                    columns: ix.columns,
-                });
-            }
-            let restrict = |a: &mut Option<ReferentialAction>| {
-                if matches!(
-                    a,
-                    Some(ReferentialAction::Restrict | ReferentialAction::NoAction)
-                ) {
-                    *a = None;
-                }
-            };
-            for con in &mut t.constraints {
-                if let Constraint::ForeignKey(fk) = con {
-                    restrict(&mut fk.on_delete);
-                    restrict(&mut fk.on_update);
-                }
-            }
-            for c in &mut t.columns {
-                if c.ty != SqlType::Boolean {
-                    continue;
-                }
-                let bit = match &c.server_default {
-                    Some(ServerDefault::Value(Value::Bool(b))) => Some(*b),
-                    Some(ServerDefault::Sql(s)) if s.eq_ignore_ascii_case("true") => Some(true),
-                    Some(ServerDefault::Sql(s)) if s.eq_ignore_ascii_case("false") => Some(false),
-                    _ => None,
-                };
-                if let Some(b) = bit {
-                    c.server_default = Some(ServerDefault::Sql(if b { "1" } else { "0" }.into()));
-                }
-            }
-        }
-        md.add(t);
-    }
-    md
 }
 
 /// `t`'s table in `md`: same name, same schema (`None` is the default schema).
