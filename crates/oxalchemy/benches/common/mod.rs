@@ -48,6 +48,21 @@ pub(crate) fn sqlite_path(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("oxalchemy-bench-{name}-{}.db", std::process::id()))
 }
 
+/// A raw rusqlite connection to `path` with the settings oxalchemy's SQLite connections
+/// use (WAL, `synchronous = NORMAL`, foreign keys on, a busy timeout), so both sides pay
+/// the same for a commit: rusqlite's defaults (`synchronous = FULL`) sync the WAL on every
+/// commit, which would make the raw side of a write benchmark look slower than it is.
+pub(crate) fn raw_sqlite(path: &Path) -> rusqlite::Connection {
+    let raw = rusqlite::Connection::open(path).expect("raw sqlite");
+    raw.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )
+    .expect("raw sqlite pragmas");
+    raw.busy_timeout(Duration::from_secs(5))
+        .expect("busy timeout");
+    raw
+}
+
 /// Deletes a SQLite file and its WAL companions.
 pub(crate) fn remove_sqlite(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
