@@ -4,6 +4,7 @@
 //! commits), and a PostgreSQL case without a server failing — or, opted in, skipping.
 
 mod blog;
+mod child_case;
 
 #[path = "../examples/migrate_demo/migrations/mod.rs"]
 #[allow(
@@ -266,27 +267,13 @@ async fn needs_postgres(conn: &mut Connection) -> Result<(), Error> {
 /// Runs `needs_postgres::postgres` in a child process that has no PostgreSQL: no
 /// `TEST_DATABASE_URL`, ephemeral servers off.
 fn run_without_postgres(skip: Option<&str>) -> (bool, String) {
-    let exe = std::env::current_exe().unwrap();
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args([
-        "--exact",
+    let mut set = vec![("OXALCHEMY_TEST_EPHEMERAL", "0")];
+    set.extend(skip.map(|value| ("OXALCHEMY_TEST_SKIP_POSTGRES", value)));
+    child_case::run_case(
         "needs_postgres::postgres",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env_remove("TEST_DATABASE_URL")
-    .env("OXALCHEMY_TEST_EPHEMERAL", "0")
-    .env_remove("OXALCHEMY_TEST_SKIP_POSTGRES");
-    if let Some(value) = skip {
-        cmd.env("OXALCHEMY_TEST_SKIP_POSTGRES", value);
-    }
-    let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+        &set,
+        &["TEST_DATABASE_URL", "OXALCHEMY_TEST_SKIP_POSTGRES"],
+    )
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! afterwards, and a case without a server failing — or, opted in, skipping.
 
 mod blog;
+mod child_case;
 
 use blog::*;
 use oxalchemy::orm::Session;
@@ -150,29 +151,12 @@ async fn needs_mysql(conn: &mut Connection) -> Result<(), Error> {
 /// Runs `needs_mysql::mysql` in a child process whose `TEST_MYSQL_URL` names a port where
 /// nothing listens.
 fn run_without_mysql(skip: Option<&str>) -> (bool, String) {
-    let exe = std::env::current_exe().unwrap();
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args([
-        "--exact",
-        "needs_mysql::mysql",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env(
+    let mut set = vec![(
         "TEST_MYSQL_URL",
         "mysql://root@127.0.0.1:1/test?ssl-mode=disabled",
-    )
-    .env_remove("OXALCHEMY_TEST_SKIP_MYSQL");
-    if let Some(value) = skip {
-        cmd.env("OXALCHEMY_TEST_SKIP_MYSQL", value);
-    }
-    let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    )];
+    set.extend(skip.map(|value| ("OXALCHEMY_TEST_SKIP_MYSQL", value)));
+    child_case::run_case("needs_mysql::mysql", &set, &["OXALCHEMY_TEST_SKIP_MYSQL"])
 }
 
 #[test]
