@@ -14,6 +14,21 @@ use oxalchemy_migrate::migration::Migration;
 pub type ObjectPredicate<'a> = Box<dyn Fn(&ObjectRef<'_>) -> bool + Send + Sync + 'a>;
 
 /// What a project's `migrate` binary provides.
+///
+/// Built with [`Config::new`] and the chaining setters below (the fields stay public, so a
+/// field can also be set in place); `#[non_exhaustive]`, so a new setting is not a breaking
+/// change:
+///
+/// ```
+/// # use oxalchemy_cli::Config;
+/// # use oxalchemy_core::schema::MetaData;
+/// let config = Config::new("sqlite:///app.db", MetaData::new(), &[])
+///     .with_versions_dir("db/migrations")
+///     .with_include_table(|table| !table.starts_with("tmp_"))
+///     .with_progress(true);
+/// assert_eq!(config.versions_dir, std::path::Path::new("db/migrations"));
+/// ```
+#[non_exhaustive]
 pub struct Config<'a> {
     /// Database URL (e.g. from `DATABASE_URL`).
     pub url: String,
@@ -57,6 +72,48 @@ impl<'a> Config<'a> {
             include_object: None,
             progress: false,
         }
+    }
+
+    /// Where migration files live ([`versions_dir`](Self::versions_dir)).
+    pub fn with_versions_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.versions_dir = dir.into();
+        self
+    }
+
+    /// Which tables autogenerate may touch ([`include_table`](Self::include_table)).
+    pub fn with_include_table(mut self, f: impl Fn(&str) -> bool + Send + Sync + 'a) -> Self {
+        self.include_table = Box::new(f);
+        self
+    }
+
+    /// Compare every schema of the database ([`include_schemas`](Self::include_schemas)).
+    pub fn with_include_schemas(mut self, on: bool) -> Self {
+        self.include_schemas = on;
+        self
+    }
+
+    /// Alembic's `include_name` ([`include_name`](Self::include_name)).
+    pub fn with_include_name(
+        mut self,
+        f: impl Fn(&ObjectRef<'_>) -> bool + Send + Sync + 'a,
+    ) -> Self {
+        self.include_name = Some(Box::new(f));
+        self
+    }
+
+    /// Alembic's `include_object` ([`include_object`](Self::include_object)).
+    pub fn with_include_object(
+        mut self,
+        f: impl Fn(&ObjectRef<'_>) -> bool + Send + Sync + 'a,
+    ) -> Self {
+        self.include_object = Some(Box::new(f));
+        self
+    }
+
+    /// Show a progress line while migrations run ([`progress`](Self::progress)).
+    pub fn with_progress(mut self, on: bool) -> Self {
+        self.progress = on;
+        self
     }
 
     /// The dialect an offline (`--sql`) script is written for, from the URL alone: no

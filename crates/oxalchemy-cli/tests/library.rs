@@ -98,8 +98,7 @@ fn assert_send<T: Send>(t: T) -> T {
 #[tokio::test]
 async fn the_future_is_send_and_runs_in_a_spawned_task() {
     let file = TempSqliteFile::new("cli_send");
-    let mut config = Config::new(file.url(), models(), TWO);
-    config.include_table = Box::new(|t| t != "ignored");
+    let config = Config::new(file.url(), models(), TWO).with_include_table(|t| t != "ignored");
     let task = tokio::spawn(assert_send(async move {
         run(config, &args("upgrade head")).await
     }));
@@ -327,30 +326,24 @@ async fn include_filters_leave_objects_out_of_autogenerate() {
         let status =
             |config: Config<'static>| async move { run(config, &args("status")).await.unwrap() };
         let dir = std::env::temp_dir().join("oxalchemy-cli-library-unused");
-        let config = || {
-            let mut c = Config::new(url.clone(), models(), TWO);
-            c.versions_dir = dir.clone();
-            c
-        };
+        let config = || Config::new(url.clone(), models(), TWO).with_versions_dir(dir.clone());
 
         // Unfiltered: the `rank` column is added and `legacy` dropped.
         let out = status(config()).await;
         assert!(out.contains("models: 2 differences"), "{out}");
 
         // include_object: neither.
-        let mut c = config();
-        c.include_object = Some(Box::new(|o: &ObjectRef<'_>| {
+        let c = config().with_include_object(|o: &ObjectRef<'_>| {
             !matches!(
                 (o.kind, o.name),
                 (ObjectKind::Table, "legacy") | (ObjectKind::Column, "rank")
             )
-        }));
+        });
         let out = status(c).await;
         assert!(out.contains("models: match the database"), "{out}");
 
         // include_name: the reflected `legacy` is never read, `rank` is still added.
-        let mut c = config();
-        c.include_name = Some(Box::new(|o: &ObjectRef<'_>| o.name != "legacy"));
+        let c = config().with_include_name(|o: &ObjectRef<'_>| o.name != "legacy");
         let out = status(c).await;
         assert!(out.contains("models: 1 differences"), "{out}");
         assert!(out.contains("add_column("), "{out}");
