@@ -19,11 +19,14 @@ use super::{Session, SessionExt};
 use crate::errors::mapping;
 use crate::HookResult;
 
+/// An async listener: a boxed future borrowing the session.
+type AsyncListener<T> = dyn for<'s> Fn(&'s mut Session) -> BoxFuture<'s, T> + Send + Sync;
+
 /// A flush listener: sync, or returning a boxed future.
 #[derive(Clone)]
 enum FlushListener {
     Sync(Arc<dyn Fn(&mut Session) -> HookResult + Send + Sync>),
-    Async(Arc<dyn for<'s> Fn(&'s mut Session) -> BoxFuture<'s, HookResult> + Send + Sync>),
+    Async(Arc<AsyncListener<HookResult>>),
 }
 
 impl FlushListener {
@@ -44,7 +47,7 @@ impl FlushListener {
 #[derive(Clone)]
 enum RollbackListener {
     Sync(Arc<dyn Fn(&mut Session) + Send + Sync>),
-    Async(Arc<dyn for<'s> Fn(&'s mut Session) -> BoxFuture<'s, ()> + Send + Sync>),
+    Async(Arc<AsyncListener<()>>),
 }
 
 /// The session-level event listeners of a session, or of every session a
