@@ -5,9 +5,14 @@
 //!   (the parent's table comes later in the order — a cycle between tables — or the parent
 //!   is the row itself, or a cycle between rows of one table) is inserted with that foreign
 //!   key NULL, and an UPDATE sets it once every INSERT ran. Rows linked to new rows of
-//!   their own table wait for them instead (one INSERT per level of a tree).
+//!   their own table wait for them instead (one INSERT per level of a tree). A parent with
+//!   an explicit key counts as missing until its INSERT ran, so cycles of explicit keys are
+//!   broken the same way; so are rows of one table whose explicit foreign-key *values*
+//!   (no link) point at rows after them ([`Run::defer_forward_refs`]). A row's deferred
+//!   keys are set by one UPDATE, which bumps and checks its version column.
 //! - **DELETE**: a deleted row whose foreign key points at a row deleted before it (the
-//!   referenced table comes later in the order) gets that foreign key set to NULL first.
+//!   referenced table comes later in the order) gets that foreign key set to NULL first
+//!   (checked against its version column, which is not bumped: the row goes next).
 //!
 //! Either needs the foreign key to be nullable; where it is not, the flush fails before any
 //! SQL naming both models and the column. The table order breaks a cycle between tables at
