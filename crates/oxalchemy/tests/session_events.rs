@@ -318,23 +318,30 @@ async fn flush_commit_and_rollback_from_a_flush_listener_are_errors() {
     for t in common::all_targets("uow_ev_nested").await {
         let db = t.connect().await;
         setup(&db).await;
-        let mut s = db.session();
-        s.events().before_flush_async(|s| {
-            Box::pin(async move {
-                s.flush().await?;
-                Ok(())
-            })
-        });
-        s.add(item("y"));
-        let err = s.flush().await.unwrap_err();
-        let source = std::error::Error::source(&err).expect("the listener's error");
-        assert!(
-            source.to_string().contains("while the session is flushing"),
-            "[{}] {source}",
-            t.label
-        );
-        s.close().await.unwrap();
-        assert_eq!(stored(&db).await, (vec![], vec![]), "[{}]", t.label);
+        for what in ["flush", "commit", "rollback"] {
+            let mut s = db.session();
+            s.events().before_flush_async(move |s| {
+                Box::pin(async move {
+                    match what {
+                        "flush" => s.flush().await?,
+                        "commit" => s.commit().await?,
+                        _ => s.rollback().await?,
+                    }
+                    Ok(())
+                })
+            });
+            let y = s.add(item("y"));
+            let err = s.flush().await.unwrap_err();
+            let source = std::error::Error::source(&err).expect("the listener's error");
+            assert!(
+                source.to_string().contains("while the session is flushing"),
+                "[{}] {what}: {source}",
+                t.label
+            );
+            assert_eq!(s.state(y), Some(ObjectState::Pending), "[{}]", t.label);
+            s.close().await.unwrap();
+            assert_eq!(stored(&db).await, (vec![], vec![]), "[{}]", t.label);
+        }
         t.finish().await;
     }
 }
@@ -410,6 +417,56 @@ async fn after_rollback_runs_on_rollback_and_not_on_commit() {
             "[{}] only the committed item",
             t.label
         );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn after_rollback_runs_when_the_commit_fails() {
+    // MariaDB checks foreign keys at each statement (no deferred constraints), so a COMMIT
+    // that fails cannot be provoked there this way.
+    for t in common::all_targets("uow_ev_commit_fails").await {
+        if t.is_mysql() {
+            t.finish().await;
+            continue;
+        }
+        let db = t.connect().await;
+        setup(&db).await;
+        let mut s = db.session();
+        s.execute(text(
+            "CREATE TABLE uow_ev_children (id INTEGER PRIMARY KEY, parent_id INTEGER \
+             REFERENCES uow_ev_items (id) DEFERRABLE INITIALLY DEFERRED)",
+        ))
+        .await
+        .unwrap();
+        s.commit().await.unwrap();
+
+        let rollbacks = Arc::new(AtomicUsize::new(0));
+        let n = rollbacks.clone();
+        s.events().after_rollback(move |_| {
+            n.fetch_add(1, Ordering::SeqCst);
+        });
+        // A dangling reference, checked only at COMMIT.
+        s.execute(text(
+            "INSERT INTO uow_ev_children (id, parent_id) VALUES (1, 999)",
+        ))
+        .await
+        .unwrap();
+        let err = s.commit().await.unwrap_err();
+        assert_eq!(
+            rollbacks.load(Ordering::SeqCst),
+            1,
+            "[{}] after the failed COMMIT: {err}",
+            t.label
+        );
+        // The session goes on with a new transaction; nothing of the failed one is there.
+        s.add(item("after"));
+        s.commit()
+            .await
+            .unwrap_or_else(|e| panic!("[{}] {e}", t.label));
+        assert_eq!(rollbacks.load(Ordering::SeqCst), 1, "[{}]", t.label);
+        s.close().await.unwrap();
+        assert_eq!(stored(&db).await.0, ["after"], "[{}]", t.label);
         t.finish().await;
     }
 }
