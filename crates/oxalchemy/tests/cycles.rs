@@ -867,6 +867,15 @@ async fn siblings_of_one_table_pointing_at_each_other_are_inserted_in_one_flush(
             if let Err(e) = s.commit().await {
                 panic!("[{}] {case}: {e}\n{}", t.label, s.statements().join("\n"));
             }
+            if case == "explicit" {
+                // Explicit keys of one table: one multi-row INSERT (then the post_update).
+                let inserts = s
+                    .statements()
+                    .iter()
+                    .filter(|q| q.starts_with("INSERT"))
+                    .count();
+                assert_eq!(inserts, 1, "[{}] {:?}", t.label, s.statements());
+            }
             assert_eq!(s[a].next_id, Some(s[b].id), "[{}] {case}", t.label);
             assert_eq!(s[c].prev_id, Some(s[b].id), "[{}] {case}", t.label);
             // a and b went in first with their `next` NULL, set after (post_update), which

@@ -71,7 +71,9 @@ enum RollbackListener {
 /// session is as before the flush, and the error is
 /// [`Error::Hook`](oxalchemy_engine::Error::Hook) with `model: "Session"` and the
 /// listener's name. A listener must not commit, roll back or flush the session it is
-/// given: `flush`/`commit`/`rollback` called from a flush listener are errors.
+/// given: `flush`/`commit`/`rollback` called from a flush listener are errors. (A flush
+/// future dropped before it finished — a timeout around it — leaves the session in an
+/// unknown state, with or without listeners: drop the session.)
 ///
 /// ```no_run
 /// # use oxalchemy_orm::{Session, SessionExt, SessionMaker};

@@ -5,11 +5,13 @@
 //!   (the parent's table comes later in the order — a cycle between tables — or the parent
 //!   is the row itself, or a cycle between rows of one table) is inserted with that foreign
 //!   key NULL, and an UPDATE sets it once every INSERT ran. Rows linked to new rows of
-//!   their own table wait for them instead (one INSERT per level of a tree). A parent with
-//!   an explicit key counts as missing until its INSERT ran, so cycles of explicit keys are
-//!   broken the same way; so are rows of one table whose explicit foreign-key *values*
-//!   (no link) point at rows after them ([`Run::defer_forward_refs`]). A row's deferred
-//!   keys are set by one UPDATE, which bumps and checks its version column.
+//!   their own table wait for them instead (one INSERT per level of a tree). A parent of
+//!   another table with an explicit key counts as missing until its INSERT ran, so cycles
+//!   of explicit keys between tables are broken the same way; new rows of one table with
+//!   explicit keys go in one INSERT, parents first, and those whose foreign-key values
+//!   (linked or set by hand) still point at rows after them — a cycle — are deferred
+//!   ([`Run::defer_forward_refs`]). A row's deferred keys are set by one UPDATE, which
+//!   bumps and checks its version column.
 //! - **DELETE**: a deleted row whose foreign key points at a row deleted before it (the
 //!   referenced table comes later in the order) gets that foreign key set to NULL first
 //!   (checked against its version column, which is not bumped: the row goes next).
@@ -46,19 +48,17 @@ impl Run<'_> {
             left.iter().map(|&i| plan.inserts[i].slot).collect();
         // Child slot → (parent slot, column) of its links whose parent has no key yet.
         let mut unresolved: FxHashMap<usize, Vec<(usize, &'static str)>> = FxHashMap::default();
-        // A parent whose row is not in yet: no key yet, or an explicit key whose INSERT has
-        // not run (a cycle of explicit keys); a row pointing at itself with an explicit key
-        // goes in as it is.
+        // A parent whose row is not in yet: no key yet, or an explicit key of another
+        // table whose INSERT has not run (a cycle of explicit keys between tables). Rows of
+        // this table with explicit keys go in one INSERT, parents first, a cycle among
+        // them broken by `defer_forward_refs`.
         let missing =
             |l: &crate::session::links::Link| match planned_key(plan, &self.inserted, l.parent) {
                 None => true,
-                Some(_) => {
-                    l.parent != l.child
-                        && plan
-                            .insert_at
-                            .get(&l.parent)
-                            .is_some_and(|&p| !self.done[p])
-                }
+                Some(_) => plan
+                    .insert_at
+                    .get(&l.parent)
+                    .is_some_and(|&p| !self.done[p] && plan.inserts[p].table != table),
             };
         for l in &plan.links {
             if waiting.contains(&l.child) && missing(l) {
