@@ -942,3 +942,44 @@ async fn siblings_of_one_table_pointing_at_each_other_are_inserted_in_one_flush(
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_favourite_cycle_with_explicit_keys_flushes_together() {
+    for t in common::all_targets("cyc_explicit").await {
+        let db = with_tables(&t, &cycle_metadata()).await;
+        let mut s = db.session();
+        // Every key given: the person's favourite still waits for the article's INSERT.
+        let ann = s.add(Person {
+            id: 50,
+            ..person("ann")
+        });
+        let post = s.add(Article {
+            id: 60,
+            title: "mine".into(),
+            author: ann.into(),
+            ..Default::default()
+        });
+        s.link(ann, Person::favorite, post).unwrap();
+        s.reset_statements();
+        if let Err(e) = s.commit().await {
+            panic!("[{}] {e}\n{}", t.label, s.statements().join("\n"));
+        }
+        assert_eq!(
+            (s[ann].favorite_id, s[post].author_id),
+            (Some(60), 50),
+            "[{}]",
+            t.label
+        );
+        s.close().await.unwrap();
+        assert_eq!(
+            stored(&db).await,
+            (
+                vec![("ann".to_owned(), Some("mine".to_owned()))],
+                vec![("mine".to_owned(), "ann".to_owned())]
+            ),
+            "[{}]",
+            t.label
+        );
+        t.finish().await;
+    }
+}
