@@ -50,6 +50,36 @@
 //! Hooks are synchronous and see only their object: no session or connection (no hidden
 //! I/O). Work that must wait for the commit is queued with
 //! [`Session::after_commit`](crate::Session::after_commit).
+//!
+//! # Session events
+//!
+//! Around the model hooks, the session's own listeners
+//! ([`SessionEvents`](crate::SessionEvents), registered with
+//! [`Session::events`](crate::Session::events) or on every session of a
+//! [`SessionMaker`](crate::SessionMaker)), sync or async, with the whole session in hand.
+//! One commit runs, in this order:
+//!
+//! 1. `before_flush` listeners (they may add, change or delete objects: the same flush
+//!    writes that);
+//! 2. the model `before_*` hooks, the statements, the model `after_*` hooks (above);
+//! 3. `after_flush` listeners (the session shows the flushed state: keys set, new objects
+//!    persistent);
+//! 4. the COMMIT, then the closures queued with `after_commit`.
+//!
+//! `after_rollback` listeners run after a rollback. An error from `before_flush` or
+//! `after_flush` also writes nothing of the flush and leaves the session as it was.
+//!
+//! # Writes that run no hooks
+//!
+//! Hooks are events of the session's unit of work. The writes that bypass it run none, as
+//! in SQLAlchemy (whose `bulk_insert_mappings`, Core `insert()` and query-level
+//! `update()`/`delete()` fire no mapper events): the session-less writes of single objects
+//! ([`insert`](crate::insert), [`insert_many`](crate::insert_many),
+//! [`update`](crate::update), [`delete`](crate::delete)), the bulk operations
+//! ([`bulk_insert`](crate::bulk_insert), `bulk_update`, `bulk_delete`, `upsert`,
+//! `copy_in`) — also when given a session —, query-level updates and deletes, and Core
+//! statements. Derived columns that must hold for every write belong in a column
+//! default / `onupdate`, a validator or the database (a trigger or generated column).
 
 use std::any::Any;
 

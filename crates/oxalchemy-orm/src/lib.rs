@@ -80,7 +80,10 @@ pub use read_session::{ReadSession, ReadSessionExt};
 pub use relation::RelationshipSlot;
 pub use relation::{Many, NotLoaded, One, Relationship};
 pub use retry::SessionRetryExt;
-pub use session::{AddAll, AddOne, Handle, ObjectState, Session, SessionExt, SessionQuery};
+pub use session::{
+    AddAll, AddOne, Handle, ObjectState, Session, SessionEvents, SessionExt, SessionMaker,
+    SessionQuery,
+};
 pub use sharding::{ShardKey, Sharded, ShardedQueryExt};
 pub use stream::STREAM_CHUNK;
 

@@ -71,6 +71,15 @@ fn cycle_metadata() -> MetaData {
         .metadata()
 }
 
+/// `t`'s database with the tables of `md` created (the setup every test here starts with).
+async fn with_tables(t: &common::Target, md: &MetaData) -> Database {
+    let db = t.connect().await;
+    db.create_all(md)
+        .await
+        .unwrap_or_else(|e| panic!("[{}] create_all: {e}", t.label));
+    db
+}
+
 fn person(name: &str) -> Person {
     Person {
         name: name.to_owned(),
@@ -300,8 +309,7 @@ async fn autogenerate_creates_and_drops_a_cycle() {
 #[tokio::test]
 async fn a_user_and_their_favourite_post_flush_together_and_delete_together() {
     for t in common::all_targets("cyc_favourite").await {
-        let db = t.connect().await;
-        db.create_all(&cycle_metadata()).await.unwrap();
+        let db = with_tables(&t, &cycle_metadata()).await;
 
         let mut s = db.session();
         let ann = s.add(person("ann"));
@@ -382,9 +390,8 @@ struct Hen {
 #[tokio::test]
 async fn a_cycle_of_not_null_foreign_keys_is_an_error_naming_it() {
     for t in common::all_targets("cyc_not_null").await {
-        let db = t.connect().await;
         let md = Registry::new().model::<Egg>().model::<Hen>().metadata();
-        db.create_all(&md).await.unwrap();
+        let db = with_tables(&t, &md).await;
         let mut s = db.session();
         let egg = s.add(Egg::default());
         let hen = s.add(Hen::default());
@@ -421,10 +428,7 @@ async fn a_cycle_of_not_null_foreign_keys_is_an_error_naming_it() {
 #[tokio::test]
 async fn a_tree_whose_nodes_point_at_their_root_is_inserted_in_one_flush() {
     for t in common::all_targets("cyc_tree").await {
-        let db = t.connect().await;
-        db.create_all(&Registry::new().model::<Node>().metadata())
-            .await
-            .unwrap();
+        let db = with_tables(&t, &Registry::new().model::<Node>().metadata()).await;
         let mut s = db.session();
         let node = |name: &str| Node {
             name: name.to_owned(),
@@ -502,8 +506,7 @@ async fn a_tree_whose_nodes_point_at_their_root_is_inserted_in_one_flush() {
 #[tokio::test]
 async fn delete_and_re_add_of_one_key_leaves_one_row_with_the_new_values() {
     for t in common::all_targets("cyc_row_switch").await {
-        let db = t.connect().await;
-        db.create_all(&cycle_metadata()).await.unwrap();
+        let db = with_tables(&t, &cycle_metadata()).await;
         let mut s = db.session();
         let mut old = person("old");
         old.id = 7;
@@ -629,10 +632,7 @@ async fn hooks_run_in_order_and_a_failing_hook_writes_nothing() {
     *JOURNAL.lock().unwrap() = Some(journal.clone());
     let take = || std::mem::take(&mut *journal.lock().unwrap());
     for t in common::all_targets("cyc_hooks").await {
-        let db = t.connect().await;
-        db.create_all(&Registry::new().model::<Hooked>().metadata())
-            .await
-            .unwrap();
+        let db = with_tables(&t, &Registry::new().model::<Hooked>().metadata()).await;
         take();
 
         // Inserts: every before_insert at planning, in the order added, then every
@@ -791,4 +791,195 @@ async fn hooks_run_in_order_and_a_failing_hook_writes_nothing() {
         t.finish().await;
     }
     *JOURNAL.lock().unwrap() = None;
+}
+
+/// A doubly linked list in one table (SQLAlchemy's test_cycles.py
+/// `SelfReferentialPostUpdateTest`: siblings pointing at each other), with a version
+/// counter.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "cyc_siblings")]
+struct Sibling {
+    #[column(primary_key)]
+    id: i64,
+    #[column(length = 20)]
+    name: String,
+    #[column(foreign_key = "cyc_siblings.id")]
+    next_id: Option<i64>,
+    #[column(foreign_key = "cyc_siblings.id")]
+    prev_id: Option<i64>,
+    #[column(version)]
+    version: i64,
+    #[relationship(foreign_key = "next_id")]
+    next: One<Sibling>,
+    #[relationship(foreign_key = "prev_id")]
+    prev: One<Sibling>,
+}
+
+/// Every sibling as (name, next's name, previous's name, version), by name.
+async fn siblings(db: &Database) -> Vec<(String, Option<String>, Option<String>, i64)> {
+    let mut s = db.session();
+    let all = s
+        .query::<Sibling>()
+        .order_by(Sibling::name.asc())
+        .all()
+        .await
+        .unwrap();
+    let name_of = |s: &Session, id: Option<i64>| {
+        id.and_then(|id| all.iter().find(|&&m| s[m].id == id))
+            .map(|&m| s[m].name.clone())
+    };
+    let rows = all
+        .iter()
+        .map(|&n| {
+            (
+                s[n].name.clone(),
+                name_of(&s, s[n].next_id),
+                name_of(&s, s[n].prev_id),
+                s[n].version,
+            )
+        })
+        .collect();
+    s.close().await.unwrap();
+    rows
+}
+
+#[tokio::test]
+async fn siblings_of_one_table_pointing_at_each_other_are_inserted_in_one_flush() {
+    for t in common::all_targets("cyc_siblings").await {
+        let db = with_tables(&t, &Registry::new().model::<Sibling>().metadata()).await;
+        let sib = |id: i64, name: &str| Sibling {
+            id,
+            name: name.to_owned(),
+            ..Default::default()
+        };
+        // Generated keys, explicit keys: a ⇄ b ⇄ c linked both ways, all new.
+        for (case, ids) in [("generated", [0, 0, 0]), ("explicit", [103, 101, 102])] {
+            let mut s = db.session();
+            let p = |n: &str| format!("{case} {n}");
+            let a = s.add(sib(ids[0], &p("a")));
+            let b = s.add(sib(ids[1], &p("b")));
+            let c = s.add(sib(ids[2], &p("c")));
+            s.link(a, Sibling::next, b).unwrap();
+            s.link(b, Sibling::prev, a).unwrap();
+            s.link(b, Sibling::next, c).unwrap();
+            s.link(c, Sibling::prev, b).unwrap();
+            s.reset_statements();
+            if let Err(e) = s.commit().await {
+                panic!("[{}] {case}: {e}\n{}", t.label, s.statements().join("\n"));
+            }
+            if case == "explicit" {
+                // Explicit keys of one table: one multi-row INSERT (then the post_update).
+                let inserts = s
+                    .statements()
+                    .iter()
+                    .filter(|q| q.starts_with("INSERT"))
+                    .count();
+                assert_eq!(inserts, 1, "[{}] {:?}", t.label, s.statements());
+            }
+            assert_eq!(s[a].next_id, Some(s[b].id), "[{}] {case}", t.label);
+            assert_eq!(s[c].prev_id, Some(s[b].id), "[{}] {case}", t.label);
+            // a and b went in first with their `next` NULL, set after (post_update), which
+            // bumped their version counters as SQLAlchemy does; c was inserted complete.
+            let v = s[c].version;
+            assert_eq!(
+                (s[a].version, s[b].version),
+                (v + 1, v + 1),
+                "[{}] {case}",
+                t.label
+            );
+            // The session's versions are the rows': an UPDATE of every sibling matches.
+            for h in [a, b, c] {
+                s[h].name.push('!');
+            }
+            s.commit()
+                .await
+                .unwrap_or_else(|e| panic!("[{}] {case}: {e}", t.label));
+            s.close().await.unwrap();
+        }
+        // Explicit keys set as values (no links), the cycle in the first rows added.
+        let mut s = db.session();
+        let mut x = sib(10, "value x");
+        x.next_id = Some(11);
+        let mut y = sib(11, "value y");
+        y.prev_id = Some(10);
+        y.next_id = Some(10);
+        s.add_all([x, y]);
+        s.reset_statements();
+        if let Err(e) = s.commit().await {
+            panic!("[{}] by value: {e}\n{}", t.label, s.statements().join("\n"));
+        }
+        s.close().await.unwrap();
+
+        let some = |x: &str| Some(x.to_owned());
+        let links: Vec<(String, Option<String>, Option<String>)> = siblings(&db)
+            .await
+            .into_iter()
+            .map(|(n, nx, pv, _)| (n, nx, pv))
+            .collect();
+        assert_eq!(
+            links,
+            [
+                ("explicit a!".to_owned(), some("explicit b!"), None),
+                (
+                    "explicit b!".to_owned(),
+                    some("explicit c!"),
+                    some("explicit a!")
+                ),
+                ("explicit c!".to_owned(), None, some("explicit b!")),
+                ("generated a!".to_owned(), some("generated b!"), None),
+                (
+                    "generated b!".to_owned(),
+                    some("generated c!"),
+                    some("generated a!")
+                ),
+                ("generated c!".to_owned(), None, some("generated b!")),
+                ("value x".to_owned(), some("value y"), None),
+                ("value y".to_owned(), some("value x"), some("value x")),
+            ],
+            "[{}]",
+            t.label
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_favourite_cycle_with_explicit_keys_flushes_together() {
+    for t in common::all_targets("cyc_explicit").await {
+        let db = with_tables(&t, &cycle_metadata()).await;
+        let mut s = db.session();
+        // Every key given: the person's favourite still waits for the article's INSERT.
+        let ann = s.add(Person {
+            id: 50,
+            ..person("ann")
+        });
+        let post = s.add(Article {
+            id: 60,
+            title: "mine".into(),
+            author: ann.into(),
+            ..Default::default()
+        });
+        s.link(ann, Person::favorite, post).unwrap();
+        s.reset_statements();
+        if let Err(e) = s.commit().await {
+            panic!("[{}] {e}\n{}", t.label, s.statements().join("\n"));
+        }
+        assert_eq!(
+            (s[ann].favorite_id, s[post].author_id),
+            (Some(60), 50),
+            "[{}]",
+            t.label
+        );
+        s.close().await.unwrap();
+        assert_eq!(
+            stored(&db).await,
+            (
+                vec![("ann".to_owned(), Some("mine".to_owned()))],
+                vec![("mine".to_owned(), "ann".to_owned())]
+            ),
+            "[{}]",
+            t.label
+        );
+        t.finish().await;
+    }
 }

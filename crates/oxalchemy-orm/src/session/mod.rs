@@ -35,6 +35,8 @@
 //!   lender's (the rollback test fixture).
 //! * `flush`: the unit of work — `plan` works out the statements on copies, `run` sends
 //!   them inside a SAVEPOINT, `order` sorts tables and self-referential rows.
+//! * `events`: session listeners (`before_flush`, `after_flush`, `after_rollback`) and
+//!   [`SessionMaker`], which opens sessions with listeners registered.
 //! * `query`: the terminal calls of a [`Query`](crate::Query) bound to a session.
 //! * `bulk`: what the bulk operations (`crate::bulk`) need: the flushed transaction, and
 //!   held objects refreshed or dropped after rows were written behind their back.
@@ -42,6 +44,7 @@
 mod add;
 mod bulk;
 mod cascade;
+mod events;
 mod flush;
 mod joined;
 mod links;
@@ -65,6 +68,7 @@ use crate::query::query;
 
 pub use self::add::{AddAll, AddOne};
 pub use self::cascade::{fill_many, fill_one, take_many, take_one, Assigned, Fill};
+pub use self::events::{SessionEvents, SessionMaker};
 use self::joined::{Checkout, SessionTx};
 use self::links::{AssociationChange, LinkTo};
 use self::nested::Saved;
@@ -113,6 +117,10 @@ pub struct Session {
     dirty_groups: FxHashSet<(usize, &'static str)>,
     /// Work queued with [`Session::after_commit`], run after the next COMMIT.
     after_commit: Vec<AfterCommit>,
+    /// `before_flush` / `after_flush` / `after_rollback` listeners (`events.rs`).
+    events: SessionEvents,
+    /// Set while flush listeners run: no autoflush, no nested flush (`events.rs`).
+    flushing: bool,
 }
 
 /// A closure queued with [`Session::after_commit`].
@@ -206,6 +214,8 @@ impl Session {
             dirty_links: Vec::new(),
             dirty_groups: FxHashSet::default(),
             after_commit: Vec::new(),
+            events: SessionEvents::default(),
+            flushing: false,
         }
     }
 
@@ -533,10 +543,15 @@ impl Session {
     /// changes.
     pub async fn commit(&mut self) -> Result<(), Error> {
         self.flush().await?;
+        self.flush_listeners_changes().await?;
         self.nested.clear();
         if let Some(tx) = self.tx.take() {
             self.log.push(end_label(&tx, "COMMIT", "RELEASE SAVEPOINT"));
-            tx.commit().await?;
+            if let Err(e) = tx.commit().await {
+                // The database rolled the transaction back.
+                self.rolled_back().await;
+                return Err(e);
+            }
         }
         self.committed_writes();
         for f in std::mem::take(&mut self.after_commit) {
@@ -558,6 +573,7 @@ impl Session {
     /// Rolls the transaction back, returns the connection, and empties the session (its
     /// objects no longer match the database).
     pub async fn rollback(&mut self) -> Result<(), Error> {
+        self.not_while_flushing("rollback")?;
         self.after_commit.clear();
         self.entries.clear();
         self.identity.clear();
@@ -568,6 +584,7 @@ impl Session {
             self.log
                 .push(end_label(&tx, "ROLLBACK", "ROLLBACK TO SAVEPOINT"));
             tx.rollback().await?;
+            self.rolled_back().await;
         }
         Ok(())
     }

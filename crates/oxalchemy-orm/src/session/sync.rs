@@ -22,7 +22,7 @@ use super::Session;
 use crate::model::RelationshipKind;
 
 /// The children linked to one parent through one collection field.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct Group {
     /// The children's slots, in link order.
     children: Vec<usize>,

@@ -25,7 +25,20 @@ impl Session {
     /// back), UPDATEs of changed columns, DELETEs — in foreign-key order, inside a
     /// SAVEPOINT. If any statement fails, the database keeps nothing of the flush and the
     /// session is exactly as before (pending objects stay pending).
+    ///
+    /// With `before_flush` / `after_flush` listeners ([`Session::events`]) and something to
+    /// write, the listeners run around the statements inside one more SAVEPOINT, and an
+    /// error from one of them also writes nothing.
     pub async fn flush(&mut self) -> Result<(), Error> {
+        self.not_while_flushing("flush")?;
+        if self.flush_needs_listeners() {
+            return self.flush_with_listeners().await;
+        }
+        self.flush_statements().await
+    }
+
+    /// The flush itself: plan, statements, apply.
+    pub(super) async fn flush_statements(&mut self) -> Result<(), Error> {
         self.cascade_held();
         if let Some(err) = self.refused_error() {
             return Err(err);

@@ -105,6 +105,9 @@ pub(super) struct PostUpdate {
     /// The parent's slot.
     pub(super) parent: usize,
     pub(super) fk_column: &'static str,
+    /// For a reference found in the row's own values (an explicit key, no link): the value
+    /// to set, and the row's key as inserted (generated columns are filled in after).
+    pub(super) by_value: Option<(Value, Pairs)>,
 }
 
 /// What one deleted object added to [`Plan::cascades`] and [`Plan::cascaded`].

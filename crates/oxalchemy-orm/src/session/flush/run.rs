@@ -31,6 +31,7 @@ pub(super) async fn run_plan(
     let mut sp: Transaction<'_> = tx.savepoint().await?;
     let mut run = Run {
         inserted: vec![None; plan.inserts.len()],
+        done: vec![false; plan.inserts.len()],
         plan,
         conn: &mut sp,
         dialect,
@@ -60,6 +61,8 @@ struct Run<'a> {
     log: &'a mut Vec<String>,
     /// The generated key of each planned insert, once its INSERT ran.
     inserted: Vec<Option<i64>>,
+    /// Whether each planned insert's INSERT ran (its row exists for foreign keys).
+    done: Vec<bool>,
 }
 
 /// A run of consecutive planned inserts into one table that set the same columns: one
@@ -124,6 +127,10 @@ impl Run<'_> {
             .into_iter()
             .map(|k| idx[k])
             .collect();
+        // Rows of this wave pointing (by explicit key values) at rows after them: a cycle
+        // between new rows of one table, whose keys go in NULL and are set after.
+        self.defer_forward_refs(table, &ordered)?;
+        let plan = &*self.plan;
         let generated_key = (plan.ops(table).generated_key)();
         // Consecutive rows that set the same columns share one multi-row INSERT.
         let mut start = 0;
@@ -176,6 +183,7 @@ impl Run<'_> {
         let sql = insert_rows_sql(dialect, batch.table, &batch.columns, n, &batch.returning);
         let mut binds = Vec::with_capacity(n * batch.columns.len());
         for &i in batch.rows {
+            self.done[i] = true;
             binds.extend(
                 std::mem::take(&mut self.plan.inserts[i].values)
                     .into_iter()

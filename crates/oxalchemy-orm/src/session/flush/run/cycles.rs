@@ -5,9 +5,16 @@
 //!   (the parent's table comes later in the order — a cycle between tables — or the parent
 //!   is the row itself, or a cycle between rows of one table) is inserted with that foreign
 //!   key NULL, and an UPDATE sets it once every INSERT ran. Rows linked to new rows of
-//!   their own table wait for them instead (one INSERT per level of a tree).
+//!   their own table wait for them instead (one INSERT per level of a tree). A parent of
+//!   another table with an explicit key counts as missing until its INSERT ran, so cycles
+//!   of explicit keys between tables are broken the same way; new rows of one table with
+//!   explicit keys go in one INSERT, parents first, and those whose foreign-key values
+//!   (linked or set by hand) still point at rows after them — a cycle — are deferred
+//!   ([`Run::defer_forward_refs`]). A row's deferred keys are set by one UPDATE, which
+//!   bumps and checks its version column.
 //! - **DELETE**: a deleted row whose foreign key points at a row deleted before it (the
-//!   referenced table comes later in the order) gets that foreign key set to NULL first.
+//!   referenced table comes later in the order) gets that foreign key set to NULL first
+//!   (checked against its version column, which is not bumped: the row goes next).
 //!
 //! Either needs the foreign key to be nullable; where it is not, the flush fails before any
 //! SQL naming both models and the column. The table order breaks a cycle between tables at
@@ -21,6 +28,7 @@ use oxalchemy_engine::Error;
 
 use super::{planned_key, run_checked, Run};
 use crate::errors;
+use crate::session::flush::order::self_foreign_keys;
 use crate::session::flush::plan::{Plan, PlannedWrite, PostUpdate};
 use crate::session::objects::describe_key;
 
@@ -40,8 +48,20 @@ impl Run<'_> {
             left.iter().map(|&i| plan.inserts[i].slot).collect();
         // Child slot → (parent slot, column) of its links whose parent has no key yet.
         let mut unresolved: FxHashMap<usize, Vec<(usize, &'static str)>> = FxHashMap::default();
+        // A parent whose row is not in yet: no key yet, or an explicit key of another
+        // table whose INSERT has not run (a cycle of explicit keys between tables). Rows of
+        // this table with explicit keys go in one INSERT, parents first, a cycle among
+        // them broken by `defer_forward_refs`.
+        let missing =
+            |l: &crate::session::links::Link| match planned_key(plan, &self.inserted, l.parent) {
+                None => true,
+                Some(_) => plan
+                    .insert_at
+                    .get(&l.parent)
+                    .is_some_and(|&p| !self.done[p] && plan.inserts[p].table != table),
+            };
         for l in &plan.links {
-            if waiting.contains(&l.child) && planned_key(plan, &self.inserted, l.parent).is_none() {
+            if waiting.contains(&l.child) && missing(l) {
                 unresolved
                     .entry(l.child)
                     .or_default()
@@ -72,6 +92,7 @@ impl Run<'_> {
                     insert: i,
                     parent,
                     fk_column,
+                    by_value: None,
                 }));
             }
         }
@@ -110,48 +131,147 @@ impl Run<'_> {
     }
 
     /// The UPDATEs that set the foreign keys inserted as NULL, now that every row has its
-    /// key; the planned objects get the keys too.
+    /// key — one per row, all its deferred foreign keys together — and the planned objects
+    /// get the keys too. A row with a version column has it bumped and checked, as any
+    /// UPDATE of it (SQLAlchemy's post_update does the same): the object ends the flush
+    /// with the version its row has.
     pub(super) async fn post_updates(&mut self) -> Result<(), Error> {
         if self.plan.post_updates.is_empty() {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.plan.post_updates);
+        // Insert index → its UPDATE in `writes`.
+        let mut write_of: FxHashMap<usize, usize> = FxHashMap::default();
         let mut writes: Vec<PlannedWrite> = Vec::with_capacity(pending.len());
         for pu in &pending {
             let table = self.plan.inserts[pu.insert].table;
             let ops = self.plan.ops(table);
-            let Some(key) = planned_key(self.plan, &self.inserted, pu.parent) else {
-                return Err(errors::mapping(format!(
-                    "a new {} is linked through `{}` to an object this flush did not insert; \
-                     add that object to the session. Nothing was written",
-                    ops.model, pu.fk_column
-                )));
+            let value = match &pu.by_value {
+                Some((value, _)) => value.clone(),
+                None => match planned_key(self.plan, &self.inserted, pu.parent) {
+                    Some(key) => Value::I64(key),
+                    None => {
+                        return Err(errors::mapping(format!(
+                            "a new {} is linked through `{}` to an object this flush did not \
+                             insert; add that object to the session. Nothing was written",
+                            ops.model, pu.fk_column
+                        )))
+                    }
+                },
             };
             let generated = self.inserted[pu.insert];
             let ins = &mut self.plan.inserts[pu.insert];
-            let Some(obj) = ins.object.as_mut() else {
-                continue;
-            };
-            (ops.set_integer_column)(&mut **obj, pu.fk_column, key);
-            let mut pk = Vec::new();
-            (ops.pk_values)(&**obj, &mut pk);
-            if let (Some(column), Some(k)) = ((ops.generated_key)(), generated) {
-                for (c, v) in &mut pk {
-                    if *c == column {
-                        *v = Value::I64(k);
-                    }
-                }
+            // The copy the session takes after the flush gets the key (a reference by value
+            // is already in the object: the values came from it).
+            if let (Some(obj), Value::I64(key), None) = (ins.object.as_mut(), &value, &pu.by_value)
+            {
+                (ops.set_integer_column)(&mut **obj, pu.fk_column, *key);
             }
+            if let Some(&w) = write_of.get(&pu.insert) {
+                writes[w].set.push((pu.fk_column, value));
+                continue;
+            }
+            let mut pk = match (&pu.by_value, ins.object.as_ref()) {
+                (_, Some(obj)) => {
+                    let mut pk = Vec::new();
+                    (ops.pk_values)(&**obj, &mut pk);
+                    pk
+                }
+                (Some((_, key)), None) => key.clone(),
+                // A linked row always has a copy (the link sets its key); nothing to do
+                // without one.
+                (None, None) => continue,
+            };
+            if let (Some(column), Some(k)) = ((ops.generated_key)(), generated) {
+                pk.retain(|(c, _)| *c != column);
+                pk.push((column, Value::I64(k)));
+            }
+            write_of.insert(pu.insert, writes.len());
             writes.push(PlannedWrite {
                 slot: ins.slot,
                 table,
-                set: vec![(pu.fk_column, Value::I64(key))],
+                set: vec![(pu.fk_column, value)],
                 key: pk,
                 object: Some(Box::new(())),
             });
         }
+        for (&i, &w) in &write_of {
+            let ops = self.plan.ops(self.plan.inserts[i].table);
+            let Some(obj) = self.plan.inserts[i].object.as_mut() else {
+                continue;
+            };
+            if let Some((column, v)) = (ops.version)(&**obj) {
+                writes[w].set.push((column, Value::I64(v + 1)));
+                writes[w].key.push((column, Value::I64(v)));
+                (ops.set_version)(&mut **obj, v + 1);
+            }
+        }
         let refs: Vec<&PlannedWrite> = writes.iter().collect();
         run_checked(&refs, "UPDATE", self.conn, self.dialect, self.log).await
+    }
+
+    /// Rows of one table inserted together whose own foreign key (an explicit value, no
+    /// link) points at a row after them in the order — a cycle between new rows of one
+    /// table (`parent_first` keeps a cycle in input order): that key goes in as NULL and
+    /// is set by [`Run::post_updates`]. Single-column foreign keys only.
+    pub(super) fn defer_forward_refs(
+        &mut self,
+        table: &'static str,
+        ordered: &[usize],
+    ) -> Result<(), Error> {
+        if ordered.len() < 2 {
+            return Ok(());
+        }
+        let plan = &*self.plan;
+        let def = plan.table_def(table);
+        let fks: Vec<(String, String)> = self_foreign_keys(&def)
+            .into_iter()
+            .filter(|(c, r)| c.len() == 1 && r.len() == 1)
+            .map(|(mut c, mut r)| (c.remove(0), r.remove(0)))
+            .collect();
+        if fks.is_empty() {
+            return Ok(());
+        }
+        let get = |i: usize, col: &str| {
+            plan.inserts[i]
+                .values
+                .iter()
+                .find(|(c, _)| *c == col)
+                .map(|(c, v)| (*c, v.clone()))
+        };
+        let pk_columns: Vec<&str> = def
+            .columns
+            .iter()
+            .filter(|c| c.primary_key)
+            .map(|c| c.name.as_str())
+            .collect();
+        let mut deferred = Vec::new();
+        for (at, &i) in ordered.iter().enumerate() {
+            for (col, ref_col) in &fks {
+                let Some((fk_column, value)) = get(i, col) else {
+                    continue;
+                };
+                if value.is_null() {
+                    continue;
+                }
+                let later = ordered[at + 1..]
+                    .iter()
+                    .copied()
+                    .find(|&j| get(j, ref_col).is_some_and(|(_, v)| v == value));
+                let Some(j) = later else { continue };
+                let key = pk_columns.iter().filter_map(|c| get(i, c)).collect();
+                deferred.push(PostUpdate {
+                    insert: i,
+                    parent: plan.inserts[j].slot,
+                    fk_column,
+                    by_value: Some((value, key)),
+                });
+            }
+        }
+        if !deferred.is_empty() {
+            self.defer(table, deferred)?;
+        }
+        Ok(())
     }
 
     /// Sets to NULL the foreign keys of deleted rows that point at rows deleted before
