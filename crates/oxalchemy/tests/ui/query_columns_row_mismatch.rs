@@ -18,12 +18,11 @@ pub struct Post {
     pub author: One<User>,
 }
 
-async fn rows(s: &mut Session) {
+fn rows(s: &mut Session) {
     // The model is selected at the first position, but the row reads a count there.
     let _ = s
         .query_columns((entity::<User>(), func::count(Post::id)))
-        .all::<(i64, User)>()
-        .await;
+        .all::<(i64, User)>();
 }
 
 fn main() {}
