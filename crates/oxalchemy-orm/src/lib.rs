@@ -70,7 +70,14 @@ pub use persist::{delete, insert, insert_many, update};
 pub use prepared::{get, Prepared};
 pub use query::{query, Exec, Query, Unbound};
 pub use registry::Registry;
-pub use rows::{ColumnRows, Entity, EntityList, OuterJoined, RowsQuery, SelectItem, SelectList};
+pub use rows::{
+    entity, ColumnRows, Entity, EntityList, MixedRows, OuterJoined, ReadAs, RowOf, RowsQuery,
+    SelectItem, SelectList, Whole,
+};
+// The item kinds `query_columns` combines, and the models behind a missing-join hint; named
+// only by the traits' impls.
+#[doc(hidden)]
+pub use rows::{kind as row_kind, ItemKind, ModelHint};
 // The positions `OuterJoined` infers; named only by its impls.
 #[doc(hidden)]
 pub use rows::at as row_position;

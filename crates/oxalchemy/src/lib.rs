@@ -47,7 +47,7 @@ pub mod prelude {
     };
     pub use oxalchemy_macros::{DbEnum, DbType, FromRow, Mixin, Model};
     pub use oxalchemy_orm::{
-        query, DbEnum, Handle, Many, Mapping, Model, One, Query, Registry, Session, SessionExt,
-        SessionRetryExt, TypedColumn,
+        entity, query, DbEnum, Handle, Many, Mapping, Model, One, Query, Registry, Session,
+        SessionExt, SessionRetryExt, TypedColumn,
     };
 }

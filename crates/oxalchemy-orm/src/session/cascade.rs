@@ -106,6 +106,23 @@ pub struct Fill {
     pub(super) filled: bool,
     /// The items kept from before (loaded from the database), for the caller's count.
     pub(super) kept: usize,
+    /// An object to take out of the items kept from before (a many-to-many `unlink`).
+    pub(super) remove: Option<Remove>,
+}
+
+/// The object a [`Fill`] takes out of a collection's loaded items: the one with this key.
+pub(super) struct Remove {
+    pub(super) pk_values: fn(&dyn std::any::Any, &mut super::objects::Pairs),
+    pub(super) key: super::objects::Pairs,
+}
+
+impl Remove {
+    /// Whether `item` is the object to remove.
+    fn matches(&self, item: &dyn std::any::Any) -> bool {
+        let mut key = Vec::new();
+        (self.pk_values)(item, &mut key);
+        key == self.key
+    }
 }
 
 /// Writes the session's copy into a `One` field (generated code calls this).
@@ -132,7 +149,10 @@ pub fn fill_many<T: Send + Sync + 'static>(field: &mut Many<T>, fill: &mut Fill)
         Some(items) => {
             let keep = items.len().saturating_sub(fill.drop_tail);
             items.truncate(keep);
-            fill.kept = keep;
+            if let Some(remove) = &fill.remove {
+                items.retain(|item| !remove.matches(item));
+            }
+            fill.kept = items.len();
             items.extend(new);
         }
         None if fill.complete => {

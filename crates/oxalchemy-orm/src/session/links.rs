@@ -143,14 +143,19 @@ impl Session {
             }
             RelationshipKind::ManyToMany => {
                 let secondary = def.secondary.ok_or_else(|| missing_secondary(def))?;
-                self.associations.insert(
-                    (secondary, from, to),
-                    AssociationChange {
-                        write: AssociationWrite::Insert,
-                        left_column: association_column(from_ops.table),
-                        right_column: association_column(to_ops.table),
-                    },
-                );
+                let key = (secondary, from, to);
+                let change = AssociationChange {
+                    write: AssociationWrite::Insert,
+                    left_column: association_column(from_ops.table),
+                    right_column: association_column(to_ops.table),
+                };
+                if let Some(old) = self.associations.insert(key, change) {
+                    if old.write == AssociationWrite::Insert {
+                        // Linked already: the collections show it once.
+                        return Ok(());
+                    }
+                }
+                self.set_many_to_many(secondary, (from, def.name), (to, def.back_populates));
             }
         }
         Ok(())
@@ -215,6 +220,7 @@ impl Session {
             RelationshipKind::ManyToMany => {
                 let secondary = def.secondary.ok_or_else(|| missing_secondary(def))?;
                 let key = (secondary, from.slot(), to.slot());
+                self.unset_many_to_many((from.slot(), def.name), (to.slot(), def.back_populates));
                 match self.associations.get(&key) {
                     // Linked and unlinked before any flush: nothing to write.
                     Some(c) if c.write == AssociationWrite::Insert => {

@@ -15,7 +15,7 @@
 
 use std::mem;
 
-use super::cascade::Fill;
+use super::cascade::{Fill, Remove};
 use super::links::LinkTo;
 use super::objects::{Obj, ObjectState};
 use super::Session;
@@ -32,6 +32,9 @@ pub(super) struct Group {
     appended: usize,
     /// The parent was new when first linked: the session knows its whole collection.
     complete: bool,
+    /// A many-to-many collection: `children` is the list of linked objects itself (there
+    /// is no foreign key to check; `fk` is the association table).
+    many_to_many: bool,
 }
 
 impl Session {
@@ -80,6 +83,107 @@ impl Session {
                         g.appended += 1;
                     }
                 }
+            }
+        }
+    }
+
+    /// Shows a many-to-many link in both collections: `from`'s field `rel` gets a copy of
+    /// `to`, and `to`'s field `back` (its `back_populates`) a copy of `from`.
+    pub(super) fn set_many_to_many(
+        &mut self,
+        secondary: &'static str,
+        (from, rel): (usize, &'static str),
+        (to, back): (usize, Option<&'static str>),
+    ) {
+        self.add_partner(secondary, from, rel, to);
+        if let Some(back) = back {
+            self.add_partner(secondary, to, back, from);
+        }
+    }
+
+    /// Removes a many-to-many link from both collections, the copy loaded from the database
+    /// included.
+    pub(super) fn unset_many_to_many(
+        &mut self,
+        (from, rel): (usize, &'static str),
+        (to, back): (usize, Option<&'static str>),
+    ) {
+        self.drop_partner(from, rel, to);
+        if let Some(back) = back {
+            self.drop_partner(to, back, from);
+        }
+    }
+
+    /// Appends `item` to `owner`'s many-to-many collection `rel`.
+    fn add_partner(
+        &mut self,
+        secondary: &'static str,
+        owner: usize,
+        rel: &'static str,
+        item: usize,
+    ) {
+        let complete = self.entries[owner]
+            .as_ref()
+            .is_some_and(|e| e.state == ObjectState::Pending);
+        let g = self.groups.entry((owner, rel)).or_insert_with(|| Group {
+            fk: secondary,
+            complete,
+            many_to_many: true,
+            ..Group::default()
+        });
+        g.children.push(item);
+        let complete = g.complete;
+        if let Some(copy) = self.copy_of(item) {
+            if self.fill(owner, rel, vec![copy], 0, complete).is_some() {
+                if let Some(g) = self.groups.get_mut(&(owner, rel)) {
+                    g.appended += 1;
+                }
+            }
+        }
+        // The copy is refreshed after the flush, which gives a new item its key.
+        self.dirty_groups.insert((owner, rel));
+    }
+
+    /// Takes `item` out of `owner`'s many-to-many collection `rel`: out of the session's
+    /// part, and out of the part loaded from the database (matched by primary key).
+    fn drop_partner(&mut self, owner: usize, rel: &'static str, item: usize) {
+        if let Some(g) = self.groups.get_mut(&(owner, rel)) {
+            g.children.retain(|c| *c != item);
+        }
+        let Some(ie) = self.entries.get(item).and_then(Option::as_ref) else {
+            return;
+        };
+        let mut key = Vec::new();
+        (ie.ops.pk_values)(&*ie.obj, &mut key);
+        let remove = Remove {
+            pk_values: ie.ops.pk_values,
+            key,
+        };
+        let appended = self.groups.get(&(owner, rel)).map_or(0, |g| g.appended);
+        let copies: Vec<Obj> = self
+            .groups
+            .get(&(owner, rel))
+            .map(|g| g.children.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|c| self.copy_of(c))
+            .collect();
+        let n = copies.len();
+        let Some(e) = self.entries.get_mut(owner).and_then(Option::as_mut) else {
+            return;
+        };
+        let mut fill = Fill {
+            items: copies,
+            drop_tail: appended,
+            complete: false,
+            filled: false,
+            kept: 0,
+            remove: Some(remove),
+        };
+        (e.ops.fill_relationship)(&mut *e.obj, rel, &mut fill);
+        if fill.filled {
+            if let Some(g) = self.groups.get_mut(&(owner, rel)) {
+                g.appended = n;
             }
         }
     }
@@ -134,6 +238,17 @@ impl Session {
             };
             let table = e.ops.table;
             for def in (e.ops.relationships)() {
+                if def.kind == RelationshipKind::ManyToMany {
+                    // Its partners' collections (the other side) are rebuilt without it.
+                    if let (Some(back), Some(g)) =
+                        (def.back_populates, self.groups.get(&(slot, def.name)))
+                    {
+                        for &p in &g.children {
+                            self.dirty_groups.insert((p, back));
+                        }
+                    }
+                    continue;
+                }
                 if def.kind != RelationshipKind::ManyToOne {
                     continue;
                 }
@@ -165,7 +280,7 @@ impl Session {
             self.entries
                 .get(c)
                 .is_some_and(|e| e.as_ref().is_some_and(|e| e.state != ObjectState::Deleted))
-                && self.links.get(&(c, g.fk)).map(|l| l.parent) == Some(parent)
+                && (g.many_to_many || self.links.get(&(c, g.fk)).map(|l| l.parent) == Some(parent))
         });
         let copies: Vec<Obj> = g.children.iter().filter_map(|&c| self.copy_of(c)).collect();
         let n = copies.len();
@@ -201,6 +316,7 @@ impl Session {
             complete,
             filled: false,
             kept: 0,
+            remove: None,
         };
         (e.ops.fill_relationship)(&mut *e.obj, rel, &mut fill);
         fill.filled.then_some(fill.kept)
