@@ -141,6 +141,28 @@ impl<'r, T: FromSql> PgFromSql<'r> for PgCell<T> {
     }
 }
 
+/// Whether a PostgreSQL cell is NULL, read without decoding it.
+#[cfg(feature = "postgres")]
+struct PgNull(bool);
+
+#[cfg(feature = "postgres")]
+impl<'r> PgFromSql<'r> for PgNull {
+    fn from_sql(
+        _: &Type,
+        _: &'r [u8],
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(PgNull(false))
+    }
+    fn from_sql_null(
+        _: &Type,
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(PgNull(true))
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
 impl<'a> Row<'a> {
     #[cfg(feature = "sqlite")]
     pub(crate) fn sqlite(row: &'a rusqlite::Row<'a>) -> Self {
@@ -246,6 +268,36 @@ impl<'a> Row<'a> {
     fn column_list(&self) -> String {
         let names: Vec<String> = (0..self.len()).map(|i| self.column_name(i)).collect();
         names.join(", ")
+    }
+
+    /// Whether column `idx` is NULL, without decoding it: how an outer-joined model's key is
+    /// tested on every row (`Option<Post>` is `None` when the key is NULL).
+    pub fn is_null(&self, idx: usize) -> Result<bool> {
+        let null = match &self.inner {
+            #[cfg(feature = "sqlite")]
+            RowInner::Sqlite(r) => r
+                .get_ref(idx)
+                .map(|v| v == rusqlite::types::ValueRef::Null)
+                .map_err(|e| DecodeError(e.to_string())),
+            #[cfg(feature = "postgres")]
+            RowInner::Postgres(r) => r
+                .try_get::<_, PgNull>(idx)
+                .map(|n| n.0)
+                .map_err(|e| DecodeError(e.to_string())),
+            #[cfg(feature = "postgres")]
+            RowInner::PgCopy(r, _) => r
+                .try_get::<PgNull>(idx)
+                .map(|n| n.0)
+                .map_err(|e| DecodeError(e.to_string())),
+            #[cfg(feature = "mysql")]
+            RowInner::Mysql(r) => r
+                .as_ref(idx)
+                .map(|v| *v == mysql_async::Value::NULL)
+                .ok_or_else(|| {
+                    DecodeError(format!("no column {idx} in a row of {} columns", r.len()))
+                }),
+        };
+        null.map_err(|e| self.decode_error::<Option<()>>(idx, e))
     }
 
     /// Decodes column `idx` as `T`.

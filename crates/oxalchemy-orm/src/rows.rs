@@ -23,7 +23,7 @@ use std::marker::PhantomData;
 
 use oxalchemy_core::expr::{Ident, IntoExpr, OrderBy};
 use oxalchemy_core::query::{select, FromItem};
-use oxalchemy_core::{table, Expr, Select, Value};
+use oxalchemy_core::{table, Expr, Select};
 use oxalchemy_engine::FromSql;
 use oxalchemy_engine::{Error, FromRow, Row};
 
@@ -264,18 +264,16 @@ impl<M: Model> Entity for M {
     /// the fix, rather than the first NOT NULL column's decode error.
     fn read(row: &Row<'_>, idx: &mut usize) -> Result<M, Error> {
         let start = *idx;
-        <M as Fields>::read(row, idx).map_err(|e| {
-            match row.get::<Value>(start + key_position::<M>()) {
-                Ok(Value::Null) => mapping(format!(
-                    "a row has no {} (its key is NULL: an outer join found no match); select \
+        <M as Fields>::read(row, idx).map_err(|e| match row.is_null(start + key_position::<M>()) {
+            Ok(true) => mapping(format!(
+                "a row has no {} (its key is NULL: an outer join found no match); select \
                      it as an Option (`Option<{}>`, `entity::<Option<{}>>()`) to read such \
                      rows",
-                    M::NAME,
-                    M::NAME,
-                    M::NAME
-                )),
-                _ => e,
-            }
+                M::NAME,
+                M::NAME,
+                M::NAME
+            )),
+            _ => e,
         })
     }
     fn hint() -> ModelHint {
@@ -291,7 +289,7 @@ impl<M: Model> Entity for Option<M> {
     }
     /// `None` when the model's first key column is NULL (no row joined).
     fn read(row: &Row<'_>, idx: &mut usize) -> Result<Option<M>, Error> {
-        if matches!(row.get::<Value>(*idx + key_position::<M>())?, Value::Null) {
+        if row.is_null(*idx + key_position::<M>())? {
             *idx += M::columns().len();
             return Ok(None);
         }
