@@ -331,7 +331,12 @@ impl Session {
                 _ => None,
             };
             if let (Some(key), Some(c)) = (key, self.entries[child].as_mut()) {
+                // A clean child needs its baseline before its foreign key changes.
+                let fresh = c.before_mut();
                 (c.ops.set_integer_column)(&mut *c.obj, fk_column, key);
+                if fresh {
+                    c.drop_snapshot_if_clean();
+                }
             }
         }
     }

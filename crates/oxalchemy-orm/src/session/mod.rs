@@ -298,9 +298,10 @@ impl Session {
     /// The object behind `h`, mutably.
     pub fn get_mut<M: Model>(&mut self, h: Handle<M>) -> Option<&mut M> {
         self.entry(h)?;
-        self.entries[h.slot()]
-            .as_mut()
-            .map(|e| cast_mut::<M>(&mut *e.obj))
+        self.entries[h.slot()].as_mut().map(|e| {
+            e.before_mut();
+            cast_mut::<M>(&mut *e.obj)
+        })
     }
 
     /// Where `h` stands in the unit of work.
@@ -486,11 +487,9 @@ impl Session {
         let Some(fresh) = rows.into_iter().next() else {
             return Err(Error::NotFound);
         };
-        let mut snapshot = Vec::new();
-        fresh.update_values(&mut snapshot);
         if let Some(e) = self.entries[h.slot()].as_mut() {
             e.obj = Box::new(fresh);
-            e.snapshot = snapshot;
+            e.snapshot = None;
             e.state = ObjectState::Persistent;
         }
         Ok(())

@@ -177,13 +177,42 @@ pub(super) struct Entry {
     pub(super) obj: Obj,
     pub(super) ops: &'static Ops,
     pub(super) state: ObjectState,
-    /// Non-key column values as last loaded or flushed: the baseline for change detection.
-    pub(super) snapshot: Pairs,
+    /// The baseline for change detection: the non-key column values (in `update_values`
+    /// order, values only) as last loaded or flushed. Taken lazily, when the object is
+    /// first handed out mutably ([`Entry::before_mut`]): until then it cannot differ from
+    /// its row, so a clean object carries none and the flush skips it without comparing.
+    /// A flush or refresh makes the object clean again (`None`).
+    pub(super) snapshot: Option<Box<[Value]>>,
     pub(super) key: Option<IdentityKey>,
     pub(super) generation: u32,
 }
 
 impl Entry {
+    /// Called before anything may change the object's columns (`get_mut`, `IndexMut`, a
+    /// link setting a foreign key): a persistent object without a snapshot is clean, so
+    /// its current values are its row's — they become the baseline. Returns whether a
+    /// snapshot was taken now.
+    pub(super) fn before_mut(&mut self) -> bool {
+        if self.state != ObjectState::Persistent || self.snapshot.is_some() {
+            return false;
+        }
+        let mut pairs = Vec::new();
+        (self.ops.update_values)(&*self.obj, &mut pairs);
+        self.snapshot = Some(pairs.into_iter().map(|(_, v)| v).collect());
+        true
+    }
+
+    /// Drops the snapshot again when the columns still equal it (the object is clean).
+    pub(super) fn drop_snapshot_if_clean(&mut self) {
+        if let Some(snapshot) = &self.snapshot {
+            let mut pairs = Vec::with_capacity(snapshot.len());
+            (self.ops.update_values)(&*self.obj, &mut pairs);
+            if pairs.iter().map(|(_, v)| v).eq(snapshot.iter()) {
+                self.snapshot = None;
+            }
+        }
+    }
+
     pub(super) fn duplicate(&self) -> Entry {
         Entry {
             obj: (self.ops.clone)(&*self.obj),
@@ -278,7 +307,7 @@ impl Session {
             obj,
             ops,
             state: ObjectState::Pending,
-            snapshot: Vec::new(),
+            snapshot: None,
             key: None,
             generation: self.next_generation,
         });
@@ -298,14 +327,13 @@ impl Session {
         if let Some(&slot) = self.identity.get(&key) {
             return self.handle(slot);
         }
-        let mut snapshot = Vec::new();
-        obj.update_values(&mut snapshot);
         self.next_generation = self.next_generation.wrapping_add(1);
         let slot = self.insert_entry(Entry {
             obj: Box::new(obj),
             ops: ops::<M>(),
             state: ObjectState::Persistent,
-            snapshot,
+            // Clean as loaded: the snapshot is taken at the first mutable borrow.
+            snapshot: None,
             key: Some(key.clone()),
             generation: self.next_generation,
         });

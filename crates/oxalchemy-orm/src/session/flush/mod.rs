@@ -91,8 +91,7 @@ impl Session {
             let mut pk = Vec::new();
             (e.ops.pk_values)(&*row, &mut pk);
             let key = identity_key(e.ops.table, &pk);
-            e.snapshot.clear();
-            (e.ops.update_values)(&*row, &mut e.snapshot);
+            e.snapshot = None;
             e.obj = row;
             e.state = ObjectState::Persistent;
             e.key = Some(key.clone());
@@ -103,8 +102,8 @@ impl Session {
                 continue;
             };
             if let Some(obj) = upd.object {
-                e.snapshot.clear();
-                (e.ops.update_values)(&*obj, &mut e.snapshot);
+                // As written: clean until handed out mutably again.
+                e.snapshot = None;
                 e.obj = obj;
             }
         }
