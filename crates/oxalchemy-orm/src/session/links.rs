@@ -265,7 +265,9 @@ impl Session {
         (e.ops.insert_values)(&*e.obj, &mut values);
         let (_, v) = values.into_iter().find(|(c, _)| *c == fk)?;
         let key = identity_key(B::TABLE, &[("", v)]);
-        self.identity.get(&key).map(|&slot| self.handle(slot))
+        self.identity
+            .get(&key, &self.entries)
+            .map(|slot| self.handle(slot))
     }
 
     /// The children of a one-to-many relationship that the session holds: objects linked

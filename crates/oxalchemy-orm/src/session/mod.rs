@@ -416,7 +416,7 @@ impl Session {
         }
         let pk: Pairs = columns.iter().copied().zip(key).collect();
         let ikey = identity_key(M::TABLE, &pk);
-        if let Some(&slot) = self.identity.get(&ikey) {
+        if let Some(slot) = self.identity.get(&ikey, &self.entries) {
             let state = self.entries[slot].as_ref().map(|e| e.state);
             return Ok(match state {
                 Some(ObjectState::Deleted) | None => None,
@@ -501,7 +501,7 @@ impl Session {
         self.entry(h)?;
         let e = self.entries[h.slot()].take()?;
         if let Some(key) = &e.key {
-            self.identity.remove(key);
+            self.identity.remove_slot(key, h.slot());
         }
         e.obj.downcast::<M>().ok().map(|b| *b)
     }

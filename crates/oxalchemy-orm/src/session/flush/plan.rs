@@ -368,11 +368,11 @@ fn plan_update(plan: &mut Plan, slot: usize, e: &Entry, relinked: bool) -> Resul
     if e.snapshot.is_none() && !relinked {
         return Ok(());
     }
-    let mut now = Vec::with_capacity(e.snapshot.as_ref().map_or(0, |s| s.len()));
+    let mut now = Vec::with_capacity(e.snapshot.as_ref().map_or(0, |s| s.0.len()));
     (e.ops.update_values)(&*e.obj, &mut now);
     let baseline: Vec<Value>;
     let snapshot: &[Value] = match &e.snapshot {
-        Some(s) => s,
+        Some(s) => &s.0,
         // Relinked but clean: its current values are its row's.
         None => {
             baseline = now.iter().map(|(_, v)| v.clone()).collect();
