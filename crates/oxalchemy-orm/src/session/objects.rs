@@ -192,6 +192,10 @@ pub(super) struct Entry {
     pub(super) generation: u32,
 }
 
+// One entry per held object: its size is most of what a session costs per object beyond
+// the object itself (benches/session_memory.rs); keep it from growing unnoticed.
+const _: () = assert!(std::mem::size_of::<Option<Entry>>() <= 56);
+
 impl Entry {
     /// Called before anything may change the object's columns (`get_mut`, `IndexMut`, a
     /// link setting a foreign key): a persistent object without a snapshot is clean, so
