@@ -69,7 +69,7 @@ use self::joined::{Checkout, SessionTx};
 use self::links::{AssociationChange, LinkTo};
 use self::nested::Saved;
 use self::objects::IdentityKey;
-use self::objects::{cast, cast_mut, identity_key, ops, Entry, IdentityMap, Pairs};
+use self::objects::{cast, cast_mut, identity_key, ops, Entries, IdentityMap, Pairs};
 pub use self::objects::{Handle, ObjectState};
 pub use self::query::SessionQuery;
 use self::sync::Group;
@@ -82,7 +82,7 @@ pub struct Session {
     tx: Option<SessionTx>,
     /// Set for a [joined](Session::joined) session: where its connection comes from.
     checkout: Option<Checkout>,
-    entries: Vec<Option<Entry>>,
+    entries: Entries,
     next_generation: u32,
     identity: IdentityMap,
     nested: Vec<Saved>,
@@ -190,7 +190,7 @@ impl Session {
             db: db.clone(),
             tx: None,
             checkout: None,
-            entries: Vec::new(),
+            entries: Entries::default(),
             next_generation: 0,
             identity: IdentityMap::default(),
             nested: Vec::new(),
