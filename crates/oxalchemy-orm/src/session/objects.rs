@@ -212,7 +212,7 @@ impl Entries {
     }
 
     pub(super) fn push(&mut self, entry: Option<Entry>) {
-        if self.len % CHUNK == 0 {
+        if self.len.is_multiple_of(CHUNK) {
             let chunk = if self.chunks.is_empty() {
                 Vec::new()
             } else {
