@@ -658,3 +658,41 @@ async fn objects_changed_after_a_lazy_snapshot_are_flushed_and_only_they() {
         t.finish().await;
     }
 }
+
+/// A session holding more objects than one chunk of its object table (1,024): handles,
+/// the identity map, change detection and a nested rollback work across chunks.
+#[tokio::test]
+async fn sessions_larger_than_one_chunk_of_the_object_table() {
+    for t in common::all_targets("mem_chunks").await {
+        let db = setup(&t).await;
+        let mut s = db.session();
+        let hs = s.add_all((0..2100).map(|i| new_user(&format!("u{i}"))));
+        s.commit().await.unwrap();
+        assert_eq!(s.len(), 2100);
+        let last = hs[2099];
+        let id = s[last].base.id;
+        s.reset_statements();
+        assert_eq!(s.get::<User>(id).await.unwrap(), Some(last));
+        assert_eq!(
+            s.statement_count(),
+            0,
+            "[{}] answered by the identity map",
+            t.label
+        );
+        s[last].karma = Some(9);
+        s.begin_nested().await.unwrap();
+        s[hs[1500]].karma = Some(1);
+        s.flush().await.unwrap();
+        s.rollback_nested().await.unwrap();
+        assert_eq!((s[last].karma, s[hs[1500]].karma), (Some(9), None));
+        s.commit().await.unwrap();
+        let changed = oxalchemy::orm::query::<User>()
+            .filter(User::karma.is_not_null())
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(changed.len(), 1, "[{}]", t.label);
+        assert_eq!(changed[0].base.id, id);
+        t.finish().await;
+    }
+}
