@@ -413,15 +413,22 @@ impl IdentityMap {
 /// process-wide table (a few entries: one per table the process uses); each thread caches
 /// the lookup by the name's address, so the hot path (`get`, loading rows) takes no lock.
 pub(super) fn table_id(table: &'static str) -> u32 {
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
     use std::sync::{Mutex, OnceLock};
     static IDS: OnceLock<Mutex<HashMap<&'static str, u32>>> = OnceLock::new();
     thread_local! {
+        // The last name looked up (a loop over one model asks for the same one again).
+        static LAST: Cell<(usize, usize, u32)> = const { Cell::new((0, 0, 0)) };
         static CACHE: RefCell<rustc_hash::FxHashMap<(usize, usize), u32>> =
             RefCell::new(rustc_hash::FxHashMap::default());
     }
     let addr = (table.as_ptr() as usize, table.len());
+    let (ptr, len, id) = LAST.get();
+    if (ptr, len) == addr {
+        return id;
+    }
     if let Some(id) = CACHE.with(|c| c.borrow().get(&addr).copied()) {
+        LAST.set((addr.0, addr.1, id));
         return id;
     }
     let ids = IDS.get_or_init(|| Mutex::new(HashMap::new()));
@@ -434,6 +441,7 @@ pub(super) fn table_id(table: &'static str) -> u32 {
     let id = *ids.entry(table).or_insert(next);
     drop(ids);
     CACHE.with(|c| c.borrow_mut().insert(addr, id));
+    LAST.set((addr.0, addr.1, id));
     id
 }
 
