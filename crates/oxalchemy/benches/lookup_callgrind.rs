@@ -11,6 +11,10 @@
 //! SQLite, `insert_raw` / `insert_session`: `CG_N` new objects (`benches/session.rs`'s
 //! `Account`) through one multi-row INSERT per 6,553 rows in a transaction (rusqlite,
 //! `prepare_cached`), or `session.add_all` + `commit`.
+//! Session sides (SQLite, the 1,000 `User` rows): `session_get`, `CG_N` `Session::get`
+//! answered by the identity map of a session holding every row; `session_load`, `CG_N`
+//! fresh sessions each loading the 1,000 rows with `query().all()`; `session_flush`,
+//! `CG_N` times one held object changed and flushed in a session holding the 1,000 rows.
 //! Under `cargo bench` without `CG_SIDE` it runs each side once and checks they agree.
 
 mod common;
@@ -133,6 +137,35 @@ async fn insert(side: &str, db: &Database, raw: &rusqlite::Connection, n: i64) {
     db.drop_all(&md).await.expect("drop");
 }
 
+/// The session sides: see the header.
+async fn session_side(side: &str, db: &Database, n: i64) {
+    let mut checksum = 0i64;
+    if side == "session_load" {
+        for _ in 0..n {
+            let mut s = db.session();
+            let hs = s.query::<User>().all().await.expect("load");
+            checksum += hs.len() as i64;
+        }
+    } else {
+        let mut s = db.session();
+        let hs = s.query::<User>().all().await.expect("load");
+        for i in 0..n {
+            let k = i % ROWS + 1;
+            if side == "session_get" {
+                let h = s.get::<User>(k).await.expect("get").expect("held");
+                checksum += s[h].id;
+            } else {
+                let h = hs[(k - 1) as usize];
+                s[h].karma = Some(i as i32);
+                s.flush().await.expect("flush");
+                checksum += 1;
+            }
+        }
+        s.rollback().await.expect("rollback");
+    }
+    println!("sqlite {side}: {n} iterations, checksum {checksum}");
+}
+
 enum Raw {
     Sqlite(rusqlite::Connection),
     Postgres(tokio_postgres::Client, tokio_postgres::Statement),
@@ -213,6 +246,12 @@ async fn bench() {
         (side.as_deref(), &raw)
     {
         insert(side, &db, raw, n).await;
+        drop(db);
+        common::remove_sqlite(&path);
+        return;
+    }
+    if let Some(side @ ("session_get" | "session_load" | "session_flush")) = side.as_deref() {
+        session_side(side, &db, n).await;
         drop(db);
         common::remove_sqlite(&path);
         return;

@@ -6,7 +6,10 @@
 //! * `s.add` of each (pending objects, before any flush);
 //! * after `commit` (persistent objects: identity map entries and the snapshots a flush
 //!   compares against);
-//! * loaded by `s.query::<M>().all()` in a fresh session.
+//! * loaded by `s.query::<M>().all()` in a fresh session;
+//! * the same after changing every loaded object through `s[h]` (before the flush): each
+//!   then carries the snapshot its change is detected against. Objects never handed out
+//!   mutably carry none, so the lines above have no snapshots.
 //!
 //! `cargo bench -p oxalchemy --bench session_memory`
 
@@ -90,6 +93,13 @@ fn main() {
         assert_eq!(handles.len(), N as usize);
         drop(handles);
         line("session: loaded by query().all()", live() - before, objects);
+        s.set_autoflush(false);
+        let handles = s.query::<User>().all().await.expect("load");
+        for &h in &handles {
+            s[h].karma = Some(0);
+        }
+        drop(handles);
+        line("session: loaded, all changed", live() - before, objects);
         drop(s);
         drop(db);
         common::remove_sqlite(&path);

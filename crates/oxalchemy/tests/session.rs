@@ -587,3 +587,112 @@ async fn generated_keys_map_to_the_right_rows() {
         t.finish().await;
     }
 }
+
+/// Loaded and flushed objects carry no snapshot until handed out mutably: what was only
+/// read is never written, what was changed through `s[h]` / `get_mut` is, even after an
+/// earlier flush made it clean again; a refresh or a nested rollback restores the baseline.
+#[tokio::test]
+async fn objects_changed_after_a_lazy_snapshot_are_flushed_and_only_they() {
+    for t in common::all_targets("mem_lazy_snapshot").await {
+        let db = setup(&t).await;
+        for name in ["ann", "bob", "cyd", "dee"] {
+            create_user(&db, name, &format!("{name}@example.com"))
+                .await
+                .unwrap();
+        }
+        let updates = |s: &Session| {
+            s.statements()
+                .iter()
+                .filter(|q| q.starts_with("UPDATE"))
+                .count()
+        };
+        let mut s = db.session();
+        s.set_autoflush(false);
+        let hs = s
+            .query::<User>()
+            .order_by(User::id.asc())
+            .all()
+            .await
+            .unwrap();
+        let [ann, bob, cyd, dee] = [hs[0], hs[1], hs[2], hs[3]];
+        // Read only; borrowed mutably but unchanged; changed and changed back.
+        assert_eq!(s[bob].username, "bob");
+        let _ = &mut s[cyd];
+        s[dee].karma = Some(1);
+        s.get_mut(dee).unwrap().karma = None;
+        s[ann].karma = Some(7);
+        s.reset_statements();
+        s.flush().await.unwrap();
+        assert_eq!(updates(&s), 1, "[{}] {:?}", t.label, s.statements());
+        // Clean again after the flush; a later change is seen against the new baseline.
+        s.reset_statements();
+        s.flush().await.unwrap();
+        assert_eq!(s.statement_count(), 0, "[{}]", t.label);
+        s[ann].karma = Some(8);
+        s.get_mut(bob).unwrap().karma = Some(2);
+        s.flush().await.unwrap();
+        assert_eq!(updates(&s), 2, "[{}] {:?}", t.label, s.statements());
+        // A refresh discards an unflushed change: nothing to write.
+        s[cyd].karma = Some(3);
+        s.refresh(cyd).await.unwrap();
+        assert_eq!(s[cyd].karma, None);
+        s.reset_statements();
+        s.flush().await.unwrap();
+        assert_eq!(updates(&s), 0, "[{}] {:?}", t.label, s.statements());
+        // A change made before a SAVEPOINT survives rolling back one made inside it.
+        s[dee].karma = Some(4);
+        s.begin_nested().await.unwrap();
+        s[dee].karma = Some(5);
+        s[cyd].karma = Some(6);
+        s.flush().await.unwrap();
+        s.rollback_nested().await.unwrap();
+        assert_eq!((s[dee].karma, s[cyd].karma), (Some(4), None));
+        s.commit().await.unwrap();
+        let rows = oxalchemy::orm::query::<User>()
+            .order_by(User::id.asc())
+            .all(&db)
+            .await
+            .unwrap();
+        let karma: Vec<Option<i32>> = rows.iter().map(|u| u.karma).collect();
+        assert_eq!(karma, [Some(8), Some(2), None, Some(4)], "[{}]", t.label);
+        t.finish().await;
+    }
+}
+
+/// A session holding more objects than one chunk of its object table (1,024): handles,
+/// the identity map, change detection and a nested rollback work across chunks.
+#[tokio::test]
+async fn sessions_larger_than_one_chunk_of_the_object_table() {
+    for t in common::all_targets("mem_chunks").await {
+        let db = setup(&t).await;
+        let mut s = db.session();
+        let hs = s.add_all((0..2100).map(|i| new_user(&format!("u{i}"))));
+        s.commit().await.unwrap();
+        assert_eq!(s.len(), 2100);
+        let last = hs[2099];
+        let id = s[last].base.id;
+        s.reset_statements();
+        assert_eq!(s.get::<User>(id).await.unwrap(), Some(last));
+        assert_eq!(
+            s.statement_count(),
+            0,
+            "[{}] answered by the identity map",
+            t.label
+        );
+        s[last].karma = Some(9);
+        s.begin_nested().await.unwrap();
+        s[hs[1500]].karma = Some(1);
+        s.flush().await.unwrap();
+        s.rollback_nested().await.unwrap();
+        assert_eq!((s[last].karma, s[hs[1500]].karma), (Some(9), None));
+        s.commit().await.unwrap();
+        let changed = oxalchemy::orm::query::<User>()
+            .filter(User::karma.is_not_null())
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(changed.len(), 1, "[{}]", t.label);
+        assert_eq!(changed[0].base.id, id);
+        t.finish().await;
+    }
+}

@@ -48,7 +48,10 @@ impl Session {
     ) -> Result<(), Error> {
         let held: Vec<Handle<M>> = keys
             .iter()
-            .filter_map(|pk| self.identity.get(&identity_key(M::TABLE, pk)).copied())
+            .filter_map(|pk| {
+                self.identity
+                    .get(&identity_key(M::TABLE, pk), &self.entries)
+            })
             .map(|slot| self.handle(slot))
             .collect();
         for h in held {
@@ -61,7 +64,10 @@ impl Session {
     /// query-level delete does.
     pub(crate) fn bulk_forget<M: Model>(&mut self, keys: &[Pairs]) {
         for pk in keys {
-            if let Some(slot) = self.identity.remove(&identity_key(M::TABLE, pk)) {
+            if let Some(slot) = self
+                .identity
+                .remove(&identity_key(M::TABLE, pk), &self.entries)
+            {
                 self.entries[slot] = None;
             }
         }

@@ -262,7 +262,7 @@ impl Session {
         (ops.pk_values)(&*obj, &mut pk);
         if explicit_key(ops, &pk) {
             let key = identity_key(ops.table, &pk);
-            let held = self.identity.get(&key).copied().filter(|&s| {
+            let held = self.identity.get(&key, &self.entries).filter(|&s| {
                 self.entries[s]
                     .as_ref()
                     .is_some_and(|e| e.state != ObjectState::Deleted)

@@ -271,7 +271,9 @@ impl Session {
         (e.ops.insert_values)(&*e.obj, &mut values);
         let (_, v) = values.into_iter().find(|(c, _)| *c == fk)?;
         let key = identity_key(B::TABLE, &[("", v)]);
-        self.identity.get(&key).map(|&slot| self.handle(slot))
+        self.identity
+            .get(&key, &self.entries)
+            .map(|slot| self.handle(slot))
     }
 
     /// The children of a one-to-many relationship that the session holds: objects linked
@@ -337,7 +339,12 @@ impl Session {
                 _ => None,
             };
             if let (Some(key), Some(c)) = (key, self.entries[child].as_mut()) {
+                // A clean child needs its baseline before its foreign key changes.
+                let fresh = c.before_mut();
                 (c.ops.set_integer_column)(&mut *c.obj, fk_column, key);
+                if fresh {
+                    c.drop_snapshot_if_clean();
+                }
             }
         }
     }

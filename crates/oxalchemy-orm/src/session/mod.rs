@@ -73,7 +73,7 @@ use self::joined::{Checkout, SessionTx};
 use self::links::{AssociationChange, LinkTo};
 use self::nested::Saved;
 use self::objects::IdentityKey;
-use self::objects::{cast, cast_mut, identity_key, ops, Entry, IdentityMap, Pairs};
+use self::objects::{cast, cast_mut, identity_key, ops, Entries, IdentityMap, Pairs};
 pub use self::objects::{Handle, ObjectState};
 pub use self::query::SessionQuery;
 use self::sync::Group;
@@ -86,7 +86,7 @@ pub struct Session {
     tx: Option<SessionTx>,
     /// Set for a [joined](Session::joined) session: where its connection comes from.
     checkout: Option<Checkout>,
-    entries: Vec<Option<Entry>>,
+    entries: Entries,
     next_generation: u32,
     identity: IdentityMap,
     nested: Vec<Saved>,
@@ -198,7 +198,7 @@ impl Session {
             db: db.clone(),
             tx: None,
             checkout: None,
-            entries: Vec::new(),
+            entries: Entries::default(),
             next_generation: 0,
             identity: IdentityMap::default(),
             nested: Vec::new(),
@@ -308,9 +308,10 @@ impl Session {
     /// The object behind `h`, mutably.
     pub fn get_mut<M: Model>(&mut self, h: Handle<M>) -> Option<&mut M> {
         self.entry(h)?;
-        self.entries[h.slot()]
-            .as_mut()
-            .map(|e| cast_mut::<M>(&mut *e.obj))
+        self.entries[h.slot()].as_mut().map(|e| {
+            e.before_mut();
+            cast_mut::<M>(&mut *e.obj)
+        })
     }
 
     /// Where `h` stands in the unit of work.
@@ -425,7 +426,7 @@ impl Session {
         }
         let pk: Pairs = columns.iter().copied().zip(key).collect();
         let ikey = identity_key(M::TABLE, &pk);
-        if let Some(&slot) = self.identity.get(&ikey) {
+        if let Some(slot) = self.identity.get(&ikey, &self.entries) {
             let state = self.entries[slot].as_ref().map(|e| e.state);
             return Ok(match state {
                 Some(ObjectState::Deleted) | None => None,
@@ -496,11 +497,9 @@ impl Session {
         let Some(fresh) = rows.into_iter().next() else {
             return Err(Error::NotFound);
         };
-        let mut snapshot = Vec::new();
-        fresh.update_values(&mut snapshot);
         if let Some(e) = self.entries[h.slot()].as_mut() {
             e.obj = Box::new(fresh);
-            e.snapshot = snapshot;
+            e.snapshot = None;
             e.state = ObjectState::Persistent;
         }
         Ok(())
@@ -512,7 +511,7 @@ impl Session {
         self.entry(h)?;
         let e = self.entries[h.slot()].take()?;
         if let Some(key) = &e.key {
-            self.identity.remove(key);
+            self.identity.remove_slot(key, h.slot());
         }
         e.obj.downcast::<M>().ok().map(|b| *b)
     }

@@ -3,12 +3,12 @@
 
 use oxalchemy_engine::Error;
 
-use super::objects::{Entry, IdentityMap};
+use super::objects::{Entries, Entry, IdentityMap};
 use super::Session;
 
 /// The session's own state, saved by `begin_nested` and restored by `rollback_nested`.
 pub(super) struct Saved {
-    pub(super) entries: Vec<Option<Entry>>,
+    pub(super) entries: Entries,
     pub(super) identity: IdentityMap,
 }
 

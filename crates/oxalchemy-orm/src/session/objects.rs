@@ -173,17 +173,142 @@ pub enum ObjectState {
     Deleted,
 }
 
+/// The column values an object's change detection compares against ([`Entry::snapshot`]),
+/// behind one more pointer: clean objects, the many, pay 8 bytes for it instead of 16.
+#[derive(Clone)]
+pub(super) struct Snapshot(pub(super) Box<[Value]>);
+
 pub(super) struct Entry {
     pub(super) obj: Obj,
     pub(super) ops: &'static Ops,
     pub(super) state: ObjectState,
-    /// Non-key column values as last loaded or flushed: the baseline for change detection.
-    pub(super) snapshot: Pairs,
+    /// The baseline for change detection: the non-key column values (in `update_values`
+    /// order, values only) as last loaded or flushed. Taken lazily, when the object is
+    /// first handed out mutably ([`Entry::before_mut`]): until then it cannot differ from
+    /// its row, so a clean object carries none and the flush skips it without comparing.
+    /// A flush or refresh makes the object clean again (`None`).
+    pub(super) snapshot: Option<Box<Snapshot>>,
     pub(super) key: Option<IdentityKey>,
     pub(super) generation: u32,
 }
 
+/// The object table, indexed by slot. Entries sit in chunks of a fixed size, allocated
+/// whole as the table grows, instead of one `Vec` doubling: a doubling `Vec` holds on
+/// average a third more than it uses (a session of 100,000 objects: 131,072 slots), and
+/// the entries are most of a session's memory per object. The first chunk grows as a
+/// `Vec` does, so a small session stays small.
+#[derive(Default)]
+pub(super) struct Entries {
+    chunks: Vec<Vec<Option<Entry>>>,
+    len: usize,
+}
+
+const CHUNK_BITS: usize = 10;
+const CHUNK: usize = 1 << CHUNK_BITS;
+
+impl Entries {
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(super) fn push(&mut self, entry: Option<Entry>) {
+        if self.len.is_multiple_of(CHUNK) {
+            let chunk = if self.chunks.is_empty() {
+                Vec::new()
+            } else {
+                Vec::with_capacity(CHUNK)
+            };
+            self.chunks.push(chunk);
+        }
+        if let Some(chunk) = self.chunks.last_mut() {
+            chunk.push(entry);
+        }
+        self.len += 1;
+    }
+
+    /// Room for `n` more entries' chunks (the chunks themselves are allocated as needed).
+    pub(super) fn reserve(&mut self, n: usize) {
+        let chunks = (self.len + n).div_ceil(CHUNK);
+        self.chunks
+            .reserve(chunks.saturating_sub(self.chunks.len()));
+    }
+
+    pub(super) fn get(&self, slot: usize) -> Option<&Option<Entry>> {
+        self.chunks.get(slot >> CHUNK_BITS)?.get(slot & (CHUNK - 1))
+    }
+
+    pub(super) fn get_mut(&mut self, slot: usize) -> Option<&mut Option<Entry>> {
+        self.chunks
+            .get_mut(slot >> CHUNK_BITS)?
+            .get_mut(slot & (CHUNK - 1))
+    }
+
+    /// The entries in slot order (`.enumerate()` gives the slots).
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Option<Entry>> {
+        self.chunks.iter().flatten()
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.chunks.clear();
+        self.len = 0;
+    }
+}
+
+impl std::ops::Index<usize> for Entries {
+    type Output = Option<Entry>;
+    fn index(&self, slot: usize) -> &Option<Entry> {
+        &self.chunks[slot >> CHUNK_BITS][slot & (CHUNK - 1)]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Entries {
+    fn index_mut(&mut self, slot: usize) -> &mut Option<Entry> {
+        &mut self.chunks[slot >> CHUNK_BITS][slot & (CHUNK - 1)]
+    }
+}
+
+impl FromIterator<Option<Entry>> for Entries {
+    fn from_iter<I: IntoIterator<Item = Option<Entry>>>(iter: I) -> Self {
+        let mut entries = Entries::default();
+        for e in iter {
+            entries.push(e);
+        }
+        entries
+    }
+}
+
+// One entry per held object: its size is most of what a session costs per object beyond
+// the object itself (benches/session_memory.rs); keep it from growing unnoticed.
+const _: () = assert!(std::mem::size_of::<Option<Entry>>() <= 56);
+
 impl Entry {
+    /// Called before anything may change the object's columns (`get_mut`, `IndexMut`, a
+    /// link setting a foreign key): a persistent object without a snapshot is clean, so
+    /// its current values are its row's — they become the baseline. Returns whether a
+    /// snapshot was taken now.
+    pub(super) fn before_mut(&mut self) -> bool {
+        if self.state != ObjectState::Persistent || self.snapshot.is_some() {
+            return false;
+        }
+        let mut pairs = Vec::new();
+        (self.ops.update_values)(&*self.obj, &mut pairs);
+        self.snapshot = Some(Box::new(Snapshot(
+            pairs.into_iter().map(|(_, v)| v).collect(),
+        )));
+        true
+    }
+
+    /// Drops the snapshot again when the columns still equal it (the object is clean).
+    pub(super) fn drop_snapshot_if_clean(&mut self) {
+        if let Some(snapshot) = &self.snapshot {
+            let mut pairs = Vec::with_capacity(snapshot.0.len());
+            (self.ops.update_values)(&*self.obj, &mut pairs);
+            if pairs.iter().map(|(_, v)| v).eq(snapshot.0.iter()) {
+                self.snapshot = None;
+            }
+        }
+    }
+
     pub(super) fn duplicate(&self) -> Entry {
         Entry {
             obj: (self.ops.clone)(&*self.obj),
@@ -196,23 +321,135 @@ impl Entry {
     }
 }
 
-/// needs no allocation.
+/// A row's identity: its table (as a small number, [`table_id`]) and primary key. A single
+/// integer key, the common case, needs no allocation, and the key fits 16 bytes: it is
+/// stored once per held object, in its [`Entry`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum IdentityKey {
-    Int(&'static str, i64),
-    Other(&'static str, String),
+    Int(u32, i64),
+    /// Other keys (text, composite): the table and the key's values as text.
+    Other(Box<(u32, Box<str>)>),
 }
 
-/// Identity key → slot. Keys hold users' primary-key values, which may come from untrusted
-/// input: foldhash is seeded per map (no fixed collisions to aim at) and several times faster
-/// than SipHash on these short keys.
-pub(super) type IdentityMap =
-    std::collections::HashMap<IdentityKey, usize, foldhash::fast::RandomState>;
+const _: () = assert!(std::mem::size_of::<Option<IdentityKey>>() == 16);
+
+/// Identity key → slot. The keys themselves are not stored here but in the entries (the
+/// table holds slot numbers, 4 bytes each), so hashing and comparing go through
+/// `entries`; every slot in the table names an entry holding its key. Keys hold users'
+/// primary-key values, which may come from untrusted input: foldhash is seeded per map
+/// (no fixed collisions to aim at) and several times faster than SipHash on these keys.
+#[derive(Clone, Default)]
+pub(super) struct IdentityMap {
+    slots: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+}
+
+fn key_at(entries: &Entries, slot: u32) -> Option<&IdentityKey> {
+    entries.get(slot as usize)?.as_ref()?.key.as_ref()
+}
+
+impl IdentityMap {
+    fn hash(&self, key: &IdentityKey) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(key)
+    }
+
+    /// The slot holding `key`.
+    pub(super) fn get(&self, key: &IdentityKey, entries: &Entries) -> Option<usize> {
+        self.slots
+            .find(self.hash(key), |&s| key_at(entries, s) == Some(key))
+            .map(|&s| s as usize)
+    }
+
+    /// Maps `key` to `slot`, whose entry already holds `key` (replacing any slot the key
+    /// was mapped to).
+    pub(super) fn insert(&mut self, key: &IdentityKey, slot: usize, entries: &Entries) {
+        use std::hash::BuildHasher;
+        let hash = self.hash(key);
+        let hasher = &self.hasher;
+        match self.slots.find_entry(hash, |&s| {
+            s as usize == slot || key_at(entries, s) == Some(key)
+        }) {
+            Ok(mut found) => *found.get_mut() = slot as u32,
+            Err(absent) => {
+                // Growing rehashes every slot from its entry's key; an entry without one
+                // cannot be in the table (slots are removed before their entries go).
+                absent.into_table().insert_unique(hash, slot as u32, |&s| {
+                    key_at(entries, s).map_or(0, |k| hasher.hash_one(k))
+                });
+            }
+        }
+    }
+
+    /// Unmaps `key`, whose entry is still held; returns its slot.
+    pub(super) fn remove(&mut self, key: &IdentityKey, entries: &Entries) -> Option<usize> {
+        let hash = self.hash(key);
+        let found = self
+            .slots
+            .find_entry(hash, |&s| key_at(entries, s) == Some(key))
+            .ok()?;
+        Some(found.remove().0 as usize)
+    }
+
+    /// Unmaps the slot `slot`, mapped from `key` (its entry may already be gone).
+    pub(super) fn remove_slot(&mut self, key: &IdentityKey, slot: usize) {
+        let hash = self.hash(key);
+        if let Ok(found) = self.slots.find_entry(hash, |&s| s as usize == slot) {
+            found.remove();
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.slots.clear();
+    }
+}
+
+/// A small number per table name, the same for every model mapped to the table, so an
+/// identity key holds 4 bytes instead of a 16-byte `&str`. Names are interned in a
+/// process-wide table (a few entries: one per table the process uses); each thread caches
+/// the lookup by the name's address, so the hot path (`get`, loading rows) takes no lock.
+pub(super) fn table_id(table: &'static str) -> u32 {
+    use std::cell::{Cell, RefCell};
+    use std::sync::{Mutex, OnceLock};
+    static IDS: OnceLock<Mutex<HashMap<&'static str, u32>>> = OnceLock::new();
+    thread_local! {
+        // The last name looked up (a loop over one model asks for the same one again).
+        static LAST: Cell<(usize, usize, u32)> = const { Cell::new((0, 0, 0)) };
+        static CACHE: RefCell<rustc_hash::FxHashMap<(usize, usize), u32>> =
+            RefCell::new(rustc_hash::FxHashMap::default());
+    }
+    let addr = (table.as_ptr() as usize, table.len());
+    let (ptr, len, id) = LAST.get();
+    if (ptr, len) == addr {
+        return id;
+    }
+    if let Some(id) = CACHE.with(|c| c.borrow().get(&addr).copied()) {
+        LAST.set((addr.0, addr.1, id));
+        return id;
+    }
+    let ids = IDS.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut ids = match ids.lock() {
+        Ok(ids) => ids,
+        // Only ever inserted into; a panic elsewhere cannot leave it torn.
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    let next = ids.len() as u32;
+    let id = *ids.entry(table).or_insert(next);
+    drop(ids);
+    CACHE.with(|c| c.borrow_mut().insert(addr, id));
+    LAST.set((addr.0, addr.1, id));
+    id
+}
 
 /// The identity-map key of a row: table plus primary key, with integer widths normalised
 /// (so `get(5)` finds the row loaded as `i64` 5).
 pub(super) fn identity_key(table: &'static str, pk: &[(&'static str, Value)]) -> IdentityKey {
     use std::fmt::Write;
+    let table = table_id(table);
     if let Some(k) = integer_key(pk) {
         return IdentityKey::Int(table, k);
     }
@@ -226,7 +463,7 @@ pub(super) fn identity_key(table: &'static str, pk: &[(&'static str, Value)]) ->
             other => write!(key, "\u{1f}{other:?}"),
         };
     }
-    IdentityKey::Other(table, key)
+    IdentityKey::Other(Box::new((table, key.into_boxed_str())))
 }
 
 pub(super) fn describe_key(key: &[(&'static str, Value)]) -> String {
@@ -278,7 +515,7 @@ impl Session {
             obj,
             ops,
             state: ObjectState::Pending,
-            snapshot: Vec::new(),
+            snapshot: None,
             key: None,
             generation: self.next_generation,
         });
@@ -295,21 +532,20 @@ impl Session {
         let mut pk = Vec::new();
         obj.primary_key_values(&mut pk);
         let key = identity_key(M::TABLE, &pk);
-        if let Some(&slot) = self.identity.get(&key) {
+        if let Some(slot) = self.identity.get(&key, &self.entries) {
             return self.handle(slot);
         }
-        let mut snapshot = Vec::new();
-        obj.update_values(&mut snapshot);
         self.next_generation = self.next_generation.wrapping_add(1);
         let slot = self.insert_entry(Entry {
             obj: Box::new(obj),
             ops: ops::<M>(),
             state: ObjectState::Persistent,
-            snapshot,
+            // Clean as loaded: the snapshot is taken at the first mutable borrow.
+            snapshot: None,
             key: Some(key.clone()),
             generation: self.next_generation,
         });
-        self.identity.insert(key, slot);
+        self.identity.insert(&key, slot, &self.entries);
         self.handle(slot)
     }
 
@@ -324,7 +560,7 @@ impl Session {
             let mut pk = Vec::new();
             obj.primary_key_values(&mut pk);
             let key = identity_key(M::TABLE, &pk);
-            if let Some(&slot) = self.identity.get(&key) {
+            if let Some(slot) = self.identity.get(&key, &self.entries) {
                 if let Some(e) = self.entries[slot].as_mut() {
                     if let Some(held) = e.obj.downcast_mut::<M>() {
                         for l in loaders {

@@ -98,7 +98,7 @@ impl<'s, M: Model + Clone> Query<M, &'s mut Session> {
         // Re-read the held objects whose rows changed.
         let held: Vec<Handle<M>> = changed
             .iter()
-            .filter_map(|pk| s.identity.get(&identity_key(M::TABLE, pk)).copied())
+            .filter_map(|pk| s.identity.get(&identity_key(M::TABLE, pk), &s.entries))
             .map(|slot| s.handle(slot))
             .collect();
         for h in held {
@@ -118,7 +118,7 @@ impl<'s, M: Model + Clone> Query<M, &'s mut Session> {
             .await?;
         s.wrote_tables(crate::cache::delete_tables::<M>());
         for pk in &deleted {
-            if let Some(slot) = s.identity.remove(&identity_key(M::TABLE, pk)) {
+            if let Some(slot) = s.identity.remove(&identity_key(M::TABLE, pk), &s.entries) {
                 s.entries[slot] = None;
             }
         }

@@ -85,7 +85,7 @@ impl Session {
         for slot in &plan.cascaded {
             if let Some(e) = self.entries[*slot].take() {
                 if let Some(key) = e.key {
-                    self.identity.remove(&key);
+                    self.identity.remove_slot(&key, *slot);
                 }
             }
         }
@@ -104,20 +104,19 @@ impl Session {
             let mut pk = Vec::new();
             (e.ops.pk_values)(&*row, &mut pk);
             let key = identity_key(e.ops.table, &pk);
-            e.snapshot.clear();
-            (e.ops.update_values)(&*row, &mut e.snapshot);
+            e.snapshot = None;
             e.obj = row;
             e.state = ObjectState::Persistent;
             e.key = Some(key.clone());
-            self.identity.insert(key, ins.slot);
+            self.identity.insert(&key, ins.slot, &self.entries);
         }
         for upd in plan.updates {
             let Some(e) = self.entries[upd.slot].as_mut() else {
                 continue;
             };
             if let Some(obj) = upd.object {
-                e.snapshot.clear();
-                (e.ops.update_values)(&*obj, &mut e.snapshot);
+                // As written: clean until handed out mutably again.
+                e.snapshot = None;
                 e.obj = obj;
             }
         }
@@ -125,7 +124,7 @@ impl Session {
         for (new, old) in plan.switched {
             if let Some(gone) = self.entries[old].take() {
                 if let Some(key) = gone.key {
-                    self.identity.remove(&key);
+                    self.identity.remove_slot(&key, old);
                 }
             }
             if let Some(e) = self.entries[new].as_mut() {
@@ -134,13 +133,13 @@ impl Session {
                 let key = identity_key(e.ops.table, &pk);
                 e.state = ObjectState::Persistent;
                 e.key = Some(key.clone());
-                self.identity.insert(key, new);
+                self.identity.insert(&key, new, &self.entries);
             }
         }
         for (_, del) in plan.deletes {
             if let Some(e) = self.entries[del.slot].take() {
                 if let Some(key) = e.key {
-                    self.identity.remove(&key);
+                    self.identity.remove_slot(&key, del.slot);
                 }
             }
         }

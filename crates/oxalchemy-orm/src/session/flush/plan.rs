@@ -367,9 +367,22 @@ fn plan_insert(plan: &mut Plan, slot: usize, e: &Entry, relinked: bool) -> Resul
 /// foreign key a link will set): only changed columns, onupdate values applied, the
 /// version column bumped and checked.
 fn plan_update(plan: &mut Plan, slot: usize, e: &Entry, relinked: bool) -> Result<(), Error> {
-    let mut now = Vec::with_capacity(e.snapshot.len());
+    // No snapshot: never handed out mutably since load or flush, so unchanged.
+    if e.snapshot.is_none() && !relinked {
+        return Ok(());
+    }
+    let mut now = Vec::with_capacity(e.snapshot.as_ref().map_or(0, |s| s.0.len()));
     (e.ops.update_values)(&*e.obj, &mut now);
-    if now == e.snapshot && !relinked {
+    let baseline: Vec<Value>;
+    let snapshot: &[Value] = match &e.snapshot {
+        Some(s) => &s.0,
+        // Relinked but clean: its current values are its row's.
+        None => {
+            baseline = now.iter().map(|(_, v)| v.clone()).collect();
+            &baseline
+        }
+    };
+    if !relinked && now.iter().map(|(_, v)| v).eq(snapshot.iter()) {
         return Ok(());
     }
     let mut work = (e.ops.clone)(&*e.obj);
@@ -385,8 +398,8 @@ fn plan_update(plan: &mut Plan, slot: usize, e: &Entry, relinked: bool) -> Resul
     let version = (e.ops.version)(&*work);
     let mut set: Pairs = after
         .into_iter()
-        .zip(&e.snapshot)
-        .filter(|((c, v), (_, old))| v != old && version.map(|(vc, _)| vc) != Some(*c))
+        .zip(snapshot)
+        .filter(|((c, v), old)| v != *old && version.map(|(vc, _)| vc) != Some(*c))
         .map(|(new, _)| new)
         .collect();
     if let Some((vc, v)) = version {

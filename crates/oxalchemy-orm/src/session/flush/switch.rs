@@ -41,7 +41,7 @@ impl Session {
                 continue;
             }
             let key = identity_key(e.ops.table, &pk);
-            if let Some(&held) = self.identity.get(&key) {
+            if let Some(held) = self.identity.get(&key, &self.entries) {
                 match self.entries.get(held).and_then(Option::as_ref) {
                     Some(h) if h.state == ObjectState::Deleted => switches.push((i, held)),
                     Some(_) => return Err(errors::already_held(e.ops.model, &describe_key(&pk))),
