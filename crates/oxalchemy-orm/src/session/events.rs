@@ -220,7 +220,7 @@ impl SessionExt for SessionMaker {
 
 /// What a failing flush with listeners puts back.
 struct FlushSaved {
-    entries: Vec<Option<super::objects::Entry>>,
+    entries: super::objects::Entries,
     identity: super::objects::IdentityMap,
     links: rustc_hash::FxHashMap<(usize, &'static str), super::links::LinkTo>,
     associations:
@@ -273,11 +273,12 @@ impl Session {
         let mut now = Vec::new();
         self.entries.iter().flatten().any(|e| match e.state {
             ObjectState::Pending | ObjectState::Deleted => true,
-            ObjectState::Persistent => {
+            // No snapshot: never handed out mutably since load or flush, so unchanged.
+            ObjectState::Persistent => e.snapshot.as_ref().is_some_and(|snapshot| {
                 now.clear();
                 (e.ops.update_values)(&*e.obj, &mut now);
-                now != e.snapshot
-            }
+                !now.iter().map(|(_, v)| v).eq(snapshot.0.iter())
+            }),
         })
     }
 
