@@ -293,6 +293,14 @@ impl<'a> Shape<'a> {
     /// by its text.
     fn ident(&mut self, i: &Ident) {
         match i.as_static() {
+            // The usual case (a model's names) written in one copy: the same bytes as
+            // `tag(1)`, `wide(address)`, `num(len)`.
+            Some(s) if s.len() < usize::from(u8::MAX) => {
+                let mut bytes = [1u8; 10];
+                bytes[1..9].copy_from_slice(&(s.as_ptr() as usize as u64).to_le_bytes());
+                bytes[9] = s.len() as u8;
+                self.key.extend_from_slice(&bytes);
+            }
             Some(s) => {
                 self.tag(1);
                 self.wide(s.as_ptr() as usize as u64);
