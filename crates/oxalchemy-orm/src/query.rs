@@ -137,7 +137,11 @@ pub fn query<M: Model>() -> Query<M> {
         name: Ident::new_static(c),
     });
     Query {
-        select: select(columns).from(oxalchemy_core::table(M::TABLE)),
+        // The FROM list built at its final size: `from()` would push into an empty one.
+        select: Select {
+            from: vec![oxalchemy_core::table(M::TABLE).into()],
+            ..select(columns)
+        },
         // Relationships declared eager are loaded by every query.
         loaders: M::default_loaders(),
         exec: Unbound,
@@ -339,11 +343,12 @@ fn merge_repeated<M: Model>(rows: Vec<M>, joined: &[&dyn JoinedLoader<M>]) -> Ve
 
 impl<M: Model> Query<M> {
     async fn run(self, ex: Exec<'_>) -> Result<Vec<M>, Error> {
-        if self.loaders.is_empty() {
-            return ex.fetch(self.select.into()).await;
-        }
         let mut held = None;
         let conn = ex.connection(&mut held).await?;
+        if self.loaders.is_empty() {
+            // The tree compiled (on a cache hit: looked up) where it is, not moved.
+            return conn.query_select_read(&self.select).await;
+        }
         let mut log = Vec::new();
         self.fetch(conn, &mut log).await
     }

@@ -53,6 +53,8 @@ pub struct StatementCache {
     misses: u64,
     /// The key being built, reused between lookups.
     scratch: Vec<u8>,
+    /// The walk's values, reused between lookups (always empty between them).
+    values: Vec<&'static Value>,
 }
 
 impl std::fmt::Debug for StatementCache {
@@ -78,6 +80,7 @@ impl StatementCache {
             hits: 0,
             misses: 0,
             scratch: Vec::with_capacity(256),
+            values: Vec::new(),
         }
     }
 
@@ -121,47 +124,129 @@ impl StatementCache {
         if self.capacity == 0 {
             return compile(dialect, stmt).map(uncached);
         }
+        let mut shape = self.shape(dialect);
+        let cacheable = shape.statement(stmt);
+        self.lookup_shape(dialect, shape, cacheable, Source::Statement(stmt))
+    }
+
+    /// [`Self::compile_shared`] for a SELECT held by reference (a model query's own tree):
+    /// a hit neither moves nor clones it; only a miss, which compiles, copies it into a
+    /// [`Statement`].
+    pub fn compile_shared_select(
+        &mut self,
+        dialect: &dyn Dialect,
+        select: &Select,
+    ) -> Result<(Arc<str>, Vec<Value>), CompileError> {
+        if self.capacity == 0 {
+            let c = compile(dialect, &Statement::Select(select.clone()))?;
+            return Ok((Arc::<str>::from(c.sql), c.binds));
+        }
+        let mut shape = self.shape(dialect);
+        // The key `Shape::statement` writes for `Statement::Select`: one entry either way.
+        shape.tag(1);
+        let cacheable = shape.select(select);
+        self.lookup_shape(dialect, shape, cacheable, Source::Select(select))
+    }
+
+    /// An empty shape for `dialect`, in the buffers kept from the last lookup.
+    fn shape<'a>(&mut self, dialect: &dyn Dialect) -> Shape<'a> {
         let mut shape = Shape {
             key: std::mem::take(&mut self.scratch),
-            values: Vec::new(),
+            // `Vec<&'static Value>` is a `Vec<&'a Value>`: the buffer is reused.
+            values: std::mem::take(&mut self.values),
         };
         shape.key.clear();
         shape.str(dialect.name());
-        if !shape.statement(stmt) {
-            self.scratch = shape.key;
-            return compile(dialect, stmt).map(uncached);
-        }
+        shape
+    }
+
+    /// Keeps a shape's buffers for the next lookup.
+    fn recycle(&mut self, key: Vec<u8>, mut values: Vec<&Value>) {
+        self.scratch = key;
+        values.clear();
+        // Empty, so the map never runs; collected in place, it keeps the allocation
+        // under the `'static` lifetime the field needs.
+        self.values = values.into_iter().map(|_| unreachable!()).collect();
+    }
+
+    fn lookup_shape(
+        &mut self,
+        dialect: &dyn Dialect,
+        shape: Shape<'_>,
+        cacheable: bool,
+        stmt: Source<'_>,
+    ) -> Result<(Arc<str>, Vec<Value>), CompileError> {
         let Shape { key, values } = shape;
+        if !cacheable {
+            self.recycle(key, values);
+            let c = stmt.with(&[], |stmt, _| compile(dialect, stmt))?;
+            return Ok((Arc::<str>::from(c.sql), c.binds));
+        }
         if let Some(entry) = self.entries.get(&key[..]) {
             self.hits += 1;
             let c = entry.fill_shared(dialect, |i| values[i].clone());
-            self.scratch = key;
+            self.recycle(key, values);
             return Ok(c);
         }
         self.misses += 1;
-        let tracked = compile_tracked(dialect, stmt, true)?;
-        if !tracked.params.is_empty() {
-            return Err(CompileError::UnpreparedParam);
+        let result = stmt.with(&values, |stmt, values| -> Result<_, CompileError> {
+            let tracked = compile_tracked(dialect, stmt, true)?;
+            if !tracked.params.is_empty() {
+                return Err(CompileError::UnpreparedParam);
+            }
+            let mut sources = Vec::with_capacity(tracked.binds.len());
+            for (v, origin) in tracked.binds.iter().zip(&tracked.origins) {
+                match origin {
+                    None => sources.push(BindSource::Const(v.clone())),
+                    Some(p) => match values.iter().position(|w| std::ptr::eq(*w, *p)) {
+                        Some(i) => sources.push(BindSource::Param(i)),
+                        // Not seen by the walk: this shape cannot be reused safely.
+                        None => return Ok((tracked.sql.into(), tracked.binds, None)),
+                    },
+                }
+            }
+            let entry = PreparedSql::new(tracked.sql, sources, values.len());
+            Ok((entry.shared_sql(), tracked.binds, Some(entry)))
+        });
+        let (sql, binds, entry) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                self.recycle(key, values);
+                return Err(e);
+            }
+        };
+        if let Some(entry) = entry {
+            self.entries.insert(key.clone().into_boxed_slice(), entry);
         }
-        let mut sources = Vec::with_capacity(tracked.binds.len());
-        for (v, origin) in tracked.binds.iter().zip(&tracked.origins) {
-            match origin {
-                None => sources.push(BindSource::Const(v.clone())),
-                Some(p) => match values.iter().position(|w| std::ptr::eq(*w, *p)) {
-                    Some(i) => sources.push(BindSource::Param(i)),
-                    // Not seen by the walk: this shape cannot be reused safely.
-                    None => {
-                        self.scratch = key;
-                        return Ok((tracked.sql.into(), tracked.binds));
-                    }
-                },
+        self.recycle(key, values);
+        Ok((sql, binds))
+    }
+}
+
+/// The statement a lookup compiles on a miss: the caller's, or a SELECT held by
+/// reference, wrapped (cloned) into a [`Statement`] only when it must be compiled.
+#[derive(Clone, Copy)]
+enum Source<'s> {
+    Statement(&'s Statement),
+    Select(&'s Select),
+}
+
+impl Source<'_> {
+    /// Calls `f` with the statement and its walk's values (`values`, or for a clone, the
+    /// clone's own: a bind's origin is matched to them by address).
+    fn with<R>(self, values: &[&Value], f: impl FnOnce(&Statement, &[&Value]) -> R) -> R {
+        match self {
+            Source::Statement(s) => f(s, values),
+            Source::Select(s) => {
+                let stmt = Statement::Select(s.clone());
+                let mut shape = Shape {
+                    key: Vec::new(),
+                    values: Vec::new(),
+                };
+                shape.statement(&stmt);
+                f(&stmt, &shape.values)
             }
         }
-        let entry = PreparedSql::new(tracked.sql, sources, values.len());
-        let sql = entry.shared_sql();
-        self.entries.insert(key.clone().into_boxed_slice(), entry);
-        self.scratch = key;
-        Ok((sql, tracked.binds))
     }
 }
 
@@ -177,7 +262,21 @@ impl<'a> Shape<'a> {
         self.key.push(t);
     }
 
+    /// A count or size: one byte below 255 (list lengths and names nearly always are),
+    /// else 255 and eight bytes. Prefix-free, so no two numbers share an encoding; short
+    /// keys are what make a lookup cheap (the key is hashed and compared on every call).
     fn num(&mut self, n: u64) {
+        match u8::try_from(n) {
+            Ok(b) if b < u8::MAX => self.key.push(b),
+            _ => {
+                self.key.push(u8::MAX);
+                self.key.extend_from_slice(&n.to_le_bytes());
+            }
+        }
+    }
+
+    /// A full-width number (an address, a LIMIT count).
+    fn wide(&mut self, n: u64) {
         self.key.extend_from_slice(&n.to_le_bytes());
     }
 
@@ -194,9 +293,17 @@ impl<'a> Shape<'a> {
     /// by its text.
     fn ident(&mut self, i: &Ident) {
         match i.as_static() {
+            // The usual case (a model's names) written in one copy: the same bytes as
+            // `tag(1)`, `wide(address)`, `num(len)`.
+            Some(s) if s.len() < usize::from(u8::MAX) => {
+                let mut bytes = [1u8; 10];
+                bytes[1..9].copy_from_slice(&(s.as_ptr() as usize as u64).to_le_bytes());
+                bytes[9] = s.len() as u8;
+                self.key.extend_from_slice(&bytes);
+            }
             Some(s) => {
                 self.tag(1);
-                self.num(s.as_ptr() as usize as u64);
+                self.wide(s.as_ptr() as usize as u64);
                 self.num(s.len() as u64);
             }
             None => {
@@ -302,7 +409,7 @@ impl<'a> Shape<'a> {
         match n {
             Some(n) => {
                 self.tag(1);
-                self.num(n);
+                self.wide(n);
             }
             None => self.tag(0),
         }
@@ -625,6 +732,61 @@ mod tests {
             assert_eq!(stats.misses, shapes(0).len() as u64, "{}", dialect.name());
             assert_eq!(stats.hits, 2 * shapes(0).len() as u64);
         }
+    }
+
+    #[test]
+    fn a_select_by_reference_shares_entries_with_the_statement() {
+        for dialect in [&Sqlite as &dyn Dialect, &Postgres] {
+            let mut cache = StatementCache::new(10);
+            for n in [1, 2, 3] {
+                for stmt in shapes(n) {
+                    let Statement::Select(select) = &stmt else {
+                        continue;
+                    };
+                    let by_ref = cache.compile_shared_select(dialect, select).unwrap();
+                    let expected = compile(dialect, &stmt).unwrap();
+                    assert_eq!(
+                        (by_ref.0.as_ref(), &by_ref.1),
+                        (expected.sql.as_str(), &expected.binds),
+                        "{stmt:?}"
+                    );
+                    // The same shape given as a statement is the entry just used.
+                    let misses = cache.stats().misses;
+                    assert_eq!(cache.compile(dialect, &stmt).unwrap(), expected);
+                    assert_eq!(cache.stats().misses, misses, "{stmt:?}");
+                }
+            }
+            let selects = shapes(0)
+                .iter()
+                .filter(|s| matches!(s, Statement::Select(_)))
+                .count() as u64;
+            // Compiled once per shape (a miss by reference is kept too), then only hits.
+            assert_eq!(cache.stats().misses, selects, "{}", dialect.name());
+            assert_eq!(cache.stats().hits, 5 * selects, "{}", dialect.name());
+        }
+    }
+
+    #[test]
+    fn long_names_and_lists_keep_shapes_apart() {
+        // Counts of 255 and more take the long form of the key's numbers.
+        let mut cache = StatementCache::new(10);
+        let q = |name: String, n: usize| -> Statement {
+            select((0..n).map(|i| col(format!("{name}{i}"))))
+                .from(table("t"))
+                .into()
+        };
+        let long = "x".repeat(300);
+        for stmt in [
+            q(long.clone(), 1),
+            q(long.clone() + "y", 1),
+            q("a".into(), 254),
+            q("a".into(), 255),
+            q("a".into(), 256),
+            q("a".into(), 255),
+        ] {
+            assert_eq!(cache.compile(&Postgres, &stmt), compile(&Postgres, &stmt));
+        }
+        assert_eq!((cache.stats().misses, cache.stats().hits), (5, 1));
     }
 
     #[test]

@@ -82,6 +82,18 @@ impl Connection {
         self.run_query(sql, binds, Access::Read).await
     }
 
+    /// Compiles a SELECT held by reference (through the compiled-statement cache, as
+    /// [`Connection::query`] does) and decodes its rows: the ORM's model queries, whose
+    /// tree is neither moved into a [`Statement`](oxalchemy_core::Statement) nor cloned.
+    #[doc(hidden)]
+    pub async fn query_select_read<T: FromRow + Send>(
+        &mut self,
+        select: &oxalchemy_core::Select,
+    ) -> Result<Vec<T>> {
+        let (sql, binds) = self.shared.compile_shared_select(select)?;
+        self.run_query(&sql, &binds, Access::Read).await
+    }
+
     /// Runs a compiled statement that may write and returns rows (`INSERT … RETURNING`),
     /// decoded.
     #[doc(hidden)]

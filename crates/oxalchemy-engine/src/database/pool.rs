@@ -92,6 +92,21 @@ impl Shared {
             .compile_shared(self.dialect, stmt)
     }
 
+    /// As [`Self::compile_shared`], for a SELECT held by reference (not moved, not
+    /// cloned on a hit).
+    pub(crate) fn compile_shared_select(
+        &self,
+        select: &oxalchemy_core::Select,
+    ) -> std::result::Result<
+        (std::sync::Arc<str>, Vec<oxalchemy_core::Value>),
+        oxalchemy_core::CompileError,
+    > {
+        self.compiled_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .compile_shared_select(self.dialect, select)
+    }
+
     /// The compiled-statement cache's hit/miss counts and size.
     pub(crate) fn compiled_cache_stats(&self) -> oxalchemy_core::dialect::CacheStats {
         self.compiled_cache
