@@ -30,7 +30,8 @@ impl<M: Model> InsertRow<M> for M {
     fn insert_pairs(mut self, _: &mut Option<Pairs>, out: &mut Pairs) -> Result<(), Error> {
         self.apply_defaults();
         self.validate()?;
-        self.insert_values(out);
+        // The row is dropped after: its text moves into the values instead of being copied.
+        self.take_insert_values(out);
         Ok(())
     }
 }
