@@ -194,10 +194,17 @@ fn group_rows<M: Model>(
     let mut defaults = None;
     let mut total = 0;
     let mut pairs = Vec::with_capacity(M::columns().len());
-    for (i, row) in rows.into_iter().enumerate() {
+    let rows = rows.into_iter();
+    let hint = rows.size_hint().0;
+    for (i, row) in rows.enumerate() {
         pairs.clear();
         row.insert_pairs(&mut defaults, &mut pairs)?;
         let group = group_for(&mut groups, &mut last, pairs.iter().map(|(c, _)| *c));
+        if i == 0 {
+            // Most calls are one group: room for every row at once, not grown by copying.
+            group.index.reserve(hint);
+            group.values.reserve(hint.saturating_mul(group.width()));
+        }
         group.push(i, pairs.drain(..).map(|(_, v)| v));
         total += 1;
     }

@@ -82,7 +82,16 @@ pub(crate) fn group_for<'g>(
     last: &mut usize,
     columns: impl Iterator<Item = &'static str> + Clone,
 ) -> &'g mut Group {
-    let same = |g: &Group| g.columns.iter().copied().eq(columns.clone());
+    // Names are `&'static str`s from the model's code: the same name is almost always the
+    // same pointer, checked before the text.
+    let same = |g: &Group| {
+        let mut given = columns.clone();
+        g.columns.iter().all(|a| {
+            given
+                .next()
+                .is_some_and(|b| (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || *a == b)
+        }) && given.next().is_none()
+    };
     let at = if groups.get(*last).is_some_and(same) {
         *last
     } else if let Some(i) = groups.iter().position(same) {
