@@ -64,7 +64,7 @@ impl Connection {
         binds: &[Value],
         width: usize,
     ) -> Result<Vec<u64>> {
-        if width == 0 || binds.len() % width != 0 {
+        if width == 0 || !binds.len().is_multiple_of(width) {
             return Err(crate::error::Error::Mapping {
                 message: format!(
                     "{} values cannot be split into rows of {width} for `{sql}`",
