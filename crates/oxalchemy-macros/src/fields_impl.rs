@@ -35,6 +35,11 @@ struct Parts {
     column_names: Vec<TokenStream2>,
     reads: Vec<TokenStream2>,
     insert_values: Vec<TokenStream2>,
+    /// `take_insert_values`: `insert_values` moving text and bytes out of the fields.
+    take_insert_values: Vec<TokenStream2>,
+    /// Whether a column of the struct's own is text or bytes (`String`, `Vec<u8>`, or an
+    /// `Option` of one), so `take_insert_values` saves a copy and is generated.
+    takes_text: bool,
     update_values: Vec<TokenStream2>,
     primary_key_values: Vec<TokenStream2>,
     defaults: Vec<TokenStream2>,
@@ -56,6 +61,18 @@ struct Parts {
 }
 
 impl Parts {
+    /// The value `take_insert_values` pushes for a column: moved out of a text or bytes
+    /// field (`take_value` checks the type itself; the syntax only says whether to bother),
+    /// else the same as `insert_values`.
+    fn take_value(&mut self, field: &Field, column: &Column, value: &TokenStream2) -> TokenStream2 {
+        if column.attrs.json.is_some() || !is_text_or_bytes(&field.ty) {
+            return value.clone();
+        }
+        self.takes_text = true;
+        let (p, ident, ty) = (private(), &field.ident, &field.ty);
+        quote!(#p::take_value::<#ty>(&mut self.#ident))
+    }
+
     /// A `#[model(flatten)]` field: every method delegates to the mixin's `Fields`.
     fn add_flattened(&mut self, field: &Field) {
         let (ident, ty) = (&field.ident, &field.ty);
@@ -67,6 +84,8 @@ impl Parts {
             .push(quote!(let #ident = <#ty as #fields>::read(row, idx)?;));
         self.insert_values
             .push(quote!(#fields::insert_values(&self.#ident, out);));
+        self.take_insert_values
+            .push(quote!(#fields::take_insert_values(&mut self.#ident, out);));
         self.update_values
             .push(quote!(#fields::update_values(&self.#ident, out);));
         self.primary_key_values
@@ -136,8 +155,17 @@ impl Parts {
                     out.push((#name, #value));
                 }
             });
+            let take = self.take_value(field, column, &value);
+            self.take_insert_values.push(quote! {
+                if !(#p::is_integer_key::<#ty>() && #p::is_unset(&self.#ident)) {
+                    out.push((#name, #take));
+                }
+            });
         } else {
             self.insert_values.push(quote!(out.push((#name, #value));));
+            let take = self.take_value(field, column, &value);
+            self.take_insert_values
+                .push(quote!(out.push((#name, #take));));
         }
         if c.primary_key {
             self.primary_key_values
@@ -242,6 +270,8 @@ impl Parts {
             column_names,
             reads,
             insert_values,
+            take_insert_values,
+            takes_text,
             update_values,
             primary_key_values,
             defaults,
@@ -267,6 +297,13 @@ impl Parts {
                 fn onupdate_columns(out: &mut ::std::vec::Vec<&'static str>) { #(#onupdate_columns)* }
             }
         });
+        // Emitted only for structs with text or bytes columns (elsewhere the default,
+        // `insert_values`, copies nothing worth saving).
+        let take_insert_values_fn = takes_text.then(|| {
+            quote! {
+                fn take_insert_values(&mut self, out: &mut ::std::vec::Vec<(&'static str, #p::Value)>) { #(#take_insert_values)* }
+            }
+        });
         quote! {
             impl ::oxalchemy::orm::Fields for #name {
                 const HAS_PRIMARY_KEY: bool = #own_key #(|| #mixin_keys)*;
@@ -281,6 +318,7 @@ impl Parts {
                     })
                 }
                 fn insert_values(&self, out: &mut ::std::vec::Vec<(&'static str, #p::Value)>) { #(#insert_values)* }
+                #take_insert_values_fn
                 fn update_values(&self, out: &mut ::std::vec::Vec<(&'static str, #p::Value)>) { #(#update_values)* }
                 fn primary_key_values(&self, out: &mut ::std::vec::Vec<(&'static str, #p::Value)>) { #(#primary_key_values)* }
                 fn apply_defaults(&mut self) { #(#defaults)* }
@@ -401,6 +439,34 @@ fn read_and_value(field: &Field, column: &Column) -> (TokenStream2, TokenStream2
             quote!(#p::ToValue::to_value(&self.#ident)),
         ),
     }
+}
+
+/// Whether `ty` is spelled `String`, `Vec<u8>` or an `Option` of one of them.
+fn is_text_or_bytes(ty: &syn::Type) -> bool {
+    let syn::Type::Path(path) = ty else {
+        return false;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    let only_arg = || match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match a.args.first() {
+            Some(syn::GenericArgument::Type(t)) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    };
+    if last.ident == "String" {
+        return last.arguments.is_empty();
+    }
+    if last.ident == "Vec" {
+        return only_arg()
+            .is_some_and(|t| matches!(t, syn::Type::Path(p) if p.path.is_ident("u8")));
+    }
+    if last.ident == "Option" {
+        return only_arg().is_some_and(is_text_or_bytes);
+    }
+    false
 }
 
 /// The expression a `default = …` / `onupdate = …` stands for.

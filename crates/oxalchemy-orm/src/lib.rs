@@ -131,6 +131,27 @@ pub mod __private {
         T::sql_type(None).is_integer()
     }
 
+    /// The bind value of a field whose row is given up (`Fields::take_insert_values`): text
+    /// and bytes are moved out, leaving the field empty; any other type converts as its
+    /// `ToValue` does. (The type test is on `T` itself, so it is exact whatever the field's
+    /// type was spelled as, and compiles to nothing after monomorphisation.)
+    pub fn take_value<T: ToValue + 'static>(v: &mut T) -> Value {
+        let any: &mut dyn std::any::Any = &mut *v;
+        if let Some(s) = any.downcast_mut::<String>() {
+            return Value::Text(std::mem::take(s));
+        }
+        if let Some(s) = any.downcast_mut::<Option<String>>() {
+            return s.take().map_or(Value::Null, Value::Text);
+        }
+        if let Some(b) = any.downcast_mut::<Vec<u8>>() {
+            return Value::Bytes(std::mem::take(b));
+        }
+        if let Some(b) = any.downcast_mut::<Option<Vec<u8>>>() {
+            return b.take().map_or(Value::Null, Value::Bytes);
+        }
+        v.to_value()
+    }
+
     /// `#[column(json)]` on a type that is not a `serde_json::Value`: encode through serde.
     pub fn json_value<T: serde::Serialize>(v: &T) -> Value {
         match serde_json::to_value(v) {

@@ -28,6 +28,13 @@ pub trait Fields: Sized {
     fn read(row: &Row<'_>, idx: &mut usize) -> Result<Self, Error>;
     /// Columns and values for an INSERT; an autoincrement key still at 0 is left out.
     fn insert_values(&self, out: &mut Vec<(&'static str, Value)>);
+    /// [`Self::insert_values`] of a row that is given up afterwards (a struct in a bulk
+    /// insert): text and bytes are moved out of the fields (leaving them empty) instead of
+    /// copied. Generated for structs with such columns; plumbing.
+    #[doc(hidden)]
+    fn take_insert_values(&mut self, out: &mut Vec<(&'static str, Value)>) {
+        self.insert_values(out);
+    }
     /// Columns and values of everything but the primary key, for an UPDATE.
     fn update_values(&self, out: &mut Vec<(&'static str, Value)>);
     /// The primary key's columns and values.

@@ -456,17 +456,26 @@ async fn cache_hit(db: &Database, label: &str) {
     );
 }
 
-/// `BULK_PROFILE=ours|raw`: one SQLite insert of `new_rows()` rows by that side alone and
-/// nothing else, to compare the two sides' instruction counts under callgrind.
-async fn profile_sqlite(side: &str) {
+/// `BULK_PROFILE=<side>`: one operation by one side alone and nothing else, to compare the
+/// two sides' instruction counts under callgrind (`BULK_ROWS` rows for the inserts):
+/// * `ours` / `raw`: SQLite insert (`bulk_insert` / prepared multi-row INSERTs);
+/// * `ours-update` / `raw-update`: SQLite update of `CHANGED` rows, two columns
+///   (`bulk_update` of mappings / one prepared UPDATE per row); the table is loaded first by
+///   raw INSERTs on both sides;
+/// * `pg-ours` / `pg-raw`: PostgreSQL insert (`bulk_insert`, by COPY / raw binary COPY);
+///   only the client's instructions are counted, so this measures our encoding.
+async fn profile(side: &str) {
+    if let Some(pg) = side.strip_prefix("pg-") {
+        return profile_postgres(pg).await;
+    }
     let path = common::sqlite_path("bulk-profile");
     let db = Database::connect(format!("sqlite:///{}", path.display()))
         .await
         .expect("sqlite");
     reset(&db).await;
-    if side == "raw" {
-        let raw = rusqlite::Connection::open(&path).expect("raw");
-        let items: Vec<BulkUser> = (0..new_rows()).map(user).collect();
+    let raw = rusqlite::Connection::open(&path).expect("raw");
+    let raw_insert = |raw: &rusqlite::Connection, rows: usize| {
+        let items: Vec<BulkUser> = (0..rows).map(user).collect();
         let tx = raw.unchecked_transaction().expect("tx");
         for chunk in items.chunks(32766 / 5) {
             let mut stmt = tx
@@ -485,20 +494,95 @@ async fn profile_sqlite(side: &str) {
             stmt.execute(params.as_slice()).expect("insert");
         }
         tx.commit().expect("commit");
-    } else {
-        let rows: Vec<BulkUser> = (0..new_rows()).map(user).collect();
-        bulk_insert::<BulkUser>(rows)
-            .execute(&db)
-            .await
-            .expect("bulk");
+    };
+    match side {
+        "raw" => raw_insert(&raw, new_rows()),
+        "ours" => {
+            let rows: Vec<BulkUser> = (0..new_rows()).map(user).collect();
+            bulk_insert::<BulkUser>(rows)
+                .execute(&db)
+                .await
+                .expect("bulk");
+        }
+        "raw-update" => {
+            raw_insert(&raw, CHANGED);
+            let tx = raw.unchecked_transaction().expect("tx");
+            {
+                let mut stmt = tx.prepare_cached(UPDATE).expect("prepare");
+                for id in 1..=CHANGED as i64 {
+                    let n = stmt
+                        .execute(rusqlite::params![Some(1), (id as usize + 1) as f64, id])
+                        .expect("update");
+                    assert_eq!(n, 1);
+                }
+            }
+            tx.commit().expect("commit");
+        }
+        "ours-update" => {
+            raw_insert(&raw, CHANGED);
+            ours_update(&db, 1).await;
+        }
+        other => {
+            panic!("BULK_PROFILE={other}: ours, raw, ours-update, raw-update, pg-ours or pg-raw")
+        }
     }
     drop(db);
     common::remove_sqlite(&path);
 }
 
+/// `BULK_PROFILE=pg-ours|pg-raw`: one PostgreSQL insert of `new_rows()` rows.
+async fn profile_postgres(side: &str) {
+    use futures_util::pin_mut;
+    use tokio_postgres::binary_copy::BinaryCopyInWriter;
+    use tokio_postgres::types::Type;
+
+    let Some((db, url)) = common::postgres().await else {
+        return;
+    };
+    reset(&db).await;
+    let items: Vec<BulkUser> = (0..new_rows()).map(user).collect();
+    if side == "raw" {
+        let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("raw pg");
+        tokio::spawn(connection);
+        let tx = client.transaction().await.expect("tx");
+        let sink = tx
+            .copy_in("COPY \"bench_bulk_users\" (\"username\", \"email\", \"karma\", \"active\", \"score\") FROM STDIN BINARY")
+            .await
+            .expect("copy");
+        let writer = BinaryCopyInWriter::new(
+            sink,
+            &[
+                Type::VARCHAR,
+                Type::VARCHAR,
+                Type::INT4,
+                Type::BOOL,
+                Type::FLOAT8,
+            ],
+        );
+        pin_mut!(writer);
+        for a in &items {
+            writer
+                .as_mut()
+                .write(&[&a.username, &a.email, &a.karma, &a.active, &a.score])
+                .await
+                .expect("row");
+        }
+        writer.finish().await.expect("finish");
+        tx.commit().await.expect("commit");
+    } else {
+        bulk_insert::<BulkUser>(items)
+            .execute(&db)
+            .await
+            .expect("bulk");
+    }
+    db.drop_all(&metadata()).await.expect("cleanup");
+}
+
 fn main() {
     if let Ok(side) = std::env::var("BULK_PROFILE") {
-        common::run(async move { profile_sqlite(&side).await });
+        common::run(async move { profile(&side).await });
         return;
     }
     common::run(async {

@@ -45,6 +45,70 @@ impl Connection {
         self.run_execute(&c.sql, &c.binds, Access::Write).await
     }
 
+    /// [`Self::execute_write`] for a statement given as its SQL and binds: the ORM's bulk
+    /// writes send one statement text for many chunks of values, without copying either.
+    #[doc(hidden)]
+    pub async fn execute_write_sql(&mut self, sql: &str, binds: &[Value]) -> Result<u64> {
+        self.run_execute(sql, binds, Access::Write).await
+    }
+
+    /// Runs one statement that may write once per row of values: `binds` holds the rows one
+    /// after another, `width` values each. Returns each run's changed-row count, stopping at
+    /// the first error. On SQLite the statement is prepared once and rebound per row; on
+    /// PostgreSQL the runs are pipelined (about one round trip); elsewhere they run one
+    /// after another. Each run gets its own statement span and log line.
+    #[doc(hidden)]
+    pub async fn execute_rows_write(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+        width: usize,
+    ) -> Result<Vec<u64>> {
+        if width == 0 || !binds.len().is_multiple_of(width) {
+            return Err(crate::error::Error::Mapping {
+                message: format!(
+                    "{} values cannot be split into rows of {width} for `{sql}`",
+                    binds.len()
+                ),
+            });
+        }
+        let traces: Vec<_> = binds
+            .chunks(width)
+            .map(|b| self.trace_parts(sql, b))
+            .collect();
+        let _slot = self.write_slot(Access::Write).await?;
+        let result = match self.send().await? {
+            #[cfg(feature = "postgres")]
+            AnyConn::Postgres(pg) => {
+                let stmts: Vec<(&str, &[Value])> = binds.chunks(width).map(|b| (sql, b)).collect();
+                pg.execute_many(&stmts).await
+            }
+            #[cfg(feature = "sqlite")]
+            AnyConn::Sqlite(c) => c.execute_rows(sql, binds, width).await,
+            // Other drivers: one statement after another.
+            #[allow(unreachable_patterns)]
+            conn => {
+                async {
+                    let mut out = Vec::with_capacity(binds.len() / width);
+                    for b in binds.chunks(width) {
+                        out.push(conn.execute(sql, b).await?);
+                    }
+                    Ok(out)
+                }
+                .await
+            }
+        };
+        let result = self.answered(result);
+        for (i, trace) in traces.into_iter().enumerate() {
+            let one = match &result {
+                Ok(counts) => Ok(counts.get(i).copied().unwrap_or(0)),
+                Err(e) => Err(e),
+            };
+            trace.finish(one, sql);
+        }
+        result
+    }
+
     /// Runs a compiled statement that cannot write (a SELECT); returns the number of rows
     /// it reports.
     #[doc(hidden)]

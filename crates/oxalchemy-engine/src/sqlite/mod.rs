@@ -145,6 +145,55 @@ impl SqliteConn {
         Ok(self.conn.changes())
     }
 
+    /// Runs one statement once per row of `width` values in `binds`, prepared once and
+    /// rebound per row; returns each run's changed-row count. A run that met a lock did
+    /// nothing (see `busy::retry`), so a retry resumes from it, never repeating a run.
+    pub(crate) async fn execute_rows(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+        width: usize,
+    ) -> Result<Vec<u64>> {
+        let mut counts = Vec::with_capacity(binds.len() / width.max(1));
+        busy::retry(
+            self,
+            sql,
+            || true,
+            |c| c.execute_rows_from(sql, binds, width, &mut counts),
+        )
+        .await?;
+        Ok(counts)
+    }
+
+    /// The runs of [`Self::execute_rows`] from the first one not yet in `counts`.
+    fn execute_rows_from(
+        &self,
+        sql: &str,
+        binds: &[Value],
+        width: usize,
+        counts: &mut Vec<u64>,
+    ) -> Result<()> {
+        let rest = binds.get(counts.len() * width..).unwrap_or_default();
+        let mut run = || {
+            rest.iter().try_for_each(check_storable)?;
+            let mut stmt = self.conn.prepare_cached(sql).map_err(map_error)?;
+            for row in rest.chunks(width) {
+                for (i, v) in row.iter().enumerate() {
+                    stmt.raw_bind_parameter(i + 1, SqliteBind(v))
+                        .map_err(map_error)?;
+                }
+                let mut rows = stmt.raw_query();
+                // Step to completion; a statement with RETURNING yields rows we discard.
+                while rows.next().map_err(map_error)?.is_some() {}
+                drop(rows);
+                counts.push(self.conn.changes());
+            }
+            self.count_reprepares(&stmt);
+            Ok(())
+        };
+        run().map_err(|e| name_constraint(&self.conn, e))
+    }
+
     /// Runs a statement and decodes every row it returns.
     pub(crate) async fn query<T: FromRow>(&mut self, sql: &str, binds: &[Value]) -> Result<Vec<T>> {
         busy::retry(

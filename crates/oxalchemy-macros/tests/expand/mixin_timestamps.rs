@@ -86,6 +86,23 @@ impl ::oxalchemy::orm::Fields for Timestamps {
         ));
         out.push(("kind", ::oxalchemy::orm::__private::ToValue::to_value(&self.r#kind)));
     }
+    fn take_insert_values(
+        &mut self,
+        out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,
+    ) {
+        out.push((
+            "created_at",
+            ::oxalchemy::orm::__private::ToValue::to_value(&self.created_at),
+        ));
+        out.push((
+            "modified_at",
+            ::oxalchemy::orm::__private::ToValue::to_value(&self.updated_at),
+        ));
+        out.push((
+            "kind",
+            ::oxalchemy::orm::__private::take_value::<String>(&mut self.r#kind),
+        ));
+    }
     fn update_values(
         &self,
         out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,

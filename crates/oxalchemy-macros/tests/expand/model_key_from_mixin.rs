@@ -48,6 +48,16 @@ impl ::oxalchemy::orm::Fields for Event {
         ::oxalchemy::orm::Fields::insert_values(&self.key, out);
         out.push(("title", ::oxalchemy::orm::__private::ToValue::to_value(&self.title)));
     }
+    fn take_insert_values(
+        &mut self,
+        out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,
+    ) {
+        ::oxalchemy::orm::Fields::take_insert_values(&mut self.key, out);
+        out.push((
+            "title",
+            ::oxalchemy::orm::__private::take_value::<String>(&mut self.title),
+        ));
+    }
     fn update_values(
         &self,
         out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,

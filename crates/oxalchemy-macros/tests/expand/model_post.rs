@@ -119,6 +119,28 @@ impl ::oxalchemy::orm::Fields for Post {
         ));
         out.push(("type", ::oxalchemy::orm::__private::ToValue::to_value(&self.r#type)));
     }
+    fn take_insert_values(
+        &mut self,
+        out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,
+    ) {
+        if !(::oxalchemy::orm::__private::is_integer_key::<i32>()
+            && ::oxalchemy::orm::__private::is_unset(&self.id))
+        {
+            out.push(("id", ::oxalchemy::orm::__private::ToValue::to_value(&self.id)));
+        }
+        out.push((
+            "author_id",
+            ::oxalchemy::orm::__private::ToValue::to_value(&self.author_id),
+        ));
+        out.push((
+            "group_id",
+            ::oxalchemy::orm::__private::ToValue::to_value(&self.group_id),
+        ));
+        out.push((
+            "type",
+            ::oxalchemy::orm::__private::take_value::<String>(&mut self.r#type),
+        ));
+    }
     fn update_values(
         &self,
         out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,

@@ -221,6 +221,46 @@ impl ::oxalchemy::orm::Fields for User {
             ::oxalchemy::orm::__private::ToValue::to_value(&self.version),
         ));
     }
+    fn take_insert_values(
+        &mut self,
+        out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,
+    ) {
+        ::oxalchemy::orm::Fields::take_insert_values(&mut self.ts, out);
+        if !(::oxalchemy::orm::__private::is_integer_key::<i64>()
+            && ::oxalchemy::orm::__private::is_unset(&self.id))
+        {
+            out.push(("id", ::oxalchemy::orm::__private::ToValue::to_value(&self.id)));
+        }
+        out.push((
+            "username",
+            ::oxalchemy::orm::__private::take_value::<String>(&mut self.username),
+        ));
+        out.push((
+            "email_address",
+            ::oxalchemy::orm::__private::take_value::<String>(&mut self.email),
+        ));
+        out.push(("karma", ::oxalchemy::orm::__private::ToValue::to_value(&self.karma)));
+        out.push((
+            "status",
+            ::oxalchemy::orm::__private::ToValue::to_value(&self.status),
+        ));
+        out.push((
+            "token",
+            ::oxalchemy::orm::__private::take_value::<String>(&mut self.token),
+        ));
+        out.push((
+            "settings",
+            ::oxalchemy::orm::__private::json_value::<serde_json::Value>(&self.settings),
+        ));
+        out.push((
+            "tags",
+            ::oxalchemy::orm::__private::json_value::<Option<Vec<String>>>(&self.tags),
+        ));
+        out.push((
+            "version",
+            ::oxalchemy::orm::__private::ToValue::to_value(&self.version),
+        ));
+    }
     fn update_values(
         &self,
         out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,

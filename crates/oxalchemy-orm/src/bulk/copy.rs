@@ -243,8 +243,8 @@ pub(crate) async fn copy_group(
 ) -> Result<u64, Error> {
     log(log_to, &format!("COPY {table} FROM STDIN (FORMAT binary)"));
     let mut copy = start_copy(conn, table, &group.columns).await?;
-    for (_, values) in group.rows {
-        copy_write(&mut copy, &values).await?;
+    for values in group.values.chunks(group.width().max(1)) {
+        copy_write(&mut copy, values).await?;
     }
     copy_finish(copy).await
 }
@@ -312,12 +312,12 @@ async fn insert_chunks<M: Model>(
             if !same {
                 groups.push(Group {
                     columns: pairs.iter().map(|(c, _)| *c).collect(),
-                    rows: Vec::new(),
+                    index: Vec::new(),
+                    values: Vec::new(),
                 });
             }
-            let values = pairs.into_iter().map(|(_, v)| v).collect();
             if let Some(g) = groups.last_mut() {
-                g.rows.push((n, values));
+                g.push(n, pairs.into_iter().map(|(_, v)| v));
             }
             n += 1;
         }

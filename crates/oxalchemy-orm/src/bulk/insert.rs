@@ -30,7 +30,8 @@ impl<M: Model> InsertRow<M> for M {
     fn insert_pairs(mut self, _: &mut Option<Pairs>, out: &mut Pairs) -> Result<(), Error> {
         self.apply_defaults();
         self.validate()?;
-        self.insert_values(out);
+        // The row is dropped after: its text moves into the values instead of being copied.
+        self.take_insert_values(out);
         Ok(())
     }
 }
@@ -193,13 +194,18 @@ fn group_rows<M: Model>(
     let mut defaults = None;
     let mut total = 0;
     let mut pairs = Vec::with_capacity(M::columns().len());
-    for (i, row) in rows.into_iter().enumerate() {
+    let rows = rows.into_iter();
+    let hint = rows.size_hint().0;
+    for (i, row) in rows.enumerate() {
         pairs.clear();
         row.insert_pairs(&mut defaults, &mut pairs)?;
         let group = group_for(&mut groups, &mut last, pairs.iter().map(|(c, _)| *c));
-        group
-            .rows
-            .push((i, pairs.drain(..).map(|(_, v)| v).collect()));
+        if i == 0 {
+            // Most calls are one group: room for every row at once, not grown by copying.
+            group.index.reserve(hint);
+            group.values.reserve(hint.saturating_mul(group.width()));
+        }
+        group.push(i, pairs.drain(..).map(|(_, v)| v));
         total += 1;
     }
     Ok((groups, total))
@@ -249,13 +255,14 @@ impl<M: Model> Job<M> {
             Some(n) if self.key.is_none() && super::copy::is_postgres(conn) => n,
             _ => usize::MAX,
         };
-        for group in self.groups {
-            if group.rows.len() >= copy_from && !group.columns.is_empty() {
+        for mut group in self.groups {
+            if group.len() >= copy_from && !group.columns.is_empty() {
                 inserted += super::copy::copy_group(conn, M::TABLE, group, &mut log_to).await?;
                 continue;
             }
+            let width = group.width();
             // A row of no columns is `DEFAULT VALUES`, one row per statement.
-            let per_chunk = match group.columns.len() {
+            let per_chunk = match width {
                 0 => 1,
                 n => (dialect.max_binds() / n).max(1),
             };
@@ -266,54 +273,60 @@ impl<M: Model> Job<M> {
                 Some(k) if given_key.is_none() => &[k],
                 _ => &[],
             };
-            // Every full chunk has the same SQL: write it once.
-            let mut full_sql: Option<(String, String)> = None;
-            let mut rows = group.rows.into_iter();
-            loop {
-                let chunk: Vec<(usize, Vec<Value>)> = rows.by_ref().take(per_chunk).collect();
-                if chunk.is_empty() {
-                    break;
+            if let Some(at) = given_key {
+                for (row, i) in group.values.chunks(width).zip(&group.index) {
+                    keys[*i] = integer(&row[at]).ok_or_else(|| {
+                        mapping(format!(
+                            "bulk_insert::<{}>().returning_keys(): a row gives a non-integer \
+                             key",
+                            M::NAME
+                        ))
+                    })?;
                 }
-                let n = chunk.len();
-                let (sql, plain) = match &full_sql {
-                    Some(s) if n == per_chunk => s.clone(),
-                    _ => {
-                        let s = (
-                            insert_rows_sql(dialect, M::TABLE, &group.columns, n, returning),
-                            insert_rows_sql(dialect, M::TABLE, &group.columns, n, &[]),
-                        );
-                        if n == per_chunk {
-                            full_sql = Some(s.clone());
-                        }
-                        s
-                    }
+            }
+            // Encoded once, in place: each chunk then binds as a slice of the group's values.
+            for v in &mut group.values {
+                *v = dialect.encode(std::mem::replace(v, Value::Null));
+            }
+            // Every full chunk has the same SQL: written once. (The RETURNING form only when
+            // keys are generated.)
+            let sql_for = |n: usize| {
+                let plain = insert_rows_sql(dialect, M::TABLE, &group.columns, n, &[]);
+                let returning = match returning {
+                    [] => String::new(),
+                    r => insert_rows_sql(dialect, M::TABLE, &group.columns, n, r),
                 };
-                let mut order = Vec::with_capacity(if self.key.is_some() { n } else { 0 });
-                let mut binds = Vec::with_capacity(n * group.columns.len());
-                for (i, values) in chunk {
-                    if self.key.is_some() {
-                        order.push(i);
-                        if let Some(at) = given_key {
-                            keys[i] = integer(&values[at]).ok_or_else(|| {
-                                mapping(format!(
-                                    "bulk_insert::<{}>().returning_keys(): a row gives a \
-                                     non-integer key",
-                                    M::NAME
-                                ))
-                            })?;
-                        }
-                    }
-                    binds.extend(values.into_iter().map(|v| dialect.encode(v)));
-                }
+                (returning, plain)
+            };
+            let mut full_sql: Option<(String, String)> = None;
+            let rows = group.len();
+            let mut start = 0;
+            while start < rows {
+                let n = per_chunk.min(rows - start);
+                let (first, end) = (start, start + n);
+                start = end;
+                let last_sql;
+                let (sql, plain) = if n == per_chunk {
+                    &*full_sql.get_or_insert_with(|| sql_for(n))
+                } else {
+                    last_sql = sql_for(n);
+                    &last_sql
+                };
+                let values = &mut group.values[first * width..end * width];
                 if self.key.is_none() || given_key.is_some() {
-                    log(&mut log_to, &plain);
-                    inserted += conn.execute_write(&Compiled { sql: plain, binds }).await?;
+                    log(&mut log_to, plain);
+                    inserted += conn.execute_write_sql(plain, values).await?;
                     continue;
                 }
-                let generated = generated_keys::<M>(conn, (sql, plain), binds, n).await?;
+                let binds = values
+                    .iter_mut()
+                    .map(|v| std::mem::replace(v, Value::Null))
+                    .collect();
+                let generated =
+                    generated_keys::<M>(conn, (sql.clone(), plain.clone()), binds, n).await?;
                 log(&mut log_to, &generated.1);
-                for (i, k) in order.into_iter().zip(generated.0) {
-                    keys[i] = k;
+                for (i, k) in group.index[first..end].iter().zip(generated.0) {
+                    keys[*i] = k;
                 }
                 inserted += n as u64;
             }

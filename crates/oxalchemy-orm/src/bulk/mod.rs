@@ -35,10 +35,43 @@ use oxalchemy_core::Value;
 pub(crate) type Pairs = Vec<(&'static str, Value)>;
 
 /// Rows sharing one set of columns (a multi-row INSERT, or one UPDATE statement shape),
-/// with each row's position in the caller's input.
+/// with each row's position in the caller's input. The values are held one row after
+/// another in one vector (`columns.len()` per row): one allocation per group, not per row,
+/// and a chunk of rows is a slice that binds as it is.
 pub(crate) struct Group {
     pub(crate) columns: Vec<&'static str>,
-    pub(crate) rows: Vec<(usize, Vec<Value>)>,
+    /// Each row's position in the caller's input (also the row count: a row of no columns
+    /// has no values).
+    pub(crate) index: Vec<usize>,
+    /// The rows' values, row after row.
+    pub(crate) values: Vec<Value>,
+}
+
+impl Group {
+    /// The values of each row.
+    pub(crate) fn width(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// The number of rows.
+    pub(crate) fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Adds the row at position `i` of the input.
+    pub(crate) fn push(&mut self, i: usize, values: impl IntoIterator<Item = Value>) {
+        self.index.push(i);
+        self.values.extend(values);
+    }
+
+    /// Each row's values, as its own vector (for callers building statement trees).
+    pub(crate) fn into_rows(self) -> impl Iterator<Item = Vec<Value>> {
+        let width = self.width();
+        let mut values = self.values.into_iter();
+        self.index
+            .into_iter()
+            .map(move |_| values.by_ref().take(width).collect())
+    }
 }
 
 /// The group of rows with these columns (made if new). Most calls have one or two groups,
@@ -49,7 +82,16 @@ pub(crate) fn group_for<'g>(
     last: &mut usize,
     columns: impl Iterator<Item = &'static str> + Clone,
 ) -> &'g mut Group {
-    let same = |g: &Group| g.columns.iter().copied().eq(columns.clone());
+    // Names are `&'static str`s from the model's code: the same name is almost always the
+    // same pointer, checked before the text.
+    let same = |g: &Group| {
+        let mut given = columns.clone();
+        g.columns.iter().all(|a| {
+            given
+                .next()
+                .is_some_and(|b| (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || *a == b)
+        }) && given.next().is_none()
+    };
     let at = if groups.get(*last).is_some_and(same) {
         *last
     } else if let Some(i) = groups.iter().position(same) {
@@ -57,7 +99,8 @@ pub(crate) fn group_for<'g>(
     } else {
         groups.push(Group {
             columns: columns.clone().collect(),
-            rows: Vec::new(),
+            index: Vec::new(),
+            values: Vec::new(),
         });
         groups.len() - 1
     };

@@ -6,7 +6,7 @@
 use std::marker::PhantomData;
 
 use oxalchemy_core::dialect::bulk::update_by_key_sql;
-use oxalchemy_core::{Compiled, Value};
+use oxalchemy_core::Value;
 use oxalchemy_engine::{Connection, Error};
 
 use super::exec::{finish, log};
@@ -135,7 +135,7 @@ impl<M> std::fmt::Debug for BulkUpdate<M> {
                 "groups",
                 &self.rows.as_ref().map(|g| {
                     g.iter()
-                        .map(|g| (g.columns.clone(), g.rows.len()))
+                        .map(|g| (g.columns.clone(), g.len()))
                         .collect::<Vec<_>>()
                 }),
             )
@@ -151,16 +151,16 @@ impl<M: Model + Clone> BulkUpdate<M> {
             BulkExec::Exec(ex) => {
                 let mut held = None;
                 let conn = ex.connection(&mut held).await?;
-                let n = in_transaction::<M>(conn, groups, None).await?.len() as u64;
+                let (n, _) = in_transaction::<M>(conn, groups, None).await?;
                 crate::cache::invalidate_tables([M::TABLE]);
                 Ok(n)
             }
             BulkExec::Session(s) => {
                 let (conn, log) = s.bulk_begin().await?;
-                let keys = in_transaction::<M>(conn, groups, Some(log)).await?;
+                let (n, keys) = in_transaction::<M>(conn, groups, Some(log)).await?;
                 s.wrote_tables(std::iter::once(M::TABLE));
                 s.bulk_refresh::<M>(&keys).await?;
-                Ok(keys.len() as u64)
+                Ok(n)
             }
         }
     }
@@ -199,85 +199,97 @@ fn group_rows<M: Model>(
         }
         let columns = set.iter().chain(&key).map(|(c, _)| *c);
         let group = group_for(&mut groups, &mut last, columns);
-        let values = set.drain(..).chain(key.drain(..)).map(|(_, v)| v).collect();
-        group.rows.push((i, values));
+        group.push(i, set.drain(..).chain(key.drain(..)).map(|(_, v)| v));
     }
     Ok(groups)
 }
 
+/// Returns the number of rows updated and, on a session (when `log` is given), their keys.
 async fn in_transaction<M: Model>(
     conn: &mut Connection,
     groups: Vec<Group>,
     log: Option<&mut Vec<String>>,
-) -> Result<Vec<Pairs>, Error> {
+) -> Result<(u64, Vec<Pairs>), Error> {
     let mut tx = conn.begin().await?;
     let result = send::<M>(&mut tx, groups, log).await;
     finish(tx, result).await
 }
 
-/// Sends every group's statements; returns the keys of the updated rows.
+/// Sends every group's statements; returns how many rows were updated and, on a session
+/// (`log_to` given, which re-reads the objects it holds), the keys of the updated rows.
 async fn send<M: Model>(
     conn: &mut Connection,
     groups: Vec<Group>,
     mut log_to: Option<&mut Vec<String>>,
-) -> Result<Vec<Pairs>, Error> {
+) -> Result<(u64, Vec<Pairs>), Error> {
     let dialect = conn.dialect();
     let pk = M::primary_key_columns();
-    let mut keys = Vec::new();
-    for group in groups {
+    let want_keys = log_to.is_some();
+    let (mut updated, mut keys) = (0u64, Vec::new());
+    for mut group in groups {
+        let width = group.width();
+        let rows = group.len();
         // The set columns come first; the key (and version) columns after them.
         let split = group
             .columns
             .iter()
             .position(|c| pk.contains(c))
-            .unwrap_or(group.columns.len());
+            .unwrap_or(width);
         let (set, key) = group.columns.split_at(split);
         let sql = update_by_key_sql(dialect, M::TABLE, set, key);
         log(&mut log_to, &sql);
-        let mut rows = group.rows.into_iter();
-        loop {
-            let mut row_keys: Vec<Pairs> = Vec::with_capacity(PIPELINE);
-            let stmts: Vec<Compiled> = rows
-                .by_ref()
-                .take(PIPELINE)
-                .map(|(_, mut values)| {
-                    let key_values = values.split_off(split);
-                    let mut binds: Vec<Value> =
-                        values.into_iter().map(|v| dialect.encode(v)).collect();
-                    binds.extend(key_values.iter().map(|v| dialect.encode(v.clone())));
-                    row_keys.push(key.iter().copied().zip(key_values).collect());
-                    Compiled {
-                        sql: sql.clone(),
-                        binds,
-                    }
-                })
-                .collect();
-            if stmts.is_empty() {
-                break;
+        let mut binds: Vec<Value> = Vec::with_capacity(PIPELINE.min(rows) * width);
+        let mut first = 0;
+        while first < rows {
+            let n = PIPELINE.min(rows - first);
+            let values = &mut group.values[first * width..(first + n) * width];
+            first += n;
+            // The set values move into the binds; the key values are copied, as they name
+            // the row in a StaleData error and in the session's refresh.
+            binds.clear();
+            for row in values.chunks_mut(width) {
+                let (set_values, key_values) = row.split_at_mut(split);
+                binds.extend(
+                    set_values
+                        .iter_mut()
+                        .map(|v| dialect.encode(std::mem::replace(v, Value::Null))),
+                );
+                binds.extend(key_values.iter().map(|v| dialect.encode(v.clone())));
             }
-            let counts = conn.execute_many_compiled(&stmts).await?;
-            for (row_key, matched) in row_keys.into_iter().zip(counts) {
+            let counts = conn.execute_rows_write(&sql, &binds, width).await?;
+            for (r, row) in values.chunks(width).enumerate() {
+                let key_values = &row[split..];
+                let matched = counts.get(r).copied().unwrap_or(0);
                 if matched != 1 {
                     return Err(Error::StaleData {
                         operation: "UPDATE",
                         table: M::TABLE,
-                        key: describe(&row_key),
+                        key: describe(key, key_values),
                         matched,
                     });
                 }
-                // The version column (when checked) is part of the WHERE, not of the key.
-                let mut row_key = row_key;
-                row_key.retain(|(c, _)| pk.contains(c));
-                keys.push(row_key);
+                updated += 1;
+                if want_keys {
+                    // The version column (when checked) is part of the WHERE, not of the key.
+                    keys.push(
+                        key.iter()
+                            .zip(key_values)
+                            .filter(|(c, _)| pk.contains(c))
+                            .map(|(c, v)| (*c, v.clone()))
+                            .collect(),
+                    );
+                }
             }
         }
     }
-    Ok(keys)
+    Ok((updated, keys))
 }
 
 /// `id=5` / `a=1, b=2`, for messages.
-fn describe(key: &Pairs) -> String {
-    key.iter()
+fn describe(columns: &[&'static str], values: &[Value]) -> String {
+    columns
+        .iter()
+        .zip(values)
         .map(|(c, v)| format!("{c}={v:?}"))
         .collect::<Vec<_>>()
         .join(", ")

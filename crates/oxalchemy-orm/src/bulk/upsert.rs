@@ -118,7 +118,7 @@ impl<M> std::fmt::Debug for Upsert<M> {
                 &self
                     .rows
                     .as_ref()
-                    .map(|g| g.iter().map(|g| g.rows.len()).sum::<usize>()),
+                    .map(|g| g.iter().map(Group::len).sum::<usize>()),
             )
             .finish()
     }
@@ -273,9 +273,7 @@ fn group_rows<M: Model>(
         pairs.clear();
         row.insert_pairs(&mut defaults, &mut pairs)?;
         let group = group_for(&mut groups, &mut last, pairs.iter().map(|(c, _)| *c));
-        group
-            .rows
-            .push((i, pairs.drain(..).map(|(_, v)| v).collect()));
+        group.push(i, pairs.drain(..).map(|(_, v)| v));
     }
     Ok(groups)
 }
@@ -323,9 +321,8 @@ impl<M: Model> Job<M> {
             let mut insert = oxalchemy_core::insert(oxalchemy_core::table(M::TABLE))
                 .columns(group.columns.iter().map(|c| Ident::new_static(c)));
             insert.rows = group
-                .rows
-                .into_iter()
-                .map(|(_, values)| values.into_iter().map(Expr::Bind).collect())
+                .into_rows()
+                .map(|values| values.into_iter().map(Expr::Bind).collect())
                 .collect();
             insert.on_conflict = Some(self.on_conflict.clone());
             insert.returning = returning.clone();
