@@ -166,8 +166,7 @@ async fn bench_sqlite() {
     let db = Database::connect(format!("sqlite:///{}", path.display()))
         .await
         .expect("sqlite");
-    let raw = rusqlite::Connection::open(&path).expect("raw");
-    raw.busy_timeout(Duration::from_secs(5)).expect("busy");
+    let raw = common::raw_sqlite(&path);
     let per_stmt = 32766 / 5;
 
     let raw_insert = |raw: &rusqlite::Connection| {
@@ -473,7 +472,7 @@ async fn profile(side: &str) {
         .await
         .expect("sqlite");
     reset(&db).await;
-    let raw = rusqlite::Connection::open(&path).expect("raw");
+    let raw = common::raw_sqlite(&path);
     let raw_insert = |raw: &rusqlite::Connection, rows: usize| {
         let items: Vec<BulkUser> = (0..rows).map(user).collect();
         let tx = raw.unchecked_transaction().expect("tx");

@@ -162,7 +162,7 @@ async fn bench_sqlite() {
         .await
         .expect("sqlite");
     fill(&db).await;
-    let raw = rusqlite::Connection::open(&path).expect("raw");
+    let raw = common::raw_sqlite(&path);
     let mut conn = db.connection().await.expect("conn");
     let (mut t_raw, mut t_ours) = (Vec::new(), Vec::new());
     for round in 0..ROUNDS {

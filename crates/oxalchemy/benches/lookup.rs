@@ -117,7 +117,7 @@ async fn bench_sqlite() {
         .await
         .expect("sqlite");
     fill(&db).await;
-    let raw = rusqlite::Connection::open(&path).expect("raw sqlite");
+    let raw = common::raw_sqlite(&path);
     let mut conn = db.connection().await.expect("conn");
     let times = measure(
         |k| {

@@ -61,7 +61,7 @@ async fn bench_sqlite() {
     let url = format!("sqlite:///{}", dir.display());
     let db = Database::connect(&url).await.expect("sqlite");
     fill(&db).await;
-    let raw = rusqlite::Connection::open(&dir).expect("raw sqlite");
+    let raw = common::raw_sqlite(&dir);
     let sql = "SELECT \"bench_items\".\"id\", \"bench_items\".\"name\", \"bench_items\".\"note\" FROM \"bench_items\"";
     let mut conn = db.connection().await.expect("conn");
     let (mut t_raw, mut t_ours) = (Vec::new(), Vec::new());

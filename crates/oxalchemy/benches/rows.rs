@@ -143,7 +143,7 @@ async fn bench_sqlite() {
         .await
         .expect("sqlite");
     fill(&db).await;
-    let raw = rusqlite::Connection::open(&path).expect("raw");
+    let raw = common::raw_sqlite(&path);
     let mut s = db.session();
     let [r, m, x] = rounds(&mut s, async || {
         raw.prepare_cached(SQL)

@@ -143,8 +143,7 @@ async fn bench_sqlite() {
     let db = Database::connect(format!("sqlite:///{}", path.display()))
         .await
         .expect("sqlite");
-    let raw = rusqlite::Connection::open(&path).expect("raw");
-    raw.busy_timeout(Duration::from_secs(5)).expect("busy");
+    let raw = common::raw_sqlite(&path);
     let per_stmt = 32766 / 5;
 
     let (mut t_raw, mut t_ours) = (Vec::new(), Vec::new());
