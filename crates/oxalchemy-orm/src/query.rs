@@ -321,11 +321,15 @@ pub(crate) async fn fetch_compiled<M: Model>(
 /// first-seen order, with every child.
 fn merge_repeated<M: Model>(rows: Vec<M>, joined: &[&dyn JoinedLoader<M>]) -> Vec<M> {
     let mut out: Vec<M> = Vec::new();
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    // Keys are rows' primary-key values, which may come from untrusted input: foldhash is
+    // seeded per map (no fixed collisions to aim at), as the identity map's.
+    let mut seen: std::collections::HashMap<ParentKey, usize, foldhash::fast::RandomState> =
+        std::collections::HashMap::default();
+    let mut pk = Vec::new();
     for mut row in rows {
-        let mut pk = Vec::new();
+        pk.clear();
         row.primary_key_values(&mut pk);
-        let key = format!("{pk:?}");
+        let key = ParentKey::of(&pk);
         match seen.get(&key) {
             Some(&i) => {
                 for j in joined {
@@ -339,6 +343,27 @@ fn merge_repeated<M: Model>(rows: Vec<M>, joined: &[&dyn JoinedLoader<M>]) -> Ve
         }
     }
     out
+}
+
+/// A parent's primary key for [`merge_repeated`]: an integer key (the common case) as
+/// itself, without the allocation and formatting of the general case, which is the key's
+/// values as text (one model's keys are all of one shape, so the two never meet).
+#[derive(PartialEq, Eq, Hash)]
+enum ParentKey {
+    Int(i64),
+    Text(String),
+}
+
+impl ParentKey {
+    fn of(pk: &[(&str, oxalchemy_core::Value)]) -> Self {
+        use oxalchemy_core::Value;
+        match pk {
+            [(_, Value::I64(n))] => ParentKey::Int(*n),
+            [(_, Value::I32(n))] => ParentKey::Int(i64::from(*n)),
+            [(_, Value::I16(n))] => ParentKey::Int(i64::from(*n)),
+            _ => ParentKey::Text(format!("{pk:?}")),
+        }
+    }
 }
 
 impl<M: Model> Query<M> {
