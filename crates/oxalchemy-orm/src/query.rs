@@ -27,7 +27,7 @@ use oxalchemy_core::query::select;
 use oxalchemy_core::{Expr, Select, Statement};
 use oxalchemy_engine::{Connection, Database, Error, FromRow, TransactionGuard};
 
-use crate::loading::{JoinedLoader, Loader};
+use crate::loading::{row_key, JoinedLoader, KeyValue, Loader};
 use crate::model::Model;
 
 /// Where an unbound query's statements run: a `&Database` (a connection is checked out for
@@ -323,13 +323,13 @@ fn merge_repeated<M: Model>(rows: Vec<M>, joined: &[&dyn JoinedLoader<M>]) -> Ve
     let mut out: Vec<M> = Vec::new();
     // Keys are rows' primary-key values, which may come from untrusted input: foldhash is
     // seeded per map (no fixed collisions to aim at), as the identity map's.
-    let mut seen: std::collections::HashMap<ParentKey, usize, foldhash::fast::RandomState> =
+    let mut seen: std::collections::HashMap<KeyValue, usize, foldhash::fast::RandomState> =
         std::collections::HashMap::default();
     let mut pk = Vec::new();
     for mut row in rows {
         pk.clear();
         row.primary_key_values(&mut pk);
-        let key = ParentKey::of(&pk);
+        let key = row_key(&pk);
         match seen.get(&key) {
             Some(&i) => {
                 for j in joined {
@@ -343,27 +343,6 @@ fn merge_repeated<M: Model>(rows: Vec<M>, joined: &[&dyn JoinedLoader<M>]) -> Ve
         }
     }
     out
-}
-
-/// A parent's primary key for [`merge_repeated`]: an integer key (the common case) as
-/// itself, without the allocation and formatting of the general case, which is the key's
-/// values as text (one model's keys are all of one shape, so the two never meet).
-#[derive(PartialEq, Eq, Hash)]
-enum ParentKey {
-    Int(i64),
-    Text(String),
-}
-
-impl ParentKey {
-    fn of(pk: &[(&str, oxalchemy_core::Value)]) -> Self {
-        use oxalchemy_core::Value;
-        match pk {
-            [(_, Value::I64(n))] => ParentKey::Int(*n),
-            [(_, Value::I32(n))] => ParentKey::Int(i64::from(*n)),
-            [(_, Value::I16(n))] => ParentKey::Int(i64::from(*n)),
-            _ => ParentKey::Text(format!("{pk:?}")),
-        }
-    }
 }
 
 impl<M: Model> Query<M> {

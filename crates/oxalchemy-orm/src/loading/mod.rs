@@ -93,7 +93,7 @@ type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// A hashable form of a key value (integers of every width compare equal).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum KeyValue {
+pub(crate) enum KeyValue {
     Int(i64),
     Text(String),
     Other(String),
@@ -108,6 +108,16 @@ fn key_value(v: &Value) -> Option<KeyValue> {
         Value::Text(s) => KeyValue::Text(s.clone()),
         other => KeyValue::Other(format!("{other:?}")),
     })
+}
+
+/// A whole primary key in hashable form: a one-column key as [`key_value`] gives it, other
+/// keys (composite, or NULL) as their values' text (one model's keys all have one shape, so
+/// the two forms never meet).
+pub(crate) fn row_key(pk: &[(&str, Value)]) -> KeyValue {
+    match pk {
+        [(_, v)] => key_value(v).unwrap_or_else(|| KeyValue::Other(format!("{pk:?}"))),
+        _ => KeyValue::Other(format!("{pk:?}")),
+    }
 }
 
 /// The single key column of `T`, which loading and joining along `def` need.
