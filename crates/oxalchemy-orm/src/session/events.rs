@@ -371,11 +371,7 @@ impl Session {
 
     fn save_for_flush(&self) -> FlushSaved {
         FlushSaved {
-            entries: self
-                .entries
-                .iter()
-                .map(|e| e.as_ref().map(super::objects::Entry::duplicate))
-                .collect(),
+            entries: self.entries.duplicate(),
             identity: self.identity.clone(),
             links: self.links.clone(),
             associations: self.associations.clone(),

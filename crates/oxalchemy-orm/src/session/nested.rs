@@ -3,7 +3,7 @@
 
 use oxalchemy_engine::Error;
 
-use super::objects::{Entries, Entry, IdentityMap};
+use super::objects::{Entries, IdentityMap};
 use super::Session;
 
 /// The session's own state, saved by `begin_nested` and restored by `rollback_nested`.
@@ -18,11 +18,7 @@ impl Session {
     pub async fn begin_nested(&mut self) -> Result<(), Error> {
         self.flush().await?;
         let saved = Saved {
-            entries: self
-                .entries
-                .iter()
-                .map(|e| e.as_ref().map(Entry::duplicate))
-                .collect(),
+            entries: self.entries.duplicate(),
             identity: self.identity.clone(),
         };
         let name = format!("oxalchemy_nested_{}", self.nested.len() + 1);

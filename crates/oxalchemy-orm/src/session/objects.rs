@@ -252,6 +252,14 @@ impl Entries {
         self.chunks.clear();
         self.len = 0;
     }
+
+    /// A deep copy (every object cloned): what a savepoint or a flush with listeners keeps
+    /// to restore the session to if it is rolled back.
+    pub(super) fn duplicate(&self) -> Entries {
+        self.iter()
+            .map(|e| e.as_ref().map(Entry::duplicate))
+            .collect()
+    }
 }
 
 impl std::ops::Index<usize> for Entries {
