@@ -54,6 +54,7 @@ impl<E: std::fmt::Display> From<E> for DecodeError {
 
 type D<T> = std::result::Result<T, DecodeError>;
 
+#[cold]
 fn unexpected_null<T>() -> D<T> {
     Err(DecodeError(
         "unexpected NULL; decode into Option<_> if the column is nullable".to_owned(),
@@ -125,6 +126,7 @@ struct PgCell<T>(D<T>);
 
 #[cfg(feature = "postgres")]
 impl<'r, T: FromSql> PgFromSql<'r> for PgCell<T> {
+    #[inline]
     fn from_sql(
         ty: &Type,
         raw: &'r [u8],
@@ -272,6 +274,7 @@ impl<'a> Row<'a> {
 
     /// Whether column `idx` is NULL, without decoding it: how an outer-joined model's key is
     /// tested on every row (`Option<Post>` is `None` when the key is NULL).
+    #[inline]
     pub fn is_null(&self, idx: usize) -> Result<bool> {
         let null = match &self.inner {
             #[cfg(feature = "sqlite")]
@@ -379,6 +382,7 @@ impl<T: FromSql> FromSql for Option<T> {
         }
     }
     #[cfg(feature = "sqlite")]
+    #[inline]
     fn from_sqlite(value: rusqlite::types::ValueRef<'_>) -> D<Self> {
         match value {
             rusqlite::types::ValueRef::Null => Ok(None),
@@ -386,6 +390,7 @@ impl<T: FromSql> FromSql for Option<T> {
         }
     }
     #[cfg(feature = "postgres")]
+    #[inline]
     fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
         match raw {
             None => Ok(None),
@@ -428,6 +433,7 @@ mod sqlite_text {
         }
     }
 
+    #[cold]
     pub(super) fn wrong<T>(v: &ValueRef<'_>) -> D<T> {
         if matches!(v, ValueRef::Null) {
             return unexpected_null();
@@ -439,6 +445,9 @@ mod sqlite_text {
         )))
     }
 
+    // Inlined into each decoder: these are the per-cell hot path of every SQLite row, and
+    // without the hint a call crosses the crate boundary for each cell.
+    #[inline]
     pub(super) fn text<'a>(v: &ValueRef<'a>) -> D<&'a str> {
         match v {
             ValueRef::Text(t) => Ok(std::str::from_utf8(t)?),
@@ -446,6 +455,7 @@ mod sqlite_text {
         }
     }
 
+    #[inline]
     pub(super) fn integer<T: TryFrom<i64>>(v: ValueRef<'_>) -> D<T>
     where
         T::Error: std::fmt::Display,

@@ -5,6 +5,10 @@
 //! 200 users, half of them with 10 posts: 1,100 rows, 100 of them without a post.
 //!
 //! `cargo bench -p oxalchemy --bench rows`
+//!
+//! For `valgrind --tool=callgrind` (instructions are repeatable where wall time is not):
+//! `CG_DB=sqlite|postgres CG_SIDE=raw|models|mixed CG_N=20` runs one side `CG_N` times after
+//! a warm-up; two runs with different `CG_N` give one query's instructions by difference.
 
 mod common;
 
@@ -145,37 +149,39 @@ async fn bench_sqlite() {
     fill(&db).await;
     let raw = common::raw_sqlite(&path);
     let mut s = db.session();
-    let [r, m, x] = rounds(&mut s, async || {
-        raw.prepare_cached(SQL)
-            .expect("prepare")
-            .query_map([], |r| {
-                let user = User {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    hair_color: r.get(2)?,
-                    ..Default::default()
-                };
-                let post = match r.get::<_, Option<i64>>(3)? {
-                    None => None,
-                    Some(id) => Some(Post {
-                        id,
-                        user_id: r.get(4)?,
-                        title: r.get(5)?,
-                        body: r.get(6)?,
-                        ..Default::default()
-                    }),
-                };
-                Ok((user, post))
-            })
-            .expect("q")
-            .collect::<Result<_, _>>()
-            .expect("rows")
-    })
-    .await;
+    let [r, m, x] = rounds(&mut s, async || raw_sqlite_rows(&raw)).await;
     report("sqlite", r, m, x);
     s.close().await.expect("close");
     drop(db);
     common::remove_sqlite(&path);
+}
+
+/// The raw side on SQLite: rusqlite's cached statement, the same tuples decoded by hand.
+fn raw_sqlite_rows(raw: &rusqlite::Connection) -> Vec<(User, Option<Post>)> {
+    raw.prepare_cached(SQL)
+        .expect("prepare")
+        .query_map([], |r| {
+            let user = User {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                hair_color: r.get(2)?,
+                ..Default::default()
+            };
+            let post = match r.get::<_, Option<i64>>(3)? {
+                None => None,
+                Some(id) => Some(Post {
+                    id,
+                    user_id: r.get(4)?,
+                    title: r.get(5)?,
+                    body: r.get(6)?,
+                    ..Default::default()
+                }),
+            };
+            Ok((user, post))
+        })
+        .expect("q")
+        .collect::<Result<_, _>>()
+        .expect("rows")
 }
 
 async fn bench_postgres() {
@@ -189,37 +195,102 @@ async fn bench_postgres() {
     tokio::spawn(connection);
     let stmt = client.prepare(SQL).await.expect("prepare");
     let mut s = db.session();
-    let [r, m, x] = rounds(&mut s, async || {
-        client
-            .query(&stmt, &[])
-            .await
-            .expect("q")
-            .iter()
-            .map(|r| {
-                let user = User {
-                    id: r.get(0),
-                    name: r.get(1),
-                    hair_color: r.get(2),
-                    ..Default::default()
-                };
-                let post = r.get::<_, Option<i64>>(3).map(|id| Post {
-                    id,
-                    user_id: r.get(4),
-                    title: r.get(5),
-                    body: r.get(6),
-                    ..Default::default()
-                });
-                (user, post)
-            })
-            .collect()
-    })
-    .await;
+    let [r, m, x] = rounds(&mut s, async || raw_postgres_rows(&client, &stmt).await).await;
     report("postgresql", r, m, x);
     s.close().await.expect("close");
     db.drop_all(&metadata()).await.expect("cleanup");
 }
 
+/// The raw side on PostgreSQL: tokio-postgres with the prepared statement, decoded by hand.
+async fn raw_postgres_rows(
+    client: &tokio_postgres::Client,
+    stmt: &tokio_postgres::Statement,
+) -> Vec<(User, Option<Post>)> {
+    client
+        .query(stmt, &[])
+        .await
+        .expect("q")
+        .iter()
+        .map(|r| {
+            let user = User {
+                id: r.get(0),
+                name: r.get(1),
+                hair_color: r.get(2),
+                ..Default::default()
+            };
+            let post = r.get::<_, Option<i64>>(3).map(|id| Post {
+                id,
+                user_id: r.get(4),
+                title: r.get(5),
+                body: r.get(6),
+                ..Default::default()
+            });
+            (user, post)
+        })
+        .collect()
+}
+
+/// One side run `CG_N` times after a warm-up, for callgrind (see the module doc).
+async fn callgrind(db_kind: &str, side: &str) {
+    let n: usize = std::env::var("CG_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let (db, path, url) = if db_kind == "postgres" {
+        let Some((db, url)) = common::postgres().await else {
+            panic!("CG_DB=postgres needs TEST_DATABASE_URL");
+        };
+        (db, None, url)
+    } else {
+        let path = common::sqlite_path("rows_cg");
+        let db = Database::connect(format!("sqlite:///{}", path.display()))
+            .await
+            .expect("sqlite");
+        (db, Some(path), String::new())
+    };
+    fill(&db).await;
+    let mut s = db.session();
+    match (path.as_ref(), side) {
+        (Some(path), "raw") => {
+            let raw = common::raw_sqlite(path);
+            for _ in 0..=n {
+                check(&raw_sqlite_rows(&raw));
+            }
+        }
+        (None, "raw") => {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .expect("raw");
+            tokio::spawn(connection);
+            let stmt = client.prepare(SQL).await.expect("prepare");
+            for _ in 0..=n {
+                check(&raw_postgres_rows(&client, &stmt).await);
+            }
+        }
+        (_, "models") => {
+            for _ in 0..=n {
+                check(&models(&mut s).await);
+            }
+        }
+        (_, "mixed") => {
+            for _ in 0..=n {
+                check(&mixed(&mut s).await);
+            }
+        }
+        _ => panic!("CG_SIDE is raw, models or mixed"),
+    }
+    s.close().await.expect("close");
+    drop(db);
+    if let Some(path) = path {
+        common::remove_sqlite(&path);
+    }
+}
+
 fn main() {
+    if let (Ok(db), Ok(side)) = (std::env::var("CG_DB"), std::env::var("CG_SIDE")) {
+        common::run(callgrind(&db, &side));
+        return;
+    }
     common::run(async {
         bench_sqlite().await;
         bench_postgres().await;

@@ -15,6 +15,10 @@
 //! `loading`, bulk loads in `bulk`.
 //!
 //! `cargo bench -p oxalchemy --bench workloads`
+//!
+//! For `valgrind --tool=callgrind`: `CG_DB=sqlite|postgres CG_WORK=one_row|join
+//! CG_SIDE=raw|ours CG_N=…` runs one side of one workload `CG_N` times after a warm-up; two
+//! runs with different `CG_N` give one run's instructions by difference.
 
 mod common;
 
@@ -294,6 +298,139 @@ fn pg_user(r: &tokio_postgres::Row) -> User {
     }
 }
 
+/// One-row SELECTs by key, `LOOKUPS` of them: oxalchemy's side on either database.
+async fn ours_one_row(conn: &mut Connection) {
+    for k in 1..=LOOKUPS {
+        let u = orm::query::<User>()
+            .filter(User::id.eq(k))
+            .first(&mut *conn)
+            .await
+            .expect("first")
+            .expect("row");
+        assert_eq!(u.id, k);
+    }
+}
+
+fn sqlite_one_row(raw: &rusqlite::Connection, by_id: &str) {
+    let mut stmt = raw.prepare_cached(by_id).expect("prepare");
+    for k in 1..=LOOKUPS {
+        let u = stmt.query_row([k], sqlite_user).expect("row");
+        assert_eq!(u.id, k);
+    }
+}
+
+async fn pg_one_row(client: &tokio_postgres::Client, by_id: &tokio_postgres::Statement) {
+    for k in 1..=LOOKUPS {
+        let row = client
+            .query_opt(by_id, &[&k])
+            .await
+            .expect("select")
+            .expect("row");
+        assert_eq!(pg_user(&row).id, k);
+    }
+}
+
+/// Users with their posts through one LEFT OUTER JOIN: oxalchemy's side.
+async fn ours_join(conn: &mut Connection) {
+    let users = orm::query::<User>()
+        .filter(User::id.le(WITH_POSTS))
+        .options(joinedload(User::posts))
+        .all(conn)
+        .await
+        .expect("joinedload");
+    assert_eq!(joined_posts(&users) as i64, WITH_POSTS * POSTS_EACH);
+}
+
+fn sqlite_join(raw: &rusqlite::Connection, join: &str) {
+    let mut stmt = raw.prepare_cached(join).expect("prepare");
+    let rows = stmt
+        .query_map([WITH_POSTS], |r| {
+            let post = match r.get::<_, Option<i64>>(4)? {
+                Some(id) => Some(Post {
+                    id,
+                    author_id: r.get(5)?,
+                    title: r.get(6)?,
+                    ..Default::default()
+                }),
+                None => None,
+            };
+            Ok((sqlite_user(r)?, post))
+        })
+        .expect("query")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("rows");
+    let users = group_joined(rows);
+    assert_eq!(joined_posts(&users) as i64, WITH_POSTS * POSTS_EACH);
+}
+
+async fn pg_join(client: &tokio_postgres::Client, join: &tokio_postgres::Statement) {
+    let rows = client.query(join, &[&WITH_POSTS]).await.expect("query");
+    let users = group_joined(rows.iter().map(|r| {
+        let post = r.get::<_, Option<i64>>(4).map(|id| Post {
+            id,
+            author_id: r.get(5),
+            title: r.get(6),
+            ..Default::default()
+        });
+        (pg_user(r), post)
+    }));
+    assert_eq!(joined_posts(&users) as i64, WITH_POSTS * POSTS_EACH);
+}
+
+/// One side of one workload run `CG_N` times after a warm-up, for callgrind.
+async fn callgrind(db_kind: &str, work: &str, side: &str) {
+    let n: usize = std::env::var("CG_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    if db_kind == "postgres" {
+        let Some((db, url)) = common::postgres().await else {
+            panic!("CG_DB=postgres needs TEST_DATABASE_URL");
+        };
+        fill(&db).await;
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("raw pg");
+        tokio::spawn(connection);
+        let mut conn = db.connection().await.expect("conn");
+        let by_id = client
+            .prepare(&select_user_by_id(true))
+            .await
+            .expect("prepare");
+        let join = client.prepare(&join_sql(true)).await.expect("prepare");
+        for _ in 0..=n {
+            match (work, side) {
+                ("one_row", "raw") => pg_one_row(&client, &by_id).await,
+                ("join", "raw") => pg_join(&client, &join).await,
+                ("one_row", _) => ours_one_row(&mut conn).await,
+                _ => ours_join(&mut conn).await,
+            }
+        }
+        drop(conn);
+        db.drop_all(&metadata()).await.expect("cleanup");
+    } else {
+        let path = common::sqlite_path("workloads_cg");
+        let db = Database::connect(format!("sqlite:///{}", path.display()))
+            .await
+            .expect("sqlite");
+        fill(&db).await;
+        let raw = common::raw_sqlite(&path);
+        let mut conn = db.connection().await.expect("conn");
+        let (by_id, join) = (select_user_by_id(false), join_sql(false));
+        for _ in 0..=n {
+            match (work, side) {
+                ("one_row", "raw") => sqlite_one_row(&raw, &by_id),
+                ("join", "raw") => sqlite_join(&raw, &join),
+                ("one_row", _) => ours_one_row(&mut conn).await,
+                _ => ours_join(&mut conn).await,
+            }
+        }
+        drop(conn);
+        drop(db);
+        common::remove_sqlite(&path);
+    }
+}
+
 async fn bench_sqlite() {
     let path = common::sqlite_path("workloads");
     let db = Database::connect(format!("sqlite:///{}", path.display()))
@@ -305,21 +442,9 @@ async fn bench_sqlite() {
 
     let by_id = select_user_by_id(false);
     interleave!(raw: {
-        let mut stmt = raw.prepare_cached(&by_id).expect("prepare");
-        for k in 1..=LOOKUPS {
-            let u = stmt.query_row([k], sqlite_user).expect("row");
-            assert_eq!(u.id, k);
-        }
+        sqlite_one_row(&raw, &by_id);
     }, ours: {
-        for k in 1..=LOOKUPS {
-            let u = orm::query::<User>()
-                .filter(User::id.eq(k))
-                .first(&mut conn)
-                .await
-                .expect("first")
-                .expect("row");
-            assert_eq!(u.id, k);
-        }
+        ours_one_row(&mut conn).await;
     })
     .report("sqlite", "one-row SELECT into a model, x1,000");
 
@@ -340,33 +465,9 @@ async fn bench_sqlite() {
 
     let join = join_sql(false);
     interleave!(raw: {
-        let mut stmt = raw.prepare_cached(&join).expect("prepare");
-        let rows = stmt
-            .query_map([WITH_POSTS], |r| {
-                let post = match r.get::<_, Option<i64>>(4)? {
-                    Some(id) => Some(Post {
-                        id,
-                        author_id: r.get(5)?,
-                        title: r.get(6)?,
-                        ..Default::default()
-                    }),
-                    None => None,
-                };
-                Ok((sqlite_user(r)?, post))
-            })
-            .expect("query")
-            .collect::<Result<Vec<_>, _>>()
-            .expect("rows");
-        let users = group_joined(rows);
-        assert_eq!(joined_posts(&users) as i64, WITH_POSTS * POSTS_EACH);
+        sqlite_join(&raw, &join);
     }, ours: {
-        let users = orm::query::<User>()
-            .filter(User::id.le(WITH_POSTS))
-            .options(joinedload(User::posts))
-            .all(&mut conn)
-            .await
-            .expect("joinedload");
-        assert_eq!(joined_posts(&users) as i64, WITH_POSTS * POSTS_EACH);
+        ours_join(&mut conn).await;
     })
     .report("sqlite", "joinedload users+posts, 1,000 rows");
 
@@ -443,20 +544,9 @@ async fn bench_postgres() {
         .await
         .expect("prepare");
     interleave!(raw: {
-        for k in 1..=LOOKUPS {
-            let row = client.query_opt(&by_id, &[&k]).await.expect("select").expect("row");
-            assert_eq!(pg_user(&row).id, k);
-        }
+        pg_one_row(&client, &by_id).await;
     }, ours: {
-        for k in 1..=LOOKUPS {
-            let u = orm::query::<User>()
-                .filter(User::id.eq(k))
-                .first(&mut conn)
-                .await
-                .expect("first")
-                .expect("row");
-            assert_eq!(u.id, k);
-        }
+        ours_one_row(&mut conn).await;
     })
     .report("postgresql", "one-row SELECT into a model, x1,000");
 
@@ -478,25 +568,9 @@ async fn bench_postgres() {
 
     let join = client.prepare(&join_sql(true)).await.expect("prepare");
     interleave!(raw: {
-        let rows = client.query(&join, &[&WITH_POSTS]).await.expect("query");
-        let users = group_joined(rows.iter().map(|r| {
-            let post = r.get::<_, Option<i64>>(4).map(|id| Post {
-                id,
-                author_id: r.get(5),
-                title: r.get(6),
-                ..Default::default()
-            });
-            (pg_user(r), post)
-        }));
-        assert_eq!(joined_posts(&users) as i64, WITH_POSTS * POSTS_EACH);
+        pg_join(&client, &join).await;
     }, ours: {
-        let users = orm::query::<User>()
-            .filter(User::id.le(WITH_POSTS))
-            .options(joinedload(User::posts))
-            .all(&mut conn)
-            .await
-            .expect("joinedload");
-        assert_eq!(joined_posts(&users) as i64, WITH_POSTS * POSTS_EACH);
+        ours_join(&mut conn).await;
     })
     .report("postgresql", "joinedload users+posts, 1,000 rows");
 
@@ -567,6 +641,14 @@ async fn bench_postgres() {
 }
 
 fn main() {
+    if let (Ok(db), Ok(work), Ok(side)) = (
+        std::env::var("CG_DB"),
+        std::env::var("CG_WORK"),
+        std::env::var("CG_SIDE"),
+    ) {
+        common::run(callgrind(&db, &work, &side));
+        return;
+    }
     common::run(async {
         bench_sqlite().await;
         bench_postgres().await;

@@ -8,6 +8,7 @@ macro_rules! from_sql_int {
     ($($t:ty),*) => {$(
         impl FromSql for $t {
             #[cfg(feature = "sqlite")]
+            #[inline]
             fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
                 sqlite_text::integer(v)
             }
@@ -16,7 +17,17 @@ macro_rules! from_sql_int {
                 mysql::int(v)
             }
             #[cfg(feature = "postgres")]
+            #[inline]
             fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
+                // The column's own width first, without `pg`'s second type check: it is
+                // the common case and the per-cell hot path.
+                if *ty == <$t as PgSql>::PG_TYPE {
+                    return match raw {
+                        Some(raw) => <$t as PgFromSql>::from_sql(ty, raw)
+                            .map_err(|e| DecodeError(e.to_string())),
+                        None => unexpected_null(),
+                    };
+                }
                 // Accept any integer width that fits, as SQLAlchemy does.
                 match *ty {
                     Type::INT2 => Ok(<$t>::try_from(pg::<i16>(ty, raw)?)?),
@@ -33,6 +44,24 @@ macro_rules! from_sql_int {
     )*};
 }
 from_sql_int!(i16, i32, i64);
+
+/// The PostgreSQL type whose binary form is exactly this integer's.
+#[cfg(feature = "postgres")]
+trait PgSql {
+    const PG_TYPE: Type;
+}
+#[cfg(feature = "postgres")]
+impl PgSql for i16 {
+    const PG_TYPE: Type = Type::INT2;
+}
+#[cfg(feature = "postgres")]
+impl PgSql for i32 {
+    const PG_TYPE: Type = Type::INT4;
+}
+#[cfg(feature = "postgres")]
+impl PgSql for i64 {
+    const PG_TYPE: Type = Type::INT8;
+}
 
 impl FromSql for bool {
     #[cfg(feature = "mysql")]
@@ -107,6 +136,7 @@ impl FromSql for String {
         mysql::string(v)
     }
     #[cfg(feature = "sqlite")]
+    #[inline]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         sqlite_text::text(&v).map(str::to_owned)
     }
@@ -114,10 +144,16 @@ impl FromSql for String {
         Ok(text)
     }
     #[cfg(feature = "postgres")]
+    #[inline]
     fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
         let Some(bytes) = raw else {
             return unexpected_null();
         };
+        // TEXT and VARCHAR, the common cases, without `accepts`' list of names (which
+        // compares strings for extension types such as citext).
+        if *ty == Type::TEXT || *ty == Type::VARCHAR {
+            return Ok(std::str::from_utf8(bytes)?.to_owned());
+        }
         if <&str as PgFromSql>::accepts(ty) {
             return Ok(<&str as PgFromSql>::from_sql(ty, bytes)?.to_owned());
         }
