@@ -3,7 +3,8 @@
 //! SQLite (memory and file), PostgreSQL and MariaDB: their order around the model hooks,
 //! the statements and `after_commit`; a failing listener writing nothing (not even what it
 //! wrote through the session) and the session committing after the fix; `after_rollback`
-//! on rollback and not on commit.
+//! on rollback and not on commit; a flush dropped midway (a timeout) leaving the session
+//! usable, with nothing written twice.
 
 mod common;
 
@@ -341,6 +342,95 @@ async fn flush_commit_and_rollback_from_a_flush_listener_are_errors() {
             assert_eq!(s.state(y), Some(ObjectState::Pending), "[{}]", t.label);
             s.close().await.unwrap();
             assert_eq!(stored(&db).await, (vec![], vec![]), "[{}]", t.label);
+        }
+        t.finish().await;
+    }
+}
+
+/// Polls `f` up to `polls` times, letting the runtime run between polls, then drops it
+/// unfinished (as a `timeout` or a lost `select!` branch does). `Some` if it finished.
+async fn poll_then_drop<F: std::future::Future>(f: F, polls: usize) -> Option<F::Output> {
+    let mut f = std::pin::pin!(f);
+    for _ in 0..polls {
+        let polled = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(match f.as_mut().poll(cx) {
+                std::task::Poll::Ready(v) => Some(v),
+                std::task::Poll::Pending => None,
+            })
+        })
+        .await;
+        if polled.is_some() {
+            return polled;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    None
+}
+
+/// A flush with listeners whose future is dropped at each point in turn: the session is
+/// not left "flushing" (which refused every later flush, commit and rollback as if called
+/// from a listener), and what the next commit writes is each row once: the dropped
+/// flush's SAVEPOINT and session state are undone first. Where the dropped future left a
+/// statement in flight the commit is refused instead, and nothing is written.
+#[tokio::test]
+async fn a_flush_dropped_midway_leaves_the_session_usable() {
+    for t in common::all_targets("uow_ev_dropped").await {
+        // Not on MariaDB yet: the engine does not yet detect a MySQL request abandoned in
+        // flight inside a transaction (PostgreSQL's connection does and refuses the
+        // commit); after one the next statement can read a wrong answer. Left for the
+        // MySQL backend's reliability work, named in the closing note.
+        if t.label == "mariadb" {
+            t.finish().await;
+            continue;
+        }
+        let db = t.connect().await;
+        setup(&db).await;
+        let mut expected = (Vec::new(), Vec::new());
+        for polls in 1..=8 {
+            for then_rollback in [false, true] {
+                let mut s = db.session();
+                s.events().before_flush(move |s| {
+                    s.add(Audit {
+                        note: format!("flush {polls} {then_rollback}"),
+                        ..Default::default()
+                    });
+                    Ok(())
+                });
+                // A read first, so the transaction is open before the flush starts.
+                let _ = s.query::<Item>().all().await.unwrap();
+                s.add(item(&format!("{polls} {then_rollback} a")));
+                s.add(item(&format!("{polls} {then_rollback} b")));
+                let finished = poll_then_drop(s.flush(), polls).await;
+                if let Some(result) = finished {
+                    result.unwrap();
+                }
+                let label = format!("[{}] {polls} polls, rollback {then_rollback}", t.label);
+                if then_rollback {
+                    s.rollback()
+                        .await
+                        .unwrap_or_else(|e| panic!("{label}: {e}"));
+                    s.close().await.unwrap();
+                    assert_eq!(stored(&db).await, expected, "{label}");
+                    continue;
+                }
+                match s.commit().await {
+                    Ok(()) => {
+                        expected.0.push(format!("{polls} false a"));
+                        expected.0.push(format!("{polls} false b"));
+                        expected.1.push(format!("flush {polls} false"));
+                        expected.0.sort();
+                        expected.1.sort();
+                    }
+                    // The outcome of a statement abandoned in flight is unknown: the commit
+                    // is refused.
+                    Err(e) => assert!(
+                        matches!(e, oxalchemy::Error::TransactionAbandoned),
+                        "{label}: {e}"
+                    ),
+                }
+                s.close().await.unwrap();
+                assert_eq!(stored(&db).await, expected, "{label}");
+            }
         }
         t.finish().await;
     }

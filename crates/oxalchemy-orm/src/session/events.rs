@@ -9,6 +9,7 @@
 //! — and puts the session back as it was. Without flush listeners a flush costs nothing
 //! more than before.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
@@ -219,7 +220,7 @@ impl SessionExt for SessionMaker {
 }
 
 /// What a failing flush with listeners puts back.
-struct FlushSaved {
+pub(super) struct FlushSaved {
     entries: super::objects::Entries,
     identity: super::objects::IdentityMap,
     links: rustc_hash::FxHashMap<(usize, &'static str), super::links::LinkTo>,
@@ -239,6 +240,32 @@ const MAX_COMMIT_FLUSHES: usize = 100;
 /// The SAVEPOINT around a flush with listeners (flushes do not nest, so one name does).
 const FLUSH_SAVEPOINT: &str = "oxalchemy_flush";
 
+/// Whether flush listeners are running, shared with the guard that clears it: a flush
+/// future dropped midway drops its guard too, so the session is not left "flushing",
+/// refusing every later flush, commit and rollback as if called from a listener.
+#[derive(Debug, Default)]
+pub(super) struct FlushingFlag(Arc<AtomicBool>);
+
+impl FlushingFlag {
+    pub(super) fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn enter(&self) -> FlushingGuard {
+        self.0.store(true, Ordering::Relaxed);
+        FlushingGuard(Arc::clone(&self.0))
+    }
+}
+
+/// Clears a [`FlushingFlag`] when dropped.
+struct FlushingGuard(Arc<AtomicBool>);
+
+impl Drop for FlushingGuard {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
 impl Session {
     /// This session's event listeners: register with
     /// `s.events().before_flush(|s| { …; Ok(()) })`. See [`SessionEvents`].
@@ -246,9 +273,15 @@ impl Session {
         &mut self.events
     }
 
+    /// Whether queries flush first: autoflush is on and no flush listener is running
+    /// (SQLAlchemy's no autoflush while flushing: a listener's own queries must not flush).
+    pub(super) fn autoflushes(&self) -> bool {
+        self.autoflush && !self.flushing.get()
+    }
+
     /// The error for a `flush`, `commit` or `rollback` called from a flush listener.
     pub(super) fn not_while_flushing(&self, what: &str) -> Result<(), Error> {
-        if self.flushing {
+        if self.flushing.get() {
             return Err(mapping(format!(
                 "Session::{what} was called while the session is flushing (from a \
                  before_flush / after_flush listener); a listener changes objects and the \
@@ -308,13 +341,18 @@ impl Session {
             .await?
             .execute(oxalchemy_core::text(format!("SAVEPOINT {FLUSH_SAVEPOINT}")))
             .await?;
-        // The listeners' own queries must not flush (SQLAlchemy's no autoflush while
-        // flushing); an explicit flush from them is an error (`not_while_flushing`).
-        let autoflush = std::mem::replace(&mut self.autoflush, false);
-        self.flushing = true;
-        let result = self.flush_listened().await;
-        self.flushing = false;
-        self.autoflush = autoflush;
+        // Kept in the session rather than in this future, once the SAVEPOINT exists to roll
+        // back to: if the future is dropped midway (a timeout), the next flush finds the
+        // copy and undoes what this one did.
+        self.flush_copy = Some(saved);
+        // The listeners' own queries must not flush (`autoflushes`); an explicit flush
+        // from them is an error (`not_while_flushing`). The guard clears the flag however
+        // this future ends, dropped midway included.
+        let result = {
+            let _flushing = self.flushing.enter();
+            self.flush_listened().await
+        };
+        let saved = self.flush_copy.take();
         let end = match &result {
             Ok(()) => vec![format!("RELEASE SAVEPOINT {FLUSH_SAVEPOINT}")],
             Err(_) => vec![
@@ -322,7 +360,7 @@ impl Session {
                 format!("RELEASE SAVEPOINT {FLUSH_SAVEPOINT}"),
             ],
         };
-        if result.is_err() {
+        if let (Err(_), Some(saved)) = (&result, saved) {
             self.restore_after_flush(saved);
         }
         let mut ended = Ok(());
@@ -343,6 +381,29 @@ impl Session {
             Err(e) => Err(e),
             Ok(()) => ended,
         }
+    }
+
+    /// Undoes a flush with listeners whose future was dropped midway (by a timeout, a
+    /// `select!`): the session goes back to its copy from before that flush and the
+    /// database to the flush's SAVEPOINT, so nothing is written twice or lost. If the
+    /// dropped future left a statement in flight, the transaction's outcome is unknown and
+    /// the ROLLBACK TO SAVEPOINT fails with the engine's error saying so: roll back.
+    pub(super) async fn undo_abandoned_flush(&mut self) -> Result<(), Error> {
+        let Some(saved) = self.flush_copy.take() else {
+            return Ok(());
+        };
+        self.restore_after_flush(saved);
+        let Some(tx) = self.tx.as_mut() else {
+            return Ok(());
+        };
+        for sql in [
+            format!("ROLLBACK TO SAVEPOINT {FLUSH_SAVEPOINT}"),
+            format!("RELEASE SAVEPOINT {FLUSH_SAVEPOINT}"),
+        ] {
+            self.log.push(sql.clone());
+            tx.execute(oxalchemy_core::text(sql)).await?;
+        }
+        Ok(())
     }
 
     async fn flush_listened(&mut self) -> Result<(), Error> {

@@ -120,7 +120,11 @@ pub struct Session {
     /// `before_flush` / `after_flush` / `after_rollback` listeners (`events.rs`).
     events: SessionEvents,
     /// Set while flush listeners run: no autoflush, no nested flush (`events.rs`).
-    flushing: bool,
+    flushing: events::FlushingFlag,
+    /// The copy of the session taken before a flush with listeners, put back if it fails.
+    /// Still here when no flush is running, it belongs to a flush whose future was dropped
+    /// midway, which the next flush undoes first (`events.rs`).
+    flush_copy: Option<events::FlushSaved>,
 }
 
 /// A closure queued with [`Session::after_commit`].
@@ -215,7 +219,8 @@ impl Session {
             dirty_groups: FxHashSet::default(),
             after_commit: Vec::new(),
             events: SessionEvents::default(),
-            flushing: false,
+            flushing: events::FlushingFlag::default(),
+            flush_copy: None,
         }
     }
 
@@ -433,7 +438,7 @@ impl Session {
                 Some(_) => Some(self.handle(slot)),
             });
         }
-        if self.autoflush {
+        if self.autoflushes() {
             self.flush().await?;
         }
         // The SQL is compiled once per model and dialect (crate::prepared::get_sql).
@@ -457,7 +462,7 @@ impl Session {
         &mut self,
         stmt: impl Into<Statement>,
     ) -> Result<Vec<T>, Error> {
-        if self.autoflush {
+        if self.autoflushes() {
             self.flush().await?;
         }
         let c = self.compile(&stmt.into())?;
@@ -469,7 +474,7 @@ impl Session {
     /// Runs a Core statement (UPDATE/DELETE/…) in the session's transaction after
     /// autoflush; returns the changed-row count.
     pub async fn execute(&mut self, stmt: impl Into<Statement>) -> Result<u64, Error> {
-        if self.autoflush {
+        if self.autoflushes() {
             self.flush().await?;
         }
         let c = self.compile(&stmt.into())?;
@@ -573,6 +578,8 @@ impl Session {
     /// objects no longer match the database).
     pub async fn rollback(&mut self) -> Result<(), Error> {
         self.not_while_flushing("rollback")?;
+        // An abandoned flush's copy is moot: everything it could restore is dropped here.
+        self.flush_copy = None;
         self.after_commit.clear();
         self.entries.clear();
         self.identity.clear();
@@ -582,7 +589,12 @@ impl Session {
         if let Some(tx) = self.tx.take() {
             self.log
                 .push(end_label(&tx, "ROLLBACK", "ROLLBACK TO SAVEPOINT"));
-            tx.rollback().await?;
+            match tx.rollback().await {
+                // The server ends a transaction whose connection is gone, so it is rolled
+                // back: what the caller asked for (and the pool drops the connection).
+                Ok(()) | Err(Error::ConnectionLost { .. }) => {}
+                Err(e) => return Err(e),
+            }
             self.rolled_back().await;
         }
         Ok(())

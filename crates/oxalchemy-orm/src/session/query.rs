@@ -28,7 +28,7 @@ fn key_columns<M: Model>() -> impl Iterator<Item = Expr> {
 impl<'s, M: Model + Clone> Query<M, &'s mut Session> {
     async fn fetch(self) -> Result<Vec<Handle<M>>, Error> {
         let (query, s) = self.unbind();
-        if s.autoflush {
+        if s.autoflushes() {
             s.flush().await?;
         }
         let loaders = query.loaders().to_vec();
@@ -68,7 +68,7 @@ impl<'s, M: Model + Clone> Query<M, &'s mut Session> {
     /// The number of matching rows (`SELECT count(*) FROM (…)`), after autoflush.
     pub async fn count(self) -> Result<i64, Error> {
         let (query, s) = self.unbind();
-        if s.autoflush {
+        if s.autoflushes() {
             s.flush().await?;
         }
         let c = s.compile(&query.count_statement().into())?;
@@ -134,7 +134,7 @@ impl<'s, M: Model + Clone> Query<M, &'s mut Session> {
                 "a bulk {what} cannot use a query with joins; filter with any()/has() instead"
             )));
         }
-        if s.autoflush {
+        if s.autoflushes() {
             s.flush().await?;
         }
         Ok((s, select.where_.clone()))

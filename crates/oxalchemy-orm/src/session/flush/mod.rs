@@ -31,6 +31,7 @@ impl Session {
     /// error from one of them also writes nothing.
     pub async fn flush(&mut self) -> Result<(), Error> {
         self.not_while_flushing("flush")?;
+        self.undo_abandoned_flush().await?;
         if self.flush_needs_listeners() {
             return self.flush_with_listeners().await;
         }
