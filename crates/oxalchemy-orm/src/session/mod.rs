@@ -236,7 +236,11 @@ impl Session {
         self.autoflush = on;
     }
 
-    /// Every SQL statement this session has run, in order (for tests and debugging).
+    /// Every SQL statement this session has run, in order (for tests and debugging). A
+    /// multi-row INSERT of a flush is recorded by its first row and a comment counting the
+    /// rows (`INSERT INTO "users" ("name") VALUES (?) -- 500 rows`), not its whole text:
+    /// the log lasts as long as the session, and whole it would cost a dozen bytes per
+    /// inserted object.
     pub fn statements(&self) -> &[String] {
         &self.log
     }
