@@ -312,10 +312,10 @@ impl Session {
     /// The object behind `h`, mutably.
     pub fn get_mut<M: Model>(&mut self, h: Handle<M>) -> Option<&mut M> {
         self.entry(h)?;
-        self.entries[h.slot()].as_mut().map(|e| {
-            e.before_mut();
-            cast_mut::<M>(&mut *e.obj)
-        })
+        self.entries.before_mut(h.slot());
+        self.entries[h.slot()]
+            .as_mut()
+            .map(|e| cast_mut::<M>(&mut *e.obj))
     }
 
     /// Where `h` stands in the unit of work.
@@ -488,7 +488,7 @@ impl Session {
             return Err(Error::NotFound);
         };
         let mut pk = Vec::new();
-        (e.ops.pk_values)(&*e.obj, &mut pk);
+        (e.ops().pk_values)(&*e.obj, &mut pk);
         let rows: Vec<M> = self
             .load(
                 query::<M>()
@@ -503,9 +503,9 @@ impl Session {
         };
         if let Some(e) = self.entries[h.slot()].as_mut() {
             e.obj = Box::new(fresh);
-            e.snapshot = None;
             e.state = ObjectState::Persistent;
         }
+        self.entries.drop_snapshot(h.slot());
         Ok(())
     }
 
@@ -513,11 +513,14 @@ impl Session {
     /// Unflushed changes to it are not written.
     pub fn expunge<M: Model>(&mut self, h: Handle<M>) -> Option<M> {
         self.entry(h)?;
-        let e = self.entries[h.slot()].take()?;
+        let e = self.entries.take(h.slot())?;
         if let Some(key) = &e.key {
             self.identity.remove_slot(key, h.slot());
         }
-        e.obj.downcast::<M>().ok().map(|b| *b)
+        (e.obj as Box<dyn std::any::Any + Send + Sync>)
+            .downcast::<M>()
+            .ok()
+            .map(|b| *b)
     }
 
     /// Attaches a detached object: if the session (or the database) has its row, the held
