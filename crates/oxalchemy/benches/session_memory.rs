@@ -9,7 +9,9 @@
 //! * loaded by `s.query::<M>().all()` in a fresh session;
 //! * the same after changing every loaded object through `s[h]` (before the flush): each
 //!   then carries the snapshot its change is detected against. Objects never handed out
-//!   mutably carry none, so the lines above have no snapshots.
+//!   mutably carry none, so the lines above have no snapshots;
+//! * the same after flushing the changes (clean again: no snapshots; the statement log
+//!   holds the UPDATEs).
 //!
 //! Per held object the session keeps a 40-byte entry in its object table (the boxed
 //! object, identity key, generation, state) and a slot in the identity map (~6.5 bytes at
@@ -106,6 +108,8 @@ fn main() {
         }
         drop(handles);
         line("session: loaded, all changed", live() - before, objects);
+        s.flush().await.expect("flush");
+        line("session: all changed, flushed", live() - before, objects);
         drop(s);
         drop(db);
         common::remove_sqlite(&path);

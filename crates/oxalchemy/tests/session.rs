@@ -744,3 +744,48 @@ async fn multi_row_inserts_are_logged_by_their_first_row_and_a_row_count() {
         t.finish().await;
     }
 }
+
+/// The statement log is bounded: past 20,000 statements the oldest are dropped down to
+/// 10,000, while `statement_count` still counts every statement run.
+#[tokio::test]
+async fn the_statement_log_keeps_the_last_statements_of_a_long_session() {
+    for t in common::all_targets("session_log_bound").await {
+        let db = setup(&t).await;
+        let mut s = db.session();
+        let hs = s.add_all((0..20_050).map(|i| new_user(&format!("u{i}"))));
+        s.flush().await.unwrap();
+        let before = s.statement_count();
+        for &h in &hs {
+            s[h].karma = Some(1);
+        }
+        // One UPDATE per object.
+        s.flush().await.unwrap();
+        let ran = s.statement_count() - before;
+        assert!(ran >= 20_050, "[{}] {ran} statements", t.label);
+        let kept = s.statements().len();
+        assert!(
+            (10_000..=20_000).contains(&kept),
+            "[{}] {kept} kept",
+            t.label
+        );
+        assert!(
+            s.statements()
+                .iter()
+                .rev()
+                .take(100)
+                .any(|q| q.starts_with("UPDATE")),
+            "[{}] the newest statements are kept",
+            t.label
+        );
+        s.reset_statements();
+        assert_eq!(s.statement_count(), 0, "[{}]", t.label);
+        s.commit().await.unwrap();
+        let changed = oxalchemy::orm::query::<User>()
+            .filter(User::karma.is_not_null())
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(changed.len(), 20_050, "[{}]", t.label);
+        t.finish().await;
+    }
+}

@@ -91,7 +91,10 @@ pub struct Session {
     identity: IdentityMap,
     nested: Vec<Saved>,
     autoflush: bool,
+    /// The last statements run ([`Session::statements`]), at most `2 * LOG_KEEP`.
     log: Vec<String>,
+    /// How many statements were dropped from the front of `log` ([`Session::trim_log`]).
+    log_dropped: usize,
     /// Many-to-one links made with [`Session::link`]: child slot → parent slot, through a
     /// foreign-key column of the child.
     links: FxHashMap<(usize, &'static str), LinkTo>,
@@ -122,6 +125,9 @@ pub struct Session {
     /// Set while flush listeners run: no autoflush, no nested flush (`events.rs`).
     flushing: bool,
 }
+
+/// How many statements the log keeps at least (it drops the oldest past twice as many).
+const LOG_KEEP: usize = 10_000;
 
 /// A closure queued with [`Session::after_commit`].
 type AfterCommit = Box<dyn FnOnce() + Send + Sync>;
@@ -204,6 +210,7 @@ impl Session {
             nested: Vec::new(),
             autoflush: true,
             log: Vec::new(),
+            log_dropped: 0,
             links: FxHashMap::default(),
             associations: FxHashMap::default(),
             written: Vec::new(),
@@ -236,23 +243,37 @@ impl Session {
         self.autoflush = on;
     }
 
-    /// Every SQL statement this session has run, in order (for tests and debugging). A
-    /// multi-row INSERT of a flush is recorded by its first row and a comment counting the
-    /// rows (`INSERT INTO "users" ("name") VALUES (?) -- 500 rows`), not its whole text:
-    /// the log lasts as long as the session, and whole it would cost a dozen bytes per
-    /// inserted object.
+    /// The SQL statements this session has run, in order (for tests and debugging): all of
+    /// them since the session began or [`reset_statements`](Session::reset_statements),
+    /// up to the last 10,000 — past 20,000 the oldest are dropped down to 10,000, so a
+    /// long session (a flush of 100,000 UPDATEs) does not keep every statement's text for
+    /// its whole life. A multi-row INSERT of a flush is recorded by its first row and a
+    /// comment counting the rows (`INSERT INTO "users" ("name") VALUES (?) -- 500 rows`),
+    /// not its whole text, which would cost a dozen bytes per inserted object.
     pub fn statements(&self) -> &[String] {
         &self.log
     }
 
-    /// How many statements this session has run.
+    /// How many statements this session has run since it began or
+    /// [`reset_statements`](Session::reset_statements), including any the log dropped.
     pub fn statement_count(&self) -> usize {
-        self.log.len()
+        self.log_dropped + self.log.len()
     }
 
     /// Forgets the statement log.
     pub fn reset_statements(&mut self) {
         self.log.clear();
+        self.log_dropped = 0;
+    }
+
+    /// Bounds the statement log: past `2 * LOG_KEEP` statements the oldest are dropped
+    /// down to `LOG_KEEP` (in batches, so a statement costs no shifting on average).
+    fn trim_log(&mut self) {
+        if self.log.len() > 2 * LOG_KEEP {
+            let dropped = self.log.len() - LOG_KEEP;
+            self.log.drain(..dropped);
+            self.log_dropped += dropped;
+        }
     }
 
     /// Objects held (pending, persistent or marked deleted).
@@ -265,7 +286,11 @@ impl Session {
         self.len() == 0
     }
 
+    /// The session's transaction, opened at the first statement. Every statement comes
+    /// through here (a flush once for all of its statements), so the statement log is
+    /// bounded here too.
     async fn transaction(&mut self) -> Result<&mut SessionTx, Error> {
+        self.trim_log();
         if self.tx.is_none() {
             self.tx = Some(self.open_transaction().await?);
         }

@@ -61,6 +61,7 @@ impl Session {
         )
         .await;
         self.tx = Some(tx);
+        self.trim_log();
         let inserted = result?;
         self.wrote_tables(
             plan.tables
