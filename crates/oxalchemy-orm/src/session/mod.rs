@@ -1,5 +1,6 @@
 //! The unit-of-work `Session`: an identity map keyed by (table, primary key), change
-//! detection against the snapshot taken at load, and a `flush` that writes INSERTs (batched
+//! detection against a snapshot of the row's values taken when an object is first handed
+//! out mutably after load or flush, and a `flush` that writes INSERTs (batched
 //! per table, keys read back with RETURNING), UPDATEs of changed columns only and DELETEs in
 //! foreign-key order — atomically: a failed flush leaves the database and the session as they
 //! were.
