@@ -31,6 +31,7 @@ impl<M: Model + Clone> Erased for M {
         ops::<M>()
     }
 }
+
 pub(super) type Pairs = Vec<(&'static str, Value)>;
 
 /// What the session needs to do with an object whose type it has erased: one set of
