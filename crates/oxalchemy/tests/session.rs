@@ -696,3 +696,96 @@ async fn sessions_larger_than_one_chunk_of_the_object_table() {
         t.finish().await;
     }
 }
+
+/// The statement log records a multi-row INSERT by its first row and a count of its rows:
+/// its whole text would cost a dozen bytes per inserted object for the session's life.
+#[tokio::test]
+async fn multi_row_inserts_are_logged_by_their_first_row_and_a_row_count() {
+    for t in common::all_targets("session_insert_log").await {
+        let db = setup(&t).await;
+        let mut s = db.session();
+        s.add_all(["ann", "bob", "cyd"].map(new_user));
+        s.flush().await.unwrap();
+        let inserts: Vec<&String> = s
+            .statements()
+            .iter()
+            .filter(|q| q.starts_with("INSERT"))
+            .collect();
+        let mut rows = 0;
+        for sql in &inserts {
+            let values = sql
+                .split_once(" VALUES ")
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| panic!("[{}] no VALUES: {sql}", t.label));
+            // One row of placeholders, however many rows the statement sent.
+            assert_eq!(values.matches('(').count(), 1, "[{}] {sql}", t.label);
+            rows += match sql.rsplit_once(" -- ") {
+                Some((_, count)) => count
+                    .strip_suffix(" rows")
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .unwrap_or_else(|| panic!("[{}] row count: {sql}", t.label)),
+                None => 1,
+            };
+        }
+        assert_eq!(rows, 3, "[{}] {inserts:?}", t.label);
+        // MariaDB may send one row per INSERT to read each generated key; elsewhere the
+        // three rows are one statement.
+        if !t.is_mysql() {
+            assert_eq!(inserts.len(), 1, "[{}] {inserts:?}", t.label);
+            assert!(
+                inserts[0].ends_with(" -- 3 rows"),
+                "[{}] {inserts:?}",
+                t.label
+            );
+        }
+        s.commit().await.unwrap();
+        let stored = oxalchemy::orm::query::<User>().all(&db).await.unwrap();
+        assert_eq!(stored.len(), 3, "[{}]", t.label);
+        t.finish().await;
+    }
+}
+
+/// The statement log is bounded: past 20,000 statements the oldest are dropped down to
+/// 10,000, while `statement_count` still counts every statement run.
+#[tokio::test]
+async fn the_statement_log_keeps_the_last_statements_of_a_long_session() {
+    for t in common::all_targets("session_log_bound").await {
+        let db = setup(&t).await;
+        let mut s = db.session();
+        let hs = s.add_all((0..20_050).map(|i| new_user(&format!("u{i}"))));
+        s.flush().await.unwrap();
+        let before = s.statement_count();
+        for &h in &hs {
+            s[h].karma = Some(1);
+        }
+        // One UPDATE per object.
+        s.flush().await.unwrap();
+        let ran = s.statement_count() - before;
+        assert!(ran >= 20_050, "[{}] {ran} statements", t.label);
+        let kept = s.statements().len();
+        assert!(
+            (10_000..=20_000).contains(&kept),
+            "[{}] {kept} kept",
+            t.label
+        );
+        assert!(
+            s.statements()
+                .iter()
+                .rev()
+                .take(100)
+                .any(|q| q.starts_with("UPDATE")),
+            "[{}] the newest statements are kept",
+            t.label
+        );
+        s.reset_statements();
+        assert_eq!(s.statement_count(), 0, "[{}]", t.label);
+        s.commit().await.unwrap();
+        let changed = oxalchemy::orm::query::<User>()
+            .filter(User::karma.is_not_null())
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(changed.len(), 20_050, "[{}]", t.label);
+        t.finish().await;
+    }
+}

@@ -130,7 +130,11 @@ pub fn fill_one<T: Send + Sync + 'static>(field: &mut One<T>, fill: &mut Fill) {
     let item = fill
         .items
         .pop()
-        .and_then(|o| o.downcast::<T>().ok())
+        .and_then(|o| {
+            (o as Box<dyn std::any::Any + Send + Sync>)
+                .downcast::<T>()
+                .ok()
+        })
         .map(|b| *b);
     *field = One::fetched(item);
     fill.filled = true;
@@ -143,7 +147,11 @@ pub fn fill_many<T: Send + Sync + 'static>(field: &mut Many<T>, fill: &mut Fill)
     let new = fill
         .items
         .drain(..)
-        .filter_map(|o| o.downcast::<T>().ok())
+        .filter_map(|o| {
+            (o as Box<dyn std::any::Any + Send + Sync>)
+                .downcast::<T>()
+                .ok()
+        })
         .map(|b| *b);
     match field.items_mut() {
         Some(items) => {
@@ -176,7 +184,7 @@ impl Session {
         let Some(e) = self.entries[slot].as_mut() else {
             return;
         };
-        let ops = e.ops;
+        let ops = e.ops();
         let mut out = Assigned {
             new,
             rels: Vec::new(),
@@ -226,13 +234,20 @@ impl Session {
 
     /// Cascades every held object's fields assigned since they were added or last flushed.
     pub(super) fn cascade_held(&mut self) {
-        for slot in 0..self.entries.len() {
-            let has = self.entries[slot]
-                .as_ref()
-                .is_some_and(|e| e.ops.has_relationships && e.state != ObjectState::Deleted);
-            if has {
-                self.cascade(slot, false);
-            }
+        // The objects to cascade are picked first (none, when no model has relationships),
+        // as the loop over slots did: objects the cascade adds are not visited.
+        let slots: Vec<usize> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                e.as_ref()
+                    .is_some_and(|e| e.state != ObjectState::Deleted && e.ops().has_relationships())
+            })
+            .map(|(slot, _)| slot)
+            .collect();
+        for slot in slots {
+            self.cascade(slot, false);
         }
     }
 
@@ -282,7 +297,7 @@ impl Session {
     ) -> Option<(usize, &'static Ops)> {
         let e = self.entries.get(slot as usize)?.as_ref()?;
         let obj: &dyn Any = &*e.obj;
-        (e.generation == generation && obj.type_id() == type_id).then_some((slot as usize, e.ops))
+        (e.generation == generation && obj.type_id() == type_id).then_some((slot as usize, e.ops()))
     }
 
     /// A pending object with this (explicit) identity. The index is built on first use and
@@ -296,9 +311,11 @@ impl Session {
                     continue;
                 }
                 let mut pk = Vec::new();
-                (e.ops.pk_values)(&*e.obj, &mut pk);
-                if explicit_key(e.ops, &pk) {
-                    index.entry(identity_key(e.ops.table, &pk)).or_insert(slot);
+                (e.ops().pk_values)(&*e.obj, &mut pk);
+                if explicit_key(e.ops(), &pk) {
+                    index
+                        .entry(identity_key(e.ops().table, &pk))
+                        .or_insert(slot);
                 }
             }
             self.pending_keys = Some(index);
@@ -319,9 +336,11 @@ impl Session {
             return;
         };
         let mut pk = Vec::new();
-        (e.ops.pk_values)(&*e.obj, &mut pk);
-        if explicit_key(e.ops, &pk) {
-            index.entry(identity_key(e.ops.table, &pk)).or_insert(slot);
+        (e.ops().pk_values)(&*e.obj, &mut pk);
+        if explicit_key(e.ops(), &pk) {
+            index
+                .entry(identity_key(e.ops().table, &pk))
+                .or_insert(slot);
         }
     }
 }

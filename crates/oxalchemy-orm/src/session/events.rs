@@ -304,14 +304,18 @@ impl Session {
             return true;
         }
         let mut now = Vec::new();
-        self.entries.iter().flatten().any(|e| match e.state {
-            ObjectState::Pending | ObjectState::Deleted => true,
-            // No snapshot: never handed out mutably since load or flush, so unchanged.
-            ObjectState::Persistent => e.snapshot.as_ref().is_some_and(|snapshot| {
-                now.clear();
-                (e.ops.update_values)(&*e.obj, &mut now);
-                !now.iter().map(|(_, v)| v).eq(snapshot.0.iter())
-            }),
+        let entries = &self.entries;
+        entries.iter().enumerate().any(|(slot, e)| {
+            let Some(e) = e else { return false };
+            match e.state {
+                ObjectState::Pending | ObjectState::Deleted => true,
+                // No snapshot: never handed out mutably since load or flush, so unchanged.
+                ObjectState::Persistent => entries.snapshot(slot).is_some_and(|snapshot| {
+                    now.clear();
+                    (e.ops().update_values)(&*e.obj, &mut now);
+                    !now.iter().map(|(_, v)| v).eq(snapshot.iter())
+                }),
+            }
         })
     }
 

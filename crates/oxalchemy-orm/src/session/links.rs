@@ -105,8 +105,8 @@ impl Session {
         to: Handle<B>,
     ) -> Result<(), Error> {
         let def = self.held_pair(from, rel, to)?;
-        let from_ops = self.entries[from.slot()].as_ref().map(|e| e.ops);
-        let to_ops = self.entries[to.slot()].as_ref().map(|e| e.ops);
+        let from_ops = self.entries[from.slot()].as_ref().map(|e| e.ops());
+        let to_ops = self.entries[to.slot()].as_ref().map(|e| e.ops());
         let (Some(from_ops), Some(to_ops)) = (from_ops, to_ops) else {
             return Err(Error::NotFound);
         };
@@ -268,7 +268,7 @@ impl Session {
             return Some(self.handle(link.parent)).filter(|h| self.entry::<B>(*h).is_some());
         }
         let mut values = Vec::new();
-        (e.ops.insert_values)(&*e.obj, &mut values);
+        (e.ops().insert_values)(&*e.obj, &mut values);
         let (_, v) = values.into_iter().find(|(c, _)| *c == fk)?;
         let key = identity_key(B::TABLE, &[("", v)]);
         self.identity
@@ -293,12 +293,12 @@ impl Session {
             return Vec::new();
         };
         let mut pk = Vec::new();
-        (pe.ops.pk_values)(&*pe.obj, &mut pk);
+        (pe.ops().pk_values)(&*pe.obj, &mut pk);
         let parent_key = integer_key(&pk).filter(|_| pe.state != ObjectState::Pending);
         let mut out = Vec::new();
         for (slot, e) in self.entries.iter().enumerate() {
             let Some(e) = e else { continue };
-            if !e.obj.is::<B>() || e.state == ObjectState::Deleted {
+            if !(&*e.obj as &dyn std::any::Any).is::<B>() || e.state == ObjectState::Deleted {
                 continue;
             }
             let link = self.links.get(&(slot, fk));
@@ -306,7 +306,7 @@ impl Session {
                 Some(l) => l.parent == parent.slot(),
                 None => parent_key.is_some_and(|k| {
                     let mut values = Vec::new();
-                    (e.ops.insert_values)(&*e.obj, &mut values);
+                    (e.ops().insert_values)(&*e.obj, &mut values);
                     values
                         .iter()
                         .any(|(c, v)| *c == fk && integer_key(&[("", v.clone())]) == Some(k))
@@ -333,17 +333,19 @@ impl Session {
             let key = match &self.entries[parent] {
                 Some(p) if p.state == ObjectState::Persistent => {
                     let mut pk = Vec::new();
-                    (p.ops.pk_values)(&*p.obj, &mut pk);
+                    (p.ops().pk_values)(&*p.obj, &mut pk);
                     integer_key(&pk)
                 }
                 _ => None,
             };
-            if let (Some(key), Some(c)) = (key, self.entries[child].as_mut()) {
+            if let (Some(key), true) = (key, self.entries[child].is_some()) {
                 // A clean child needs its baseline before its foreign key changes.
-                let fresh = c.before_mut();
-                (c.ops.set_integer_column)(&mut *c.obj, fk_column, key);
+                let fresh = self.entries.before_mut(child);
+                if let Some(c) = self.entries[child].as_mut() {
+                    (c.ops().set_integer_column)(&mut *c.obj, fk_column, key);
+                }
                 if fresh {
-                    c.drop_snapshot_if_clean();
+                    self.entries.drop_snapshot_if_clean(child);
                 }
             }
         }

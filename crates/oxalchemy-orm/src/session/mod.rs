@@ -1,5 +1,6 @@
 //! The unit-of-work `Session`: an identity map keyed by (table, primary key), change
-//! detection against the snapshot taken at load, and a `flush` that writes INSERTs (batched
+//! detection against a snapshot of the row's values taken when an object is first handed
+//! out mutably after load or flush, and a `flush` that writes INSERTs (batched
 //! per table, keys read back with RETURNING), UPDATEs of changed columns only and DELETEs in
 //! foreign-key order — atomically: a failed flush leaves the database and the session as they
 //! were.
@@ -91,7 +92,10 @@ pub struct Session {
     identity: IdentityMap,
     nested: Vec<Saved>,
     autoflush: bool,
+    /// The last statements run ([`Session::statements`]), at most `2 * LOG_KEEP`.
     log: Vec<String>,
+    /// How many statements were dropped from the front of `log` ([`Session::trim_log`]).
+    log_dropped: usize,
     /// Many-to-one links made with [`Session::link`]: child slot → parent slot, through a
     /// foreign-key column of the child.
     links: FxHashMap<(usize, &'static str), LinkTo>,
@@ -126,6 +130,9 @@ pub struct Session {
     /// midway, which the next flush undoes first (`events.rs`).
     flush_copy: Option<events::FlushSaved>,
 }
+
+/// How many statements the log keeps at least (it drops the oldest past twice as many).
+const LOG_KEEP: usize = 10_000;
 
 /// A closure queued with [`Session::after_commit`].
 type AfterCommit = Box<dyn FnOnce() + Send + Sync>;
@@ -208,6 +215,7 @@ impl Session {
             nested: Vec::new(),
             autoflush: true,
             log: Vec::new(),
+            log_dropped: 0,
             links: FxHashMap::default(),
             associations: FxHashMap::default(),
             written: Vec::new(),
@@ -241,19 +249,37 @@ impl Session {
         self.autoflush = on;
     }
 
-    /// Every SQL statement this session has run, in order (for tests and debugging).
+    /// The SQL statements this session has run, in order (for tests and debugging): all of
+    /// them since the session began or [`reset_statements`](Session::reset_statements),
+    /// up to the last 10,000 — past 20,000 the oldest are dropped down to 10,000, so a
+    /// long session (a flush of 100,000 UPDATEs) does not keep every statement's text for
+    /// its whole life. A multi-row INSERT of a flush is recorded by its first row and a
+    /// comment counting the rows (`INSERT INTO "users" ("name") VALUES (?) -- 500 rows`),
+    /// not its whole text, which would cost a dozen bytes per inserted object.
     pub fn statements(&self) -> &[String] {
         &self.log
     }
 
-    /// How many statements this session has run.
+    /// How many statements this session has run since it began or
+    /// [`reset_statements`](Session::reset_statements), including any the log dropped.
     pub fn statement_count(&self) -> usize {
-        self.log.len()
+        self.log_dropped + self.log.len()
     }
 
     /// Forgets the statement log.
     pub fn reset_statements(&mut self) {
         self.log.clear();
+        self.log_dropped = 0;
+    }
+
+    /// Bounds the statement log: past `2 * LOG_KEEP` statements the oldest are dropped
+    /// down to `LOG_KEEP` (in batches, so a statement costs no shifting on average).
+    fn trim_log(&mut self) {
+        if self.log.len() > 2 * LOG_KEEP {
+            let dropped = self.log.len() - LOG_KEEP;
+            self.log.drain(..dropped);
+            self.log_dropped += dropped;
+        }
     }
 
     /// Objects held (pending, persistent or marked deleted).
@@ -266,7 +292,11 @@ impl Session {
         self.len() == 0
     }
 
+    /// The session's transaction, opened at the first statement. Every statement comes
+    /// through here (a flush once for all of its statements), so the statement log is
+    /// bounded here too.
     async fn transaction(&mut self) -> Result<&mut SessionTx, Error> {
+        self.trim_log();
         if self.tx.is_none() {
             self.tx = Some(self.open_transaction().await?);
         }
@@ -313,10 +343,10 @@ impl Session {
     /// The object behind `h`, mutably.
     pub fn get_mut<M: Model>(&mut self, h: Handle<M>) -> Option<&mut M> {
         self.entry(h)?;
-        self.entries[h.slot()].as_mut().map(|e| {
-            e.before_mut();
-            cast_mut::<M>(&mut *e.obj)
-        })
+        self.entries.before_mut(h.slot());
+        self.entries[h.slot()]
+            .as_mut()
+            .map(|e| cast_mut::<M>(&mut *e.obj))
     }
 
     /// Where `h` stands in the unit of work.
@@ -489,7 +519,7 @@ impl Session {
             return Err(Error::NotFound);
         };
         let mut pk = Vec::new();
-        (e.ops.pk_values)(&*e.obj, &mut pk);
+        (e.ops().pk_values)(&*e.obj, &mut pk);
         let rows: Vec<M> = self
             .load(
                 query::<M>()
@@ -504,9 +534,9 @@ impl Session {
         };
         if let Some(e) = self.entries[h.slot()].as_mut() {
             e.obj = Box::new(fresh);
-            e.snapshot = None;
             e.state = ObjectState::Persistent;
         }
+        self.entries.drop_snapshot(h.slot());
         Ok(())
     }
 
@@ -514,11 +544,14 @@ impl Session {
     /// Unflushed changes to it are not written.
     pub fn expunge<M: Model>(&mut self, h: Handle<M>) -> Option<M> {
         self.entry(h)?;
-        let e = self.entries[h.slot()].take()?;
+        let e = self.entries.take(h.slot())?;
         if let Some(key) = &e.key {
             self.identity.remove_slot(key, h.slot());
         }
-        e.obj.downcast::<M>().ok().map(|b| *b)
+        (e.obj as Box<dyn std::any::Any + Send + Sync>)
+            .downcast::<M>()
+            .ok()
+            .map(|b| *b)
     }
 
     /// Attaches a detached object: if the session (or the database) has its row, the held

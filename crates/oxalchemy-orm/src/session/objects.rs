@@ -16,7 +16,22 @@ use super::Session;
 use crate::loading::Loader;
 use crate::model::Model;
 
-pub(super) type Obj = Box<dyn Any + Send + Sync>;
+/// A held object with its type erased. Its vtable leads to the model's [`Ops`]
+/// ([`Erased::ops`]), so an entry needs no pointer of its own to them.
+pub(super) type Obj = Box<dyn Erased>;
+
+/// What every held object is: an `Any` (cast back to its model by [`cast`]) that knows its
+/// model's [`Ops`].
+pub(super) trait Erased: Any + Send + Sync {
+    fn ops(&self) -> &'static Ops;
+}
+
+impl<M: Model + Clone> Erased for M {
+    fn ops(&self) -> &'static Ops {
+        ops::<M>()
+    }
+}
+
 pub(super) type Pairs = Vec<(&'static str, Value)>;
 
 /// What the session needs to do with an object whose type it has erased: one set of
@@ -41,8 +56,6 @@ pub(super) struct Ops {
     pub(super) set_integer_column: fn(&mut dyn Any, &str, i64) -> bool,
     pub(super) relationships: fn() -> &'static [crate::model::RelationshipDef],
     pub(super) has_defaults: bool,
-    /// Whether the model has relationship fields (else the cascade skips it).
-    pub(super) has_relationships: bool,
     pub(super) columns: fn() -> &'static [&'static str],
     /// Takes the relationship values assigned into the object (save-update cascade).
     pub(super) take_assigned: fn(&mut dyn Any, &mut super::cascade::Assigned),
@@ -51,7 +64,14 @@ pub(super) struct Ops {
     /// A copy without its relationship fields (what another object's field holds).
     pub(super) shallow_clone: fn(&mut dyn Any) -> Obj,
     /// The model's hooks (`#[model(hooks)]`), called by the flush.
-    pub(super) hooks: Option<crate::HookFns>,
+    pub(super) hooks: fn() -> Option<crate::HookFns>,
+}
+
+impl Ops {
+    /// Whether the model has relationship fields (else the cascade skips it).
+    pub(super) fn has_relationships(&self) -> bool {
+        !(self.relationships)().is_empty()
+    }
 }
 
 pub(super) fn cast<M: 'static>(a: &dyn Any) -> &M {
@@ -64,23 +84,15 @@ pub(super) fn cast_mut<M: 'static>(a: &mut dyn Any) -> &mut M {
         .expect("a session entry always holds the model type its Ops were made for")
 }
 
-/// The `Ops` of model `M`, made once per type and kept for the life of the process (one
-/// small table per model type), so every held object carries just a reference.
+/// The `Ops` of model `M`: a constant, made at compile time once per model type, so
+/// getting it costs nothing and every held object reaches it through its vtable.
 pub(super) fn ops<M: Model + Clone>() -> &'static Ops {
-    use std::any::TypeId;
-    use std::sync::{Mutex, OnceLock};
-    static REGISTRY: OnceLock<Mutex<HashMap<TypeId, &'static Ops>>> = OnceLock::new();
-    let registry = REGISTRY.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut map = match registry.lock() {
-        Ok(map) => map,
-        // The map is only ever inserted into; a panic elsewhere cannot leave it torn.
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    map.entry(TypeId::of::<M>())
-        .or_insert_with(|| Box::leak(Box::new(make_ops::<M>())))
+    const { &make_ops::<M>() }
 }
 
-fn make_ops<M: Model + Clone>() -> Ops {
+/// Every field is a constant or a function pointer, so the table can be a constant (what
+/// is not known at compile time, the hooks and relationships, is behind a function).
+const fn make_ops<M: Model + Clone>() -> Ops {
     Ops {
         model: M::NAME,
         table: M::TABLE,
@@ -99,8 +111,7 @@ fn make_ops<M: Model + Clone>() -> Ops {
         set_integer_column: |a, c, k| cast_mut::<M>(a).set_integer_column(c, k),
         relationships: M::relationships,
         has_defaults: M::HAS_DEFAULTS,
-        has_relationships: !M::relationships().is_empty(),
-        hooks: M::hook_fns(),
+        hooks: M::hook_fns,
         columns: M::columns,
         take_assigned: |a, out| cast_mut::<M>(a).take_assigned(out),
         fill_relationship: |a, name, fill| cast_mut::<M>(a).fill_relationship(name, fill),
@@ -173,23 +184,14 @@ pub enum ObjectState {
     Deleted,
 }
 
-/// The column values an object's change detection compares against ([`Entry::snapshot`]),
-/// behind one more pointer: clean objects, the many, pay 8 bytes for it instead of 16.
-#[derive(Clone)]
-pub(super) struct Snapshot(pub(super) Box<[Value]>);
-
 pub(super) struct Entry {
     pub(super) obj: Obj,
-    pub(super) ops: &'static Ops,
-    pub(super) state: ObjectState,
-    /// The baseline for change detection: the non-key column values (in `update_values`
-    /// order, values only) as last loaded or flushed. Taken lazily, when the object is
-    /// first handed out mutably ([`Entry::before_mut`]): until then it cannot differ from
-    /// its row, so a clean object carries none and the flush skips it without comparing.
-    /// A flush or refresh makes the object clean again (`None`).
-    pub(super) snapshot: Option<Box<Snapshot>>,
     pub(super) key: Option<IdentityKey>,
     pub(super) generation: u32,
+    pub(super) state: ObjectState,
+    /// Whether the object has a snapshot in [`Entries`]' side table (see there). Set and
+    /// cleared only by `Entries`, which keeps the two in step.
+    has_snapshot: bool,
 }
 
 /// The object table, indexed by slot. Entries sit in chunks of a fixed size, allocated
@@ -197,10 +199,20 @@ pub(super) struct Entry {
 /// average a third more than it uses (a session of 100,000 objects: 131,072 slots), and
 /// the entries are most of a session's memory per object. The first chunk grows as a
 /// `Vec` does, so a small session stays small.
+///
+/// Snapshots, the baselines of change detection, sit beside the entries in a map by slot
+/// rather than in them: the non-key column values (in `update_values` order, values only)
+/// as last loaded or flushed, taken lazily when the object is first handed out mutably
+/// ([`Entries::before_mut`]). Until then it cannot differ from its row, so a clean object —
+/// most objects of most sessions — has none, is skipped by the flush without comparing,
+/// and pays one flag byte instead of a pointer. A flush or refresh makes the object clean
+/// again. `Entry::has_snapshot` says whether the map has one, so the flush does not
+/// probe the map for every clean object.
 #[derive(Default)]
 pub(super) struct Entries {
     chunks: Vec<Vec<Option<Entry>>>,
     len: usize,
+    snapshots: rustc_hash::FxHashMap<u32, Box<[Value]>>,
 }
 
 const CHUNK_BITS: usize = 10;
@@ -251,14 +263,104 @@ impl Entries {
     pub(super) fn clear(&mut self) {
         self.chunks.clear();
         self.len = 0;
+        self.snapshots.clear();
+    }
+
+    /// Takes the entry out of its slot, with its snapshot.
+    pub(super) fn take(&mut self, slot: usize) -> Option<Entry> {
+        let e = self.get_mut(slot)?.take()?;
+        if e.has_snapshot {
+            self.snapshots.remove(&(slot as u32));
+        }
+        Some(e)
+    }
+
+    /// The change-detection baseline of the object in `slot`, if it has one.
+    pub(super) fn snapshot(&self, slot: usize) -> Option<&[Value]> {
+        if !self.get(slot)?.as_ref()?.has_snapshot {
+            return None;
+        }
+        self.snapshots.get(&(slot as u32)).map(|s| &**s)
+    }
+
+    /// Called before anything may change the object's columns (`get_mut`, `IndexMut`, a
+    /// link setting a foreign key): a persistent object without a snapshot is clean, so
+    /// its current values are its row's — they become the baseline. Returns whether a
+    /// snapshot was taken now.
+    pub(super) fn before_mut(&mut self, slot: usize) -> bool {
+        let Some(Some(e)) = self
+            .chunks
+            .get_mut(slot >> CHUNK_BITS)
+            .and_then(|c| c.get_mut(slot & (CHUNK - 1)))
+        else {
+            return false;
+        };
+        if e.state != ObjectState::Persistent || e.has_snapshot {
+            return false;
+        }
+        let mut pairs = Vec::new();
+        (e.ops().update_values)(&*e.obj, &mut pairs);
+        e.has_snapshot = true;
+        self.snapshots
+            .insert(slot as u32, pairs.into_iter().map(|(_, v)| v).collect());
+        true
+    }
+
+    /// Drops the snapshot of the object in `slot` again when its columns still equal it
+    /// (the object is clean).
+    pub(super) fn drop_snapshot_if_clean(&mut self, slot: usize) {
+        let clean = match (self.snapshot(slot), self.get(slot)) {
+            (Some(snapshot), Some(Some(e))) => {
+                let mut pairs = Vec::with_capacity(snapshot.len());
+                (e.ops().update_values)(&*e.obj, &mut pairs);
+                pairs.iter().map(|(_, v)| v).eq(snapshot.iter())
+            }
+            _ => false,
+        };
+        if clean {
+            self.drop_snapshot(slot);
+        }
+    }
+
+    /// Makes the object in `slot` clean: its current values are its row's (after a flush
+    /// wrote it or a refresh read it).
+    pub(super) fn drop_snapshot(&mut self, slot: usize) {
+        if let Some(Some(e)) = self.get_mut(slot) {
+            if e.has_snapshot {
+                e.has_snapshot = false;
+                self.snapshots.remove(&(slot as u32));
+            }
+        }
+    }
+
+    /// Forgets snapshots whose entries are gone (removed through `IndexMut`, which cannot
+    /// see the side table), and gives back the room of a large flush's snapshots; the
+    /// flush calls it once it has applied its result, when few snapshots are left.
+    pub(super) fn prune_snapshots(&mut self) {
+        let chunks = &self.chunks;
+        self.snapshots.retain(|&slot, _| {
+            let slot = slot as usize;
+            chunks
+                .get(slot >> CHUNK_BITS)
+                .and_then(|c| c.get(slot & (CHUNK - 1)))
+                .is_some_and(|e| e.as_ref().is_some_and(|e| e.has_snapshot))
+        });
+        // A small table is kept: a loop of one change and one flush would otherwise
+        // allocate it again every time.
+        if self.snapshots.capacity() > 64 && self.snapshots.len() * 4 < self.snapshots.capacity() {
+            self.snapshots.shrink_to_fit();
+        }
     }
 
     /// A deep copy (every object cloned): what a savepoint or a flush with listeners keeps
     /// to restore the session to if it is rolled back.
     pub(super) fn duplicate(&self) -> Entries {
-        self.iter()
+        let mut copy: Entries = self
+            .iter()
             .map(|e| e.as_ref().map(Entry::duplicate))
-            .collect()
+            .collect();
+        copy.snapshots = self.snapshots.clone();
+        copy
     }
 }
 
@@ -287,44 +389,29 @@ impl FromIterator<Option<Entry>> for Entries {
 
 // One entry per held object: its size is most of what a session costs per object beyond
 // the object itself (benches/session_memory.rs); keep it from growing unnoticed.
-const _: () = assert!(std::mem::size_of::<Option<Entry>>() <= 56);
+const _: () = assert!(std::mem::size_of::<Option<Entry>>() <= 40);
 
 impl Entry {
-    /// Called before anything may change the object's columns (`get_mut`, `IndexMut`, a
-    /// link setting a foreign key): a persistent object without a snapshot is clean, so
-    /// its current values are its row's — they become the baseline. Returns whether a
-    /// snapshot was taken now.
-    pub(super) fn before_mut(&mut self) -> bool {
-        if self.state != ObjectState::Persistent || self.snapshot.is_some() {
-            return false;
-        }
-        let mut pairs = Vec::new();
-        (self.ops.update_values)(&*self.obj, &mut pairs);
-        self.snapshot = Some(Box::new(Snapshot(
-            pairs.into_iter().map(|(_, v)| v).collect(),
-        )));
-        true
+    /// The model's function table, from the object's vtable.
+    #[inline]
+    pub(super) fn ops(&self) -> &'static Ops {
+        self.obj.ops()
     }
 
-    /// Drops the snapshot again when the columns still equal it (the object is clean).
-    pub(super) fn drop_snapshot_if_clean(&mut self) {
-        if let Some(snapshot) = &self.snapshot {
-            let mut pairs = Vec::with_capacity(snapshot.0.len());
-            (self.ops.update_values)(&*self.obj, &mut pairs);
-            if pairs.iter().map(|(_, v)| v).eq(snapshot.0.iter()) {
-                self.snapshot = None;
-            }
-        }
+    /// Whether the object has a change-detection baseline ([`Entries::snapshot`]); without
+    /// one it is clean.
+    #[inline]
+    pub(super) fn has_snapshot(&self) -> bool {
+        self.has_snapshot
     }
 
     pub(super) fn duplicate(&self) -> Entry {
         Entry {
-            obj: (self.ops.clone)(&*self.obj),
-            ops: self.ops,
-            state: self.state,
-            snapshot: self.snapshot.clone(),
+            obj: (self.ops().clone)(&*self.obj),
             key: self.key.clone(),
             generation: self.generation,
+            state: self.state,
+            has_snapshot: self.has_snapshot,
         }
     }
 }
@@ -503,7 +590,7 @@ impl Session {
         self.entries
             .get(h.slot as usize)?
             .as_ref()
-            .filter(|e| e.generation == h.generation && e.obj.is::<M>())
+            .filter(|e| e.generation == h.generation && (&*e.obj as &dyn Any).is::<M>())
     }
 
     pub(super) fn insert_entry(&mut self, entry: Entry) -> usize {
@@ -521,14 +608,13 @@ impl Session {
         self.next_generation = self.next_generation.wrapping_add(1);
         let slot = self.insert_entry(Entry {
             obj,
-            ops,
-            state: ObjectState::Pending,
-            snapshot: None,
             key: None,
             generation: self.next_generation,
+            state: ObjectState::Pending,
+            has_snapshot: false,
         });
         self.note_pending_key(slot);
-        if ops.has_relationships {
+        if ops.has_relationships() {
             self.cascade(slot, true);
         }
         slot
@@ -546,12 +632,11 @@ impl Session {
         self.next_generation = self.next_generation.wrapping_add(1);
         let slot = self.insert_entry(Entry {
             obj: Box::new(obj),
-            ops: ops::<M>(),
-            state: ObjectState::Persistent,
-            // Clean as loaded: the snapshot is taken at the first mutable borrow.
-            snapshot: None,
             key: Some(key.clone()),
             generation: self.next_generation,
+            state: ObjectState::Persistent,
+            // Clean as loaded: the snapshot is taken at the first mutable borrow.
+            has_snapshot: false,
         });
         self.identity.insert(&key, slot, &self.entries);
         self.handle(slot)
@@ -570,7 +655,7 @@ impl Session {
             let key = identity_key(M::TABLE, &pk);
             if let Some(slot) = self.identity.get(&key, &self.entries) {
                 if let Some(e) = self.entries[slot].as_mut() {
-                    if let Some(held) = e.obj.downcast_mut::<M>() {
+                    if let Some(held) = (&mut *e.obj as &mut dyn Any).downcast_mut::<M>() {
                         for l in loaders {
                             l.transfer(&mut obj, held);
                         }

@@ -154,9 +154,9 @@ impl Session {
             return;
         };
         let mut key = Vec::new();
-        (ie.ops.pk_values)(&*ie.obj, &mut key);
+        (ie.ops().pk_values)(&*ie.obj, &mut key);
         let remove = Remove {
-            pk_values: ie.ops.pk_values,
+            pk_values: ie.ops().pk_values,
             key,
         };
         let appended = self.groups.get(&(owner, rel)).map_or(0, |g| g.appended);
@@ -180,7 +180,7 @@ impl Session {
             kept: 0,
             remove: Some(remove),
         };
-        (e.ops.fill_relationship)(&mut *e.obj, rel, &mut fill);
+        (e.ops().fill_relationship)(&mut *e.obj, rel, &mut fill);
         if fill.filled {
             if let Some(g) = self.groups.get_mut(&(owner, rel)) {
                 g.appended = n;
@@ -236,8 +236,8 @@ impl Session {
             let Some(e) = self.entries.get(slot).and_then(Option::as_ref) else {
                 continue;
             };
-            let table = e.ops.table;
-            for def in (e.ops.relationships)() {
+            let table = e.ops().table;
+            for def in (e.ops().relationships)() {
                 if def.kind == RelationshipKind::ManyToMany {
                     // Its partners' collections (the other side) are rebuilt without it.
                     if let (Some(back), Some(g)) =
@@ -296,7 +296,7 @@ impl Session {
     /// A copy of a held object without its relationship fields.
     fn copy_of(&mut self, slot: usize) -> Option<Obj> {
         let e = self.entries.get_mut(slot)?.as_mut()?;
-        Some((e.ops.shallow_clone)(&mut *e.obj))
+        Some((e.ops().shallow_clone)(&mut *e.obj))
     }
 
     /// Writes `items` into relationship field `rel` of the object in `slot`; `Some(kept)`
@@ -318,7 +318,7 @@ impl Session {
             kept: 0,
             remove: None,
         };
-        (e.ops.fill_relationship)(&mut *e.obj, rel, &mut fill);
+        (e.ops().fill_relationship)(&mut *e.obj, rel, &mut fill);
         fill.filled.then_some(fill.kept)
     }
 }

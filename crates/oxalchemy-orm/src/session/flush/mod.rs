@@ -62,6 +62,7 @@ impl Session {
         )
         .await;
         self.tx = Some(tx);
+        self.trim_log();
         let inserted = result?;
         self.wrote_tables(
             plan.tables
@@ -84,7 +85,7 @@ impl Session {
     fn apply(&mut self, plan: Plan, inserted: Vec<Option<i64>>) {
         self.associations.clear();
         for slot in &plan.cascaded {
-            if let Some(e) = self.entries[*slot].take() {
+            if let Some(e) = self.entries.take(*slot) {
                 if let Some(key) = e.key {
                     self.identity.remove_slot(&key, *slot);
                 }
@@ -95,18 +96,17 @@ impl Session {
                 continue;
             };
             // The object as inserted: the planned copy, or the held object itself.
-            let mut row = match ins.object {
-                Some(row) => row,
-                None => std::mem::replace(&mut e.obj, Box::new(())),
-            };
+            if let Some(row) = ins.object {
+                e.obj = row;
+            }
+            let ops = e.ops();
             if let Some(key) = key {
-                (e.ops.set_generated_key)(&mut *row, key);
+                (ops.set_generated_key)(&mut *e.obj, key);
             }
             let mut pk = Vec::new();
-            (e.ops.pk_values)(&*row, &mut pk);
-            let key = identity_key(e.ops.table, &pk);
-            e.snapshot = None;
-            e.obj = row;
+            (ops.pk_values)(&*e.obj, &mut pk);
+            // A pending object has no snapshot: it starts clean.
+            let key = identity_key(ops.table, &pk);
             e.state = ObjectState::Persistent;
             e.key = Some(key.clone());
             self.identity.insert(&key, ins.slot, &self.entries);
@@ -117,32 +117,33 @@ impl Session {
             };
             if let Some(obj) = upd.object {
                 // As written: clean until handed out mutably again.
-                e.snapshot = None;
                 e.obj = obj;
+                self.entries.drop_snapshot(upd.slot);
             }
         }
         // Row switches: the new object now owns the deleted object's row and identity.
         for (new, old) in plan.switched {
-            if let Some(gone) = self.entries[old].take() {
+            if let Some(gone) = self.entries.take(old) {
                 if let Some(key) = gone.key {
                     self.identity.remove_slot(&key, old);
                 }
             }
             if let Some(e) = self.entries[new].as_mut() {
                 let mut pk = Vec::new();
-                (e.ops.pk_values)(&*e.obj, &mut pk);
-                let key = identity_key(e.ops.table, &pk);
+                (e.ops().pk_values)(&*e.obj, &mut pk);
+                let key = identity_key(e.ops().table, &pk);
                 e.state = ObjectState::Persistent;
                 e.key = Some(key.clone());
                 self.identity.insert(&key, new, &self.entries);
             }
         }
         for (_, del) in plan.deletes {
-            if let Some(e) = self.entries[del.slot].take() {
+            if let Some(e) = self.entries.take(del.slot) {
                 if let Some(key) = e.key {
                     self.identity.remove_slot(&key, del.slot);
                 }
             }
         }
+        self.entries.prune_snapshots();
     }
 }

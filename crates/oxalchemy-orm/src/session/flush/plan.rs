@@ -29,21 +29,23 @@ pub(super) struct PlannedInsert {
     pub(super) explicit_key: Option<i64>,
 }
 
-/// An UPDATE (when `set` is non-empty) or DELETE of one row by its key (plus the version
-/// column, for optimistic concurrency).
+/// An UPDATE (when `set` is non-empty) or DELETE (when it is empty) of one row by its key
+/// (plus the version column, for optimistic concurrency). An UPDATE left with nothing to
+/// set is never sent.
 pub(super) struct PlannedWrite {
     pub(super) slot: usize,
     pub(super) table: &'static str,
     pub(super) set: Pairs,
     pub(super) key: Pairs,
-    /// For an UPDATE: the object as it will be after the flush (onupdate, version + 1).
+    /// For an UPDATE of a held object: the object as it will be after the flush (onupdate,
+    /// version + 1).
     pub(super) object: Option<Obj>,
 }
 
 impl PlannedWrite {
     pub(super) fn compile(&self, d: &dyn oxalchemy_core::Dialect) -> Compiled {
         let key: Vec<&str> = self.key.iter().map(|(c, _)| *c).collect();
-        let sql = if self.object.is_none() {
+        let sql = if self.set.is_empty() {
             delete_by_key_sql(d, self.table, &key)
         } else {
             let set: Vec<&str> = self.set.iter().map(|(c, _)| *c).collect();
@@ -165,7 +167,12 @@ impl Session {
             match e.state {
                 ObjectState::Pending => plan_insert(&mut plan, slot, e, relinked.contains(&slot))?,
                 ObjectState::Persistent => {
-                    plan_update(&mut plan, slot, e, relinked.contains(&slot))?
+                    let relinked = relinked.contains(&slot);
+                    // Most held objects are clean: skip them before looking for a snapshot.
+                    if e.has_snapshot() || relinked {
+                        let snapshot = self.entries.snapshot(slot);
+                        plan_update(&mut plan, slot, e, snapshot, relinked)?
+                    }
                 }
                 ObjectState::Deleted => self.plan_delete(&mut plan, slot, e)?,
             }
@@ -217,7 +224,7 @@ impl Session {
                 return None;
             }
             let mut pk = Vec::new();
-            (e.ops.pk_values)(&*e.obj, &mut pk);
+            (e.ops().pk_values)(&*e.obj, &mut pk);
             (pk.len() == 1).then(|| pk.remove(0).1)
         };
         plan.held_keys = plan
@@ -230,18 +237,18 @@ impl Session {
 
     /// The DELETE of a deleted object, after its cascades.
     fn plan_delete(&self, plan: &mut Plan, slot: usize, e: &Entry) -> Result<(), Error> {
-        if let Some(h) = e.ops.hooks {
+        if let Some(h) = (e.ops().hooks)() {
             h.call("before_delete", h.before_delete, &*e.obj as &dyn Any)?;
-            plan.deleted_hooked.push((h, (e.ops.clone)(&*e.obj)));
+            plan.deleted_hooked.push((h, (e.ops().clone)(&*e.obj)));
         }
         let mut key = Vec::new();
-        (e.ops.pk_values)(&*e.obj, &mut key);
+        (e.ops().pk_values)(&*e.obj, &mut key);
         let mut row = key.clone();
-        (e.ops.update_values)(&*e.obj, &mut row);
-        if let Some((vc, v)) = (e.ops.version)(&*e.obj) {
+        (e.ops().update_values)(&*e.obj, &mut row);
+        if let Some((vc, v)) = (e.ops().version)(&*e.obj) {
             key.push((vc, Value::I64(v)));
         }
-        plan.table(e.ops);
+        plan.table(e.ops());
         let (cascades, cascaded) = (plan.cascades.len(), plan.cascaded.len());
         self.plan_cascades(e, &key, plan)?;
         if plan.cascades.len() > cascades || plan.cascaded.len() > cascaded {
@@ -255,7 +262,7 @@ impl Session {
             row,
             PlannedWrite {
                 slot,
-                table: e.ops.table,
+                table: e.ops().table,
                 set: Vec::new(),
                 key,
                 object: None,
@@ -269,24 +276,24 @@ impl Session {
     /// database). Held children covered by a cascade leave the session with the parent.
     fn plan_cascades(&self, e: &Entry, key: &Pairs, plan: &mut Plan) -> Result<(), Error> {
         let parent_key = match key.first() {
-            Some((_, v)) if key.len() == 1 || (e.ops.version)(&*e.obj).is_some() => v.clone(),
+            Some((_, v)) if key.len() == 1 || (e.ops().version)(&*e.obj).is_some() => v.clone(),
             _ => return Ok(()),
         };
-        for def in (e.ops.relationships)() {
+        for def in (e.ops().relationships)() {
             match def.kind {
                 RelationshipKind::ManyToMany => {
                     if let Some(secondary) = def.secondary {
                         plan.cascades.push((
                             secondary,
                             vec![(
-                                leak_column(&association_column(e.ops.table)),
+                                leak_column(&association_column(e.ops().table)),
                                 parent_key.clone(),
                             )],
                         ));
                     }
                 }
                 RelationshipKind::OneToMany if def.cascade_delete => {
-                    self.plan_collection_cascade(def, e.ops.table, &parent_key, plan)?;
+                    self.plan_collection_cascade(def, e.ops().table, &parent_key, plan)?;
                 }
                 _ => {}
             }
@@ -313,11 +320,11 @@ impl Session {
             .unwrap_or("");
         for (slot, other) in self.entries.iter().enumerate() {
             let Some(other) = other else { continue };
-            if other.ops.table != def.target {
+            if other.ops().table != def.target {
                 continue;
             }
             let mut values = Vec::new();
-            (other.ops.insert_values)(&*other.obj, &mut values);
+            (other.ops().insert_values)(&*other.obj, &mut values);
             if values.iter().any(|(c, v)| *c == fk && v == parent_key) {
                 plan.cascaded.push(slot);
             }
@@ -334,10 +341,10 @@ impl Session {
 /// the object (defaults, a foreign key from a link): the held one must stay as it was if
 /// the flush fails.
 fn plan_insert(plan: &mut Plan, slot: usize, e: &Entry, relinked: bool) -> Result<(), Error> {
-    let work = if e.ops.has_defaults || relinked || e.ops.hooks.is_some() {
-        let mut work = (e.ops.clone)(&*e.obj);
-        (e.ops.apply_defaults)(&mut *work);
-        if let Some(h) = e.ops.hooks {
+    let work = if e.ops().has_defaults || relinked || (e.ops().hooks)().is_some() {
+        let mut work = (e.ops().clone)(&*e.obj);
+        (e.ops().apply_defaults)(&mut *work);
+        if let Some(h) = (e.ops().hooks)() {
             h.call("before_insert", h.before_insert, &mut *work as &mut dyn Any)?;
         }
         Some(work)
@@ -345,17 +352,17 @@ fn plan_insert(plan: &mut Plan, slot: usize, e: &Entry, relinked: bool) -> Resul
         None
     };
     let obj: &dyn Any = work.as_deref().unwrap_or(&*e.obj);
-    (e.ops.validate)(obj)?;
+    (e.ops().validate)(obj)?;
     let mut values = Vec::new();
-    (e.ops.insert_values)(obj, &mut values);
+    (e.ops().insert_values)(obj, &mut values);
     let mut pk = Vec::new();
-    (e.ops.pk_values)(obj, &mut pk);
+    (e.ops().pk_values)(obj, &mut pk);
     // A key left to the database is not known before the INSERT (its field holds 0).
-    let generated = (e.ops.generated_key)().is_some_and(|g| !values.iter().any(|(c, _)| *c == g));
-    plan.table(e.ops);
+    let generated = (e.ops().generated_key)().is_some_and(|g| !values.iter().any(|(c, _)| *c == g));
+    plan.table(e.ops());
     plan.inserts.push(PlannedInsert {
         slot,
-        table: e.ops.table,
+        table: e.ops().table,
         values,
         object: work,
         explicit_key: if generated { None } else { integer_key(&pk) },
@@ -366,16 +373,22 @@ fn plan_insert(plan: &mut Plan, slot: usize, e: &Entry, relinked: bool) -> Resul
 /// The UPDATE of a persistent object whose columns changed since its snapshot (or whose
 /// foreign key a link will set): only changed columns, onupdate values applied, the
 /// version column bumped and checked.
-fn plan_update(plan: &mut Plan, slot: usize, e: &Entry, relinked: bool) -> Result<(), Error> {
+fn plan_update(
+    plan: &mut Plan,
+    slot: usize,
+    e: &Entry,
+    snapshot: Option<&[Value]>,
+    relinked: bool,
+) -> Result<(), Error> {
     // No snapshot: never handed out mutably since load or flush, so unchanged.
-    if e.snapshot.is_none() && !relinked {
+    if snapshot.is_none() && !relinked {
         return Ok(());
     }
-    let mut now = Vec::with_capacity(e.snapshot.as_ref().map_or(0, |s| s.0.len()));
-    (e.ops.update_values)(&*e.obj, &mut now);
+    let mut now = Vec::with_capacity(snapshot.map_or(0, <[Value]>::len));
+    (e.ops().update_values)(&*e.obj, &mut now);
     let baseline: Vec<Value>;
-    let snapshot: &[Value] = match &e.snapshot {
-        Some(s) => &s.0,
+    let snapshot: &[Value] = match snapshot {
+        Some(s) => s,
         // Relinked but clean: its current values are its row's.
         None => {
             baseline = now.iter().map(|(_, v)| v.clone()).collect();
@@ -385,17 +398,17 @@ fn plan_update(plan: &mut Plan, slot: usize, e: &Entry, relinked: bool) -> Resul
     if !relinked && now.iter().map(|(_, v)| v).eq(snapshot.iter()) {
         return Ok(());
     }
-    let mut work = (e.ops.clone)(&*e.obj);
-    if let Some(h) = e.ops.hooks {
+    let mut work = (e.ops().clone)(&*e.obj);
+    if let Some(h) = (e.ops().hooks)() {
         h.call("before_update", h.before_update, &mut *work as &mut dyn Any)?;
     }
-    (e.ops.apply_onupdate)(&mut *work);
-    (e.ops.validate)(&*work)?;
+    (e.ops().apply_onupdate)(&mut *work);
+    (e.ops().validate)(&*work)?;
     let mut after = Vec::with_capacity(now.len());
-    (e.ops.update_values)(&*work, &mut after);
+    (e.ops().update_values)(&*work, &mut after);
     let mut key = Vec::new();
-    (e.ops.pk_values)(&*work, &mut key);
-    let version = (e.ops.version)(&*work);
+    (e.ops().pk_values)(&*work, &mut key);
+    let version = (e.ops().version)(&*work);
     let mut set: Pairs = after
         .into_iter()
         .zip(snapshot)
@@ -405,12 +418,12 @@ fn plan_update(plan: &mut Plan, slot: usize, e: &Entry, relinked: bool) -> Resul
     if let Some((vc, v)) = version {
         set.push((vc, Value::I64(v + 1)));
         key.push((vc, Value::I64(v)));
-        (e.ops.set_version)(&mut *work, v + 1);
+        (e.ops().set_version)(&mut *work, v + 1);
     }
-    plan.table(e.ops);
+    plan.table(e.ops());
     plan.updates.push(PlannedWrite {
         slot,
-        table: e.ops.table,
+        table: e.ops().table,
         set,
         key,
         object: Some(work),

@@ -29,27 +29,27 @@ impl Session {
                 continue;
             };
             // A key left to the database cannot collide (and costs nothing to check).
-            if let Some(generated) = (e.ops.generated_key)() {
+            if let Some(generated) = (e.ops().generated_key)() {
                 if !ins.values.iter().any(|(c, _)| *c == generated) {
                     continue;
                 }
             }
             let obj = ins.object.as_deref().unwrap_or(&*e.obj);
             let mut pk = Vec::new();
-            (e.ops.pk_values)(obj, &mut pk);
+            (e.ops().pk_values)(obj, &mut pk);
             if pk.is_empty() {
                 continue;
             }
-            let key = identity_key(e.ops.table, &pk);
+            let key = identity_key(e.ops().table, &pk);
             if let Some(held) = self.identity.get(&key, &self.entries) {
                 match self.entries.get(held).and_then(Option::as_ref) {
                     Some(h) if h.state == ObjectState::Deleted => switches.push((i, held)),
-                    Some(_) => return Err(errors::already_held(e.ops.model, &describe_key(&pk))),
+                    Some(_) => return Err(errors::already_held(e.ops().model, &describe_key(&pk))),
                     None => {}
                 }
             }
             if !seen.insert(key) {
-                return Err(errors::added_twice(e.ops.model, &describe_key(&pk)));
+                return Err(errors::added_twice(e.ops().model, &describe_key(&pk)));
             }
         }
         if switches.is_empty() {
@@ -77,17 +77,19 @@ impl Session {
             dropped.cascades.extend(span.cascades);
             dropped.cascaded.extend(span.cascaded);
         }
-        let mut work = ins.object.unwrap_or_else(|| (new_e.ops.clone)(&*new_e.obj));
+        let mut work = ins
+            .object
+            .unwrap_or_else(|| (new_e.ops().clone)(&*new_e.obj));
         let mut key = Vec::new();
-        (new_e.ops.pk_values)(&*work, &mut key);
+        (new_e.ops().pk_values)(&*work, &mut key);
         let mut set = Vec::new();
-        (new_e.ops.update_values)(&*work, &mut set);
+        (new_e.ops().update_values)(&*work, &mut set);
         // The old row's version is the one to check; the new row continues it.
-        if let Some((column, v)) = (old_e.ops.version)(&*old_e.obj) {
+        if let Some((column, v)) = (old_e.ops().version)(&*old_e.obj) {
             set.retain(|(c, _)| *c != column);
             set.push((column, Value::I64(v + 1)));
             key.push((column, Value::I64(v)));
-            (new_e.ops.set_version)(&mut *work, v + 1);
+            (new_e.ops().set_version)(&mut *work, v + 1);
         }
         if let Some(k) = ins.explicit_key {
             plan.switched_keys.insert(ins.slot, k);

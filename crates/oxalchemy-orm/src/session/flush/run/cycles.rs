@@ -192,7 +192,7 @@ impl Run<'_> {
                 table,
                 set: vec![(pu.fk_column, value)],
                 key: pk,
-                object: Some(Box::new(())),
+                object: None,
             });
         }
         for (&i, &w) in &write_of {
@@ -402,6 +402,6 @@ fn null_out(
         table: t,
         set,
         key: w.key.clone(),
-        object: Some(Box::new(())),
+        object: None,
     })
 }

@@ -17,7 +17,7 @@ impl Run<'_> {
                 Some(p) => self.plan.ops[p],
                 None => continue,
             };
-            let (Some(h), Some(obj)) = (ops.hooks, ins.object.as_mut()) else {
+            let (Some(h), Some(obj)) = ((ops.hooks)(), ins.object.as_mut()) else {
                 continue;
             };
             if let Some(key) = self.inserted[i] {
@@ -26,7 +26,7 @@ impl Run<'_> {
             h.call("after_insert", h.after_insert, &**obj as &dyn Any)?;
         }
         for w in &self.plan.updates {
-            let Some(h) = self.plan.ops(w.table).hooks else {
+            let Some(h) = (self.plan.ops(w.table).hooks)() else {
                 continue;
             };
             if let Some(obj) = &w.object {
