@@ -329,3 +329,52 @@ async fn constraint_errors_are_typed_with_their_names() {
     db.close();
     my.drop().await;
 }
+
+/// A statement abandoned in flight inside a transaction (its future dropped after being
+/// polled, as by a `timeout`) leaves MySQL's client out of step: its answer is still to be
+/// read, and the next statement used to take it for its own (`SELECT 42` answered "no
+/// rows"). Every later statement of that transaction is refused instead, and nothing of it
+/// is committed; a new transaction on the pool works.
+#[tokio::test]
+async fn a_statement_abandoned_in_a_transaction_is_not_answered_by_the_next() {
+    let Some((my, db)) = fresh("mysql_abandoned_in_tx").await else {
+        return;
+    };
+    db.execute(text("CREATE TABLE abandoned (id INT PRIMARY KEY)"))
+        .await
+        .unwrap();
+    let mut conn = db.connection().await.unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    tx.execute(text("INSERT INTO abandoned VALUES (1)"))
+        .await
+        .unwrap();
+    {
+        // Polled once, then dropped: the statement is sent, its answer never read.
+        let mut f = std::pin::pin!(tx.query_scalar::<i64>(text("SELECT 7")));
+        let polled = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::future::Future::poll(f.as_mut(), cx))
+        })
+        .await;
+        assert!(polled.is_pending(), "the SELECT answered within one poll");
+    }
+    let next = tx.query_scalar::<i64>(text("SELECT 42")).await;
+    assert!(
+        matches!(next, Err(Error::TransactionAbandoned)),
+        "the next statement got {next:?}"
+    );
+    assert!(matches!(
+        tx.commit().await,
+        Err(Error::TransactionAbandoned)
+    ));
+    drop(conn);
+    let rows: i64 = db
+        .query_scalar(text("SELECT count(*) FROM abandoned"))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows, 0,
+        "nothing of the abandoned transaction was committed"
+    );
+    drop(db);
+    my.drop().await;
+}

@@ -143,6 +143,19 @@ impl Connection {
             pooled.conn.forget_statements();
             pooled.statements_epoch = epoch;
         }
+        // MySQL's client cannot be brought back in step after a request abandoned in
+        // flight inside a transaction: its answer is still to be read, and the next
+        // request would take it for its own (a wrong answer, not an error); nor is there a
+        // cancel to wait for, as on PostgreSQL. Refuse instead: the connection is
+        // discarded, which ends the transaction on the server, so nothing of it commits.
+        #[cfg(feature = "mysql")]
+        if matches!(pooled.conn, AnyConn::Mysql(_))
+            && pooled.depth > 0
+            && pooled.state != WireState::Settled
+        {
+            pooled.state = WireState::Lost;
+            return Err(Error::TransactionAbandoned);
+        }
         if pooled.state == WireState::InFlight && pooled.depth == 0 {
             if let Err(e) = pooled.conn.reset().await {
                 // A connection that cannot be reset is not used again, whatever the cause.

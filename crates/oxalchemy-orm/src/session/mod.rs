@@ -623,9 +623,10 @@ impl Session {
             self.log
                 .push(end_label(&tx, "ROLLBACK", "ROLLBACK TO SAVEPOINT"));
             match tx.rollback().await {
-                // The server ends a transaction whose connection is gone, so it is rolled
-                // back: what the caller asked for (and the pool drops the connection).
-                Ok(()) | Err(Error::ConnectionLost { .. }) => {}
+                // The server ends a transaction whose connection is gone or is being
+                // discarded (a statement was abandoned in flight), so it is rolled back:
+                // what the caller asked for.
+                Ok(()) | Err(Error::ConnectionLost { .. } | Error::TransactionAbandoned) => {}
                 Err(e) => return Err(e),
             }
             self.rolled_back().await;
