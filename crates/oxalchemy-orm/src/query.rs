@@ -27,7 +27,7 @@ use oxalchemy_core::query::select;
 use oxalchemy_core::{Expr, Select, Statement};
 use oxalchemy_engine::{Connection, Database, Error, FromRow, TransactionGuard};
 
-use crate::loading::{row_key, JoinedLoader, KeyValue, Loader};
+use crate::loading::{JoinedLoader, Loader};
 use crate::model::Model;
 
 /// Where an unbound query's statements run: a `&Database` (a connection is checked out for
@@ -297,6 +297,8 @@ pub(crate) async fn fetch_compiled<M: Model>(
     let joined: Vec<&dyn JoinedLoader<M>> = loaders.iter().filter_map(|l| l.joined()).collect();
     let mut objects: Vec<M> = if joined.is_empty() {
         conn.query_read(c).await?
+    } else if joined.iter().any(|j| j.repeats_parents()) {
+        crate::loading::read_grouped(conn, c, &joined).await?
     } else {
         conn.query_map_read(c, |row| {
             let mut idx = 0;
@@ -308,41 +310,10 @@ pub(crate) async fn fetch_compiled<M: Model>(
         })
         .await?
     };
-    if joined.iter().any(|j| j.repeats_parents()) {
-        objects = merge_repeated(objects, &joined);
-    }
     for l in loaders {
         l.load(conn, &mut objects, log).await?;
     }
     Ok(objects)
-}
-
-/// A joined collection repeats its parent once per child: keep each parent once, in
-/// first-seen order, with every child.
-fn merge_repeated<M: Model>(rows: Vec<M>, joined: &[&dyn JoinedLoader<M>]) -> Vec<M> {
-    let mut out: Vec<M> = Vec::new();
-    // Keys are rows' primary-key values, which may come from untrusted input: foldhash is
-    // seeded per map (no fixed collisions to aim at), as the identity map's.
-    let mut seen: std::collections::HashMap<KeyValue, usize, foldhash::fast::RandomState> =
-        std::collections::HashMap::default();
-    let mut pk = Vec::new();
-    for mut row in rows {
-        pk.clear();
-        row.primary_key_values(&mut pk);
-        let key = row_key(&pk);
-        match seen.get(&key) {
-            Some(&i) => {
-                for j in joined {
-                    j.merge(&mut row, &mut out[i]);
-                }
-            }
-            None => {
-                seen.insert(key, out.len());
-                out.push(row);
-            }
-        }
-    }
-    out
 }
 
 impl<M: Model> Query<M> {

@@ -186,12 +186,11 @@ impl<T: Send + Sync + 'static> Many<T> {
         self.loaded = Some(Payload::new(items));
         self.assigned = true;
     }
-    /// Appends `other`'s loaded items (both become loaded).
-    pub(crate) fn absorb(&mut self, other: &mut Many<T>) {
-        let extra = other.loaded.take().map(Payload::into_inner);
+    /// Appends an item read from the database (the collection becomes loaded).
+    pub(crate) fn push_fetched(&mut self, item: T) {
         match &mut self.loaded {
-            Some(items) => items.get_mut().extend(extra.into_iter().flatten()),
-            None => self.loaded = Some(Payload::new(extra.unwrap_or_default())),
+            Some(items) => items.get_mut().push(item),
+            None => self.loaded = Some(Payload::new(vec![item])),
         }
     }
 }

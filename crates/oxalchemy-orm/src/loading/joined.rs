@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use oxalchemy_core::expr::Ident;
 use oxalchemy_core::query::{FromItem, Join, JoinKind};
-use oxalchemy_core::{Select, Value};
+use oxalchemy_core::Select;
 use oxalchemy_engine::{Connection, Error, Row};
 
 use super::{
@@ -106,19 +106,7 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
     }
 
     fn decode(&self, row: &Row<'_>, idx: &mut usize, parent: &mut M) -> Result<(), Error> {
-        let width = T::columns().len();
-        let key_offset = T::columns()
-            .iter()
-            .position(|c| Some(*c) == T::primary_key_columns().first().copied())
-            .unwrap_or(0);
-        // A NULL key means the LEFT JOIN found nothing.
-        let key: Value = row.get(*idx + key_offset)?;
-        let target = if key.is_null() {
-            *idx += width;
-            None
-        } else {
-            Some(T::read(row, idx)?)
-        };
+        let target = read_target::<T>(row, idx)?;
         match self.rel.slot() {
             RelationshipSlot::One(slot) => *slot(parent) = One::fetched(target),
             RelationshipSlot::Many(slot) => {
@@ -132,11 +120,32 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
         matches!(self.rel.slot(), RelationshipSlot::Many(_))
     }
 
-    fn merge(&self, from: &mut M, into: &mut M) {
-        if let RelationshipSlot::Many(slot) = self.rel.slot() {
-            slot(into).absorb(slot(from));
+    fn decode_repeated(&self, row: &Row<'_>, idx: &mut usize, parent: &mut M) -> Result<(), Error> {
+        match self.rel.slot() {
+            RelationshipSlot::Many(slot) => {
+                if let Some(target) = read_target::<T>(row, idx)? {
+                    slot(parent).push_fetched(target);
+                }
+            }
+            // The parent's first row set it; a repeated row carries the same object.
+            RelationshipSlot::One(_) => *idx += T::columns().len(),
         }
+        Ok(())
     }
+}
+
+/// The joined target of a row at `*idx`, `None` where the outer join found none (a NULL
+/// key); `*idx` moves past its columns either way.
+fn read_target<T: Model>(row: &Row<'_>, idx: &mut usize) -> Result<Option<T>, Error> {
+    let key_offset = T::primary_key_columns()
+        .first()
+        .and_then(|k| T::columns().iter().position(|c| c == k))
+        .unwrap_or(0);
+    if row.is_null(*idx + key_offset)? {
+        *idx += T::columns().len();
+        return Ok(None);
+    }
+    T::read(row, idx).map(Some)
 }
 
 impl<M: Model, T: Model + Clone> JoinedLoad<M, T> {

@@ -78,12 +78,59 @@ pub trait JoinedLoader<M>: Send + Sync {
     fn extend(&self, select: Select, alias: &str) -> Result<Select, Error>;
     /// Reads the target's columns, starting at `*idx`, into `parent`.
     fn decode(&self, row: &Row<'_>, idx: &mut usize, parent: &mut M) -> Result<(), Error>;
-    /// Whether the join repeats parent rows (a collection), so parents must be merged.
+    /// Whether the join repeats parent rows (a collection), so rows are grouped by parent.
     fn repeats_parents(&self) -> bool {
         false
     }
-    /// Moves what `from` (a repeated parent row) loaded into `into` (its first row).
-    fn merge(&self, _from: &mut M, _into: &mut M) {}
+    /// Reads the target's columns of a row that repeats `parent` (its first row was read
+    /// with [`JoinedLoader::decode`]): a collection's item is appended, a single object
+    /// was already set.
+    fn decode_repeated(&self, row: &Row<'_>, idx: &mut usize, parent: &mut M) -> Result<(), Error>;
+}
+
+/// The rows of `c`, a query with a joined collection: one parent per primary key, in
+/// first-seen order, as hand-written grouping does. A repeated parent's columns are not
+/// decoded again; its row's items are appended to the parent read first.
+pub(crate) async fn read_grouped<M: Model>(
+    conn: &mut Connection,
+    c: &oxalchemy_core::Compiled,
+    joined: &[&dyn JoinedLoader<M>],
+) -> Result<Vec<M>, Error> {
+    // `extend_collection` refused a collection join without a single-column key.
+    let key_at = M::primary_key_columns()
+        .first()
+        .and_then(|k| M::columns().iter().position(|c| c == k))
+        .unwrap_or(0);
+    let width = M::columns().len();
+    let mut parents: Vec<M> = Vec::new();
+    // Keys are rows' primary-key values, which may come from untrusted input: foldhash is
+    // seeded per map (no fixed collisions to aim at), as the identity map's.
+    let mut seen: std::collections::HashMap<KeyValue, usize, foldhash::fast::RandomState> =
+        std::collections::HashMap::default();
+    conn.query_map_read(c, |row| {
+        let key: Value = row.get(key_at)?;
+        let key = key_value(&key).unwrap_or_else(|| KeyValue::Other(format!("{key:?}")));
+        match seen.get(&key) {
+            Some(&i) => {
+                let mut idx = width;
+                for j in joined {
+                    j.decode_repeated(row, &mut idx, &mut parents[i])?;
+                }
+            }
+            None => {
+                let mut idx = 0;
+                let mut m = M::read(row, &mut idx)?;
+                for j in joined {
+                    j.decode(row, &mut idx, &mut m)?;
+                }
+                seen.insert(key, parents.len());
+                parents.push(m);
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(parents)
 }
 
 /// A hash map for grouping loaded rows by key: FxHash, because grouping thousands of rows
@@ -108,16 +155,6 @@ fn key_value(v: &Value) -> Option<KeyValue> {
         Value::Text(s) => KeyValue::Text(s.clone()),
         other => KeyValue::Other(format!("{other:?}")),
     })
-}
-
-/// A whole primary key in hashable form: a one-column key as [`key_value`] gives it, other
-/// keys (composite, or NULL) as their values' text (one model's keys all have one shape, so
-/// the two forms never meet).
-pub(crate) fn row_key(pk: &[(&str, Value)]) -> KeyValue {
-    match pk {
-        [(_, v)] => key_value(v).unwrap_or_else(|| KeyValue::Other(format!("{pk:?}"))),
-        _ => KeyValue::Other(format!("{pk:?}")),
-    }
 }
 
 /// The single key column of `T`, which loading and joining along `def` need.
