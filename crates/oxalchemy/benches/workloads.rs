@@ -6,7 +6,7 @@
 //! | --- | --- | --- |
 //! | one-row SELECT ×1,000 | `orm::query::<User>().filter(User::id.eq(k)).first(&mut conn)` | prepared `SELECT id, username, email, created_at FROM wl_users WHERE id = ? LIMIT 1`, one row decoded into `User` |
 //! | 10,000 rows into models | `orm::query::<User>().all(&mut conn)` | prepared `SELECT id, username, email, created_at FROM wl_users`, every row into `User` |
-//! | joinedload, 1,000 joined rows | `query::<User>().filter(User::id.le(100)).options(joinedload(User::posts)).all(..)` | one `users LEFT OUTER JOIN posts` statement, rows grouped by hand into `User { posts: Many::loaded(..) }` |
+//! | joinedload, 1,000 joined rows | `query::<User>().filter(User::id.le(100)).options(joinedload(User::posts)).all(..)` | one `users LEFT OUTER JOIN posts` statement, rows grouped by hand into `User { posts: Many::loaded(..) }`, each user decoded only on its first row |
 //! | session insert of 100 / 10,000 | `s.add_all(accounts); s.commit()` | one transaction of prepared multi-row INSERTs (as many rows per statement as the bind limit allows) |
 //! | load 1,000, change one column, commit | `s.query::<User>().filter(User::id.le(1000)).all()`, `s[h].email = ..`, `s.commit()` | the same SELECT into `User`s, then in one transaction a prepared `UPDATE wl_users SET email = ? WHERE id = ?` per row (PostgreSQL: pipelined) |
 //!
@@ -197,26 +197,51 @@ fn join_sql(pg: bool) -> String {
     )
 }
 
-/// Groups joined `(user, post)` rows into users holding their posts, as hand-written code
-/// does: one `User` per key, in first-seen order.
-fn group_joined(rows: impl IntoIterator<Item = (User, Option<Post>)>) -> Vec<User> {
-    let mut order: Vec<User> = Vec::new();
-    let mut at: HashMap<i64, usize> = HashMap::new();
-    let mut posts: Vec<Vec<Post>> = Vec::new();
-    for (u, p) in rows {
-        let i = *at.entry(u.id).or_insert_with(|| {
-            order.push(u);
-            posts.push(Vec::new());
-            order.len() - 1
-        });
-        if let Some(p) = p {
-            posts[i].push(p);
+/// Groups joined rows into users holding their posts, as careful hand-written code does:
+/// one `User` per key in first-seen order, decoded (`user`) only on its first row; every
+/// row's post (`post`, `None` for a user without posts) appended to its user's.
+struct Grouped {
+    order: Vec<User>,
+    at: HashMap<i64, usize>,
+    posts: Vec<Vec<Post>>,
+}
+
+impl Grouped {
+    fn new() -> Self {
+        Grouped {
+            order: Vec::new(),
+            at: HashMap::new(),
+            posts: Vec::new(),
         }
     }
-    for (u, ps) in order.iter_mut().zip(posts) {
-        u.posts = Many::loaded(ps);
+
+    fn row<E>(
+        &mut self,
+        id: i64,
+        user: impl FnOnce() -> Result<User, E>,
+        post: Option<Post>,
+    ) -> Result<(), E> {
+        let i = match self.at.get(&id) {
+            Some(&i) => i,
+            None => {
+                self.at.insert(id, self.order.len());
+                self.order.push(user()?);
+                self.posts.push(Vec::new());
+                self.order.len() - 1
+            }
+        };
+        if let Some(p) = post {
+            self.posts[i].push(p);
+        }
+        Ok(())
     }
-    order
+
+    fn users(mut self) -> Vec<User> {
+        for (u, ps) in self.order.iter_mut().zip(self.posts) {
+            u.posts = Many::loaded(ps);
+        }
+        self.order
+    }
 }
 
 fn joined_posts(users: &[User]) -> usize {
@@ -343,37 +368,41 @@ async fn ours_join(conn: &mut Connection) {
 
 fn sqlite_join(raw: &rusqlite::Connection, join: &str) {
     let mut stmt = raw.prepare_cached(join).expect("prepare");
-    let rows = stmt
-        .query_map([WITH_POSTS], |r| {
-            let post = match r.get::<_, Option<i64>>(4)? {
-                Some(id) => Some(Post {
-                    id,
-                    author_id: r.get(5)?,
-                    title: r.get(6)?,
-                    ..Default::default()
-                }),
-                None => None,
-            };
-            Ok((sqlite_user(r)?, post))
-        })
-        .expect("query")
-        .collect::<Result<Vec<_>, _>>()
-        .expect("rows");
-    let users = group_joined(rows);
+    let mut grouped = Grouped::new();
+    let mut rows = stmt.query([WITH_POSTS]).expect("query");
+    while let Some(r) = rows.next().expect("row") {
+        let post = match r.get::<_, Option<i64>>(4).expect("post id") {
+            Some(id) => Some(Post {
+                id,
+                author_id: r.get(5).expect("author_id"),
+                title: r.get(6).expect("title"),
+                ..Default::default()
+            }),
+            None => None,
+        };
+        grouped
+            .row(r.get(0).expect("id"), || sqlite_user(r), post)
+            .expect("user");
+    }
+    let users = grouped.users();
     assert_eq!(joined_posts(&users) as i64, WITH_POSTS * POSTS_EACH);
 }
 
 async fn pg_join(client: &tokio_postgres::Client, join: &tokio_postgres::Statement) {
     let rows = client.query(join, &[&WITH_POSTS]).await.expect("query");
-    let users = group_joined(rows.iter().map(|r| {
+    let mut grouped = Grouped::new();
+    for r in &rows {
         let post = r.get::<_, Option<i64>>(4).map(|id| Post {
             id,
             author_id: r.get(5),
             title: r.get(6),
             ..Default::default()
         });
-        (pg_user(r), post)
-    }));
+        grouped
+            .row(r.get(0), || Ok::<_, ()>(pg_user(r)), post)
+            .expect("user");
+    }
+    let users = grouped.users();
     assert_eq!(joined_posts(&users) as i64, WITH_POSTS * POSTS_EACH);
 }
 
