@@ -371,15 +371,12 @@ fn sqlite_join(raw: &rusqlite::Connection, join: &str) {
     let mut grouped = Grouped::new();
     let mut rows = stmt.query([WITH_POSTS]).expect("query");
     while let Some(r) = rows.next().expect("row") {
-        let post = match r.get::<_, Option<i64>>(4).expect("post id") {
-            Some(id) => Some(Post {
-                id,
-                author_id: r.get(5).expect("author_id"),
-                title: r.get(6).expect("title"),
-                ..Default::default()
-            }),
-            None => None,
-        };
+        let post = r.get::<_, Option<i64>>(4).expect("post id").map(|id| Post {
+            id,
+            author_id: r.get(5).expect("author_id"),
+            title: r.get(6).expect("title"),
+            ..Default::default()
+        });
         grouped
             .row(r.get(0).expect("id"), || sqlite_user(r), post)
             .expect("user");
