@@ -1,6 +1,8 @@
-//! Streaming 1,000,000 rows through `Query::stream` (a `futures::Stream` of models): peak
-//! RSS growth stays under 20 MB, compared with what loading the whole result into a Vec
-//! costs. SQLite (chunks by key) and PostgreSQL (one query, rows as they arrive).
+//! Streaming 1,000,000 rows through `Query::stream` (a `futures::Stream` of models) and
+//! `Query::copy_out` (binary `COPY … TO STDOUT` on PostgreSQL; the same streamed SELECT on
+//! SQLite): peak RSS growth stays under 20 MB for each, compared with what loading the
+//! whole result into a Vec costs. SQLite (chunks by key) and PostgreSQL (one query, rows
+//! as they arrive).
 //!
 //! `cargo bench -p oxalchemy --bench stream_async`
 
@@ -37,35 +39,46 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// Reads every row of `rows` (a stream of models), then reports the time taken and the peak
+/// RSS growth, which must stay under the ceiling.
+async fn measure(
+    label: &str,
+    what: &str,
+    rows: impl futures_util::Stream<Item = Result<Event, Error>>,
+) {
+    use futures_util::TryStreamExt;
+    reset_peak();
+    let before = peak_rss_mb();
+    let mut n = 0usize;
+    let start = std::time::Instant::now();
+    {
+        let mut s = std::pin::pin!(rows);
+        while let Some(e) = s.try_next().await.expect(what) {
+            n += 1;
+            std::hint::black_box(e);
+        }
+    }
+    let took = start.elapsed();
+    let after = peak_rss_mb();
+    assert_eq!(n as i64, ROWS);
+    let growth = after - before;
+    println!(
+        "{label:<10} {what:<10} {n} rows in {:.0} ms; peak RSS {before:.0} MB → {after:.0} MB (+{growth:.1} MB, ceiling {CEILING_MB} MB)",
+        took.as_secs_f64() * 1e3
+    );
+    assert!(
+        growth < CEILING_MB,
+        "{what} grew the peak RSS by {growth:.1} MB"
+    );
+}
+
 async fn run(label: &str, db: &Database, fill: &str) {
     let md = Registry::new().model::<Event>().metadata();
     db.drop_all(&md).await.expect("drop");
     db.create_all(&md).await.expect("create");
     db.execute(text(fill.to_owned())).await.expect("fill");
-    reset_peak();
-    let before = peak_rss_mb();
-    let mut rows = 0usize;
-    let start = std::time::Instant::now();
-    {
-        use futures_util::TryStreamExt;
-        let mut s = std::pin::pin!(orm::query::<Event>().stream(db));
-        while let Some(e) = s.try_next().await.expect("stream") {
-            rows += 1;
-            std::hint::black_box(e);
-        }
-    }
-    let streamed = start.elapsed();
-    let after_stream = peak_rss_mb();
-    assert_eq!(rows as i64, ROWS);
-    let growth = after_stream - before;
-    println!(
-        "{label:<10} streamed {rows} rows in {:.0} ms; peak RSS {before:.0} MB → {after_stream:.0} MB (+{growth:.1} MB, ceiling {CEILING_MB} MB)",
-        streamed.as_secs_f64() * 1e3
-    );
-    assert!(
-        growth < CEILING_MB,
-        "streaming grew the peak RSS by {growth:.1} MB"
-    );
+    measure(label, "stream()", orm::query::<Event>().stream(db)).await;
+    measure(label, "copy_out()", orm::query::<Event>().copy_out(db)).await;
     // For comparison: the whole result in memory at once.
     reset_peak();
     let all = orm::query::<Event>().all(db).await.expect("all");

@@ -59,6 +59,7 @@ impl Group {
     }
 
     /// Adds the row at position `i` of the input.
+    #[inline]
     pub(crate) fn push(&mut self, i: usize, values: impl IntoIterator<Item = Value>) {
         self.index.push(i);
         self.values.extend(values);
@@ -108,8 +109,24 @@ pub(crate) fn group_for<'g>(
     &mut groups[at]
 }
 
+/// Whether `pairs` name exactly `columns`, in order. Names are `&'static str`s from the
+/// model's code: the same name is almost always the same pointer, checked before the text.
+pub(crate) fn same_columns(columns: &[&'static str], pairs: &Pairs) -> bool {
+    columns.len() == pairs.len()
+        && columns
+            .iter()
+            .zip(pairs)
+            .all(|(a, (b, _))| std::ptr::eq::<str>(*a, *b) || a == b)
+}
+
 /// Sorts pairs into the model's column order (so rows naming the same columns in any order
 /// share a statement).
 pub(crate) fn in_column_order(pairs: &mut Pairs, columns: &[&'static str]) {
-    pairs.sort_by_key(|(c, _)| columns.iter().position(|x| x == c).unwrap_or(usize::MAX));
+    // The same name is almost always the same pointer: compared before the text.
+    pairs.sort_by_key(|(c, _)| {
+        columns
+            .iter()
+            .position(|x| std::ptr::eq::<str>(*x, *c) || x == c)
+            .unwrap_or(usize::MAX)
+    });
 }

@@ -5,7 +5,7 @@
 
 use std::marker::PhantomData;
 
-use oxalchemy_core::dialect::bulk::update_by_key_sql;
+use oxalchemy_core::dialect::bulk::{encode_binds, update_by_key_sql};
 use oxalchemy_core::Value;
 use oxalchemy_engine::{Connection, Error};
 
@@ -252,10 +252,11 @@ async fn send<M: Model>(
                 binds.extend(
                     set_values
                         .iter_mut()
-                        .map(|v| dialect.encode(std::mem::replace(v, Value::Null))),
+                        .map(|v| std::mem::replace(v, Value::Null)),
                 );
-                binds.extend(key_values.iter().map(|v| dialect.encode(v.clone())));
+                binds.extend(key_values.iter().cloned());
             }
+            encode_binds(dialect, &mut binds);
             let counts = conn.execute_rows_write(&sql, &binds, width).await?;
             for (r, row) in values.chunks(width).enumerate() {
                 let key_values = &row[split..];
