@@ -72,43 +72,71 @@ async fn measure(
     );
 }
 
-async fn run(label: &str, db: &Database, fill: &str) {
+/// Fills the table, then measures each way of reading it in a process of its own (this
+/// binary again, `STREAM_ASYNC_CASE` set): memory an earlier measurement freed stays in the
+/// allocator, and a later one reusing it would show no growth whatever it held.
+async fn run(label: &str, db: &Database, url: &str, fill: &str) {
     let md = Registry::new().model::<Event>().metadata();
     db.drop_all(&md).await.expect("drop");
     db.create_all(&md).await.expect("create");
     db.execute(text(fill.to_owned())).await.expect("fill");
-    measure(label, "stream()", orm::query::<Event>().stream(db)).await;
-    measure(label, "copy_out()", orm::query::<Event>().copy_out(db)).await;
-    // For comparison: the whole result in memory at once.
-    reset_peak();
-    let all = orm::query::<Event>().all(db).await.expect("all");
-    println!(
-        "{label:<10} loading all {} rows at once: peak RSS {:.0} MB",
-        all.len(),
-        peak_rss_mb()
-    );
-    drop(all);
+    for case in ["stream", "copy_out", "all"] {
+        let status = std::process::Command::new(std::env::current_exe().expect("this binary"))
+            .env("STREAM_ASYNC_CASE", case)
+            .env("STREAM_ASYNC_URL", url)
+            .env("STREAM_ASYNC_LABEL", label)
+            .status()
+            .expect("run a measurement");
+        assert!(status.success(), "{label} {case}: {status}");
+    }
     db.drop_all(&md).await.expect("cleanup");
 }
 
+/// One measurement, in a fresh process (see [`run`]).
+async fn measure_case(case: &str) {
+    let var = |name: &str| std::env::var(name).expect(name);
+    let (url, label) = (var("STREAM_ASYNC_URL"), var("STREAM_ASYNC_LABEL"));
+    let db = Database::connect(&url).await.expect("connect");
+    match case {
+        "stream" => measure(&label, "stream()", orm::query::<Event>().stream(&db)).await,
+        "copy_out" => measure(&label, "copy_out()", orm::query::<Event>().copy_out(&db)).await,
+        _ => {
+            // For comparison: the whole result in memory at once.
+            reset_peak();
+            let before = peak_rss_mb();
+            let all = orm::query::<Event>().all(&db).await.expect("all");
+            println!(
+                "{label:<10} all()      {} rows at once: peak RSS {before:.0} MB → {:.0} MB",
+                all.len(),
+                peak_rss_mb()
+            );
+        }
+    }
+}
+
 fn main() {
+    if let Ok(case) = std::env::var("STREAM_ASYNC_CASE") {
+        common::run(async move { measure_case(&case).await });
+        return;
+    }
     common::run(async {
         let path = common::sqlite_path("stream_async");
-        let db = Database::connect(format!("sqlite:///{}", path.display()))
-            .await
-            .expect("sqlite");
+        let url = format!("sqlite:///{}", path.display());
+        let db = Database::connect(&url).await.expect("sqlite");
         run(
             "sqlite",
             &db,
+            &url,
             &format!("INSERT INTO bulk_stream_events (id, name, payload) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {ROWS}) SELECT x, 'event number ' || x, CASE WHEN x % 2 = 0 THEN 'payload payload payload ' || x END FROM c"),
         )
         .await;
         drop(db);
         common::remove_sqlite(&path);
-        if let Some((db, _)) = common::postgres().await {
+        if let Some((db, url)) = common::postgres().await {
             run(
                 "postgresql",
                 &db,
+                &url,
                 &format!("INSERT INTO bulk_stream_events (id, name, payload) SELECT g, 'event number ' || g, CASE WHEN g % 2 = 0 THEN 'payload payload payload ' || g END FROM generate_series(1, {ROWS}) g"),
             )
             .await;

@@ -173,7 +173,9 @@ fn group_rows<M: Model>(
     let mut last = 0;
     let mut cache = None;
     let (mut key, mut set) = (Vec::new(), Vec::new());
-    for (i, row) in rows.into_iter().enumerate() {
+    let rows = rows.into_iter();
+    let hint = rows.size_hint().0;
+    for (i, row) in rows.enumerate() {
         key.clear();
         set.clear();
         let version = row.update_pairs(&mut cache, &mut key, &mut set)?;
@@ -199,6 +201,11 @@ fn group_rows<M: Model>(
         }
         let columns = set.iter().chain(&key).map(|(c, _)| *c);
         let group = group_for(&mut groups, &mut last, columns);
+        if i == 0 {
+            // Most calls are one group: room for every row at once, not grown by copying.
+            group.index.reserve(hint);
+            group.values.reserve(hint.saturating_mul(group.width()));
+        }
         group.push(i, set.drain(..).chain(key.drain(..)).map(|(_, v)| v));
     }
     Ok(groups)
