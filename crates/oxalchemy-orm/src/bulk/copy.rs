@@ -265,7 +265,6 @@ pub(crate) async fn copy_models<M: Model>(
             .is_some()
     };
     let mut pairs = Vec::with_capacity(M::columns().len());
-    let mut values = Vec::with_capacity(M::columns().len());
     let mut done = 0u64;
     let mut more = next(&mut pairs);
     while more {
@@ -285,9 +284,8 @@ pub(crate) async fn copy_models<M: Model>(
         );
         let mut copy = start_copy(conn, M::TABLE, &columns).await?;
         loop {
-            values.clear();
-            values.extend(pairs.drain(..).map(|(_, v)| v));
-            copy_write(&mut copy, &values).await?;
+            // Encoded from the pairs as they are: no move of the values into a slice.
+            copy_write_pairs(&mut copy, &pairs).await?;
             more = next(&mut pairs);
             if !more || !same_columns(&columns, &pairs) {
                 break;
@@ -318,6 +316,11 @@ async fn copy_write(copy: &mut Copy<'_>, values: &[Value]) -> Result<(), Error> 
 }
 
 #[cfg(feature = "postgres")]
+async fn copy_write_pairs(copy: &mut Copy<'_>, pairs: &Pairs) -> Result<(), Error> {
+    copy.write_values(pairs.iter().map(|(_, v)| v)).await
+}
+
+#[cfg(feature = "postgres")]
 async fn copy_finish(copy: Copy<'_>) -> Result<u64, Error> {
     copy.finish().await
 }
@@ -329,6 +332,11 @@ async fn start_copy<'c>(_: &'c mut Connection, _: &str, _: &[&str]) -> Result<Co
 
 #[cfg(not(feature = "postgres"))]
 async fn copy_write(_: &mut Copy<'_>, _: &[Value]) -> Result<(), Error> {
+    Ok(())
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn copy_write_pairs(_: &mut Copy<'_>, _: &Pairs) -> Result<(), Error> {
     Ok(())
 }
 
