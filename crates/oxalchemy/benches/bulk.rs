@@ -13,18 +13,22 @@
 //! bound by position from the structs. On both sides the rows are built before the clock
 //! and freed inside it (`bulk_insert` consumes them).
 //!
-//! Last measured (2 shared cores under load, medians of 5 runs, ratio oxalchemy / other):
+//! Last measured (2 shared cores, load 3 to 8: wall-clock ratios oxalchemy / other vary
+//! by run, so each is the range and median of 8 runs; callgrind counts are repeatable):
 //!
 //! ```text
-//! sqlite      insert 100,000      vs raw multi-row INSERT (64 rows)   1.25–2.06×, median 1.54×
-//!             (callgrind, per row by difference of 20,000 / 40,000 rows, row building
-//!             included on both sides: raw 4,650 instructions, bulk_insert 6,090 = 1.31×)
-//! sqlite      insert 100,000      vs session flush                    0.51× (2.0× faster)
-//! sqlite      update 10,000       vs raw prepared UPDATEs             1.18–2.47×, median 1.33×
-//! postgresql  insert 100,000      vs raw binary COPY                  0.82–0.96×, median 0.89×
-//! postgresql  copy_in 100,000     vs raw binary COPY                  0.96×
-//! postgresql  insert 100,000      vs session flush                    0.34× (2.6–3.3× faster, median 2.95×)
-//! postgresql  update 10,000       vs raw pipelined UPDATEs            0.93–1.23×, median 1.00×
+//! sqlite      insert 100,000   vs raw multi-row INSERT (64 rows)   1.25–2.06×, median 1.52×
+//!             callgrind per row (difference of 20,000 and 40,000 rows, building the rows
+//!             counted on both sides): raw 4,650 instructions, bulk_insert 6,090 (1.31×)
+//! sqlite      insert 100,000   vs session flush                    0.46–0.79×, median 0.50×
+//! sqlite      update 10,000    vs raw prepared UPDATEs             1.18–2.47×, median 1.36×
+//!             callgrind, whole runs: raw 88.5 M, bulk_update 112.9 M (+2,440 a row,
+//!             building the mappings included)
+//! postgresql  insert 100,000   vs raw binary COPY                  0.82–1.22×, median 0.93×
+//!             callgrind per row, client only: raw 2,400, bulk_insert 3,180
+//! postgresql  insert 100,000   vs session flush                    0.25–0.38×: 2.6–4.0× faster,
+//!                                                                  median 3.1×
+//! postgresql  update 10,000    vs raw pipelined UPDATEs            0.87–1.23×, median 0.99×
 //! ```
 //!
 //! `cargo bench -p oxalchemy --bench bulk`
@@ -500,6 +504,7 @@ async fn cache_hit(db: &Database, label: &str) {
 ///   raw INSERTs on both sides;
 /// * `pg-ours` / `pg-raw`: PostgreSQL insert (`bulk_insert`, by COPY / raw binary COPY);
 ///   only the client's instructions are counted, so this measures our encoding.
+/// * `raw-chunks`: the raw SQLite insert at several chunk sizes (see [`raw_chunks`]).
 async fn profile(side: &str) {
     if side == "raw-chunks" {
         return raw_chunks();
@@ -545,7 +550,10 @@ async fn profile(side: &str) {
             ours_update(&db, 1).await;
         }
         other => {
-            panic!("BULK_PROFILE={other}: ours, raw, ours-update, raw-update, pg-ours or pg-raw")
+            panic!(
+                "BULK_PROFILE={other}: ours, raw, ours-update, raw-update, pg-ours, pg-raw \
+                 or raw-chunks"
+            )
         }
     }
     drop(db);
