@@ -265,6 +265,59 @@ async fn bulk_insert_uses_copy_past_its_threshold_in_a_session() {
     }
 }
 
+#[tokio::test]
+async fn structs_giving_their_own_key_among_generated_ones_keep_order_and_keys() {
+    for t in common::all_targets("copy_struct_keys").await {
+        let db = setup(&t).await;
+        // Every 97th struct gives its own key (negative, never generated): another column
+        // set in the middle of a statement's rows, and of a COPY.
+        let given = |i: usize| i % 97 == 5;
+        let key_of = |i: usize| -(i as i64) - 1;
+        let rows = |range: std::ops::Range<usize>| {
+            range
+                .map(|i| CopyRow {
+                    id: if given(i) { key_of(i) } else { 0 },
+                    ..row(i)
+                })
+                .collect::<Vec<_>>()
+        };
+        // By COPY on PostgreSQL (past the threshold), multi-row INSERTs elsewhere.
+        let n = bulk_insert::<CopyRow>(rows(0..1_300))
+            .execute(&db)
+            .await
+            .unwrap();
+        assert_eq!(n, 1_300, "[{}]", t.label);
+        // Keys asked for: multi-row INSERTs everywhere, the keys in the order given.
+        let keys = bulk_insert::<CopyRow>(rows(1_300..1_500))
+            .returning_keys()
+            .execute(&db)
+            .await
+            .unwrap();
+        assert_eq!(keys.len(), 200, "[{}]", t.label);
+        let back: std::collections::HashMap<String, CopyRow> = all(&db)
+            .await
+            .into_iter()
+            .map(|r| (r.code.clone(), r))
+            .collect();
+        assert_eq!(back.len(), 1_500, "[{}]", t.label);
+        for i in 0..1_500 {
+            let stored = &back[&format!("c{i:05}")];
+            if given(i) {
+                assert_eq!(stored.id, key_of(i), "[{}] row {i}", t.label);
+            }
+            if i >= 1_300 {
+                assert_eq!(stored.id, keys[i - 1_300], "[{}] row {i}", t.label);
+            }
+            let want = CopyRow {
+                id: stored.id,
+                ..row(i)
+            };
+            assert_eq!(stored, &want, "[{}] row {i}", t.label);
+        }
+        t.finish().await;
+    }
+}
+
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 #[model(table = "copy_out_pairs")]
 struct Pair {

@@ -121,6 +121,15 @@ impl CopyIn<'_> {
     /// Encodes one row (one value per column, in the order given to `copy_in`) and sends
     /// it once 4 kB are buffered.
     pub async fn write(&mut self, row: &[Value]) -> Result<()> {
+        self.write_values(row.iter()).await
+    }
+
+    /// [`write`](Self::write) for a row's values wherever they are held (the ORM's column /
+    /// value pairs), so they need not be moved into a slice first.
+    pub async fn write_values<'v>(
+        &mut self,
+        row: impl ExactSizeIterator<Item = &'v Value>,
+    ) -> Result<()> {
         if row.len() != self.columns {
             return Err(Error::Mapping {
                 message: format!(
@@ -132,7 +141,7 @@ impl CopyIn<'_> {
         }
         self.writer
             .as_mut()
-            .write_raw(row.iter().map(PgBind))
+            .write_raw(row.map(PgBind))
             .await
             .map_err(map_error)?;
         self.rows += 1;

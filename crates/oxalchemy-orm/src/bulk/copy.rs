@@ -10,8 +10,8 @@ use oxalchemy_core::Value;
 use oxalchemy_engine::{Connection, Error};
 
 use super::exec::{finish, log};
-use super::insert::{InsertRow, Job};
-use super::{BulkExec, Group};
+use super::insert::{InsertRow, Job, Rows};
+use super::{same_columns, BulkExec, Group, Pairs};
 use crate::model::Model;
 
 /// Rows converted and sent per step on databases without COPY (bounds the memory held).
@@ -249,6 +249,53 @@ pub(crate) async fn copy_group(
     copy_finish(copy).await
 }
 
+/// [`bulk_insert`](crate::bulk_insert)'s structs by COPY, each converted as it is sent (a
+/// struct giving other columns than the one before, e.g. its own integer key, ends the
+/// COPY and starts another); returns how many were stored.
+pub(crate) async fn copy_models<M: Model>(
+    conn: &mut Connection,
+    models: Vec<M>,
+    log_to: &mut Option<&mut Vec<String>>,
+) -> Result<u64, Error> {
+    let mut rows = models.into_iter();
+    let mut next = |pairs: &mut Pairs| {
+        pairs.clear();
+        rows.next()
+            .map(|mut m| m.take_insert_values(pairs))
+            .is_some()
+    };
+    let mut pairs = Vec::with_capacity(M::columns().len());
+    let mut done = 0u64;
+    let mut more = next(&mut pairs);
+    while more {
+        let columns: Vec<&'static str> = pairs.iter().map(|(c, _)| *c).collect();
+        if columns.is_empty() {
+            // No column to COPY: the row is all defaults.
+            log(log_to, "INSERT … DEFAULT VALUES");
+            conn.execute(oxalchemy_core::insert(oxalchemy_core::table(M::TABLE)))
+                .await?;
+            done += 1;
+            more = next(&mut pairs);
+            continue;
+        }
+        log(
+            log_to,
+            &format!("COPY {} FROM STDIN (FORMAT binary)", M::TABLE),
+        );
+        let mut copy = start_copy(conn, M::TABLE, &columns).await?;
+        loop {
+            // Encoded from the pairs as they are: no move of the values into a slice.
+            copy_write_pairs(&mut copy, &pairs).await?;
+            more = next(&mut pairs);
+            if !more || !same_columns(&columns, &pairs) {
+                break;
+            }
+        }
+        done += copy_finish(copy).await?;
+    }
+    Ok(done)
+}
+
 #[cfg(feature = "postgres")]
 type Copy<'c> = oxalchemy_engine::CopyIn<'c>;
 #[cfg(not(feature = "postgres"))]
@@ -269,6 +316,11 @@ async fn copy_write(copy: &mut Copy<'_>, values: &[Value]) -> Result<(), Error> 
 }
 
 #[cfg(feature = "postgres")]
+async fn copy_write_pairs(copy: &mut Copy<'_>, pairs: &Pairs) -> Result<(), Error> {
+    copy.write_values(pairs.iter().map(|(_, v)| v)).await
+}
+
+#[cfg(feature = "postgres")]
 async fn copy_finish(copy: Copy<'_>) -> Result<u64, Error> {
     copy.finish().await
 }
@@ -280,6 +332,11 @@ async fn start_copy<'c>(_: &'c mut Connection, _: &str, _: &[&str]) -> Result<Co
 
 #[cfg(not(feature = "postgres"))]
 async fn copy_write(_: &mut Copy<'_>, _: &[Value]) -> Result<(), Error> {
+    Ok(())
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn copy_write_pairs(_: &mut Copy<'_>, _: &Pairs) -> Result<(), Error> {
     Ok(())
 }
 
@@ -324,7 +381,7 @@ async fn insert_chunks<M: Model>(
         if n == 0 {
             return Ok(done);
         }
-        let job = Job::<M>::new(groups, n, None);
+        let job = Job::<M>::new(Rows::Groups(groups, n), None);
         done += job.send(conn, log_to.as_deref_mut()).await?.0;
         progress.row(done);
     }

@@ -5,7 +5,7 @@
 
 use std::marker::PhantomData;
 
-use oxalchemy_core::dialect::bulk::update_by_key_sql;
+use oxalchemy_core::dialect::bulk::{encode_binds, update_by_key_sql};
 use oxalchemy_core::Value;
 use oxalchemy_engine::{Connection, Error};
 
@@ -173,7 +173,9 @@ fn group_rows<M: Model>(
     let mut last = 0;
     let mut cache = None;
     let (mut key, mut set) = (Vec::new(), Vec::new());
-    for (i, row) in rows.into_iter().enumerate() {
+    let rows = rows.into_iter();
+    let hint = rows.size_hint().0;
+    for (i, row) in rows.enumerate() {
         key.clear();
         set.clear();
         let version = row.update_pairs(&mut cache, &mut key, &mut set)?;
@@ -199,6 +201,11 @@ fn group_rows<M: Model>(
         }
         let columns = set.iter().chain(&key).map(|(c, _)| *c);
         let group = group_for(&mut groups, &mut last, columns);
+        if i == 0 {
+            // Most calls are one group: room for every row at once, not grown by copying.
+            group.index.reserve(hint);
+            group.values.reserve(hint.saturating_mul(group.width()));
+        }
         group.push(i, set.drain(..).chain(key.drain(..)).map(|(_, v)| v));
     }
     Ok(groups)
@@ -252,10 +259,11 @@ async fn send<M: Model>(
                 binds.extend(
                     set_values
                         .iter_mut()
-                        .map(|v| dialect.encode(std::mem::replace(v, Value::Null))),
+                        .map(|v| std::mem::replace(v, Value::Null)),
                 );
-                binds.extend(key_values.iter().map(|v| dialect.encode(v.clone())));
+                binds.extend(key_values.iter().cloned());
             }
+            encode_binds(dialect, &mut binds);
             let counts = conn.execute_rows_write(&sql, &binds, width).await?;
             for (r, row) in values.chunks(width).enumerate() {
                 let key_values = &row[split..];
