@@ -65,6 +65,12 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn write_placeholder(&self, out: &mut String, index: usize);
     /// The largest number of bind parameters one statement may carry; bulk paths chunk to it.
     fn max_binds(&self) -> usize;
+    /// The most rows a multi-row INSERT should carry even where [`Dialect::max_binds`]
+    /// allows more. The default is no cap: a server pays a round trip per statement, so
+    /// the fewest statements win.
+    fn insert_rows_cap(&self) -> usize {
+        usize::MAX
+    }
     /// Whether `ILIKE` exists; otherwise it is compiled as `f(x) LIKE f(pattern)` with
     /// `f` = [`Dialect::case_fold_function`].
     fn native_ilike(&self) -> bool;

@@ -56,6 +56,13 @@ impl Dialect for Sqlite {
         // SQLITE_MAX_VARIABLE_NUMBER default since 3.32.
         32766
     }
+    fn insert_rows_cap(&self) -> usize {
+        // SQLite runs a multi-row INSERT fastest at a few dozen rows a statement: its work
+        // per row grows with the statement's size (100,000 rows of 5 columns cost 1,600
+        // more instructions a row in statements of 6,553 rows than of 64; bench `bulk`
+        // under callgrind), and there is no round trip to save.
+        64
+    }
     fn native_ilike(&self) -> bool {
         false
     }

@@ -263,9 +263,6 @@ fn group_of<'g>(groups: &'g mut Vec<Group>, last: &mut usize, pairs: &Pairs) -> 
     &mut groups[*last]
 }
 
-/// Rows a multi-row INSERT carries on SQLite (see [`Job::send`]).
-const SQLITE_ROWS_PER_INSERT: usize = 64;
-
 /// The rows of one call, ready to send.
 pub(crate) struct Job<M> {
     rows: Rows<M>,
@@ -311,16 +308,8 @@ impl<M: Model> Job<M> {
             Some(n) if self.key.is_none() && super::copy::is_postgres(conn) => n,
             _ => usize::MAX,
         };
-        // SQLite runs a multi-row INSERT fastest at a few dozen rows a statement (its work
-        // per row grows with the statement's size: 100,000 rows of 5 columns cost 1,600
-        // more instructions a row in chunks of 6,553 than of 64, bench `bulk` under
-        // callgrind); a server is sent as many rows a statement as its bind limit allows,
-        // each statement costing a round trip.
-        let max_rows = if dialect.name() == "sqlite" {
-            SQLITE_ROWS_PER_INSERT
-        } else {
-            usize::MAX
-        };
+        // SQLite: a few dozen rows a statement; a server: as many as the bind limit allows.
+        let max_rows = dialect.insert_rows_cap();
         let rows_per = |width: usize| match width {
             // A row of no columns is `DEFAULT VALUES`, one row per statement.
             0 => 1,

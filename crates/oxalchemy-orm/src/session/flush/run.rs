@@ -166,7 +166,8 @@ impl Run<'_> {
                 .filter(|k| !columns.contains(k))
                 .into_iter()
                 .collect();
-            let mut max_rows = (self.dialect.max_binds() / columns.len().max(1)).max(1);
+            let mut max_rows = (self.dialect.max_binds() / columns.len().max(1))
+                .clamp(1, self.dialect.insert_rows_cap());
             if !returning.is_empty() {
                 // MySQL without RETURNING under interleaved AUTO_INCREMENT locking: one row
                 // per INSERT, each key from LAST_INSERT_ID().
