@@ -378,3 +378,181 @@ async fn a_statement_abandoned_in_a_transaction_is_not_answered_by_the_next() {
     drop(db);
     my.drop().await;
 }
+
+/// Polls `f` `polls` times (a short sleep between polls, so the server's answer can arrive
+/// partway), then drops it unless it finished: a future cut off at each point in turn, as
+/// a `timeout` would.
+async fn poll_then_drop<F: std::future::Future>(f: F, polls: usize) -> Option<F::Output> {
+    let mut f = std::pin::pin!(f);
+    for _ in 0..polls {
+        let polled = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(match f.as_mut().poll(cx) {
+                std::task::Poll::Ready(v) => Some(v),
+                std::task::Poll::Pending => None,
+            })
+        })
+        .await;
+        if polled.is_some() {
+            return polled;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    None
+}
+
+/// Every connection the pool hands out answers each statement with that statement's own
+/// answer: run more times than the pool holds connections, so each is checked.
+async fn every_pooled_connection_answers_its_own(db: &Database) {
+    for n in 100..110i64 {
+        let got: i64 = db
+            .query_scalar(text(format!("SELECT {n}")))
+            .await
+            .unwrap_or_else(|e| panic!("SELECT {n} on a pooled connection: {e}"));
+        assert_eq!(
+            got, n,
+            "a pooled connection answered SELECT {n} with another's answer"
+        );
+    }
+}
+
+/// A statement abandoned outside a transaction at any point of its exchange with the
+/// server: the same connection's next statement gets its own answer, or is refused
+/// because the connection is discarded (mysql_async's client was left in the middle of an
+/// answer, which no reset can skip: a ROLLBACK would read it as its own). Never another
+/// statement's answer; and the pool hands out only connections in step.
+#[tokio::test]
+async fn a_statement_abandoned_outside_a_transaction_never_answers_the_next() {
+    let Some((my, db)) = fresh("mysql_abandoned_autocommit").await else {
+        return;
+    };
+    db.execute(text("CREATE TABLE abandoned_ac (id INT PRIMARY KEY)"))
+        .await
+        .unwrap();
+    let mut discarded = 0;
+    for polls in 1..=12usize {
+        // Reused: the same connection runs the next statement. Returned: it goes back to
+        // the pool at once, whose reset (from a task, then at checkout) must not read the
+        // abandoned answer as the ROLLBACK's.
+        for reuse in [true, false] {
+            let mut conn = db.connection().await.unwrap();
+            let id = i64::try_from(polls * 2).unwrap() + i64::from(reuse);
+            let sql = format!("INSERT INTO abandoned_ac VALUES ({id}) RETURNING id");
+            let finished = poll_then_drop(conn.query::<(i64,)>(text(sql)), polls).await;
+            if let Some(rows) = finished {
+                assert_eq!(rows.unwrap(), vec![(id,)]);
+            }
+            if reuse {
+                match conn.query_scalar::<i64>(text("SELECT 42")).await {
+                    Ok(n) => assert_eq!(n, 42, "{polls} polls: SELECT 42 read another's answer"),
+                    Err(Error::ConnectionLost { .. }) => discarded += 1,
+                    Err(e) => panic!("{polls} polls: {e}"),
+                }
+            }
+            drop(conn);
+            every_pooled_connection_answers_its_own(&db).await;
+        }
+    }
+    // The INSERTs ran in autocommit: each is kept or not, once at most.
+    let rows: Vec<(i64,)> = db
+        .query(text("SELECT id FROM abandoned_ac ORDER BY id"))
+        .await
+        .unwrap();
+    assert!(rows.windows(2).all(|w| w[0] < w[1]) && rows.len() <= 24);
+    assert!(discarded > 0, "no poll count cut a statement off midway");
+    drop(db);
+    my.drop().await;
+}
+
+/// A SAVEPOINT's work dropped midway (its guard rolls it back from a task, as a session's
+/// flush does): the ROLLBACK TO SAVEPOINT must not read the abandoned INSERT's answer as
+/// its own (and leave its own for the next statement, which then read an INSERT "of 0
+/// rows"). The rest of the transaction is refused and nothing of it commits, or, where
+/// the work finished before the drop, it commits whole; the pool's connections stay in
+/// step either way.
+#[tokio::test]
+async fn a_savepoint_dropped_midway_never_shifts_answers() {
+    let Some((my, db)) = fresh("mysql_abandoned_savepoint").await else {
+        return;
+    };
+    db.execute(text("CREATE TABLE abandoned_sp (id INT PRIMARY KEY)"))
+        .await
+        .unwrap();
+    let mut expected: Vec<(i64,)> = Vec::new();
+    let mut refused = 0;
+    for polls in 1..=12usize {
+        // Continued: the transaction runs another statement and commits. Dropped: the
+        // transaction and its connection are dropped at once (a session whose commit
+        // fails does so), leaving the rollbacks to tasks and the pool.
+        for continued in [true, false] {
+            let base = i64::try_from(polls * 2).unwrap() * 10 + if continued { 0 } else { 10 };
+            let mut conn = db.connection().await.unwrap();
+            let mut tx = conn.begin().await.unwrap();
+            tx.execute(text(format!("INSERT INTO abandoned_sp VALUES ({base})")))
+                .await
+                .unwrap();
+            let work = async {
+                let mut sp = tx.savepoint().await?;
+                let ids = sp
+                    .query::<(i64,)>(text(format!(
+                        "INSERT INTO abandoned_sp VALUES ({}), ({}) RETURNING id",
+                        base + 1,
+                        base + 2
+                    )))
+                    .await?;
+                sp.commit().await?;
+                Ok::<_, Error>(ids)
+            };
+            let finished = poll_then_drop(work, polls).await;
+            let sp_done = match finished {
+                Some(ids) => {
+                    assert_eq!(ids.unwrap(), vec![(base + 1,), (base + 2,)]);
+                    true
+                }
+                None => false,
+            };
+            if continued {
+                let next = tx
+                    .query::<(i64,)>(text(format!(
+                        "INSERT INTO abandoned_sp VALUES ({}) RETURNING id",
+                        base + 3
+                    )))
+                    .await;
+                match next {
+                    Ok(ids) => {
+                        assert_eq!(ids, vec![(base + 3,)], "{polls} polls: another's answer");
+                        tx.commit().await.unwrap();
+                        expected.push((base,));
+                        if sp_done {
+                            expected.push((base + 1,));
+                            expected.push((base + 2,));
+                        }
+                        expected.push((base + 3,));
+                    }
+                    Err(Error::TransactionAbandoned) => {
+                        refused += 1;
+                        assert!(matches!(
+                            tx.commit().await,
+                            Err(Error::TransactionAbandoned)
+                        ));
+                    }
+                    Err(e) => panic!("{polls} polls: {e}"),
+                }
+            } else {
+                drop(tx);
+            }
+            drop(conn);
+            every_pooled_connection_answers_its_own(&db).await;
+            let rows: Vec<(i64,)> = db
+                .query(text("SELECT id FROM abandoned_sp ORDER BY id"))
+                .await
+                .unwrap();
+            assert_eq!(rows, expected, "{polls} polls, continued {continued}");
+        }
+    }
+    assert!(
+        refused > 0,
+        "no poll count cut the savepoint's work off midway"
+    );
+    drop(db);
+    my.drop().await;
+}

@@ -167,3 +167,84 @@ async fn session_flush_gives_one_and_many_rows_their_keys() {
     db.close();
     target.finish().await;
 }
+
+/// A session flush whose keys come from `LAST_INSERT_ID()` (no RETURNING), its future
+/// dropped at each point in turn: the commit writes the rows exactly once with the keys
+/// the session holds, or is refused and writes nothing; never an INSERT that reads
+/// another statement's answer (its row count and `LAST_INSERT_ID()`).
+#[tokio::test]
+async fn a_flush_dropped_midway_writes_once_or_nothing_without_returning() {
+    let Some((target, db)) = without_returning("nr_dropped_flush").await else {
+        return;
+    };
+    let mut expected: Vec<String> = Vec::new();
+    for polls in 1..=12usize {
+        let mut s = db.session();
+        let _ = s.query::<Account>().all().await.expect("read");
+        let a = s.add(Account {
+            username: format!("{polls} a"),
+            ..Default::default()
+        });
+        let b = s.add(Account {
+            username: format!("{polls} b"),
+            ..Default::default()
+        });
+        // Scoped: the flush's future is dropped (not only unpinned) at the block's end.
+        let finished = {
+            let mut flush = std::pin::pin!(s.flush());
+            let mut finished = None;
+            for _ in 0..polls {
+                let polled = std::future::poll_fn(|cx| {
+                    std::task::Poll::Ready(match std::future::Future::poll(flush.as_mut(), cx) {
+                        std::task::Poll::Ready(v) => Some(v),
+                        std::task::Poll::Pending => None,
+                    })
+                })
+                .await;
+                if polled.is_some() {
+                    finished = polled;
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            finished
+        };
+        if let Some(result) = finished {
+            result.expect("flush");
+        }
+        match s.commit().await {
+            Ok(()) => {
+                let keys = [
+                    (s[a].id, s[a].username.clone()),
+                    (s[b].id, s[b].username.clone()),
+                ];
+                let rows = stored(&db).await;
+                for key in keys {
+                    assert!(
+                        rows.contains(&key),
+                        "{polls} polls: {key:?} not stored as held"
+                    );
+                }
+                expected.push(format!("{polls} a"));
+                expected.push(format!("{polls} b"));
+            }
+            Err(e) => assert!(
+                matches!(
+                    e,
+                    oxalchemy::Error::TransactionAbandoned
+                        | oxalchemy::Error::ConnectionLost { .. }
+                ),
+                "{polls} polls: {e}"
+            ),
+        }
+        s.close().await.expect("close");
+        let names: Vec<String> = stored(&db).await.into_iter().map(|(_, n)| n).collect();
+        let mut sorted = expected.clone();
+        sorted.sort();
+        let mut got = names.clone();
+        got.sort();
+        assert_eq!(got, sorted, "{polls} polls: each row once, or none");
+    }
+    drop(db);
+    target.finish().await;
+}

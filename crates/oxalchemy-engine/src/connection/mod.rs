@@ -83,6 +83,13 @@ pub(crate) enum WireState {
 /// connection returned to the pool). Inside a transaction the transaction is aborted, and
 /// its `commit` fails with [`Error::TransactionAbandoned`]. A connection that was lost is
 /// discarded, along with every pooled connection opened before the loss.
+///
+/// On MySQL / MariaDB there is no cancel: inside a transaction every later statement and
+/// the commit are refused ([`Error::TransactionAbandoned`]) and the connection is
+/// discarded, which rolls the transaction back on the server. Outside one, a connection
+/// whose abandoned request left unread only rows of its result is reset; one left in the
+/// middle of an answer (which the next request, or a reset's ROLLBACK, would read as its
+/// own) is discarded, and its next request fails with [`Error::ConnectionLost`].
 pub struct Connection {
     obj: Option<Object<Manager>>,
     shared: Arc<Shared>,
@@ -155,6 +162,29 @@ impl Connection {
         {
             pooled.state = WireState::Lost;
             return Err(Error::TransactionAbandoned);
+        }
+        // Outside a transaction a MySQL connection whose abandoned request is only rows
+        // left unread is reset below (mysql_async reads them to their end first); one left
+        // in the middle of an exchange cannot be reset (the ROLLBACK would read the
+        // abandoned answer as its own), so it is discarded, and this request refused,
+        // rather than answered with another's answer.
+        #[cfg(feature = "mysql")]
+        #[allow(irrefutable_let_patterns)]
+        if let AnyConn::Mysql(m) = &mut pooled.conn {
+            if pooled.state == WireState::InFlight {
+                m.settle().await;
+                if m.out_of_step() {
+                    pooled.state = WireState::Lost;
+                    return Err(Error::ConnectionLost {
+                        reason: "a request on this MySQL connection was abandoned in flight \
+                                 (its future dropped midway, as by a timeout), which leaves \
+                                 the connection out of step with the server; it is \
+                                 discarded: check out another"
+                            .into(),
+                        source: "request abandoned in flight".into(),
+                    });
+                }
+            }
         }
         if pooled.state == WireState::InFlight && pooled.depth == 0 {
             if let Err(e) = pooled.conn.reset().await {

@@ -160,14 +160,39 @@ impl MysqlConn {
         }
     }
 
-    /// The connection, once anything a dropped transaction left running has finished.
+    /// Whether this connection can no longer be used: a request was abandoned in the middle
+    /// of one of mysql_async's exchanges with the server (its future dropped between
+    /// sending the command and reading the whole answer), or the connection broke, or a
+    /// dropped transaction's ROLLBACK found it so. mysql_async marks a connection
+    /// "disconnected" when an exchange starts and clears the mark only when the exchange
+    /// completes, so a mark still set before the next request means the server's answer
+    /// (or part of it) is still to be read: the next request would take it for its own,
+    /// and a reset would read it as the ROLLBACK's. There is no way to skip to the end of
+    /// an answer whose length is unknown, so such a connection is closed, never reused.
+    /// (Rows of a result set left unread are not this case: mysql_async records that
+    /// result as pending and reads it to its end before the next command.) Call after
+    /// [`Self::settle`].
+    pub(crate) fn out_of_step(&self) -> bool {
+        self.conn.as_ref().is_none_or(|c| c.is_disconnected())
+    }
+
+    /// The connection, once anything a dropped transaction left running has finished;
+    /// a connection [`out_of_step`](Self::out_of_step) is closed instead.
     async fn ready(&mut self) -> Result<&mut Conn> {
         self.settle().await;
+        if self.conn.as_ref().is_some_and(|c| c.is_disconnected()) {
+            // Dropped without a COM_QUIT: the server ends the session (and rolls back its
+            // transaction) when the socket closes.
+            self.conn = None;
+        }
         match self.conn.as_mut() {
             Some(c) => Ok(c),
             None => Err(Error::ConnectionLost {
-                reason: "the ROLLBACK of a dropped transaction failed on this connection".into(),
-                source: "connection closed after a failed ROLLBACK".into(),
+                reason: "this MySQL connection was closed: a request abandoned in flight \
+                         left it out of step with the server, or the ROLLBACK of a dropped \
+                         transaction failed on it"
+                    .into(),
+                source: "connection closed after an abandoned request or a failed ROLLBACK".into(),
             }),
         }
     }
@@ -187,6 +212,13 @@ impl MysqlConn {
                 None => conn,
             };
             let c = conn.as_mut()?;
+            if c.is_disconnected() {
+                // The transaction was dropped with a request in the middle of its exchange
+                // (see `out_of_step`): the ROLLBACK would read that request's answer as its
+                // own and leave its own answer for the next request. Closing the socket
+                // rolls the transaction back on the server instead.
+                return None;
+            }
             if let Err(e) = c.query_drop(sql).await {
                 tracing::warn!(target: "oxalchemy::engine", error = %e, "rollback of a dropped transaction failed");
                 return None;
