@@ -389,12 +389,18 @@ const NAN: &str = "SQLite stores NaN as NULL, so it would read back as NULL; sto
 struct SqliteBind<'a>(&'a Value);
 
 impl rusqlite::ToSql for SqliteBind<'_> {
+    #[inline]
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         use oxalchemy_core::Dialect;
         Ok(match self.0 {
             Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
             Value::I64(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
             Value::F64(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
+            // The narrow scalars as the dialect's `encode` widens them, without its clone.
+            Value::I32(i) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*i))),
+            Value::I16(i) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*i))),
+            Value::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*b))),
+            Value::F32(f) if !f.is_nan() => ToSqlOutput::Borrowed(ValueRef::Real(f64::from(*f))),
             Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
             Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
             // Values not yet in SQLite's encoding (e.g. from a statement compiled for another
