@@ -99,7 +99,10 @@ impl Exec<'_> {
 /// `options`, …) is defined once, for every `X`, so both kinds of query can always do the
 /// same things.
 pub struct Query<M, X = Unbound> {
-    select: Select,
+    // Boxed: every builder call and every terminal's future takes the query by value, and
+    // a `Select` is some 300 bytes; moving a pointer instead saved more per lookup than the
+    // one allocation costs (callgrind, `benches/lookup_callgrind.rs`).
+    select: Box<Select>,
     loaders: Vec<Arc<dyn Loader<M>>>,
     exec: X,
     _model: PhantomData<fn() -> M>,
@@ -138,10 +141,10 @@ pub fn query<M: Model>() -> Query<M> {
     });
     Query {
         // The FROM list built at its final size: `from()` would push into an empty one.
-        select: Select {
+        select: Box::new(Select {
             from: vec![oxalchemy_core::table(M::TABLE).into()],
             ..select(columns)
-        },
+        }),
         // Relationships declared eager are loaded by every query.
         loaders: M::default_loaders(),
         exec: Unbound,
@@ -152,7 +155,7 @@ pub fn query<M: Model>() -> Query<M> {
 impl<M, X> Query<M, X> {
     /// The SELECT built so far (for terminals in other modules: `stream.rs`, `cache.rs`).
     pub(crate) fn into_select(self) -> Select {
-        self.select
+        *self.select
     }
 
     /// The SELECT built so far, borrowed.
@@ -165,40 +168,46 @@ impl<M, X> Query<M, X> {
 impl<M: Model, X> Query<M, X> {
     /// Adds a WHERE condition; several are ANDed.
     pub fn filter(mut self, cond: Expr) -> Self {
-        self.select = self.select.filter(cond);
+        // In place, as `Select::filter` does it (conditions ANDed, nested ANDs flattened),
+        // rather than moving the tree out and back.
+        let slot = &mut self.select.where_;
+        *slot = Some(match slot.take() {
+            None => cond,
+            Some(prev) => oxalchemy_core::expr::and_([prev, cond]),
+        });
         self
     }
     /// Adds an ORDER BY item (`User::name.desc()`, or a column for ascending order).
     pub fn order_by(mut self, item: impl Into<OrderBy>) -> Self {
-        self.select = self.select.order_by(item);
+        self.select.order_by.push(item.into());
         self
     }
     /// At most `n` rows (LIMIT).
     pub fn limit(mut self, n: u64) -> Self {
-        self.select = self.select.limit(n);
+        self.select.limit = Some(n);
         self
     }
     /// Skips the first `n` rows (OFFSET); pair it with `order_by` for stable pages.
     pub fn offset(mut self, n: u64) -> Self {
-        self.select = self.select.offset(n);
+        self.select.offset = Some(n);
         self
     }
     /// SELECT DISTINCT: each row once, e.g. after a join that repeats it.
     pub fn distinct(mut self) -> Self {
-        self.select = self.select.distinct();
+        self.select.distinct = true;
         self
     }
     /// An INNER JOIN (e.g. to filter on another table, or to fill with
     /// [`contains_eager`](crate::contains_eager)); the selected columns stay `M`'s.
     pub fn join(mut self, table: impl Into<oxalchemy_core::query::FromItem>, on: Expr) -> Self {
-        self.select = self.select.join(table, on);
+        *self.select = std::mem::take(&mut *self.select).join(table, on);
         self
     }
     /// An INNER JOIN along a relationship (`.join_related(Post::author)?`), e.g. to filter
     /// on the related table; the selected columns stay `M`'s.
     pub fn join_related<T: Model>(mut self, rel: crate::Relationship<M, T>) -> Result<Self, Error> {
         for (target, on) in rel.join_path()? {
-            self.select = self.select.join(target, on);
+            *self.select = std::mem::take(&mut *self.select).join(target, on);
         }
         Ok(self)
     }
@@ -208,7 +217,7 @@ impl<M: Model, X> Query<M, X> {
         rel: crate::Relationship<M, T>,
     ) -> Result<Self, Error> {
         for (target, on) in rel.join_path()? {
-            self.select = self.select.left_join(target, on);
+            *self.select = std::mem::take(&mut *self.select).left_join(target, on);
         }
         Ok(self)
     }
@@ -257,7 +266,7 @@ impl<M: Model, X> Query<M, X> {
 
     /// `SELECT count(*) FROM (<this query>) AS counted`.
     pub(crate) fn count_statement(&self) -> Select {
-        select([func::count_star()]).from_subquery(self.select.clone(), "counted")
+        select([func::count_star()]).from_subquery((*self.select).clone(), "counted")
     }
 }
 
@@ -277,7 +286,7 @@ impl<M: Model> Query<M> {
 
     /// The SELECT with the joined loaders' joins and columns added.
     pub(crate) fn joined_select(&self) -> Result<Select, Error> {
-        let mut select = self.select.clone();
+        let mut select = (*self.select).clone();
         let joined = self.loaders.iter().filter_map(|l| l.joined());
         for (i, j) in joined.enumerate() {
             select = j.extend(select, &format!("oxalchemy_joined_{i}"))?;
@@ -335,13 +344,21 @@ impl<M: Model> Query<M> {
 
     /// The first row (LIMIT 1), if any.
     pub async fn first<'e>(self, ex: impl Into<Exec<'e>>) -> Result<Option<M>, Error> {
-        let mut rows = self.limit(1).run(ex.into()).await?;
+        let query = self.limit(1);
+        if query.loaders.is_empty() {
+            // The one row decoded straight into `M`, without a `Vec` around it.
+            let mut held = None;
+            let conn = ex.into().connection(&mut held).await?;
+            return conn.query_select_first_read(&query.select).await;
+        }
+        let mut rows = query.run(ex.into()).await?;
         Ok(rows.pop())
     }
 
     /// Exactly one row, else [`Error::NotFound`] / [`Error::MultipleResults`].
     pub async fn one<'e>(self, ex: impl Into<Exec<'e>>) -> Result<M, Error> {
-        self.one_or_none(ex).await?.ok_or(Error::NotFound)
+        // `one_or_none`'s body rather than a call to it: one async layer less per lookup.
+        at_most_one(self.limit(2).run(ex.into()).await?)?.ok_or(Error::NotFound)
     }
 
     /// At most one row, else [`Error::MultipleResults`]. Fetches at most two.
@@ -360,7 +377,7 @@ impl<M: Model> Query<M> {
     ) -> Result<u64, Error> {
         let mut held = None;
         let conn = ex.into().connection(&mut held).await?;
-        let c = conn.compile(&self.select.into())?;
+        let c = conn.compile(&(*self.select).into())?;
         conn.query_batches(&c, batch, f).await
     }
 

@@ -195,6 +195,16 @@ async fn create_insert_query_update_delete_on_both_databases() {
             .await
             .unwrap();
         assert_eq!(first.map(|u| u.username), Some("bob".to_owned()));
+        assert!(
+            orm::query::<User>()
+                .filter(User::username.eq("zed"))
+                .first(&db)
+                .await
+                .unwrap()
+                .is_none(),
+            "[{}] first() of no rows is None",
+            t.label
+        );
         assert!(matches!(
             orm::query::<User>().one(&db).await,
             Err(Error::MultipleResults { .. })

@@ -154,6 +154,7 @@ impl StatementCache {
             key: std::mem::take(&mut self.scratch),
             // `Vec<&'static Value>` is a `Vec<&'a Value>`: the buffer is reused.
             values: std::mem::take(&mut self.values),
+            last_table: None,
         };
         shape.key.clear();
         shape.str(dialect.name());
@@ -176,7 +177,7 @@ impl StatementCache {
         cacheable: bool,
         stmt: Source<'_>,
     ) -> Result<(Arc<str>, Vec<Value>), CompileError> {
-        let Shape { key, values } = shape;
+        let Shape { key, values, .. } = shape;
         if !cacheable {
             self.recycle(key, values);
             let c = stmt.with(&[], |stmt, _| compile(dialect, stmt))?;
@@ -242,6 +243,7 @@ impl Source<'_> {
                 let mut shape = Shape {
                     key: Vec::new(),
                     values: Vec::new(),
+                    last_table: None,
                 };
                 shape.statement(&stmt);
                 f(&stmt, &shape.values)
@@ -255,6 +257,13 @@ impl Source<'_> {
 struct Shape<'a> {
     key: Vec<u8>,
     values: Vec<&'a Value>,
+    /// The `&'static str` table qualifying the last column written, if it had one. A column
+    /// qualified by the same table (a model's columns, and its filters) is written as tag
+    /// 24 and its name, without the table's ten bytes again: the key is hashed and compared
+    /// on every lookup, so its length is much of a lookup's cost. Tag 24 means "the table
+    /// of the column before", which the bytes before it spell, so two statements that
+    /// render differently still never write the same key.
+    last_table: Option<&'static str>,
 }
 
 impl<'a> Shape<'a> {
@@ -518,9 +527,17 @@ impl<'a> Shape<'a> {
     fn expr(&mut self, e: &'a Expr) -> bool {
         match e {
             Expr::Column { table, name } => {
-                self.tag(1);
-                self.opt_ident(table.as_ref());
+                let table_static = table.as_ref().and_then(Ident::as_static);
+                match (table_static, self.last_table) {
+                    // Fat-pointer equality: the same address and length, so the same text.
+                    (Some(t), Some(last)) if std::ptr::eq(t, last) => self.tag(24),
+                    _ => {
+                        self.tag(1);
+                        self.opt_ident(table.as_ref());
+                    }
+                }
                 self.ident(name);
+                self.last_table = table_static;
             }
             Expr::Star(t) => {
                 self.tag(2);

@@ -158,6 +158,17 @@ impl Connection {
         self.run_query(&sql, &binds, Access::Read).await
     }
 
+    /// [`Self::query_select_read`]'s first row; the rest are not read, and no `Vec` is
+    /// built for it. For `.first()` of a model query, which asks for one row.
+    #[doc(hidden)]
+    pub async fn query_select_first_read<T: FromRow + Send>(
+        &mut self,
+        select: &oxalchemy_core::Select,
+    ) -> Result<Option<T>> {
+        let (sql, binds) = self.shared.compile_shared_select(select)?;
+        self.query_first_read_sql(&sql, &binds).await
+    }
+
     /// Runs a compiled statement that may write and returns rows (`INSERT … RETURNING`),
     /// decoded.
     #[doc(hidden)]

@@ -194,3 +194,49 @@ fn a_param_placeholder_is_refused_outside_a_prepared_statement() {
     );
     assert_eq!(compile(&Sqlite, &stmt), Err(CompileError::UnpreparedParam));
 }
+
+#[test]
+fn columns_sharing_a_table_keep_shapes_apart() {
+    // A column qualified by the previous column's `&'static str` table is keyed in short
+    // form: which columns share a table must still tell statements apart.
+    let c = |t: Option<&'static str>, n: &'static str| Expr::Column {
+        table: t.map(Ident::new_static),
+        name: Ident::new_static(n),
+    };
+    let owned = |t: &str, n: &'static str| Expr::Column {
+        table: Some(Ident::from(t.to_owned())),
+        name: Ident::new_static(n),
+    };
+    let q = |cols: Vec<Expr>| -> Statement { select(cols).from(table("t")).into() };
+    let f = |cols: Vec<Expr>, cond: Expr| -> Statement {
+        select(cols).from(table("t")).filter(cond).into()
+    };
+    let mut cache = StatementCache::new(40);
+    let stmts = [
+        q(vec![c(Some("t"), "a"), c(Some("t"), "b")]),
+        q(vec![c(Some("t"), "a"), c(Some("u"), "b")]),
+        q(vec![c(Some("u"), "a"), c(Some("t"), "b")]),
+        q(vec![c(Some("u"), "a"), c(Some("u"), "b")]),
+        q(vec![c(None, "a"), c(Some("t"), "b")]),
+        q(vec![c(Some("t"), "a"), c(None, "b"), c(Some("t"), "b")]),
+        q(vec![
+            c(Some("t"), "a"),
+            c(Some("t"), "b"),
+            c(Some("t"), "c"),
+        ]),
+        q(vec![owned("t", "a"), c(Some("t"), "b")]),
+        q(vec![c(Some("t"), "a"), owned("t", "b")]),
+        f(vec![c(Some("t"), "a")], c(Some("t"), "b").eq(1)),
+        f(vec![c(Some("t"), "a")], c(Some("u"), "b").eq(1)),
+        f(vec![c(Some("u"), "a")], c(Some("u"), "b").eq(1)),
+        f(vec![c(Some("u"), "a")], c(None, "b").eq(1)),
+        q(vec![c(Some("t"), "a"), c(Some("t"), "b")]),
+        q(vec![c(Some("u"), "a"), c(Some("t"), "b")]),
+        f(vec![c(Some("t"), "a")], c(Some("t"), "b").eq(2)),
+    ];
+    for stmt in &stmts {
+        assert_eq!(cache.compile(&Postgres, stmt), compile(&Postgres, stmt));
+        assert_eq!(cache.compile(&Sqlite, stmt), compile(&Sqlite, stmt));
+    }
+    assert_eq!((cache.stats().misses, cache.stats().hits), (26, 6));
+}
