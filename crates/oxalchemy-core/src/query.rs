@@ -211,8 +211,12 @@ impl Select {
     }
     /// Adds a WHERE condition; several calls are ANDed.
     pub fn filter(mut self, cond: Expr) -> Self {
-        add_condition(&mut self.where_, cond);
+        self.add_filter(cond);
         self
+    }
+    /// [`Select::filter`] in place, for a builder that holds the `Select` (a model query).
+    pub fn add_filter(&mut self, cond: Expr) {
+        add_condition(&mut self.where_, cond);
     }
     /// Adds GROUP BY expressions (a label groups by its select-list alias).
     pub fn group_by<I>(mut self, exprs: I) -> Self

@@ -168,13 +168,8 @@ impl<M, X> Query<M, X> {
 impl<M: Model, X> Query<M, X> {
     /// Adds a WHERE condition; several are ANDed.
     pub fn filter(mut self, cond: Expr) -> Self {
-        // In place, as `Select::filter` does it (conditions ANDed, nested ANDs flattened),
-        // rather than moving the tree out and back.
-        let slot = &mut self.select.where_;
-        *slot = Some(match slot.take() {
-            None => cond,
-            Some(prev) => oxalchemy_core::expr::and_([prev, cond]),
-        });
+        // In place, rather than moving the tree out and back.
+        self.select.add_filter(cond);
         self
     }
     /// Adds an ORDER BY item (`User::name.desc()`, or a column for ascending order).
