@@ -239,12 +239,23 @@ pub trait Entity {
 }
 
 /// The position of `M`'s first key column among its columns.
-fn key_position<M: Model>() -> usize {
+pub(crate) fn key_position<M: Model>() -> usize {
     let columns = M::columns();
     M::primary_key_columns()
         .first()
         .and_then(|k| columns.iter().position(|c| c == k))
         .unwrap_or(0)
+}
+
+/// `M` read from its columns at `*idx`, `None` where its first key column is NULL (an
+/// outer join found no row); `*idx` moves past its columns either way. Shared by rows of
+/// models (`Option<M>`) and joinedload.
+pub(crate) fn read_optional<M: Model>(row: &Row<'_>, idx: &mut usize) -> Result<Option<M>, Error> {
+    if row.is_null(*idx + key_position::<M>())? {
+        *idx += M::columns().len();
+        return Ok(None);
+    }
+    <M as Fields>::read(row, idx).map(Some)
 }
 
 fn qualified_columns<M: Model>(out: &mut Vec<Expr>) {
@@ -289,11 +300,7 @@ impl<M: Model> Entity for Option<M> {
     }
     /// `None` when the model's first key column is NULL (no row joined).
     fn read(row: &Row<'_>, idx: &mut usize) -> Result<Option<M>, Error> {
-        if row.is_null(*idx + key_position::<M>())? {
-            *idx += M::columns().len();
-            return Ok(None);
-        }
-        <M as Fields>::read(row, idx).map(Some)
+        read_optional(row, idx)
     }
     fn hint() -> ModelHint {
         ModelHint::of::<M>()

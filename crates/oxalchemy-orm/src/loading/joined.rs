@@ -19,6 +19,7 @@ use super::{
 use crate::errors::missing_secondary;
 use crate::model::{Model, RelationshipDef, RelationshipKind};
 use crate::relation::{Many, One, Relationship, RelationshipSlot};
+use crate::rows::read_optional;
 
 /// `joinedload(Post::author)`: the target rides on the main query through a LEFT OUTER JOIN
 /// (a collection, one-to-many or many-to-many, repeats its parent once per child; the
@@ -106,7 +107,7 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
     }
 
     fn decode(&self, row: &Row<'_>, idx: &mut usize, parent: &mut M) -> Result<(), Error> {
-        let target = read_target::<T>(row, idx)?;
+        let target = read_optional::<T>(row, idx)?;
         match self.rel.slot() {
             RelationshipSlot::One(slot) => *slot(parent) = One::fetched(target),
             RelationshipSlot::Many(slot) => {
@@ -123,7 +124,7 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
     fn decode_repeated(&self, row: &Row<'_>, idx: &mut usize, parent: &mut M) -> Result<(), Error> {
         match self.rel.slot() {
             RelationshipSlot::Many(slot) => {
-                if let Some(target) = read_target::<T>(row, idx)? {
+                if let Some(target) = read_optional::<T>(row, idx)? {
                     slot(parent).push_fetched(target);
                 }
             }
@@ -132,20 +133,6 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
         }
         Ok(())
     }
-}
-
-/// The joined target of a row at `*idx`, `None` where the outer join found none (a NULL
-/// key); `*idx` moves past its columns either way.
-fn read_target<T: Model>(row: &Row<'_>, idx: &mut usize) -> Result<Option<T>, Error> {
-    let key_offset = T::primary_key_columns()
-        .first()
-        .and_then(|k| T::columns().iter().position(|c| c == k))
-        .unwrap_or(0);
-    if row.is_null(*idx + key_offset)? {
-        *idx += T::columns().len();
-        return Ok(None);
-    }
-    T::read(row, idx).map(Some)
 }
 
 impl<M: Model, T: Model + Clone> JoinedLoad<M, T> {

@@ -97,10 +97,7 @@ pub(crate) async fn read_grouped<M: Model>(
     joined: &[&dyn JoinedLoader<M>],
 ) -> Result<Vec<M>, Error> {
     // `extend_collection` refused a collection join without a single-column key.
-    let key_at = M::primary_key_columns()
-        .first()
-        .and_then(|k| M::columns().iter().position(|c| c == k))
-        .unwrap_or(0);
+    let key_at = crate::rows::key_position::<M>();
     let width = M::columns().len();
     let mut parents: Vec<M> = Vec::new();
     // Keys are rows' primary-key values, which may come from untrusted input: foldhash is
