@@ -238,7 +238,9 @@ pub(super) struct FlushSaved {
 const MAX_COMMIT_FLUSHES: usize = 100;
 
 /// The SAVEPOINT around a flush with listeners (flushes do not nest, so one name does).
-const FLUSH_SAVEPOINT: &str = "oxalchemy_flush";
+const SAVEPOINT: &str = "SAVEPOINT oxalchemy_flush";
+const ROLLBACK_TO_SAVEPOINT: &str = "ROLLBACK TO SAVEPOINT oxalchemy_flush";
+const RELEASE_SAVEPOINT: &str = "RELEASE SAVEPOINT oxalchemy_flush";
 
 /// Whether flush listeners are running, shared with the guard that clears it: a flush
 /// future dropped midway drops its guard too, so the session is not left "flushing",
@@ -340,10 +342,10 @@ impl Session {
     /// with a copy of the session to put back if anything fails.
     pub(super) async fn flush_with_listeners(&mut self) -> Result<(), Error> {
         let saved = self.save_for_flush();
-        self.log.push(format!("SAVEPOINT {FLUSH_SAVEPOINT}"));
+        self.log.push(SAVEPOINT.to_owned());
         self.transaction()
             .await?
-            .execute(oxalchemy_core::text(format!("SAVEPOINT {FLUSH_SAVEPOINT}")))
+            .execute(oxalchemy_core::text(SAVEPOINT))
             .await?;
         // Kept in the session rather than in this future, once the SAVEPOINT exists to roll
         // back to: if the future is dropped midway (a timeout), the next flush finds the
@@ -357,28 +359,16 @@ impl Session {
             self.flush_listened().await
         };
         let saved = self.flush_copy.take();
-        let end = match &result {
-            Ok(()) => vec![format!("RELEASE SAVEPOINT {FLUSH_SAVEPOINT}")],
-            Err(_) => vec![
-                format!("ROLLBACK TO SAVEPOINT {FLUSH_SAVEPOINT}"),
-                format!("RELEASE SAVEPOINT {FLUSH_SAVEPOINT}"),
-            ],
-        };
-        if let (Err(_), Some(saved)) = (&result, saved) {
-            self.restore_after_flush(saved);
-        }
-        let mut ended = Ok(());
-        for sql in end {
-            self.log.push(sql.clone());
-            let step = match self.tx.as_mut() {
-                Some(tx) => tx.execute(oxalchemy_core::text(sql)).await.map(drop),
-                None => Err(Error::TransactionFinished),
-            };
-            if let Err(e) = step {
-                ended = Err(e);
-                break;
+        let ended = match &result {
+            Ok(()) => self.end_savepoint(&[RELEASE_SAVEPOINT]).await,
+            Err(_) => {
+                if let Some(saved) = saved {
+                    self.restore_after_flush(saved);
+                }
+                self.end_savepoint(&[ROLLBACK_TO_SAVEPOINT, RELEASE_SAVEPOINT])
+                    .await
             }
-        }
+        };
         match result {
             // The flush's own error is what the caller acts on; if even the rollback to the
             // SAVEPOINT failed the connection is gone and the transaction with it.
@@ -397,14 +387,22 @@ impl Session {
             return Ok(());
         };
         self.restore_after_flush(saved);
-        let Some(tx) = self.tx.as_mut() else {
+        if self.tx.is_none() {
+            // The transaction, and the SAVEPOINT with it, already ended.
             return Ok(());
-        };
-        for sql in [
-            format!("ROLLBACK TO SAVEPOINT {FLUSH_SAVEPOINT}"),
-            format!("RELEASE SAVEPOINT {FLUSH_SAVEPOINT}"),
-        ] {
-            self.log.push(sql.clone());
+        }
+        self.end_savepoint(&[ROLLBACK_TO_SAVEPOINT, RELEASE_SAVEPOINT])
+            .await
+    }
+
+    /// Runs `statements`, which end the flush's SAVEPOINT, in the session's transaction,
+    /// logging each; stops at the first error.
+    async fn end_savepoint(&mut self, statements: &[&'static str]) -> Result<(), Error> {
+        for &sql in statements {
+            self.log.push(sql.to_owned());
+            let Some(tx) = self.tx.as_mut() else {
+                return Err(Error::TransactionFinished);
+            };
             tx.execute(oxalchemy_core::text(sql)).await?;
         }
         Ok(())
