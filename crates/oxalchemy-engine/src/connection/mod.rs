@@ -150,27 +150,22 @@ impl Connection {
             pooled.conn.forget_statements();
             pooled.statements_epoch = epoch;
         }
-        // MySQL's client cannot be brought back in step after a request abandoned in
-        // flight inside a transaction: its answer is still to be read, and the next
-        // request would take it for its own (a wrong answer, not an error); nor is there a
-        // cancel to wait for, as on PostgreSQL. Refuse instead: the connection is
-        // discarded, which ends the transaction on the server, so nothing of it commits.
-        #[cfg(feature = "mysql")]
-        if matches!(pooled.conn, AnyConn::Mysql(_))
-            && pooled.depth > 0
-            && pooled.state != WireState::Settled
-        {
-            pooled.state = WireState::Lost;
-            return Err(Error::TransactionAbandoned);
-        }
-        // Outside a transaction a MySQL connection whose abandoned request is only rows
-        // left unread is reset below (mysql_async reads them to their end first); one left
-        // in the middle of an exchange cannot be reset (the ROLLBACK would read the
-        // abandoned answer as its own), so it is discarded, and this request refused,
-        // rather than answered with another's answer.
+        // MySQL has no cancel to wait for, as PostgreSQL has, and its client cannot be
+        // brought back in step after a request abandoned in the middle of its answer: the
+        // next request would take that answer for its own (a wrong answer, not an error).
         #[cfg(feature = "mysql")]
         #[allow(irrefutable_let_patterns)]
         if let AnyConn::Mysql(m) = &mut pooled.conn {
+            // Inside a transaction: refuse the rest of it. The connection is discarded,
+            // which ends the transaction on the server, so nothing of it commits.
+            if pooled.depth > 0 && pooled.state != WireState::Settled {
+                pooled.state = WireState::Lost;
+                return Err(Error::TransactionAbandoned);
+            }
+            // Outside one, a request abandoned with only rows left unread is reset below
+            // (mysql_async reads them to their end first); one left in the middle of an
+            // exchange cannot be (the ROLLBACK would read the abandoned answer as its own),
+            // so it is discarded and this request refused.
             if pooled.state == WireState::InFlight {
                 m.settle().await;
                 if m.out_of_step() {

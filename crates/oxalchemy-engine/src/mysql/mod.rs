@@ -180,7 +180,7 @@ impl MysqlConn {
     /// a connection [`out_of_step`](Self::out_of_step) is closed instead.
     async fn ready(&mut self) -> Result<&mut Conn> {
         self.settle().await;
-        if self.conn.as_ref().is_some_and(|c| c.is_disconnected()) {
+        if self.out_of_step() {
             // Dropped without a COM_QUIT: the server ends the session (and rolls back its
             // transaction) when the socket closes.
             self.conn = None;
