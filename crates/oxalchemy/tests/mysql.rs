@@ -3,6 +3,7 @@
 //! typed errors. Everything else runs on MariaDB through `common::all_targets`.
 
 mod blog;
+mod common;
 
 use blog::*;
 use oxalchemy::prelude::*;
@@ -350,12 +351,8 @@ async fn a_statement_abandoned_in_a_transaction_is_not_answered_by_the_next() {
         .unwrap();
     {
         // Polled once, then dropped: the statement is sent, its answer never read.
-        let mut f = std::pin::pin!(tx.query_scalar::<i64>(text("SELECT 7")));
-        let polled = std::future::poll_fn(|cx| {
-            std::task::Poll::Ready(std::future::Future::poll(f.as_mut(), cx))
-        })
-        .await;
-        assert!(polled.is_pending(), "the SELECT answered within one poll");
+        let polled = common::poll_then_drop(tx.query_scalar::<i64>(text("SELECT 7")), 1).await;
+        assert!(polled.is_none(), "the SELECT answered within one poll");
     }
     let next = tx.query_scalar::<i64>(text("SELECT 42")).await;
     assert!(
@@ -377,27 +374,6 @@ async fn a_statement_abandoned_in_a_transaction_is_not_answered_by_the_next() {
     );
     drop(db);
     my.drop().await;
-}
-
-/// Polls `f` `polls` times (a short sleep between polls, so the server's answer can arrive
-/// partway), then drops it unless it finished: a future cut off at each point in turn, as
-/// a `timeout` would.
-async fn poll_then_drop<F: std::future::Future>(f: F, polls: usize) -> Option<F::Output> {
-    let mut f = std::pin::pin!(f);
-    for _ in 0..polls {
-        let polled = std::future::poll_fn(|cx| {
-            std::task::Poll::Ready(match f.as_mut().poll(cx) {
-                std::task::Poll::Ready(v) => Some(v),
-                std::task::Poll::Pending => None,
-            })
-        })
-        .await;
-        if polled.is_some() {
-            return polled;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-    }
-    None
 }
 
 /// Every connection the pool hands out answers each statement with that statement's own
@@ -437,7 +413,7 @@ async fn a_statement_abandoned_outside_a_transaction_never_answers_the_next() {
             let mut conn = db.connection().await.unwrap();
             let id = i64::try_from(polls * 2).unwrap() + i64::from(reuse);
             let sql = format!("INSERT INTO abandoned_ac VALUES ({id}) RETURNING id");
-            let finished = poll_then_drop(conn.query::<(i64,)>(text(sql)), polls).await;
+            let finished = common::poll_then_drop(conn.query::<(i64,)>(text(sql)), polls).await;
             if let Some(rows) = finished {
                 assert_eq!(rows.unwrap(), vec![(id,)]);
             }
@@ -502,7 +478,7 @@ async fn a_savepoint_dropped_midway_never_shifts_answers() {
                 sp.commit().await?;
                 Ok::<_, Error>(ids)
             };
-            let finished = poll_then_drop(work, polls).await;
+            let finished = common::poll_then_drop(work, polls).await;
             let sp_done = match finished {
                 Some(ids) => {
                     assert_eq!(ids.unwrap(), vec![(base + 1,), (base + 2,)]);

@@ -189,26 +189,7 @@ async fn a_flush_dropped_midway_writes_once_or_nothing_without_returning() {
             username: format!("{polls} b"),
             ..Default::default()
         });
-        // Scoped: the flush's future is dropped (not only unpinned) at the block's end.
-        let finished = {
-            let mut flush = std::pin::pin!(s.flush());
-            let mut finished = None;
-            for _ in 0..polls {
-                let polled = std::future::poll_fn(|cx| {
-                    std::task::Poll::Ready(match std::future::Future::poll(flush.as_mut(), cx) {
-                        std::task::Poll::Ready(v) => Some(v),
-                        std::task::Poll::Pending => None,
-                    })
-                })
-                .await;
-                if polled.is_some() {
-                    finished = polled;
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-            }
-            finished
-        };
+        let finished = common::poll_then_drop(s.flush(), polls).await;
         if let Some(result) = finished {
             result.expect("flush");
         }

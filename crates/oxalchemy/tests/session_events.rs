@@ -347,26 +347,6 @@ async fn flush_commit_and_rollback_from_a_flush_listener_are_errors() {
     }
 }
 
-/// Polls `f` up to `polls` times, letting the runtime run between polls, then drops it
-/// unfinished (as a `timeout` or a lost `select!` branch does). `Some` if it finished.
-async fn poll_then_drop<F: std::future::Future>(f: F, polls: usize) -> Option<F::Output> {
-    let mut f = std::pin::pin!(f);
-    for _ in 0..polls {
-        let polled = std::future::poll_fn(|cx| {
-            std::task::Poll::Ready(match f.as_mut().poll(cx) {
-                std::task::Poll::Ready(v) => Some(v),
-                std::task::Poll::Pending => None,
-            })
-        })
-        .await;
-        if polled.is_some() {
-            return polled;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    }
-    None
-}
-
 /// Drops a flush after 1, 2, … `max_polls` polls, each time in a new session that then
 /// commits or rolls back, on every target: every row is written exactly once, or the
 /// commit is refused (a statement abandoned in flight has an unknown outcome) and nothing
@@ -392,7 +372,7 @@ async fn drop_flushes_midway(name: &str, max_polls: usize, audited: bool) {
                 let _ = s.query::<Item>().all().await.unwrap();
                 s.add(item(&format!("{polls} {then_rollback} a")));
                 s.add(item(&format!("{polls} {then_rollback} b")));
-                let finished = poll_then_drop(s.flush(), polls).await;
+                let finished = common::poll_then_drop(s.flush(), polls).await;
                 if let Some(result) = finished {
                     result.unwrap();
                 }

@@ -133,3 +133,27 @@ pub(crate) async fn all_targets_but_mysql(test: &str) -> Vec<Target> {
     t.extend(pgbouncer_target(test).await);
     t
 }
+
+/// Polls `f` `polls` times (a short sleep between polls, so the server's answer can arrive
+/// partway), then drops it unfinished, as a `timeout` or a lost `select!` branch does: a
+/// future cut off at each point in turn. `Some` if it finished first.
+pub(crate) async fn poll_then_drop<F: std::future::Future>(
+    f: F,
+    polls: usize,
+) -> Option<F::Output> {
+    let mut f = std::pin::pin!(f);
+    for _ in 0..polls {
+        let polled = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(match f.as_mut().poll(cx) {
+                std::task::Poll::Ready(v) => Some(v),
+                std::task::Poll::Pending => None,
+            })
+        })
+        .await;
+        if polled.is_some() {
+            return polled;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    None
+}
