@@ -10,29 +10,7 @@ use oxalchemy::prelude::*;
 
 async fn setup(t: &common::Target) -> Database {
     let db = t.connect().await;
-    db.create_all(&registry().metadata()).await.unwrap();
-    let mut s = db.session();
-    for (name, titles) in [
-        ("ann", &["a1", "a2"][..]),
-        ("bob", &[][..]),
-        ("cyd", &["c1"][..]),
-    ] {
-        s.add(User {
-            username: name.into(),
-            email: format!("{name}@example.com"),
-            settings: serde_json::json!({}),
-            posts: titles
-                .iter()
-                .map(|t| Post {
-                    title: (*t).into(),
-                    ..Default::default()
-                })
-                .collect::<Vec<_>>()
-                .into(),
-            ..Default::default()
-        });
-    }
-    s.commit().await.unwrap();
+    three_authors(&db).await;
     db
 }
 

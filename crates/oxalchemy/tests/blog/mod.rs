@@ -136,3 +136,31 @@ pub(crate) fn registry() -> Registry {
         .model::<Tag>()
         .table(post_tags())
 }
+
+/// Creates the guide's tables on `db` and adds three authors: ann with posts a1 and a2,
+/// bob with none, cyd with c1 (the rows the column and mixed-row queries are read from).
+pub(crate) async fn three_authors(db: &Database) {
+    db.create_all(&registry().metadata()).await.unwrap();
+    let mut s = db.session();
+    for (name, titles) in [
+        ("ann", &["a1", "a2"][..]),
+        ("bob", &[][..]),
+        ("cyd", &["c1"][..]),
+    ] {
+        s.add(User {
+            username: name.into(),
+            email: format!("{name}@example.com"),
+            settings: serde_json::json!({}),
+            posts: titles
+                .iter()
+                .map(|t| Post {
+                    title: (*t).into(),
+                    ..Default::default()
+                })
+                .collect::<Vec<_>>()
+                .into(),
+            ..Default::default()
+        });
+    }
+    s.commit().await.unwrap();
+}
