@@ -315,7 +315,7 @@ impl<'a> Row<'a> {
     /// Decodes column `idx` with a small error type; the hot path of generated row decoders,
     /// which turn a failure into [`Error::Decode`] with [`Row::decode_error`] once.
     #[doc(hidden)]
-    #[inline]
+    #[inline(always)]
     pub fn decode<T: FromSql>(&self, idx: usize) -> D<T> {
         match &self.inner {
             #[cfg(feature = "sqlite")]

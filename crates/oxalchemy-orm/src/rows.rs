@@ -238,21 +238,22 @@ pub trait Entity {
     fn hint() -> ModelHint;
 }
 
-/// The position of `M`'s first key column among its columns.
-pub(crate) fn key_position<M: Model>() -> usize {
-    let columns = M::columns();
-    M::primary_key_columns()
-        .first()
-        .and_then(|k| columns.iter().position(|c| c == k))
-        .unwrap_or(0)
+/// The position of `M`'s first key column among its columns (a compile-time constant).
+#[inline]
+pub(crate) const fn key_position<M: Model>() -> usize {
+    match M::LAYOUT.first_key {
+        Some(at) => at,
+        None => 0,
+    }
 }
 
 /// `M` read from its columns at `*idx`, `None` where its first key column is NULL (an
 /// outer join found no row); `*idx` moves past its columns either way. Shared by rows of
 /// models (`Option<M>`) and joinedload.
+#[inline]
 pub(crate) fn read_optional<M: Model>(row: &Row<'_>, idx: &mut usize) -> Result<Option<M>, Error> {
     if row.is_null(*idx + key_position::<M>())? {
-        *idx += M::columns().len();
+        *idx += M::LAYOUT.columns;
         return Ok(None);
     }
     <M as Fields>::read(row, idx).map(Some)
@@ -273,6 +274,7 @@ impl<M: Model> Entity for M {
     }
     /// A row without this model (NULL key: an outer join found none) is an error naming
     /// the fix, rather than the first NOT NULL column's decode error.
+    #[inline]
     fn read(row: &Row<'_>, idx: &mut usize) -> Result<M, Error> {
         let start = *idx;
         <M as Fields>::read(row, idx).map_err(|e| match row.is_null(start + key_position::<M>()) {
@@ -299,6 +301,7 @@ impl<M: Model> Entity for Option<M> {
         qualified_columns::<M>(out);
     }
     /// `None` when the model's first key column is NULL (no row joined).
+    #[inline]
     fn read(row: &Row<'_>, idx: &mut usize) -> Result<Option<M>, Error> {
         read_optional(row, idx)
     }
@@ -421,6 +424,7 @@ macro_rules! tuples {
                 $first::columns(out);
                 $($t::columns(out);)*
             }
+            #[inline]
             fn read(row: &Row<'_>) -> Result<Self::Row, Error> {
                 let mut idx = 0;
                 Ok(($first::read(row, &mut idx)?, $($t::read(row, &mut idx)?,)*))
@@ -461,25 +465,6 @@ tuples! {
     (A, B, C, D)
     (A, B, C, D, E)
     (A, B, C, D, E, F)
-}
-
-/// A row of several models, decoded by [`EntityList::read`].
-struct Decoded<E: EntityList>(E::Row);
-
-impl<E: EntityList> FromRow for Decoded<E> {
-    fn from_row(row: &Row<'_>) -> Result<Self, Error> {
-        E::read(row).map(Decoded)
-    }
-}
-
-/// A row of a list `L` with whole models, decoded by [`RowOf::read_row`].
-struct Paired<L, T>(T, PhantomData<fn() -> L>);
-
-impl<L, T: RowOf<L>> FromRow for Paired<L, T> {
-    #[inline]
-    fn from_row(row: &Row<'_>) -> Result<Self, Error> {
-        T::read_row(row).map(|t| Paired(t, PhantomData))
-    }
 }
 
 /// Marks a [`RowsQuery`] of columns: the row type is chosen at `all::<T>()`.
@@ -701,8 +686,7 @@ impl<E: EntityList> RowsQuery<'_, E> {
     /// Every row, each model decoded from its columns.
     pub async fn all(self) -> Result<Vec<E::Row>, Error> {
         let (session, select) = self.checked()?;
-        let rows: Vec<Decoded<E>> = session.select(select).await?;
-        Ok(rows.into_iter().map(|d| d.0).collect())
+        session.select_map(select, E::read).await
     }
 }
 
@@ -721,8 +705,7 @@ impl<L> RowsQuery<'_, MixedRows<L>> {
     /// as themselves (`(User, i64)` for `(entity::<User>(), func::count(Post::id))`).
     pub async fn all<T: RowOf<L> + Send>(self) -> Result<Vec<T>, Error> {
         let (session, select) = self.checked()?;
-        let rows: Vec<Paired<L, T>> = session.select(select).await?;
-        Ok(rows.into_iter().map(|p| p.0).collect())
+        session.select_map(select, T::read_row).await
     }
 }
 

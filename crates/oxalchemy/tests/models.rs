@@ -79,6 +79,49 @@ fn metadata_lists_columns_mixins_first_and_relationships() {
     assert!(!users.column_named("username").unwrap().nullable);
 }
 
+/// Stamps without a key, flattened before a model's own key.
+#[derive(Mixin, Clone, Debug, Default, PartialEq)]
+struct LayoutStamps {
+    pub created: i64,
+    pub updated: i64,
+}
+
+/// A composite key after a mixin and a plain column: the first key column is the 4th.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "layout_late_key")]
+struct LateKey {
+    #[model(flatten)]
+    pub stamps: LayoutStamps,
+    pub note: String,
+    #[column(primary_key)]
+    pub code: String,
+    #[column(primary_key)]
+    pub n: i64,
+}
+
+/// The derive's compile-time layout (how rows of several models find an outer-joined
+/// model's key and skip its columns) agrees with the column lists built at run time.
+fn layout_agrees<M: Model>(columns: usize, first_key: usize) {
+    let layout = <M as orm::Fields>::LAYOUT;
+    assert_eq!(layout.columns, M::columns().len(), "{}", M::NAME);
+    let key = M::primary_key_columns()[0];
+    let at = M::columns().iter().position(|c| *c == key);
+    assert_eq!(layout.first_key, at, "{}", M::NAME);
+    assert_eq!(
+        (layout.columns, layout.first_key),
+        (columns, Some(first_key))
+    );
+}
+
+#[test]
+fn the_compile_time_layout_matches_the_columns() {
+    layout_agrees::<User>(8, 0);
+    layout_agrees::<Post>(Post::columns().len(), 0);
+    layout_agrees::<LateKey>(5, 3);
+    assert_eq!(<LayoutStamps as orm::Fields>::LAYOUT.first_key, None);
+    assert_eq!(<LayoutStamps as orm::Fields>::LAYOUT.columns, 2);
+}
+
 #[test]
 fn typed_columns_compile_to_qualified_sql() {
     let q = orm::query::<User>()

@@ -15,6 +15,17 @@
 impl ::oxalchemy::orm::Fields for Timestamps {
     const HAS_PRIMARY_KEY: bool = false;
     const HAS_DEFAULTS: bool = true;
+    const LAYOUT: ::oxalchemy::orm::__private::Layout = {
+        let mut at = 0usize;
+        let mut first_key: ::core::option::Option<usize> = ::core::option::Option::None;
+        at += 1;
+        at += 1;
+        at += 1;
+        ::oxalchemy::orm::__private::Layout {
+            columns: at,
+            first_key,
+        }
+    };
     fn describe(out: &mut ::std::vec::Vec<::oxalchemy::orm::__private::Column>) {
         out.push(
             ::oxalchemy::orm::__private::column_for::<

@@ -13,6 +13,22 @@
 impl ::oxalchemy::orm::Fields for GroupMember {
     const HAS_PRIMARY_KEY: bool = true;
     const HAS_DEFAULTS: bool = false;
+    const LAYOUT: ::oxalchemy::orm::__private::Layout = {
+        let mut at = 0usize;
+        let mut first_key: ::core::option::Option<usize> = ::core::option::Option::None;
+        if first_key.is_none() {
+            first_key = ::core::option::Option::Some(at);
+        }
+        at += 1;
+        if first_key.is_none() {
+            first_key = ::core::option::Option::Some(at);
+        }
+        at += 1;
+        ::oxalchemy::orm::__private::Layout {
+            columns: at,
+            first_key,
+        }
+    };
     fn describe(out: &mut ::std::vec::Vec<::oxalchemy::orm::__private::Column>) {
         out.push(
             ::oxalchemy::orm::__private::column_for::<

@@ -48,6 +48,34 @@ impl ::oxalchemy::orm::Fields for User {
         || <Timestamps as ::oxalchemy::orm::Fields>::HAS_PRIMARY_KEY;
     const HAS_DEFAULTS: bool = true
         || <Timestamps as ::oxalchemy::orm::Fields>::HAS_DEFAULTS;
+    const LAYOUT: ::oxalchemy::orm::__private::Layout = {
+        let mut at = 0usize;
+        let mut first_key: ::core::option::Option<usize> = ::core::option::Option::None;
+        if first_key.is_none() {
+            if let ::core::option::Option::Some(k) = <Timestamps as ::oxalchemy::orm::Fields>::LAYOUT
+                .first_key
+            {
+                first_key = ::core::option::Option::Some(at + k);
+            }
+        }
+        at += <Timestamps as ::oxalchemy::orm::Fields>::LAYOUT.columns;
+        if first_key.is_none() {
+            first_key = ::core::option::Option::Some(at);
+        }
+        at += 1;
+        at += 1;
+        at += 1;
+        at += 1;
+        at += 1;
+        at += 1;
+        at += 1;
+        at += 1;
+        at += 1;
+        ::oxalchemy::orm::__private::Layout {
+            columns: at,
+            first_key,
+        }
+    };
     fn describe(out: &mut ::std::vec::Vec<::oxalchemy::orm::__private::Column>) {
         <Timestamps as ::oxalchemy::orm::Fields>::describe(out);
         out.push(

@@ -129,7 +129,7 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
                 }
             }
             // The parent's first row set it; a repeated row carries the same object.
-            RelationshipSlot::One(_) => *idx += T::columns().len(),
+            RelationshipSlot::One(_) => *idx += T::LAYOUT.columns,
         }
         Ok(())
     }

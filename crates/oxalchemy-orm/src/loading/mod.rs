@@ -98,7 +98,7 @@ pub(crate) async fn read_grouped<M: Model>(
 ) -> Result<Vec<M>, Error> {
     // `extend_collection` refused a collection join without a single-column key.
     let key_at = crate::rows::key_position::<M>();
-    let width = M::columns().len();
+    let width = M::LAYOUT.columns;
     let mut parents: Vec<M> = Vec::new();
     // Keys are rows' primary-key values, which may come from untrusted input: foldhash is
     // seeded per map (no fixed collisions to aim at), as the identity map's.

@@ -60,7 +60,7 @@ use std::future::Future;
 use std::ops::{Index, IndexMut};
 
 use oxalchemy_core::{Compiled, Expr, Ident, Statement, Value};
-use oxalchemy_engine::{Database, Error, FromRow};
+use oxalchemy_engine::{Database, Error, FromRow, Row};
 
 use crate::errors::mapping;
 use crate::model::Model;
@@ -499,6 +499,22 @@ impl Session {
         self.log.push(c.sql.clone());
         let tx = self.transaction().await?;
         tx.query_write(&c).await
+    }
+
+    /// [`Session::select`] decoding each row with `f`: rows of several models are built
+    /// straight into the result, with no wrapper to unpack afterwards.
+    pub(crate) async fn select_map<T: Send>(
+        &mut self,
+        stmt: impl Into<Statement>,
+        f: impl FnMut(&Row<'_>) -> Result<T, Error> + Send,
+    ) -> Result<Vec<T>, Error> {
+        if self.autoflushes() {
+            self.flush().await?;
+        }
+        let c = self.compile(&stmt.into())?;
+        self.log.push(c.sql.clone());
+        let tx = self.transaction().await?;
+        tx.query_map_write(&c, f).await
     }
 
     /// Runs a Core statement (UPDATE/DELETE/…) in the session's transaction after
