@@ -61,6 +61,10 @@ struct Parts {
     /// `LAYOUT` statements, field by field in table order: each
     /// advances `at` past the field's columns and records the first key column it meets.
     positions: Vec<TokenStream2>,
+    /// `read_present`'s first statement, when the struct's first stored field holds its
+    /// first key column (an own key column, or a mixin that may hold it): it decodes that
+    /// key once, as an `Option`, and returns `None` for an absent row.
+    present_first: Option<TokenStream2>,
 }
 
 impl Parts {
@@ -83,6 +87,23 @@ impl Parts {
         self.describe.push(quote!(<#ty as #fields>::describe(out);));
         self.column_names
             .push(quote!(<#ty as #fields>::column_names(out);));
+        if self.reads.is_empty() {
+            let p = private();
+            // The mixin decides at compile time: it holds the first key at its own first
+            // column, or the row is checked the general way.
+            self.present_first = Some(quote! {
+                if !::core::matches!(<#ty as #fields>::LAYOUT.first_key, ::core::option::Option::Some(0)) {
+                    return #p::read_present_checked::<Self>(row, idx);
+                }
+                let #ident = match <#ty as #fields>::read_present(row, idx)? {
+                    ::core::option::Option::Some(v) => v,
+                    ::core::option::Option::None => {
+                        *idx = start + <Self as #fields>::LAYOUT.columns;
+                        return ::core::result::Result::Ok(::core::option::Option::None);
+                    }
+                };
+            });
+        }
         self.reads
             .push(quote!(let #ident = <#ty as #fields>::read(row, idx)?;));
         self.insert_values
@@ -145,6 +166,23 @@ impl Parts {
         self.describe.push(describe_column(field, column));
         self.column_names.push(quote!(out.push(#name);));
         let (read, value) = read_and_value(field, column);
+        if self.reads.is_empty() && c.primary_key && c.json.is_none() {
+            self.present_first = Some(quote! {
+                let #ident = match row.decode::<::core::option::Option<#ty>>(*idx) {
+                    ::core::result::Result::Ok(::core::option::Option::Some(v)) => v,
+                    ::core::result::Result::Ok(::core::option::Option::None) => {
+                        *idx = start + <Self as ::oxalchemy::orm::Fields>::LAYOUT.columns;
+                        return ::core::result::Result::Ok(::core::option::Option::None);
+                    }
+                    ::core::result::Result::Err(e) => {
+                        return ::core::result::Result::Err(
+                            row.decode_error::<::core::option::Option<#ty>>(*idx, e),
+                        )
+                    }
+                };
+                *idx += 1;
+            });
+        }
         self.reads.push(quote!(let #ident = #read; *idx += 1;));
         self.positions.push(if c.primary_key {
             quote! {
@@ -306,8 +344,25 @@ impl Parts {
             default_columns,
             onupdate_columns,
             positions,
+            present_first,
             ..
         } = &self;
+        // Emitted when the first stored field holds the first key (see `present_first`);
+        // elsewhere the default checks the key for NULL, then reads.
+        let read_present_fn = present_first.as_ref().map(|first| {
+            let rest = &reads[1..];
+            quote! {
+                fn read_present(row: &#p::Row<'_>, idx: &mut usize) -> ::core::result::Result<::core::option::Option<Self>, #p::Error> {
+                    let start = *idx;
+                    #first
+                    #(#rest)*
+                    ::core::result::Result::Ok(::core::option::Option::Some(Self {
+                        #(#stored,)*
+                        #(#not_stored,)*
+                    }))
+                }
+            }
+        });
         // Emitted only when some column has a default, so other expansions stay as they were.
         let default_columns_fn = (!default_columns.is_empty()).then(|| {
             quote! {
@@ -345,6 +400,7 @@ impl Parts {
                         #(#not_stored,)*
                     })
                 }
+                #read_present_fn
                 fn insert_values(&self, out: &mut ::std::vec::Vec<(&'static str, #p::Value)>) { #(#insert_values)* }
                 #take_insert_values_fn
                 fn update_values(&self, out: &mut ::std::vec::Vec<(&'static str, #p::Value)>) { #(#update_values)* }

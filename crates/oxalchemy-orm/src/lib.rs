@@ -99,7 +99,9 @@ pub mod defaults;
 /// Used by generated code only; not a stable API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::model::{column_for, json_column_for, read_model, Layout, SqlField};
+    pub use crate::model::{
+        column_for, json_column_for, read_model, read_present_checked, Layout, SqlField,
+    };
     pub use crate::session::{fill_many, fill_one, take_many, take_one, Assigned, Fill};
     pub use oxalchemy_core::schema::{Column, Index, ReferentialAction, Table};
     pub use oxalchemy_core::{Expr, SqlType, ToValue, Value};

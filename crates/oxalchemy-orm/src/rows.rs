@@ -252,11 +252,7 @@ pub(crate) const fn key_position<M: Model>() -> usize {
 /// models (`Option<M>`) and joinedload.
 #[inline]
 pub(crate) fn read_optional<M: Model>(row: &Row<'_>, idx: &mut usize) -> Result<Option<M>, Error> {
-    if row.is_null(*idx + key_position::<M>())? {
-        *idx += M::LAYOUT.columns;
-        return Ok(None);
-    }
-    <M as Fields>::read(row, idx).map(Some)
+    <M as Fields>::read_present(row, idx)
 }
 
 fn qualified_columns<M: Model>(out: &mut Vec<Expr>) {

@@ -89,3 +89,126 @@ async fn column_queries_and_rows_of_several_models() {
         s.close().await.unwrap();
     }
 }
+
+/// Columns without a key, flattened first into [`Stamped`].
+#[derive(Mixin, Clone, Debug, Default, PartialEq)]
+struct Stamp {
+    pub stamp: i64,
+}
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "ro_owners")]
+struct Owner {
+    #[column(primary_key)]
+    pub id: i64,
+    pub name: String,
+    #[relationship(back_populates = "owner")]
+    pub notes: Many<Late>,
+    #[relationship(back_populates = "owner")]
+    pub stamped: Many<Stamped>,
+}
+
+/// The key is not the first column, and the first column is nullable.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "ro_late")]
+struct Late {
+    pub note: Option<String>,
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(foreign_key = "ro_owners.id")]
+    pub owner_id: i64,
+    #[relationship(back_populates = "notes")]
+    pub owner: One<Owner>,
+}
+
+/// The first field is a mixin without the key.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "ro_stamped")]
+struct Stamped {
+    #[model(flatten)]
+    pub stamp: Stamp,
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(foreign_key = "ro_owners.id")]
+    pub owner_id: i64,
+    #[relationship(back_populates = "stamped")]
+    pub owner: One<Owner>,
+}
+
+/// An outer-joined model is `None` exactly when its key is NULL, wherever the key sits:
+/// after a nullable column that is NULL in a present row, or after a mixin without a key.
+#[tokio::test]
+async fn outer_joined_models_are_absent_by_their_key_wherever_it_sits() {
+    for t in common::all_targets("ro_key_at").await {
+        let db = t.connect().await;
+        let md = Registry::new()
+            .model::<Owner>()
+            .model::<Late>()
+            .model::<Stamped>()
+            .metadata();
+        db.create_all(&md).await.unwrap();
+        let mut s = db.session();
+        let ann = s.add(Owner {
+            name: "ann".into(),
+            ..Default::default()
+        });
+        s.add(Owner {
+            name: "bob".into(),
+            ..Default::default()
+        });
+        for note in [None, Some("kept")] {
+            let late = s.add(Late {
+                note: note.map(str::to_owned),
+                ..Default::default()
+            });
+            s.link(late, Late::owner, ann).unwrap();
+        }
+        let stamped = s.add(Stamped {
+            stamp: Stamp { stamp: 7 },
+            ..Default::default()
+        });
+        s.link(stamped, Stamped::owner, ann).unwrap();
+        s.commit().await.unwrap();
+
+        let rows = s
+            .query_models::<(Owner, Option<Late>)>()
+            .outerjoin_related(Owner::notes)
+            .unwrap()
+            .order_by(Owner::name.asc())
+            .order_by(Late::id.asc())
+            .all()
+            .await
+            .unwrap();
+        let shape: Vec<_> = rows
+            .iter()
+            .map(|(o, l)| (o.name.as_str(), l.as_ref().map(|l| l.note.as_deref())))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("ann", Some(None)),
+                ("ann", Some(Some("kept"))),
+                ("bob", None)
+            ],
+            "[{}]",
+            t.label
+        );
+
+        let rows = s
+            .query_models::<(Owner, Option<Stamped>)>()
+            .outerjoin_related(Owner::stamped)
+            .unwrap()
+            .order_by(Owner::name.asc())
+            .all()
+            .await
+            .unwrap();
+        let shape: Vec<_> = rows
+            .iter()
+            .map(|(o, st)| (o.name.as_str(), st.as_ref().map(|st| st.stamp.stamp)))
+            .collect();
+        assert_eq!(shape, [("ann", Some(7)), ("bob", None)], "[{}]", t.label);
+        s.close().await.unwrap();
+        db.drop_all(&md).await.unwrap();
+        t.finish().await;
+    }
+}

@@ -69,6 +69,38 @@ impl ::oxalchemy::orm::Fields for GroupMember {
         *idx += 1;
         ::core::result::Result::Ok(Self { group_id, user_id })
     }
+    fn read_present(
+        row: &::oxalchemy::orm::__private::Row<'_>,
+        idx: &mut usize,
+    ) -> ::core::result::Result<
+        ::core::option::Option<Self>,
+        ::oxalchemy::orm::__private::Error,
+    > {
+        let start = *idx;
+        let group_id = match row.decode::<::core::option::Option<i64>>(*idx) {
+            ::core::result::Result::Ok(::core::option::Option::Some(v)) => v,
+            ::core::result::Result::Ok(::core::option::Option::None) => {
+                *idx = start + <Self as ::oxalchemy::orm::Fields>::LAYOUT.columns;
+                return ::core::result::Result::Ok(::core::option::Option::None);
+            }
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(
+                    row.decode_error::<::core::option::Option<i64>>(*idx, e),
+                );
+            }
+        };
+        *idx += 1;
+        let user_id = match row.decode::<i64>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(row.decode_error::<i64>(*idx, e));
+            }
+        };
+        *idx += 1;
+        ::core::result::Result::Ok(
+            ::core::option::Option::Some(Self { group_id, user_id }),
+        )
+    }
     fn insert_values(
         &self,
         out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,

@@ -120,6 +120,67 @@ impl ::oxalchemy::orm::Fields for Line {
             doubled,
         })
     }
+    fn read_present(
+        row: &::oxalchemy::orm::__private::Row<'_>,
+        idx: &mut usize,
+    ) -> ::core::result::Result<
+        ::core::option::Option<Self>,
+        ::oxalchemy::orm::__private::Error,
+    > {
+        let start = *idx;
+        let id = match row.decode::<::core::option::Option<i64>>(*idx) {
+            ::core::result::Result::Ok(::core::option::Option::Some(v)) => v,
+            ::core::result::Result::Ok(::core::option::Option::None) => {
+                *idx = start + <Self as ::oxalchemy::orm::Fields>::LAYOUT.columns;
+                return ::core::result::Result::Ok(::core::option::Option::None);
+            }
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(
+                    row.decode_error::<::core::option::Option<i64>>(*idx, e),
+                );
+            }
+        };
+        *idx += 1;
+        let price = match row.decode::<i64>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(row.decode_error::<i64>(*idx, e));
+            }
+        };
+        *idx += 1;
+        let qty = match row.decode::<i32>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(row.decode_error::<i32>(*idx, e));
+            }
+        };
+        *idx += 1;
+        let total = match row.decode::<i64>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(row.decode_error::<i64>(*idx, e));
+            }
+        };
+        *idx += 1;
+        let doubled = match row.decode::<Option<i64>>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(
+                    row.decode_error::<Option<i64>>(*idx, e),
+                );
+            }
+        };
+        *idx += 1;
+        ::core::result::Result::Ok(
+            ::core::option::Option::Some(Self {
+                id,
+                price,
+                qty,
+                total,
+                doubled,
+            }),
+        )
+    }
     fn insert_values(
         &self,
         out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,

@@ -58,6 +58,36 @@ impl ::oxalchemy::orm::Fields for Event {
         *idx += 1;
         ::core::result::Result::Ok(Self { key, title })
     }
+    fn read_present(
+        row: &::oxalchemy::orm::__private::Row<'_>,
+        idx: &mut usize,
+    ) -> ::core::result::Result<
+        ::core::option::Option<Self>,
+        ::oxalchemy::orm::__private::Error,
+    > {
+        let start = *idx;
+        if !::core::matches!(
+            < IdKey as ::oxalchemy::orm::Fields > ::LAYOUT.first_key,
+            ::core::option::Option::Some(0)
+        ) {
+            return ::oxalchemy::orm::__private::read_present_checked::<Self>(row, idx);
+        }
+        let key = match <IdKey as ::oxalchemy::orm::Fields>::read_present(row, idx)? {
+            ::core::option::Option::Some(v) => v,
+            ::core::option::Option::None => {
+                *idx = start + <Self as ::oxalchemy::orm::Fields>::LAYOUT.columns;
+                return ::core::result::Result::Ok(::core::option::Option::None);
+            }
+        };
+        let title = match row.decode::<String>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(row.decode_error::<String>(*idx, e));
+            }
+        };
+        *idx += 1;
+        ::core::result::Result::Ok(::core::option::Option::Some(Self { key, title }))
+    }
     fn insert_values(
         &self,
         out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,

@@ -115,6 +115,62 @@ impl ::oxalchemy::orm::Fields for Post {
             comments: <Many<Comment>>::unloaded_field("Post::comments"),
         })
     }
+    fn read_present(
+        row: &::oxalchemy::orm::__private::Row<'_>,
+        idx: &mut usize,
+    ) -> ::core::result::Result<
+        ::core::option::Option<Self>,
+        ::oxalchemy::orm::__private::Error,
+    > {
+        let start = *idx;
+        let id = match row.decode::<::core::option::Option<i32>>(*idx) {
+            ::core::result::Result::Ok(::core::option::Option::Some(v)) => v,
+            ::core::result::Result::Ok(::core::option::Option::None) => {
+                *idx = start + <Self as ::oxalchemy::orm::Fields>::LAYOUT.columns;
+                return ::core::result::Result::Ok(::core::option::Option::None);
+            }
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(
+                    row.decode_error::<::core::option::Option<i32>>(*idx, e),
+                );
+            }
+        };
+        *idx += 1;
+        let author_id = match row.decode::<i64>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(row.decode_error::<i64>(*idx, e));
+            }
+        };
+        *idx += 1;
+        let group_id = match row.decode::<Option<i64>>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(
+                    row.decode_error::<Option<i64>>(*idx, e),
+                );
+            }
+        };
+        *idx += 1;
+        let r#type = match row.decode::<String>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(row.decode_error::<String>(*idx, e));
+            }
+        };
+        *idx += 1;
+        ::core::result::Result::Ok(
+            ::core::option::Option::Some(Self {
+                id,
+                author_id,
+                group_id,
+                r#type,
+                author: <One<User>>::unloaded_field("Post::author"),
+                tags: <Many<Tag>>::unloaded_field("Post::tags"),
+                comments: <Many<Comment>>::unloaded_field("Post::comments"),
+            }),
+        )
+    }
     fn insert_values(
         &self,
         out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,

@@ -212,6 +212,104 @@ impl ::oxalchemy::orm::Fields for User {
             posts: <Many<Post>>::unloaded_field("User::posts"),
         })
     }
+    fn read_present(
+        row: &::oxalchemy::orm::__private::Row<'_>,
+        idx: &mut usize,
+    ) -> ::core::result::Result<
+        ::core::option::Option<Self>,
+        ::oxalchemy::orm::__private::Error,
+    > {
+        let start = *idx;
+        if !::core::matches!(
+            < Timestamps as ::oxalchemy::orm::Fields > ::LAYOUT.first_key,
+            ::core::option::Option::Some(0)
+        ) {
+            return ::oxalchemy::orm::__private::read_present_checked::<Self>(row, idx);
+        }
+        let ts = match <Timestamps as ::oxalchemy::orm::Fields>::read_present(
+            row,
+            idx,
+        )? {
+            ::core::option::Option::Some(v) => v,
+            ::core::option::Option::None => {
+                *idx = start + <Self as ::oxalchemy::orm::Fields>::LAYOUT.columns;
+                return ::core::result::Result::Ok(::core::option::Option::None);
+            }
+        };
+        let id = match row.decode::<i64>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(row.decode_error::<i64>(*idx, e));
+            }
+        };
+        *idx += 1;
+        let username = match row.decode::<String>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(row.decode_error::<String>(*idx, e));
+            }
+        };
+        *idx += 1;
+        let email = match row.decode::<String>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(row.decode_error::<String>(*idx, e));
+            }
+        };
+        *idx += 1;
+        let karma = match row.decode::<i32>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(row.decode_error::<i32>(*idx, e));
+            }
+        };
+        *idx += 1;
+        let status = match row.decode::<Status>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(row.decode_error::<Status>(*idx, e));
+            }
+        };
+        *idx += 1;
+        let token = match row.decode::<String>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(row.decode_error::<String>(*idx, e));
+            }
+        };
+        *idx += 1;
+        let settings = ::oxalchemy::orm::__private::json_get::<
+            serde_json::Value,
+        >(row, *idx)?;
+        *idx += 1;
+        let tags = ::oxalchemy::orm::__private::json_get::<
+            Option<Vec<String>>,
+        >(row, *idx)?;
+        *idx += 1;
+        let version = match row.decode::<i32>(*idx) {
+            ::core::result::Result::Ok(v) => v,
+            ::core::result::Result::Err(e) => {
+                return ::core::result::Result::Err(row.decode_error::<i32>(*idx, e));
+            }
+        };
+        *idx += 1;
+        ::core::result::Result::Ok(
+            ::core::option::Option::Some(Self {
+                ts,
+                id,
+                username,
+                email,
+                karma,
+                status,
+                token,
+                settings,
+                tags,
+                version,
+                scratch: ::core::default::Default::default(),
+                posts: <Many<Post>>::unloaded_field("User::posts"),
+            }),
+        )
+    }
     fn insert_values(
         &self,
         out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,
