@@ -27,11 +27,7 @@ pub struct Layout {
 #[doc(hidden)]
 #[inline]
 pub fn read_present_checked<F: Fields>(row: &Row<'_>, idx: &mut usize) -> Result<Option<F>, Error> {
-    let key = match F::LAYOUT.first_key {
-        Some(at) => at,
-        None => 0,
-    };
-    if row.is_null(*idx + key)? {
+    if row.is_null(*idx + F::LAYOUT.first_key.unwrap_or_default())? {
         *idx += F::LAYOUT.columns;
         return Ok(None);
     }
