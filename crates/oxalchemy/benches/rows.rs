@@ -6,10 +6,11 @@
 //!
 //! `cargo bench -p oxalchemy --bench rows`
 //!
-//! Measured 2026-11-30 (instructions per query, callgrind mode below; oxalchemy ÷ raw):
-//! SQLite `query_models` 1.087×, `query_columns(entity)` 1.083×; PostgreSQL (client only)
-//! 1.151× / 1.142×. Wall clock on a loaded 2-core machine swung 1.07–1.12× (SQLite) and
-//! 0.91–1.27× (PostgreSQL) between runs.
+//! Measured 2026-11-30, instructions per query (callgrind mode below; oxalchemy ÷ raw):
+//! SQLite `query_models` 1.022×, `query_columns(entity)` 1.022×; PostgreSQL (client only)
+//! 1.067× / 1.068×. Before this session's changes: 1.081× and 1.150×. Wall clock, three
+//! runs at load 7 to 10 on 2 cores: SQLite 1.02–1.03× / 1.02–1.04×, PostgreSQL
+//! 1.05–1.08× / 1.02–1.07×.
 //!
 //! For `valgrind --tool=callgrind` (instructions are repeatable where wall time is not):
 //! `CG_DB=sqlite|postgres CG_SIDE=raw|models|mixed CG_N=20` runs one side `CG_N` times after
