@@ -363,3 +363,82 @@ async fn many_to_many_collections_in_step() {
         t.finish().await;
     }
 }
+
+/// The association rows of `rows_article_labels`, as (article, label) keys, sorted.
+async fn association_rows(s: &mut Session) -> Vec<(i64, i64)> {
+    let mut rows: Vec<(i64, i64)> = s
+        .select(
+            select([col("rows_article_id"), col("rows_label_id")])
+                .from(table("rows_article_labels")),
+        )
+        .await
+        .unwrap();
+    rows.sort_unstable();
+    rows
+}
+
+/// A many-to-many link is one association whichever side names it: linked from both
+/// sides it is written once, and unlinked from the other side it is not written at all
+/// (before a flush) or deleted (after).
+#[tokio::test]
+async fn many_to_many_linked_and_unlinked_from_either_side() {
+    for t in common::all_targets("rows_m2m_sides").await {
+        let db = t.connect().await;
+        let meta = oxalchemy::orm::Registry::new()
+            .model::<Article>()
+            .model::<Label>()
+            .table(article_labels())
+            .metadata();
+        db.create_all(&meta).await.unwrap();
+        let l = &t.label;
+        let mut s = db.session();
+        let a = s.add(Article {
+            title: "a".into(),
+            ..Default::default()
+        });
+        let x = s.add(Label {
+            name: "x".into(),
+            ..Default::default()
+        });
+        let y = s.add(Label {
+            name: "y".into(),
+            ..Default::default()
+        });
+        // Linked from both sides: one association, shown once on each side.
+        s.link(a, Article::labels, x).unwrap();
+        s.link(x, Label::articles, a).unwrap();
+        assert_eq!(names(s[a].labels.get().unwrap()), ["x"], "[{l}]");
+        assert_eq!(titles(s[x].articles.get().unwrap()), ["a"], "[{l}]");
+        // Linked from one side, unlinked from the other before any flush: nothing to write.
+        s.link(a, Article::labels, y).unwrap();
+        s.unlink(y, Label::articles, a).unwrap();
+        assert_eq!(names(s[a].labels.get().unwrap()), ["x"], "[{l}]");
+        s.commit().await.unwrap();
+        let (a_id, x_id, y_id) = (s[a].id, s[x].id, s[y].id);
+        assert_eq!(association_rows(&mut s).await, [(a_id, x_id)], "[{l}]");
+
+        // Written, then unlinked from the other side: deleted at flush.
+        s.unlink(x, Label::articles, a).unwrap();
+        s.link(y, Label::articles, a).unwrap();
+        s.commit().await.unwrap();
+        assert_eq!(association_rows(&mut s).await, [(a_id, y_id)], "[{l}]");
+        assert_eq!(names(s[a].labels.get().unwrap()), ["y"], "[{l}]");
+
+        // Unlinked and linked again before a flush: one row, whether it was stored (y) or
+        // not (x).
+        s.unlink(a, Article::labels, y).unwrap();
+        s.link(y, Label::articles, a).unwrap();
+        s.unlink(x, Label::articles, a).unwrap();
+        s.link(a, Article::labels, x).unwrap();
+        s.commit().await.unwrap();
+        assert_eq!(
+            association_rows(&mut s).await,
+            [(a_id, x_id), (a_id, y_id)],
+            "[{l}]"
+        );
+        assert_eq!(names(s[a].labels.get().unwrap()), ["x", "y"], "[{l}]");
+        s.close().await.unwrap();
+        db.drop_all(&meta).await.unwrap();
+        t.finish().await;
+    }
+}

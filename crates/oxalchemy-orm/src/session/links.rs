@@ -27,6 +27,30 @@ pub(super) enum AssociationWrite {
     Insert,
     /// `unlink`: the row is deleted.
     Delete,
+    /// `unlink`, then `link` again before a flush: the row is deleted, then inserted, which
+    /// leaves exactly one row whether or not the database had it.
+    Replace,
+}
+
+/// The key of an association row in [`Session`]'s pending changes, and its columns: the
+/// same whichever side names the link (`link(a, Article::labels, x)` and
+/// `link(x, Label::articles, a)` are one row), so the two sides are put in the order of
+/// their table names.
+fn association_key(
+    secondary: &'static str,
+    from: (usize, &'static str),
+    to: (usize, &'static str),
+) -> ((&'static str, usize, usize), String, String) {
+    let (left, right) = if from.1 <= to.1 {
+        (from, to)
+    } else {
+        (to, from)
+    };
+    (
+        (secondary, left.0, right.0),
+        association_column(left.1),
+        association_column(right.1),
+    )
 }
 
 /// Where a child's link points: the parent's slot, and the relationship fields on both
@@ -143,18 +167,21 @@ impl Session {
             }
             RelationshipKind::ManyToMany => {
                 let secondary = def.secondary.ok_or_else(|| missing_secondary(def))?;
-                let key = (secondary, from, to);
-                let change = AssociationChange {
-                    write: AssociationWrite::Insert,
-                    left_column: association_column(from_ops.table),
-                    right_column: association_column(to_ops.table),
+                let (key, left_column, right_column) =
+                    association_key(secondary, (from, from_ops.table), (to, to_ops.table));
+                let write = match self.associations.get(&key).map(|c| c.write) {
+                    // Linked already: the collections show it once.
+                    Some(AssociationWrite::Insert | AssociationWrite::Replace) => return Ok(()),
+                    // Unlinked, then linked again: the row may or may not be stored.
+                    Some(AssociationWrite::Delete) => AssociationWrite::Replace,
+                    None => AssociationWrite::Insert,
                 };
-                if let Some(old) = self.associations.insert(key, change) {
-                    if old.write == AssociationWrite::Insert {
-                        // Linked already: the collections show it once.
-                        return Ok(());
-                    }
-                }
+                let change = AssociationChange {
+                    write,
+                    left_column,
+                    right_column,
+                };
+                self.associations.insert(key, change);
                 self.set_many_to_many(secondary, (from, def.name), (to, def.back_populates));
             }
         }
@@ -219,11 +246,12 @@ impl Session {
         match def.kind {
             RelationshipKind::ManyToMany => {
                 let secondary = def.secondary.ok_or_else(|| missing_secondary(def))?;
-                let key = (secondary, from.slot(), to.slot());
+                let (key, left_column, right_column) =
+                    association_key(secondary, (from.slot(), A::TABLE), (to.slot(), B::TABLE));
                 self.unset_many_to_many((from.slot(), def.name), (to.slot(), def.back_populates));
-                match self.associations.get(&key) {
+                match self.associations.get(&key).map(|c| c.write) {
                     // Linked and unlinked before any flush: nothing to write.
-                    Some(c) if c.write == AssociationWrite::Insert => {
+                    Some(AssociationWrite::Insert) => {
                         self.associations.remove(&key);
                     }
                     _ => {
@@ -231,8 +259,8 @@ impl Session {
                             key,
                             AssociationChange {
                                 write: AssociationWrite::Delete,
-                                left_column: association_column(A::TABLE),
-                                right_column: association_column(B::TABLE),
+                                left_column,
+                                right_column,
                             },
                         );
                     }

@@ -266,15 +266,20 @@ impl Run<'_> {
                 continue;
             };
             let cols = [change.left_column.as_str(), change.right_column.as_str()];
-            let sql = if change.write == AssociationWrite::Insert {
-                insert_rows_sql(dialect, table, &cols, 1, &[])
-            } else {
-                delete_by_key_sql(dialect, table, &cols)
+            let mut write = |sql| {
+                writes.push(Compiled {
+                    sql,
+                    binds: vec![dialect.encode(l.clone()), dialect.encode(r.clone())],
+                })
             };
-            writes.push(Compiled {
-                sql,
-                binds: vec![dialect.encode(l), dialect.encode(r)],
-            });
+            match change.write {
+                AssociationWrite::Insert => write(insert_rows_sql(dialect, table, &cols, 1, &[])),
+                AssociationWrite::Delete => write(delete_by_key_sql(dialect, table, &cols)),
+                AssociationWrite::Replace => {
+                    write(delete_by_key_sql(dialect, table, &cols));
+                    write(insert_rows_sql(dialect, table, &cols, 1, &[]));
+                }
+            }
         }
         for (table, key) in &plan.cascades {
             let cols: Vec<&str> = key.iter().map(|(c, _)| *c).collect();
