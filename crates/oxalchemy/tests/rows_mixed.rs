@@ -224,6 +224,32 @@ fn article_labels() -> Table {
         )
 }
 
+/// The articles, labels and their association table, created.
+async fn m2m_database(t: &common::Target) -> (Database, MetaData) {
+    let db = t.connect().await;
+    let meta = oxalchemy::orm::Registry::new()
+        .model::<Article>()
+        .model::<Label>()
+        .table(article_labels())
+        .metadata();
+    db.create_all(&meta).await.unwrap();
+    (db, meta)
+}
+
+fn article(s: &mut Session, title: &str) -> Handle<Article> {
+    s.add(Article {
+        title: title.into(),
+        ..Default::default()
+    })
+}
+
+fn label(s: &mut Session, name: &str) -> Handle<Label> {
+    s.add(Label {
+        name: name.into(),
+        ..Default::default()
+    })
+}
+
 fn titles(v: &[Article]) -> Vec<&str> {
     let mut t: Vec<&str> = v.iter().map(|a| a.title.as_str()).collect();
     t.sort_unstable();
@@ -239,31 +265,13 @@ fn names(v: &[Label]) -> Vec<&str> {
 #[tokio::test]
 async fn many_to_many_collections_in_step() {
     for t in common::all_targets("rows_m2m").await {
-        let db = t.connect().await;
-        let meta = oxalchemy::orm::Registry::new()
-            .model::<Article>()
-            .model::<Label>()
-            .table(article_labels())
-            .metadata();
-        db.create_all(&meta).await.unwrap();
+        let (db, _) = m2m_database(&t).await;
         let l = &t.label;
         let mut s = db.session();
-        let a1 = s.add(Article {
-            title: "a1".into(),
-            ..Default::default()
-        });
-        let a2 = s.add(Article {
-            title: "a2".into(),
-            ..Default::default()
-        });
-        let rust = s.add(Label {
-            name: "rust".into(),
-            ..Default::default()
-        });
-        let sql = s.add(Label {
-            name: "sql".into(),
-            ..Default::default()
-        });
+        let a1 = article(&mut s, "a1");
+        let a2 = article(&mut s, "a2");
+        let rust = label(&mut s, "rust");
+        let sql = label(&mut s, "sql");
 
         // Both sides show a link at once, before any flush.
         s.link(a1, Article::labels, rust).unwrap();
@@ -300,14 +308,7 @@ async fn many_to_many_collections_in_step() {
         assert_eq!(names(s[a1].labels.get().unwrap()), ["sql"], "[{l}]");
         assert_eq!(titles(s[rust].articles.get().unwrap()), ["a2"], "[{l}]");
         s.commit().await.unwrap();
-        let rows: Vec<(i64, i64)> = s
-            .select(
-                select([col("rows_article_id"), col("rows_label_id")])
-                    .from(table("rows_article_labels")),
-            )
-            .await
-            .unwrap();
-        assert_eq!(rows.len(), 2, "[{l}]");
+        assert_eq!(association_rows(&mut s).await.len(), 2, "[{l}]");
         s.close().await.unwrap();
 
         // Loaded collections: an unlink takes the loaded item out, a link appends.
@@ -339,18 +340,9 @@ async fn many_to_many_collections_in_step() {
         assert_eq!(names(s[a1].labels.get().unwrap()), ["rust"], "[{l}]");
 
         // Deleting an object takes it out of its partners' collections at flush.
-        let go = s.add(Label {
-            name: "go".into(),
-            ..Default::default()
-        });
-        let a3 = s.add(Article {
-            title: "a3".into(),
-            ..Default::default()
-        });
-        let a4 = s.add(Article {
-            title: "a4".into(),
-            ..Default::default()
-        });
+        let go = label(&mut s, "go");
+        let a3 = article(&mut s, "a3");
+        let a4 = article(&mut s, "a4");
         s.link(a3, Article::labels, go).unwrap();
         s.link(a4, Article::labels, go).unwrap();
         s.commit().await.unwrap();
@@ -383,27 +375,12 @@ async fn association_rows(s: &mut Session) -> Vec<(i64, i64)> {
 #[tokio::test]
 async fn many_to_many_linked_and_unlinked_from_either_side() {
     for t in common::all_targets("rows_m2m_sides").await {
-        let db = t.connect().await;
-        let meta = oxalchemy::orm::Registry::new()
-            .model::<Article>()
-            .model::<Label>()
-            .table(article_labels())
-            .metadata();
-        db.create_all(&meta).await.unwrap();
+        let (db, meta) = m2m_database(&t).await;
         let l = &t.label;
         let mut s = db.session();
-        let a = s.add(Article {
-            title: "a".into(),
-            ..Default::default()
-        });
-        let x = s.add(Label {
-            name: "x".into(),
-            ..Default::default()
-        });
-        let y = s.add(Label {
-            name: "y".into(),
-            ..Default::default()
-        });
+        let a = article(&mut s, "a");
+        let x = label(&mut s, "x");
+        let y = label(&mut s, "y");
         // Linked from both sides: one association, shown once on each side.
         s.link(a, Article::labels, x).unwrap();
         s.link(x, Label::articles, a).unwrap();

@@ -492,11 +492,7 @@ impl Session {
         &mut self,
         stmt: impl Into<Statement>,
     ) -> Result<Vec<T>, Error> {
-        if self.autoflushes() {
-            self.flush().await?;
-        }
-        let c = self.compile(&stmt.into())?;
-        self.log.push(c.sql.clone());
+        let c = self.statement_in_tx(stmt.into()).await?;
         let tx = self.transaction().await?;
         tx.query_write(&c).await
     }
@@ -508,11 +504,7 @@ impl Session {
         stmt: impl Into<Statement>,
         f: impl FnMut(&Row<'_>) -> Result<T, Error> + Send,
     ) -> Result<Vec<T>, Error> {
-        if self.autoflushes() {
-            self.flush().await?;
-        }
-        let c = self.compile(&stmt.into())?;
-        self.log.push(c.sql.clone());
+        let c = self.statement_in_tx(stmt.into()).await?;
         let tx = self.transaction().await?;
         tx.query_map_write(&c, f).await
     }
@@ -520,13 +512,20 @@ impl Session {
     /// Runs a Core statement (UPDATE/DELETE/…) in the session's transaction after
     /// autoflush; returns the changed-row count.
     pub async fn execute(&mut self, stmt: impl Into<Statement>) -> Result<u64, Error> {
+        let c = self.statement_in_tx(stmt.into()).await?;
+        let tx = self.transaction().await?;
+        tx.execute_write(&c).await
+    }
+
+    /// What every Core statement run in the session does first: autoflush, then compile it
+    /// and log its SQL.
+    async fn statement_in_tx(&mut self, stmt: Statement) -> Result<Compiled, Error> {
         if self.autoflushes() {
             self.flush().await?;
         }
-        let c = self.compile(&stmt.into())?;
+        let c = self.compile(&stmt)?;
         self.log.push(c.sql.clone());
-        let tx = self.transaction().await?;
-        tx.execute_write(&c).await
+        Ok(c)
     }
 
     /// Reloads an object from its row, discarding unflushed changes.
