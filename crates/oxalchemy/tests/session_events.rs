@@ -319,14 +319,27 @@ async fn flush_commit_and_rollback_from_a_flush_listener_are_errors() {
     for t in common::all_targets("uow_ev_nested").await {
         let db = t.connect().await;
         setup(&db).await;
-        for what in ["flush", "commit", "rollback"] {
+        let ends = [
+            "flush",
+            "commit",
+            "rollback",
+            "begin_nested",
+            "commit_nested",
+            "rollback_nested",
+        ];
+        for what in ends {
             let mut s = db.session();
+            // A nested transaction is open, so its end from the listener would otherwise run.
+            s.begin_nested().await.unwrap();
             s.events().before_flush_async(move |s| {
                 Box::pin(async move {
                     match what {
                         "flush" => s.flush().await?,
                         "commit" => s.commit().await?,
-                        _ => s.rollback().await?,
+                        "rollback" => s.rollback().await?,
+                        "begin_nested" => s.begin_nested().await?,
+                        "commit_nested" => s.commit_nested().await?,
+                        _ => s.rollback_nested().await?,
                     }
                     Ok(())
                 })

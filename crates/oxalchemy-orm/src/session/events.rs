@@ -281,7 +281,8 @@ impl Session {
         self.autoflush && !self.flushing.get()
     }
 
-    /// The error for a `flush`, `commit` or `rollback` called from a flush listener.
+    /// The error for a `flush`, `commit`, `rollback` or a nested transaction's end called
+    /// from a flush listener.
     pub(super) fn not_while_flushing(&self, what: &str) -> Result<(), Error> {
         if self.flushing.get() {
             return Err(mapping(format!(

@@ -32,6 +32,7 @@ impl Session {
 
     /// Flushes and releases the innermost SAVEPOINT.
     pub async fn commit_nested(&mut self) -> Result<(), Error> {
+        self.not_while_flushing("commit_nested")?;
         if self.nested.is_empty() {
             return Err(Error::TransactionFinished);
         }
@@ -48,6 +49,8 @@ impl Session {
     /// Rolls the innermost SAVEPOINT back and restores the session's objects to their state
     /// at `begin_nested`.
     pub async fn rollback_nested(&mut self) -> Result<(), Error> {
+        // From a flush listener it would put back the object table the flush is writing.
+        self.not_while_flushing("rollback_nested")?;
         let Some(saved) = self.nested.pop() else {
             return Err(Error::TransactionFinished);
         };
