@@ -68,7 +68,7 @@ impl Session {
                 .identity
                 .remove(&identity_key(M::TABLE, pk), &self.entries)
             {
-                self.entries[slot] = None;
+                self.entries.take(slot);
             }
         }
     }

@@ -329,7 +329,7 @@ impl Session {
         };
         let slot = h.slot();
         if state == ObjectState::Pending {
-            self.entries[slot] = None;
+            self.entries.take(slot);
         } else if let Some(e) = self.entries[slot].as_mut() {
             e.state = ObjectState::Deleted;
         }

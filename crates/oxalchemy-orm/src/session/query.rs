@@ -119,7 +119,7 @@ impl<'s, M: Model + Clone> Query<M, &'s mut Session> {
         s.wrote_tables(crate::cache::delete_tables::<M>());
         for pk in &deleted {
             if let Some(slot) = s.identity.remove(&identity_key(M::TABLE, pk), &s.entries) {
-                s.entries[slot] = None;
+                s.entries.take(slot);
             }
         }
         Ok(deleted.len() as u64)
