@@ -305,6 +305,37 @@ async fn nested_selectinload_three_levels_matches_loading_by_hand() {
             }
         }
         assert!(log_count >= 3, "the data set has nested rows to compare");
+        // The same author twice around a childless one (author0 has no articles, author2
+        // two): each copy gets all of its articles with their comments, the childless one an
+        // empty collection that counts as loaded.
+        let ids = |a: &Author| {
+            let mut v: Vec<(i64, Vec<i64>)> = a
+                .articles
+                .get()
+                .unwrap()
+                .iter()
+                .map(|x| {
+                    (
+                        x.id,
+                        x.comments.get().unwrap().iter().map(|c| c.id).collect(),
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let mut repeated = vec![authors[2].clone(), authors[0].clone(), authors[2].clone()];
+        orm::load(
+            &mut conn,
+            &mut repeated,
+            selectinload(Author::articles).selectinload(Article::comments),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids(&repeated[0]).len(), 2, "[{}]", t.label);
+        assert_eq!(ids(&repeated[0]), ids(&eager[2]), "[{}]", t.label);
+        assert_eq!(ids(&repeated[2]), ids(&eager[2]), "[{}]", t.label);
+        assert_eq!(ids(&repeated[1]), Vec::new(), "[{}]", t.label);
         // Many-to-one back up, with a nested collection below it: comment → article → comments.
         let comments = orm::query::<Comment>()
             .options(selectinload(Comment::article).selectinload(Article::comments))
