@@ -834,3 +834,104 @@ async fn joinedload_of_a_collection_deduplicates_parents() {
         t.finish().await;
     }
 }
+
+// A nullable many-to-one for the selectinload test below: a pet may have no owner.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "ld_owners")]
+struct Owner {
+    #[column(primary_key)]
+    pub id: i64,
+    pub name: String,
+    #[relationship(back_populates = "owner")]
+    pub pets: Many<Pet>,
+}
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "ld_pets")]
+struct Pet {
+    #[column(primary_key)]
+    pub id: i64,
+    pub name: String,
+    #[column(foreign_key = "ld_owners.id")]
+    pub owner_id: Option<i64>,
+    #[relationship(back_populates = "pets")]
+    pub owner: One<Owner>,
+}
+
+#[tokio::test]
+async fn selectinload_many_to_one_with_null_and_shared_keys() {
+    for t in common::all_targets("loading_null_fk").await {
+        let db = t.connect().await;
+        let md = Registry::new().model::<Owner>().model::<Pet>().metadata();
+        db.create_all(&md).await.unwrap();
+        let mut s = db.session();
+        let ann = s.add(Owner {
+            name: "ann".into(),
+            ..Default::default()
+        });
+        s.add(Owner {
+            name: "bob".into(),
+            ..Default::default()
+        });
+        for name in ["rex", "tom"] {
+            let pet = s.add(Pet {
+                name: name.into(),
+                ..Default::default()
+            });
+            s.link(pet, Pet::owner, ann).unwrap();
+        }
+        s.add(Pet {
+            name: "stray".into(),
+            ..Default::default()
+        });
+        s.commit().await.unwrap();
+        s.close().await.unwrap();
+
+        let mut conn = db.connection().await.unwrap();
+        // Two pets share one owner (one key in the IN list, a copy for each), the stray's
+        // NULL key is loaded as no owner.
+        let pets = orm::query::<Pet>()
+            .order_by(Pet::name.asc())
+            .options(selectinload(Pet::owner))
+            .all(&mut conn)
+            .await
+            .unwrap();
+        let owners: Vec<(&str, Option<&str>)> = pets
+            .iter()
+            .map(|p| {
+                let owner = p.owner.get().unwrap();
+                (p.name.as_str(), owner.map(|o| o.name.as_str()))
+            })
+            .collect();
+        assert_eq!(
+            owners,
+            [("rex", Some("ann")), ("stray", None), ("tom", Some("ann"))],
+            "[{}]",
+            t.label
+        );
+        // The other way: bob's collection is loaded and empty, the stray belongs to no one.
+        let people = orm::query::<Owner>()
+            .order_by(Owner::name.asc())
+            .options(selectinload(Owner::pets))
+            .all(&mut conn)
+            .await
+            .unwrap();
+        let pets_of: Vec<Vec<&str>> = people
+            .iter()
+            .map(|o| {
+                let mut v: Vec<&str> = o
+                    .pets
+                    .get()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect();
+                v.sort();
+                v
+            })
+            .collect();
+        assert_eq!(pets_of, [vec!["rex", "tom"], vec![]], "[{}]", t.label);
+        drop(conn);
+        t.finish().await;
+    }
+}
