@@ -14,8 +14,9 @@
 //! sized the groups in advance it was 1.112× and 1.180×. CPU time (`perf stat` task-clock
 //! of the same mode, 200 loads less none): SQLite 2.95 vs 2.66–2.78 ms, 1.06–1.11×;
 //! PostgreSQL client 3.25–3.29 vs 2.89–3.08 ms, 1.07–1.13×. Wall clock on the 2-core
-//! machine at load average 8–10 swung 0.75–2.7× (SQLite) and 1.00–1.21× (PostgreSQL)
-//! between runs, too noisy to judge by.
+//! machine at load average 8–10 swung 0.75–2.7× (SQLite) and 0.96–1.29× (PostgreSQL)
+//! between runs; in the SQLite runs where the raw side kept its idle-machine 2.4–2.6 ms,
+//! 1.09–1.51×, a gap the instruction and CPU-time figures do not show (not explained yet).
 //!
 //! For `valgrind --tool=callgrind` (instructions are repeatable where wall time is not):
 //! `CG_DB=sqlite|postgres CG_SIDE=raw|ours CG_N=5` runs one side `CG_N` times after a
