@@ -4,14 +4,15 @@
 //! whole result into a Vec costs. SQLite (chunks by key) and PostgreSQL (one query, rows
 //! as they arrive). Each is measured in a process of its own.
 //!
-//! Last measured (peak RSS growth): SQLite `stream()` +3.1 MB, `copy_out()` +3.1 MB,
-//! `all()` +109 MB; PostgreSQL `stream()` +1.1 MB, `copy_out()` (binary COPY) +1.1 MB,
-//! `all()` +311 MB.
+//! Last measured 2026-11-30 (peak RSS growth): SQLite `stream()` +3.3 MB, `copy_out()`
+//! +3.3 MB, `all()` +110 MB; PostgreSQL `stream()` +1.1 MB, `copy_out()` (binary COPY)
+//! +1.0 MB, `all()` +311 MB.
 //!
 //! `cargo bench -p oxalchemy --bench stream_async`
 
 mod common;
 
+use common::{peak_rss_mb, reset_peak};
 use oxalchemy::orm;
 use oxalchemy::prelude::*;
 
@@ -26,21 +27,6 @@ struct Event {
     pub id: i64,
     pub name: String,
     pub payload: Option<String>,
-}
-
-/// Resets the kernel's peak-RSS mark to the current RSS (Linux: "5" > clear_refs).
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-/// Peak resident set size of this process since the last reset, in MB (VmHWM).
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Reads every row of `rows` (a stream of models), then reports the time taken and the peak
@@ -77,21 +63,18 @@ async fn measure(
 }
 
 /// Fills the table, then measures each way of reading it in a process of its own (this
-/// binary again, `STREAM_ASYNC_CASE` set): memory an earlier measurement freed stays in the
-/// allocator, and a later one reusing it would show no growth whatever it held.
+/// binary again, `STREAM_ASYNC_CASE` set; see [`common::run_child`]).
 async fn run(label: &str, db: &Database, url: &str, fill: &str) {
     let md = Registry::new().model::<Event>().metadata();
     db.drop_all(&md).await.expect("drop");
     db.create_all(&md).await.expect("create");
     db.execute(text(fill.to_owned())).await.expect("fill");
     for case in ["stream", "copy_out", "all"] {
-        let status = std::process::Command::new(std::env::current_exe().expect("this binary"))
-            .env("STREAM_ASYNC_CASE", case)
-            .env("STREAM_ASYNC_URL", url)
-            .env("STREAM_ASYNC_LABEL", label)
-            .status()
-            .expect("run a measurement");
-        assert!(status.success(), "{label} {case}: {status}");
+        common::run_child(&[
+            ("STREAM_ASYNC_CASE", case),
+            ("STREAM_ASYNC_URL", url),
+            ("STREAM_ASYNC_LABEL", label),
+        ]);
     }
     db.drop_all(&md).await.expect("cleanup");
 }

@@ -305,6 +305,37 @@ async fn nested_selectinload_three_levels_matches_loading_by_hand() {
             }
         }
         assert!(log_count >= 3, "the data set has nested rows to compare");
+        // The same author twice around a childless one (author0 has no articles, author2
+        // two): each copy gets all of its articles with their comments, the childless one an
+        // empty collection that counts as loaded.
+        let ids = |a: &Author| {
+            let mut v: Vec<(i64, Vec<i64>)> = a
+                .articles
+                .get()
+                .unwrap()
+                .iter()
+                .map(|x| {
+                    (
+                        x.id,
+                        x.comments.get().unwrap().iter().map(|c| c.id).collect(),
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let mut repeated = vec![authors[2].clone(), authors[0].clone(), authors[2].clone()];
+        orm::load(
+            &mut conn,
+            &mut repeated,
+            selectinload(Author::articles).selectinload(Article::comments),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids(&repeated[0]).len(), 2, "[{}]", t.label);
+        assert_eq!(ids(&repeated[0]), ids(&eager[2]), "[{}]", t.label);
+        assert_eq!(ids(&repeated[2]), ids(&eager[2]), "[{}]", t.label);
+        assert_eq!(ids(&repeated[1]), Vec::new(), "[{}]", t.label);
         // Many-to-one back up, with a nested collection below it: comment → article → comments.
         let comments = orm::query::<Comment>()
             .options(selectinload(Comment::article).selectinload(Article::comments))
@@ -800,6 +831,107 @@ async fn joinedload_of_a_collection_deduplicates_parents() {
             .unwrap();
         assert_eq!(all.len(), 3);
         assert!(all[2].posts.get().unwrap().is_empty(), "cyd: loaded, empty");
+        t.finish().await;
+    }
+}
+
+// A nullable many-to-one for the selectinload test below: a pet may have no owner.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "ld_owners")]
+struct Owner {
+    #[column(primary_key)]
+    pub id: i64,
+    pub name: String,
+    #[relationship(back_populates = "owner")]
+    pub pets: Many<Pet>,
+}
+
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "ld_pets")]
+struct Pet {
+    #[column(primary_key)]
+    pub id: i64,
+    pub name: String,
+    #[column(foreign_key = "ld_owners.id")]
+    pub owner_id: Option<i64>,
+    #[relationship(back_populates = "pets")]
+    pub owner: One<Owner>,
+}
+
+#[tokio::test]
+async fn selectinload_many_to_one_with_null_and_shared_keys() {
+    for t in common::all_targets("loading_null_fk").await {
+        let db = t.connect().await;
+        let md = Registry::new().model::<Owner>().model::<Pet>().metadata();
+        db.create_all(&md).await.unwrap();
+        let mut s = db.session();
+        let ann = s.add(Owner {
+            name: "ann".into(),
+            ..Default::default()
+        });
+        s.add(Owner {
+            name: "bob".into(),
+            ..Default::default()
+        });
+        for name in ["rex", "tom"] {
+            let pet = s.add(Pet {
+                name: name.into(),
+                ..Default::default()
+            });
+            s.link(pet, Pet::owner, ann).unwrap();
+        }
+        s.add(Pet {
+            name: "stray".into(),
+            ..Default::default()
+        });
+        s.commit().await.unwrap();
+        s.close().await.unwrap();
+
+        let mut conn = db.connection().await.unwrap();
+        // Two pets share one owner (one key in the IN list, a copy for each), the stray's
+        // NULL key is loaded as no owner.
+        let pets = orm::query::<Pet>()
+            .order_by(Pet::name.asc())
+            .options(selectinload(Pet::owner))
+            .all(&mut conn)
+            .await
+            .unwrap();
+        let owners: Vec<(&str, Option<&str>)> = pets
+            .iter()
+            .map(|p| {
+                let owner = p.owner.get().unwrap();
+                (p.name.as_str(), owner.map(|o| o.name.as_str()))
+            })
+            .collect();
+        assert_eq!(
+            owners,
+            [("rex", Some("ann")), ("stray", None), ("tom", Some("ann"))],
+            "[{}]",
+            t.label
+        );
+        // The other way: bob's collection is loaded and empty, the stray belongs to no one.
+        let people = orm::query::<Owner>()
+            .order_by(Owner::name.asc())
+            .options(selectinload(Owner::pets))
+            .all(&mut conn)
+            .await
+            .unwrap();
+        let pets_of: Vec<Vec<&str>> = people
+            .iter()
+            .map(|o| {
+                let mut v: Vec<&str> = o
+                    .pets
+                    .get()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect();
+                v.sort();
+                v
+            })
+            .collect();
+        assert_eq!(pets_of, [vec!["rex", "tom"], vec![]], "[{}]", t.label);
+        drop(conn);
         t.finish().await;
     }
 }

@@ -162,11 +162,16 @@ fn single_column_key<T: Model>(def: &RelationshipDef) -> Result<&'static str, Er
     }
 }
 
-fn single_key<M: Model>(obj: &M, def: &RelationshipDef) -> Result<Value, Error> {
-    let mut pk = Vec::new();
-    obj.primary_key_values(&mut pk);
-    match pk.as_slice() {
-        [(_, v)] => Ok(v.clone()),
+/// The single-column primary key of `obj`; `pk` is scratch space reused between calls.
+fn single_key<M: Model>(
+    obj: &M,
+    def: &RelationshipDef,
+    pk: &mut Vec<(&'static str, Value)>,
+) -> Result<Value, Error> {
+    pk.clear();
+    obj.primary_key_values(pk);
+    match pk.as_mut_slice() {
+        [(_, v)] => Ok(std::mem::replace(v, Value::Null)),
         _ => Err(unsupported(
             def,
             "eager loading needs a single-column primary key",

@@ -16,39 +16,90 @@ use crate::errors::missing_secondary;
 use crate::model::{Model, RelationshipDef, RelationshipKind};
 use crate::relation::{Many, One, Relationship, RelationshipSlot};
 
+/// Where a loaded row goes: an index into the distinct keys the IN list was built from.
+/// [`NO_SLOT`] marks a row whose key matches none of them (a NULL key, say), then dropped.
+type Slot = u32;
+const NO_SLOT: Slot = Slot::MAX;
+
+/// The distinct keys of an IN list and, for each, its slot (its position in `keys`).
+#[derive(Default)]
+struct KeySlots {
+    keys: Vec<Value>,
+    slots: FxMap<KeyValue, Slot>,
+}
+
+impl KeySlots {
+    /// The slot of `v`, adding it as a new key if it is not there yet; `None` for NULL.
+    fn insert(&mut self, v: &Value) -> Option<Slot> {
+        let k = key_value(v)?;
+        let next = self.keys.len() as Slot;
+        let slot = *self.slots.entry(k).or_insert(next);
+        if slot == next {
+            self.keys.push(v.clone());
+        }
+        Some(slot)
+    }
+}
+
 /// Runs `select … WHERE <key_column> IN (keys)` in chunks under the bind limit, decoding
-/// each row's key and model. `key_at: None`: the key is column 0 and the model starts at
-/// column 1; `Some(i)`: the model starts at column 0 and its column `i` is the key.
+/// each row's model and the slot of its key (see [`KeySlots`]). `key_at: None`: the key is
+/// column 0 and the model starts at column 1; `Some(i)`: the model starts at column 0 and
+/// its column `i` is the key.
 async fn keyed_rows<T: Model>(
     conn: &mut Connection,
     log: &mut Vec<String>,
     base: &Select,
     key_column: Expr,
-    keys: Vec<Value>,
+    keys: &KeySlots,
     key_at: Option<usize>,
-) -> Result<(Vec<Value>, Vec<T>), Error> {
-    let mut row_keys = Vec::new();
-    let mut objects = Vec::new();
+) -> Result<(Vec<Slot>, Vec<T>), Error> {
+    let mut row_slots = Vec::new();
+    let mut objects: Vec<T> = Vec::new();
     let chunk = conn.dialect().max_binds().saturating_sub(16).max(1);
-    for part in keys.chunks(chunk) {
+    let (key_col, first) = match key_at {
+        Some(i) => (i, 0),
+        None => (0, 1),
+    };
+    for part in keys.keys.chunks(chunk) {
         let stmt = base
             .clone()
             .filter(key_column.clone().in_(part.iter().cloned()));
         let c = conn.compile(&stmt.into())?;
         log.push(c.sql.clone());
-        // Decoded straight into the two vectors (no tuple, no unzip).
-        conn.query_map_read(&c, |row| {
-            let (key_col, mut idx) = match key_at {
-                Some(i) => (i, 0),
-                None => (0, 1),
-            };
-            row_keys.push(row.get::<Value>(key_col)?);
-            objects.push(T::read(row, &mut idx)?);
-            Ok(())
-        })
-        .await?;
+        // The objects are what the engine collects (sized to the result where the driver
+        // knows it); each row's key is looked up as it is read, leaving only its slot.
+        let read = conn
+            .query_map_read(&c, |row| {
+                let key = into_key_value(row.get::<Value>(key_col)?);
+                row_slots.push(
+                    key.and_then(|k| keys.slots.get(&k).copied())
+                        .unwrap_or(NO_SLOT),
+                );
+                let mut idx = first;
+                T::read(row, &mut idx)
+            })
+            .await?;
+        if objects.is_empty() {
+            objects = read;
+        } else {
+            objects.extend(read);
+        }
     }
-    Ok((row_keys, objects))
+    Ok((row_slots, objects))
+}
+
+/// [`key_value`] of a value owned: a text key is moved, not copied, and an integer needs
+/// no drop afterwards (this runs once per loaded row).
+#[inline]
+fn into_key_value(v: Value) -> Option<KeyValue> {
+    Some(match v {
+        Value::Null => return None,
+        Value::I16(n) => KeyValue::Int(i64::from(n)),
+        Value::I32(n) => KeyValue::Int(i64::from(n)),
+        Value::I64(n) => KeyValue::Int(n),
+        Value::Text(s) => KeyValue::Text(s),
+        other => return key_value(&other),
+    })
 }
 
 /// `selectinload(User::posts)`: one `SELECT … WHERE fk IN (…)` for the relationship; chain
@@ -109,17 +160,12 @@ impl<M: Model, T: Model + Clone> SelectIn<M, T> {
     ) -> Result<(), Error> {
         let fk = foreign_key_to(def.foreign_key, &M::table(), T::TABLE)?;
         let target_key = single_column_key::<T>(def)?;
-        let refs: Vec<Value> = parents.iter().map(|p| column_value(p, &fk)).collect();
-        let mut seen: FxMap<KeyValue, ()> = FxMap::default();
-        let mut keys = Vec::new();
-        for v in &refs {
-            if let Some(k) = key_value(v) {
-                if seen.insert(k, ()).is_none() {
-                    keys.push(v.clone());
-                }
-            }
-        }
-        let (row_keys, mut targets): (Vec<Value>, Vec<T>) = if keys.is_empty() {
+        let mut keys = KeySlots::default();
+        let refs: Vec<Option<Slot>> = parents
+            .iter()
+            .map(|p| keys.insert(&column_value(p, &fk)))
+            .collect();
+        let (row_slots, mut targets): (Vec<Slot>, Vec<T>) = if keys.keys.is_empty() {
             (Vec::new(), Vec::new())
         } else {
             // When the key is one of the target's own columns, read it there.
@@ -133,21 +179,26 @@ impl<M: Model, T: Model + Clone> SelectIn<M, T> {
             }
             .from(oxalchemy_core::table(T::TABLE));
             let key_column = qualified(T::TABLE, target_key);
-            keyed_rows(conn, log, &base, key_column, keys, at).await?
+            keyed_rows(conn, log, &base, key_column, &keys, at).await?
         };
         for l in &self.nested {
             l.load(conn, &mut targets, log).await?;
         }
-        let by_key: FxMap<KeyValue, T> =
-            row_keys.iter().filter_map(key_value).zip(targets).collect();
+        let mut by_slot: Vec<Option<T>> = Vec::new();
+        by_slot.resize_with(keys.keys.len(), || None);
+        for (slot, target) in row_slots.into_iter().zip(targets) {
+            if let Some(place) = by_slot.get_mut(slot as usize) {
+                *place = Some(target);
+            }
+        }
         let RelationshipSlot::One(slot) = self.rel.slot() else {
             return Err(unsupported(
                 def,
                 "a many-to-one relationship needs a One<T> field",
             ));
         };
-        for (p, r) in parents.iter_mut().zip(&refs) {
-            let target = key_value(r).and_then(|k| by_key.get(&k).cloned());
+        for (p, r) in parents.iter_mut().zip(refs) {
+            let target = r.and_then(|s| by_slot[s as usize].clone());
             *slot(p) = One::fetched(target);
         }
         Ok(())
@@ -162,20 +213,29 @@ impl<M: Model, T: Model + Clone> SelectIn<M, T> {
         parents: &mut [M],
         log: &mut Vec<String>,
     ) -> Result<(), Error> {
-        let keys: Vec<Value> = parents
+        let mut keys = KeySlots::default();
+        let mut pk = Vec::new();
+        let parent_slots: Vec<Option<Slot>> = parents
             .iter()
-            .map(|p| single_key(p, def))
-            .collect::<Result<_, _>>()?;
+            .map(|p| Ok(keys.insert(&single_key(p, def, &mut pk)?)))
+            .collect::<Result<_, Error>>()?;
         let (base, key_column, key_at) = collection_query::<M, T>(def)?;
-        let (row_keys, mut children): (Vec<Value>, Vec<T>) =
-            keyed_rows(conn, log, &base, key_column, keys.clone(), key_at).await?;
+        let (row_slots, mut children): (Vec<Slot>, Vec<T>) =
+            keyed_rows(conn, log, &base, key_column, &keys, key_at).await?;
         for l in &self.nested {
             l.load(conn, &mut children, log).await?;
         }
-        let mut groups: FxMap<KeyValue, Vec<T>> = FxMap::default();
-        for (k, child) in row_keys.iter().zip(children) {
-            if let Some(k) = key_value(k) {
-                groups.entry(k).or_default().push(child);
+        // Each key's children, in row order, in a vector of the size it ends up with.
+        let mut counts = vec![0usize; keys.keys.len()];
+        for &s in &row_slots {
+            if let Some(n) = counts.get_mut(s as usize) {
+                *n += 1;
+            }
+        }
+        let mut groups: Vec<Vec<T>> = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
+        for (s, child) in row_slots.into_iter().zip(children) {
+            if let Some(g) = groups.get_mut(s as usize) {
+                g.push(child);
             }
         }
         let RelationshipSlot::Many(slot) = self.rel.slot() else {
@@ -184,22 +244,21 @@ impl<M: Model, T: Model + Clone> SelectIn<M, T> {
                 "a collection relationship needs a Many<T> field",
             ));
         };
-        // The same parent may appear twice (e.g. joined targets): then it gets a copy.
-        let mut remaining: FxMap<KeyValue, usize> = FxMap::default();
-        for k in keys.iter().filter_map(key_value) {
-            *remaining.entry(k).or_default() += 1;
+        // The same parent may appear twice (e.g. joined targets): each but the last gets a
+        // copy, the last the group itself.
+        let mut remaining = vec![0usize; keys.keys.len()];
+        for s in parent_slots.iter().flatten() {
+            remaining[*s as usize] += 1;
         }
-        for (p, k) in parents.iter_mut().zip(&keys) {
-            let items = match key_value(k) {
-                Some(k) => {
-                    let left = remaining.get_mut(&k).map(|n| {
-                        *n -= 1;
-                        *n
-                    });
-                    if left == Some(0) {
-                        groups.remove(&k).unwrap_or_default()
+        for (p, s) in parents.iter_mut().zip(parent_slots) {
+            let items = match s {
+                Some(s) => {
+                    let (s, left) = (s as usize, &mut remaining[s as usize]);
+                    *left -= 1;
+                    if *left == 0 {
+                        std::mem::take(&mut groups[s])
                     } else {
-                        groups.get(&k).cloned().unwrap_or_default()
+                        groups[s].clone()
                     }
                 }
                 None => Vec::new(),

@@ -82,3 +82,30 @@ pub(crate) fn run(bench: impl Future<Output = ()>) {
         .expect("runtime");
     rt.block_on(bench);
 }
+
+/// Resets the kernel's peak-RSS mark to the current RSS (Linux: "5" > clear_refs).
+pub(crate) fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Peak resident set size of this process since the last reset, in MB (VmHWM).
+pub(crate) fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Runs this benchmark binary again with `vars` set and waits for it to succeed: a
+/// measurement of peak RSS growth needs a process of its own. Memory an earlier measurement
+/// (or the table's fill) freed stays in the allocator, and a later one reusing it would show
+/// no growth whatever it held; resetting the kernel's peak mark does not undo that.
+pub(crate) fn run_child(vars: &[(&str, &str)]) {
+    let status = std::process::Command::new(std::env::current_exe().expect("this binary"))
+        .envs(vars.iter().copied())
+        .status()
+        .expect("run a measurement");
+    assert!(status.success(), "measurement {vars:?}: {status}");
+}
