@@ -211,7 +211,7 @@ impl Connection {
         c: &Compiled,
         f: impl FnMut(&Row<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
-        self.run_query_map(c, Access::Write, f).await
+        self.run_query_map(&c.sql, &c.binds, Access::Write, f).await
     }
 
     /// Runs a compiled query that cannot write and turns each row into a `T` with `f` (for
@@ -222,26 +222,41 @@ impl Connection {
         c: &Compiled,
         f: impl FnMut(&Row<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
-        self.run_query_map(c, Access::Read, f).await
+        self.run_query_map(&c.sql, &c.binds, Access::Read, f).await
+    }
+
+    /// [`Self::query_map_read`] for a SELECT held by reference, compiled through the
+    /// compiled-statement cache as [`Self::query_select_read`] does. With `T = ()` nothing
+    /// is allocated for the rows: the ORM's `.one()` keeps the first row in `f` and counts
+    /// the rest.
+    #[doc(hidden)]
+    pub async fn query_select_map_read<T: Send>(
+        &mut self,
+        select: &oxalchemy_core::Select,
+        f: impl FnMut(&Row<'_>) -> Result<T> + Send,
+    ) -> Result<Vec<T>> {
+        let (sql, binds) = self.shared.compile_shared_select(select)?;
+        self.run_query_map(&sql, &binds, Access::Read, f).await
     }
 
     async fn run_query_map<T: Send>(
         &mut self,
-        c: &Compiled,
+        sql: &str,
+        binds: &[oxalchemy_core::Value],
         access: Access,
         mut f: impl FnMut(&Row<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
-        let trace = self.trace(c);
+        let trace = self.trace_parts(sql, binds);
         let _slot = self.write_slot(access).await?;
         let result = round_trip!(self, conn => match conn {
             #[cfg(feature = "sqlite")]
-            AnyConn::Sqlite(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
+            AnyConn::Sqlite(conn) => conn.query_map(sql, binds, &mut f).await,
             #[cfg(feature = "postgres")]
-            AnyConn::Postgres(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
+            AnyConn::Postgres(conn) => conn.query_map(sql, binds, &mut f).await,
             #[cfg(feature = "mysql")]
-            AnyConn::Mysql(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
+            AnyConn::Mysql(conn) => conn.query_map(sql, binds, &mut f).await,
         });
-        trace.finish(result.as_ref().map(|rows| rows.len() as u64), &c.sql);
+        trace.finish(result.as_ref().map(|rows| rows.len() as u64), sql);
         result
     }
 
