@@ -21,10 +21,14 @@
 //!
 //! | side | PostgreSQL (client process) | SQLite |
 //! | --- | --- | --- |
-//! | `raw` | 12,715 | 6,157 |
-//! | `query` (`.one()`) | 17,266 (1.36×; 18,111 = 1.43× before rows were decoded as they arrive and `.one()` stopped building a `Vec`) | 10,897 (1.77×) |
-//! | `get` | 14,261 (1.12×) | 7,677 (1.25×) |
-//! | `prepared` | 14,968 (1.18×) | |
+//! | `raw` | 12,710 | 6,157 |
+//! | `query` (`.one()`) | 17,162 (1.35×) | 10,785 (1.75×) |
+//! | `get` | 14,100 (1.11×) | 7,680 (1.25×) |
+//! | `prepared` | 14,963 (1.18×) | 8,325 (1.35×) |
+//!
+//! PostgreSQL `.one()` was 18,111 (1.43×) before rows were decoded as they arrive (no
+//! `Vec` of driver rows), `.one()` kept only its first row (no `Vec` of models), the last
+//! statement was found without hashing its SQL, and a connection reused its bind buffer.
 
 mod common;
 
