@@ -70,6 +70,13 @@ impl Backend for crate::postgres::PgConn {
     async fn query<T: FromRow + Send>(&mut self, sql: &str, binds: &[Value]) -> Result<Vec<T>> {
         crate::postgres::PgConn::query(self, sql, binds).await
     }
+    async fn query_first<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+    ) -> Result<Option<T>> {
+        crate::postgres::PgConn::query_first(self, sql, binds).await
+    }
     async fn batch(&mut self, sql: &str) -> Result<()> {
         crate::postgres::PgConn::batch(self, sql).await
     }

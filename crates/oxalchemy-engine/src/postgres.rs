@@ -41,6 +41,13 @@ pub(crate) struct PgConn {
     /// By SQL, hashed with foldhash: SipHash over each statement's text cost more than
     /// the rest of a cache hit.
     statements: LruCache<String, tokio_postgres::Statement, foldhash::fast::RandomState>,
+    /// The statement used last and its SQL (a buffer reused, so it costs no allocation):
+    /// a loop running one statement finds it by one comparison instead of hashing its text
+    /// and touching the LRU list each time. It is always the most recently used entry of
+    /// `statements` (every lookup goes through it), so the LRU order it skips updating is
+    /// already right, and it is cleared whenever an entry is removed.
+    last_sql: String,
+    last: Option<tokio_postgres::Statement>,
     /// `statement_cache_size=0`: every statement is the unnamed one (`unnamed`).
     unnamed: bool,
     /// A ROLLBACK sent by a dropped transaction; awaited before the next statement.
@@ -78,6 +85,8 @@ impl PgConn {
                 statement_cache_size.max(1),
                 foldhash::fast::RandomState::default(),
             ),
+            last_sql: String::new(),
+            last: None,
             unnamed: statement_cache_size == 0,
             pending_cleanup: None,
             cancel_addr: CancelAddr::of(config),
@@ -91,6 +100,7 @@ impl PgConn {
     /// Drops every cached prepared statement (closing each on the server).
     pub(crate) fn forget_statements(&mut self) {
         self.statements.clear();
+        self.last = None;
     }
 
     /// Waits for a rollback sent by a dropped transaction, so statements stay in order.
@@ -102,12 +112,23 @@ impl PgConn {
 
     async fn statement(&mut self, sql: &str) -> Result<tokio_postgres::Statement> {
         self.settle().await;
-        if let Some(stmt) = self.statements.get(sql) {
-            return Ok(stmt.clone());
+        if let Some(stmt) = &self.last {
+            if self.last_sql == sql {
+                return Ok(stmt.clone());
+            }
         }
-        let stmt = self.client.prepare(sql).await.map_err(map_error)?;
-        // Beyond capacity the least recently used statement is evicted (and closed).
-        self.statements.insert(sql.to_owned(), stmt.clone());
+        let stmt = match self.statements.get(sql) {
+            Some(stmt) => stmt.clone(),
+            None => {
+                let stmt = self.client.prepare(sql).await.map_err(map_error)?;
+                // Beyond capacity the least recently used statement is evicted (and closed).
+                self.statements.insert(sql.to_owned(), stmt.clone());
+                stmt
+            }
+        };
+        self.last_sql.clear();
+        self.last_sql.push_str(sql);
+        self.last = Some(stmt.clone());
         Ok(stmt)
     }
 
@@ -125,61 +146,108 @@ impl PgConn {
         self.after(sql, result)
     }
 
-    pub(crate) async fn query<T: FromRow>(&mut self, sql: &str, binds: &[Value]) -> Result<Vec<T>> {
-        let rows = self.rows(sql, binds).await?;
-        // Sized up front: collecting into Result<Vec> would grow the Vec by doubling.
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
+    pub(crate) async fn query<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+    ) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        self.each_row(sql, binds, |r| {
             out.push(T::from_row(&Row::postgres(r))?);
-        }
+            Ok(())
+        })
+        .await?;
         Ok(out)
     }
 
-    pub(crate) async fn query_map<T>(
+    /// The first row, decoded; the others are read off the wire but not decoded. For
+    /// lookups by primary key, which match at most one row: no `Vec` is built for it.
+    pub(crate) async fn query_first<T: FromRow + Send>(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+    ) -> Result<Option<T>> {
+        let mut first = None;
+        self.each_row(sql, binds, |r| {
+            if first.is_none() {
+                first = Some(T::from_row(&Row::postgres(r))?);
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(first)
+    }
+
+    pub(crate) async fn query_map<T: Send>(
         &mut self,
         sql: &str,
         binds: &[Value],
         f: &mut (dyn FnMut(&Row<'_>) -> Result<T> + Send),
     ) -> Result<Vec<T>> {
-        let rows = self.rows(sql, binds).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
+        let mut out = Vec::new();
+        self.each_row(sql, binds, |r| {
             out.push(f(&Row::postgres(r))?);
-        }
+            Ok(())
+        })
+        .await?;
         Ok(out)
     }
 
-    /// Runs a query and returns the driver's rows.
-    async fn rows(&mut self, sql: &str, binds: &[Value]) -> Result<Vec<tokio_postgres::Row>> {
-        if self.unnamed {
+    /// Runs a query and hands each row to `f` as it arrives, rather than collecting the
+    /// driver's rows into a `Vec` first (one allocation and a copy of every row less per
+    /// statement; callgrind, `benches/lookup_callgrind.rs`). The stream is always read to
+    /// its end, so an error the server sends after the rows still wins over an error `f`
+    /// returned (as when the rows were collected before any was decoded), and the
+    /// connection is left in step.
+    async fn each_row(
+        &mut self,
+        sql: &str,
+        binds: &[Value],
+        mut f: impl FnMut(&tokio_postgres::Row) -> Result<()> + Send,
+    ) -> Result<()> {
+        use futures_util::StreamExt;
+        let stmt = if self.unnamed {
             self.settle().await;
-            let guard =
-                CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
-            let rows = async {
-                let stream = self
-                    .client
-                    .query_typed_raw(sql, unnamed::params(binds))
-                    .await?;
-                futures_util::TryStreamExt::try_collect(stream).await
-            }
-            .await;
-            guard.disarm();
-            return rows.map_err(map_error);
-        }
-        let stmt = self.statement(sql).await?;
+            None
+        } else {
+            Some(self.statement(sql).await?)
+        };
         let guard = CancelOnDrop::arm(&self.client, &self.cancel_addr, &mut self.pending_cleanup);
-        // The binds go to the driver as an iterator: no vectors of wrappers and references
-        // per statement (what `Client::query` does with a slice, minus the slice).
-        let rows = async {
-            let stream = self
-                .client
-                .query_raw(&stmt, binds.iter().map(PgBind))
-                .await?;
-            futures_util::TryStreamExt::try_collect(stream).await
+        let mut failed = None;
+        let read = async {
+            // The binds go to the driver as an iterator: no vectors of wrappers and
+            // references per statement (what `Client::query` does with a slice).
+            let stream = match &stmt {
+                Some(stmt) => {
+                    self.client
+                        .query_raw(stmt, binds.iter().map(PgBind))
+                        .await?
+                }
+                None => {
+                    self.client
+                        .query_typed_raw(sql, unnamed::params(binds))
+                        .await?
+                }
+            };
+            futures_util::pin_mut!(stream);
+            while let Some(row) = stream.next().await {
+                let row = row?;
+                if failed.is_none() {
+                    if let Err(e) = f(&row) {
+                        failed = Some(e);
+                    }
+                }
+            }
+            Ok(())
         }
         .await;
         guard.disarm();
-        self.after(sql, rows)
+        if self.unnamed {
+            read.map_err(map_error)?;
+        } else {
+            self.after(sql, read)?;
+        }
+        failed.map_or(Ok(()), Err)
     }
 
     /// `execute` with the unnamed statement: the rows (of a RETURNING) are drained, the
@@ -296,6 +364,7 @@ impl PgConn {
                 || e.code() == Some(&SqlState::INVALID_SQL_STATEMENT_NAME)
             {
                 self.statements.remove(sql);
+                self.last = None;
             }
             map_error(e)
         })

@@ -352,13 +352,40 @@ impl<M: Model> Query<M> {
 
     /// Exactly one row, else [`Error::NotFound`] / [`Error::MultipleResults`].
     pub async fn one<'e>(self, ex: impl Into<Exec<'e>>) -> Result<M, Error> {
-        // `one_or_none`'s body rather than a call to it: one async layer less per lookup.
-        at_most_one(self.limit(2).run(ex.into()).await?)?.ok_or(Error::NotFound)
+        self.first_of_two(ex.into()).await?.ok_or(Error::NotFound)
     }
 
     /// At most one row, else [`Error::MultipleResults`]. Fetches at most two.
     pub async fn one_or_none<'e>(self, ex: impl Into<Exec<'e>>) -> Result<Option<M>, Error> {
-        at_most_one(self.limit(2).run(ex.into()).await?)
+        self.first_of_two(ex.into()).await
+    }
+
+    /// `.one()` / `.one_or_none()`: LIMIT 2, the only row if there is one, else
+    /// [`Error::MultipleResults`]. Without loaders every row is decoded as before (a row
+    /// that cannot be decoded is still an error) but only the first is kept, so no `Vec`
+    /// is built for a lookup.
+    async fn first_of_two(self, ex: Exec<'_>) -> Result<Option<M>, Error> {
+        let query = self.limit(2);
+        if !query.loaders.is_empty() {
+            return at_most_one(query.run(ex).await?);
+        }
+        let mut held = None;
+        let conn = ex.connection(&mut held).await?;
+        let mut first = None;
+        // `Vec<()>` allocates nothing: it only counts the rows.
+        let rows = conn
+            .query_select_map_read(&query.select, |row| {
+                let m = M::from_row(row)?;
+                if first.is_none() {
+                    first = Some(m);
+                }
+                Ok(())
+            })
+            .await?;
+        match rows.len() {
+            0 | 1 => Ok(first),
+            n => Err(Error::MultipleResults { count: n }),
+        }
     }
 
     /// Streams the matching rows in batches of `batch` (`yield_per`): `f` receives each

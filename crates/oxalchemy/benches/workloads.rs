@@ -19,6 +19,10 @@
 //! For `valgrind --tool=callgrind`: `CG_DB=sqlite|postgres CG_WORK=one_row|join
 //! CG_SIDE=raw|ours CG_N=…` runs one side of one workload `CG_N` times after a warm-up; two
 //! runs with different `CG_N` give one run's instructions by difference.
+//!
+//! One-row SELECT, instructions per lookup (callgrind, `CG_N` 1 and 2, 2026-11-30):
+//! SQLite 14,305 vs 8,437 raw (1.70×; the raw side prepares its statement once, outside
+//! the loop); PostgreSQL, client process, 17,887 vs 12,697 (1.41×).
 
 mod common;
 

@@ -248,9 +248,10 @@ async fn create_insert_query_update_delete_on_both_databases() {
             "[{}] first() of no rows is None",
             t.label
         );
+        // LIMIT 2: `.one()` reads two rows of the several that match, and counts them.
         assert!(matches!(
             orm::query::<User>().one(&db).await,
-            Err(Error::MultipleResults { .. })
+            Err(Error::MultipleResults { count: 2 })
         ));
         assert!(orm::query::<User>()
             .filter(User::username.eq("zed"))

@@ -126,7 +126,15 @@ impl StatementCache {
         }
         let mut shape = self.shape(dialect);
         let cacheable = shape.statement(stmt);
-        self.lookup_shape(dialect, shape, cacheable, Source::Statement(stmt))
+        let mut binds = Vec::new();
+        let sql = self.lookup_shape(
+            dialect,
+            shape,
+            cacheable,
+            Source::Statement(stmt),
+            &mut binds,
+        )?;
+        Ok((sql, binds))
     }
 
     /// [`Self::compile_shared`] for a SELECT held by reference (a model query's own tree):
@@ -137,15 +145,31 @@ impl StatementCache {
         dialect: &dyn Dialect,
         select: &Select,
     ) -> Result<(Arc<str>, Vec<Value>), CompileError> {
+        let mut binds = Vec::new();
+        let sql = self.compile_shared_select_into(dialect, select, &mut binds)?;
+        Ok((sql, binds))
+    }
+
+    /// [`Self::compile_shared_select`] with the binds written into `binds` (cleared
+    /// first): a connection passes the same buffer for every statement, so a cache hit
+    /// allocates nothing for them.
+    pub fn compile_shared_select_into(
+        &mut self,
+        dialect: &dyn Dialect,
+        select: &Select,
+        binds: &mut Vec<Value>,
+    ) -> Result<Arc<str>, CompileError> {
+        binds.clear();
         if self.capacity == 0 {
             let c = compile(dialect, &Statement::Select(select.clone()))?;
-            return Ok((Arc::<str>::from(c.sql), c.binds));
+            *binds = c.binds;
+            return Ok(Arc::<str>::from(c.sql));
         }
         let mut shape = self.shape(dialect);
         // The key `Shape::statement` writes for `Statement::Select`: one entry either way.
         shape.tag(1);
         let cacheable = shape.select(select);
-        self.lookup_shape(dialect, shape, cacheable, Source::Select(select))
+        self.lookup_shape(dialect, shape, cacheable, Source::Select(select), binds)
     }
 
     /// An empty shape for `dialect`, in the buffers kept from the last lookup.
@@ -176,18 +200,20 @@ impl StatementCache {
         shape: Shape<'_>,
         cacheable: bool,
         stmt: Source<'_>,
-    ) -> Result<(Arc<str>, Vec<Value>), CompileError> {
+        binds: &mut Vec<Value>,
+    ) -> Result<Arc<str>, CompileError> {
         let Shape { key, values, .. } = shape;
         if !cacheable {
             self.recycle(key, values);
             let c = stmt.with(&[], |stmt, _| compile(dialect, stmt))?;
-            return Ok((Arc::<str>::from(c.sql), c.binds));
+            *binds = c.binds;
+            return Ok(Arc::<str>::from(c.sql));
         }
         if let Some(entry) = self.entries.get(&key[..]) {
             self.hits += 1;
-            let c = entry.fill_shared(dialect, |i| values[i].clone());
+            let sql = entry.fill_shared_into(dialect, |i| values[i].clone(), binds);
             self.recycle(key, values);
-            return Ok(c);
+            return Ok(sql);
         }
         self.misses += 1;
         let result = stmt.with(&values, |stmt, values| -> Result<_, CompileError> {
@@ -209,7 +235,7 @@ impl StatementCache {
             let entry = PreparedSql::new(tracked.sql, sources, values.len());
             Ok((entry.shared_sql(), tracked.binds, Some(entry)))
         });
-        let (sql, binds, entry) = match result {
+        let (sql, compiled_binds, entry) = match result {
             Ok(r) => r,
             Err(e) => {
                 self.recycle(key, values);
@@ -220,7 +246,8 @@ impl StatementCache {
             self.entries.insert(key.clone().into_boxed_slice(), entry);
         }
         self.recycle(key, values);
-        Ok((sql, binds))
+        *binds = compiled_binds;
+        Ok(sql)
     }
 }
 

@@ -154,8 +154,11 @@ impl Connection {
         &mut self,
         select: &oxalchemy_core::Select,
     ) -> Result<Vec<T>> {
-        let (sql, binds) = self.shared.compile_shared_select(select)?;
-        self.run_query(&sql, &binds, Access::Read).await
+        let mut binds = self.take_binds();
+        let sql = self.shared.compile_shared_select_into(select, &mut binds)?;
+        let result = self.run_query(&sql, &binds, Access::Read).await;
+        self.keep_binds(binds);
+        result
     }
 
     /// [`Self::query_select_read`]'s first row; the rest are not read, and no `Vec` is
@@ -165,8 +168,28 @@ impl Connection {
         &mut self,
         select: &oxalchemy_core::Select,
     ) -> Result<Option<T>> {
-        let (sql, binds) = self.shared.compile_shared_select(select)?;
-        self.query_first_read_sql(&sql, &binds).await
+        let mut binds = self.take_binds();
+        let sql = self.shared.compile_shared_select_into(select, &mut binds)?;
+        let result = self.query_first_read_sql(&sql, &binds).await;
+        self.keep_binds(binds);
+        result
+    }
+
+    /// The connection's bind buffer, for one statement compiled from a SELECT held by
+    /// reference (empty; a new one if a dropped future took the last).
+    fn take_binds(&mut self) -> Vec<oxalchemy_core::Value> {
+        std::mem::take(&mut self.binds)
+    }
+
+    /// Gives the bind buffer back, emptied, for the next statement: a lookup in a loop then
+    /// allocates nothing for its values (callgrind, `benches/lookup_callgrind.rs`). A
+    /// buffer grown by a long `IN` list is dropped rather than held for the connection's
+    /// life.
+    fn keep_binds(&mut self, mut binds: Vec<oxalchemy_core::Value>) {
+        if binds.capacity() <= 64 {
+            binds.clear();
+            self.binds = binds;
+        }
     }
 
     /// Runs a compiled statement that may write and returns rows (`INSERT … RETURNING`),
@@ -211,7 +234,7 @@ impl Connection {
         c: &Compiled,
         f: impl FnMut(&Row<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
-        self.run_query_map(c, Access::Write, f).await
+        self.run_query_map(&c.sql, &c.binds, Access::Write, f).await
     }
 
     /// Runs a compiled query that cannot write and turns each row into a `T` with `f` (for
@@ -222,26 +245,44 @@ impl Connection {
         c: &Compiled,
         f: impl FnMut(&Row<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
-        self.run_query_map(c, Access::Read, f).await
+        self.run_query_map(&c.sql, &c.binds, Access::Read, f).await
+    }
+
+    /// [`Self::query_map_read`] for a SELECT held by reference, compiled through the
+    /// compiled-statement cache as [`Self::query_select_read`] does. With `T = ()` nothing
+    /// is allocated for the rows: the ORM's `.one()` keeps the first row in `f` and counts
+    /// the rest.
+    #[doc(hidden)]
+    pub async fn query_select_map_read<T: Send>(
+        &mut self,
+        select: &oxalchemy_core::Select,
+        f: impl FnMut(&Row<'_>) -> Result<T> + Send,
+    ) -> Result<Vec<T>> {
+        let mut binds = self.take_binds();
+        let sql = self.shared.compile_shared_select_into(select, &mut binds)?;
+        let result = self.run_query_map(&sql, &binds, Access::Read, f).await;
+        self.keep_binds(binds);
+        result
     }
 
     async fn run_query_map<T: Send>(
         &mut self,
-        c: &Compiled,
+        sql: &str,
+        binds: &[oxalchemy_core::Value],
         access: Access,
         mut f: impl FnMut(&Row<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
-        let trace = self.trace(c);
+        let trace = self.trace_parts(sql, binds);
         let _slot = self.write_slot(access).await?;
         let result = round_trip!(self, conn => match conn {
             #[cfg(feature = "sqlite")]
-            AnyConn::Sqlite(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
+            AnyConn::Sqlite(conn) => conn.query_map(sql, binds, &mut f).await,
             #[cfg(feature = "postgres")]
-            AnyConn::Postgres(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
+            AnyConn::Postgres(conn) => conn.query_map(sql, binds, &mut f).await,
             #[cfg(feature = "mysql")]
-            AnyConn::Mysql(conn) => conn.query_map(&c.sql, &c.binds, &mut f).await,
+            AnyConn::Mysql(conn) => conn.query_map(sql, binds, &mut f).await,
         });
-        trace.finish(result.as_ref().map(|rows| rows.len() as u64), &c.sql);
+        trace.finish(result.as_ref().map(|rows| rows.len() as u64), sql);
         result
     }
 

@@ -98,6 +98,9 @@ pub struct Connection {
     tx_span: Option<Box<tracing::Span>>,
     /// How long the checkout waited (µs), for the first statement's span.
     pool_wait_us: Option<u32>,
+    /// The binds of the SELECT being run, kept (empty) between statements so that the
+    /// ORM's model queries reuse one allocation (see `compiled::take_binds`).
+    binds: Vec<oxalchemy_core::Value>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -130,6 +133,7 @@ impl Connection {
             shared,
             tx_span: None,
             pool_wait_us: Some(u32::try_from(pool_wait.as_micros()).unwrap_or(u32::MAX)),
+            binds: Vec::new(),
         }
     }
 

@@ -93,18 +93,16 @@ impl Shared {
     }
 
     /// As [`Self::compile_shared`], for a SELECT held by reference (not moved, not
-    /// cloned on a hit).
-    pub(crate) fn compile_shared_select(
+    /// cloned on a hit), its binds written into `binds`, a buffer the connection reuses.
+    pub(crate) fn compile_shared_select_into(
         &self,
         select: &oxalchemy_core::Select,
-    ) -> std::result::Result<
-        (std::sync::Arc<str>, Vec<oxalchemy_core::Value>),
-        oxalchemy_core::CompileError,
-    > {
+        binds: &mut Vec<oxalchemy_core::Value>,
+    ) -> std::result::Result<std::sync::Arc<str>, oxalchemy_core::CompileError> {
         self.compiled_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .compile_shared_select(self.dialect, select)
+            .compile_shared_select_into(self.dialect, select, binds)
     }
 
     /// The compiled-statement cache's hit/miss counts and size.

@@ -119,13 +119,18 @@ impl PreparedSql {
     }
 
     /// The statement with each [`BindSource::Param`] slot filled by `value(n)`, the SQL
-    /// shared.
-    pub(crate) fn fill_shared(
+    /// shared and the binds appended to `out` (a buffer the caller reuses).
+    pub(crate) fn fill_shared_into(
         &self,
         dialect: &dyn Dialect,
-        value: impl FnMut(usize) -> Value,
-    ) -> (Arc<str>, Vec<Value>) {
-        (self.sql.clone(), self.fill_binds(dialect, value))
+        mut value: impl FnMut(usize) -> Value,
+        out: &mut Vec<Value>,
+    ) -> Arc<str> {
+        out.extend(self.binds.iter().map(|b| match b {
+            BindSource::Const(v) => v.clone(),
+            BindSource::Param(i) => dialect.encode(value(*i)),
+        }));
+        self.sql.clone()
     }
 }
 
