@@ -49,7 +49,7 @@ mod stream;
 pub use bulk::{
     bulk_delete, bulk_insert, bulk_update, copy_in, copy_in_stream, upsert, BulkDelete, BulkExec,
     BulkInsert, BulkInsertKeys, BulkUpdate, Columns, CopyRows, DeleteKey, InsertRow, Mapping,
-    UpdateRow, Upsert, DEFAULT_COPY_THRESHOLD,
+    UpdateCache, UpdateRow, Upsert, DEFAULT_COPY_THRESHOLD,
 };
 pub use cache::{
     cached, clear_process_cache, invalidate_tables, process_cache_stats, CachedQuery, CachedSelect,
