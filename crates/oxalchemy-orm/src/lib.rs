@@ -126,8 +126,15 @@ pub mod __private {
     }
 
     /// Whether a key column of type `T` is an integer (then 0 means "let the database
-    /// generate it").
-    pub fn is_integer_key<T: SqlField>() -> bool {
+    /// generate it"). The plain integers are known by type, a constant after
+    /// monomorphisation: asked for every row a bulk insert converts, building and dropping
+    /// the column's `SqlType` each time would cost more than the answer.
+    pub fn is_integer_key<T: SqlField + 'static>() -> bool {
+        use std::any::TypeId;
+        let t = TypeId::of::<T>();
+        if t == TypeId::of::<i64>() || t == TypeId::of::<i32>() || t == TypeId::of::<i16>() {
+            return true;
+        }
         T::sql_type(None).is_integer()
     }
 
