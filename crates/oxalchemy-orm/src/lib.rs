@@ -49,7 +49,7 @@ mod stream;
 pub use bulk::{
     bulk_delete, bulk_insert, bulk_update, copy_in, copy_in_stream, upsert, BulkDelete, BulkExec,
     BulkInsert, BulkInsertKeys, BulkUpdate, Columns, CopyRows, DeleteKey, InsertRow, Mapping,
-    UpdateRow, Upsert, DEFAULT_COPY_THRESHOLD,
+    UpdateCache, UpdateRow, Upsert, DEFAULT_COPY_THRESHOLD,
 };
 pub use cache::{
     cached, clear_process_cache, invalidate_tables, process_cache_stats, CachedQuery, CachedSelect,
@@ -128,8 +128,15 @@ pub mod __private {
     }
 
     /// Whether a key column of type `T` is an integer (then 0 means "let the database
-    /// generate it").
-    pub fn is_integer_key<T: SqlField>() -> bool {
+    /// generate it"). The plain integers are known by type, a constant after
+    /// monomorphisation: asked for every row a bulk insert converts, building and dropping
+    /// the column's `SqlType` each time would cost more than the answer.
+    pub fn is_integer_key<T: SqlField + 'static>() -> bool {
+        use std::any::TypeId;
+        let t = TypeId::of::<T>();
+        if t == TypeId::of::<i64>() || t == TypeId::of::<i32>() || t == TypeId::of::<i16>() {
+            return true;
+        }
         T::sql_type(None).is_integer()
     }
 

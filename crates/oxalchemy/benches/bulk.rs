@@ -13,17 +13,24 @@
 //! bound by position from the structs. On both sides the rows are built before the clock
 //! and freed inside it (`bulk_insert` consumes them).
 //!
-//! Last measured (2 shared cores, load 3 to 8: wall-clock ratios oxalchemy / other vary
-//! by run, so each is the range and median of 8 runs; callgrind counts are repeatable):
+//! Last measured (2 shared cores; wall-clock ratios oxalchemy / other vary by run, so each
+//! is the range and median of several runs; callgrind counts are repeatable and decide):
 //!
 //! ```text
-//! sqlite      insert 100,000   vs raw multi-row INSERT (64 rows)   1.25–2.06×, median 1.52×
+//! sqlite      insert 100,000   vs raw multi-row INSERT (64 rows)   0.56–1.84×, median 1.31×
+//!             (8 runs at load 8–9; the build before, in 6 runs between them: 1.14–1.88×,
+//!             median 1.60×)
 //!             callgrind per row (difference of 20,000 and 40,000 rows, building the rows
-//!             counted on both sides): raw 4,650 instructions, bulk_insert 6,090 (1.31×)
+//!             counted on both sides): raw 4,689 instructions, bulk_insert 5,466 (1.17×;
+//!             5,891 before the SQLite driver bound each value by its own call)
 //! sqlite      insert 100,000   vs session flush                    0.46–0.79×, median 0.50×
-//! sqlite      update 10,000    vs raw prepared UPDATEs             1.18–2.47×, median 1.36×
-//!             callgrind, whole runs: raw 88.5 M, bulk_update 112.9 M (+2,440 a row,
-//!             building the mappings included)
+//!             (not re-measured at low load: 0.28× and 0.43× in two runs at load 8–9)
+//! sqlite      update 10,000    vs raw prepared UPDATEs             0.94–1.72×, median 1.21×
+//!             (8 runs at load 8–9; the build before, in 6 runs between them: 1.47–1.95×,
+//!             median 1.74×)
+//!             callgrind, whole runs: raw 90.1 M, bulk_update 108.3 M (+1,817 a row,
+//!             building the mappings included; 113.1 M, +2,298, before)
+//! postgresql  (measured in an earlier round, not re-run with the SQLite figures above)
 //! postgresql  insert 100,000   vs raw binary COPY                  0.82–1.22×, median 0.93×
 //!             callgrind per row, client only: raw 2,400, bulk_insert 3,180
 //! postgresql  insert 100,000   vs session flush                    0.25–0.38×: 2.6–4.0× faster,
@@ -31,7 +38,7 @@
 //! postgresql  update 10,000    vs raw pipelined UPDATEs            0.87–1.23×, median 0.99×
 //! ```
 //!
-//! `cargo bench -p oxalchemy --bench bulk`
+//! `cargo bench -p oxalchemy --bench bulk`; for callgrind, `BULK_PROFILE` (see [`profile`]).
 
 mod common;
 

@@ -628,3 +628,102 @@ async fn a_mapping_giving_a_zero_value_is_not_a_missing_column() {
         t.finish().await;
     }
 }
+
+/// A day's reading, keyed by its date: a key SQLite and MariaDB bind as text, and the narrow
+/// scalars their drivers bind as they are (SQLite's widening them itself).
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "bulk_readings")]
+struct Reading {
+    #[column(primary_key)]
+    day: chrono::NaiveDate,
+    small: i16,
+    count: i32,
+    ratio: f32,
+    flag: bool,
+}
+
+fn day(d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2024, 3, d).unwrap()
+}
+
+#[tokio::test]
+async fn narrow_scalars_and_a_date_key_round_trip_and_nan_is_refused() {
+    for t in common::all_targets("bulk_narrow").await {
+        let db = t.connect().await;
+        db.create_all(&Registry::new().model::<Reading>().metadata())
+            .await
+            .unwrap();
+        let rows: Vec<Reading> = (1..=3)
+            .map(|d| Reading {
+                day: day(d),
+                small: -(d as i16),
+                count: d as i32 * 1000,
+                ratio: d as f32 / 4.0,
+                flag: d % 2 == 1,
+            })
+            .collect();
+        let n = bulk_insert::<Reading>(rows.clone())
+            .execute(&db)
+            .await
+            .unwrap();
+        assert_eq!(n, 3, "[{}]", t.label);
+        // Updated by the date key; the key in a StaleData error is the date as given.
+        let n = bulk_update::<Reading>((1..=2).map(|d| {
+            Mapping::new()
+                .set(Reading::flag, true)
+                .set(Reading::small, 7i16)
+                .set(Reading::day, day(d))
+        }))
+        .execute(&db)
+        .await
+        .unwrap();
+        assert_eq!(n, 2, "[{}]", t.label);
+        let got = orm::query::<Reading>()
+            .order_by(Reading::day.asc())
+            .all(&db)
+            .await
+            .unwrap();
+        let mut want = rows.clone();
+        for r in &mut want[..2] {
+            r.flag = true;
+            r.small = 7;
+        }
+        assert_eq!(got, want, "[{}]", t.label);
+        let err = bulk_update::<Reading>([Mapping::new()
+            .set(Reading::day, day(20))
+            .set(Reading::count, 1)])
+        .execute(&db)
+        .await
+        .unwrap_err();
+        match &err {
+            Error::StaleData { key, matched, .. } => {
+                assert_eq!(*matched, 0, "[{}]", t.label);
+                assert!(key.contains("Date(2024-03-20)"), "[{}] {key}", t.label);
+            }
+            other => panic!("[{}] expected StaleData, got {other}", t.label),
+        }
+        if t.is_sqlite() {
+            // NaN would read back as NULL: refused, and nothing of the call is written.
+            let bad = vec![
+                Reading {
+                    day: day(10),
+                    ..Default::default()
+                },
+                Reading {
+                    day: day(11),
+                    ratio: f32::NAN,
+                    ..Default::default()
+                },
+            ];
+            let err = bulk_insert::<Reading>(bad).execute(&db).await.unwrap_err();
+            assert!(
+                matches!(err, Error::UnstorableValue { .. }),
+                "[{}] {err}",
+                t.label
+            );
+            let n = orm::query::<Reading>().all(&db).await.unwrap().len();
+            assert_eq!(n, 3, "[{}]", t.label);
+        }
+        t.finish().await;
+    }
+}

@@ -16,8 +16,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use rusqlite::types::{ToSqlOutput, ValueRef};
-
 use crate::decode::{FromRow, Row};
 use crate::error::{Error, Result};
 use crate::stats::StatementStats;
@@ -99,12 +97,8 @@ impl SqliteConn {
     }
 
     fn prepare(&self, sql: &str, binds: &[Value]) -> Result<rusqlite::CachedStatement<'_>> {
-        binds.iter().try_for_each(check_storable)?;
         let mut stmt = self.conn.prepare_cached(sql).map_err(map_error)?;
-        for (i, v) in binds.iter().enumerate() {
-            stmt.raw_bind_parameter(i + 1, SqliteBind(v))
-                .map_err(map_error)?;
-        }
+        bind_all(&mut stmt, binds)?;
         Ok(stmt)
     }
 
@@ -175,13 +169,9 @@ impl SqliteConn {
     ) -> Result<()> {
         let rest = binds.get(counts.len() * width..).unwrap_or_default();
         let mut run = || {
-            rest.iter().try_for_each(check_storable)?;
             let mut stmt = self.conn.prepare_cached(sql).map_err(map_error)?;
             for row in rest.chunks(width) {
-                for (i, v) in row.iter().enumerate() {
-                    stmt.raw_bind_parameter(i + 1, SqliteBind(v))
-                        .map_err(map_error)?;
-                }
+                bind_all(&mut stmt, row)?;
                 let mut rows = stmt.raw_query();
                 // Step to completion; a statement with RETURNING yields rows we discard.
                 while rows.next().map_err(map_error)?.is_some() {}
@@ -385,41 +375,59 @@ fn check_storable(value: &Value) -> Result<()> {
 const NAN: &str = "SQLite stores NaN as NULL, so it would read back as NULL; store NULL \
                    (an Option) for a missing value, or use PostgreSQL, which keeps NaN";
 
-/// Binds a (SQLite-encoded) [`Value`] without copying text or blobs.
-struct SqliteBind<'a>(&'a Value);
-
-impl rusqlite::ToSql for SqliteBind<'_> {
-    #[inline]
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        use oxalchemy_core::Dialect;
-        Ok(match self.0 {
-            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
-            Value::I64(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
-            Value::F64(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
-            // The narrow scalars as the dialect's `encode` widens them, without its clone.
-            Value::I32(i) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*i))),
-            Value::I16(i) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*i))),
-            Value::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*b))),
-            Value::F32(f) if !f.is_nan() => ToSqlOutput::Borrowed(ValueRef::Real(f64::from(*f))),
-            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-            Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
-            // Values not yet in SQLite's encoding (e.g. from a statement compiled for another
-            // dialect) are encoded here.
-            other => {
-                let encoded = oxalchemy_core::Sqlite.encode(other.clone());
-                match encoded {
-                    Value::I64(i) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(i)),
-                    Value::F64(f) => ToSqlOutput::Owned(rusqlite::types::Value::Real(f)),
-                    Value::Text(s) => ToSqlOutput::Owned(rusqlite::types::Value::Text(s)),
-                    Value::Bytes(b) => ToSqlOutput::Owned(rusqlite::types::Value::Blob(b)),
-                    // `check_storable` refused these before binding; never bind them as NULL.
-                    unstorable => {
-                        return Err(rusqlite::Error::ToSqlConversionFailure(
-                            format!("SQLite cannot store {unstorable:?}").into(),
-                        ))
-                    }
-                }
-            }
-        })
+/// Binds `binds` to parameters 1, 2, … of `stmt`, refusing a value SQLite would not store
+/// so that it reads back as written ([`check_storable`]) as it goes: one pass over the
+/// values, each SQLite-encoded kind bound by its own `sqlite3_bind_*` call. A refused value
+/// leaves the statement partly bound, which is harmless: it is not run, and rusqlite clears
+/// a cached statement's bindings when it goes back to the cache.
+fn bind_all(stmt: &mut rusqlite::Statement<'_>, binds: &[Value]) -> Result<()> {
+    for (i, v) in binds.iter().enumerate() {
+        bind(stmt, i + 1, v)?;
     }
+    Ok(())
+}
+
+/// Binds one value at parameter `i`. The kinds SQLite stores as they are (and the narrow
+/// scalars, widened as the dialect's `encode` would, without its call) are bound straight
+/// from the value, borrowing text and blobs; anything else goes to [`bind_other`].
+#[inline]
+fn bind(stmt: &mut rusqlite::Statement<'_>, i: usize, v: &Value) -> Result<()> {
+    match v {
+        Value::Null => stmt.raw_bind_parameter(i, rusqlite::types::Null),
+        Value::I64(n) => stmt.raw_bind_parameter(i, *n),
+        Value::Text(s) => stmt.raw_bind_parameter(i, s.as_str()),
+        Value::F64(f) if !f.is_nan() => stmt.raw_bind_parameter(i, *f),
+        Value::I32(n) => stmt.raw_bind_parameter(i, i64::from(*n)),
+        Value::Bool(b) => stmt.raw_bind_parameter(i, i64::from(*b)),
+        Value::I16(n) => stmt.raw_bind_parameter(i, i64::from(*n)),
+        Value::F32(f) if !f.is_nan() => stmt.raw_bind_parameter(i, f64::from(*f)),
+        Value::Bytes(b) => stmt.raw_bind_parameter(i, b.as_slice()),
+        other => return bind_other(stmt, i, other),
+    }
+    .map_err(map_error)
+}
+
+/// [`bind`] of a value not in SQLite's encoding (NaN, or e.g. a date from a statement
+/// compiled for another dialect): refused when SQLite would not store it faithfully, else
+/// encoded here and bound.
+#[cold]
+fn bind_other(stmt: &mut rusqlite::Statement<'_>, i: usize, v: &Value) -> Result<()> {
+    use oxalchemy_core::Dialect;
+    check_storable(v)?;
+    let bound = match oxalchemy_core::Sqlite.encode(v.clone()) {
+        Value::Null => stmt.raw_bind_parameter(i, rusqlite::types::Null),
+        Value::I64(n) => stmt.raw_bind_parameter(i, n),
+        Value::F64(f) => stmt.raw_bind_parameter(i, f),
+        Value::Text(s) => stmt.raw_bind_parameter(i, s),
+        Value::Bytes(b) => stmt.raw_bind_parameter(i, b),
+        // `check_storable` refused what the encoding leaves unstorable; never bind it as NULL.
+        unstorable => {
+            return Err(Error::UnstorableValue {
+                database: "SQLite",
+                value: format!("{unstorable:?}"),
+                reason: "SQLite has no storage class for this value",
+            })
+        }
+    };
+    bound.map_err(map_error)
 }

@@ -26,7 +26,7 @@ pub use delete::{bulk_delete, BulkDelete, DeleteKey};
 pub use exec::BulkExec;
 pub use insert::{bulk_insert, BulkInsert, BulkInsertKeys, InsertRow, DEFAULT_COPY_THRESHOLD};
 pub use mapping::Mapping;
-pub use update::{bulk_update, BulkUpdate, UpdateRow};
+pub use update::{bulk_update, BulkUpdate, UpdateCache, UpdateRow};
 pub use upsert::{upsert, Columns, Upsert};
 
 use oxalchemy_core::Value;
@@ -123,8 +123,75 @@ pub(crate) fn same_columns(columns: &[&'static str], pairs: &Pairs) -> bool {
         || columns.iter().zip(pairs).all(|(a, (b, _))| a == b)
 }
 
+/// Whether two column names are the same: by pointer first (names are `&'static str`s
+/// from the model's code, so the same name is almost always the same pointer), then by text.
+#[inline]
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
+/// Whether `columns` has the column `c` ([`same_name`]).
+#[inline]
+pub(crate) fn names(columns: &[&'static str], c: &str) -> bool {
+    columns.iter().any(|x| std::ptr::eq(*x, c)) || columns.contains(&c)
+}
+
 /// Sorts pairs into the model's column order (so rows naming the same columns in any order
 /// share a statement).
 pub(crate) fn in_column_order(pairs: &mut Pairs, columns: &[&'static str]) {
-    pairs.sort_by_key(|(c, _)| columns.iter().position(|x| x == c).unwrap_or(usize::MAX));
+    sort_by_place(pairs, |c| {
+        columns
+            .iter()
+            .position(|x| same_name(x, c))
+            .unwrap_or(usize::MAX)
+    });
+}
+
+/// The places in a model's column order of the column names a call's rows have named, by
+/// the names' pointers: a call's rows name their columns from the same few places in the
+/// caller's code, so after the first row each place is found without comparing text (the
+/// pointers of the model's own names are not those of the column constants').
+#[derive(Debug, Default)]
+pub(crate) struct Places(Vec<(&'static str, usize)>);
+
+impl Places {
+    /// [`in_column_order`], each name's place looked up here first.
+    pub(crate) fn sort(&mut self, pairs: &mut Pairs, columns: &[&'static str]) {
+        sort_by_place(pairs, |c| {
+            if let Some((_, at)) = self.0.iter().find(|(n, _)| std::ptr::eq(*n, c)) {
+                return *at;
+            }
+            let at = columns
+                .iter()
+                .position(|x| same_name(x, c))
+                .unwrap_or(usize::MAX);
+            self.0.push((c, at));
+            at
+        });
+    }
+}
+
+/// Sorts pairs by `place` of their names, finding each place once. A row has a few pairs:
+/// their places stay on the stack, moved with them by an insertion sort (stable, so a
+/// column given twice keeps its order), and a row already in order is not moved.
+fn sort_by_place(pairs: &mut Pairs, mut place: impl FnMut(&'static str) -> usize) {
+    if pairs.len() < 2 {
+        return;
+    }
+    let mut places = [0usize; 16];
+    if pairs.len() > places.len() {
+        pairs.sort_by_cached_key(|(c, _)| place(c));
+        return;
+    }
+    for (p, (c, _)) in places.iter_mut().zip(pairs.iter()) {
+        *p = place(c);
+    }
+    for i in 1..pairs.len() {
+        let mut j = i;
+        while j > 0 && places[j - 1] > places[j] {
+            places.swap(j - 1, j);
+            pairs.swap(j - 1, j);
+            j -= 1;
+        }
+    }
 }

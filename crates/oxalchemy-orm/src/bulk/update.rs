@@ -5,12 +5,14 @@
 
 use std::marker::PhantomData;
 
-use oxalchemy_core::dialect::bulk::{encode_binds, update_by_key_sql};
+use oxalchemy_core::dialect::bulk::{bound_as_is, encode_binds, update_by_key_sql};
 use oxalchemy_core::Value;
 use oxalchemy_engine::{Connection, Error};
 
 use super::exec::{finish, log};
-use super::{group_for, in_column_order, BulkExec, Group, Mapping, Pairs};
+use super::{
+    group_for, in_column_order, names, same_name, BulkExec, Group, Mapping, Pairs, Places,
+};
 use crate::errors::mapping;
 use crate::model::Model;
 
@@ -22,25 +24,32 @@ const PIPELINE: usize = 1000;
 /// carrying the primary key and the columns to set.
 pub trait UpdateRow<M>: Send {
     /// Splits the row into its key and the columns to set; returns the model's version
-    /// column, if it has one. `onupdate` caches, for the whole call, what the model's
-    /// `#[column(onupdate = …)]`s fill.
+    /// column, if it has one. `cache` keeps, for the whole call, what the model's
+    /// `#[column(onupdate = …)]`s fill and where the columns rows name go.
     #[doc(hidden)]
-    #[allow(
-        clippy::type_complexity,
-        reason = "spelled out in public types so the hidden method names no private alias"
-    )]
     fn update_pairs(
         self,
-        onupdate: &mut Option<(Vec<(&'static str, Value)>, Option<&'static str>)>,
+        cache: &mut UpdateCache,
         key: &mut Vec<(&'static str, Value)>,
         set: &mut Vec<(&'static str, Value)>,
     ) -> Result<Option<&'static str>, Error>;
 }
 
+/// What [`UpdateRow::update_pairs`] keeps for a whole [`bulk_update`] call. Plumbing.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct UpdateCache {
+    /// What the model's onupdate values fill, and its version column (made at the first
+    /// mapping).
+    onupdate: Option<(Pairs, Option<&'static str>)>,
+    /// Where the columns the mappings name go in the model's column order.
+    places: Places,
+}
+
 impl<M: Model> UpdateRow<M> for M {
     fn update_pairs(
         mut self,
-        _: &mut Option<(Pairs, Option<&'static str>)>,
+        _: &mut UpdateCache,
         key: &mut Pairs,
         set: &mut Pairs,
     ) -> Result<Option<&'static str>, Error> {
@@ -72,24 +81,27 @@ fn onupdate_of<M: Model + Default>() -> Pairs {
 impl<M: Model + Default> UpdateRow<M> for Mapping<M> {
     fn update_pairs(
         self,
-        onupdate: &mut Option<(Pairs, Option<&'static str>)>,
+        cache: &mut UpdateCache,
         key: &mut Pairs,
         set: &mut Pairs,
     ) -> Result<Option<&'static str>, Error> {
-        let (filled, version) = onupdate.get_or_insert_with(|| {
+        let (filled, version) = cache.onupdate.get_or_insert_with(|| {
             let version = M::default().version().map(|(c, _)| c);
             let filled = onupdate_of::<M>();
             (filled, version)
         });
         let pk = M::primary_key_columns();
         for (c, v) in self.pairs {
-            if pk.contains(&c) {
+            if names(pk, c) {
                 key.push((c, v));
             } else {
                 set.push((c, v));
             }
         }
-        if let Some(missing) = pk.iter().find(|c| !key.iter().any(|(k, _)| k == *c)) {
+        if let Some(missing) = pk
+            .iter()
+            .find(|c| !key.iter().any(|(k, _)| same_name(k, c)))
+        {
             return Err(mapping(format!(
                 "bulk_update::<{}>: a mapping has no value for the primary-key column \
                  `{missing}`; every row must say which row it updates",
@@ -97,12 +109,12 @@ impl<M: Model + Default> UpdateRow<M> for Mapping<M> {
             )));
         }
         for (c, v) in filled.iter() {
-            if !set.iter().any(|(s, _)| s == c) && Some(*c) != *version {
+            if !set.iter().any(|(s, _)| same_name(s, c)) && Some(*c) != *version {
                 set.push((c, v.clone()));
             }
         }
         in_column_order(key, pk);
-        in_column_order(set, M::columns());
+        cache.places.sort(set, M::columns());
         Ok(*version)
     }
 }
@@ -171,7 +183,7 @@ fn group_rows<M: Model>(
 ) -> Result<Vec<Group>, Error> {
     let mut groups = Vec::new();
     let mut last = 0;
-    let mut cache = None;
+    let mut cache = UpdateCache::default();
     let (mut key, mut set) = (Vec::new(), Vec::new());
     let rows = rows.into_iter();
     let hint = rows.size_hint().0;
@@ -245,26 +257,31 @@ async fn send<M: Model>(
         let (set, key) = group.columns.split_at(split);
         let sql = update_by_key_sql(dialect, M::TABLE, set, key);
         log(&mut log_to, &sql);
-        let mut binds: Vec<Value> = Vec::with_capacity(PIPELINE.min(rows) * width);
+        let mut copied: Vec<Value> = Vec::new();
         let mut first = 0;
         while first < rows {
             let n = PIPELINE.min(rows - first);
             let values = &mut group.values[first * width..(first + n) * width];
             first += n;
-            // The set values move into the binds; the key values are copied, as they name
-            // the row in a StaleData error and in the session's refresh.
-            binds.clear();
+            // A row's values are already in bind order (set columns, then key). The set
+            // values are encoded in place (nothing reads them after); the key values name
+            // the row in a StaleData error and in the session's refresh, so they must stay
+            // as given: when encoding would change one, the batch's binds are a copy.
+            let mut keys_as_is = true;
             for row in values.chunks_mut(width) {
                 let (set_values, key_values) = row.split_at_mut(split);
-                binds.extend(
-                    set_values
-                        .iter_mut()
-                        .map(|v| std::mem::replace(v, Value::Null)),
-                );
-                binds.extend(key_values.iter().cloned());
+                encode_binds(dialect, set_values);
+                keys_as_is &= key_values.iter().all(bound_as_is);
             }
-            encode_binds(dialect, &mut binds);
-            let counts = conn.execute_rows_write(&sql, &binds, width).await?;
+            let binds: &[Value] = if keys_as_is {
+                values
+            } else {
+                copied.clear();
+                copied.extend(values.iter().cloned());
+                encode_binds(dialect, &mut copied);
+                &copied
+            };
+            let counts = conn.execute_rows_write(&sql, binds, width).await?;
             for (r, row) in values.chunks(width).enumerate() {
                 let key_values = &row[split..];
                 let matched = counts.get(r).copied().unwrap_or(0);
