@@ -492,7 +492,10 @@ impl Session {
         &mut self,
         stmt: impl Into<Statement>,
     ) -> Result<Vec<T>, Error> {
-        let c = self.statement_in_tx(stmt.into()).await?;
+        if self.autoflushes() {
+            self.flush().await?;
+        }
+        let c = self.compile_logged(&stmt.into())?;
         let tx = self.transaction().await?;
         tx.query_write(&c).await
     }
@@ -504,7 +507,10 @@ impl Session {
         stmt: impl Into<Statement>,
         f: impl FnMut(&Row<'_>) -> Result<T, Error> + Send,
     ) -> Result<Vec<T>, Error> {
-        let c = self.statement_in_tx(stmt.into()).await?;
+        if self.autoflushes() {
+            self.flush().await?;
+        }
+        let c = self.compile_logged(&stmt.into())?;
         let tx = self.transaction().await?;
         tx.query_map_write(&c, f).await
     }
@@ -512,18 +518,19 @@ impl Session {
     /// Runs a Core statement (UPDATE/DELETE/…) in the session's transaction after
     /// autoflush; returns the changed-row count.
     pub async fn execute(&mut self, stmt: impl Into<Statement>) -> Result<u64, Error> {
-        let c = self.statement_in_tx(stmt.into()).await?;
+        if self.autoflushes() {
+            self.flush().await?;
+        }
+        let c = self.compile_logged(&stmt.into())?;
         let tx = self.transaction().await?;
         tx.execute_write(&c).await
     }
 
-    /// What every Core statement run in the session does first: autoflush, then compile it
-    /// and log its SQL.
-    async fn statement_in_tx(&mut self, stmt: Statement) -> Result<Compiled, Error> {
-        if self.autoflushes() {
-            self.flush().await?;
-        }
-        let c = self.compile(&stmt)?;
+    /// Compiles a Core statement run in the session (after its autoflush) and logs its
+    /// SQL. (Not an `async fn` around the autoflush: every async layer deepens the futures
+    /// of the callers, and a user's transaction closure nests them all.)
+    fn compile_logged(&mut self, stmt: &Statement) -> Result<Compiled, Error> {
+        let c = self.compile(stmt)?;
         self.log.push(c.sql.clone());
         Ok(c)
     }
