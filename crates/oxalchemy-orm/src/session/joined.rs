@@ -100,12 +100,17 @@ impl Session {
     ) -> impl Future<Output = Result<SessionTx, Error>> + Send + 'static {
         let db = self.db.clone();
         let checkout = self.checkout.clone();
-        async move {
+        // Boxed: a checkout may connect (TLS, authentication), whose futures nest deep, and
+        // every session future that may open the transaction (each query, flush and
+        // commit, and the caller's own futures around them) would otherwise carry that
+        // depth into rustc's layout computation, which stops at 128 levels. One allocation
+        // per transaction.
+        Box::pin(async move {
             let conn = match checkout {
                 None => SessionConn::Own(db.connection().await?),
                 Some(checkout) => SessionConn::Joined(checkout()?),
             };
             TransactionGuard::begin_in(conn).await
-        }
+        })
     }
 }

@@ -32,8 +32,13 @@ impl Session {
     pub async fn flush(&mut self) -> Result<(), Error> {
         self.not_while_flushing("flush")?;
         self.undo_abandoned_flush().await?;
+        // Boxed: a flush's futures nest deep (plan, pipelines, the engine's round trips),
+        // and every future awaiting a flush (a commit, each query's autoflush, the caller's
+        // own) would otherwise carry that depth into rustc's layout computation, which
+        // stops at 128 levels: a caller a few async functions deep would not compile. One
+        // allocation per flush that has something to write.
         if self.flush_needs_listeners() {
-            return self.flush_with_listeners().await;
+            return Box::pin(self.flush_with_listeners()).await;
         }
         self.flush_statements().await
     }
@@ -56,10 +61,10 @@ impl Session {
         };
         // A span around the flush's statements (their spans nest under it).
         let span = tracing::info_span!(target: "oxalchemy::orm", "oxalchemy.flush");
-        let result = tracing::Instrument::instrument(
+        let result = Box::pin(tracing::Instrument::instrument(
             run::run_plan(&mut plan, &mut tx, self.db.dialect(), &mut self.log),
             span,
-        )
+        ))
         .await;
         self.tx = Some(tx);
         self.trim_log();
