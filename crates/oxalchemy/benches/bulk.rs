@@ -22,7 +22,7 @@
 //!             median 1.60×)
 //!             (wall figures from the build before the batch-at-a-time struct conversion)
 //!             callgrind per row (difference of 20,000 and 40,000 rows, building the rows
-//!             counted on both sides): raw 4,650 instructions, bulk_insert 5,308 (1.14×;
+//!             counted on both sides): raw 4,650 instructions, bulk_insert 5,303 (1.14×;
 //!             5,426 in the same run before a batch of structs moved into its group in one
 //!             pass, 5,891 before the SQLite driver bound each value by its own call)
 //! sqlite      insert 100,000   vs session flush                    0.46–0.79×, median 0.50×
