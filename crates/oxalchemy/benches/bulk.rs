@@ -20,9 +20,11 @@
 //! sqlite      insert 100,000   vs raw multi-row INSERT (64 rows)   0.56–1.84×, median 1.31×
 //!             (8 runs at load 8–9; the build before, in 6 runs between them: 1.14–1.88×,
 //!             median 1.60×)
+//!             (wall figures from the build before the batch-at-a-time struct conversion)
 //!             callgrind per row (difference of 20,000 and 40,000 rows, building the rows
-//!             counted on both sides): raw 4,689 instructions, bulk_insert 5,466 (1.17×;
-//!             5,891 before the SQLite driver bound each value by its own call)
+//!             counted on both sides): raw 4,650 instructions, bulk_insert 5,303 (1.14×;
+//!             5,426 in the same run before a batch of structs moved into its group in one
+//!             pass, 5,891 before the SQLite driver bound each value by its own call)
 //! sqlite      insert 100,000   vs session flush                    0.46–0.79×, median 0.50×
 //!             (not re-measured at low load: 0.28× and 0.43× in two runs at load 8–9)
 //! sqlite      update 10,000    vs raw prepared UPDATEs             0.94–1.72×, median 1.21×

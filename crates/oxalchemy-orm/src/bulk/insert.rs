@@ -253,7 +253,11 @@ fn rows_of<M: Model, R: InsertRow<M>>(rows: impl Iterator<Item = R>) -> Result<R
 
 /// The group for a row's `pairs`: rows almost always name the columns of the row before,
 /// checked inline before [`group_for`]'s search.
-fn group_of<'g>(groups: &'g mut Vec<Group>, last: &mut usize, pairs: &Pairs) -> &'g mut Group {
+fn group_of<'g>(
+    groups: &'g mut Vec<Group>,
+    last: &mut usize,
+    pairs: &[(&'static str, Value)],
+) -> &'g mut Group {
     if !groups
         .get(*last)
         .is_some_and(|g: &Group| same_columns(&g.columns, pairs))
@@ -261,6 +265,16 @@ fn group_of<'g>(groups: &'g mut Vec<Group>, last: &mut usize, pairs: &Pairs) -> 
         group_for(groups, last, pairs.iter().map(|(c, _)| *c));
     }
     &mut groups[*last]
+}
+
+/// Whether two rows' pairs name the same columns, in the same order: by pointer first (the
+/// names are the derive's `&'static str`s), then by text.
+#[inline]
+fn same_names(a: &[(&'static str, Value)], b: &[(&'static str, Value)]) -> bool {
+    a.iter()
+        .zip(b)
+        .all(|((x, _), (y, _))| std::ptr::eq::<str>(*x, *y))
+        || a.iter().zip(b).all(|((x, _), (y, _))| x == y)
 }
 
 /// The rows of one call, ready to send.
@@ -326,18 +340,49 @@ impl<M: Model> Job<M> {
                 let batch = rows_per(M::columns().len());
                 let mut groups: Vec<Group> = Vec::new();
                 let mut last = 0;
-                let mut pairs = Vec::with_capacity(M::columns().len());
+                // A batch's pairs, row after row, and where each row ends.
+                let mut pairs = Vec::with_capacity(batch * M::columns().len());
+                let mut ends = Vec::with_capacity(batch);
+                let mut row: Pairs = Vec::new();
                 let mut rows = models.into_iter().enumerate().peekable();
-                while rows.peek().is_some() {
+                while let Some(&(first, _)) = rows.peek() {
                     for g in &mut groups {
                         g.index.clear();
                         g.values.clear();
                     }
-                    for (i, mut m) in rows.by_ref().take(batch) {
-                        pairs.clear();
+                    pairs.clear();
+                    ends.clear();
+                    // Every row taken into one vector, its columns compared with the first
+                    // row's as they come: nearly always all the same, so the batch moves into
+                    // its group in one pass instead of a row at a time.
+                    let mut uniform = true;
+                    for (_, mut m) in rows.by_ref().take(batch) {
+                        let start = pairs.len();
                         m.take_insert_values(&mut pairs);
-                        group_of(&mut groups, &mut last, &pairs)
-                            .push(i, pairs.drain(..).map(|(_, v)| v));
+                        if let Some(&w) = ends.first() {
+                            uniform = uniform
+                                && pairs.len() - start == w
+                                && same_names(&pairs[..w], &pairs[start..]);
+                        }
+                        ends.push(pairs.len());
+                    }
+                    let w = ends.first().copied().unwrap_or(0);
+                    if uniform {
+                        let group = group_of(&mut groups, &mut last, &pairs[..w]);
+                        group.index.extend(first..first + ends.len());
+                        group.values.extend(pairs.drain(..).map(|(_, v)| v));
+                    } else {
+                        // Some rows give their integer key and some do not: row by row, each
+                        // to the group of its columns, through one reused row buffer.
+                        let mut taken = pairs.drain(..);
+                        let mut start = 0;
+                        for (r, &end) in ends.iter().enumerate() {
+                            row.clear();
+                            row.extend(taken.by_ref().take(end - start));
+                            start = end;
+                            group_of(&mut groups, &mut last, &row)
+                                .push(first + r, row.drain(..).map(|(_, v)| v));
+                        }
                     }
                     for g in &mut groups {
                         if g.columns.is_empty() {

@@ -111,7 +111,7 @@ pub(crate) fn group_for<'g>(
 
 /// Whether `pairs` name exactly `columns`, in order. Names are `&'static str`s from the
 /// model's code: the same name is almost always the same pointer, checked before the text.
-pub(crate) fn same_columns(columns: &[&'static str], pairs: &Pairs) -> bool {
+pub(crate) fn same_columns(columns: &[&'static str], pairs: &[(&'static str, Value)]) -> bool {
     if columns.len() != pairs.len() {
         return false;
     }
