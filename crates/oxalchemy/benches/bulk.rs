@@ -227,10 +227,7 @@ fn raw_sqlite_insert(raw: &rusqlite::Connection, items: &[BulkUser], per_stmt: u
 }
 
 async fn bench_sqlite() {
-    let path = common::sqlite_path("bulk");
-    let db = Database::connect(format!("sqlite:///{}", path.display()))
-        .await
-        .expect("sqlite");
+    let (path, db) = common::sqlite("bulk").await;
     let raw = common::raw_sqlite(&path);
     let raw_insert = |raw: &rusqlite::Connection| {
         let items: Vec<BulkUser> = (0..new_rows()).map(user).collect();
@@ -521,10 +518,7 @@ async fn profile(side: &str) {
     if let Some(pg) = side.strip_prefix("pg-") {
         return profile_postgres(pg).await;
     }
-    let path = common::sqlite_path("bulk-profile");
-    let db = Database::connect(format!("sqlite:///{}", path.display()))
-        .await
-        .expect("sqlite");
+    let (path, db) = common::sqlite("bulk-profile").await;
     reset(&db).await;
     let raw = common::raw_sqlite(&path);
     let raw_insert = |raw: &rusqlite::Connection, rows: usize| {

@@ -196,10 +196,7 @@ async fn bench(label: &str, db: &Database) {
 
 fn main() {
     common::run(async {
-        let path = common::sqlite_path("cascade");
-        let db = Database::connect(format!("sqlite:///{}", path.display()))
-            .await
-            .expect("sqlite");
+        let (path, db) = common::sqlite("cascade").await;
         bench("sqlite", &db).await;
         drop(db);
         common::remove_sqlite(&path);

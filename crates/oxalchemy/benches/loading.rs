@@ -217,10 +217,7 @@ where
 }
 
 async fn bench_sqlite() {
-    let path = common::sqlite_path("loading");
-    let db = Database::connect(format!("sqlite:///{}", path.display()))
-        .await
-        .expect("sqlite");
+    let (path, db) = common::sqlite("loading").await;
     fill(&db).await;
     let raw = common::raw_sqlite(&path);
     let mut conn = db.connection().await.expect("conn");
@@ -388,10 +385,7 @@ async fn callgrind(db_kind: &str, side: &str) {
         };
         (db, None, url)
     } else {
-        let path = common::sqlite_path("loading_cg");
-        let db = Database::connect(format!("sqlite:///{}", path.display()))
-            .await
-            .expect("sqlite");
+        let (path, db) = common::sqlite("loading_cg").await;
         (db, Some(path), String::new())
     };
     fill(&db).await;

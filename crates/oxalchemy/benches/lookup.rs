@@ -112,10 +112,7 @@ where
 }
 
 async fn bench_sqlite() {
-    let path = common::sqlite_path("lookup");
-    let db = Database::connect(format!("sqlite:///{}", path.display()))
-        .await
-        .expect("sqlite");
+    let (path, db) = common::sqlite("lookup").await;
     fill(&db).await;
     let raw = common::raw_sqlite(&path);
     let mut conn = db.connection().await.expect("conn");

@@ -90,10 +90,7 @@ where
 }
 
 async fn bench_sqlite() {
-    let path = common::sqlite_path("models");
-    let db = Database::connect(format!("sqlite:///{}", path.display()))
-        .await
-        .expect("sqlite");
+    let (path, db) = common::sqlite("models").await;
     fill(&db).await;
     let raw = rusqlite::Connection::open(&path).expect("raw sqlite");
     let mut conn = db.connection().await.expect("conn");

@@ -148,10 +148,7 @@ where
 }
 
 async fn bench_sqlite() {
-    let path = common::sqlite_path("rows");
-    let db = Database::connect(format!("sqlite:///{}", path.display()))
-        .await
-        .expect("sqlite");
+    let (path, db) = common::sqlite("rows").await;
     fill(&db).await;
     let raw = common::raw_sqlite(&path);
     let mut s = db.session();
@@ -248,10 +245,7 @@ async fn callgrind(db_kind: &str, side: &str) {
         };
         (db, None, url)
     } else {
-        let path = common::sqlite_path("rows_cg");
-        let db = Database::connect(format!("sqlite:///{}", path.display()))
-            .await
-            .expect("sqlite");
+        let (path, db) = common::sqlite("rows_cg").await;
         (db, Some(path), String::new())
     };
     fill(&db).await;

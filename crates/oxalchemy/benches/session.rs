@@ -139,10 +139,7 @@ fn values_sql(rows: usize, pg: bool) -> String {
 }
 
 async fn bench_sqlite() {
-    let path = common::sqlite_path("session");
-    let db = Database::connect(format!("sqlite:///{}", path.display()))
-        .await
-        .expect("sqlite");
+    let (path, db) = common::sqlite("session").await;
     let raw = common::raw_sqlite(&path);
     let per_stmt = 32766 / 5;
 

@@ -68,10 +68,7 @@ fn line(what: &str, bytes: isize, objects: isize) {
 fn main() {
     let _profiler = dhat::Profiler::builder().testing().build();
     common::run(async {
-        let path = common::sqlite_path("session_memory");
-        let db = Database::connect(format!("sqlite:///{}", path.display()))
-            .await
-            .expect("sqlite");
+        let (path, db) = common::sqlite("session_memory").await;
         let md = Registry::new().model::<User>().metadata();
         db.create_all(&md).await.expect("create");
 

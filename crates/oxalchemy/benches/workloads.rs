@@ -446,10 +446,7 @@ async fn callgrind(db_kind: &str, work: &str, side: &str) {
         drop(conn);
         db.drop_all(&metadata()).await.expect("cleanup");
     } else {
-        let path = common::sqlite_path("workloads_cg");
-        let db = Database::connect(format!("sqlite:///{}", path.display()))
-            .await
-            .expect("sqlite");
+        let (path, db) = common::sqlite("workloads_cg").await;
         fill(&db).await;
         let raw = common::raw_sqlite(&path);
         let mut conn = db.connection().await.expect("conn");
@@ -469,10 +466,7 @@ async fn callgrind(db_kind: &str, work: &str, side: &str) {
 }
 
 async fn bench_sqlite() {
-    let path = common::sqlite_path("workloads");
-    let db = Database::connect(format!("sqlite:///{}", path.display()))
-        .await
-        .expect("sqlite");
+    let (path, db) = common::sqlite("workloads").await;
     fill(&db).await;
     let raw = common::raw_sqlite(&path);
     let mut conn = db.connection().await.expect("conn");

@@ -48,6 +48,15 @@ pub(crate) fn sqlite_path(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("oxalchemy-bench-{name}-{}.db", std::process::id()))
 }
 
+/// A SQLite file for benchmark `name` ([`sqlite_path`]) and oxalchemy's database on it.
+pub(crate) async fn sqlite(name: &str) -> (PathBuf, Database) {
+    let path = sqlite_path(name);
+    let db = Database::connect(format!("sqlite:///{}", path.display()))
+        .await
+        .expect("sqlite");
+    (path, db)
+}
+
 /// A raw rusqlite connection to `path` with the settings oxalchemy's SQLite connections
 /// use (WAL, `synchronous = NORMAL`, foreign keys on, a busy timeout), so both sides pay
 /// the same for a commit: rusqlite's defaults (`synchronous = FULL`) sync the WAL on every
