@@ -22,12 +22,24 @@ pub struct Layout {
     pub first_key: Option<usize>,
 }
 
+impl Layout {
+    /// The column whose NULL marks an absent row: the first key column, or the first
+    /// column of a struct without a key.
+    #[inline]
+    pub const fn key_at(&self) -> usize {
+        match self.first_key {
+            Some(at) => at,
+            None => 0,
+        }
+    }
+}
+
 /// [`Fields::read_present`] the general way: the first key column (the first column
 /// when there is no key) is tested for NULL, then the fields are read.
 #[doc(hidden)]
 #[inline]
 pub fn read_present_checked<F: Fields>(row: &Row<'_>, idx: &mut usize) -> Result<Option<F>, Error> {
-    if row.is_null(*idx + F::LAYOUT.first_key.unwrap_or_default())? {
+    if row.is_null(*idx + F::LAYOUT.key_at())? {
         *idx += F::LAYOUT.columns;
         return Ok(None);
     }

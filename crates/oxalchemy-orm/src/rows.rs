@@ -238,23 +238,6 @@ pub trait Entity {
     fn hint() -> ModelHint;
 }
 
-/// The position of `M`'s first key column among its columns (a compile-time constant).
-#[inline]
-pub(crate) const fn key_position<M: Model>() -> usize {
-    match M::LAYOUT.first_key {
-        Some(at) => at,
-        None => 0,
-    }
-}
-
-/// `M` read from its columns at `*idx`, `None` where its first key column is NULL (an
-/// outer join found no row); `*idx` moves past its columns either way. Shared by rows of
-/// models (`Option<M>`) and joinedload.
-#[inline]
-pub(crate) fn read_optional<M: Model>(row: &Row<'_>, idx: &mut usize) -> Result<Option<M>, Error> {
-    <M as Fields>::read_present(row, idx)
-}
-
 fn qualified_columns<M: Model>(out: &mut Vec<Expr>) {
     out.extend(M::columns().iter().map(|c| Expr::Column {
         table: Some(Ident::new_static(M::TABLE)),
@@ -273,7 +256,7 @@ impl<M: Model> Entity for M {
     #[inline]
     fn read(row: &Row<'_>, idx: &mut usize) -> Result<M, Error> {
         let start = *idx;
-        <M as Fields>::read(row, idx).map_err(|e| match row.is_null(start + key_position::<M>()) {
+        <M as Fields>::read(row, idx).map_err(|e| match row.is_null(start + M::LAYOUT.key_at()) {
             Ok(true) => mapping(format!(
                 "a row has no {} (its key is NULL: an outer join found no match); select \
                      it as an Option (`Option<{}>`, `entity::<Option<{}>>()`) to read such \
@@ -299,7 +282,7 @@ impl<M: Model> Entity for Option<M> {
     /// `None` when the model's first key column is NULL (no row joined).
     #[inline]
     fn read(row: &Row<'_>, idx: &mut usize) -> Result<Option<M>, Error> {
-        read_optional(row, idx)
+        <M as Fields>::read_present(row, idx)
     }
     fn hint() -> ModelHint {
         ModelHint::of::<M>()

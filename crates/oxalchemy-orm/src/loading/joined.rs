@@ -19,7 +19,6 @@ use super::{
 use crate::errors::missing_secondary;
 use crate::model::{Model, RelationshipDef, RelationshipKind};
 use crate::relation::{Many, One, Relationship, RelationshipSlot};
-use crate::rows::read_optional;
 
 /// `joinedload(Post::author)`: the target rides on the main query through a LEFT OUTER JOIN
 /// (a collection, one-to-many or many-to-many, repeats its parent once per child; the
@@ -107,7 +106,7 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
     }
 
     fn decode(&self, row: &Row<'_>, idx: &mut usize, parent: &mut M) -> Result<(), Error> {
-        let target = read_optional::<T>(row, idx)?;
+        let target = T::read_present(row, idx)?;
         match self.rel.slot() {
             RelationshipSlot::One(slot) => *slot(parent) = One::fetched(target),
             RelationshipSlot::Many(slot) => {
@@ -124,7 +123,7 @@ impl<M: Model, T: Model + Clone> JoinedLoader<M> for JoinedLoad<M, T> {
     fn decode_repeated(&self, row: &Row<'_>, idx: &mut usize, parent: &mut M) -> Result<(), Error> {
         match self.rel.slot() {
             RelationshipSlot::Many(slot) => {
-                if let Some(target) = read_optional::<T>(row, idx)? {
+                if let Some(target) = T::read_present(row, idx)? {
                     slot(parent).push_fetched(target);
                 }
             }

@@ -97,7 +97,7 @@ pub(crate) async fn read_grouped<M: Model>(
     joined: &[&dyn JoinedLoader<M>],
 ) -> Result<Vec<M>, Error> {
     // `extend_collection` refused a collection join without a single-column key.
-    let key_at = crate::rows::key_position::<M>();
+    let key_at = M::LAYOUT.key_at();
     let width = M::LAYOUT.columns;
     let mut parents: Vec<M> = Vec::new();
     // Keys are rows' primary-key values, which may come from untrusted input: foldhash is
