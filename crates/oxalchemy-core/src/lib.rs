@@ -42,7 +42,9 @@ pub use expr::{
     and_, case, col, escape_like, excluded, exists, func, lit, not_, or_, param, scalar, star,
     table, text, Expr, Ident, IntoExpr, Nulls, OrderBy, TableRef, TextSql,
 };
-pub use query::{delete, insert, select, update, Cte, Delete, Insert, Select, Statement, Update};
+pub use query::{
+    delete, insert, select, update, Cte, Delete, Insert, Select, SelectHead, Statement, Update,
+};
 pub use schema::{
     Column, Constraint, ForeignKey, Index, MetaData, NamingConvention, ReferentialAction,
     ServerDefault, Table,

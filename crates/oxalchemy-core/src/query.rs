@@ -137,6 +137,45 @@ pub struct Select {
     pub offset: Option<u64>,
 }
 
+/// The head every query of one model starts with, `SELECT "t"."a", "t"."b", … FROM "t"`,
+/// given as static names.
+///
+/// The ORM keeps a model query's head apart from the rest of its [`Select`] and hands both
+/// to the compiled-statement cache ([`StatementCache::compile_shared_headed_select_into`](
+/// crate::dialect::StatementCache::compile_shared_headed_select_into)): a lookup in a loop
+/// then neither builds the column list and the FROM item nor walks them to find its cached
+/// statement. The names' addresses stand for them in the cache's key (static text never
+/// changes), so two heads with the same addresses always render the same SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SelectHead {
+    /// The table: the first FROM item, and the qualifier of every column.
+    pub table: &'static str,
+    /// The columns, in select order.
+    pub columns: &'static [&'static str],
+}
+
+impl SelectHead {
+    /// Writes this head into `select`: its columns before the select's own, its table
+    /// before the select's FROM items. The statement the cache compiles on a miss.
+    pub fn prepend_to(&self, select: &mut Select) {
+        let table = Ident::new_static(self.table);
+        select.columns.splice(
+            0..0,
+            self.columns.iter().map(|c| Expr::Column {
+                table: Some(table.clone()),
+                name: Ident::new_static(c),
+            }),
+        );
+        select.from.insert(0, crate::expr::table(table).into());
+    }
+
+    /// `select` with this head written in (see [`Self::prepend_to`]).
+    pub fn complete(&self, mut select: Select) -> Select {
+        self.prepend_to(&mut select);
+        select
+    }
+}
+
 /// `SELECT columns …`: starts a query. Each column is anything [`IntoExpr`]; an empty list
 /// selects `*`.
 ///

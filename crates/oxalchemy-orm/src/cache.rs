@@ -246,7 +246,7 @@ impl<M: Model + Clone> Query<M> {
 impl<M: Model + Clone> CachedQuery<M> {
     /// Every matching row, from the cache when a live entry exists.
     pub async fn all(self, db: &Database) -> Result<Vec<M>, Error> {
-        let select = self.query.select_ref().clone();
+        let select = self.query.statement();
         let mut tables = Vec::new();
         tables_of(&select, &mut tables);
         // Loaded relationships are cached with the rows: their tables invalidate too.

@@ -164,7 +164,7 @@ pub(crate) fn get_sql<M: Model>(dialect: &dyn Dialect) -> Result<Arc<PreparedSql
         }
         .eq(param())
     }));
-    let select: Select = query::<M>().filter(cond).statement().clone();
+    let select: Select = query::<M>().filter(cond).statement();
     let sql = Arc::new(compile_prepared(dialect, &select.into())?);
     map.write()
         .unwrap_or_else(|e| e.into_inner())

@@ -22,9 +22,9 @@ use std::borrow::BorrowMut;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use oxalchemy_core::expr::{func, Ident, OrderBy};
+use oxalchemy_core::expr::{func, OrderBy};
 use oxalchemy_core::query::select;
-use oxalchemy_core::{Expr, Select, Statement};
+use oxalchemy_core::{Expr, Select, SelectHead, Statement};
 use oxalchemy_engine::{Connection, Database, Error, FromRow, TransactionGuard};
 
 use crate::loading::{JoinedLoader, Loader};
@@ -99,6 +99,10 @@ impl Exec<'_> {
 /// `options`, …) is defined once, for every `X`, so both kinds of query can always do the
 /// same things.
 pub struct Query<M, X = Unbound> {
+    // Everything but `M`'s own columns and table (its `SelectHead`), which are written in
+    // only when the whole statement is needed: a lookup whose statement is cached builds
+    // and walks neither (see `StatementCache::compile_shared_headed_select_into`).
+    //
     // Boxed: every builder call and every terminal's future takes the query by value, and
     // a `Select` is some 300 bytes; moving a pointer instead saved more per lookup than the
     // one allocation costs (callgrind, `benches/lookup_callgrind.rs`).
@@ -134,17 +138,9 @@ impl<M, X> std::fmt::Debug for Query<M, X> {
 
 /// Starts a query for model `M`: `query::<User>()`.
 pub fn query<M: Model>() -> Query<M> {
-    let table = Ident::new_static(M::TABLE);
-    let columns = M::columns().iter().map(|c| Expr::Column {
-        table: Some(table.clone()),
-        name: Ident::new_static(c),
-    });
     Query {
-        // The FROM list built at its final size: `from()` would push into an empty one.
-        select: Box::new(Select {
-            from: vec![oxalchemy_core::table(M::TABLE).into()],
-            ..select(columns)
-        }),
+        // Empty: `M`'s columns and table are its head, written in when needed.
+        select: Box::default(),
         // Relationships declared eager are loaded by every query.
         loaders: M::default_loaders(),
         exec: Unbound,
@@ -152,15 +148,19 @@ pub fn query<M: Model>() -> Query<M> {
     }
 }
 
-impl<M, X> Query<M, X> {
-    /// The SELECT built so far (for terminals in other modules: `stream.rs`, `cache.rs`).
-    pub(crate) fn into_select(self) -> Select {
-        *self.select
+impl<M: Model, X> Query<M, X> {
+    /// The head of `M`'s queries: its columns and table.
+    pub(crate) fn head() -> SelectHead {
+        SelectHead {
+            table: M::TABLE,
+            columns: M::columns(),
+        }
     }
 
-    /// The SELECT built so far, borrowed.
-    pub(crate) fn select_ref(&self) -> &Select {
-        &self.select
+    /// The whole SELECT built so far (for terminals in other modules: `stream.rs`,
+    /// `cache.rs`).
+    pub(crate) fn into_select(self) -> Select {
+        Self::head().complete(*self.select)
     }
 }
 
@@ -223,9 +223,11 @@ impl<M: Model, X> Query<M, X> {
         self.loaders.push(Arc::new(loader));
         self
     }
-    /// The SELECT this query runs (without joined loaders), to inspect or extend.
-    pub fn statement(&self) -> &Select {
-        &self.select
+    /// The SELECT this query runs (without joined loaders), to inspect or extend: a copy,
+    /// with `M`'s columns and table written in (the query keeps them apart until it
+    /// runs, so a cached statement is found without building them).
+    pub fn statement(&self) -> Select {
+        Self::head().complete((*self.select).clone())
     }
 
     /// The same query bound to another executor.
@@ -261,7 +263,7 @@ impl<M: Model, X> Query<M, X> {
 
     /// `SELECT count(*) FROM (<this query>) AS counted`.
     pub(crate) fn count_statement(&self) -> Select {
-        select([func::count_star()]).from_subquery((*self.select).clone(), "counted")
+        select([func::count_star()]).from_subquery(self.statement(), "counted")
     }
 }
 
@@ -281,7 +283,7 @@ impl<M: Model> Query<M> {
 
     /// The SELECT with the joined loaders' joins and columns added.
     pub(crate) fn joined_select(&self) -> Result<Select, Error> {
-        let mut select = (*self.select).clone();
+        let mut select = self.statement();
         let joined = self.loaders.iter().filter_map(|l| l.joined());
         for (i, j) in joined.enumerate() {
             select = j.extend(select, &format!("oxalchemy_joined_{i}"))?;
@@ -326,7 +328,7 @@ impl<M: Model> Query<M> {
         let conn = ex.connection(&mut held).await?;
         if self.loaders.is_empty() {
             // The tree compiled (on a cache hit: looked up) where it is, not moved.
-            return conn.query_select_read(&self.select).await;
+            return conn.query_select_read(&Self::head(), &self.select).await;
         }
         let mut log = Vec::new();
         self.fetch(conn, &mut log).await
@@ -344,7 +346,9 @@ impl<M: Model> Query<M> {
             // The one row decoded straight into `M`, without a `Vec` around it.
             let mut held = None;
             let conn = ex.into().connection(&mut held).await?;
-            return conn.query_select_first_read(&query.select).await;
+            return conn
+                .query_select_first_read(&Self::head(), &query.select)
+                .await;
         }
         let mut rows = query.run(ex.into()).await?;
         Ok(rows.pop())
@@ -374,7 +378,7 @@ impl<M: Model> Query<M> {
         let mut first = None;
         // `Vec<()>` allocates nothing: it only counts the rows.
         let rows = conn
-            .query_select_map_read(&query.select, |row| {
+            .query_select_map_read(&Self::head(), &query.select, |row| {
                 let m = M::from_row(row)?;
                 if first.is_none() {
                     first = Some(m);
@@ -399,7 +403,7 @@ impl<M: Model> Query<M> {
     ) -> Result<u64, Error> {
         let mut held = None;
         let conn = ex.into().connection(&mut held).await?;
-        let c = conn.compile(&(*self.select).into())?;
+        let c = conn.compile(&self.into_select().into())?;
         conn.query_batches(&c, batch, f).await
     }
 

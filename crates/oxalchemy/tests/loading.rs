@@ -566,7 +566,6 @@ async fn joins_along_relationships() {
                     .outerjoin_related(User::posts)
                     .unwrap()
                     .statement()
-                    .clone()
                     .columns_replaced([User::username.expr(), func::count(Post::id).label("n")])
                     .group_by([User::username.expr()])
                     .order_by(User::username.asc()),

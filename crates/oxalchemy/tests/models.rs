@@ -133,8 +133,7 @@ fn typed_columns_compile_to_qualified_sql() {
         .filter(User::status.eq(Status::Active))
         .order_by(User::created_at.desc())
         .limit(5);
-    let c = oxalchemy::core::compile(&oxalchemy::core::Postgres, &q.statement().clone().into())
-        .unwrap();
+    let c = oxalchemy::core::compile(&oxalchemy::core::Postgres, &q.statement().into()).unwrap();
     assert!(
         c.sql
             .starts_with(r#"SELECT "users"."id", "users"."created_at""#),

@@ -25,7 +25,7 @@ use hashlink::LruCache;
 use super::compiler::{compile, compile_tracked, BindSource, CompileError, Compiled, PreparedSql};
 use super::Dialect;
 use crate::expr::{Expr, Ident, OrderBy, TableRef, TextSql};
-use crate::query::{FromItem, Select, Statement};
+use crate::query::{FromItem, Select, SelectHead, Statement};
 use crate::value::Value;
 
 /// How many statement shapes a cache keeps by default (SQLAlchemy's `query_cache_size`).
@@ -172,6 +172,40 @@ impl StatementCache {
         self.lookup_shape(dialect, shape, cacheable, Source::Select(select), binds)
     }
 
+    /// [`Self::compile_shared_select_into`] for a model query kept as its [`SelectHead`]
+    /// and the rest of its SELECT (`select`, whose own columns and FROM items follow the
+    /// head's): the head is written into the key as the addresses of its names, not walked
+    /// column by column, and a hit builds nothing. Only a miss writes the whole statement
+    /// ([`SelectHead::complete`]) to compile it.
+    pub fn compile_shared_headed_select_into(
+        &mut self,
+        dialect: &dyn Dialect,
+        head: &SelectHead,
+        select: &Select,
+        binds: &mut Vec<Value>,
+    ) -> Result<Arc<str>, CompileError> {
+        binds.clear();
+        if self.capacity == 0 {
+            let full = Statement::Select(head.complete(select.clone()));
+            let c = compile(dialect, &full)?;
+            *binds = c.binds;
+            return Ok(Arc::<str>::from(c.sql));
+        }
+        let mut shape = self.shape(dialect);
+        // Tag 3: a headed SELECT (1 and 2 are `Shape::statement`'s), so its keys never
+        // meet a plain statement's.
+        shape.tag(3);
+        shape.head(head);
+        let cacheable = shape.select(select);
+        self.lookup_shape(
+            dialect,
+            shape,
+            cacheable,
+            Source::Headed(head, select),
+            binds,
+        )
+    }
+
     /// An empty shape for `dialect`, in the buffers kept from the last lookup.
     fn shape<'a>(&mut self, dialect: &dyn Dialect) -> Shape<'a> {
         let mut shape = Shape {
@@ -216,8 +250,15 @@ impl StatementCache {
             return Ok(sql);
         }
         self.misses += 1;
+        let walked = values.len();
         let result = stmt.with(&values, |stmt, values| -> Result<_, CompileError> {
             let tracked = compile_tracked(dialect, stmt, true)?;
+            // A hit fills the slots from the lookup's own walk, so a statement completed
+            // for compiling (a headed SELECT) must have met the same values in the same
+            // order: a head holds no values, so it does, and else it is not kept.
+            if values.len() != walked {
+                return Ok((tracked.sql.into(), tracked.binds, None));
+            }
             if !tracked.params.is_empty() {
                 return Err(CompileError::UnpreparedParam);
             }
@@ -257,6 +298,8 @@ impl StatementCache {
 enum Source<'s> {
     Statement(&'s Statement),
     Select(&'s Select),
+    /// A model query's head and the rest of its SELECT, completed only to compile.
+    Headed(&'s SelectHead, &'s Select),
 }
 
 impl Source<'_> {
@@ -265,17 +308,23 @@ impl Source<'_> {
     fn with<R>(self, values: &[&Value], f: impl FnOnce(&Statement, &[&Value]) -> R) -> R {
         match self {
             Source::Statement(s) => f(s, values),
-            Source::Select(s) => {
-                let stmt = Statement::Select(s.clone());
-                let mut shape = Shape {
-                    key: Vec::new(),
-                    values: Vec::new(),
-                    last_table: None,
-                };
-                shape.statement(&stmt);
-                f(&stmt, &shape.values)
+            Source::Select(s) => Self::walked(&Statement::Select(s.clone()), f),
+            Source::Headed(head, s) => {
+                Self::walked(&Statement::Select(head.complete(s.clone())), f)
             }
         }
+    }
+
+    /// Calls `f` with `stmt`, a statement made to be compiled, and the values of its own
+    /// walk.
+    fn walked<R>(stmt: &Statement, f: impl FnOnce(&Statement, &[&Value]) -> R) -> R {
+        let mut shape = Shape {
+            key: Vec::new(),
+            values: Vec::new(),
+            last_table: None,
+        };
+        shape.statement(stmt);
+        f(stmt, &shape.values)
     }
 }
 
@@ -294,6 +343,7 @@ struct Shape<'a> {
 }
 
 impl<'a> Shape<'a> {
+    #[inline]
     fn tag(&mut self, t: u8) {
         self.key.push(t);
     }
@@ -301,6 +351,7 @@ impl<'a> Shape<'a> {
     /// A count or size: one byte below 255 (list lengths and names nearly always are),
     /// else 255 and eight bytes. Prefix-free, so no two numbers share an encoding; short
     /// keys are what make a lookup cheap (the key is hashed and compared on every call).
+    #[inline]
     fn num(&mut self, n: u64) {
         match u8::try_from(n) {
             Ok(b) if b < u8::MAX => self.key.push(b),
@@ -312,21 +363,33 @@ impl<'a> Shape<'a> {
     }
 
     /// A full-width number (an address, a LIMIT count).
+    #[inline]
     fn wide(&mut self, n: u64) {
         self.key.extend_from_slice(&n.to_le_bytes());
     }
 
+    #[inline]
     fn str(&mut self, s: &str) {
         self.num(s.len() as u64);
         self.key.extend_from_slice(s.as_bytes());
     }
 
+    /// A [`SelectHead`]: its names' addresses and lengths, which fix its text.
+    fn head(&mut self, head: &SelectHead) {
+        self.wide(head.table.as_ptr() as usize as u64);
+        self.num(head.table.len() as u64);
+        self.wide(head.columns.as_ptr() as usize as u64);
+        self.num(head.columns.len() as u64);
+    }
+
+    #[inline]
     fn flag(&mut self, b: bool) {
         self.tag(u8::from(b));
     }
 
     /// A `&'static str` name by address and length (its text can never change), any other
     /// by its text.
+    #[inline]
     fn ident(&mut self, i: &Ident) {
         match i.as_static() {
             // The usual case (a model's names) written in one copy: the same bytes as
@@ -349,6 +412,7 @@ impl<'a> Shape<'a> {
         }
     }
 
+    #[inline]
     fn opt_ident(&mut self, i: Option<&Ident>) {
         match i {
             Some(i) => self.ident(i),
@@ -357,6 +421,7 @@ impl<'a> Shape<'a> {
     }
 
     /// A literal: only its type goes in the key (casts depend on it), its value is kept.
+    #[inline]
     fn value(&mut self, v: &'a Value) {
         self.value_type(v);
         self.values.push(v);
@@ -441,16 +506,6 @@ impl<'a> Shape<'a> {
         }
     }
 
-    fn opt_num(&mut self, n: Option<u64>) {
-        match n {
-            Some(n) => {
-                self.tag(1);
-                self.wide(n);
-            }
-            None => self.tag(0),
-        }
-    }
-
     fn select(&mut self, s: &'a Select) -> bool {
         // Destructured, not read field by field: a field added to `Select` must be added to
         // the shape (or the cache would hand one statement's SQL to another), and this makes
@@ -470,56 +525,99 @@ impl<'a> Shape<'a> {
             limit,
             offset,
         } = s;
-        self.num(ctes.len() as u64);
-        for cte in ctes {
-            self.ident(&cte.name);
-            self.num(cte.columns.len() as u64);
-            for c in &cte.columns {
-                self.ident(c);
-            }
-            if !self.select(&cte.query) {
-                return false;
+        // Which parts are there, as one 16-bit mask: most of a model query's parts are
+        // empty, and writing a tag or a zero length for each cost more than the rest of
+        // its key. A part the mask names is written after it, each self-delimiting, so the
+        // key stays prefix-free.
+        let parts = [
+            !ctes.is_empty(),
+            *recursive,
+            *distinct,
+            !columns.is_empty(),
+            !from.is_empty(),
+            !joins.is_empty(),
+            where_.is_some(),
+            !group_by.is_empty(),
+            having.is_some(),
+            !compound.is_empty(),
+            !order_by.is_empty(),
+            limit.is_some(),
+            offset.is_some(),
+        ];
+        let mask = parts
+            .iter()
+            .enumerate()
+            .fold(0u16, |m, (bit, on)| m | (u16::from(*on) << bit));
+        self.key.extend_from_slice(&mask.to_le_bytes());
+        if !ctes.is_empty() {
+            self.num(ctes.len() as u64);
+            for cte in ctes {
+                self.ident(&cte.name);
+                self.num(cte.columns.len() as u64);
+                for c in &cte.columns {
+                    self.ident(c);
+                }
+                if !self.select(&cte.query) {
+                    return false;
+                }
             }
         }
-        self.flag(*recursive);
-        self.flag(*distinct);
-        if !self.exprs(columns) {
+        if !columns.is_empty() && !self.exprs(columns) {
             return false;
         }
-        self.num(from.len() as u64);
-        for f in from {
-            if !self.source(f) {
+        if !from.is_empty() {
+            self.num(from.len() as u64);
+            for f in from {
+                if !self.source(f) {
+                    return false;
+                }
+            }
+        }
+        if !joins.is_empty() {
+            self.num(joins.len() as u64);
+            for j in joins {
+                self.tag(j.kind as u8);
+                if !self.source(&j.target) || !self.expr(&j.on) {
+                    return false;
+                }
+            }
+        }
+        if let Some(w) = where_ {
+            if !self.expr(w) {
                 return false;
             }
         }
-        self.num(joins.len() as u64);
-        for j in joins {
-            self.tag(j.kind as u8);
-            if !self.source(&j.target) || !self.expr(&j.on) {
-                return false;
-            }
-        }
-        if !self.opt_expr(where_.as_ref()) || !self.exprs(group_by) {
+        if !group_by.is_empty() && !self.exprs(group_by) {
             return false;
         }
-        if !self.opt_expr(having.as_ref()) {
-            return false;
-        }
-        self.num(compound.len() as u64);
-        for (op, member) in compound {
-            self.tag(*op as u8);
-            if !self.select(member) {
+        if let Some(h) = having {
+            if !self.expr(h) {
                 return false;
             }
         }
-        self.num(order_by.len() as u64);
-        for o in order_by {
-            if !self.order_item(o) {
-                return false;
+        if !compound.is_empty() {
+            self.num(compound.len() as u64);
+            for (op, member) in compound {
+                self.tag(*op as u8);
+                if !self.select(member) {
+                    return false;
+                }
             }
         }
-        self.opt_num(*limit);
-        self.opt_num(*offset);
+        if !order_by.is_empty() {
+            self.num(order_by.len() as u64);
+            for o in order_by {
+                if !self.order_item(o) {
+                    return false;
+                }
+            }
+        }
+        if let Some(n) = limit {
+            self.wide(*n);
+        }
+        if let Some(n) = offset {
+            self.wide(*n);
+        }
         true
     }
 

@@ -146,16 +146,21 @@ impl Connection {
         self.run_query(sql, binds, Access::Read).await
     }
 
-    /// Compiles a SELECT held by reference (through the compiled-statement cache, as
-    /// [`Connection::query`] does) and decodes its rows: the ORM's model queries, whose
-    /// tree is neither moved into a [`Statement`](oxalchemy_core::Statement) nor cloned.
+    /// Compiles a model query held by reference as its head and the rest of its SELECT
+    /// (through the compiled-statement cache, as [`Connection::query`] does) and decodes
+    /// its rows: the ORM's model queries, whose tree is neither moved into a
+    /// [`Statement`](oxalchemy_core::Statement) nor cloned, nor (on a cache hit) completed
+    /// with its columns and table.
     #[doc(hidden)]
     pub async fn query_select_read<T: FromRow + Send>(
         &mut self,
+        head: &oxalchemy_core::SelectHead,
         select: &oxalchemy_core::Select,
     ) -> Result<Vec<T>> {
         let mut binds = self.take_binds();
-        let sql = self.shared.compile_shared_select_into(select, &mut binds)?;
+        let sql = self
+            .shared
+            .compile_shared_headed_select_into(head, select, &mut binds)?;
         let result = self.run_query(&sql, &binds, Access::Read).await;
         self.keep_binds(binds);
         result
@@ -166,10 +171,13 @@ impl Connection {
     #[doc(hidden)]
     pub async fn query_select_first_read<T: FromRow + Send>(
         &mut self,
+        head: &oxalchemy_core::SelectHead,
         select: &oxalchemy_core::Select,
     ) -> Result<Option<T>> {
         let mut binds = self.take_binds();
-        let sql = self.shared.compile_shared_select_into(select, &mut binds)?;
+        let sql = self
+            .shared
+            .compile_shared_headed_select_into(head, select, &mut binds)?;
         let result = self.query_first_read_sql(&sql, &binds).await;
         self.keep_binds(binds);
         result
@@ -255,11 +263,14 @@ impl Connection {
     #[doc(hidden)]
     pub async fn query_select_map_read<T: Send>(
         &mut self,
+        head: &oxalchemy_core::SelectHead,
         select: &oxalchemy_core::Select,
         f: impl FnMut(&Row<'_>) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
         let mut binds = self.take_binds();
-        let sql = self.shared.compile_shared_select_into(select, &mut binds)?;
+        let sql = self
+            .shared
+            .compile_shared_headed_select_into(head, select, &mut binds)?;
         let result = self.run_query_map(&sql, &binds, Access::Read, f).await;
         self.keep_binds(binds);
         result

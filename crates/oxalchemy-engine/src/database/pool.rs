@@ -92,17 +92,19 @@ impl Shared {
             .compile_shared(self.dialect, stmt)
     }
 
-    /// As [`Self::compile_shared`], for a SELECT held by reference (not moved, not
-    /// cloned on a hit), its binds written into `binds`, a buffer the connection reuses.
-    pub(crate) fn compile_shared_select_into(
+    /// As [`Self::compile_shared`], for a model query held by reference as its head and
+    /// the rest of its SELECT (not moved, not cloned, not completed on a hit), its binds
+    /// written into `binds`, a buffer the connection reuses.
+    pub(crate) fn compile_shared_headed_select_into(
         &self,
+        head: &oxalchemy_core::SelectHead,
         select: &oxalchemy_core::Select,
         binds: &mut Vec<oxalchemy_core::Value>,
     ) -> std::result::Result<std::sync::Arc<str>, oxalchemy_core::CompileError> {
         self.compiled_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .compile_shared_select_into(self.dialect, select, binds)
+            .compile_shared_headed_select_into(self.dialect, head, select, binds)
     }
 
     /// The compiled-statement cache's hit/miss counts and size.

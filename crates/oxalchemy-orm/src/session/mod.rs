@@ -543,13 +543,7 @@ impl Session {
         let mut pk = Vec::new();
         (e.ops().pk_values)(&*e.obj, &mut pk);
         let rows: Vec<M> = self
-            .load(
-                query::<M>()
-                    .filter(key_filter(&pk))
-                    .statement()
-                    .clone()
-                    .into(),
-            )
+            .load(query::<M>().filter(key_filter(&pk)).statement().into())
             .await?;
         let Some(fresh) = rows.into_iter().next() else {
             return Err(Error::NotFound);

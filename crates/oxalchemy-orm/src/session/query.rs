@@ -4,7 +4,7 @@
 //! [`Query`]'s own, shared with unbound queries.
 
 use oxalchemy_core::expr::Ident;
-use oxalchemy_core::{Expr, Select};
+use oxalchemy_core::Expr;
 use oxalchemy_engine::Error;
 
 use super::objects::{identity_key, Handle};
@@ -128,7 +128,7 @@ impl<'s, M: Model + Clone> Query<M, &'s mut Session> {
     /// The session (flushed) and the WHERE clause for a bulk UPDATE/DELETE by query.
     async fn bulk_target(self, what: &str) -> Result<(&'s mut Session, Option<Expr>), Error> {
         let (query, s) = self.unbind();
-        let select: &Select = query.statement();
+        let select = query.statement();
         if !select.joins.is_empty() {
             return Err(mapping(format!(
                 "a bulk {what} cannot use a query with joins; filter with any()/has() instead"
@@ -137,6 +137,6 @@ impl<'s, M: Model + Clone> Query<M, &'s mut Session> {
         if s.autoflushes() {
             s.flush().await?;
         }
-        Ok((s, select.where_.clone()))
+        Ok((s, select.where_))
     }
 }

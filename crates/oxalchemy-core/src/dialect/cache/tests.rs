@@ -105,6 +105,79 @@ fn a_select_by_reference_shares_entries_with_the_statement() {
     }
 }
 
+static USERS_COLUMNS: [&str; 2] = ["id", "name"];
+static POSTS_COLUMNS: [&str; 2] = ["id", "title"];
+
+#[test]
+fn a_headed_select_compiles_like_its_completed_statement() {
+    let users = SelectHead {
+        table: "users",
+        columns: &USERS_COLUMNS,
+    };
+    let posts = SelectHead {
+        table: "posts",
+        columns: &POSTS_COLUMNS,
+    };
+    // The rest of a model query: a filter, a join with extra columns, ordering, limits.
+    let rests = |n: i64| {
+        vec![
+            select(Vec::<Expr>::new()).filter(col("id").eq(n)).limit(2),
+            select([col("extra")])
+                .join(table("tags"), col("tag_id").eq(table("tags").col("id")))
+                .filter(and_([col("id").gt(n), col("name").like(format!("a{n}%"))]))
+                .order_by(col("id").desc())
+                .limit(10)
+                .offset(20),
+        ]
+    };
+    for dialect in [&Sqlite as &dyn Dialect, &Postgres] {
+        let mut cache = StatementCache::new(10);
+        for n in [1, 2, 3] {
+            for head in [&users, &posts] {
+                for rest in rests(n) {
+                    let mut binds = Vec::new();
+                    let sql = cache
+                        .compile_shared_headed_select_into(dialect, head, &rest, &mut binds)
+                        .unwrap();
+                    let expected =
+                        compile(dialect, &Statement::Select(head.complete(rest.clone()))).unwrap();
+                    assert_eq!(
+                        (sql.as_ref(), &binds),
+                        (expected.sql.as_str(), &expected.binds)
+                    );
+                }
+            }
+        }
+        // One entry per head and rest (two heads never share one), then only hits.
+        assert_eq!(cache.stats().misses, 4, "{}", dialect.name());
+        assert_eq!(cache.stats().hits, 8, "{}", dialect.name());
+        // The completed statement given whole is another entry: its key walks the head.
+        let whole: Statement = users.complete(rests(1).remove(0)).into();
+        assert_eq!(cache.compile(dialect, &whole), compile(dialect, &whole));
+        assert_eq!(cache.stats().misses, 5, "{}", dialect.name());
+    }
+}
+
+#[test]
+fn an_uncached_headed_select_still_compiles_whole() {
+    let head = SelectHead {
+        table: "users",
+        columns: &USERS_COLUMNS,
+    };
+    let rest = select(Vec::<Expr>::new()).filter(col("id").eq(7i64));
+    let mut cache = StatementCache::new(0);
+    let mut binds = Vec::new();
+    let sql = cache
+        .compile_shared_headed_select_into(&Sqlite, &head, &rest, &mut binds)
+        .unwrap();
+    let expected = compile(&Sqlite, &Statement::Select(head.complete(rest))).unwrap();
+    assert_eq!(
+        (sql.as_ref(), binds),
+        (expected.sql.as_str(), expected.binds)
+    );
+    assert!(sql.contains(r#""users"."name""#), "{sql}");
+}
+
 #[test]
 fn long_names_and_lists_keep_shapes_apart() {
     // Counts of 255 and more take the long form of the key's numbers.
