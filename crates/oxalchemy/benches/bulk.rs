@@ -27,11 +27,12 @@
 //!             pass, 5,891 before the SQLite driver bound each value by its own call)
 //! sqlite      insert 100,000   vs session flush                    0.46–0.79×, median 0.50×
 //!             (not re-measured at low load: 0.28× and 0.43× in two runs at load 8–9)
-//! sqlite      update 10,000    vs raw prepared UPDATEs             0.94–1.72×, median 1.21×
-//!             (8 runs at load 8–9; the build before, in 6 runs between them: 1.47–1.95×,
-//!             median 1.74×)
-//!             callgrind, whole runs: raw 90.1 M, bulk_update 108.3 M (+1,817 a row,
-//!             building the mappings included; 113.1 M, +2,298, before)
+//! sqlite      update 10,000    vs raw prepared UPDATEs             0.58–1.95×, median 1.09×
+//!             (16 runs at load 5–9; the build before, in 17 runs between them: 0.76–1.55×,
+//!             median 1.25×)
+//!             callgrind, whole runs: raw 88.8 M, bulk_update 96.1 M (+732 a row,
+//!             building the mappings included; 107.0 M, +1,821, in the same run before a
+//!             mapping's shape was planned once a call and unseen traces were skipped)
 //! postgresql  (measured in an earlier round, not re-run with the SQLite figures above)
 //! postgresql  insert 100,000   vs raw binary COPY                  0.82–1.22×, median 0.93×
 //!             callgrind per row, client only: raw 2,400, bulk_insert 3,180

@@ -262,6 +262,35 @@ async fn bulk_update_posts_with_mixed_column_sets() {
             .unwrap();
         assert_eq!(p1.content, None, "[{}]", t.label);
         assert_eq!(p1.title, "new1", "[{}]", t.label);
+
+        // The same columns named in another order share the statement text, and each row
+        // still gets its own values.
+        let mut s = db.session();
+        bulk_update::<Post>(vec![
+            Mapping::new().set(Post::id, ids[3]).set(Post::title, "d"),
+            Mapping::new().set(Post::title, "e").set(Post::id, ids[4]),
+            Mapping::new().set(Post::id, ids[5]).set(Post::title, "f"),
+        ])
+        .execute(&mut s)
+        .await
+        .unwrap();
+        let updates = s
+            .statements()
+            .iter()
+            .filter(|q| q.starts_with("UPDATE"))
+            .count();
+        assert_eq!(updates, 1, "[{}]", t.label);
+        s.commit().await.unwrap();
+        let titles: Vec<String> = orm::query::<Post>()
+            .order_by(Post::id.asc())
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .skip(3)
+            .map(|p| p.title)
+            .collect();
+        assert_eq!(titles, ["d", "e", "f"], "[{}]", t.label);
         t.finish().await;
     }
 }

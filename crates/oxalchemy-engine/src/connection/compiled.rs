@@ -56,7 +56,8 @@ impl Connection {
     /// after another, `width` values each. Returns each run's changed-row count, stopping at
     /// the first error. On SQLite the statement is prepared once and rebound per row; on
     /// PostgreSQL the runs are pipelined (about one round trip); elsewhere they run one
-    /// after another. Each run gets its own statement span and log line.
+    /// after another. Each run gets its own statement span and log line (when anything would
+    /// see them).
     #[doc(hidden)]
     pub async fn execute_rows_write(
         &mut self,
@@ -72,10 +73,16 @@ impl Connection {
                 ),
             });
         }
-        let traces: Vec<_> = binds
-            .chunks(width)
-            .map(|b| self.trace_parts(sql, b))
-            .collect();
+        // A span and log line per run, unless nothing would see them (then their cost a
+        // run is most of what this adds to the driver's own).
+        let traces: Vec<_> = if self.untraced() {
+            Vec::new()
+        } else {
+            binds
+                .chunks(width)
+                .map(|b| self.trace_parts(sql, b))
+                .collect()
+        };
         let _slot = self.write_slot(Access::Write).await?;
         let result = match self.send().await? {
             #[cfg(feature = "postgres")]

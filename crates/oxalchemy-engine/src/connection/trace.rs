@@ -72,6 +72,19 @@ impl Connection {
         }
     }
 
+    /// Whether a statement run now would leave nothing behind: no `echo`, no slow-query
+    /// threshold, no metrics, and neither its span nor its log line enabled for any
+    /// subscriber. Many runs of one statement then skip making a trace for each.
+    pub(super) fn untraced(&self) -> bool {
+        use tracing::{metadata::Kind, Level};
+        let s = &self.shared;
+        !cfg!(feature = "metrics")
+            && !s.echo
+            && s.slow_query_threshold.is_none()
+            && !tracing::enabled!(kind: Kind::SPAN, target: "oxalchemy::sql", Level::INFO)
+            && !tracing::enabled!(target: "oxalchemy::sql", Level::DEBUG)
+    }
+
     /// The statement log: INFO with `echo`, else DEBUG, on target `oxalchemy::sql`; with
     /// `echo` and no subscriber installed, printed to stderr instead. Bind values are logged
     /// when asked for: with `echo` (as SQLAlchemy's) or `trace_parameters`, never with

@@ -137,8 +137,9 @@ pub(crate) fn names(columns: &[&'static str], c: &str) -> bool {
 }
 
 /// Sorts pairs into the model's column order (so rows naming the same columns in any order
-/// share a statement).
-pub(crate) fn in_column_order(pairs: &mut Pairs, columns: &[&'static str]) {
+/// share a statement). Paired with values, or with where values will come from
+/// (`bulk_update` plans a row shape once for a call).
+pub(crate) fn in_column_order<T>(pairs: &mut [(&'static str, T)], columns: &[&'static str]) {
     sort_by_place(pairs, |c| {
         columns
             .iter()
@@ -156,7 +157,7 @@ pub(crate) struct Places(Vec<(&'static str, usize)>);
 
 impl Places {
     /// [`in_column_order`], each name's place looked up here first.
-    pub(crate) fn sort(&mut self, pairs: &mut Pairs, columns: &[&'static str]) {
+    pub(crate) fn sort<T>(&mut self, pairs: &mut [(&'static str, T)], columns: &[&'static str]) {
         sort_by_place(pairs, |c| {
             if let Some((_, at)) = self.0.iter().find(|(n, _)| std::ptr::eq(*n, c)) {
                 return *at;
@@ -174,7 +175,7 @@ impl Places {
 /// Sorts pairs by `place` of their names, finding each place once. A row has a few pairs:
 /// their places stay on the stack, moved with them by an insertion sort (stable, so a
 /// column given twice keeps its order), and a row already in order is not moved.
-fn sort_by_place(pairs: &mut Pairs, mut place: impl FnMut(&'static str) -> usize) {
+fn sort_by_place<T>(pairs: &mut [(&'static str, T)], mut place: impl FnMut(&'static str) -> usize) {
     if pairs.len() < 2 {
         return;
     }

@@ -11,7 +11,8 @@ use oxalchemy_engine::{Connection, Error};
 
 use super::exec::{finish, log};
 use super::{
-    group_for, in_column_order, names, same_name, BulkExec, Group, Mapping, Pairs, Places,
+    group_for, in_column_order, names as is_one_of, same_name, BulkExec, Group, Mapping, Pairs,
+    Places,
 };
 use crate::errors::mapping;
 use crate::model::Model;
@@ -22,7 +23,7 @@ const PIPELINE: usize = 1000;
 /// A row [`bulk_update`] accepts: a model struct (every non-key column set, after its
 /// onupdate values and validators, as [`update`](crate::update) does) or a [`Mapping`]
 /// carrying the primary key and the columns to set.
-pub trait UpdateRow<M>: Send {
+pub trait UpdateRow<M: Model>: Send + Sized {
     /// Splits the row into its key and the columns to set; returns the model's version
     /// column, if it has one. `cache` keeps, for the whole call, what the model's
     /// `#[column(onupdate = …)]`s fill and where the columns rows name go.
@@ -33,17 +34,219 @@ pub trait UpdateRow<M>: Send {
         key: &mut Vec<(&'static str, Value)>,
         set: &mut Vec<(&'static str, Value)>,
     ) -> Result<Option<&'static str>, Error>;
+
+    /// Adds the row, at position `i` of the input, to its group in `cache`.
+    #[doc(hidden)]
+    fn add_row(self, i: usize, cache: &mut UpdateCache) -> Result<(), Error> {
+        add_split(self, i, cache)
+    }
 }
 
-/// What [`UpdateRow::update_pairs`] keeps for a whole [`bulk_update`] call. Plumbing.
+/// Adds a row to its group by splitting it into its key and set columns
+/// ([`UpdateRow::update_pairs`]): a struct, or a mapping carrying the version column.
+fn add_split<M: Model>(
+    row: impl UpdateRow<M>,
+    i: usize,
+    cache: &mut UpdateCache,
+) -> Result<(), Error> {
+    let (mut key, mut set) = (
+        std::mem::take(&mut cache.key),
+        std::mem::take(&mut cache.set),
+    );
+    key.clear();
+    set.clear();
+    let result = row
+        .update_pairs(cache, &mut key, &mut set)
+        .and_then(|version| cache.push_pairs::<M>(i, version, &mut key, &mut set));
+    (cache.key, cache.set) = (key, set);
+    result
+}
+
+/// What a [`bulk_update`] call keeps while it groups its rows. Plumbing.
 #[doc(hidden)]
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct UpdateCache {
     /// What the model's onupdate values fill, and its version column (made at the first
     /// mapping).
     onupdate: Option<(Pairs, Option<&'static str>)>,
     /// Where the columns the mappings name go in the model's column order.
     places: Places,
+    /// The last shape of mapping seen (see [`Shape`]).
+    shape: Option<Shape>,
+    /// The rows so far, grouped by the columns they set.
+    groups: Vec<Group>,
+    /// The group the last row went to.
+    last: usize,
+    /// How many rows the input said it has.
+    hint: usize,
+    /// A row's key and set columns, kept to reuse their room.
+    key: Pairs,
+    set: Pairs,
+}
+
+impl std::fmt::Debug for UpdateCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateCache")
+            .field("groups", &self.groups.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a mapping's columns go, worked out once for the call: a call's mappings are
+/// nearly always built by one piece of code, naming the same columns in the same order
+/// (the same name pointers), so every row after the first of a shape is moved into its
+/// group value by value, without splitting, sorting or comparing names.
+#[derive(Debug)]
+struct Shape {
+    /// The mapping's column names, as given.
+    names: Vec<&'static str>,
+    /// Where each value of the group's row comes from, in bind order.
+    plan: Vec<Source>,
+    /// The group these rows go to.
+    group: usize,
+}
+
+/// Where one bound value of a planned row comes from.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// The mapping's value at this position.
+    Pair(usize),
+    /// The model's onupdate value at this position (a column the mapping leaves out).
+    Filled(usize),
+}
+
+impl Shape {
+    /// Whether a mapping names exactly these columns in this order (by pointer: a mapping
+    /// from other code is planned anew, never mistaken for this one).
+    #[inline]
+    fn fits(&self, pairs: &Pairs) -> bool {
+        self.names.len() == pairs.len()
+            && self
+                .names
+                .iter()
+                .zip(pairs)
+                .all(|(a, (b, _))| std::ptr::eq::<str>(*a, *b))
+    }
+}
+
+impl UpdateCache {
+    /// The group for rows with these columns, reserving room for every row of the call
+    /// when this is the first row (most calls are one group: not grown by copying).
+    fn group(
+        &mut self,
+        i: usize,
+        columns: impl Iterator<Item = &'static str> + Clone,
+    ) -> (usize, &mut Group) {
+        let hint = self.hint;
+        let group = group_for(&mut self.groups, &mut self.last, columns);
+        if i == 0 {
+            group.index.reserve(hint);
+            group.values.reserve(hint.saturating_mul(group.width()));
+        }
+        (self.last, group)
+    }
+
+    /// Adds a row given as its key and set columns (in column order), with the version
+    /// column the row's model has.
+    fn push_pairs<M: Model>(
+        &mut self,
+        i: usize,
+        version: Option<&'static str>,
+        key: &mut Pairs,
+        set: &mut Pairs,
+    ) -> Result<(), Error> {
+        // A row carrying its version: matched only at that version, which it increments.
+        if let Some(v) = version {
+            if let Some(at) = set.iter().position(|(c, _)| *c == v) {
+                let current = set[at].1.clone();
+                let Some(n) = integer(&current) else {
+                    return Err(mapping(format!(
+                        "bulk_update::<{}>: the version column `{v}` must be an integer",
+                        M::NAME
+                    )));
+                };
+                set[at].1 = Value::I64(n + 1);
+                key.push((v, current));
+            }
+        }
+        if set.is_empty() {
+            return Err(sets_nothing::<M>());
+        }
+        let columns = set.iter().chain(key.iter()).map(|(c, _)| *c);
+        let (_, group) = self.group(i, columns);
+        group.index.push(i);
+        group.values.reserve(set.len() + key.len());
+        for (_, v) in set.drain(..).chain(key.drain(..)) {
+            group.values.push(v);
+        }
+        Ok(())
+    }
+
+    /// Plans the shape of a mapping naming `names` (see [`Shape`]) and makes it the one
+    /// remembered; none is for a mapping carrying the version column, whose values are
+    /// rewritten (it goes the way of a struct).
+    fn plan<M: Model + Default>(
+        &mut self,
+        i: usize,
+        names: impl Iterator<Item = &'static str> + Clone,
+    ) -> Result<(), Error> {
+        self.shape = None;
+        let (filled, version) = onupdate::<M>(&mut self.onupdate);
+        let version = *version;
+        if version.is_some_and(|v| names.clone().any(|c| same_name(c, v))) {
+            return Ok(());
+        }
+        let pk = M::primary_key_columns();
+        let (mut key, mut set) = (Vec::new(), Vec::new());
+        for (j, c) in names.clone().enumerate() {
+            if is_one_of(pk, c) {
+                key.push((c, Source::Pair(j)));
+            } else {
+                set.push((c, Source::Pair(j)));
+            }
+        }
+        if let Some(missing) = pk
+            .iter()
+            .find(|c| !key.iter().any(|(k, _)| same_name(k, c)))
+        {
+            return Err(no_key::<M>(missing));
+        }
+        for (k, (c, _)) in filled.iter().enumerate() {
+            if !set.iter().any(|(s, _)| same_name(s, c)) && Some(*c) != version {
+                set.push((c, Source::Filled(k)));
+            }
+        }
+        if set.is_empty() {
+            return Err(sets_nothing::<M>());
+        }
+        in_column_order(&mut key, pk);
+        self.places.sort(&mut set, M::columns());
+        let columns = set.iter().chain(&key).map(|(c, _)| *c);
+        let (group, _) = self.group(i, columns);
+        self.shape = Some(Shape {
+            names: names.collect(),
+            plan: set.iter().chain(&key).map(|(_, s)| *s).collect(),
+            group,
+        });
+        Ok(())
+    }
+}
+
+/// The error for a row that sets nothing.
+fn sets_nothing<M: Model>() -> Error {
+    mapping(format!(
+        "bulk_update::<{}>: a row sets no column besides its key; leave it out",
+        M::NAME
+    ))
+}
+
+/// The error for a mapping without a primary-key column.
+fn no_key<M: Model>(missing: &str) -> Error {
+    mapping(format!(
+        "bulk_update::<{}>: a mapping has no value for the primary-key column \
+         `{missing}`; every row must say which row it updates",
+        M::NAME
+    ))
 }
 
 impl<M: Model> UpdateRow<M> for M {
@@ -85,14 +288,10 @@ impl<M: Model + Default> UpdateRow<M> for Mapping<M> {
         key: &mut Pairs,
         set: &mut Pairs,
     ) -> Result<Option<&'static str>, Error> {
-        let (filled, version) = cache.onupdate.get_or_insert_with(|| {
-            let version = M::default().version().map(|(c, _)| c);
-            let filled = onupdate_of::<M>();
-            (filled, version)
-        });
+        let (filled, version) = onupdate::<M>(&mut cache.onupdate);
         let pk = M::primary_key_columns();
         for (c, v) in self.pairs {
-            if names(pk, c) {
+            if is_one_of(pk, c) {
                 key.push((c, v));
             } else {
                 set.push((c, v));
@@ -102,11 +301,7 @@ impl<M: Model + Default> UpdateRow<M> for Mapping<M> {
             .iter()
             .find(|c| !key.iter().any(|(k, _)| same_name(k, c)))
         {
-            return Err(mapping(format!(
-                "bulk_update::<{}>: a mapping has no value for the primary-key column \
-                 `{missing}`; every row must say which row it updates",
-                M::NAME
-            )));
+            return Err(no_key::<M>(missing));
         }
         for (c, v) in filled.iter() {
             if !set.iter().any(|(s, _)| same_name(s, c)) && Some(*c) != *version {
@@ -117,6 +312,45 @@ impl<M: Model + Default> UpdateRow<M> for Mapping<M> {
         cache.places.sort(set, M::columns());
         Ok(*version)
     }
+
+    fn add_row(mut self, i: usize, cache: &mut UpdateCache) -> Result<(), Error> {
+        if !cache.shape.as_ref().is_some_and(|s| s.fits(&self.pairs)) {
+            cache.plan::<M>(i, self.pairs.iter().map(|(c, _)| *c))?;
+        }
+        if let UpdateCache {
+            shape: Some(shape),
+            groups,
+            onupdate,
+            ..
+        } = cache
+        {
+            let filled = onupdate.as_ref().map_or(&[][..], |(f, _)| f.as_slice());
+            let group = &mut groups[shape.group];
+            group.index.push(i);
+            group.values.reserve(shape.plan.len());
+            for source in &shape.plan {
+                group.values.push(match *source {
+                    Source::Pair(j) => std::mem::replace(&mut self.pairs[j].1, Value::Null),
+                    Source::Filled(k) => filled[k].1.clone(),
+                });
+            }
+            // Every value was moved out (a NULL left in its place): nothing to drop.
+            drop_values(self.pairs.into_iter().map(|(_, v)| v));
+            return Ok(());
+        }
+        // A mapping carrying the version column: split and checked as a struct is.
+        add_split(self, i, cache)
+    }
+}
+
+/// The model's onupdate values and version column, made at the call's first mapping.
+fn onupdate<'c, M: Model + Default>(
+    cache: &'c mut Option<(Pairs, Option<&'static str>)>,
+) -> &'c mut (Pairs, Option<&'static str>) {
+    cache.get_or_insert_with(|| {
+        let version = M::default().version().map(|(c, _)| c);
+        (onupdate_of::<M>(), version)
+    })
 }
 
 /// Updates many rows of `M` by primary key: each row is a [`Mapping`] (key + columns to
@@ -181,46 +415,15 @@ impl<M: Model + Clone> BulkUpdate<M> {
 fn group_rows<M: Model>(
     rows: impl IntoIterator<Item = impl UpdateRow<M>>,
 ) -> Result<Vec<Group>, Error> {
-    let mut groups = Vec::new();
-    let mut last = 0;
-    let mut cache = UpdateCache::default();
-    let (mut key, mut set) = (Vec::new(), Vec::new());
     let rows = rows.into_iter();
-    let hint = rows.size_hint().0;
+    let mut cache = UpdateCache {
+        hint: rows.size_hint().0,
+        ..UpdateCache::default()
+    };
     for (i, row) in rows.enumerate() {
-        key.clear();
-        set.clear();
-        let version = row.update_pairs(&mut cache, &mut key, &mut set)?;
-        // A row carrying its version: matched only at that version, which it increments.
-        if let Some(v) = version {
-            if let Some(at) = set.iter().position(|(c, _)| *c == v) {
-                let current = set[at].1.clone();
-                let Some(n) = integer(&current) else {
-                    return Err(mapping(format!(
-                        "bulk_update::<{}>: the version column `{v}` must be an integer",
-                        M::NAME
-                    )));
-                };
-                set[at].1 = Value::I64(n + 1);
-                key.push((v, current));
-            }
-        }
-        if set.is_empty() {
-            return Err(mapping(format!(
-                "bulk_update::<{}>: a row sets no column besides its key; leave it out",
-                M::NAME
-            )));
-        }
-        let columns = set.iter().chain(&key).map(|(c, _)| *c);
-        let group = group_for(&mut groups, &mut last, columns);
-        if i == 0 {
-            // Most calls are one group: room for every row at once, not grown by copying.
-            group.index.reserve(hint);
-            group.values.reserve(hint.saturating_mul(group.width()));
-        }
-        group.push(i, set.drain(..).chain(key.drain(..)).map(|(_, v)| v));
+        row.add_row(i, &mut cache)?;
     }
-    Ok(groups)
+    Ok(cache.groups)
 }
 
 /// Returns the number of rows updated and, on a session (when `log` is given), their keys.
@@ -270,7 +473,11 @@ async fn send<M: Model>(
             let mut keys_as_is = true;
             for row in values.chunks_mut(width) {
                 let (set_values, key_values) = row.split_at_mut(split);
-                encode_binds(dialect, set_values);
+                for v in set_values {
+                    if !bound_as_is(v) {
+                        *v = dialect.encode(std::mem::replace(v, Value::Null));
+                    }
+                }
                 keys_as_is &= key_values.iter().all(bound_as_is);
             }
             let binds: &[Value] = if keys_as_is {
@@ -306,8 +513,30 @@ async fn send<M: Model>(
                 }
             }
         }
+        drop_values(group.values);
     }
     Ok((updated, keys))
+}
+
+/// Drops values: those owning nothing (numbers, NULL: nearly all of an update's) are
+/// forgotten without a call each to drop them.
+fn drop_values(values: impl IntoIterator<Item = Value>) {
+    for v in values {
+        if matches!(
+            v,
+            Value::Null
+                | Value::Bool(_)
+                | Value::I16(_)
+                | Value::I32(_)
+                | Value::I64(_)
+                | Value::F32(_)
+                | Value::F64(_)
+        ) {
+            std::mem::forget(v);
+        } else {
+            drop(v);
+        }
+    }
 }
 
 /// `id=5` / `a=1, b=2`, for messages.
