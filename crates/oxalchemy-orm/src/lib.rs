@@ -198,4 +198,16 @@ pub mod __private {
     pub fn is_unset<T: Default + PartialEq>(v: &T) -> bool {
         *v == T::default()
     }
+
+    /// The columns a part of a struct leaves out of an INSERT (`mask`, bit i for its column
+    /// i) as bits of the struct's columns, the part's first column being at `at`. Columns
+    /// past the 64th are not marked (`Fields::take_insert_row`).
+    #[inline]
+    pub const fn omitted_at(mask: u64, at: usize) -> u64 {
+        if at < 64 {
+            mask << at
+        } else {
+            0
+        }
+    }
 }

@@ -85,6 +85,28 @@ pub trait Fields: Sized {
     fn take_insert_values(&mut self, out: &mut Vec<(&'static str, Value)>) {
         self.insert_values(out);
     }
+    /// [`Self::take_insert_values`] without the names: the values alone, pushed to `out`,
+    /// and which columns were left out (an autoincrement key at 0, a computed column) as
+    /// the bits of the result, bit i for column i in select order. Columns past the 64th
+    /// are not marked: wider structs use `take_insert_values`. Bulk inserts group rows by
+    /// the result and write their values straight into the statement's binds. Generated;
+    /// plumbing.
+    #[doc(hidden)]
+    fn take_insert_row(&mut self, out: &mut Vec<Value>) -> u64 {
+        let mut pairs = Vec::new();
+        self.take_insert_values(&mut pairs);
+        let mut names = Vec::new();
+        Self::column_names(&mut names);
+        let mut given = pairs.iter().map(|(c, _)| *c).peekable();
+        let mut omitted = 0u64;
+        for (i, c) in names.into_iter().enumerate().take(64) {
+            if given.next_if(|g| *g == c).is_none() {
+                omitted |= 1 << i;
+            }
+        }
+        out.extend(pairs.into_iter().map(|(_, v)| v));
+        omitted
+    }
     /// Columns and values of everything but the primary key, for an UPDATE.
     fn update_values(&self, out: &mut Vec<(&'static str, Value)>);
     /// The primary key's columns and values.

@@ -17,14 +17,19 @@
 //! is the range and median of several runs; callgrind counts are repeatable and decide):
 //!
 //! ```text
-//! sqlite      insert 100,000   vs raw multi-row INSERT (64 rows)   0.56–1.84×, median 1.31×
-//!             (8 runs at load 8–9; the build before, in 6 runs between them: 1.14–1.88×,
-//!             median 1.60×)
-//!             (wall figures from the build before the batch-at-a-time struct conversion)
+//! sqlite      insert 100,000   vs raw multi-row INSERT (64 rows)   1.05–1.32×, median 1.22×
+//!             (7 runs at load 4.7–5.6, interleaved with the build before struct rows
+//!             were written straight into the binds: 0.82–1.30×, median 1.20×; 5 more
+//!             runs of this build alone: 0.86–1.17×, median 1.01×: at that load wall
+//!             clock does not resolve the change, callgrind does)
 //!             callgrind per row (difference of 20,000 and 40,000 rows, building the rows
-//!             counted on both sides): raw 4,650 instructions, bulk_insert 5,303 (1.14×;
-//!             5,426 in the same run before a batch of structs moved into its group in one
-//!             pass, 5,891 before the SQLite driver bound each value by its own call)
+//!             counted on both sides): raw 4,650 instructions, bulk_insert 4,975 (1.07×;
+//!             5,303 in the same run for the build before; 5,426 before a batch of
+//!             structs moved into its group in one pass, 5,891 before the SQLite driver
+//!             bound each value by its own call). Left beyond raw, a row: binding from
+//!             `Value`s 64 (`bind_all` 174 against the raw loop's 110), building them 99
+//!             (`take_insert_row`), freeing them 81 (`clear_values`), `encode_binds` 35
+//!             (a check a value on SQLite), the batch loop 34
 //! sqlite      insert 100,000   vs session flush                    0.46–0.79×, median 0.50×
 //!             (not re-measured at low load: 0.28× and 0.43× in two runs at load 8–9)
 //! sqlite      update 10,000    vs raw prepared UPDATEs             0.58–1.95×, median 1.09×

@@ -756,3 +756,127 @@ async fn narrow_scalars_and_a_date_key_round_trip_and_nan_is_refused() {
         t.finish().await;
     }
 }
+
+/// Columns ahead of the key, from a mixin: its default applies to struct rows.
+#[derive(Mixin, Clone, Debug, Default, PartialEq)]
+struct Revision {
+    #[column(default = 3)]
+    pub rev: i64,
+}
+
+/// A model whose key sits after a mixin's column and that has a computed column: struct rows
+/// leave out the key when it is 0 (the database generates it) and the computed column always.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+#[model(table = "bulk_priced_lines")]
+struct PricedLine {
+    #[model(flatten)]
+    pub revision: Revision,
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(length = 20)]
+    pub tag: String,
+    pub price: i64,
+    pub qty: i32,
+    #[column(computed = "price * qty")]
+    pub total: i64,
+}
+
+#[tokio::test]
+async fn structs_giving_their_key_and_structs_leaving_it_out_share_a_call() {
+    for t in common::all_targets("bulk_given_keys").await {
+        let db = t.connect().await;
+        db.create_all(&Registry::new().model::<PricedLine>().metadata())
+            .await
+            .unwrap();
+        // 150 rows: more than one statement's worth on SQLite (64), every third giving its
+        // key (1e9 - i: SQLite and MariaDB generate keys after the largest so far, which is
+        // then row 0's, above every later given key), the rest leaving it to the database;
+        // every 10th row sets its own revision.
+        let given = |i: usize| i.is_multiple_of(3);
+        let rows: Vec<PricedLine> = (0..150usize)
+            .map(|i| PricedLine {
+                revision: Revision {
+                    rev: if i.is_multiple_of(10) { 9 } else { 0 },
+                },
+                id: if given(i) {
+                    1_000_000_000 - i as i64
+                } else {
+                    0
+                },
+                tag: format!("line{i}"),
+                price: i as i64,
+                qty: 2,
+                total: -1,
+            })
+            .collect();
+        let keys = bulk_insert::<PricedLine>(rows)
+            .returning_keys()
+            .execute(&db)
+            .await
+            .unwrap();
+        assert_eq!(keys.len(), 150, "[{}]", t.label);
+        for (i, k) in keys.iter().enumerate() {
+            if given(i) {
+                assert_eq!(
+                    *k,
+                    1_000_000_000 - i as i64,
+                    "[{}] row {i}: its own key",
+                    t.label
+                );
+            }
+        }
+        let distinct: std::collections::HashSet<_> = keys.iter().collect();
+        assert_eq!(distinct.len(), 150, "[{}] {keys:?}", t.label);
+        for (i, k) in keys.iter().enumerate() {
+            let got = orm::query::<PricedLine>()
+                .filter(PricedLine::id.eq(*k))
+                .one(&db)
+                .await
+                .unwrap();
+            let rev = if i.is_multiple_of(10) { 9 } else { 3 };
+            assert_eq!(
+                (got.revision.rev, got.tag.as_str(), got.price, got.total),
+                (rev, format!("line{i}").as_str(), i as i64, 2 * i as i64),
+                "[{}] row {i} by its key {k}",
+                t.label
+            );
+        }
+
+        // Without keys asked for: a call of only generated keys, and one mixing both.
+        let n = bulk_insert::<PricedLine>((0..70).map(|i| PricedLine {
+            tag: format!("more{i}"),
+            price: 1,
+            qty: i,
+            ..Default::default()
+        }))
+        .execute(&db)
+        .await
+        .unwrap();
+        assert_eq!(n, 70, "[{}]", t.label);
+        let n = bulk_insert::<PricedLine>((0..5).map(|i| PricedLine {
+            id: if i == 2 { 500 } else { 0 },
+            tag: format!("mixed{i}"),
+            price: 3,
+            qty: 1,
+            ..Default::default()
+        }))
+        .execute(&db)
+        .await
+        .unwrap();
+        assert_eq!(n, 5, "[{}]", t.label);
+        let all = orm::query::<PricedLine>().all(&db).await.unwrap();
+        assert_eq!(all.len(), 225, "[{}]", t.label);
+        assert!(
+            all.iter()
+                .all(|l| l.total == l.price * i64::from(l.qty) && l.revision.rev != 0),
+            "[{}] computed totals and defaulted revisions",
+            t.label
+        );
+        assert!(
+            all.iter().any(|l| l.id == 500 && l.tag == "mixed2"),
+            "[{}]",
+            t.label
+        );
+        t.finish().await;
+    }
+}

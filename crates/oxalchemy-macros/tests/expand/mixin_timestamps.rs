@@ -114,6 +114,17 @@ impl ::oxalchemy::orm::Fields for Timestamps {
             ::oxalchemy::orm::__private::take_value::<String>(&mut self.r#kind),
         ));
     }
+    #[allow(unused_mut, reason = "a struct without a key to leave out marks nothing")]
+    fn take_insert_row(
+        &mut self,
+        out: &mut ::std::vec::Vec<::oxalchemy::orm::__private::Value>,
+    ) -> u64 {
+        let mut omitted = 0u64;
+        out.push(::oxalchemy::orm::__private::ToValue::to_value(&self.created_at));
+        out.push(::oxalchemy::orm::__private::ToValue::to_value(&self.updated_at));
+        out.push(::oxalchemy::orm::__private::take_value::<String>(&mut self.r#kind));
+        omitted
+    }
     fn update_values(
         &self,
         out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,

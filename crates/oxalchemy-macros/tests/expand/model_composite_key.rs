@@ -114,6 +114,16 @@ impl ::oxalchemy::orm::Fields for GroupMember {
             ::oxalchemy::orm::__private::ToValue::to_value(&self.user_id),
         ));
     }
+    #[allow(unused_mut, reason = "a struct without a key to leave out marks nothing")]
+    fn take_insert_row(
+        &mut self,
+        out: &mut ::std::vec::Vec<::oxalchemy::orm::__private::Value>,
+    ) -> u64 {
+        let mut omitted = 0u64;
+        out.push(::oxalchemy::orm::__private::ToValue::to_value(&self.group_id));
+        out.push(::oxalchemy::orm::__private::ToValue::to_value(&self.user_id));
+        omitted
+    }
     fn update_values(
         &self,
         out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,

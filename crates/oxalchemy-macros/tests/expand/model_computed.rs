@@ -193,6 +193,33 @@ impl ::oxalchemy::orm::Fields for Line {
         out.push(("price", ::oxalchemy::orm::__private::ToValue::to_value(&self.price)));
         out.push(("qty", ::oxalchemy::orm::__private::ToValue::to_value(&self.qty)));
     }
+    #[allow(unused_mut, reason = "a struct without a key to leave out marks nothing")]
+    fn take_insert_row(
+        &mut self,
+        out: &mut ::std::vec::Vec<::oxalchemy::orm::__private::Value>,
+    ) -> u64 {
+        let mut omitted = 0u64;
+        if ::oxalchemy::orm::__private::is_integer_key::<i64>()
+            && ::oxalchemy::orm::__private::is_unset(&self.id)
+        {
+            omitted |= ::oxalchemy::orm::__private::omitted_at(1, 0usize);
+        } else {
+            out.push(::oxalchemy::orm::__private::ToValue::to_value(&self.id));
+        }
+        out.push(::oxalchemy::orm::__private::ToValue::to_value(&self.price));
+        out.push(::oxalchemy::orm::__private::ToValue::to_value(&self.qty));
+        omitted
+            |= ::oxalchemy::orm::__private::omitted_at(
+                1,
+                0usize + 1usize + 1usize + 1usize,
+            );
+        omitted
+            |= ::oxalchemy::orm::__private::omitted_at(
+                1,
+                0usize + 1usize + 1usize + 1usize + 1usize,
+            );
+        omitted
+    }
     fn update_values(
         &self,
         out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,

@@ -105,6 +105,20 @@ impl ::oxalchemy::orm::Fields for Event {
             ::oxalchemy::orm::__private::take_value::<String>(&mut self.title),
         ));
     }
+    #[allow(unused_mut, reason = "a struct without a key to leave out marks nothing")]
+    fn take_insert_row(
+        &mut self,
+        out: &mut ::std::vec::Vec<::oxalchemy::orm::__private::Value>,
+    ) -> u64 {
+        let mut omitted = 0u64;
+        omitted
+            |= ::oxalchemy::orm::__private::omitted_at(
+                ::oxalchemy::orm::Fields::take_insert_row(&mut self.key, out),
+                0usize,
+            );
+        out.push(::oxalchemy::orm::__private::take_value::<String>(&mut self.title));
+        omitted
+    }
     fn update_values(
         &self,
         out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,

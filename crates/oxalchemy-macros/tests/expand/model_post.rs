@@ -212,6 +212,24 @@ impl ::oxalchemy::orm::Fields for Post {
             ::oxalchemy::orm::__private::take_value::<String>(&mut self.r#type),
         ));
     }
+    #[allow(unused_mut, reason = "a struct without a key to leave out marks nothing")]
+    fn take_insert_row(
+        &mut self,
+        out: &mut ::std::vec::Vec<::oxalchemy::orm::__private::Value>,
+    ) -> u64 {
+        let mut omitted = 0u64;
+        if ::oxalchemy::orm::__private::is_integer_key::<i32>()
+            && ::oxalchemy::orm::__private::is_unset(&self.id)
+        {
+            omitted |= ::oxalchemy::orm::__private::omitted_at(1, 0usize);
+        } else {
+            out.push(::oxalchemy::orm::__private::ToValue::to_value(&self.id));
+        }
+        out.push(::oxalchemy::orm::__private::ToValue::to_value(&self.author_id));
+        out.push(::oxalchemy::orm::__private::ToValue::to_value(&self.group_id));
+        out.push(::oxalchemy::orm::__private::take_value::<String>(&mut self.r#type));
+        omitted
+    }
     fn update_values(
         &self,
         out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,

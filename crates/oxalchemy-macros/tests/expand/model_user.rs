@@ -387,6 +387,42 @@ impl ::oxalchemy::orm::Fields for User {
             ::oxalchemy::orm::__private::ToValue::to_value(&self.version),
         ));
     }
+    #[allow(unused_mut, reason = "a struct without a key to leave out marks nothing")]
+    fn take_insert_row(
+        &mut self,
+        out: &mut ::std::vec::Vec<::oxalchemy::orm::__private::Value>,
+    ) -> u64 {
+        let mut omitted = 0u64;
+        omitted
+            |= ::oxalchemy::orm::__private::omitted_at(
+                ::oxalchemy::orm::Fields::take_insert_row(&mut self.ts, out),
+                0usize,
+            );
+        if ::oxalchemy::orm::__private::is_integer_key::<i64>()
+            && ::oxalchemy::orm::__private::is_unset(&self.id)
+        {
+            omitted
+                |= ::oxalchemy::orm::__private::omitted_at(
+                    1,
+                    0usize + <Timestamps as ::oxalchemy::orm::Fields>::LAYOUT.columns,
+                );
+        } else {
+            out.push(::oxalchemy::orm::__private::ToValue::to_value(&self.id));
+        }
+        out.push(::oxalchemy::orm::__private::take_value::<String>(&mut self.username));
+        out.push(::oxalchemy::orm::__private::take_value::<String>(&mut self.email));
+        out.push(::oxalchemy::orm::__private::ToValue::to_value(&self.karma));
+        out.push(::oxalchemy::orm::__private::ToValue::to_value(&self.status));
+        out.push(::oxalchemy::orm::__private::take_value::<String>(&mut self.token));
+        out.push(
+            ::oxalchemy::orm::__private::json_value::<serde_json::Value>(&self.settings),
+        );
+        out.push(
+            ::oxalchemy::orm::__private::json_value::<Option<Vec<String>>>(&self.tags),
+        );
+        out.push(::oxalchemy::orm::__private::ToValue::to_value(&self.version));
+        omitted
+    }
     fn update_values(
         &self,
         out: &mut ::std::vec::Vec<(&'static str, ::oxalchemy::orm::__private::Value)>,

@@ -220,15 +220,21 @@ impl<M> Rows<M> {
 /// Takes the rows of a call: structs kept as they are (defaults applied, validated),
 /// anything else converted into value lists grouped by their column sets.
 fn rows_of<M: Model, R: InsertRow<M>>(rows: impl Iterator<Item = R>) -> Result<Rows<M>, Error> {
-    let rows = match R::into_models(rows) {
-        Ok(mut models) => {
-            for m in &mut models {
-                m.apply_defaults();
-                m.validate()?;
+    // Structs are sent as they are, their columns left out marked by bits of a `u64`: a
+    // wider model's structs are converted here, as mappings are.
+    let rows = if M::LAYOUT.columns > 64 {
+        rows
+    } else {
+        match R::into_models(rows) {
+            Ok(mut models) => {
+                for m in &mut models {
+                    m.apply_defaults();
+                    m.validate()?;
+                }
+                return Ok(Rows::Models(models));
             }
-            return Ok(Rows::Models(models));
+            Err(rows) => rows,
         }
-        Err(rows) => rows,
     };
     let mut groups = Vec::new();
     let mut last = 0;
@@ -265,16 +271,6 @@ fn group_of<'g>(
         group_for(groups, last, pairs.iter().map(|(c, _)| *c));
     }
     &mut groups[*last]
-}
-
-/// Whether two rows' pairs name the same columns, in the same order: by pointer first (the
-/// names are the derive's `&'static str`s), then by text.
-#[inline]
-fn same_names(a: &[(&'static str, Value)], b: &[(&'static str, Value)]) -> bool {
-    a.iter()
-        .zip(b)
-        .all(|((x, _), (y, _))| std::ptr::eq::<str>(*x, *y))
-        || a.iter().zip(b).all(|((x, _), (y, _))| x == y)
 }
 
 /// The rows of one call, ready to send.
@@ -334,64 +330,66 @@ impl<M: Model> Job<M> {
                 sent.inserted += super::copy::copy_models(conn, models, &mut log_to).await?;
             }
             Rows::Models(models) => {
-                // A batch of structs fits one statement at the model's full width; its rows
-                // are converted into groups (one, unless some give their integer key and
-                // some do not) reused from batch to batch.
+                // A batch of structs fits one statement at the model's full width. Each
+                // row's values are written straight into the batch's binds, and which
+                // columns it leaves out (an autoincrement key at 0) is kept: nearly always
+                // the same for every row, and then the batch is sent as written.
                 let batch = rows_per(M::columns().len());
-                let mut groups: Vec<Group> = Vec::new();
-                let mut last = 0;
-                // A batch's pairs, row after row, and where each row ends.
-                let mut pairs = Vec::with_capacity(batch * M::columns().len());
-                let mut ends = Vec::with_capacity(batch);
-                let mut row: Pairs = Vec::new();
-                let mut rows = models.into_iter().enumerate().peekable();
-                while let Some(&(first, _)) = rows.peek() {
-                    for g in &mut groups {
+                let mut values = Vec::with_capacity(batch * M::columns().len());
+                // Each row's columns left out.
+                let mut omitted = Vec::with_capacity(batch);
+                let mut index = Vec::with_capacity(batch);
+                let mut shapes = Shapes::default();
+                let mut groups: Vec<(u64, Group)> = Vec::new();
+                // The structs are read in place (their text moved out) and dropped together
+                // at the end, rather than each moved out of the vector first.
+                let mut models = models;
+                for (c, batch_rows) in models.chunks_mut(batch).enumerate() {
+                    let first = c * batch;
+                    values.clear();
+                    omitted.clear();
+                    for m in batch_rows.iter_mut() {
+                        omitted.push(m.take_insert_row(&mut values));
+                    }
+                    let shape = omitted[0];
+                    if omitted.iter().all(|o| *o == shape) {
+                        index.clear();
+                        index.extend(first..first + omitted.len());
+                        let columns = shapes.columns::<M>(shape);
+                        sent.group::<M>(conn, &mut log_to, columns, &index, &mut values)
+                            .await?;
+                        continue;
+                    }
+                    // Some rows give their integer key and some do not: each row's values
+                    // move to the group of the columns it sets.
+                    for (_, g) in &mut groups {
                         g.index.clear();
-                        g.values.clear();
+                        clear_values(&mut g.values);
                     }
-                    pairs.clear();
-                    ends.clear();
-                    // Every row taken into one vector, its columns compared with the first
-                    // row's as they come: nearly always all the same, so the batch moves into
-                    // its group in one pass instead of a row at a time.
-                    let mut uniform = true;
-                    for (_, mut m) in rows.by_ref().take(batch) {
-                        let start = pairs.len();
-                        m.take_insert_values(&mut pairs);
-                        if let Some(&w) = ends.first() {
-                            uniform = uniform
-                                && pairs.len() - start == w
-                                && same_names(&pairs[..w], &pairs[start..]);
-                        }
-                        ends.push(pairs.len());
-                    }
-                    let w = ends.first().copied().unwrap_or(0);
-                    if uniform {
-                        let group = group_of(&mut groups, &mut last, &pairs[..w]);
-                        group.index.extend(first..first + ends.len());
-                        group.values.extend(pairs.drain(..).map(|(_, v)| v));
-                    } else {
-                        // Some rows give their integer key and some do not: row by row, each
-                        // to the group of its columns, through one reused row buffer.
-                        let mut taken = pairs.drain(..);
-                        let mut start = 0;
-                        for (r, &end) in ends.iter().enumerate() {
-                            row.clear();
-                            row.extend(taken.by_ref().take(end - start));
-                            start = end;
-                            group_of(&mut groups, &mut last, &row)
-                                .push(first + r, row.drain(..).map(|(_, v)| v));
-                        }
-                    }
-                    for g in &mut groups {
-                        if g.columns.is_empty() {
-                            for i in &g.index {
-                                sent.chunk::<M>(conn, &mut log_to, &[], &[*i], &mut Vec::new())
-                                    .await?;
+                    let mut taken = values.drain(..);
+                    for (r, &o) in omitted.iter().enumerate() {
+                        let at = match groups.iter().position(|(s, _)| *s == o) {
+                            Some(at) => at,
+                            None => {
+                                let columns = shapes.columns::<M>(o).to_vec();
+                                groups.push((
+                                    o,
+                                    Group {
+                                        columns,
+                                        index: Vec::new(),
+                                        values: Vec::new(),
+                                    },
+                                ));
+                                groups.len() - 1
                             }
-                        } else if !g.index.is_empty() {
-                            sent.chunk::<M>(conn, &mut log_to, &g.columns, &g.index, &mut g.values)
+                        };
+                        let g = &mut groups[at].1;
+                        g.push(first + r, taken.by_ref().take(g.columns.len()));
+                    }
+                    drop(taken);
+                    for (_, g) in &mut groups {
+                        if !g.index.is_empty() {
+                            sent.group::<M>(conn, &mut log_to, &g.columns, &g.index, &mut g.values)
                                 .await?;
                         }
                     }
@@ -425,6 +423,32 @@ impl<M: Model> Job<M> {
     }
 }
 
+/// The INSERT columns of a model's rows by the columns they leave out
+/// ([`Fields::take_insert_row`](crate::Fields::take_insert_row)'s bits): one or two per
+/// call, each listed once.
+#[derive(Default)]
+struct Shapes(Vec<(u64, Vec<&'static str>)>);
+
+impl Shapes {
+    fn columns<M: Model>(&mut self, omitted: u64) -> &[&'static str] {
+        let at = match self.0.iter().position(|(o, _)| *o == omitted) {
+            Some(at) => at,
+            None => {
+                // Only models of at most 64 columns come here (see `rows_of`).
+                let columns = M::columns()
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| omitted & (1 << i) == 0)
+                    .map(|(_, c)| *c)
+                    .collect();
+                self.0.push((omitted, columns));
+                self.0.len() - 1
+            }
+        };
+        &self.0[at].1
+    }
+}
+
 /// What a [`Job`] has sent so far.
 struct Sent {
     /// The generated key column, when keys are asked for.
@@ -438,6 +462,27 @@ struct Sent {
 }
 
 impl Sent {
+    /// Sends the rows at input positions `index` with `columns`, whose values are `values`
+    /// (left empty): one statement, or one per row when they set no column (`DEFAULT
+    /// VALUES`).
+    async fn group<M: Model>(
+        &mut self,
+        conn: &mut Connection,
+        log_to: &mut Option<&mut Vec<String>>,
+        columns: &[&'static str],
+        index: &[usize],
+        values: &mut Vec<Value>,
+    ) -> Result<(), Error> {
+        if !columns.is_empty() {
+            return self.chunk::<M>(conn, log_to, columns, index, values).await;
+        }
+        for i in index {
+            self.chunk::<M>(conn, log_to, &[], std::slice::from_ref(i), &mut Vec::new())
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Sends one multi-row INSERT of the rows at input positions `index`, whose values
     /// (`columns.len()` each, not yet encoded) are `values`, left empty.
     async fn chunk<M: Model>(
@@ -484,7 +529,7 @@ impl Sent {
         if returning.is_empty() {
             log(log_to, plain);
             self.inserted += conn.execute_write_sql(plain, values).await?;
-            values.clear();
+            clear_values(values);
             return Ok(());
         }
         let binds = std::mem::take(values);
@@ -524,6 +569,31 @@ async fn generated_keys<M: Model>(
         });
     }
     Ok((rows.into_iter().map(|(k,)| k).collect(), c.sql))
+}
+
+/// Empties `values`, freeing text and bytes inline: the general drop of a `Value` (a call,
+/// a jump over every kind) cost ~30 instructions a value under callgrind, a sixth of what
+/// a row's values cost beyond the raw driver's. A value whose text or bytes are taken owns
+/// nothing, as the plain scalars own nothing, so it is forgotten rather than dropped.
+fn clear_values(values: &mut Vec<Value>) {
+    for mut v in values.drain(..) {
+        match &mut v {
+            Value::Text(s) => drop(std::mem::take(s)),
+            Value::Bytes(b) => drop(std::mem::take(b)),
+            Value::Null
+            | Value::Bool(_)
+            | Value::I16(_)
+            | Value::I32(_)
+            | Value::I64(_)
+            | Value::F32(_)
+            | Value::F64(_) => {}
+            _ => {
+                drop(v);
+                continue;
+            }
+        }
+        std::mem::forget(v);
+    }
 }
 
 /// An integer key value, of any width.
