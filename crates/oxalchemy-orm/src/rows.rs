@@ -487,7 +487,7 @@ fn unjoined<'a>(e: &'a Expr, known: &[&str]) -> Option<(&'a str, &'a str)> {
                 name,
             } if !known.contains(&t.as_str()) => return Some((t.as_str(), name.as_str())),
             Expr::Star(Some(t)) if !known.contains(&t.as_str()) => return Some((t.as_str(), "*")),
-            Expr::Binary { left, right, .. } => stack.extend([&**left, &**right]),
+            Expr::Binary { operands, .. } => stack.extend(operands.iter()),
             Expr::Neg(x) | Expr::Not(x) | Expr::Nested(x) => stack.push(x),
             Expr::IsNull { expr, .. }
             | Expr::InSubquery { expr, .. }

@@ -17,14 +17,20 @@
 //! `CG_N` times one held object changed and flushed in a session holding the 1,000 rows.
 //! Under `cargo bench` without `CG_SIDE` it runs each side once and checks they agree.
 //!
-//! Measured (instructions per lookup, `CG_N` 200 and 1,200, one build, 2026-11-30):
+//! Measured (instructions per lookup, `CG_N` 200 and 1,200, one build, 2026-11-30, second
+//! session):
 //!
 //! | side | PostgreSQL (client process) | SQLite |
 //! | --- | --- | --- |
-//! | `raw` | 12,710 | 6,157 |
-//! | `query` (`.one()`) | 17,162 (1.35×) | 10,785 (1.75×) |
-//! | `get` | 14,100 (1.11×) | 7,680 (1.25×) |
-//! | `prepared` | 14,963 (1.18×) | 8,325 (1.35×) |
+//! | `raw` | 12,684 | 6,063 |
+//! | `query` (`.one()`) | 15,905 (1.25×) | 9,261 (1.53×) |
+//! | `get` | 14,126 (1.11×) | 7,525 (1.24×) |
+//! | `prepared` | 15,253 (1.20×) | 8,169 (1.35×) |
+//!
+//! `.one()` went from 17,162 (PostgreSQL) and 10,785 (SQLite) to the figures above when a
+//! model query began keeping its columns and table apart as a `SelectHead` (neither built
+//! nor walked for the statement cache's key on a hit), a SELECT's empty parts went into
+//! the key as one mask, and a binary expression's operands into one allocation.
 //!
 //! PostgreSQL `.one()` was 18,111 (1.43×) before rows were decoded as they arrive (no
 //! `Vec` of driver rows), `.one()` kept only its first row (no `Vec` of models), the last

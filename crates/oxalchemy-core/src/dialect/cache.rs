@@ -676,9 +676,10 @@ impl<'a> Shape<'a> {
                 self.tag(4);
                 self.ident(name);
             }
-            Expr::Binary { op, left, right } => {
+            Expr::Binary { op, operands } => {
                 self.tag(5);
                 self.tag(*op as u8);
+                let [left, right] = &**operands;
                 return self.expr(left) && self.expr(right);
             }
             Expr::Neg(x) => {

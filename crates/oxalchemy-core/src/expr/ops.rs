@@ -256,8 +256,7 @@ impl Expr {
     fn binary(self, op: BinaryOp, right: impl IntoExpr) -> Expr {
         Expr::Binary {
             op,
-            left: Box::new(self),
-            right: boxed(right),
+            operands: Box::new([self, right.into_expr()]),
         }
     }
 

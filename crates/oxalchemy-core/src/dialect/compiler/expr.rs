@@ -67,7 +67,8 @@ impl Compiler<'_> {
                 self.push("excluded.");
                 self.ident(name);
             }
-            Expr::Binary { op, left, right } => {
+            Expr::Binary { op, operands } => {
+                let [left, right] = &**operands;
                 self.operand(left)?;
                 self.push(" ");
                 self.push(op.sql());
@@ -355,7 +356,7 @@ fn untyped(e: &Expr) -> bool {
         Expr::Bind(v) => !v.is_null(),
         Expr::Neg(x) | Expr::Nested(x) => untyped(x),
         Expr::Label { expr, .. } => untyped(expr),
-        Expr::Binary { left, right, .. } => untyped(left) && untyped(right),
+        Expr::Binary { operands, .. } => operands.iter().all(untyped),
         _ => false,
     }
 }
