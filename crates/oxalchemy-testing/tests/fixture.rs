@@ -22,20 +22,6 @@ async fn query_string(client: &Client, sql: &str) -> Option<String> {
         .get(0)
 }
 
-/// How many schemas named `name` the server has.
-async fn schemas_named(name: &str) -> i64 {
-    let base = postgres_base_url().expect("a schema was created, so there is a server");
-    let admin = connect(&base).await;
-    admin
-        .query_one(
-            "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
-            &[&name],
-        )
-        .await
-        .expect("query pg_namespace")
-        .get(0)
-}
-
 #[tokio::test]
 async fn schema_is_usable_and_is_the_search_path() {
     let Some(schema) = pg_schema("schema_is_usable_and_is_the_search_path").await else {
@@ -124,7 +110,17 @@ async fn drop_removes_the_schema() {
     drop(client);
     schema.drop().await;
 
-    assert_eq!(schemas_named(&name).await, 0, "schema {name} still exists");
+    let base = postgres_base_url().expect("a schema was created, so there is a server");
+    let admin = connect(&base).await;
+    let n: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
+            &[&name],
+        )
+        .await
+        .expect("query pg_namespace")
+        .get(0);
+    assert_eq!(n, 0, "schema {name} still exists");
 }
 
 #[tokio::test]
@@ -143,7 +139,17 @@ async fn a_schema_left_without_drop_is_dropped_with_its_value() {
     // on a runtime's thread, where the cleanup must not block on the runtime itself.
     std::mem::drop(schema);
 
-    assert_eq!(schemas_named(&name).await, 0, "schema {name} still exists");
+    let base = postgres_base_url().expect("a schema was created, so there is a server");
+    let admin = connect(&base).await;
+    let n: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
+            &[&name],
+        )
+        .await
+        .expect("query pg_namespace")
+        .get(0);
+    assert_eq!(n, 0, "schema {name} still exists");
 }
 
 #[cfg(feature = "mysql")]
