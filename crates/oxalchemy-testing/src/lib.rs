@@ -90,29 +90,6 @@ pub mod __private {
 /// Per-process counter so that names built from the same test name never collide.
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Runs the future `make` returns to its end from a `Drop`: on a thread of its own with a
-/// runtime of its own, because `drop` cannot await and may run on a runtime's thread, where
-/// blocking on a future panics. For the per-test schemas and databases a test left without
-/// calling their `drop().await` (it returned early or panicked): they are dropped anyway,
-/// so test runs do not pile them up on the server.
-pub(crate) fn finish_from_drop<F>(what: &str, make: impl FnOnce() -> F + Send + 'static)
-where
-    F: std::future::Future<Output = Result<(), String>>,
-{
-    let worker = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
-        runtime.block_on(make())
-    });
-    match worker.join() {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => eprintln!("warning: could not drop {what}: {e}"),
-        Err(_) => eprintln!("warning: could not drop {what}: its cleanup thread panicked"),
-    }
-}
-
 pub(crate) fn next_id() -> u64 {
     COUNTER.fetch_add(1, Ordering::Relaxed)
 }

@@ -36,8 +36,6 @@ pub struct MysqlDatabase {
     /// The database's (unquoted) name, built only from `[a-z0-9_]`, at most 64 bytes.
     pub name: String,
     admin_url: String,
-    /// Set by [`MysqlDatabase::drop`]; otherwise the database is dropped when this value is.
-    dropped: bool,
 }
 
 /// Returns a fresh, empty database for this test, or `None` after printing that it skipped
@@ -62,40 +60,20 @@ pub async fn mysql_database(test_name: &str) -> Option<MysqlDatabase> {
         url: with_database(&base, &name),
         name,
         admin_url: base,
-        dropped: false,
     })
 }
 
 impl MysqlDatabase {
     /// Drops the database. Call at the end of a test; a failure is reported on stderr but
-    /// does not fail the test. (A database not dropped this way is dropped when the value
-    /// is, blocking a thread meanwhile.)
-    pub async fn drop(mut self) {
-        self.dropped = true;
-        if let Err(e) = execute(&self.admin_url, &self.drop_sql()).await {
+    /// does not fail the test.
+    pub async fn drop(self) {
+        let sql = format!("DROP DATABASE IF EXISTS `{}`", self.name);
+        if let Err(e) = execute(&self.admin_url, &sql).await {
             eprintln!(
                 "warning: could not drop MySQL database `{}`: {e}",
                 self.name
             );
         }
-    }
-
-    fn drop_sql(&self) -> String {
-        // The name is built from `[a-z0-9_]` only (see `mysql_database`).
-        format!("DROP DATABASE IF EXISTS `{}`", self.name)
-    }
-}
-
-/// A test that returned early or panicked before [`MysqlDatabase::drop`] still leaves no
-/// database behind.
-impl Drop for MysqlDatabase {
-    fn drop(&mut self) {
-        if self.dropped {
-            return;
-        }
-        let (url, sql) = (self.admin_url.clone(), self.drop_sql());
-        let what = format!("MySQL database `{}`", self.name);
-        crate::finish_from_drop(&what, move || async move { execute(&url, &sql).await });
     }
 }
 

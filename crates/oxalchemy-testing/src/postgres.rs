@@ -63,8 +63,6 @@ pub struct PgSchema {
     /// The (unquoted) schema name, built only from `[a-z0-9_]`.
     pub schema: String,
     admin_url: String,
-    /// Set by [`PgSchema::drop`]; otherwise the schema is dropped when this value is.
-    dropped: bool,
 }
 
 /// Returns a fresh, empty schema for this test.
@@ -93,7 +91,6 @@ pub async fn pg_schema(test_name: &str) -> Option<PgSchema> {
         url: with_search_path(&base, &schema),
         schema,
         admin_url: base,
-        dropped: false,
     })
 }
 
@@ -156,39 +153,22 @@ fn no_server<T>(test_name: &str, reason: &str) -> Option<T> {
 impl PgSchema {
     /// Drops the schema (CASCADE). Call at the end of a test.
     ///
-    /// A failure is reported on stderr but does not fail the test. (A schema not dropped
-    /// this way is dropped when the value is, blocking a thread meanwhile.)
-    pub async fn drop(mut self) {
-        self.dropped = true;
-        if let Err(e) = execute(&self.admin_url, &self.drop_sql()).await {
+    /// A failure is reported on stderr but does not fail the test.
+    pub async fn drop(self) {
+        let sql = format!(
+            "DROP SCHEMA IF EXISTS {} CASCADE",
+            quote_ident(&self.schema)
+        );
+        if let Err(e) = execute(&self.admin_url, &sql).await {
             eprintln!(
                 "warning: could not drop PostgreSQL schema `{}`: {e}",
                 self.schema
             );
         }
     }
-
-    fn drop_sql(&self) -> String {
-        format!(
-            "DROP SCHEMA IF EXISTS {} CASCADE",
-            quote_ident(&self.schema)
-        )
-    }
 }
 
-/// A test that returned early or panicked before [`PgSchema::drop`] still leaves no schema
-/// behind.
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        if self.dropped {
-            return;
-        }
-        let (url, sql) = (self.admin_url.clone(), self.drop_sql());
-        let what = format!("PostgreSQL schema `{}`", self.schema);
-        crate::finish_from_drop(&what, move || async move { execute(&url, &sql).await });
-    }
-}
-
+/// Connects to `url`, runs `sql` (simple query protocol), and disconnects.
 async fn execute(url: &str, sql: &str) -> Result<(), String> {
     let mut config = tokio_postgres::Config::from_str(url).map_err(|e| error_chain(&e))?;
     if config.get_connect_timeout().is_none() {

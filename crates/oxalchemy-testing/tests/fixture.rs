@@ -123,61 +123,6 @@ async fn drop_removes_the_schema() {
     assert_eq!(n, 0, "schema {name} still exists");
 }
 
-#[tokio::test]
-async fn a_schema_left_without_drop_is_dropped_with_its_value() {
-    let Some(schema) = pg_schema("a_schema_left_without_drop").await else {
-        return;
-    };
-    let name = schema.schema.clone();
-    let client = connect(&schema.url).await;
-    client
-        .batch_execute("CREATE TABLE left_behind (id int)")
-        .await
-        .expect("create table");
-    drop(client);
-    // As a test that returns early or panics: the value goes without `drop().await`, here
-    // on a runtime's thread, where the cleanup must not block on the runtime itself.
-    std::mem::drop(schema);
-
-    let base = postgres_base_url().expect("a schema was created, so there is a server");
-    let admin = connect(&base).await;
-    let n: i64 = admin
-        .query_one(
-            "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
-            &[&name],
-        )
-        .await
-        .expect("query pg_namespace")
-        .get(0);
-    assert_eq!(n, 0, "schema {name} still exists");
-}
-
-#[cfg(feature = "mysql")]
-#[tokio::test]
-async fn a_mysql_database_left_without_drop_is_dropped_with_its_value() {
-    use oxalchemy_testing::{mysql_base_url, mysql_database};
-    let Some(db) = mysql_database("a_database_left_without_drop").await else {
-        return;
-    };
-    let name = db.name.clone();
-    std::mem::drop(db);
-
-    let admin = oxalchemy::Database::connect(mysql_base_url())
-        .await
-        .expect("a database was created, so there is a server");
-    let left: Vec<(String,)> = admin
-        .query(
-            oxalchemy::text(
-                "SELECT schema_name FROM information_schema.schemata WHERE schema_name = :n",
-            )
-            .bind("n", name.as_str()),
-        )
-        .await
-        .expect("query information_schema");
-    assert!(left.is_empty(), "database {name} still exists");
-    admin.close();
-}
-
 #[test]
 fn temp_sqlite_file_is_deleted_on_drop() {
     let a = TempSqliteFile::new("temp_sqlite_file_is_deleted_on_drop");
