@@ -1,5 +1,5 @@
 use super::*;
-use crate::expr::{and_, case, col, func, table, text};
+use crate::expr::{and_, case, col, func, table, text, Expr, Ident};
 use crate::query::select;
 use crate::{Postgres, Sqlite};
 
