@@ -6,6 +6,7 @@ use chrono::Datelike;
 
 use super::Dialect;
 use crate::value::{SqlType, Value};
+use crate::value_types::{date_text, datetime_text, time_text};
 
 /// SQLite (3.35+: RETURNING, NULLS FIRST/LAST, ON CONFLICT DO UPDATE).
 ///
@@ -180,12 +181,10 @@ impl Dialect for Sqlite {
             Value::F32(v) => Value::F64(f64::from(v)),
             Value::Json(j) => Value::Text(j.to_string()),
             Value::Uuid(u) => Value::Text(u.hyphenated().to_string()),
-            Value::Date(d) => Value::Text(d.format("%Y-%m-%d").to_string()),
-            Value::Time(t) => Value::Text(t.format("%H:%M:%S%.6f").to_string()),
-            Value::DateTime(t) => Value::Text(t.format(SQLITE_DATETIME_FORMAT).to_string()),
-            Value::DateTimeTz(t) => {
-                Value::Text(t.naive_utc().format(SQLITE_DATETIME_FORMAT).to_string() + "+00:00")
-            }
+            Value::Date(d) => Value::Text(date_text(d)),
+            Value::Time(t) => Value::Text(time_text(t)),
+            Value::DateTime(t) => Value::Text(datetime_text(t)),
+            Value::DateTimeTz(t) => Value::Text(datetime_text(t.naive_utc()) + "+00:00"),
             // Left as they are (and refused by the driver) when a NUMERIC column would round
             // them: SQLite converts decimal text to a REAL, keeping 15 significant digits.
             Value::Decimal(d) => {

@@ -10,6 +10,7 @@ use mysql_async::{Column, Value as My};
 use rust_decimal::Decimal;
 
 use super::{unexpected_null, DecodeError, D};
+use oxalchemy_core::value_types as iso;
 use oxalchemy_core::Value;
 
 /// The character set number of binary strings (BLOB, BINARY, VARBINARY).
@@ -146,6 +147,9 @@ pub(super) fn date(v: &My) -> D<NaiveDate> {
         _ => {
             let s = text(v)?.trim();
             let date = s.split([' ', 'T']).next().unwrap_or(s);
+            if let Some(d) = iso::parse_date(date) {
+                return Ok(d);
+            }
             Ok(NaiveDate::parse_from_str(date, "%Y-%m-%d")?)
         }
     }
@@ -157,7 +161,13 @@ pub(super) fn time(v: &My) -> D<NaiveTime> {
         My::Time(..) => Err(DecodeError::new(
             "a TIME outside 00:00:00–23:59:59 (a duration) cannot be read as a time of day",
         )),
-        _ => Ok(NaiveTime::parse_from_str(text(v)?.trim(), "%H:%M:%S%.f")?),
+        _ => {
+            let s = text(v)?.trim();
+            match iso::parse_time(s) {
+                Some(t) => Ok(t),
+                None => Ok(NaiveTime::parse_from_str(s, "%H:%M:%S%.f")?),
+            }
+        }
     }
 }
 
@@ -166,6 +176,10 @@ pub(super) fn datetime(v: &My) -> D<NaiveDateTime> {
         My::Date(y, m, d, h, mi, s, us) => Ok(ymd(*y, *m, *d)?.and_time(hms(*h, *mi, *s, *us)?)),
         _ => {
             let s = text(v)?.trim();
+            // The server's own form, read without chrono's format strings.
+            if let Some(t) = iso::parse_datetime(s) {
+                return Ok(t);
+            }
             for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d"] {
                 if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
                     return Ok(t);

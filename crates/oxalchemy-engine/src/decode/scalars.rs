@@ -280,6 +280,9 @@ impl FromSql for NaiveDate {
         // year (`+10000-01-02`), which earlier versions wrote: kept readable.
         let s = sqlite_text::text(&v)?.trim();
         let date = s.split([' ', 'T']).next().unwrap_or(s);
+        if let Some(d) = oxalchemy_core::value_types::parse_date(date) {
+            return Ok(d);
+        }
         Ok(NaiveDate::parse_from_str(date, "%Y-%m-%d")?)
     }
     #[cfg(feature = "postgres")]
@@ -296,10 +299,11 @@ impl FromSql for NaiveTime {
     }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
-        Ok(NaiveTime::parse_from_str(
-            sqlite_text::text(&v)?,
-            "%H:%M:%S%.f",
-        )?)
+        let s = sqlite_text::text(&v)?;
+        if let Some(t) = oxalchemy_core::value_types::parse_time(s) {
+            return Ok(t);
+        }
+        Ok(NaiveTime::parse_from_str(s, "%H:%M:%S%.f")?)
     }
     #[cfg(feature = "postgres")]
     fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
@@ -340,10 +344,15 @@ impl FromSql for DateTime<Utc> {
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
         if let rusqlite::types::ValueRef::Text(t) = v {
+            let s = std::str::from_utf8(t)?;
+            // What oxalchemy writes (`+00:00`), or the same without an offset (UTC), read
+            // without chrono's format strings.
+            let utc = s.strip_suffix("+00:00").unwrap_or(s);
+            if let Some(t) = oxalchemy_core::value_types::parse_datetime(utc) {
+                return Ok(t.and_utc());
+            }
             // Any explicit offset is honoured; text without one is UTC.
-            if let Ok(t) =
-                DateTime::parse_from_str(std::str::from_utf8(t)?, "%Y-%m-%d %H:%M:%S%.f%:z")
-            {
+            if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%:z") {
                 return Ok(t.with_timezone(&Utc));
             }
         }
