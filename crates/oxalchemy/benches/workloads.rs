@@ -20,20 +20,19 @@
 //! CG_SIDE=raw|ours CG_N=…` runs one side of one workload `CG_N` times after a warm-up; two
 //! runs with different `CG_N` give one run's instructions by difference.
 //!
-//! One-row SELECT, instructions per lookup (callgrind, `CG_N` 1 and 2, 2026-11-30): SQLite
-//! 12,483 vs 8,330 raw (1.50×; the raw side prepares its statement once, outside the
-//! loop). It was 14,118 (1.67×) before a model query kept its columns and table apart as
-//! a `SelectHead` (not built, and not walked for the statement cache's key, on a hit), a
-//! SELECT's empty parts went into the key as one mask and a binary expression's operands
-//! into one allocation. Where the 4,150 extra go now (inclusive, per lookup): rusqlite's
-//! `prepare_cached` round trip about 1,300 (its `StatementCache` hashes the SQL three
-//! times, copies it into a new `Arc<str>` key, clears the bindings and drops an empty
-//! statement; a statement cannot be kept between calls in safe code, see
-//! ARCHITECTURE.md); the compiled-statement cache lookup about 950 (building the key,
-//! hashing it, the lock, filling the binds); building and dropping the `Query` about
-//! 600; the connection's statement layers (trace, checkout, bind buffer, busy retry,
-//! backend dispatch) about 500. Binding, stepping, the reset and decoding `User` cost the
-//! same on both sides. PostgreSQL `.one()`: see `lookup_callgrind` (1.25×).
+//! One-row SELECT, instructions per lookup (callgrind, `CG_N` 1 and 3, 2026-11-30): SQLite
+//! 10,223 vs 8,330 raw (1.23×; the raw side prepares its statement once, outside the
+//! loop). It was 12,525 (1.50×) until timestamps were read without chrono's format strings
+//! (`oxalchemy_core::value_types::parse_datetime`; rusqlite's own `FromSql` still uses them,
+//! about 2,800 instructions a row), and 14,118 (1.67×) before a model query kept its
+//! columns and table apart as a `SelectHead`. Where the 1,900 extra go now (inclusive, per
+//! lookup): rusqlite's `prepare_cached` round trip about 1,300 (its `StatementCache` hashes
+//! the SQL, copies it into a new `Arc<str>` key, clears the bindings and drops an empty
+//! statement; a statement cannot be kept between calls in safe code, see ARCHITECTURE.md);
+//! the compiled-statement cache lookup about 950 (building the key, hashing it, the lock,
+//! filling the binds); building and dropping the `Query` about 600; the connection's
+//! statement layers (trace, checkout, bind buffer, busy retry, backend dispatch) about 500;
+//! less the 2,500 saved decoding `created_at`. PostgreSQL `.one()`: see `lookup_callgrind`.
 
 mod common;
 
