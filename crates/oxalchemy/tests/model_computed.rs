@@ -69,5 +69,8 @@ async fn computed_columns_are_read_never_written() {
         let d = diff(db.dialect(), &md, &current, &|_| true);
         assert!(d.is_empty(), "[{}] {:#?}", t.label, d.upgrade);
         assert!(d.warnings.is_empty(), "[{}] {:?}", t.label, d.warnings);
+        drop(conn);
+        db.close();
+        t.finish().await;
     }
 }

@@ -16,9 +16,15 @@ use oxalchemy_testing::{pg_schema, postgres_base_url, PgSchema};
 async fn bouncer(test: &str, pool_size: usize) -> Option<(PgSchema, Bouncer)> {
     let pg = pg_schema(test).await?;
     let base = postgres_base_url().unwrap_or_else(|e| panic!("PostgreSQL: {e}"));
-    let bouncer = Bouncer::start(&base, &[("oxa", &pg.schema)], pool_size)
-        .unwrap_or_else(|e| panic!("PgBouncer: {e}"));
-    Some((pg, bouncer))
+    match Bouncer::start(&base, &[("oxa", &pg.schema)], pool_size) {
+        Ok(bouncer) => Some((pg, bouncer)),
+        Err(e) => {
+            // The schema is made first (the bouncer names it); drop it before failing, or
+            // a machine without pgbouncer keeps one per run.
+            pg.drop().await;
+            panic!("PgBouncer: {e}");
+        }
+    }
 }
 
 #[tokio::test]

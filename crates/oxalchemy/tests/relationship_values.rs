@@ -89,6 +89,8 @@ async fn the_guides_user_posts_relationship_as_it_reads() {
             "[{}]",
             t.label
         );
+        db.close();
+        t.finish().await;
     }
 }
 
@@ -178,6 +180,8 @@ async fn values_in_one_and_many_fields_are_added_and_linked() {
         tags.sort();
         assert_eq!(tags, ["rust", "sql"], "[{}]", t.label);
         s.close().await.unwrap();
+        db.close();
+        t.finish().await;
     }
 }
 
@@ -226,6 +230,8 @@ async fn held_identities_are_matched_not_added_twice() {
             t.label
         );
         s.close().await.unwrap();
+        db.close();
+        t.finish().await;
     }
 }
 
@@ -260,6 +266,8 @@ async fn a_value_that_cannot_be_honoured_is_an_error_naming_the_field() {
         s.commit().await.unwrap();
         assert_eq!(s[p].author_id, s[ann].base.id, "[{}]", t.label);
         s.close().await.unwrap();
+        db.close();
+        t.finish().await;
     }
 }
 
@@ -296,6 +304,8 @@ async fn assigning_into_a_stored_object_relinks_it_at_flush() {
         let p = s.query::<Post>().one().await.unwrap();
         assert_eq!(s[p].author_id, s[bob].base.id, "[{}]", t.label);
         s.close().await.unwrap();
+        db.close();
+        t.finish().await;
     }
 }
 
@@ -377,5 +387,7 @@ async fn collections_are_kept_in_step_after_link_and_commit() {
             .collect();
         assert_eq!(left, ["b2"], "[{}]", t.label);
         s.close().await.unwrap();
+        db.close();
+        t.finish().await;
     }
 }

@@ -87,6 +87,8 @@ async fn column_queries_and_rows_of_several_models() {
         // Rows are owned values: the session holds none of them.
         assert!(s.is_empty(), "[{}]", t.label);
         s.close().await.unwrap();
+        db.close();
+        t.finish().await;
     }
 }
 

@@ -110,6 +110,8 @@ async fn not_loaded_names_the_field_and_converts_with_question_mark() {
             .unwrap();
         assert_eq!(post_count(&s[loaded]).unwrap(), 1, "[{}]", t.label);
         s.close().await.unwrap();
+        db.close();
+        t.finish().await;
     }
 }
 
@@ -156,6 +158,9 @@ async fn an_identity_added_twice_is_an_error_before_any_sql() {
         s.add_all([tag(0, "a"), tag(0, "b")]);
         s.commit().await.unwrap();
         assert_eq!(stored_tags(&db).await.len(), 3, "[{}]", t.label);
+        s.close().await.unwrap();
+        db.close();
+        t.finish().await;
     }
 }
 
@@ -218,6 +223,8 @@ async fn delete_and_add_of_one_identity_is_an_update_of_that_row() {
         assert_eq!(posts.len(), 1, "[{}]", t.label);
         assert_eq!(s[posts[0]].author_id, id);
         s.close().await.unwrap();
+        db.close();
+        t.finish().await;
     }
 }
 
@@ -298,5 +305,7 @@ async fn joinedload_of_many_to_many_equals_selectinload_in_one_statement() {
         assert_eq!(first.len(), 1);
         assert_eq!(s[first[0]].tags.get().unwrap().len(), 2, "[{}]", t.label);
         s.close().await.unwrap();
+        db.close();
+        t.finish().await;
     }
 }

@@ -90,8 +90,14 @@ pub(crate) async fn pgbouncer_target(test: &str) -> Option<Target> {
     }
     let pg = pg_schema(&format!("{test}_pgb")).await?;
     let base = postgres_base_url().unwrap_or_else(|e| panic!("PostgreSQL for PgBouncer: {e}"));
-    let bouncer = pgbouncer::Bouncer::start(&base, &[("oxa", &pg.schema)], 4)
-        .unwrap_or_else(|e| panic!("PgBouncer: {e}"));
+    let bouncer = match pgbouncer::Bouncer::start(&base, &[("oxa", &pg.schema)], 4) {
+        Ok(bouncer) => bouncer,
+        Err(e) => {
+            // The schema is made first (the bouncer names it); drop it before failing.
+            pg.drop().await;
+            panic!("PgBouncer: {e}");
+        }
+    };
     Some(Target {
         label: "postgresql-pgbouncer",
         url: bouncer.url("oxa", "statement_cache_size=0"),
@@ -118,9 +124,12 @@ pub(crate) async fn mysql_target(test: &str) -> Option<Target> {
 
 /// SQLite (memory and file), PostgreSQL when available, and MariaDB.
 pub(crate) async fn all_targets(test: &str) -> Vec<Target> {
+    // The bouncer first: without pgbouncer it fails the test, and no other target's
+    // schema or database may exist yet then (a panic never drops them).
+    let bouncer = pgbouncer_target(test).await;
     let mut t = sqlite_targets(test).await;
     t.extend(postgres_target(test).await);
-    t.extend(pgbouncer_target(test).await);
+    t.extend(bouncer);
     t.extend(mysql_target(test).await);
     t
 }
@@ -128,9 +137,12 @@ pub(crate) async fn all_targets(test: &str) -> Vec<Target> {
 /// [`all_targets`] without MariaDB, for a test that cannot run there yet; every caller
 /// says in a comment which piece is missing.
 pub(crate) async fn all_targets_but_mysql(test: &str) -> Vec<Target> {
+    // The bouncer first: without pgbouncer it fails the test, and no other target's
+    // schema or database may exist yet then (a panic never drops them).
+    let bouncer = pgbouncer_target(test).await;
     let mut t = sqlite_targets(test).await;
     t.extend(postgres_target(test).await);
-    t.extend(pgbouncer_target(test).await);
+    t.extend(bouncer);
     t
 }
 
