@@ -355,7 +355,51 @@ async fn a_killed_backend_is_connection_lost() {
     assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
     assert!(err.to_string().contains("lost"), "{err}");
     assert!(err.source().is_some());
+    // The loss was reported once; the same `Connection`'s next use opens a new one.
+    let new_pid: i32 = victim
+        .query_scalar(text("SELECT pg_backend_pid()"))
+        .await
+        .unwrap();
+    assert_ne!(new_pid, pid);
+
+    // Inside a transaction: its statements and its commit fail, none of it is kept,
+    // and once it has ended the connection is replaced in the same way.
+    victim
+        .execute(text("CREATE TABLE lost_in_tx (id INT)"))
+        .await
+        .unwrap();
+    let mut tx = victim.begin().await.unwrap();
+    tx.execute(text("INSERT INTO lost_in_tx VALUES (1)"))
+        .await
+        .unwrap();
+    let killed: bool = db
+        .query_scalar(text("SELECT pg_terminate_backend(:pid)").bind("pid", new_pid))
+        .await
+        .unwrap();
+    assert!(killed);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let err = tx
+        .execute(text("INSERT INTO lost_in_tx VALUES (2)"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
+    let err = tx.commit().await.unwrap_err();
+    assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
+    let third_pid: i32 = victim
+        .query_scalar(text("SELECT pg_backend_pid()"))
+        .await
+        .unwrap();
+    assert_ne!(third_pid, new_pid);
+    let rows: i64 = victim
+        .query_scalar(text("SELECT count(*) FROM lost_in_tx"))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows, 0,
+        "a transaction cut off by the loss left rows behind"
+    );
     drop(victim);
+    drop(db);
     t.finish().await;
 }
 

@@ -392,10 +392,11 @@ async fn every_pooled_connection_answers_its_own(db: &Database) {
 }
 
 /// A statement abandoned outside a transaction at any point of its exchange with the
-/// server: the same connection's next statement gets its own answer, or is refused
-/// because the connection is discarded (mysql_async's client was left in the middle of an
-/// answer, which no reset can skip: a ROLLBACK would read it as its own). Never another
-/// statement's answer; and the pool hands out only connections in step.
+/// server: the same `Connection`'s next statement gets its own answer, on the same server
+/// connection, or, where mysql_async's client was left in the middle of an answer (which
+/// no reset can skip: a ROLLBACK would read it as its own), on a new one opened in its
+/// place. Never another statement's answer; and the pool hands out only connections in
+/// step.
 #[tokio::test]
 async fn a_statement_abandoned_outside_a_transaction_never_answers_the_next() {
     let Some((my, db)) = fresh("mysql_abandoned_autocommit").await else {
@@ -404,13 +405,17 @@ async fn a_statement_abandoned_outside_a_transaction_never_answers_the_next() {
     db.execute(text("CREATE TABLE abandoned_ac (id INT PRIMARY KEY)"))
         .await
         .unwrap();
-    let mut discarded = 0;
+    let mut replaced = 0;
     for polls in 1..=12usize {
         // Reused: the same connection runs the next statement. Returned: it goes back to
         // the pool at once, whose reset (from a task, then at checkout) must not read the
         // abandoned answer as the ROLLBACK's.
         for reuse in [true, false] {
             let mut conn = db.connection().await.unwrap();
+            let before: i64 = conn
+                .query_scalar(text("SELECT CONNECTION_ID()"))
+                .await
+                .unwrap();
             let id = i64::try_from(polls * 2).unwrap() + i64::from(reuse);
             let sql = format!("INSERT INTO abandoned_ac VALUES ({id}) RETURNING id");
             let finished = common::poll_then_drop(conn.query::<(i64,)>(text(sql)), polls).await;
@@ -418,11 +423,13 @@ async fn a_statement_abandoned_outside_a_transaction_never_answers_the_next() {
                 assert_eq!(rows.unwrap(), vec![(id,)]);
             }
             if reuse {
-                match conn.query_scalar::<i64>(text("SELECT 42")).await {
-                    Ok(n) => assert_eq!(n, 42, "{polls} polls: SELECT 42 read another's answer"),
-                    Err(Error::ConnectionLost { .. }) => discarded += 1,
-                    Err(e) => panic!("{polls} polls: {e}"),
-                }
+                let n: i64 = conn.query_scalar(text("SELECT 42")).await.unwrap();
+                assert_eq!(n, 42, "{polls} polls: SELECT 42 read another's answer");
+                let after: i64 = conn
+                    .query_scalar(text("SELECT CONNECTION_ID()"))
+                    .await
+                    .unwrap();
+                replaced += usize::from(after != before);
             }
             drop(conn);
             every_pooled_connection_answers_its_own(&db).await;
@@ -434,7 +441,7 @@ async fn a_statement_abandoned_outside_a_transaction_never_answers_the_next() {
         .await
         .unwrap();
     assert!(rows.windows(2).all(|w| w[0] < w[1]) && rows.len() <= 24);
-    assert!(discarded > 0, "no poll count cut a statement off midway");
+    assert!(replaced > 0, "no poll count cut a statement off midway");
     drop(db);
     my.drop().await;
 }
@@ -529,6 +536,74 @@ async fn a_savepoint_dropped_midway_never_shifts_answers() {
         refused > 0,
         "no poll count cut the savepoint's work off midway"
     );
+    drop(db);
+    my.drop().await;
+}
+
+/// A connection the server killed: the statement that meets the loss fails with
+/// `ConnectionLost`; the same `Connection`'s next use opens a new connection in its place.
+/// Inside a transaction the loss fails the rest of it, commit included, and nothing of it
+/// is kept.
+#[tokio::test]
+async fn a_killed_connection_is_reported_once_then_replaced() {
+    let Some((my, db)) = fresh("mysql_killed").await else {
+        return;
+    };
+    db.execute(text("CREATE TABLE killed_tx (id INT PRIMARY KEY)"))
+        .await
+        .unwrap();
+    let mut victim = db.connection().await.unwrap();
+    let kill = |id: i64| {
+        // The id is the server's own integer, not user input.
+        let db = &db;
+        async move {
+            db.execute(text(format!("KILL CONNECTION {id}")))
+                .await
+                .unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
+    let first: i64 = victim
+        .query_scalar(text("SELECT CONNECTION_ID()"))
+        .await
+        .unwrap();
+    kill(first).await;
+    let err = victim
+        .query_scalar::<i64>(text("SELECT 1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
+    let second: i64 = victim
+        .query_scalar(text("SELECT CONNECTION_ID()"))
+        .await
+        .unwrap();
+    assert_ne!(second, first);
+
+    let mut tx = victim.begin().await.unwrap();
+    tx.execute(text("INSERT INTO killed_tx VALUES (1)"))
+        .await
+        .unwrap();
+    kill(second).await;
+    let err = tx
+        .execute(text("INSERT INTO killed_tx VALUES (2)"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
+    assert!(tx.commit().await.is_err());
+    let third: i64 = victim
+        .query_scalar(text("SELECT CONNECTION_ID()"))
+        .await
+        .unwrap();
+    assert_ne!(third, second);
+    let rows: i64 = victim
+        .query_scalar(text("SELECT COUNT(*) FROM killed_tx"))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows, 0,
+        "a transaction cut off by the loss left rows behind"
+    );
+    drop(victim);
     drop(db);
     my.drop().await;
 }

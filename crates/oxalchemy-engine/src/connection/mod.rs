@@ -81,15 +81,22 @@ pub(crate) enum WireState {
 /// unknown. Outside a transaction the connection is then reset before its next use: rolled
 /// back, and its session-level advisory locks released (as asyncpg and SQLAlchemy reset a
 /// connection returned to the pool). Inside a transaction the transaction is aborted, and
-/// its `commit` fails with [`Error::TransactionAbandoned`]. A connection that was lost is
-/// discarded, along with every pooled connection opened before the loss.
+/// its `commit` fails with [`Error::TransactionAbandoned`].
+///
+/// A lost connection (a server restart, a failover, a terminated backend) fails the
+/// request that meets the loss with [`Error::ConnectionLost`], and every pooled connection
+/// opened before the loss is discarded. The `Connection` itself stays usable: its next
+/// request outside a transaction goes to a new connection opened in place of the lost one
+/// (the `on_connect` hook runs on it), as SQLAlchemy's invalidated `Connection` reconnects
+/// on its next use. Inside a transaction its statements and its commit keep failing until
+/// it ends; nothing of it was committed.
 ///
 /// On MySQL / MariaDB there is no cancel: inside a transaction every later statement and
 /// the commit are refused ([`Error::TransactionAbandoned`]) and the connection is
 /// discarded, which rolls the transaction back on the server. Outside one, a connection
 /// whose abandoned request left unread only rows of its result is reset; one left in the
 /// middle of an answer (which the next request, or a reset's ROLLBACK, would read as its
-/// own) is discarded, and its next request fails with [`Error::ConnectionLost`].
+/// own) is replaced by a new connection before the next request.
 pub struct Connection {
     obj: Option<Object<Manager>>,
     shared: Arc<Shared>,
@@ -137,6 +144,11 @@ impl Connection {
         }
     }
 
+    /// What every connection of this pool shares.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     pub(crate) fn pooled(&mut self) -> &mut Pooled {
         // `obj` is only None inside Drop.
         self.obj.as_deref_mut().expect("connection used after drop")
@@ -146,44 +158,21 @@ impl Connection {
     /// connection whose previous request was abandoned outside any transaction (a BEGIN
     /// that may have gone through) is reset first; inside a transaction the server's own
     /// state (aborted, if a statement was cancelled) is left for the transaction to meet.
+    /// A connection lost outside any transaction is replaced first ([`Self::reopen`]).
     pub(super) async fn send(&mut self) -> Result<&mut AnyConn> {
+        #[cfg(feature = "mysql")]
+        self.mysql_in_step().await?;
+        let pooled = self.pooled();
+        if pooled.state == WireState::Lost && pooled.depth == 0 {
+            // Boxed: rare, and every statement's future would otherwise carry its size.
+            Box::pin(self.reopen()).await?;
+        }
         let epoch = self.shared.statements_epoch.load(Ordering::Acquire);
         // Borrowing the field, not `self`, leaves `self.shared` free below.
         let pooled = self.obj.as_deref_mut().expect("connection used after drop");
         if pooled.statements_epoch != epoch {
             pooled.conn.forget_statements();
             pooled.statements_epoch = epoch;
-        }
-        // MySQL has no cancel to wait for, as PostgreSQL has, and its client cannot be
-        // brought back in step after a request abandoned in the middle of its answer: the
-        // next request would take that answer for its own (a wrong answer, not an error).
-        #[cfg(feature = "mysql")]
-        #[allow(irrefutable_let_patterns)]
-        if let AnyConn::Mysql(m) = &mut pooled.conn {
-            // Inside a transaction: refuse the rest of it. The connection is discarded,
-            // which ends the transaction on the server, so nothing of it commits.
-            if pooled.depth > 0 && pooled.state != WireState::Settled {
-                pooled.state = WireState::Lost;
-                return Err(Error::TransactionAbandoned);
-            }
-            // Outside one, a request abandoned with only rows left unread is reset below
-            // (mysql_async reads them to their end first); one left in the middle of an
-            // exchange cannot be (the ROLLBACK would read the abandoned answer as its own),
-            // so it is discarded and this request refused.
-            if pooled.state == WireState::InFlight {
-                m.settle().await;
-                if m.out_of_step() {
-                    pooled.state = WireState::Lost;
-                    return Err(Error::ConnectionLost {
-                        reason: "a request on this MySQL connection was abandoned in flight \
-                                 (its future dropped midway, as by a timeout), which leaves \
-                                 the connection out of step with the server; it is \
-                                 discarded: check out another"
-                            .into(),
-                        source: "request abandoned in flight".into(),
-                    });
-                }
-            }
         }
         if pooled.state == WireState::InFlight && pooled.depth == 0 {
             if let Err(e) = pooled.conn.reset().await {
@@ -199,6 +188,60 @@ impl Connection {
             pooled.state = WireState::InFlight;
         }
         Ok(&mut pooled.conn)
+    }
+
+    /// MySQL has no cancel to wait for, as PostgreSQL has, and its client cannot be brought
+    /// back in step after a request abandoned in the middle of its answer: the next request
+    /// would take that answer for its own (a wrong answer, not an error). Inside a
+    /// transaction the rest of it is refused ([`Error::TransactionAbandoned`]); the
+    /// connection is discarded, which ends the transaction on the server, so nothing of it
+    /// commits. Outside one, a request abandoned with only rows left unread is reset by
+    /// [`Self::send`] (mysql_async reads them to their end first); one left in the middle of
+    /// an exchange cannot be (the ROLLBACK would read the abandoned answer as its own), so
+    /// the connection is marked lost, and replaced before this request.
+    #[cfg(feature = "mysql")]
+    async fn mysql_in_step(&mut self) -> Result<()> {
+        let pooled = self.pooled();
+        #[allow(irrefutable_let_patterns)]
+        let AnyConn::Mysql(m) = &mut pooled.conn
+        else {
+            return Ok(());
+        };
+        if pooled.depth > 0 && pooled.state != WireState::Settled {
+            pooled.state = WireState::Lost;
+            return Err(Error::TransactionAbandoned);
+        }
+        if pooled.state == WireState::InFlight {
+            m.settle().await;
+            if m.out_of_step() {
+                pooled.state = WireState::Lost;
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens a new driver connection in place of a lost one, outside any transaction: the
+    /// next use of a `Connection` whose connection broke (a server restart, a failover, a
+    /// terminated backend, a MySQL request abandoned mid-answer) goes to a new connection,
+    /// as SQLAlchemy's invalidated `Connection` procures a new DBAPI connection on its next
+    /// use. The request that met the loss has already failed with
+    /// [`Error::ConnectionLost`], so the loss is never silent; nothing of the old
+    /// connection's session (temporary tables, session settings, advisory locks) is
+    /// carried over, and the `on_connect` hook runs on the new one. Inside a transaction
+    /// nothing is replaced: its statements fail until it is ended.
+    ///
+    /// The new connection takes the lost one's pool slot (opened through the pool's
+    /// manager, so a full pool does not make it wait for another slot); the pool still
+    /// counts the slot's age from the first connection.
+    async fn reopen(&mut self) -> Result<()> {
+        use deadpool::managed::Manager as _;
+        let Some(pool) = self.obj.as_ref().and_then(Object::pool) else {
+            return Err(Error::PoolClosed);
+        };
+        let fresh = pool.manager().create().await?;
+        *self.pooled() = fresh;
+        tracing::debug!(target: "oxalchemy::pool", url = %self.shared.url, "lost connection replaced");
+        crate::database::run_on_connect(self).await
     }
 
     /// Records that the request [`send`](Self::send) marked was answered; a lost connection

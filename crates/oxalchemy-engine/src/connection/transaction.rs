@@ -105,7 +105,12 @@ impl<C: BorrowMut<Connection>> TransactionGuard<C> {
         tracing::debug!(target: "oxalchemy::sql", sql = %sql);
         let depth = self.depth;
         let conn = self.conn.borrow_mut();
-        let result = conn.send().await?.batch(&sql).await;
+        // A refused send (a lost connection) goes through the failure path below too, so
+        // the level is closed either way.
+        let result = match conn.send().await {
+            Ok(driver) => driver.batch(&sql).await,
+            Err(e) => Err(e),
+        };
         if depth == 1 {
             if let Some(span) = conn.tx_span.take() {
                 let committed = commit && !abandoned && result.is_ok();
@@ -176,8 +181,11 @@ impl<C: BorrowMut<Connection>> Drop for TransactionGuard<C> {
             }
         }
         if let Some(pooled) = self.conn.borrow_mut().obj.as_deref_mut() {
-            // A lost connection has nothing to roll back: it is discarded with its Connection.
+            // A lost connection has nothing to roll back: the server ended the transaction
+            // with the connection. The level is closed all the same, so that the
+            // `Connection`'s next use outside any transaction opens a new connection.
             if pooled.state == WireState::Lost {
+                pooled.depth = depth - 1;
                 return;
             }
             if pooled.conn.rollback_now(sql) {

@@ -186,22 +186,8 @@ impl Database {
             }
             #[cfg(feature = "metrics")]
             pool_metrics::checkout(&self.shared, started.elapsed(), self.pool.status());
-            let fresh = obj.fresh;
             let mut conn = Connection::new(obj, self.shared.clone(), started.elapsed());
-            if fresh {
-                if let Some(hook) = self.shared.on_connect.clone() {
-                    if let Err(e) = hook(&mut conn).await {
-                        // Never hand out a connection its hook did not finish on.
-                        conn.pooled().state = crate::connection::WireState::Lost;
-                        return Err(Error::Connect {
-                            url: self.shared.url.clone(),
-                            reason: format!("the on_connect hook failed: {e}"),
-                            source: Some(Box::new(e)),
-                        });
-                    }
-                }
-                conn.pooled().fresh = false;
-            }
+            run_on_connect(&mut conn).await?;
             return Ok(conn);
         }
     }
@@ -440,6 +426,27 @@ impl Database {
             set.close();
         }
     }
+}
+
+/// Runs the `on_connect` hook on a connection opened and not yet handed out (its `fresh`
+/// mark), once. A connection its hook did not finish on is never used: it is marked lost
+/// and the error is [`Error::Connect`], keeping the hook's error as its source.
+pub(crate) async fn run_on_connect(conn: &mut Connection) -> Result<()> {
+    if !conn.pooled().fresh {
+        return Ok(());
+    }
+    if let Some(hook) = conn.shared().on_connect.clone() {
+        if let Err(e) = hook(conn).await {
+            conn.pooled().state = crate::connection::WireState::Lost;
+            return Err(Error::Connect {
+                url: conn.shared().url.clone(),
+                reason: format!("the on_connect hook failed: {e}"),
+                source: Some(Box::new(e)),
+            });
+        }
+    }
+    conn.pooled().fresh = false;
+    Ok(())
 }
 
 /// Whether `table` has a foreign key called `name`, from `information_schema` (PostgreSQL,
