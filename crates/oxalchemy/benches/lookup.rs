@@ -11,6 +11,17 @@
 //! * `get`: `orm::get::<User>(&mut conn, k)` (the same SQL without LIMIT).
 //!
 //! `cargo bench -p oxalchemy --bench lookup`
+//!
+//! On PostgreSQL a lookup is a round trip to a server process, and its wall time depends
+//! most on where the kernel runs that process: on the client thread's CPU (the two hand
+//! over without either CPU going idle) about 27 µs here, on the other, idle CPU about
+//! 110 µs (two idle wake-ups a lookup, costly in a VM). Which connection gets which is up
+//! to the scheduler, not the client: in one run on 2 vCPUs (2026-11-30) the raw driver's
+//! backend kept to the client's CPU and oxalchemy's did not, 2.3–3.2× apart, with the same
+//! system calls on both sides and the server's own time (bind + execute, ~15 µs) the same.
+//! With the client and both backends pinned to one CPU (`taskset`), the sides were 0.99–1.04×
+//! apart; with another process keeping the other CPU busy, 1.02–1.06×. Client instructions
+//! (`lookup_callgrind`) are the repeatable measure.
 
 mod common;
 
