@@ -14,6 +14,7 @@ use crate::Value;
 /// back. Only SQLite's `encode` changes any of them (it widens the narrow integers, floats
 /// and booleans to 64 bits), and the engine's SQLite driver binds them widened itself,
 /// refusing NaN as its `check_storable` does: so what reaches the database is the same.
+#[inline]
 pub fn encode_binds(d: &dyn Dialect, values: &mut [Value]) {
     for v in values {
         if !bound_as_is(v) {

@@ -8,7 +8,9 @@ use oxalchemy_core::{Compiled, Value};
 use oxalchemy_engine::{Connection, Error};
 
 use super::exec::{finish, log};
-use super::{group_for, in_column_order, same_columns, BulkExec, Group, Mapping, Pairs};
+use super::{
+    drop_values, group_for, in_column_order, same_columns, BulkExec, Group, Mapping, Pairs,
+};
 use crate::errors::mapping;
 use crate::model::Model;
 
@@ -364,7 +366,7 @@ impl<M: Model> Job<M> {
                     // move to the group of the columns it sets.
                     for (_, g) in &mut groups {
                         g.index.clear();
-                        clear_values(&mut g.values);
+                        drop_values(g.values.drain(..));
                     }
                     let mut taken = values.drain(..);
                     for (r, &o) in omitted.iter().enumerate() {
@@ -529,7 +531,7 @@ impl Sent {
         if returning.is_empty() {
             log(log_to, plain);
             self.inserted += conn.execute_write_sql(plain, values).await?;
-            clear_values(values);
+            drop_values(values.drain(..));
             return Ok(());
         }
         let binds = std::mem::take(values);
@@ -569,31 +571,6 @@ async fn generated_keys<M: Model>(
         });
     }
     Ok((rows.into_iter().map(|(k,)| k).collect(), c.sql))
-}
-
-/// Empties `values`, freeing text and bytes inline: the general drop of a `Value` (a call,
-/// a jump over every kind) cost ~30 instructions a value under callgrind, a sixth of what
-/// a row's values cost beyond the raw driver's. A value whose text or bytes are taken owns
-/// nothing, as the plain scalars own nothing, so it is forgotten rather than dropped.
-fn clear_values(values: &mut Vec<Value>) {
-    for mut v in values.drain(..) {
-        match &mut v {
-            Value::Text(s) => drop(std::mem::take(s)),
-            Value::Bytes(b) => drop(std::mem::take(b)),
-            Value::Null
-            | Value::Bool(_)
-            | Value::I16(_)
-            | Value::I32(_)
-            | Value::I64(_)
-            | Value::F32(_)
-            | Value::F64(_) => {}
-            _ => {
-                drop(v);
-                continue;
-            }
-        }
-        std::mem::forget(v);
-    }
 }
 
 /// An integer key value, of any width.

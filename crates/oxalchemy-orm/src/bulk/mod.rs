@@ -136,6 +136,32 @@ pub(crate) fn names(columns: &[&'static str], c: &str) -> bool {
     columns.iter().any(|x| std::ptr::eq(*x, c)) || columns.contains(&c)
 }
 
+/// Drops values a bulk call is done with, cheaply: the general drop of a `Value` (a call, a
+/// jump over every kind) cost ~30 instructions a value under callgrind, a sixth of what a
+/// row's values cost beyond the raw driver's. Numbers and NULL own nothing and are
+/// forgotten, text and bytes are freed inline, the other kinds are dropped as usual.
+pub(crate) fn drop_values(values: impl IntoIterator<Item = Value>) {
+    for mut v in values {
+        match &mut v {
+            Value::Text(s) => drop(std::mem::take(s)),
+            Value::Bytes(b) => drop(std::mem::take(b)),
+            Value::Null
+            | Value::Bool(_)
+            | Value::I16(_)
+            | Value::I32(_)
+            | Value::I64(_)
+            | Value::F32(_)
+            | Value::F64(_) => {}
+            _ => {
+                drop(v);
+                continue;
+            }
+        }
+        // Owns nothing now (its text or bytes taken, or never any).
+        std::mem::forget(v);
+    }
+}
+
 /// Sorts pairs into the model's column order (so rows naming the same columns in any order
 /// share a statement). Paired with values, or with where values will come from
 /// (`bulk_update` plans a row shape once for a call).

@@ -11,8 +11,8 @@ use oxalchemy_engine::{Connection, Error};
 
 use super::exec::{finish, log};
 use super::{
-    group_for, in_column_order, names as is_one_of, same_name, BulkExec, Group, Mapping, Pairs,
-    Places,
+    drop_values, group_for, in_column_order, names as is_one_of, same_name, BulkExec, Group,
+    Mapping, Pairs, Places,
 };
 use crate::errors::mapping;
 use crate::model::Model;
@@ -473,11 +473,7 @@ async fn send<M: Model>(
             let mut keys_as_is = true;
             for row in values.chunks_mut(width) {
                 let (set_values, key_values) = row.split_at_mut(split);
-                for v in set_values {
-                    if !bound_as_is(v) {
-                        *v = dialect.encode(std::mem::replace(v, Value::Null));
-                    }
-                }
+                encode_binds(dialect, set_values);
                 keys_as_is &= key_values.iter().all(bound_as_is);
             }
             let binds: &[Value] = if keys_as_is {
@@ -516,27 +512,6 @@ async fn send<M: Model>(
         drop_values(group.values);
     }
     Ok((updated, keys))
-}
-
-/// Drops values: those owning nothing (numbers, NULL: nearly all of an update's) are
-/// forgotten without a call each to drop them.
-fn drop_values(values: impl IntoIterator<Item = Value>) {
-    for v in values {
-        if matches!(
-            v,
-            Value::Null
-                | Value::Bool(_)
-                | Value::I16(_)
-                | Value::I32(_)
-                | Value::I64(_)
-                | Value::F32(_)
-                | Value::F64(_)
-        ) {
-            std::mem::forget(v);
-        } else {
-            drop(v);
-        }
-    }
 }
 
 /// `id=5` / `a=1, b=2`, for messages.
