@@ -180,7 +180,7 @@ async fn fan_out<M: Model + Clone + Send + 'static>(
     shards: Vec<(&Arc<str>, &oxalchemy_engine::Database)>,
     query: Query<M>,
 ) -> Result<Vec<Sharded<M>>, Error> {
-    let mut select = query.statement();
+    let mut select = query.into_select();
     let order = std::mem::take(&mut select.order_by);
     let (offset, limit) = (select.offset.take(), select.limit.take());
     // Each shard sorts and cuts what it sends: no shard needs to send more than offset +

@@ -128,7 +128,7 @@ impl<'s, M: Model + Clone> Query<M, &'s mut Session> {
     /// The session (flushed) and the WHERE clause for a bulk UPDATE/DELETE by query.
     async fn bulk_target(self, what: &str) -> Result<(&'s mut Session, Option<Expr>), Error> {
         let (query, s) = self.unbind();
-        let select = query.statement();
+        let select = query.into_select();
         if !select.joins.is_empty() {
             return Err(mapping(format!(
                 "a bulk {what} cannot use a query with joins; filter with any()/has() instead"
