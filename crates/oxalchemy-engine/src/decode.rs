@@ -418,6 +418,35 @@ fn pg<'a, T: PgFromSql<'a>>(ty: &Type, raw: Option<&'a [u8]>) -> D<T> {
     }
 }
 
+/// Dates and times sent as text (how SQLite stores them, how MySQL's text protocol sends
+/// them): the fixed ISO forms read without chrono's format strings
+/// (`oxalchemy_core::value_types`), anything else by chrono.
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+mod time_text {
+    use super::D;
+    use chrono::{NaiveDate, NaiveTime};
+
+    /// The date part of a date or timestamp (what comes before a space or `T`). Longer
+    /// than 10 characters for a signed year (`+10000-01-02`), which earlier versions wrote
+    /// on SQLite: chrono reads it.
+    pub(super) fn date(s: &str) -> D<NaiveDate> {
+        let s = s.trim();
+        let date = s.split([' ', 'T']).next().unwrap_or(s);
+        if let Some(d) = oxalchemy_core::value_types::parse_date(date) {
+            return Ok(d);
+        }
+        Ok(NaiveDate::parse_from_str(date, "%Y-%m-%d")?)
+    }
+
+    /// A time of day, `HH:MM:SS` with an optional fraction.
+    pub(super) fn time(s: &str) -> D<NaiveTime> {
+        if let Some(t) = oxalchemy_core::value_types::parse_time(s) {
+            return Ok(t);
+        }
+        Ok(NaiveTime::parse_from_str(s, "%H:%M:%S%.f")?)
+    }
+}
+
 #[cfg(feature = "sqlite")]
 mod sqlite_text {
     use super::*;

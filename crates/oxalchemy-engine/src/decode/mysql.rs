@@ -10,7 +10,6 @@ use mysql_async::{Column, Value as My};
 use rust_decimal::Decimal;
 
 use super::{unexpected_null, DecodeError, D};
-use oxalchemy_core::value_types as iso;
 use oxalchemy_core::Value;
 
 /// The character set number of binary strings (BLOB, BINARY, VARBINARY).
@@ -144,14 +143,7 @@ fn hms(h: u8, mi: u8, s: u8, us: u32) -> D<NaiveTime> {
 pub(super) fn date(v: &My) -> D<NaiveDate> {
     match v {
         My::Date(y, m, d, ..) => ymd(*y, *m, *d),
-        _ => {
-            let s = text(v)?.trim();
-            let date = s.split([' ', 'T']).next().unwrap_or(s);
-            if let Some(d) = iso::parse_date(date) {
-                return Ok(d);
-            }
-            Ok(NaiveDate::parse_from_str(date, "%Y-%m-%d")?)
-        }
+        _ => super::time_text::date(text(v)?),
     }
 }
 
@@ -161,13 +153,7 @@ pub(super) fn time(v: &My) -> D<NaiveTime> {
         My::Time(..) => Err(DecodeError::new(
             "a TIME outside 00:00:00–23:59:59 (a duration) cannot be read as a time of day",
         )),
-        _ => {
-            let s = text(v)?.trim();
-            match iso::parse_time(s) {
-                Some(t) => Ok(t),
-                None => Ok(NaiveTime::parse_from_str(s, "%H:%M:%S%.f")?),
-            }
-        }
+        _ => super::time_text::time(text(v)?.trim()),
     }
 }
 
@@ -177,7 +163,7 @@ pub(super) fn datetime(v: &My) -> D<NaiveDateTime> {
         _ => {
             let s = text(v)?.trim();
             // The server's own form, read without chrono's format strings.
-            if let Some(t) = iso::parse_datetime(s) {
+            if let Some(t) = oxalchemy_core::value_types::parse_datetime(s) {
                 return Ok(t);
             }
             for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d"] {

@@ -276,14 +276,8 @@ impl FromSql for NaiveDate {
     }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
-        // The date part of a date or timestamp. It is longer than 10 characters for a signed
-        // year (`+10000-01-02`), which earlier versions wrote: kept readable.
-        let s = sqlite_text::text(&v)?.trim();
-        let date = s.split([' ', 'T']).next().unwrap_or(s);
-        if let Some(d) = oxalchemy_core::value_types::parse_date(date) {
-            return Ok(d);
-        }
-        Ok(NaiveDate::parse_from_str(date, "%Y-%m-%d")?)
+        // The date part of a date or timestamp.
+        time_text::date(sqlite_text::text(&v)?)
     }
     #[cfg(feature = "postgres")]
     fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
@@ -299,11 +293,7 @@ impl FromSql for NaiveTime {
     }
     #[cfg(feature = "sqlite")]
     fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> D<Self> {
-        let s = sqlite_text::text(&v)?;
-        if let Some(t) = oxalchemy_core::value_types::parse_time(s) {
-            return Ok(t);
-        }
-        Ok(NaiveTime::parse_from_str(s, "%H:%M:%S%.f")?)
+        time_text::time(sqlite_text::text(&v)?)
     }
     #[cfg(feature = "postgres")]
     fn from_postgres(ty: &Type, raw: Option<&[u8]>) -> D<Self> {
