@@ -9,27 +9,11 @@
 
 mod common;
 
-use common::pgbouncer::Bouncer;
 use oxalchemy::{text, Database, Error};
-use oxalchemy_testing::{pg_schema, postgres_base_url, PgSchema};
-
-async fn bouncer(test: &str, pool_size: usize) -> Option<(PgSchema, Bouncer)> {
-    let pg = pg_schema(test).await?;
-    let base = postgres_base_url().unwrap_or_else(|e| panic!("PostgreSQL: {e}"));
-    match Bouncer::start(&base, &[("oxa", &pg.schema)], pool_size) {
-        Ok(bouncer) => Some((pg, bouncer)),
-        Err(e) => {
-            // The schema is made first (the bouncer names it); drop it before failing, or
-            // a machine without pgbouncer keeps one per run.
-            pg.drop().await;
-            panic!("PgBouncer: {e}");
-        }
-    }
-}
 
 #[tokio::test]
 async fn statement_cache_size_0_runs_everything_through_transaction_pooling() {
-    let Some((pg, bouncer)) = bouncer("pgb_everything", 2).await else {
+    let Some((pg, bouncer)) = common::schema_behind_bouncer("pgb_everything", 2).await else {
         return;
     };
     let db = Database::connect(bouncer.url("oxa", "statement_cache_size=0"))
@@ -127,7 +111,7 @@ async fn statement_cache_size_0_runs_everything_through_transaction_pooling() {
 
 #[tokio::test]
 async fn named_statements_through_transaction_pooling_fail_naming_the_fix() {
-    let Some((pg, bouncer)) = bouncer("pgb_failure", 2).await else {
+    let Some((pg, bouncer)) = common::schema_behind_bouncer("pgb_failure", 2).await else {
         return;
     };
     let scenario = async |params: &str| -> Result<i64, Error> {

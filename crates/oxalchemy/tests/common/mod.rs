@@ -82,22 +82,32 @@ pub(crate) async fn postgres_target(test: &str) -> Option<Target> {
     })
 }
 
+/// A schema of its own for `test` and a PgBouncer (pool of `pool_size`) serving it as
+/// database `oxa`; `None` without a PostgreSQL server. Panics when pgbouncer cannot start,
+/// after dropping the schema (made first: the bouncer names it), so that a machine without
+/// pgbouncer is not left one schema per run.
+pub(crate) async fn schema_behind_bouncer(
+    test: &str,
+    pool_size: usize,
+) -> Option<(PgSchema, pgbouncer::Bouncer)> {
+    let pg = pg_schema(test).await?;
+    let base = postgres_base_url().unwrap_or_else(|e| panic!("PostgreSQL for PgBouncer: {e}"));
+    match pgbouncer::Bouncer::start(&base, &[("oxa", &pg.schema)], pool_size) {
+        Ok(bouncer) => Some((pg, bouncer)),
+        Err(e) => {
+            pg.drop().await;
+            panic!("PgBouncer: {e}");
+        }
+    }
+}
+
 /// PostgreSQL through a PgBouncer in transaction pooling mode with `statement_cache_size=0`,
 /// when `OXALCHEMY_TEST_PGBOUNCER=1` (a schema of its own; the server from the test kit).
 pub(crate) async fn pgbouncer_target(test: &str) -> Option<Target> {
     if std::env::var(pgbouncer::PGBOUNCER_VAR).ok().as_deref() != Some("1") {
         return None;
     }
-    let pg = pg_schema(&format!("{test}_pgb")).await?;
-    let base = postgres_base_url().unwrap_or_else(|e| panic!("PostgreSQL for PgBouncer: {e}"));
-    let bouncer = match pgbouncer::Bouncer::start(&base, &[("oxa", &pg.schema)], 4) {
-        Ok(bouncer) => bouncer,
-        Err(e) => {
-            // The schema is made first (the bouncer names it); drop it before failing.
-            pg.drop().await;
-            panic!("PgBouncer: {e}");
-        }
-    };
+    let (pg, bouncer) = schema_behind_bouncer(&format!("{test}_pgb"), 4).await?;
     Some(Target {
         label: "postgresql-pgbouncer",
         url: bouncer.url("oxa", "statement_cache_size=0"),
